@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { describeForOperator } from '../core/errors';
+import { loadConfig, type LoadedConfig } from '../config/load';
+import { runForwarder } from '../forwarder/main';
+import { runProxy } from '../proxy/main';
+import { runCheck } from './check';
+import { runDlqList, runDlqPurge, runDlqReplay } from './dlq';
+import { runSetup } from './setup';
+import { runStart } from './start';
+
+const program = new Command();
+
+interface CommonOptions {
+  config?: string;
+  printConfig?: boolean;
+}
+
+/** Loads the configuration, or prints the effective config (--print-config) and exits. */
+function configFor(options: CommonOptions): LoadedConfig | undefined {
+  const loaded = loadConfig({ file: options.config });
+  if (options.printConfig === true) {
+    process.stdout.write(`${loaded.printable}\n`);
+    return undefined;
+  }
+  return loaded;
+}
+
+function withCommon(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'configuration file (YAML or JSON); default: $APM_SIDECAR_CONFIG')
+    .option('--print-config', 'print the effective configuration, secrets masked, and exit');
+}
+
+/** Runs a subcommand: operator errors are printed with their remediation and exit 1. */
+function action<T extends CommonOptions>(run: (loaded: LoadedConfig, options: T, args: string[]) => Promise<number | void>) {
+  return async (...received: unknown[]): Promise<void> => {
+    const command = received[received.length - 1] as Command;
+    const options = command.opts<T>();
+    try {
+      const loaded = configFor(options);
+      if (loaded === undefined) return;
+      const code = await run(loaded, options, command.args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (err) {
+      process.stderr.write(`apm-sidecar ${command.name()}: ${describeForOperator(err)}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+program
+  .name('apm-sidecar')
+  .description('A secure, durable front door for Elastic APM data.\nAgents -> proxy (TLS, secret token, validation) -> Redis (BullMQ) -> forwarders -> Elasticsearch.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+withCommon(program.command('start'))
+  .description('run everything on this machine for a first try: proxy + forwarder, a private redis-server, a local CA, certificate and token in path.data; prints the agent settings')
+  .action(
+    action(async (loaded) => {
+      await runStart(loaded);
+    }),
+  );
+
+withCommon(program.command('proxy'))
+  .description('run the intake proxy: TLS, credentials, intake validation, durable enqueue into Redis')
+  .action(
+    action(async (loaded) => {
+      await runProxy(loaded);
+    }),
+  );
+
+withCommon(program.command('forwarder'))
+  .description('run one forwarder: drain the queue, transform events into APM documents, bulk-write them to Elasticsearch')
+  .action(
+    action(async (loaded) => {
+      await runForwarder(loaded);
+    }),
+  );
+
+withCommon(program.command('setup'))
+  .description('with admin credentials: install or verify templates, lifecycle policy, writer and reader roles (idempotent)')
+  .option('--dry-run', 'print every request it would send, send nothing')
+  .option('--create-writer-api-key', 'create and print an API key limited to the writer role')
+  .option('--create-writer-user <name>', 'create a user with the writer role (password printed once)')
+  .option('--create-agent-api-key <name>', 'create and print an API key agents can use (apm event:write, config_agent:read)')
+  .action(
+    action(async (loaded, options: CommonOptions & Record<string, unknown>) => {
+      return runSetup(loaded, options);
+    }),
+  );
+
+withCommon(program.command('check'))
+  .description('validate the config, reach Redis and Elasticsearch, verify privileges; exit 1 with a remediation per failed check')
+  .action(
+    action(async (loaded) => {
+      return runCheck(loaded);
+    }),
+  );
+
+const dlq = program.command('dlq').description('inspect and re-drive dead-lettered documents');
+withCommon(dlq.command('list'))
+  .description('counts by reason, with samples')
+  .addOption(new Option('--samples <n>', 'samples shown per reason').default('3'))
+  .action(
+    action(async (loaded, options: CommonOptions & { samples: string }) => {
+      return runDlqList(loaded, { samples: Number(options.samples) });
+    }),
+  );
+withCommon(dlq.command('replay'))
+  .description('put dead-lettered documents back on the queue (with progress)')
+  .option('--reason <reason>', 'only documents dead-lettered for this reason')
+  .action(
+    action(async (loaded, options: CommonOptions & { reason?: string }) => {
+      return runDlqReplay(loaded, { reason: options.reason });
+    }),
+  );
+withCommon(dlq.command('purge'))
+  .description('delete dead-lettered documents')
+  .option('--reason <reason>', 'only documents dead-lettered for this reason')
+  .action(
+    action(async (loaded, options: CommonOptions & { reason?: string }) => {
+      return runDlqPurge(loaded, { reason: options.reason });
+    }),
+  );
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`apm-sidecar: ${describeForOperator(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,79 @@
+import net from 'node:net';
+import convict from 'convict';
+import { parseDuration } from '../core/duration';
+
+function asList(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  throw new Error('must be a list');
+}
+
+/** Formats the schema uses beyond convict's built-ins; each error says what a good value looks like. */
+export function registerFormats(): void {
+  convict.addFormats({
+    duration: {
+      validate(value: unknown) {
+        if (typeof value !== 'string') throw new Error('must be a duration string such as "30s" or "1m"');
+        parseDuration(value);
+      },
+    },
+    'host-port': {
+      validate(value: unknown) {
+        if (typeof value !== 'string') throw new Error('must be "host:port", e.g. "127.0.0.1:8200"');
+        const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(value);
+        const port = m?.[2] === undefined ? NaN : Number(m[2]);
+        if (!m || port > 65535) throw new Error(`"${value}" is not "host:port", e.g. "127.0.0.1:8200" or "[::1]:8200"`);
+      },
+    },
+    'string-list': {
+      validate(value: unknown) {
+        for (const item of asList(value)) if (typeof item !== 'string' || item === '') throw new Error('must be a list of non-empty strings');
+      },
+      coerce: (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    },
+    'cidr-list': {
+      validate(value: unknown) {
+        for (const item of asList(value)) {
+          const [addr, bits, extra] = String(item).split('/');
+          const family = net.isIP(addr ?? '');
+          const max = family === 6 ? 128 : 32;
+          const prefix = bits === undefined ? max : Number(bits);
+          if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+            throw new Error(`"${String(item)}" is not a CIDR block such as "10.0.0.0/8" or "fd00::/8"`);
+          }
+        }
+      },
+      coerce: (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    },
+    'url-list': {
+      validate(value: unknown) {
+        for (const item of asList(value)) {
+          let url: URL;
+          try {
+            url = new URL(String(item));
+          } catch {
+            throw new Error(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
+          }
+          if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`"${String(item)}" must be http(s)`);
+        }
+      },
+      coerce: (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    },
+    'optional-url': {
+      validate(value: unknown) {
+        if (value === null || value === '') return;
+        if (typeof value !== 'string' || !URL.canParse(value)) throw new Error(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
+      },
+    },
+    'optional-string': {
+      validate(value: unknown) {
+        if (value !== null && typeof value !== 'string') throw new Error('must be a string');
+      },
+    },
+    'optional-boolean': {
+      validate(value: unknown) {
+        if (value !== null && typeof value !== 'boolean') throw new Error('must be true or false');
+      },
+      coerce: (value: string) => (value === '' ? null : value === 'true'),
+    },
+  });
+}

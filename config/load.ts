@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import convict from 'convict';
+import YAML from 'yaml';
+import { SidecarError } from '../core/errors';
+import { registerFormats } from './formats';
+import { configLeaves } from './leaves';
+import { schema, type SidecarConfig } from './schema';
+
+export type { SidecarConfig } from './schema';
+
+let registered = false;
+
+function ensureRegistered(): void {
+  if (registered) return;
+  registerFormats();
+  convict.addParser([
+    { extension: ['yml', 'yaml'], parse: (text: string): unknown => YAML.parse(text) },
+    { extension: 'json', parse: (text: string): unknown => JSON.parse(text) },
+  ]);
+  registered = true;
+}
+
+export interface LoadOptions {
+  /** Config file path (--config); falls back to APM_SIDECAR_CONFIG. */
+  readonly file?: string | undefined;
+  /** Environment to read; process.env by default. Tests pass their own. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values applied over the file and environment (used by `start` for what it generates). */
+  readonly overrides?: Record<string, unknown>;
+}
+
+export interface LoadedConfig {
+  readonly config: SidecarConfig;
+  /** The effective configuration as JSON, secrets masked: what --print-config shows. */
+  readonly printable: string;
+  readonly file: string | undefined;
+}
+
+function invalid(message: string): SidecarError {
+  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, {
+    remediation: 'fix the key named above in the config file or environment; see docs/configuration.md',
+  });
+}
+
+/**
+ * Secrets may be given as <ENV>_FILE (Docker and Kubernetes secrets): the file's content, trimmed, becomes the
+ * value. Unknown APM_SIDECAR_* variables are refused so that a typo never silently leaves a default in place.
+ */
+function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const leaves = configLeaves();
+  const known = new Set(['APM_SIDECAR_CONFIG', ...leaves.map((l) => l.env), ...leaves.map((l) => `${l.env}_FILE`)]);
+  const unknown = Object.keys(env).filter((name) => name.startsWith('APM_SIDECAR_') && !known.has(name));
+  if (unknown.length > 0) {
+    throw invalid(`unknown environment variable ${unknown.join(', ')}: every variable is listed in docs/configuration.md`);
+  }
+  const resolved: NodeJS.ProcessEnv = { ...env };
+  for (const leaf of leaves) {
+    const fileVar = env[`${leaf.env}_FILE`];
+    if (fileVar === undefined || fileVar === '') continue;
+    if (env[leaf.env] !== undefined) throw invalid(`both ${leaf.env} and ${leaf.env}_FILE are set: keep one`);
+    try {
+      resolved[leaf.env] = fs.readFileSync(fileVar, 'utf8').trim();
+    } catch (err) {
+      throw invalid(`${leaf.env}_FILE: cannot read ${fileVar} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  return resolved;
+}
+
+function rewordConvictError(message: string, file: string | undefined): string {
+  return message
+    .split('\n')
+    .map((line) => {
+      const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(line);
+      if (undeclared) {
+        return `unknown key "${undeclared[1]}"${file ? ` in ${file}` : ''}: remove it or check its spelling against docs/configuration.md`;
+      }
+      return line;
+    })
+    .join('; ');
+}
+
+/** Loads, validates and freezes the configuration. Throws SIDECAR_ERR_CONFIG_INVALID naming the key and the fix. */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  ensureRegistered();
+  const env = environmentFor(options.env ?? process.env);
+  const config = convict<SidecarConfig>(schemaWithEnv(), { env, args: [] });
+  const file = options.file ?? env.APM_SIDECAR_CONFIG;
+  try {
+    if (file !== undefined && file !== '') {
+      if (!fs.existsSync(file)) throw invalid(`config file ${file} does not exist`);
+      const ext = path.extname(file).toLowerCase();
+      if (!['.yml', '.yaml', '.json'].includes(ext)) throw invalid(`config file ${file}: use a .yml, .yaml or .json file`);
+      config.loadFile(file);
+    }
+    if (options.overrides) config.load(options.overrides);
+    config.validate({ allowed: 'strict' });
+  } catch (err) {
+    if (err instanceof SidecarError) throw err;
+    throw invalid(rewordConvictError(err instanceof Error ? err.message : String(err), file));
+  }
+  return { config: config.getProperties(), printable: config.toString(), file };
+}
+
+/** The schema with an env name on every leaf (the SPEC's where given, APM_SIDECAR_<PATH> otherwise). */
+function schemaWithEnv(): convict.Schema<SidecarConfig> {
+  const copy = structuredCloneSchema(schema) as Record<string, unknown>;
+  for (const leaf of configLeaves()) {
+    let node: Record<string, unknown> = copy;
+    for (const part of leaf.key.split('.')) node = node[part] as Record<string, unknown>;
+    node.env = leaf.env;
+  }
+  return copy as unknown as convict.Schema<SidecarConfig>;
+}
+
+function structuredCloneSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(structuredCloneSchema);
+  if (node !== null && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, structuredCloneSchema(v)]));
+  }
+  return node;
+}

@@ -1,0 +1,457 @@
+import type { Schema } from 'convict';
+
+/**
+ * The whole configuration of apm-sidecar. Keys follow apm-server.yml naming; sizes are bytes, durations are
+ * strings ("30s"). Every key can be set from the environment: the SPEC's names where it gives one, otherwise
+ * APM_SIDECAR_<KEY_PATH> (see docs/configuration.md, generated from this file). Secrets may also come from
+ * <ENV>_FILE.
+ */
+export interface SidecarConfig {
+  server: {
+    host: string;
+    auth: {
+      secret_tokens: string[];
+      allow_insecure: boolean;
+      api_key: { enabled: boolean; cache_ttl: string; limit: number };
+    };
+    ssl: {
+      enabled: boolean | null;
+      certificate: string | null;
+      key: string | null;
+      key_passphrase: string | null;
+      certificate_authorities: string[];
+      client_authentication: 'none' | 'optional' | 'required';
+      supported_protocols: string[];
+    };
+    allowed_networks: string[];
+    max_event_size: number;
+    max_request_size: number;
+    read_timeout: string;
+    idle_timeout: string;
+    shutdown_timeout: string;
+  };
+  admin: { host: string };
+  queue: {
+    redis: { url: string | null; command_timeout: string };
+    name: string;
+    durability: 'applied' | 'fsync' | 'replicated';
+    replicas: number;
+    high_water_mark: { jobs: number; bytes: number };
+    retention: { completed: number };
+    dead_letter: { max_entries: number; max_age: string };
+  };
+  output: {
+    elasticsearch: {
+      hosts: string[];
+      username: string | null;
+      password: string | null;
+      api_key: string | null;
+      timeout: string;
+      ssl: {
+        certificate_authorities: string[];
+        ca_trusted_fingerprint: string | null;
+        verification_mode: 'full' | 'certificate' | 'none';
+        certificate: string | null;
+        key: string | null;
+      };
+      flush_bytes: number;
+      flush_interval: string;
+      max_requests: number;
+      backoff: { init: string; max: string };
+    };
+    file: { rotate_bytes: number };
+  };
+  forwarder: { concurrency: number };
+  data_streams: { namespace: string };
+  agent_config: {
+    source: 'none' | 'elasticsearch' | 'file' | 'upstream';
+    file: string | null;
+    cache: { expiration: string };
+  };
+  upstream: {
+    url: string | null;
+    secret_token: string | null;
+    api_key: string | null;
+    timeout: string;
+    x_forwarded_for: boolean;
+    ssl: { certificate_authorities: string[] };
+  };
+  path: { data: string };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}
+
+export const schema: Schema<SidecarConfig> = {
+  server: {
+    host: {
+      doc: 'Address the intake listens on, host:port. Agents send to https://<this>.',
+      format: 'host-port',
+      default: '127.0.0.1:8200',
+      env: 'APM_SIDECAR_HOST',
+    },
+    auth: {
+      secret_tokens: {
+        doc: 'Accepted secret tokens (Authorization: Bearer <token>). Several may be active at once so a token can be rotated without downtime. Compared in constant time; never logged.',
+        format: 'string-list',
+        default: [],
+        env: 'APM_SIDECAR_SECRET_TOKEN',
+        sensitive: true,
+      },
+      allow_insecure: {
+        doc: 'Allow credentials without TLS. A token sent in clear text protects nothing: this logs a warning on every start.',
+        format: Boolean,
+        default: false,
+      },
+      api_key: {
+        enabled: {
+          doc: 'Accept Elasticsearch API keys (Authorization: ApiKey <base64 id:key>) with the apm application privilege event:write.',
+          format: Boolean,
+          default: false,
+          env: 'APM_SIDECAR_API_KEY_ENABLED',
+        },
+        cache_ttl: {
+          doc: 'How long an API-key verification (success or failure) is cached.',
+          format: 'duration',
+          default: '1m',
+        },
+        limit: {
+          doc: 'Most distinct API keys verified per minute; more get 429.',
+          format: 'nat',
+          default: 100,
+        },
+      },
+    },
+    ssl: {
+      enabled: {
+        doc: 'Serve HTTPS. Unset (null) means: on when a certificate is configured.',
+        format: 'optional-boolean',
+        default: null,
+        env: 'APM_SIDECAR_SSL_ENABLED',
+      },
+      certificate: {
+        doc: 'Path to the PEM server certificate (chain). Reloaded when the file changes and on SIGHUP.',
+        format: 'optional-string',
+        default: null,
+        env: 'APM_SIDECAR_SSL_CERTIFICATE',
+      },
+      key: {
+        doc: 'Path to the PEM private key of the certificate.',
+        format: 'optional-string',
+        default: null,
+        env: 'APM_SIDECAR_SSL_KEY',
+      },
+      key_passphrase: {
+        doc: 'Passphrase of an encrypted private key.',
+        format: 'optional-string',
+        default: null,
+        env: 'APM_SIDECAR_SSL_KEY_PASSPHRASE',
+        sensitive: true,
+      },
+      certificate_authorities: {
+        doc: 'PEM files of CAs that sign client certificates (used with client_authentication).',
+        format: 'string-list',
+        default: [],
+        env: 'APM_SIDECAR_SSL_CERTIFICATE_AUTHORITIES',
+      },
+      client_authentication: {
+        doc: 'Client certificates: none, optional (verified when sent), required.',
+        format: ['none', 'optional', 'required'],
+        default: 'none',
+        env: 'APM_SIDECAR_SSL_CLIENT_AUTHENTICATION',
+      },
+      supported_protocols: {
+        doc: 'TLS versions offered: TLSv1.2 and/or TLSv1.3. Older versions are refused at startup.',
+        format: 'string-list',
+        default: ['TLSv1.2', 'TLSv1.3'],
+      },
+    },
+    allowed_networks: {
+      doc: 'CIDR blocks (IPv4 and IPv6) allowed to connect; others get 403 before their body is read. Empty: any.',
+      format: 'cidr-list',
+      default: [],
+      env: 'APM_SIDECAR_ALLOWED_NETWORKS',
+    },
+    max_event_size: {
+      doc: 'Largest accepted event (one ndjson line, decompressed), in bytes.',
+      format: 'nat',
+      default: 307200,
+    },
+    max_request_size: {
+      doc: 'Largest accepted request body after decompression, in bytes; bounds a decompression bomb.',
+      format: 'nat',
+      default: 67108864,
+    },
+    read_timeout: {
+      doc: 'Longest time to receive a whole request.',
+      format: 'duration',
+      default: '30s',
+    },
+    idle_timeout: {
+      doc: 'Longest silence on a connection, within or between requests.',
+      format: 'duration',
+      default: '45s',
+    },
+    shutdown_timeout: {
+      doc: 'After SIGTERM, how long in-flight requests (proxy) or bulks (forwarder) may take to finish.',
+      format: 'duration',
+      default: '30s',
+    },
+  },
+  admin: {
+    host: {
+      doc: 'Address of the admin listener (/healthz, /readyz, /metrics); never the agents\' port.',
+      format: 'host-port',
+      default: '127.0.0.1:8201',
+      env: 'APM_SIDECAR_ADMIN_HOST',
+    },
+  },
+  queue: {
+    redis: {
+      url: {
+        doc: 'Redis URL (redis:// or rediss://). Unset: `apm-sidecar start` runs a private redis-server; other commands require it.',
+        format: 'optional-url',
+        default: null,
+        env: 'APM_SIDECAR_REDIS_URL',
+        sensitive: true,
+      },
+      command_timeout: {
+        doc: 'How long the proxy waits for Redis to acknowledge a job before answering 503.',
+        format: 'duration',
+        default: '5s',
+      },
+    },
+    name: {
+      doc: 'BullMQ queue name shared by proxies and forwarders.',
+      format: String,
+      default: 'apm-intake',
+      env: 'APM_SIDECAR_QUEUE',
+    },
+    durability: {
+      doc: 'When a 202 is sent: applied (Redis executed the write), fsync (Redis runs appendfsync always, so the write is on disk), replicated (WAIT for queue.replicas replicas).',
+      format: ['applied', 'fsync', 'replicated'],
+      default: 'applied',
+      env: 'APM_SIDECAR_QUEUE_DURABILITY',
+    },
+    replicas: {
+      doc: 'With durability replicated: how many replicas must have the job before the 202.',
+      format: 'nat',
+      default: 1,
+    },
+    high_water_mark: {
+      jobs: {
+        doc: 'Waiting jobs above which intake answers 503 + Retry-After. 0: sized from Redis maxmemory.',
+        format: 'nat',
+        default: 0,
+      },
+      bytes: {
+        doc: 'Queued payload bytes above which intake answers 503 + Retry-After. 0: half of Redis maxmemory (or 1 GiB when maxmemory is unset).',
+        format: 'nat',
+        default: 0,
+      },
+    },
+    retention: {
+      completed: {
+        doc: 'Completed jobs kept in Redis for inspection (BullMQ removeOnComplete count).',
+        format: 'nat',
+        default: 1000,
+      },
+    },
+    dead_letter: {
+      max_entries: {
+        doc: 'Most dead-lettered documents kept; the oldest are dropped (and counted) beyond it.',
+        format: 'nat',
+        default: 100000,
+      },
+      max_age: {
+        doc: 'Dead-lettered documents older than this are dropped (and counted).',
+        format: 'duration',
+        default: '7d',
+      },
+    },
+  },
+  output: {
+    elasticsearch: {
+      hosts: {
+        doc: 'Elasticsearch URLs (https), used round-robin. Empty: `start` writes documents as ndjson files under path.data.',
+        format: 'url-list',
+        default: [],
+        env: 'APM_SIDECAR_ES_HOSTS',
+      },
+      username: {
+        doc: 'Basic-auth user of the writer (see `apm-sidecar setup`).',
+        format: 'optional-string',
+        default: null,
+        env: 'APM_SIDECAR_ES_USERNAME',
+      },
+      password: {
+        doc: 'Basic-auth password.',
+        format: 'optional-string',
+        default: null,
+        env: 'APM_SIDECAR_ES_PASSWORD',
+        sensitive: true,
+      },
+      api_key: {
+        doc: 'API key of the writer, "id:key" or already base64-encoded.',
+        format: 'optional-string',
+        default: null,
+        env: 'APM_SIDECAR_ES_API_KEY',
+        sensitive: true,
+      },
+      timeout: {
+        doc: 'Timeout of one request to Elasticsearch.',
+        format: 'duration',
+        default: '60s',
+      },
+      ssl: {
+        certificate_authorities: {
+          doc: 'PEM files of the CAs that sign the cluster\'s HTTP certificate.',
+          format: 'string-list',
+          default: [],
+          env: 'APM_SIDECAR_ES_CA',
+        },
+        ca_trusted_fingerprint: {
+          doc: 'SHA-256 fingerprint of the cluster\'s CA, hex as Elasticsearch prints it at first start (colons optional).',
+          format: 'optional-string',
+          default: null,
+          env: 'APM_SIDECAR_ES_CA_FINGERPRINT',
+        },
+        verification_mode: {
+          doc: 'full (CA and hostname), certificate (CA only), none (nothing: logs a warning on every start).',
+          format: ['full', 'certificate', 'none'],
+          default: 'full',
+        },
+        certificate: {
+          doc: 'Client certificate (PEM) for a PKI realm.',
+          format: 'optional-string',
+          default: null,
+        },
+        key: {
+          doc: 'Private key (PEM) of the client certificate.',
+          format: 'optional-string',
+          default: null,
+        },
+      },
+      flush_bytes: {
+        doc: 'A bulk request is sent once its body reaches this many bytes (uncompressed).',
+        format: 'nat',
+        default: 1048576,
+      },
+      flush_interval: {
+        doc: 'A bulk request is sent at the latest this long after its first document.',
+        format: 'duration',
+        default: '1s',
+      },
+      max_requests: {
+        doc: 'Most bulk requests in flight per forwarder. 0: sized from the CPU count (APM Server: 10 per GB of memory).',
+        format: 'nat',
+        default: 0,
+      },
+      backoff: {
+        init: {
+          doc: 'First retry delay of a failed bulk item or request; doubles each attempt, with full jitter.',
+          format: 'duration',
+          default: '1s',
+        },
+        max: {
+          doc: 'Longest retry delay.',
+          format: 'duration',
+          default: '60s',
+        },
+      },
+    },
+    file: {
+      rotate_bytes: {
+        doc: 'With no Elasticsearch hosts: size at which the ndjson document file under path.data is rotated.',
+        format: 'nat',
+        default: 67108864,
+      },
+    },
+  },
+  forwarder: {
+    concurrency: {
+      doc: 'Jobs (intake requests) a forwarder process works on at once; their documents share bulk requests.',
+      format: 'nat',
+      default: 32,
+    },
+  },
+  data_streams: {
+    namespace: {
+      doc: 'Namespace of the APM data streams (traces-apm-<namespace> ...).',
+      format: String,
+      default: 'default',
+      env: 'APM_SIDECAR_NAMESPACE',
+    },
+  },
+  agent_config: {
+    source: {
+      doc: 'Where /config/v1/agents reads central agent configuration: none (403, as APM Server without Kibana), elasticsearch (.apm-agent-configuration), file, upstream.',
+      format: ['none', 'elasticsearch', 'file', 'upstream'],
+      default: 'none',
+      env: 'APM_SIDECAR_AGENT_CONFIG_SOURCE',
+    },
+    file: {
+      doc: 'With source file: YAML/JSON list of {service: {name, environment}, settings}. Reloaded when it changes.',
+      format: 'optional-string',
+      default: null,
+    },
+    cache: {
+      expiration: {
+        doc: 'How long an agent configuration is cached, and the max-age sent to agents.',
+        format: 'duration',
+        default: '30s',
+      },
+    },
+  },
+  upstream: {
+    url: {
+      doc: 'APM Server or Kibana to which paths apm-sidecar does not serve are passed (after authentication).',
+      format: 'optional-url',
+      default: null,
+      env: 'APM_SIDECAR_UPSTREAM_URL',
+    },
+    secret_token: {
+      doc: 'Secret token sent to the upstream in place of the agent\'s credential.',
+      format: 'optional-string',
+      default: null,
+      sensitive: true,
+    },
+    api_key: {
+      doc: 'API key sent to the upstream in place of the agent\'s credential.',
+      format: 'optional-string',
+      default: null,
+      sensitive: true,
+    },
+    timeout: {
+      doc: 'How long the upstream may take to answer; then 504.',
+      format: 'duration',
+      default: '30s',
+    },
+    x_forwarded_for: {
+      doc: 'Add X-Forwarded-For with the agent\'s address to passed-through requests.',
+      format: Boolean,
+      default: false,
+    },
+    ssl: {
+      certificate_authorities: {
+        doc: 'PEM files of the CAs that sign the upstream\'s certificate (system CAs when empty).',
+        format: 'string-list',
+        default: [],
+      },
+    },
+  },
+  path: {
+    data: {
+      doc: 'Data directory: `start` keeps its redis-server data, generated CA, certificate and token here, and the ndjson output.',
+      format: String,
+      default: './data',
+      env: 'APM_SIDECAR_DATA',
+    },
+  },
+  log: {
+    level: {
+      doc: 'Log level: fatal, error, warn, info, debug, trace, silent.',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      env: 'APM_SIDECAR_LOG_LEVEL',
+    },
+  },
+};

@@ -1,0 +1,40 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/support/.cache/**', '**/*.js', '**/*.mjs', 'data/**'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through config/ (convict) only.' }],
+      'no-restricted-imports': ['error', { patterns: [] }],
+    },
+  },
+  {
+    // proxy and forwarder never import each other (STYLE.md: imports flow one way).
+    files: ['proxy/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/forwarder/**', '../forwarder*'], message: 'proxy must not import forwarder' }] }] },
+  },
+  {
+    files: ['forwarder/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/proxy/**', '../proxy*'], message: 'forwarder must not import proxy' }] }] },
+  },
+  {
+    files: ['core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!./*'], message: 'core imports nothing of ours' }] }] },
+  },
+  {
+    // The config loader is the one place that reads the environment; tests and benches set it up for children.
+    files: ['config/load.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);

@@ -1,0 +1,111 @@
+import zlib from 'node:zlib';
+
+/**
+ * The one contract between proxy and forwarder: one BullMQ job per accepted intake request.
+ * Both sides import this module; neither imports the other.
+ */
+
+export const intakeJobName = 'intake';
+export const jobSchemaVersion = 1;
+
+/** Who sent the request. Never the credential itself: the token's position in the list, or the API key id. */
+export type Identity =
+  | { readonly kind: 'secret_token'; readonly id: string }
+  | { readonly kind: 'api_key'; readonly id: string }
+  | { readonly kind: 'anonymous' };
+
+export type BodyEncoding = 'gzip' | 'deflate';
+
+export interface IntakeJobData {
+  readonly v: typeof jobSchemaVersion;
+  /** Random UUID given by the proxy; also the BullMQ job id, so re-adding the same request is a no-op. */
+  readonly requestId: string;
+  /** When the proxy started receiving the request, ms since the epoch. */
+  readonly receivedAt: number;
+  readonly identity: Identity;
+  readonly client: { readonly ip: string; readonly userAgent: string | null };
+  /**
+   * The validated ndjson, compressed (base64 in the JSON job). Decompressed, its first line is the metadata
+   * line and every other non-empty line is an event the proxy accepted; nothing else. When every line of the
+   * request was valid this is the agent's own compressed body, byte for byte.
+   */
+  readonly encoding: BodyEncoding;
+  readonly body: string;
+  /** Events accepted (non-empty lines after the metadata line). */
+  readonly events: number;
+  /** Decompressed size of body in bytes. */
+  readonly rawBytes: number;
+}
+
+export class JobContractError extends Error {
+  constructor(message: string) {
+    super(`invalid intake job: ${message}`);
+    this.name = 'JobContractError';
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function parseIdentity(value: unknown): Identity {
+  if (!isRecord(value)) throw new JobContractError('identity must be an object');
+  if (value.kind === 'anonymous') return { kind: 'anonymous' };
+  if ((value.kind === 'secret_token' || value.kind === 'api_key') && typeof value.id === 'string') {
+    return { kind: value.kind, id: value.id };
+  }
+  throw new JobContractError('identity.kind must be secret_token, api_key (with id) or anonymous');
+}
+
+/** Parses job data read back from Redis into the typed contract, or throws JobContractError. */
+export function parseIntakeJobData(value: unknown): IntakeJobData {
+  if (!isRecord(value)) throw new JobContractError('data must be an object');
+  if (value.v !== jobSchemaVersion) throw new JobContractError(`unsupported schema version ${String(value.v)} (this build reads ${jobSchemaVersion})`);
+  const { requestId, receivedAt, client, encoding, body, events, rawBytes } = value;
+  if (typeof requestId !== 'string' || requestId === '') throw new JobContractError('requestId must be a non-empty string');
+  if (typeof receivedAt !== 'number' || !Number.isFinite(receivedAt)) throw new JobContractError('receivedAt must be a number');
+  if (!isRecord(client) || typeof client.ip !== 'string') throw new JobContractError('client.ip must be a string');
+  const userAgent = client.userAgent;
+  if (userAgent !== null && typeof userAgent !== 'string') throw new JobContractError('client.userAgent must be a string or null');
+  if (encoding !== 'gzip' && encoding !== 'deflate') throw new JobContractError('encoding must be gzip or deflate');
+  if (typeof body !== 'string') throw new JobContractError('body must be a base64 string');
+  if (typeof events !== 'number' || typeof rawBytes !== 'number') throw new JobContractError('events and rawBytes must be numbers');
+  return {
+    v: jobSchemaVersion,
+    requestId,
+    receivedAt,
+    identity: parseIdentity(value.identity),
+    client: { ip: client.ip, userAgent },
+    encoding,
+    body,
+    events,
+    rawBytes,
+  };
+}
+
+/** Compresses validated ndjson for a job (used when the agent's own body cannot be stored as it is). */
+export function compressNdjson(ndjson: Buffer): { encoding: BodyEncoding; body: string } {
+  return { encoding: 'gzip', body: zlib.gzipSync(ndjson, { level: 1 }).toString('base64') };
+}
+
+export interface DecodedJob {
+  /** The metadata line, unparsed. */
+  readonly metadata: string;
+  /** Accepted event lines in order; `index` is the line's position after the metadata line (0-based), stable across redeliveries. */
+  readonly events: ReadonlyArray<{ readonly index: number; readonly line: string }>;
+}
+
+/** Decompresses and splits a job's body. `maxBytes` bounds decompression (the proxy already enforced it). */
+export function decodeJobBody(data: IntakeJobData, maxBytes: number): DecodedJob {
+  const compressed = Buffer.from(data.body, 'base64');
+  const options = { maxOutputLength: Math.max(maxBytes, 1) };
+  const raw = data.encoding === 'gzip' ? zlib.gunzipSync(compressed, options) : zlib.inflateSync(compressed, options);
+  const lines = raw.toString('utf8').split('\n');
+  const metadata = lines[0] ?? '';
+  const events: Array<{ index: number; line: string }> = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line !== undefined && line.trim() !== '') events.push({ index: i - 1, line });
+  }
+  return { metadata, events };
+}

@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import { SidecarError } from '../core/errors';
+
+export type Durability = 'applied' | 'fsync' | 'replicated';
+
+export interface RedisFacts {
+  readonly maxmemory: number;
+  readonly policy: string;
+  readonly appendonly: boolean;
+  readonly appendfsync: string;
+  readonly connectedReplicas: number;
+}
+
+function infoField(info: string, name: string): string | undefined {
+  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
+  return m?.[1]?.trim();
+}
+
+async function configGet(redis: Redis, name: string): Promise<string | undefined> {
+  try {
+    const reply: unknown = await redis.call('CONFIG', 'GET', name);
+    return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
+  } catch {
+    // CONFIG may be renamed or denied by ACLs (managed Redis); INFO is the fallback.
+    return undefined;
+  }
+}
+
+/** Reads what the queue's safety depends on. */
+export async function readRedisFacts(redis: Redis): Promise<RedisFacts> {
+  const memory = await redis.info('memory');
+  const persistence = await redis.info('persistence');
+  const replication = await redis.info('replication');
+  const appendfsync = (await configGet(redis, 'appendfsync')) ?? 'unknown';
+  return {
+    maxmemory: Number(infoField(memory, 'maxmemory') ?? '0'),
+    policy: infoField(memory, 'maxmemory_policy') ?? (await configGet(redis, 'maxmemory-policy')) ?? 'unknown',
+    appendonly: infoField(persistence, 'aof_enabled') === '1',
+    appendfsync,
+    connectedReplicas: Number(infoField(replication, 'connected_slaves') ?? '0'),
+  };
+}
+
+/**
+ * Refuses a Redis that could lose accepted data: any eviction policy, or a durability level it cannot give.
+ */
+export function assertRedisSafe(facts: RedisFacts, durability: Durability, replicas: number): void {
+  if (facts.policy !== 'noeviction') {
+    throw new SidecarError('SIDECAR_ERR_REDIS_POLICY', `Redis runs maxmemory-policy ${facts.policy}; queued events could be evicted`, {
+      remediation: 'run `CONFIG SET maxmemory-policy noeviction` and put `maxmemory-policy noeviction` in redis.conf',
+    });
+  }
+  if (durability === 'fsync' && !(facts.appendonly && facts.appendfsync === 'always')) {
+    throw new SidecarError(
+      'SIDECAR_ERR_REDIS_DURABILITY',
+      `queue.durability is fsync but Redis runs appendonly ${facts.appendonly ? 'yes' : 'no'}, appendfsync ${facts.appendfsync}`,
+      { remediation: 'set `appendonly yes` and `appendfsync always` in redis.conf, or choose queue.durability: applied' },
+    );
+  }
+  if (durability === 'replicated' && facts.connectedReplicas < replicas) {
+    throw new SidecarError(
+      'SIDECAR_ERR_REDIS_DURABILITY',
+      `queue.durability is replicated with queue.replicas ${replicas} but Redis has ${facts.connectedReplicas} connected replicas`,
+      { remediation: 'attach replicas to the Redis primary, lower queue.replicas, or choose queue.durability: applied' },
+    );
+  }
+}
