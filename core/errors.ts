@@ -233,6 +233,20 @@ export const errorCatalogue = {
     result: 'es_privileges',
     description: 'The message names each missing privilege; apm-sidecar setup creates the writer role that has them.',
   },
+  SIDECAR_ERR_ES_TLS: {
+    status: 502,
+    message: 'the TLS connection to Elasticsearch could not be verified',
+    retryable: false,
+    result: 'es_tls',
+    description: 'The cluster\'s certificate is not signed by output.elasticsearch.ssl.certificate_authorities, does not match ca_trusted_fingerprint or the host name, or the host speaks plain HTTP. The message names which.',
+  },
+  SIDECAR_ERR_ES_REQUEST_REJECTED: {
+    status: 500,
+    message: 'Elasticsearch rejected a request',
+    retryable: false,
+    result: 'es_request_rejected',
+    description: 'A setup or check request got a 4xx other than 401/403 (for example an invalid template); the message carries Elasticsearch\'s reason.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
