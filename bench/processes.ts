@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createCertificateAuthority, issueCertificate } from '../tls/local-ca';
+
+export const repoRoot = path.join(__dirname, '..');
+const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+export const builtCli = path.join(repoRoot, 'dist', 'cli', 'apm-sidecar.js');
+
+export interface BenchPki {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export function makePki(dir: string): BenchPki {
+  const ca = createCertificateAuthority('apm-sidecar bench CA');
+  const server = issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const write = (name: string, content: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content);
+    return file;
+  };
+  return { caFile: write('ca.crt', ca.cert), certFile: write('server.crt', server.cert), keyFile: write('server.key', server.key) };
+}
+
+/** Runs a TypeScript script of bench/ or test/ in its own Node process. */
+export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn(process.execPath, [tsxCli, path.join(repoRoot, script), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Runs the built apm-sidecar CLI. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [builtCli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Resolves with the first stdout line of `child` that parses as JSON and satisfies `accept`. */
+export async function firstJsonLine<T>(child: ChildProcess, accept: (v: unknown) => v is T, timeoutMs = 60_000): Promise<T> {
+  const stdout = child.stdout;
+  if (stdout === null) throw new Error('child has no stdout pipe');
+  const lines = readline.createInterface({ input: stdout });
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no JSON line from child in time')), timeoutMs);
+    child.once('exit', (code) => reject(new Error(`child exited (${String(code)}) before printing JSON`)));
+    lines.on('line', (line) => {
+      try {
+        const value: unknown = JSON.parse(line);
+        if (accept(value)) {
+          clearTimeout(timer);
+          resolve(value);
+        }
+      } catch {
+        // not JSON: log lines of the child
+      }
+    });
+  });
+}
+
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+export function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
