@@ -55,6 +55,20 @@ export const errorCatalogue = {
     result: 'forbidden_agent_config',
     description: 'Central agent configuration is off (agent_config.source: none). Agents read this as "central config off".',
   },
+  SIDECAR_ERR_AGENT_CONFIG_INVALID_QUERY: {
+    status: 400,
+    message: 'invalid query',
+    retryable: false,
+    result: 'invalid_query',
+    description: '/config/v1/agents without service.name, or a POST body that is not {"service":{"name","environment"}} JSON.',
+  },
+  SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE: {
+    status: 503,
+    message: 'service unavailable',
+    retryable: true,
+    result: 'agent_config_unavailable',
+    description: 'Central agent configuration could not be read (cluster or upstream unreachable, or the credential lacks read on .apm-agent-configuration) and no earlier answer is cached. The log line names the fix.',
+  },
   SIDECAR_ERR_RATE_LIMITED: {
     status: 429,
     message: 'too many requests',
