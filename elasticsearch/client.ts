@@ -1,42 +1,119 @@
 import fs from 'node:fs';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import type { Logger } from 'pino';
 import { parseDuration } from '../core/duration';
+import { SidecarError } from '../core/errors';
 import type { SidecarConfig } from '../config/schema';
 
-type EsOutput = SidecarConfig['output']['elasticsearch'];
+export type EsOutput = SidecarConfig['output']['elasticsearch'];
+
+/** A credential as the config gives it: basic auth, or an API key as "id:key" or already base64. */
+export interface EsCredential {
+  readonly username: string | null;
+  readonly password: string | null;
+  readonly api_key: string | null;
+}
+
+function present(value: string | null): value is string {
+  return value !== null && value !== '';
+}
+
+/** "id:key" -> base64(id:key); an already encoded key is passed through. */
+export function encodeApiKey(apiKey: string): string {
+  return apiKey.includes(':') ? Buffer.from(apiKey).toString('base64') : apiKey;
+}
 
 /** Basic auth, or an API key given as "id:key" or already base64-encoded. */
-function authFor(output: EsOutput): ClientOptions['auth'] {
-  if (output.api_key !== null && output.api_key !== '') {
-    const key = output.api_key.includes(':') ? Buffer.from(output.api_key).toString('base64') : output.api_key;
-    return { apiKey: key };
-  }
-  if (output.username !== null && output.username !== '') {
-    return { username: output.username, password: output.password ?? '' };
-  }
+export function authFor(credential: EsCredential): ClientOptions['auth'] {
+  if (present(credential.api_key)) return { apiKey: encodeApiKey(credential.api_key) };
+  if (present(credential.username)) return { username: credential.username, password: credential.password ?? '' };
   return undefined;
 }
 
+/** Hex without colons, lower case: Elasticsearch prints it so; openssl prints it with colons. */
+export function normaliseFingerprint(fingerprint: string): string {
+  const hex = fingerprint.replace(/[:\s]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'output.elasticsearch.ssl.ca_trusted_fingerprint is not a SHA-256 fingerprint (64 hex digits)', {
+      remediation: 'copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
+    });
+  }
+  return hex;
+}
+
+function readPem(file: string, key: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `${key}: cannot read ${file}`, {
+      cause: err,
+      remediation: `make ${file} readable by this process, or fix ${key}`,
+    });
+  }
+}
+
+/** TLS options from output.elasticsearch.ssl: trust (CA files and/or fingerprint pin), client certificate. */
+export function tlsOptionsFor(output: EsOutput): Pick<ClientOptions, 'tls' | 'caFingerprint'> {
+  const ssl = output.ssl;
+  const ca = ssl.certificate_authorities.map((file) => readPem(file, 'output.elasticsearch.ssl.certificate_authorities'));
+  const fingerprint = present(ssl.ca_trusted_fingerprint) ? normaliseFingerprint(ssl.ca_trusted_fingerprint) : undefined;
+  const clientCert = present(ssl.certificate) ? readPem(ssl.certificate, 'output.elasticsearch.ssl.certificate') : undefined;
+  const clientKey = present(ssl.key) ? readPem(ssl.key, 'output.elasticsearch.ssl.key') : undefined;
+  // With a fingerprint and no CA file, Node cannot build a trusted chain by itself: the transport then accepts
+  // the connection only when the root CA of the chain the server sends has the pinned fingerprint.
+  const chainVerifiedByNode = ssl.verification_mode !== 'none' && (ca.length > 0 || fingerprint === undefined);
+  return {
+    tls: {
+      ...(ca.length > 0 ? { ca } : {}),
+      ...(clientCert !== undefined ? { cert: clientCert } : {}),
+      ...(clientKey !== undefined ? { key: clientKey } : {}),
+      rejectUnauthorized: chainVerifiedByNode,
+      ...(ssl.verification_mode === 'certificate' ? { checkServerIdentity: () => undefined } : {}),
+    },
+    ...(fingerprint !== undefined && ssl.verification_mode !== 'none' ? { caFingerprint: fingerprint } : {}),
+  };
+}
+
 /**
- * The Elasticsearch client every process uses. The caller owns retries (maxRetries 0: the transport's own
- * retries would multiply with ours), and every request has a timeout (a v9 client has none by default).
+ * Says loudly, at every start, when the connection to the cluster is not protected: verification off, or a
+ * plain-http host (credentials in clear text).
  */
-export function createEsClient(output: EsOutput, overrides: Partial<ClientOptions> = {}): Client {
-  const ca = output.ssl.certificate_authorities.map((file) => fs.readFileSync(file, 'utf8'));
-  const fingerprint = output.ssl.ca_trusted_fingerprint;
-  const options: ClientOptions = {
+export function warnAboutInsecureTransport(output: EsOutput, logger: Logger): void {
+  if (output.ssl.verification_mode === 'none') {
+    logger.warn(
+      { key: 'output.elasticsearch.ssl.verification_mode' },
+      'TLS VERIFICATION IS OFF for Elasticsearch: anyone on the network path can impersonate the cluster and read the writer credential. Set ssl.certificate_authorities or ssl.ca_trusted_fingerprint and verification_mode: full',
+    );
+  }
+  const plain = output.hosts.filter((host) => host.startsWith('http://'));
+  if (plain.length > 0) {
+    logger.warn({ hosts: plain }, 'Elasticsearch hosts use plain http: the credential and all APM data cross the network unencrypted. Use https');
+  }
+}
+
+export interface EsClientOptions {
+  /** Overrides the credential (setup uses the admin one; the API-key verifier uses none). */
+  readonly credential?: EsCredential | null;
+  /** When given, insecure transport settings are logged as a warning. */
+  readonly logger?: Logger;
+}
+
+/**
+ * The Elasticsearch client every process uses. Hosts are used round-robin. The caller owns retries
+ * (maxRetries 0: the transport's own retries would multiply with ours), and every request has a timeout
+ * (a v9 client has none by default).
+ */
+export function createEsClient(output: EsOutput, overrides: Partial<ClientOptions> = {}, options: EsClientOptions = {}): Client {
+  if (options.logger !== undefined) warnAboutInsecureTransport(output, options.logger);
+  const credential = options.credential === undefined ? output : options.credential;
+  const clientOptions: ClientOptions = {
     nodes: output.hosts,
-    auth: authFor(output),
+    auth: credential === null ? undefined : authFor(credential),
     maxRetries: 0,
     requestTimeout: parseDuration(output.timeout),
     compression: false,
-    tls: {
-      ...(ca.length > 0 ? { ca } : {}),
-      rejectUnauthorized: output.ssl.verification_mode !== 'none',
-      ...(output.ssl.verification_mode === 'certificate' ? { checkServerIdentity: () => undefined } : {}),
-    },
-    ...(fingerprint !== null && fingerprint !== '' ? { caFingerprint: fingerprint } : {}),
+    ...tlsOptionsFor(output),
     ...overrides,
   };
-  return new Client(options);
+  return new Client(clientOptions);
 }

@@ -1,9 +1,18 @@
 import type { Client } from '@elastic/elasticsearch';
-import { apmIndexPatterns } from './setup/roles';
+import { SidecarError } from '../core/errors';
+import type { SidecarConfig } from '../config/schema';
+import { agentConfigIndex, apmIndexPatterns } from './setup/roles';
+
+export interface IndexPrivilegeRequirement {
+  readonly names: readonly string[];
+  readonly privileges: readonly string[];
+  /** Needed for Kibana's restricted indices (.apm-agent-configuration). */
+  readonly allow_restricted_indices?: boolean;
+}
 
 export interface RequiredPrivileges {
   readonly cluster: readonly string[];
-  readonly index: ReadonlyArray<{ readonly names: readonly string[]; readonly privileges: readonly string[] }>;
+  readonly index: readonly IndexPrivilegeRequirement[];
 }
 
 /** What a forwarder's credential must hold. */
@@ -12,19 +21,101 @@ export const writerPrivileges: RequiredPrivileges = {
   index: [{ names: [...apmIndexPatterns], privileges: ['auto_configure', 'create_doc'] }],
 };
 
+/** What the proxy's credential must hold to serve central agent configuration from Elasticsearch. */
+export const agentConfigPrivileges: RequiredPrivileges = {
+  cluster: [],
+  index: [{ names: [agentConfigIndex], privileges: ['read'], allow_restricted_indices: true }],
+};
+
+/** One privilege the credential lacks, and where. */
+export interface MissingPrivilege {
+  readonly kind: 'cluster' | 'index';
+  readonly privilege: string;
+  /** Index pattern; absent for cluster privileges. */
+  readonly resource?: string;
+}
+
+export function describeMissing(missing: MissingPrivilege): string {
+  return missing.kind === 'cluster' ? `cluster privilege ${missing.privilege}` : `${missing.privilege} on ${missing.resource ?? '?'}`;
+}
+
+function invalidResponse(what: string): SidecarError {
+  return new SidecarError('SIDECAR_ERR_ES_NOT_ELASTICSEARCH', `unexpected _has_privileges response: ${what}`, {
+    remediation: 'check that output.elasticsearch.hosts points at Elasticsearch 8.x with security enabled',
+  });
+}
+
+function booleanMap(value: unknown, what: string): Map<string, boolean> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidResponse(`${what} is not an object`);
+  const out = new Map<string, boolean>();
+  for (const [name, held] of Object.entries(value)) {
+    if (typeof held !== 'boolean') throw invalidResponse(`${what}.${name} is not a boolean`);
+    out.set(name, held);
+  }
+  return out;
+}
+
+/** The cluster/index part of a _has_privileges answer, checked field by field. */
+export function parseHasPrivileges(body: unknown): MissingPrivilege[] {
+  if (typeof body !== 'object' || body === null) throw invalidResponse('not an object');
+  const cluster = 'cluster' in body ? booleanMap(body.cluster, 'cluster') : new Map<string, boolean>();
+  const index: unknown = 'index' in body ? body.index : {};
+  if (typeof index !== 'object' || index === null) throw invalidResponse('index is not an object');
+  const missing: MissingPrivilege[] = [];
+  for (const [privilege, held] of cluster) if (!held) missing.push({ kind: 'cluster', privilege });
+  for (const [resource, privileges] of Object.entries(index)) {
+    for (const [privilege, held] of booleanMap(privileges, `index.${resource}`)) {
+      if (!held) missing.push({ kind: 'index', privilege, resource });
+    }
+  }
+  return missing;
+}
+
+/** Asks the cluster which of `required` the client's own credential lacks. */
+export async function findMissingPrivileges(client: Client, required: RequiredPrivileges): Promise<MissingPrivilege[]> {
+  const res: unknown = await client.security.hasPrivileges({
+    cluster: [...required.cluster],
+    index: required.index.map((i) => ({
+      names: [...i.names],
+      privileges: [...i.privileges],
+      ...(i.allow_restricted_indices === true ? { allow_restricted_indices: true } : {}),
+    })),
+  });
+  return parseHasPrivileges(res);
+}
+
 /**
  * Asks the cluster which of `required` the client's own credential lacks, as human-readable lines
  * ("create_doc on traces-apm*"). Empty when everything is held.
  */
 export async function missingPrivileges(client: Client, required: RequiredPrivileges): Promise<string[]> {
-  const res = await client.security.hasPrivileges({
-    cluster: [...required.cluster],
-    index: required.index.map((i) => ({ names: [...i.names], privileges: [...i.privileges] })),
-  });
-  const missing: string[] = [];
-  for (const [name, held] of Object.entries(res.cluster)) if (!held) missing.push(`cluster privilege ${name}`);
-  for (const [index, privileges] of Object.entries(res.index)) {
-    for (const [privilege, held] of Object.entries(privileges)) if (!held) missing.push(`${privilege} on ${index}`);
+  return (await findMissingPrivileges(client, required)).map(describeMissing);
+}
+
+/** The operator's fix for a list of missing privileges of the writer or proxy credential. */
+export function privilegeRemediation(missing: readonly MissingPrivilege[], roleName: string): string {
+  const byResource = new Map<string, string[]>();
+  for (const m of missing) {
+    const where = m.kind === 'cluster' ? 'the cluster' : (m.resource ?? '?');
+    byResource.set(where, [...(byResource.get(where) ?? []), m.privilege]);
   }
-  return missing;
+  const grants = [...byResource].map(([where, privileges]) => `${privileges.join(', ')} on ${where}`).join('; ');
+  return `grant ${grants} (run apm-sidecar setup to create the ${roleName} role that holds exactly these, and give it to this credential)`;
+}
+
+/** Throws SIDECAR_ERR_ES_PRIVILEGES naming every missing privilege, or returns when all are held. */
+export async function assertPrivileges(client: Client, required: RequiredPrivileges, roleName: string): Promise<void> {
+  const missing = await findMissingPrivileges(client, required);
+  if (missing.length === 0) return;
+  throw new SidecarError('SIDECAR_ERR_ES_PRIVILEGES', `the Elasticsearch credential lacks ${missing.map(describeMissing).join(', ')}`, {
+    remediation: privilegeRemediation(missing, roleName),
+  });
+}
+
+/** What each process needs from its own output.elasticsearch credential, by the configuration. */
+export function requiredPrivilegesFor(role: 'forwarder' | 'proxy', config: SidecarConfig): RequiredPrivileges | undefined {
+  if (role === 'forwarder') return config.output.elasticsearch.hosts.length > 0 ? writerPrivileges : undefined;
+  // API-key verification authenticates as the agent's key, so the proxy needs privileges of its own only
+  // for central agent configuration read from Elasticsearch.
+  return config.agent_config.source === 'elasticsearch' ? agentConfigPrivileges : undefined;
 }

@@ -1,52 +1,140 @@
+import {
+  commonMappings,
+  fullMappingFeatures,
+  logsMappings,
+  metricsMappings,
+  tracesMappings,
+  type MappingFeatures,
+} from './mappings';
+
+export { coreMappingFeatures, fullMappingFeatures, type MappingFeatures } from './mappings';
+
 /**
- * Index templates for the APM data streams, for clusters that do not ship APM's own (Elasticsearch < 8.15, or
- * a test distribution without the apm-data plugin). Placeholder to be completed by the security/setup work:
- * data_stream enabled so that `create` into traces-apm-* auto-creates a data stream.
+ * Component templates, index templates and lifecycle policies for the APM data streams, for clusters that do
+ * not ship APM's own (Elasticsearch < 8.15 without the APM integration, or a test distribution without the
+ * apm-data plugin). data_stream is enabled so that `create` into traces-apm-* auto-creates a data stream.
  */
+export const templateVersion = 2;
+
+const managedMeta = { managed_by: 'apm-sidecar', version: templateVersion };
+
+/**
+ * Above the stack's built-in logs-*-* / metrics-*-* templates (100) and below the apm-data plugin's (140), so
+ * that after an upgrade to Elasticsearch >= 8.15 APM's own templates take over new backing indices.
+ */
+export const templatePriority = 120;
+
+export interface ComponentTemplate {
+  readonly name: string;
+  readonly body: {
+    readonly template: { readonly settings?: Record<string, unknown>; readonly mappings?: Record<string, unknown> };
+    readonly version: number;
+    readonly _meta: Record<string, unknown>;
+  };
+}
+
 export interface IndexTemplate {
   readonly name: string;
   readonly body: {
     readonly index_patterns: string[];
     readonly data_stream: Record<string, never>;
     readonly priority: number;
+    readonly composed_of: string[];
     readonly template: { readonly settings?: Record<string, unknown>; readonly mappings?: Record<string, unknown> };
     readonly _meta: Record<string, unknown>;
     readonly version: number;
   };
 }
 
-export const templateVersion = 1;
-
-const baseMappings = {
-  dynamic_templates: [
-    { labels: { path_match: 'labels.*', mapping: { type: 'keyword' } } },
-    { numeric_labels: { path_match: 'numeric_labels.*', mapping: { type: 'scaled_float', scaling_factor: 1000000 } } },
-    { strings_as_keyword: { match_mapping_type: 'string', mapping: { type: 'keyword', ignore_above: 1024 } } },
-  ],
-  properties: {
-    '@timestamp': { type: 'date' },
-    data_stream: { properties: { type: { type: 'constant_keyword' }, dataset: { type: 'constant_keyword' }, namespace: { type: 'constant_keyword' } } },
-  },
-};
-
-function template(name: string, pattern: string): IndexTemplate {
-  return {
-    name,
-    body: {
-      index_patterns: [pattern],
-      data_stream: {},
-      priority: 210,
-      template: { mappings: baseMappings },
-      _meta: { managed_by: 'apm-sidecar', version: templateVersion },
-      version: templateVersion,
-    },
-  };
+export interface LifecyclePolicy {
+  readonly name: string;
+  readonly body: { readonly policy: { readonly phases: Record<string, unknown>; readonly _meta: Record<string, unknown> } };
 }
 
-export function apmIndexTemplates(): IndexTemplate[] {
-  return [
-    template('apm-sidecar-traces', 'traces-apm*'),
-    template('apm-sidecar-logs', 'logs-apm*'),
-    template('apm-sidecar-metrics', 'metrics-apm*'),
+/** The data streams APM documents go to, with an example name each (SPEC: Documents and Elasticsearch). */
+export const apmDataStreamKinds = [
+  { template: 'apm-sidecar-traces', pattern: 'traces-apm-*', type: 'traces', dataset: 'apm', example: 'traces-apm-default' },
+  { template: 'apm-sidecar-logs-error', pattern: 'logs-apm.error-*', type: 'logs', dataset: 'apm.error', example: 'logs-apm.error-default' },
+  { template: 'apm-sidecar-logs-app', pattern: 'logs-apm.app.*-*', type: 'logs', dataset: undefined, example: 'logs-apm.app.svc-default' },
+  { template: 'apm-sidecar-metrics-internal', pattern: 'metrics-apm.internal-*', type: 'metrics', dataset: 'apm.internal', example: 'metrics-apm.internal-default' },
+  { template: 'apm-sidecar-metrics-app', pattern: 'metrics-apm.app.*-*', type: 'metrics', dataset: undefined, example: 'metrics-apm.app.svc-default' },
+] as const;
+
+type StreamType = (typeof apmDataStreamKinds)[number]['type'];
+
+/** Retention as APM Server's defaults: traces and logs 10 days, metrics 90 days. */
+const retention: Record<StreamType, string> = { traces: '10d', logs: '10d', metrics: '90d' };
+
+export function lifecyclePolicyName(type: StreamType): string {
+  return `apm-sidecar-${type}`;
+}
+
+export function apmLifecyclePolicies(): LifecyclePolicy[] {
+  return (['traces', 'logs', 'metrics'] as const).map((type) => ({
+    name: lifecyclePolicyName(type),
+    body: {
+      policy: {
+        phases: {
+          hot: { actions: { rollover: { max_age: '30d', max_primary_shard_size: '50gb' } } },
+          delete: { min_age: retention[type], actions: { delete: {} } },
+        },
+        _meta: { ...managedMeta },
+      },
+    },
+  }));
+}
+
+export interface TemplateOptions {
+  readonly features?: MappingFeatures;
+  /** Set index.lifecycle.name; an unknown setting (and so an error) on a cluster without the ILM module. */
+  readonly ilm?: boolean;
+}
+
+function component(name: string, template: ComponentTemplate['body']['template']): ComponentTemplate {
+  return { name, body: { template, version: templateVersion, _meta: { ...managedMeta } } };
+}
+
+export function apmComponentTemplates(options: TemplateOptions = {}): ComponentTemplate[] {
+  const features = options.features ?? fullMappingFeatures;
+  const components = [
+    component('apm-sidecar@mappings', { mappings: commonMappings(features) }),
+    component('apm-sidecar-traces@mappings', { mappings: tracesMappings(features) }),
+    component('apm-sidecar-logs@mappings', { mappings: logsMappings(features) }),
+    component('apm-sidecar-metrics@mappings', { mappings: metricsMappings() }),
   ];
+  if (options.ilm === true) {
+    for (const type of ['traces', 'logs', 'metrics'] as const) {
+      components.push(component(`apm-sidecar-${type}@lifecycle`, { settings: { 'index.lifecycle.name': lifecyclePolicyName(type) } }));
+    }
+  }
+  return components;
+}
+
+/** Index templates, one per APM data stream kind; install after apmComponentTemplates(). */
+export function apmIndexTemplates(options: TemplateOptions = {}): IndexTemplate[] {
+  const features = options.features ?? fullMappingFeatures;
+  return apmDataStreamKinds.map((kind) => {
+    const datasetMapping = features.constantKeyword
+      ? {
+          'data_stream.type': { type: 'constant_keyword', value: kind.type },
+          ...(kind.dataset === undefined ? {} : { 'data_stream.dataset': { type: 'constant_keyword', value: kind.dataset } }),
+        }
+      : {};
+    return {
+      name: kind.template,
+      body: {
+        index_patterns: [kind.pattern],
+        data_stream: {},
+        priority: templatePriority,
+        composed_of: [
+          'apm-sidecar@mappings',
+          `apm-sidecar-${kind.type}@mappings`,
+          ...(options.ilm === true ? [`apm-sidecar-${kind.type}@lifecycle`] : []),
+        ],
+        template: { mappings: { properties: datasetMapping } },
+        _meta: { ...managedMeta, description: `APM ${kind.type} data streams (${kind.pattern}), installed by apm-sidecar setup` },
+        version: templateVersion,
+      },
+    };
+  });
 }
