@@ -1,0 +1,49 @@
+import net from 'node:net';
+
+/**
+ * server.allowed_networks: a CIDR allow-list over IPv4 and IPv6. A dual-stack socket reports an IPv4 client as
+ * an IPv4-mapped IPv6 address (::ffff:10.1.2.3), so such an address is also checked as the IPv4 it carries.
+ */
+export class NetworkAllowList {
+  private readonly blocks = new net.BlockList();
+  private readonly empty: boolean;
+
+  constructor(cidrs: readonly string[]) {
+    this.empty = cidrs.length === 0;
+    for (const cidr of cidrs) {
+      const [address = '', bits] = cidr.split('/');
+      const family = net.isIP(address);
+      if (family === 0) throw new Error(`"${cidr}" is not a CIDR block`);
+      const type = family === 6 ? 'ipv6' : 'ipv4';
+      const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+      this.blocks.addSubnet(address, prefix, type);
+      const mapped = family === 6 ? mappedIpv4(address) : undefined;
+      // A rule written as ::ffff:a.b.c.d/96+n also covers the plain IPv4 form of those addresses.
+      if (mapped !== undefined && prefix >= 96) this.blocks.addSubnet(mapped, prefix - 96, 'ipv4');
+    }
+  }
+
+  /** True when every address is allowed (no list configured) or the address falls in one of the blocks. */
+  allows(address: string | undefined): boolean {
+    if (this.empty) return true;
+    if (address === undefined) return false;
+    const family = net.isIP(address);
+    if (family === 4) return this.blocks.check(address, 'ipv4');
+    if (family !== 6) return false;
+    if (this.blocks.check(address, 'ipv6')) return true;
+    const mapped = mappedIpv4(address);
+    return mapped !== undefined && this.blocks.check(mapped, 'ipv4');
+  }
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d or ::ffff:XXXX:XXXX), if it is one. */
+export function mappedIpv4(address: string): string | undefined {
+  const lower = address.toLowerCase();
+  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (dotted?.[1] !== undefined && net.isIPv4(dotted[1])) return dotted[1];
+  const hex = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  if (hex?.[1] === undefined || hex[2] === undefined) return undefined;
+  const high = parseInt(hex[1], 16);
+  const low = parseInt(hex[2], 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}

@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { metricPrefix } from '../core/metrics';
+
+export type QueueState = 'waiting' | 'active' | 'delayed' | 'failed';
+
+/** The proxy's metrics. `result` labels are the catalogue's result ids (core/errors.ts), as APM Server does. */
+export class ProxyMetrics {
+  readonly intakeRequests: Counter<'status' | 'result'>;
+  readonly events: Counter<'result'>;
+  readonly queueDepth: Gauge<'state'>;
+  readonly queueBytes: Gauge;
+  readonly enqueueSeconds: Histogram;
+
+  constructor(readonly registry: Registry) {
+    this.intakeRequests = new Counter({
+      name: `${metricPrefix}intake_requests_total`,
+      help: 'HTTP requests to the agents\' listener, by status and result id',
+      labelNames: ['status', 'result'],
+      registers: [registry],
+    });
+    this.events = new Counter({
+      name: `${metricPrefix}intake_events_total`,
+      help: 'Intake events by result: accepted, or the error result id that rejected them',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    this.queueDepth = new Gauge({
+      name: `${metricPrefix}queue_jobs`,
+      help: 'Jobs in the intake queue by state, as last polled',
+      labelNames: ['state'],
+      registers: [registry],
+    });
+    this.queueBytes = new Gauge({
+      name: `${metricPrefix}queue_redis_used_bytes`,
+      help: 'Memory Redis reports in use (INFO used_memory), compared to the bytes high-water mark',
+      registers: [registry],
+    });
+    this.enqueueSeconds = new Histogram({
+      name: `${metricPrefix}enqueue_duration_seconds`,
+      help: 'Time from Queue.add to Redis acknowledging the job (at the configured durability)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+  }
+
+  countRequest(status: number, result: string): void {
+    this.intakeRequests.inc({ status: String(status), result });
+  }
+}
