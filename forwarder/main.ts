@@ -1,5 +1,18 @@
 import type { LoadedConfig } from '../config/load';
+import { installShutdown } from '../core/lifecycle';
+import { createLogger } from '../core/log';
+import { startForwarder } from './forwarder';
 
-export function runForwarder(_loaded: LoadedConfig): Promise<void> {
-  return Promise.reject(new Error('runForwarder: not built yet (placeholder)'));
+/**
+ * `apm-sidecar forwarder`: load config, make the logger, connect to Redis, wait for Elasticsearch's
+ * preconditions (the proxy keeps accepting meanwhile), drain the queue; SIGTERM finishes or hands back the jobs
+ * in hand within server.shutdown_timeout and exits 0.
+ */
+export async function runForwarder(loaded: LoadedConfig): Promise<void> {
+  const { config } = loaded;
+  const logger = createLogger({ name: 'forwarder', level: config.log.level });
+  const forwarder = await startForwarder(config, logger);
+  logger.info({ queue: config.queue.name, concurrency: config.forwarder.concurrency, adminPort: forwarder.adminPort }, 'forwarder started');
+  // The process lives on its handles (worker, admin server) until a signal drains it and exits.
+  installShutdown({ logger, drain: () => forwarder.close() });
 }

@@ -1,0 +1,213 @@
+import { fullJitterDelay, type BackoffPolicy } from '../backoff';
+import type { DocumentOutcome, ItemResult } from '../outcomes';
+import type { BulkSink, PreparedDocument, RequestFailure } from '../output/sink';
+
+export interface BulkBatcherOptions {
+  /** A bulk is sent once its body reaches this many (uncompressed) bytes. */
+  readonly flushBytes: number;
+  /** ... or at the latest this long after its first document arrived. */
+  readonly flushIntervalMs: number;
+  /** Most bulk requests in flight at once. */
+  readonly maxRequests: number;
+  /**
+   * How many jobs can wait on the batcher at once (the worker's concurrency). When all of them are waiting no
+   * more documents can arrive, so waiting for the interval would only add latency: flush at once.
+   */
+  readonly maxSubmitters: number;
+  readonly backoff: BackoffPolicy;
+  readonly random?: () => number;
+}
+
+/** What the batcher reports; metrics and the worker's pause-on-auth-failure listen here. */
+export interface BatcherObserver {
+  bulkStarted?(documents: number, bytes: number, inFlight: number): void;
+  bulkFinished?(durationMs: number, result: 'ok' | RequestFailure['kind'], inFlight: number): void;
+  itemsRetried?(count: number, waitingForRetry: number, lastDelayMs: number): void;
+  retryReleased?(waitingForRetry: number): void;
+  requestFailed?(failure: RequestFailure): void;
+  requestSucceeded?(): void;
+}
+
+interface PendingDocument {
+  readonly doc: PreparedDocument;
+  attempts: number;
+  readonly settle: (outcome: DocumentOutcome) => void;
+}
+
+/**
+ * Collects the documents of many jobs into bulk requests bounded by bytes and time, with a bounded number in
+ * flight. Each submit() resolves when every document it carried has a final outcome: written, already there, or
+ * rejected for good. Items that can succeed later (429, 5xx, connection errors) are retried alone, with
+ * exponential backoff and full jitter, for as long as it takes: at-least-once means nothing is dropped.
+ */
+export class BulkBatcher {
+  private buffer: PendingDocument[] = [];
+  private bufferedBytes = 0;
+  private due = false;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private submitters = 0;
+  private draining = false;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly random: () => number;
+
+  constructor(
+    private readonly sink: BulkSink,
+    private readonly options: BulkBatcherOptions,
+    private readonly observer: BatcherObserver = {},
+  ) {
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Adds documents to the next bulks; resolves with one outcome per document, in order. */
+  async submit(documents: readonly PreparedDocument[]): Promise<DocumentOutcome[]> {
+    if (documents.length === 0) return [];
+    this.submitters++;
+    try {
+      const outcomes = documents.map(
+        (doc) => new Promise<DocumentOutcome>((settle) => this.enqueue({ doc, attempts: 0, settle })),
+      );
+      this.pump();
+      return await Promise.all(outcomes);
+    } finally {
+      this.submitters--;
+    }
+  }
+
+  /** From now on send what is buffered without waiting for the interval (shutdown). */
+  drain(): void {
+    this.draining = true;
+    this.due = true;
+    this.pump();
+  }
+
+  /** Resolves when nothing is buffered, in flight or waiting for a retry. */
+  async idle(): Promise<void> {
+    if (this.isIdle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops timers. Documents still pending never settle: their jobs' locks lapse and another worker redoes them. */
+  close(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    this.timer = undefined;
+    return Promise.resolve();
+  }
+
+  private isIdle(): boolean {
+    return this.buffer.length === 0 && this.inFlight === 0 && this.retryTimers.size === 0;
+  }
+
+  private enqueue(pending: PendingDocument): void {
+    if (this.buffer.length === 0 && !this.draining) this.startTimer();
+    this.buffer.push(pending);
+    this.bufferedBytes += pending.doc.bytes;
+  }
+
+  private startTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.due = true;
+      this.pump();
+    }, this.options.flushIntervalMs);
+  }
+
+  /** Sends bulks while one is ready and a request slot is free. */
+  private pump(): void {
+    while (this.buffer.length > 0 && this.inFlight < this.options.maxRequests && this.readyToSend()) {
+      const batch = this.takeBatch();
+      void this.send(batch);
+    }
+    if (this.buffer.length === 0) {
+      this.due = this.draining;
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.notifyIdle();
+  }
+
+  private readyToSend(): boolean {
+    if (this.due || this.bufferedBytes >= this.options.flushBytes) return true;
+    // Every job slot waits on us and nothing in flight will bring more: no more documents can arrive.
+    return this.submitters >= this.options.maxSubmitters && this.inFlight === 0 && this.retryTimers.size === 0;
+  }
+
+  /** Takes documents up to flushBytes (always at least one, so an oversized document still goes alone). */
+  private takeBatch(): PendingDocument[] {
+    let bytes = 0;
+    let count = 0;
+    for (const pending of this.buffer) {
+      if (count > 0 && bytes + pending.doc.bytes > this.options.flushBytes) break;
+      bytes += pending.doc.bytes;
+      count++;
+    }
+    const batch = this.buffer.splice(0, count);
+    this.bufferedBytes -= bytes;
+    return batch;
+  }
+
+  private async send(batch: PendingDocument[]): Promise<void> {
+    this.inFlight++;
+    const bytes = batch.reduce((n, p) => n + p.doc.bytes, 0);
+    this.observer.bulkStarted?.(batch.length, bytes, this.inFlight);
+    for (const pending of batch) pending.attempts++;
+    const started = performance.now();
+    const result = await this.sink.write(batch.map((p) => p.doc));
+    this.inFlight--;
+    this.observer.bulkFinished?.(performance.now() - started, result.ok ? 'ok' : result.failure.kind, this.inFlight);
+    if (result.ok) {
+      this.observer.requestSucceeded?.();
+      this.settleItems(batch, result.items);
+    } else {
+      this.observer.requestFailed?.(result.failure);
+      this.settleFailedRequest(batch, result.failure);
+    }
+    this.pump();
+  }
+
+  private settleItems(batch: PendingDocument[], items: readonly ItemResult[]): void {
+    const retries: PendingDocument[] = [];
+    batch.forEach((pending, i) => {
+      const item = items[i] ?? { kind: 'retry', status: 0, errorType: 'missing_item', reason: 'no result for this item' };
+      if (item.kind === 'retry') retries.push(pending);
+      else if (item.kind === 'rejected') pending.settle({ kind: 'dead_letter', attempts: pending.attempts, status: item.status, errorType: item.errorType, reason: item.reason });
+      else pending.settle(item.kind === 'indexed' ? { kind: 'indexed', attempts: pending.attempts } : { kind: 'duplicate', attempts: pending.attempts });
+    });
+    this.scheduleRetries(retries);
+  }
+
+  private settleFailedRequest(batch: PendingDocument[], failure: RequestFailure): void {
+    if (failure.kind === 'rejected') {
+      for (const p of batch) {
+        p.settle({ kind: 'dead_letter', attempts: p.attempts, status: failure.status ?? 0, errorType: failure.errorType, reason: failure.reason });
+      }
+      return;
+    }
+    this.scheduleRetries(batch);
+  }
+
+  private scheduleRetries(retries: PendingDocument[]): void {
+    let lastDelay = 0;
+    for (const pending of retries) {
+      const delay = fullJitterDelay(this.options.backoff, pending.attempts, this.random);
+      lastDelay = delay;
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        this.observer.retryReleased?.(this.retryTimers.size);
+        this.enqueue(pending);
+        this.pump();
+      }, delay);
+      this.retryTimers.add(timer);
+    }
+    if (retries.length > 0) this.observer.itemsRetried?.(retries.length, this.retryTimers.size, lastDelay);
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,114 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { Logger } from '../core/log';
+import type { BackoffPolicy } from './backoff';
+import type { BatcherObserver } from './batch/bulk-batcher';
+import type { RequestFailure } from './output/sink';
+import { waitForPreconditions, type Readiness } from './preconditions';
+import type { ForwarderWorker } from './worker';
+
+const authRemedy: Record<number, string> = {
+  401: 'the output.elasticsearch credential (username/password or api_key) is wrong, expired or invalidated: set a valid one (apm-sidecar setup --create-writer-api-key prints one)',
+  403: 'the credential lacks a writer privilege: grant cluster monitor and auto_configure + create_doc on traces-apm*, logs-apm*, metrics-apm* (apm-sidecar setup creates the apm_sidecar_writer role)',
+};
+
+/**
+ * Decides when the worker may take jobs: after the Elasticsearch preconditions pass, and again after a bulk was
+ * refused for its credential (401/403): then the worker pauses instead of spinning, the jobs stay queued, and
+ * the preconditions are re-checked with backoff until the credential works. Also what /readyz reports.
+ */
+export class DeliveryMonitor {
+  private state: Readiness = { ready: false, code: 'starting', reason: 'checking the Elasticsearch preconditions' };
+  private draining = false;
+  private started = false;
+  private probing: Promise<void> | undefined;
+  private worker: ForwarderWorker | undefined;
+  private failing: RequestFailure['kind'] | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly client: Client | undefined,
+    private readonly logger: Logger,
+    private readonly backoff: BackoffPolicy,
+  ) {}
+
+  attach(worker: ForwarderWorker): void {
+    this.worker = worker;
+  }
+
+  start(): void {
+    if (this.client === undefined) {
+      this.state = { ready: true };
+      this.takeJobs();
+      return;
+    }
+    this.probe();
+  }
+
+  stop(): void {
+    this.draining = true;
+    this.abort.abort();
+  }
+
+  readiness(): Readiness {
+    return this.draining ? { ready: false, code: 'shutting_down', reason: 'draining after SIGTERM' } : this.state;
+  }
+
+  observer(): BatcherObserver {
+    return {
+      requestFailed: (failure) => this.onRequestFailed(failure),
+      requestSucceeded: () => {
+        if (this.failing !== undefined && this.failing !== 'auth') this.logger.info('bulk requests succeed again');
+        if (this.failing !== 'auth') this.failing = undefined;
+      },
+    };
+  }
+
+  private takeJobs(): void {
+    if (!this.started) {
+      this.started = true;
+      this.worker?.start();
+      this.logger.info('taking jobs from the queue');
+    } else {
+      this.worker?.resume();
+      this.logger.info('credential accepted again: taking jobs from the queue');
+    }
+  }
+
+  private probe(): void {
+    const client = this.client;
+    if (client === undefined || this.probing !== undefined) return;
+    this.probing = waitForPreconditions(client, this.logger, {
+      backoff: this.backoff,
+      signal: this.abort.signal,
+      onState: (s) => {
+        this.state = s;
+      },
+    }).then((ready) => {
+      this.probing = undefined;
+      if (!ready) return;
+      this.failing = undefined;
+      this.takeJobs();
+    });
+  }
+
+  private onRequestFailed(failure: RequestFailure): void {
+    if (failure.kind === 'auth') {
+      if (this.failing !== 'auth') {
+        const status = failure.status ?? 0;
+        this.logger.error(
+          { status, reason: failure.reason },
+          `Elasticsearch refused a bulk request (${status}): stopped taking jobs; they stay queued and the documents in hand are retried until the credential works. To remediate: ${authRemedy[status] ?? authRemedy[401]}`,
+        );
+        this.state = { ready: false, code: status === 403 ? 'SIDECAR_ERR_ES_PRIVILEGES' : 'SIDECAR_ERR_ES_AUTH', reason: failure.reason };
+        this.worker?.pause('credential rejected');
+      }
+      this.failing = 'auth';
+      if (!this.draining) this.probe();
+      return;
+    }
+    if (this.failing === undefined) {
+      this.logger.warn({ kind: failure.kind, status: failure.status, errorType: failure.errorType, reason: failure.reason }, 'bulk request failed; its documents are retried with backoff');
+    }
+    this.failing ??= failure.kind;
+  }
+}

@@ -1,0 +1,99 @@
+import os from 'node:os';
+import { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
+import type { SidecarConfig } from '../config/schema';
+import { parseDuration } from '../core/duration';
+import { SidecarError } from '../core/errors';
+import { closeAll, closeOnce } from '../core/lifecycle';
+import type { Logger } from '../core/log';
+import { createRegistry } from '../core/metrics';
+import { createEsClient } from '../elasticsearch/client';
+import { DeadLetterQueue } from '../elasticsearch/dead-letter';
+import { createWorkerConnection } from '../queue/connections';
+import { assertRedisSafe, readRedisFacts } from '../queue/redis-checks';
+import { AdminServer } from './admin';
+import { BulkBatcher } from './batch/bulk-batcher';
+import { combineObservers } from './batch/observers';
+import { DeliveryMonitor } from './delivery-monitor';
+import { JobProcessor } from './job-processor';
+import { ForwarderMetrics } from './metrics';
+import { ElasticsearchSink } from './output/elasticsearch-sink';
+import { FileSink } from './output/file-sink';
+import type { BulkSink } from './output/sink';
+import type { Readiness } from './preconditions';
+import { registerQueueMetrics } from './queue-metrics';
+import { ForwarderWorker } from './worker';
+
+export interface Forwarder {
+  readonly adminPort: number;
+  readonly registry: Registry;
+  readiness(): Readiness;
+  /** Stops taking jobs, finishes (or hands back) those in hand within server.shutdown_timeout, closes all. */
+  close(): Promise<void>;
+}
+
+/** APM Server sizes bulk concurrency by memory; a forwarder process is bound by CPU, so by that. */
+function maxRequestsFor(configured: number): number {
+  return configured > 0 ? configured : Math.max(2, os.availableParallelism() * 2);
+}
+
+function requireRedisUrl(config: SidecarConfig): string {
+  if (config.queue.redis.url !== null) return config.queue.redis.url;
+  throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'queue.redis.url is not set: the forwarder drains the queue the proxy fills', {
+    remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the proxy\'s Redis, or run `apm-sidecar start` for a local all-in-one',
+  });
+}
+
+/** Connects, checks Redis, starts the admin endpoints and the worker (once Elasticsearch is ready). */
+export async function startForwarder(config: SidecarConfig, logger: Logger): Promise<Forwarder> {
+  const redisUrl = requireRedisUrl(config);
+  const es = config.output.elasticsearch;
+  const connection = createWorkerConnection(redisUrl);
+  await connection.connect();
+  assertRedisSafe(await readRedisFacts(connection), 'applied', 0);
+
+  const registry = createRegistry('forwarder');
+  const metrics = new ForwarderMetrics(registry);
+  const queue = new Queue(config.queue.name, { connection });
+  const deadLetters = new DeadLetterQueue(connection, config.queue.name, {
+    maxEntries: config.queue.dead_letter.max_entries,
+    maxAgeMs: parseDuration(config.queue.dead_letter.max_age),
+  });
+  registerQueueMetrics(registry, queue, deadLetters);
+
+  const client = es.hosts.length > 0 ? createEsClient(es, {}, { logger }) : undefined;
+  const sink: BulkSink = client !== undefined ? new ElasticsearchSink(client) : new FileSink(config.path.data, config.output.file.rotate_bytes);
+  const backoff = { initMs: parseDuration(es.backoff.init), maxMs: parseDuration(es.backoff.max) };
+  const monitor = new DeliveryMonitor(client, logger, backoff);
+  const batcher = new BulkBatcher(
+    sink,
+    {
+      flushBytes: es.flush_bytes,
+      flushIntervalMs: parseDuration(es.flush_interval),
+      maxRequests: maxRequestsFor(es.max_requests),
+      maxSubmitters: Math.max(config.forwarder.concurrency, 1),
+      backoff,
+    },
+    combineObservers(metrics.batcherObserver(), monitor.observer()),
+  );
+  const processor = new JobProcessor(batcher, deadLetters, metrics, logger, {
+    namespace: config.data_streams.namespace,
+    maxRequestBytes: config.server.max_request_size,
+  });
+  const worker = new ForwarderWorker({ queueName: config.queue.name, concurrency: config.forwarder.concurrency, connection }, processor, logger);
+  monitor.attach(worker);
+
+  const admin = new AdminServer(registry, () => monitor.readiness(), logger);
+  const adminPort = await admin.start(config.admin.host);
+  if (client === undefined) logger.info({ directory: `${config.path.data}/documents` }, 'no output.elasticsearch.hosts: writing documents as ndjson files');
+  monitor.start();
+
+  const close = closeOnce(async () => {
+    monitor.stop();
+    batcher.drain();
+    await worker.close(parseDuration(config.server.shutdown_timeout));
+    await closeAll([() => batcher.close(), () => sink.close(), () => queue.close(), () => admin.close()]);
+    await connection.quit().catch(() => connection.disconnect());
+  });
+  return { adminPort, registry, readiness: () => monitor.readiness(), close };
+}

@@ -1,0 +1,140 @@
+import type { Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import type { Logger } from '../core/log';
+import type { DeadLetterQueue } from '../elasticsearch/dead-letter';
+import { parseReplayJobData, replayJobName, type DeadLetterEntry } from '../elasticsearch/dead-letter';
+import { decodeJobBody, intakeJobName, JobContractError, parseIntakeJobData } from '../queue/contract';
+import type { BulkBatcher } from './batch/bulk-batcher';
+import { documentId } from './document-id';
+import { createJobTransformer, type TransformContext } from './interim-transform';
+import type { ForwarderMetrics } from './metrics';
+import type { DocumentOutcome } from './outcomes';
+import { prepareDocument, type PreparedDocument } from './output/sink';
+
+/** Where an event came from: enough to dead-letter it with its original line and to replay it later. */
+type Origin = Omit<DeadLetterEntry, 'reason' | 'status' | 'message' | 'attempts' | 'deadLetteredAt'>;
+interface TransformFailure {
+  readonly origin: Origin;
+  readonly reason: string;
+}
+
+export interface JobSummary {
+  readonly indexed: number;
+  readonly duplicate: number;
+  readonly deadLettered: number;
+}
+
+export interface JobProcessorOptions {
+  readonly namespace: string;
+  /** Bound on a job body's decompressed size (the proxy enforced it already). */
+  readonly maxRequestBytes: number;
+}
+
+/**
+ * Turns one job into documents, hands them to the shared batcher, waits until each has its final outcome, and
+ * dead-letters the refused ones. Only then does the job complete: a process that dies before leaves the job to
+ * BullMQ's stalled-job recovery, and the deterministic `_id`s make the second pass harmless.
+ */
+export class JobProcessor {
+  constructor(
+    private readonly batcher: BulkBatcher,
+    private readonly deadLetters: DeadLetterQueue,
+    private readonly metrics: ForwarderMetrics,
+    private readonly logger: Logger,
+    private readonly options: JobProcessorOptions,
+  ) {}
+
+  async process(job: Job<unknown>): Promise<JobSummary> {
+    const origins = this.originsOf(job);
+    const documents: PreparedDocument[] = [];
+    const sent: Origin[] = [];
+    const failures: TransformFailure[] = [];
+    const transformers = new Map<string, ReturnType<typeof createJobTransformer> | Error>();
+    for (const origin of origins) {
+      const result = this.transform(origin, transformers);
+      if (result.ok) {
+        documents.push(prepareDocument(origin.id, result.doc.dataStream, result.doc.source));
+        sent.push({ ...origin, dataStream: result.doc.dataStream });
+      } else {
+        failures.push({ origin, reason: result.reason });
+      }
+    }
+    const outcomes = await this.batcher.submit(documents);
+    return this.record(job, sent, outcomes, failures);
+  }
+
+  /** The events of an intake job, or of a replay job, with their ids. A malformed job can never succeed. */
+  private originsOf(job: Job<unknown>): Origin[] {
+    try {
+      if (job.name === replayJobName) {
+        return parseReplayJobData(job.data).entries.map(({ reason: _r, status: _s, message: _m, attempts: _a, deadLetteredAt: _d, ...origin }) => origin);
+      }
+      if (job.name !== intakeJobName) throw new JobContractError(`unknown job name ${job.name}`);
+      const data = parseIntakeJobData(job.data);
+      const decoded = decodeJobBody(data, this.options.maxRequestBytes);
+      const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity };
+      return decoded.events.map((e) => ({
+        id: documentId(data.requestId, e.index),
+        jobId: data.requestId,
+        lineIndex: e.index,
+        dataStream: '',
+        metadata: decoded.metadata,
+        event: e.line,
+        context,
+      }));
+    } catch (err) {
+      this.logger.error({ err, jobId: job.id, jobName: job.name }, 'job cannot be read; it is moved to the failed set for inspection');
+      throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private transform(origin: Origin, cache: Map<string, ReturnType<typeof createJobTransformer> | Error>) {
+    let transformer = cache.get(origin.metadata);
+    if (transformer === undefined) {
+      const ctx: TransformContext = { ...origin.context, namespace: this.options.namespace };
+      try {
+        transformer = createJobTransformer(origin.metadata, ctx);
+      } catch (err) {
+        transformer = err instanceof Error ? err : new Error(String(err));
+      }
+      cache.set(origin.metadata, transformer);
+    }
+    if (transformer instanceof Error) return { ok: false as const, reason: `metadata: ${transformer.message}` };
+    try {
+      return transformer.transform(origin.event);
+    } catch (err) {
+      return { ok: false as const, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private async record(job: Job<unknown>, sent: Origin[], outcomes: DocumentOutcome[], failures: TransformFailure[]): Promise<JobSummary> {
+    const now = Date.now();
+    const dead: DeadLetterEntry[] = failures.map(({ origin, reason }) => ({
+      ...origin,
+      reason: 'transform_error',
+      status: 0,
+      message: reason,
+      attempts: 0,
+      deadLetteredAt: now,
+    }));
+    let indexed = 0;
+    let duplicate = 0;
+    outcomes.forEach((outcome, i) => {
+      const origin = sent[i];
+      if (origin === undefined) return;
+      if (outcome.kind === 'indexed') indexed++;
+      else if (outcome.kind === 'duplicate') duplicate++;
+      else dead.push({ ...origin, reason: outcome.errorType, status: outcome.status, message: outcome.reason, attempts: outcome.attempts, deadLetteredAt: now });
+    });
+    if (dead.length > 0) {
+      // Stored before the job completes: if Redis is down this throws, and the job is retried as a whole.
+      const dropped = await this.deadLetters.add(dead, now);
+      this.metrics.deadLetterDropped.inc(dropped);
+      this.logger.warn({ jobId: job.id, count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] }, 'documents dead-lettered (see `apm-sidecar dlq list`)');
+    }
+    this.metrics.countDocuments('indexed', indexed);
+    this.metrics.countDocuments('duplicate', duplicate);
+    this.metrics.countDocuments('dead_lettered', dead.length);
+    return { indexed, duplicate, deadLettered: dead.length };
+  }
+}

@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { metricPrefix } from '../core/metrics';
+import type { BatcherObserver } from './batch/bulk-batcher';
+import type { OutcomeLabel } from './outcomes';
+
+/** The forwarder's own metrics (queue depth is collected separately, at scrape time). */
+export class ForwarderMetrics {
+  readonly documents: Counter<'outcome'>;
+  readonly bulkDuration: Histogram<'result'>;
+  readonly bulksInFlight: Gauge;
+  readonly documentsWaitingForRetry: Gauge;
+  readonly retryBackoffSeconds: Gauge;
+  readonly jobs: Counter<'result'>;
+  readonly deadLetterDropped: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.documents = new Counter({
+      name: `${metricPrefix}documents_total`,
+      help: 'Documents by outcome: indexed, duplicate (already indexed: a redelivery), retried (one per retry), dead_lettered.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.bulkDuration = new Histogram({
+      name: `${metricPrefix}bulk_request_duration_seconds`,
+      help: 'Latency of bulk requests, by result (ok, retry, auth, rejected).',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.bulksInFlight = new Gauge({ name: `${metricPrefix}bulk_requests_in_flight`, help: 'Bulk requests in flight.', registers });
+    this.documentsWaitingForRetry = new Gauge({
+      name: `${metricPrefix}documents_waiting_for_retry`,
+      help: 'Documents waiting out a retry backoff.',
+      registers,
+    });
+    this.retryBackoffSeconds = new Gauge({
+      name: `${metricPrefix}retry_backoff_seconds`,
+      help: 'The latest retry delay chosen (exponential with full jitter); 0 after a successful bulk.',
+      registers,
+    });
+    this.jobs = new Counter({ name: `${metricPrefix}forwarder_jobs_total`, help: 'Jobs finished, by result.', labelNames: ['result'], registers });
+    this.deadLetterDropped = new Counter({
+      name: `${metricPrefix}dead_letter_dropped_total`,
+      help: 'Dead-letter entries dropped to stay within queue.dead_letter.max_entries / max_age.',
+      registers,
+    });
+  }
+
+  countDocuments(outcome: OutcomeLabel, n = 1): void {
+    if (n > 0) this.documents.inc({ outcome }, n);
+  }
+
+  /** The batcher's events, as metrics. */
+  batcherObserver(): BatcherObserver {
+    return {
+      bulkStarted: (_docs, _bytes, inFlight) => this.bulksInFlight.set(inFlight),
+      bulkFinished: (ms, result, inFlight) => {
+        this.bulkDuration.observe({ result }, ms / 1000);
+        this.bulksInFlight.set(inFlight);
+        if (result === 'ok') this.retryBackoffSeconds.set(0);
+      },
+      itemsRetried: (count, waiting, delayMs) => {
+        this.countDocuments('retried', count);
+        this.documentsWaitingForRetry.set(waiting);
+        this.retryBackoffSeconds.set(delayMs / 1000);
+      },
+      retryReleased: (waiting) => this.documentsWaitingForRetry.set(waiting),
+    };
+  }
+}

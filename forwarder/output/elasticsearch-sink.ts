@@ -1,0 +1,49 @@
+import { errors, type Client } from '@elastic/elasticsearch';
+import { parseBulkResponse } from '../outcomes';
+import type { BulkSink, BulkWriteResult, PreparedDocument, RequestFailure } from './sink';
+
+/** Turns a thrown client error into what the batcher should do about it. */
+export function classifyRequestError(err: unknown): RequestFailure {
+  if (err instanceof errors.ResponseError) {
+    const status = err.meta.statusCode ?? 0;
+    const reason = err.message;
+    const errorType = `http_${status}`;
+    if (status === 401 || status === 403) return { kind: 'auth', status, errorType, reason };
+    if (status === 429 || status >= 500 || status === 0) return { kind: 'retry', status, errorType, reason };
+    return { kind: 'rejected', status, errorType, reason };
+  }
+  if (err instanceof errors.ProductNotSupportedError) {
+    // Not Elasticsearch (a load balancer's error page, a wrong port): retry; readiness says what is wrong.
+    return { kind: 'retry', status: null, errorType: 'product_not_supported', reason: err.message };
+  }
+  if (err instanceof Error) {
+    // ConnectionError, TimeoutError, NoLivingConnectionsError, a body that could not be parsed: all transient.
+    return { kind: 'retry', status: null, errorType: err.name, reason: err.message };
+  }
+  return { kind: 'retry', status: null, errorType: 'unknown', reason: String(err) };
+}
+
+/**
+ * Writes bulks with `client.transport.request`: the body is serialized once by the batcher and gzip-compressed
+ * here. The loop around it (retries, outcomes) is the batcher's; helpers.bulk would drop failed items.
+ */
+export class ElasticsearchSink implements BulkSink {
+  constructor(private readonly client: Client) {}
+
+  async write(documents: readonly PreparedDocument[]): Promise<BulkWriteResult> {
+    const body = documents.map((d) => d.lines).join('');
+    try {
+      const response = await this.client.transport.request(
+        { method: 'POST', path: '/_bulk', bulkBody: body, querystring: { filter_path: 'errors,items.*.status,items.*.error' } },
+        { meta: true, compression: true },
+      );
+      return { ok: true, items: parseBulkResponse(response.body, documents.length) };
+    } catch (err) {
+      return { ok: false, failure: classifyRequestError(err) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

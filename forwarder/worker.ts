@@ -1,0 +1,101 @@
+import { WaitingError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/log';
+import { workerLockDurationMs, workerMaxStalledCount } from '../queue/job-options';
+import type { JobProcessor, JobSummary } from './job-processor';
+
+export interface ForwarderWorkerOptions {
+  readonly queueName: string;
+  readonly concurrency: number;
+  readonly connection: Redis;
+}
+
+/**
+ * The BullMQ worker: up to `concurrency` jobs at once, each handed to the processor, which waits on the shared
+ * batcher. Pausing stops taking jobs (a rejected credential) without touching the ones in hand. On a shutdown
+ * that runs out of time, the jobs still in hand are moved back to waiting so another forwarder takes them at
+ * once, instead of after their lock expires.
+ */
+export class ForwarderWorker {
+  private readonly worker: Worker<unknown, JobSummary>;
+  private readonly inHand = new Map<string, { job: Job<unknown, JobSummary>; token: string; handBack: () => void }>();
+  private running: Promise<void> | undefined;
+  private pausedFor: string | undefined;
+
+  constructor(
+    options: ForwarderWorkerOptions,
+    private readonly processor: JobProcessor,
+    private readonly logger: Logger,
+  ) {
+    this.worker = new Worker<unknown, JobSummary>(options.queueName, (job, token) => this.process(job, token), {
+      connection: options.connection,
+      concurrency: Math.max(options.concurrency, 1),
+      autorun: false,
+      lockDuration: workerLockDurationMs,
+      maxStalledCount: workerMaxStalledCount,
+    });
+    this.worker.on('error', (err) => this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'));
+    this.worker.on('failed', (job, err) => {
+      if (job !== undefined) this.logger.warn({ err, jobId: job.id, attempts: job.attemptsMade }, 'job failed; it is retried unless unreadable');
+    });
+  }
+
+  private async process(job: Job<unknown, JobSummary>, token: string | undefined): Promise<JobSummary> {
+    const key = job.id ?? '';
+    // WaitingError tells BullMQ the job was moved back to waiting by us: neither completed nor failed.
+    const handedBack = new Promise<never>((_resolve, reject) => {
+      if (token !== undefined) this.inHand.set(key, { job, token, handBack: () => reject(new WaitingError()) });
+    });
+    try {
+      return await Promise.race([this.processor.process(job), handedBack]);
+    } finally {
+      this.inHand.delete(key);
+    }
+  }
+
+  /** Starts taking jobs (after the preconditions passed). */
+  start(): void {
+    this.running ??= this.worker.run().catch((err: unknown) => this.logger.error({ err }, 'worker stopped unexpectedly'));
+  }
+
+  get paused(): boolean {
+    return this.pausedFor !== undefined;
+  }
+
+  /** Stops taking new jobs; jobs in hand go on. */
+  pause(reason: string): void {
+    if (this.pausedFor !== undefined) return;
+    this.pausedFor = reason;
+    void this.worker.pause(true).catch((err: unknown) => this.logger.warn({ err }, 'pausing the worker failed'));
+  }
+
+  resume(): void {
+    if (this.pausedFor === undefined) return;
+    this.pausedFor = undefined;
+    this.worker.resume();
+  }
+
+  /** Waits up to `timeoutMs` for the jobs in hand; then hands the rest back to the queue and closes. */
+  async close(timeoutMs: number): Promise<void> {
+    const graceful = this.worker.close();
+    const timedOut = await Promise.race([graceful.then(() => false), delay(timeoutMs).then(() => true)]);
+    if (!timedOut) return;
+    const left = [...this.inHand.values()];
+    this.logger.warn({ jobs: left.length }, 'shutdown timeout: handing unfinished jobs back to the queue');
+    await Promise.allSettled(
+      left.map(async ({ job, token, handBack }) => {
+        try {
+          await job.moveToWait(token);
+        } finally {
+          // Even if Redis refused the move, the job's lock lapses and stalled-job recovery hands it on.
+          handBack();
+        }
+      }),
+    );
+    await graceful;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
