@@ -1,0 +1,119 @@
+import { SidecarError } from '../../core/errors';
+import { describeMissing, parseHasPrivileges } from '../privileges';
+import { createAgentApiKey, createWriterApiKey, ensureWriterUser, type IssuedCredential } from './credentials';
+import { fullMappingFeatures, type MappingFeatures } from './mappings';
+import { formatRequest, pick, type EsAnswer, type EsRequest, type RequestSender } from './requests';
+import { ensureObject, lifecycleObjects, parseIndexTemplates, providedByCluster, roleObjects, templateObjects, type StepResult } from './steps';
+
+export interface SetupOptions {
+  readonly dryRun: boolean;
+  readonly createWriterApiKey: boolean;
+  readonly createWriterUser?: string | undefined;
+  readonly createAgentApiKey?: string | undefined;
+  /** The proxy reads central agent configuration from Elasticsearch: writer credentials also get that read. */
+  readonly agentConfigFromElasticsearch: boolean;
+}
+
+export interface SetupOutput {
+  /** A progress line per object as it is done. */
+  step(result: StepResult): void;
+  /** Free text: dry-run requests, credentials created. */
+  line(text: string): void;
+}
+
+/** What the cluster can do, from the modules every node has. */
+export interface ClusterCapabilities {
+  readonly ilm: boolean;
+  readonly features: MappingFeatures;
+}
+
+/** Sends nothing: prints each write request (reads are not needed, the plan assumes an empty cluster). */
+export function dryRunSender(output: SetupOutput): RequestSender {
+  const print = async (request: EsRequest): Promise<EsAnswer> => {
+    output.line(`would send: ${formatRequest(request)}`);
+    return Promise.resolve({ status: 200, body: {} });
+  };
+  return { read: print, write: print };
+}
+
+export function parseCapabilities(answer: unknown): ClusterCapabilities {
+  const nodes = pick(answer, 'nodes');
+  const perNode = typeof nodes === 'object' && nodes !== null ? Object.values(nodes) : [];
+  const moduleSets = perNode.map((node: unknown) => {
+    const modules = pick(node, 'modules');
+    const names = Array.isArray(modules) ? modules.map((m: unknown) => pick(m, 'name')) : [];
+    return new Set(names.filter((n): n is string => typeof n === 'string'));
+  });
+  const everywhere = (module: string): boolean => moduleSets.length > 0 && moduleSets.every((s) => s.has(module));
+  return {
+    ilm: everywhere('x-pack-ilm'),
+    features: { mapperExtras: everywhere('mapper-extras'), constantKeyword: everywhere('constant-keyword') },
+  };
+}
+
+/**
+ * Cluster privileges the setup credential needs (manage_ilm too when the cluster has ILM). manage_security
+ * covers roles, users and API keys; monitor reads the node modules.
+ */
+export const setupPrivileges = ['monitor', 'manage_security', 'manage_index_templates'];
+
+async function assertAdminPrivileges(sender: RequestSender, cluster: string[], extra: string[]): Promise<void> {
+  const answer = await sender.write({ method: 'POST', path: '/_security/user/_has_privileges', body: { cluster: [...cluster, ...extra] } });
+  const missing = parseHasPrivileges(answer.body);
+  if (missing.length === 0) return;
+  const names = missing.map(describeMissing).join(', ');
+  throw new SidecarError('SIDECAR_ERR_ES_PRIVILEGES', `the setup credential lacks ${names}`, {
+    remediation: `run setup as a user with the superuser role (e.g. elastic), or grant the cluster privileges ${missing.map((m) => m.privilege).join(', ')} to the setup.elasticsearch credential`,
+  });
+}
+
+async function setUpTemplates(sender: RequestSender, capabilities: ClusterCapabilities, options: SetupOptions, output: SetupOutput): Promise<void> {
+  if (!options.dryRun) {
+    const found = await sender.read({ method: 'GET', path: '/_index_template/*apm*' });
+    const provided = providedByCluster(parseIndexTemplates(found.body));
+    if (provided.size === 5) {
+      const names = [...new Set(provided.values())].join(', ');
+      output.step({ object: 'APM index templates', outcome: 'verified', detail: `provided by the cluster (${names}); none installed` });
+      output.step({ object: 'lifecycle policies', outcome: 'verified', detail: 'managed by the cluster\'s APM templates' });
+      return;
+    }
+  }
+  for (const object of templateObjects({ features: capabilities.features, ilm: capabilities.ilm })) {
+    output.step(await ensureObject(sender, object, options.dryRun));
+  }
+  if (!capabilities.ilm) {
+    output.step({ object: 'lifecycle policies', outcome: 'skipped', detail: 'ILM not available on this cluster (no x-pack-ilm module); data streams keep their data until deleted' });
+    return;
+  }
+  for (const object of lifecycleObjects()) output.step(await ensureObject(sender, object, options.dryRun));
+}
+
+function report(issued: IssuedCredential, output: SetupOutput): void {
+  output.step(issued.result);
+  for (const text of issued.lines) output.line(text);
+}
+
+/**
+ * apm-sidecar setup: checks the admin credential's privileges, then creates or updates (idempotently) the
+ * roles, the index templates and lifecycle policies (unless the cluster ships APM's own), and on request the
+ * writer's and agents' credentials. Each object is reported as created / updated / unchanged.
+ */
+export async function runSetupSteps(sender: RequestSender, options: SetupOptions, output: SetupOutput): Promise<void> {
+  let capabilities: ClusterCapabilities = { ilm: true, features: fullMappingFeatures };
+  if (!options.dryRun) {
+    await assertAdminPrivileges(sender, setupPrivileges, []);
+    capabilities = parseCapabilities((await sender.read({ method: 'GET', path: '/_nodes?filter_path=nodes.*.modules.name' })).body);
+    if (capabilities.ilm) await assertAdminPrivileges(sender, ['manage_ilm'], []);
+    if (!capabilities.features.mapperExtras || !capabilities.features.constantKeyword) {
+      output.line('note: this cluster lacks mapper-extras/constant-keyword; templates use keyword, text and double in their place');
+    }
+  }
+  for (const object of roleObjects()) output.step(await ensureObject(sender, object, options.dryRun));
+  await setUpTemplates(sender, capabilities, options, output);
+  if (options.createWriterUser !== undefined) {
+    report(await ensureWriterUser(sender, options.createWriterUser, options.agentConfigFromElasticsearch, options.dryRun), output);
+  }
+  if (options.createWriterApiKey) report(await createWriterApiKey(sender, options.agentConfigFromElasticsearch, options.dryRun), output);
+  if (options.createAgentApiKey !== undefined) report(await createAgentApiKey(sender, options.createAgentApiKey, options.dryRun), output);
+}
+
