@@ -1,0 +1,108 @@
+import { agentDoc, serviceDoc, userDoc, type JobMetadata } from './metadata';
+import { nonEmptyObj, num, obj, str, type JsonObject } from './json';
+import { putLabels, mergeLabels, type Labels } from './labels';
+
+/** Everything a per-event mapper needs: the job's metadata and the fields every document carries. */
+export interface JobState {
+  readonly meta: JobMetadata;
+  /** host, process, container, kubernetes, network, observer, apm_sidecar: the same objects on every document. */
+  readonly shared: JsonObject;
+  readonly receivedAtUs: number;
+  readonly namespace: string;
+}
+
+/** A document under construction; `labels` is merged last so event tags can override metadata labels. */
+export interface DocDraft {
+  readonly doc: JsonObject;
+  labels: Labels;
+}
+
+export function newDraft(state: JobState, processorEvent: string): DocDraft {
+  const doc: JsonObject = { ...state.shared, processor: { event: processorEvent } };
+  const { meta } = state;
+  if (meta.service !== undefined) doc.service = meta.service;
+  if (meta.agent !== undefined) doc.agent = meta.agent;
+  if (meta.user !== undefined) doc.user = meta.user;
+  if (meta.cloud !== undefined) doc.cloud = meta.cloud;
+  return { doc, labels: meta.labels };
+}
+
+/** Microseconds since the epoch: the event's own timestamp, else when the proxy received the request. */
+export function timestampUs(event: JsonObject, state: JobState): number {
+  const ts = num(event, 'timestamp');
+  return ts !== undefined && ts > 0 ? Math.trunc(ts) : state.receivedAtUs;
+}
+
+export function putTimestamp(doc: JsonObject, us: number, withMicros: boolean): void {
+  doc['@timestamp'] = new Date(Math.floor(us / 1000)).toISOString();
+  if (withMicros) doc.timestamp = { us };
+}
+
+/**
+ * An event's context.service overrides the metadata's service (APM Server's mapToServiceModel): fields it names
+ * replace the metadata's, a new name also replaces the version. context.service.agent overrides agent fields.
+ */
+export function applyServiceContext(draft: DocDraft, state: JobState, context: JsonObject | undefined): void {
+  const from = nonEmptyObj(context, 'service');
+  if (from === undefined) return;
+  const override = serviceDoc(from);
+  const base = state.meta.service ?? {};
+  const service: JsonObject = { ...base };
+  for (const key of ['environment', 'language', 'runtime', 'framework'] as const) {
+    if (override[key] !== undefined) service[key] = key === 'environment' ? override[key] : { ...(obj(base, key) ?? {}), ...(obj(override, key) ?? {}) };
+  }
+  if (override.name !== undefined) {
+    service.name = override.name;
+    if (override.version === undefined) delete service.version;
+    else service.version = override.version;
+  }
+  if (override.node !== undefined) service.node = override.node;
+  const origin = obj(from, 'origin');
+  if (origin !== undefined) {
+    const o: JsonObject = {};
+    for (const key of ['id', 'name', 'version']) if (str(origin, key) !== undefined) o[key] = str(origin, key);
+    service.origin = o;
+  }
+  const target = obj(from, 'target');
+  if (target !== undefined) service.target = targetDoc(str(target, 'type'), str(target, 'name'));
+  if (service.node === undefined && state.meta.defaultNodeName !== undefined) service.node = { name: state.meta.defaultNodeName };
+  draft.doc.service = service;
+  const agentOverride = agentDoc(obj(from, 'agent'));
+  if (agentOverride !== undefined) {
+    const agent: JsonObject = { ...(state.meta.agent ?? {}) };
+    for (const key of ['name', 'version', 'ephemeral_id'] as const) if (agentOverride[key] !== undefined) agent[key] = agentOverride[key];
+    draft.doc.agent = agent;
+  }
+}
+
+/** service.target: APM Server always writes the type (possibly empty) and omits an empty name. */
+export function targetDoc(type: string | undefined, name: string | undefined): JsonObject {
+  const out: JsonObject = { type: type ?? '' };
+  if (name !== undefined) out.name = name;
+  return out;
+}
+
+/** context.user replaces the metadata user entirely when any of its fields is set (never mixes two users). */
+export function applyUserContext(draft: DocDraft, context: JsonObject | undefined): void {
+  const user = userDoc(obj(context, 'user'));
+  if (user !== undefined) draft.doc.user = user;
+}
+
+export function applyTags(draft: DocDraft, tags: JsonObject | undefined): void {
+  draft.labels = mergeLabels(draft.labels, tags);
+}
+
+export function finishDraft(draft: DocDraft): JsonObject {
+  putLabels(draft.doc, draft.labels);
+  return draft.doc;
+}
+
+export function serviceName(doc: JsonObject): string {
+  const name = obj(doc, 'service')?.name;
+  return typeof name === 'string' ? name : '';
+}
+
+export function agentName(doc: JsonObject): string {
+  const name = obj(doc, 'agent')?.name;
+  return typeof name === 'string' ? name : '';
+}

@@ -1,0 +1,141 @@
+import type { IntakeJobData } from '../../queue/contract';
+import type { JobState } from './common';
+import { agentName, serviceName } from './common';
+import { transformError } from './error';
+import { isRecord, type JsonObject } from './json';
+import { transformLog } from './log';
+import { parseMetadata } from './metadata';
+import { transformMetricset } from './metricset';
+import { appLogsStream, dataStreamName, errorsStream, tracesStream, type DataStream } from './routing';
+import { transformSpan } from './span';
+import { transformTransaction } from './transaction';
+
+/**
+ * The intake v2 event -> APM document transform: pure (no I/O), never throws. Documents are shaped as APM Server
+ * 8.x/9.x indexes them, after its ingest pipelines (see docs/compatibility.md for every known difference).
+ */
+
+export interface TransformContext {
+  readonly receivedAt: number;
+  readonly client: IntakeJobData['client'];
+  readonly identity: IntakeJobData['identity'];
+  /** data_streams.namespace */
+  readonly namespace: string;
+  /** observer.* on every document; type is always "apm-sidecar". */
+  readonly observer?: { readonly version?: string; readonly hostname?: string };
+}
+
+export interface ApmDocument {
+  /** e.g. "traces-apm-default": the bulk target (create action) */
+  readonly dataStream: string;
+  /** the _source */
+  readonly source: Record<string, unknown>;
+  /** Bulk `dynamic_templates` (field -> template name), set for histogram metric samples only. */
+  readonly dynamicTemplates?: Readonly<Record<string, string>>;
+}
+
+export type TransformResult = { readonly ok: true; readonly doc: ApmDocument } | { readonly ok: false; readonly reason: string };
+
+export interface JobTransformer {
+  transform(eventLine: string): TransformResult;
+}
+
+/** Field of our own recording who sent the data (apm-server#3731): never the credential, only its id. */
+export const identityField = 'apm_sidecar';
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sharedFields(ctx: TransformContext): JsonObject {
+  const observer: JsonObject = { type: 'apm-sidecar' };
+  if (ctx.observer?.version !== undefined) observer.version = ctx.observer.version;
+  if (ctx.observer?.hostname !== undefined) observer.hostname = ctx.observer.hostname;
+  const identity: JsonObject = { kind: ctx.identity.kind };
+  if (ctx.identity.kind !== 'anonymous') identity.id = ctx.identity.id;
+  return { observer, [identityField]: { identity } };
+}
+
+function withDataStream(source: JsonObject, ds: DataStream, dynamicTemplates?: Record<string, string>): TransformResult {
+  source.data_stream = ds;
+  const doc: ApmDocument = dynamicTemplates === undefined ? { dataStream: dataStreamName(ds), source } : { dataStream: dataStreamName(ds), source, dynamicTemplates };
+  return { ok: true, doc };
+}
+
+function transformEvent(event: JsonObject, state: JobState): TransformResult {
+  for (const key in event) {
+    const body = event[key];
+    if (!isRecord(body)) return { ok: false, reason: `event "${key}" is not an object` };
+    switch (key) {
+      case 'transaction': {
+        const source = transformTransaction(body, state);
+        return withDataStream(source, tracesStream(agentName(source), state.namespace));
+      }
+      case 'span': {
+        const source = transformSpan(body, state);
+        return withDataStream(source, tracesStream(agentName(source), state.namespace));
+      }
+      case 'error':
+        return withDataStream(transformError(body, state), errorsStream(state.namespace));
+      case 'log': {
+        const source = transformLog(body, state);
+        return withDataStream(source, appLogsStream(serviceName(source), state.namespace));
+      }
+      case 'metricset': {
+        const result = transformMetricset(body, state);
+        if (result.doc === undefined) return { ok: false, reason: 'metricset with transaction fields has no known breakdown samples (APM Server drops it too)' };
+        return withDataStream(result.doc, result.dataStream, result.dynamicTemplates);
+      }
+      default:
+        return { ok: false, reason: `unknown event type "${key}"` };
+    }
+  }
+  return { ok: false, reason: 'empty event object' };
+}
+
+/**
+ * JSON.parse, except that text after the first complete value is ignored: APM Server's stream decoder reads one
+ * value per line and accepts such lines (one of its own intake fixtures ends in a stray character).
+ */
+function parseFirstValue(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (error) {
+    const position = /after JSON at position (\d+)/.exec(describe(error))?.[1];
+    if (position === undefined) throw error;
+    return JSON.parse(line.slice(0, Number(position)));
+  }
+}
+
+function failing(reason: string): JobTransformer {
+  return { transform: () => ({ ok: false, reason }) };
+}
+
+/** Parses the metadata line once per job; then transforms each event line. Never throws. */
+export function createJobTransformer(metadataLine: string, ctx: TransformContext): JobTransformer {
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(metadataLine);
+  } catch (error) {
+    return failing(`metadata line is not JSON: ${describe(error)}`);
+  }
+  if (!isRecord(metadata) || !isRecord(metadata.metadata)) return failing('metadata line has no "metadata" object');
+  let state: JobState;
+  try {
+    const meta = parseMetadata(metadata.metadata, ctx.client.ip);
+    state = { meta, shared: { ...meta.shared, ...sharedFields(ctx) }, receivedAtUs: Math.trunc(ctx.receivedAt * 1000), namespace: ctx.namespace };
+  } catch (error) {
+    return failing(`metadata could not be mapped: ${describe(error)}`);
+  }
+  return {
+    transform(eventLine: string): TransformResult {
+      try {
+        const event = parseFirstValue(eventLine);
+        if (!isRecord(event)) return { ok: false, reason: 'event line is not a JSON object' };
+        return transformEvent(event, state);
+      } catch (error) {
+        return { ok: false, reason: `event could not be mapped: ${describe(error)}` };
+      }
+    },
+  };
+}
