@@ -1,0 +1,64 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SidecarConfig } from '../../config/schema';
+import { parseDuration } from '../../core/duration';
+import { SidecarError } from '../../core/errors';
+import { createEsClient } from '../../elasticsearch/client';
+import { type UpstreamSettings, upstreamSettingsFrom } from '../passthrough/upstream';
+import { ElasticsearchAgentConfigSource } from './elasticsearch-source';
+import { AgentConfigEndpoint } from './endpoint';
+import { FileAgentConfigSource } from './file-source';
+import type { AgentConfigSource } from './source';
+import { UpstreamAgentConfigSource } from './upstream-source';
+
+export { AgentConfigEndpoint } from './endpoint';
+
+export interface AgentConfigDependencies {
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  /** Shared with pass-through when the proxy already built it; built from config.upstream otherwise. */
+  readonly upstream?: UpstreamSettings | null;
+  /** For tests; the proxy's own cluster credential (output.elasticsearch.*) otherwise. */
+  readonly esClient?: Client;
+}
+
+function missing(key: string, source: string, fix: string): SidecarError {
+  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `agent_config.source is ${source} but ${key} is not set`, { remediation: fix });
+}
+
+function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDependencies): AgentConfigSource | null {
+  const logger = deps.logger.child({ component: 'agent-config' });
+  switch (config.agent_config.source) {
+    case 'none':
+      return null;
+    case 'file': {
+      const file = config.agent_config.file;
+      if (file === null || file === '') throw missing('agent_config.file', 'file', 'set agent_config.file (APM_SIDECAR_AGENT_CONFIG_FILE) to a YAML or JSON file');
+      return new FileAgentConfigSource(file, periodMs, logger);
+    }
+    case 'elasticsearch': {
+      if (deps.esClient === undefined && config.output.elasticsearch.hosts.length === 0) {
+        throw missing('output.elasticsearch.hosts', 'elasticsearch', 'set output.elasticsearch.hosts and a credential with read on .apm-agent-configuration');
+      }
+      const owned = deps.esClient === undefined;
+      return new ElasticsearchAgentConfigSource(deps.esClient ?? createEsClient(config.output.elasticsearch), periodMs, logger, owned);
+    }
+    case 'upstream': {
+      const upstream = deps.upstream === undefined ? upstreamSettingsFrom(config.upstream) : deps.upstream;
+      if (upstream === null) throw missing('upstream.url', 'upstream', 'set upstream.url (APM_SIDECAR_UPSTREAM_URL) to an APM Server with central configuration on');
+      return new UpstreamAgentConfigSource(upstream, periodMs, logger);
+    }
+  }
+}
+
+/** /config/v1/agents as configured by agent_config.*; throws SIDECAR_ERR_CONFIG_INVALID before any socket opens. */
+export function createAgentConfigEndpoint(config: SidecarConfig, deps: AgentConfigDependencies): AgentConfigEndpoint {
+  const periodMs = parseDuration(config.agent_config.cache.expiration);
+  return new AgentConfigEndpoint({
+    source: sourceFor(config, periodMs, deps),
+    cacheExpirationMs: periodMs,
+    logger: deps.logger,
+    ...(deps.registry === undefined ? {} : { registry: deps.registry }),
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Pass-through of every path apm-sidecar does not serve itself to the upstream (APM Server or Kibana).
+ *
+ * Why http-proxy-3 and not http-proxy: http-proxy has had no release since 2020 and its maintainers no longer
+ * answer (http-party/node-http-proxy#1687); it leaks sockets under aborted requests and ships no types.
+ * http-proxy-3 is its maintained, API-compatible TypeScript rewrite (used by Vite and JupyterHub), tested on
+ * Node 20+, with those leaks fixed and deprecated APIs (url.parse) gone.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProxyServer } from 'http-proxy-3';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { SidecarError, describeForOperator, toErrorOutcome } from '../../core/errors';
+import { closeOnce, type Component } from '../../core/lifecycle';
+import { metricPrefix } from '../../core/metrics';
+import type { Identity } from '../../queue/contract';
+import { rewriteRequestHeaders, stripHopByHop } from './headers';
+import type { UpstreamSettings } from './upstream';
+
+/** Marks the destroy() of a request that outlived upstream.timeout, so the failure maps to 504, not 502. */
+class UpstreamTimeoutError extends Error {
+  override readonly name = 'UpstreamTimeoutError';
+}
+
+interface PassState {
+  readonly clientWantsClose: boolean;
+}
+
+export interface UpstreamPassthroughOptions {
+  readonly upstream: UpstreamSettings;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+}
+
+export class UpstreamPassthrough implements Component {
+  private readonly proxy = new ProxyServer();
+  private readonly states = new WeakMap<IncomingMessage, PassState>();
+  private readonly responses: Counter<'status'>;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: UpstreamPassthroughOptions) {
+    this.logger = options.logger.child({ component: 'passthrough' });
+    this.responses = new Counter({
+      name: `${metricPrefix}upstream_responses_total`,
+      help: 'Passed-through requests by upstream status (the HTTP status, or "error" / "timeout" when none came)',
+      labelNames: ['status'],
+      registers: options.registry === undefined ? [] : [options.registry],
+    });
+    this.proxy.on('proxyReq', (proxyReq) => {
+      // An idle socket for upstream.timeout (no answer, or a stalled body) ends the exchange.
+      proxyReq.setTimeout(options.upstream.timeoutMs, () => proxyReq.destroy(new UpstreamTimeoutError('upstream.timeout elapsed')));
+    });
+    this.proxy.on('proxyRes', (proxyRes, req, res) => this.onUpstreamResponse(proxyRes, req, res));
+    // Every web() call has its own callback, so this only guards against an 'error' with no listener.
+    this.proxy.on('error', (err) => this.logger.error({ err }, 'pass-through failed outside a request'));
+  }
+
+  start(): Promise<void> {
+    this.logger.info({ upstream: this.options.upstream.url.origin }, 'paths apm-sidecar does not serve are passed to the upstream');
+    return Promise.resolve();
+  }
+
+  readonly close = closeOnce(() => {
+    this.proxy.close();
+    this.options.upstream.agent.destroy();
+    return Promise.resolve();
+  });
+
+  /** Streams the request to the upstream and its answer back; resolves when the client's response is closed. */
+  handle(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+    const { upstream } = this.options;
+    const closed = new Promise<void>((resolve) => res.once('close', resolve));
+    this.states.set(req, { clientWantsClose: /\bclose\b/i.test(req.headers.connection ?? '') });
+    rewriteRequestHeaders(req.headers, {
+      authorization: upstream.authorization,
+      forwardFor: upstream.forwardFor ? req.socket.remoteAddress : undefined,
+    });
+    this.proxy.web(req, res, { target: upstream.url, agent: upstream.agent, changeOrigin: true, secure: true }, (err) => this.onFailure(err, req, res, identity));
+    return closed;
+  }
+
+  private onUpstreamResponse(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+    this.responses.inc({ status: String(proxyRes.statusCode ?? 0) });
+    stripHopByHop(proxyRes.headers);
+    // The client's connection is ours, not the upstream's: keep what the client asked for.
+    proxyRes.headers.connection = this.states.get(req)?.clientWantsClose === true ? 'close' : 'keep-alive';
+    // A reset after the headers went out cannot become a 502: end the client's response as broken, not complete.
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete) res.destroy();
+    });
+  }
+
+  private onFailure(err: Error, req: IncomingMessage, res: ServerResponse, identity: Identity): void {
+    if (res.destroyed || req.socket.destroyed) {
+      // The agent went away first; nothing to answer and nothing wrong with the upstream.
+      this.logger.debug({ err, path: req.url }, 'pass-through ended: the client closed the connection');
+      res.destroy();
+      return;
+    }
+    const timedOut = err instanceof UpstreamTimeoutError;
+    if (!res.headersSent) this.responses.inc({ status: timedOut ? 'timeout' : 'error' });
+    const failure = new SidecarError(timedOut ? 'SIDECAR_ERR_UPSTREAM_TIMEOUT' : 'SIDECAR_ERR_UPSTREAM_UNAVAILABLE', undefined, {
+      cause: err,
+      remediation: timedOut ? 'the upstream is slow: check it, or raise upstream.timeout' : `check that ${this.options.upstream.url.origin} is up and its TLS certificate is trusted (upstream.ssl.certificate_authorities)`,
+    });
+    const outcome = toErrorOutcome(failure);
+    this.logger[outcome.logLevel]({ err, path: req.url, identity: identity.kind, headersSent: res.headersSent }, `pass-through failed: ${describeForOperator(failure)}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify(outcome.body);
+    res.writeHead(outcome.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+    req.resume();
+  }
+}
