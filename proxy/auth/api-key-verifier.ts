@@ -1,9 +1,16 @@
+import { createHash } from 'node:crypto';
+import { errors, type Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import type { SidecarConfig } from '../../config/schema';
+import { parseDuration } from '../../core/duration';
+import { SidecarError } from '../../core/errors';
+import { createEsClient } from '../../elasticsearch/client';
+import { classifyEsError } from '../../elasticsearch/errors';
 
 /**
  * Agent API keys (server.auth.api_key.enabled), verified as APM Server does: _has_privileges with the agent's
- * own key on application "apm", resource "-". Placeholder interface: implemented by the cluster-security work.
+ * own key on application "apm", resource "-". The request is authenticated as the agent's key, on a client
+ * that has no credential of its own, so a bug here can never lend the agent the proxy's privileges.
  */
 export type ApiKeyPrivilege = 'event:write' | 'config_agent:read';
 
@@ -21,6 +28,155 @@ export interface ApiKeyVerifier {
   close(): Promise<void>;
 }
 
-export function createApiKeyVerifier(_config: SidecarConfig, _logger: Logger): ApiKeyVerifier {
-  throw new Error('API key verification is not built yet (placeholder)');
+const checkedPrivileges: readonly ApiKeyPrivilege[] = ['event:write', 'config_agent:read'];
+const rateWindowMs = 60_000;
+
+/** What the cluster said about one key; successes and failures are both cached (APM Server does the same). */
+type KeyStatus =
+  | { readonly kind: 'known'; readonly keyId: string; readonly granted: ReadonlySet<ApiKeyPrivilege> }
+  | { readonly kind: 'unauthorized'; readonly reason: string };
+
+/** The one call to the cluster, authenticated as the agent's key. */
+export type PrivilegeLookup = (credentials: string) => Promise<KeyStatus>;
+
+export interface VerifierOptions {
+  readonly cacheTtlMs: number;
+  /** Most distinct keys verified against the cluster per minute. */
+  readonly limit: number;
+  readonly now?: () => number;
+}
+
+/** "id:key" from base64, or undefined when the header cannot be an API key. */
+export function decodeApiKey(credentials: string): { id: string } | undefined {
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(credentials)) return undefined;
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0 || colon === decoded.length - 1) return undefined;
+  return { id: decoded.slice(0, colon) };
+}
+
+function digest(credentials: string): string {
+  return createHash('sha256').update(credentials).digest('hex');
+}
+
+/** Reads application.apm["-"] of a _has_privileges answer; unknown shapes count as "not granted". */
+export function parseApplicationPrivileges(body: unknown): Set<ApiKeyPrivilege> {
+  const granted = new Set<ApiKeyPrivilege>();
+  const apm: unknown = typeof body === 'object' && body !== null && 'application' in body ? body.application : undefined;
+  const app: unknown = typeof apm === 'object' && apm !== null && 'apm' in apm ? apm.apm : undefined;
+  const resource: unknown = typeof app === 'object' && app !== null && '-' in app ? app['-'] : undefined;
+  if (typeof resource !== 'object' || resource === null) return granted;
+  for (const privilege of checkedPrivileges) {
+    if (privilege in resource && Reflect.get(resource, privilege) === true) granted.add(privilege);
+  }
+  return granted;
+}
+
+export function elasticsearchLookup(client: Client): PrivilegeLookup {
+  return async (credentials) => {
+    const keyId = decodeApiKey(credentials)?.id ?? '?';
+    try {
+      const body: unknown = await client.security.hasPrivileges(
+        { application: [{ application: 'apm', privileges: [...checkedPrivileges], resources: ['-'] }] },
+        { headers: { authorization: `ApiKey ${credentials}` } },
+      );
+      return { kind: 'known', keyId, granted: parseApplicationPrivileges(body) };
+    } catch (err) {
+      if (err instanceof errors.ResponseError && err.meta.statusCode === 401) {
+        return { kind: 'unauthorized', reason: 'API key is unknown, expired or invalidated' };
+      }
+      const classified = classifyEsError(err, { credential: 'agent api key', action: 'verifying an agent API key' });
+      throw new SidecarError('SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE', undefined, { cause: classified, remediation: classified.remediation });
+    }
+  };
+}
+
+interface CacheEntry {
+  readonly expiresAt: number;
+  readonly status: KeyStatus;
+}
+
+/** Cache per key (by digest: the key itself is never kept), distinct-key rate limit, one lookup in flight per key. */
+export class CachingApiKeyVerifier implements ApiKeyVerifier {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, Promise<KeyStatus>>();
+  /** When each distinct key was first sent to the cluster within the current window. */
+  private readonly lookups = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly lookup: PrivilegeLookup,
+    private readonly options: VerifierOptions,
+    private readonly onClose: () => Promise<void> = async () => Promise.resolve(),
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async verify(credentials: string, privilege: ApiKeyPrivilege): Promise<ApiKeyVerdict> {
+    const decoded = decodeApiKey(credentials);
+    if (decoded === undefined) return { kind: 'unauthorized', reason: 'malformed API key' };
+    const status = await this.statusOf(digest(credentials), credentials);
+    if (status.kind === 'unauthorized') return { kind: 'unauthorized', reason: status.reason };
+    if (!status.granted.has(privilege)) {
+      return { kind: 'forbidden', reason: `API Key not granted the apm application privilege ${privilege}` };
+    }
+    return { kind: 'ok', keyId: decoded.id };
+  }
+
+  private async statusOf(key: string, credentials: string): Promise<KeyStatus> {
+    const now = this.now();
+    const cached = this.cache.get(key);
+    if (cached !== undefined && cached.expiresAt > now) return cached.status;
+    const pending = this.inFlight.get(key);
+    if (pending !== undefined) return pending;
+    this.admit(key, now);
+    const promise = this.lookup(credentials).then(
+      (status) => {
+        this.inFlight.delete(key);
+        this.cache.set(key, { expiresAt: this.now() + this.options.cacheTtlMs, status });
+        return status;
+      },
+      (err: unknown) => {
+        this.inFlight.delete(key);
+        throw err;
+      },
+    );
+    this.inFlight.set(key, promise);
+    return promise;
+  }
+
+  /** Throws SIDECAR_ERR_RATE_LIMITED past `limit` distinct keys in a minute; sweeps what has expired. */
+  private admit(key: string, now: number): void {
+    for (const [k, at] of this.lookups) if (now - at >= rateWindowMs) this.lookups.delete(k);
+    for (const [k, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(k);
+    if (!this.lookups.has(key) && this.lookups.size >= this.options.limit) {
+      throw new SidecarError('SIDECAR_ERR_RATE_LIMITED', undefined, {
+        remediation: 'more distinct API keys than server.auth.api_key.limit were used in a minute; raise the limit to the number of keys your agents use',
+      });
+    }
+    if (!this.lookups.has(key)) this.lookups.set(key, now);
+  }
+
+  close(): Promise<void> {
+    this.cache.clear();
+    return this.onClose();
+  }
+}
+
+export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): ApiKeyVerifier {
+  const output = config.output.elasticsearch;
+  if (output.hosts.length === 0) {
+    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'server.auth.api_key.enabled needs output.elasticsearch.hosts to verify keys', {
+      remediation: 'set output.elasticsearch.hosts (and its ssl settings), or turn server.auth.api_key.enabled off',
+    });
+  }
+  // No credential of its own: every request carries the agent's key in its Authorization header.
+  const client = createEsClient(output, {}, { credential: null, logger });
+  let closing: Promise<void> | undefined;
+  const closeClient = (): Promise<void> => (closing ??= client.close());
+  return new CachingApiKeyVerifier(
+    elasticsearchLookup(client),
+    { cacheTtlMs: parseDuration(config.server.auth.api_key.cache_ttl), limit: config.server.auth.api_key.limit },
+    closeClient,
+  );
 }
