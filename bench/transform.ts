@@ -1,0 +1,53 @@
+/**
+ * How many intake events per second does the transform turn into documents on one core?
+ * Input: APM Server's apmbench Node.js trace corpus. Each round builds one job transformer (metadata parsed once,
+ * as the forwarder does per job) and transforms every event line, including JSON.parse of the line and
+ * JSON.stringify of the document (the forwarder serialises each document into the bulk body).
+ * Run: npx tsx bench/transform.ts   (last line: {"scenario":"transform","events_per_s":N})
+ */
+import fs from 'node:fs';
+import { createJobTransformer, type TransformContext } from '../forwarder/transform';
+
+const corpus = '/work/shared/fixtures/apm-server/apmbench/apm-nodejs-traces-3.29.0.ndjson';
+const lines = fs.readFileSync(corpus, 'utf8').split('\n').filter((line) => line.trim() !== '');
+const metadata = lines[0] ?? '';
+const events = lines.slice(1);
+const ctx: TransformContext = {
+  receivedAt: Date.now(),
+  client: { ip: '10.0.0.7', userAgent: 'apm-agent-nodejs/3.29.0' },
+  identity: { kind: 'secret_token', id: '0' },
+  namespace: 'default',
+  observer: { version: '0.1.0', hostname: 'bench' },
+};
+
+function round(): { events: number; failures: number; bytes: number } {
+  const transformer = createJobTransformer(metadata, ctx);
+  let failures = 0;
+  let bytes = 0;
+  for (const line of events) {
+    const result = transformer.transform(line);
+    if (result.ok) bytes += JSON.stringify(result.doc.source).length;
+    else failures++;
+  }
+  return { events: events.length, failures, bytes };
+}
+
+const warmupUntil = Date.now() + 1500;
+while (Date.now() < warmupUntil) round();
+
+const durationMs = 5000;
+const start = process.hrtime.bigint();
+let transformed = 0;
+let failures = 0;
+let bytes = 0;
+let elapsedMs = 0;
+while (elapsedMs < durationMs) {
+  const r = round();
+  transformed += r.events;
+  failures += r.failures;
+  bytes += r.bytes;
+  elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+}
+const eventsPerSecond = Math.round(transformed / (elapsedMs / 1000));
+process.stdout.write(`corpus: ${events.length} events; ${transformed} transformed in ${(elapsedMs / 1000).toFixed(1)} s, ${failures} failures, ${(bytes / transformed).toFixed(0)} bytes/doc\n`);
+process.stdout.write(`${JSON.stringify({ scenario: 'transform', events_per_s: eventsPerSecond })}\n`);
