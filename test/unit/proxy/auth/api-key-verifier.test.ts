@@ -9,6 +9,7 @@ function fakeCluster(grants: Record<string, ApiKeyPrivilege[] | 'revoked'>) {
   const lookup: PrivilegeLookup = async (credentials) => {
     const id = decodeApiKey(credentials)?.id ?? '?';
     calls.push(id);
+    await Promise.resolve();
     if (down) throw new SidecarError('SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE');
     const granted = grants[id];
     if (granted === undefined || granted === 'revoked') return { kind: 'unauthorized', reason: 'API key is unknown, expired or invalidated' };
