@@ -1,0 +1,117 @@
+import { Readable } from 'node:stream';
+import { SidecarError, type ErrorCode } from '../../core/errors';
+import { compressNdjson, type BodyEncoding } from '../../queue/contract';
+import { decodeBody, type StreamEncoding } from './decode';
+import { LineSplitter, type LineSink } from './lines';
+import { IntakeLineScanner } from './scan';
+
+/**
+ * processIntakeStream: one intake request body in, APM Server's verdict and the job payload out. Reads the
+ * body as it arrives (decompress -> split -> judge each line), never buffering more than the compressed body
+ * and one partial line. Bad input becomes errors in the outcome; it rejects only when the body stream itself
+ * fails (the client went away).
+ */
+
+export interface IntakeLimits { readonly maxEventSize: number; readonly maxRequestSize: number }
+export interface IntakeLineError { readonly code: ErrorCode; readonly message: string; readonly document?: string }
+export interface IntakePayload {
+  readonly encoding: BodyEncoding; readonly body: Buffer; readonly rawBytes: number; readonly events: number }
+export interface IntakeOutcome {
+  /** Events accepted (metadata not counted). */
+  readonly accepted: number;
+  /** Every error in order (the response lists at most 5; errors after the 5th carry no document). */
+  readonly errors: readonly IntakeLineError[];
+  /** Null when there is nothing to enqueue. */
+  readonly payload: IntakePayload | null;
+}
+
+interface ScanResult {
+  readonly scanner: IntakeLineScanner;
+  readonly received: readonly Buffer[];
+  readonly encoding: StreamEncoding | null;
+  readonly rawBytes: number;
+}
+
+async function scanStream(body: Readable, contentEncoding: string | undefined, limits: IntakeLimits): Promise<ScanResult> {
+  const scanner = new IntakeLineScanner();
+  const splitter = new LineSplitter(limits.maxEventSize, scanner);
+  const received: Buffer[] = [];
+  const state: { encoding: StreamEncoding | null } = { encoding: null };
+  let rawBytes = 0;
+  // destroyOnReturn false: stopping early (bad metadata) must leave the socket to answer on.
+  const source = body.iterator({ destroyOnReturn: false });
+  try {
+    for await (const chunk of decodeBody(source, contentEncoding, limits.maxRequestSize, received, state)) {
+      rawBytes += chunk.length;
+      splitter.push(chunk);
+      if (scanner.stopped) break;
+    }
+    if (!scanner.stopped) splitter.end();
+  } catch (err) {
+    if (!(err instanceof SidecarError)) throw err;
+    scanner.streamFailed(err);
+  }
+  return { scanner, received, encoding: state.encoding, rawBytes };
+}
+
+export async function processIntakeStream(body: Readable, contentEncoding: string | undefined, limits: IntakeLimits): Promise<IntakeOutcome> {
+  const scan = await scanStream(body, contentEncoding, limits);
+  const { scanner } = scan;
+  const payload = scanner.metadataValid && scanner.accepted > 0 ? await buildPayload(scan, contentEncoding, limits) : null;
+  return { accepted: scanner.accepted, errors: scanner.errors, payload };
+}
+
+function asPayload(ndjson: Buffer, events: number): IntakePayload {
+  const compressed = compressNdjson(ndjson);
+  return { encoding: compressed.encoding, body: Buffer.from(compressed.body, 'base64'), rawBytes: ndjson.length, events };
+}
+
+async function buildPayload(scan: ScanResult, contentEncoding: string | undefined, limits: IntakeLimits): Promise<IntakePayload> {
+  const { scanner, received, encoding } = scan;
+  const untouched = scanner.errors.length === 0 && scanner.rewritten.size === 0;
+  if (untouched && (encoding === 'gzip' || encoding === 'deflate')) {
+    // Every line valid: the agent's own compressed bytes are the payload (no recompression).
+    return { encoding, body: Buffer.concat(received), rawBytes: scan.rawBytes, events: scanner.accepted };
+  }
+  if (untouched) return asPayload(Buffer.concat(received), scanner.accepted);
+  const ndjson = await rebuildAccepted(received, contentEncoding, limits, scanner);
+  return asPayload(ndjson.body, ndjson.events);
+}
+
+/**
+ * Some lines were rejected: decode the received bytes once more (same decoder, same splitter, so the same
+ * line numbers) and keep the metadata line and the accepted events. Costs CPU only for partly invalid
+ * requests; keeps memory per request at the compressed size for the usual, valid ones.
+ */
+async function rebuildAccepted(
+  received: readonly Buffer[],
+  contentEncoding: string | undefined,
+  limits: IntakeLimits,
+  scanner: IntakeLineScanner,
+): Promise<{ body: Buffer; events: number }> {
+  const kept: Buffer[] = [];
+  let events = 0;
+  const newline = Buffer.from('\n');
+  const sink: LineSink = {
+    line(line, ordinal) {
+      if (ordinal > 0 && (line.length === 0 || scanner.rejected.has(ordinal))) return;
+      if (ordinal > 0 && line.length === 1 && line[0] === 0x0d) return;
+      const replacement = scanner.rewritten.get(ordinal);
+      kept.push(replacement === undefined ? Buffer.from(line) : Buffer.from(replacement, 'utf8'), newline);
+      if (ordinal > 0) events++;
+    },
+    tooLarge() {
+      // rejected in the first pass too
+    },
+  };
+  const splitter = new LineSplitter(limits.maxEventSize, sink);
+  const replay = Readable.from(received);
+  try {
+    for await (const chunk of decodeBody(replay, contentEncoding, limits.maxRequestSize, [], { encoding: null })) splitter.push(chunk);
+    splitter.end();
+  } catch (err) {
+    // The first pass met the same error at the same byte: everything before it is already in `kept`.
+    if (!(err instanceof SidecarError)) throw err;
+  }
+  return { body: Buffer.concat(kept), events };
+}

@@ -1,0 +1,203 @@
+import type Ajv from 'ajv';
+import type { DataValidateFunction, ErrorObject } from 'ajv/dist/types';
+import type { SchemaNode } from './builders';
+
+/**
+ * Custom ajv keywords for APM Server's rules that JSON Schema cannot say directly. Their errors carry the
+ * leaf of APM Server's message in `message`; validate.ts prefixes the field path.
+ */
+
+type IsSet = (value: unknown) => boolean;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSchema(value: unknown): value is SchemaNode {
+  return isRecord(value);
+}
+
+function typesOf(schema: SchemaNode): readonly unknown[] {
+  const type = schema.type;
+  return Array.isArray(type) ? type : [type];
+}
+
+/**
+ * APM Server's IsSet(): not null and, for an object with known fields, one of them set; for lists and maps,
+ * not empty. Built once per schema node at compile time.
+ */
+export function makeIsSet(schema: SchemaNode | undefined): IsSet {
+  if (schema === undefined) return (value) => value !== null && value !== undefined;
+  const properties = schema.properties;
+  if (isRecord(properties)) {
+    const fields = Object.entries(properties).map(([name, sub]) => [name, makeIsSet(isSchema(sub) ? sub : undefined)] as const);
+    return (value) => {
+      if (!isRecord(value)) return value !== null && value !== undefined;
+      for (const [name, fieldIsSet] of fields) if (fieldIsSet(value[name])) return true;
+      return false;
+    };
+  }
+  const types = typesOf(schema);
+  if (types.includes('array')) return (value) => (Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined);
+  if (types.includes('object')) {
+    return (value) => (isRecord(value) ? Object.keys(value).length > 0 : value !== null && value !== undefined);
+  }
+  return (value) => value !== null && value !== undefined;
+}
+
+function propertySchema(parent: SchemaNode, name: string): SchemaNode | undefined {
+  const properties = parent.properties;
+  if (!isRecord(properties)) return undefined;
+  const sub = properties[name];
+  return isSchema(sub) ? sub : undefined;
+}
+
+function fail(fn: DataValidateFunction, keyword: string, message: string): false {
+  const error: Partial<ErrorObject> = { keyword, message, params: {} };
+  fn.errors = [error];
+  return false;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function addRequired(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmRequired',
+    schemaType: 'array',
+    errors: true,
+    compile(names: unknown, parent: SchemaNode) {
+      const checks = stringList(names).map((name) => [name, makeIsSet(propertySchema(parent, name))] as const);
+      const fn: DataValidateFunction = (data: unknown) => {
+        if (!isRecord(data)) return true;
+        for (const [name, isSet] of checks) if (!isSet(data[name])) return fail(fn, 'apmRequired', `'${name}' required`);
+        return true;
+      };
+      return fn;
+    },
+  });
+}
+
+function addAnyOf(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmAnyOf',
+    schemaType: 'array',
+    errors: true,
+    compile(names: unknown, parent: SchemaNode) {
+      const list = stringList(names);
+      const checks = list.map((name) => makeIsSet(propertySchema(parent, name)));
+      const message = `requires at least one of the fields '${list.join(';')}'`;
+      const fn: DataValidateFunction = (data: unknown) => {
+        if (!isRecord(data)) return true;
+        return list.some((name, i) => checks[i]?.(data[name]) === true) ? true : fail(fn, 'apmAnyOf', message);
+      };
+      return fn;
+    },
+  });
+}
+
+function addRequiredIfAny(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmRequiredIfAny',
+    schemaType: 'object',
+    errors: true,
+    compile(rules: Record<string, unknown>, parent: SchemaNode) {
+      const isSetOf = (name: string): IsSet => makeIsSet(propertySchema(parent, name));
+      const checks = Object.entries(rules).map(([name, others]) => ({
+        name,
+        isSet: isSetOf(name),
+        others: stringList(others).map((other) => [other, isSetOf(other)] as const),
+      }));
+      const fn: DataValidateFunction = (data: unknown) => {
+        if (!isRecord(data)) return true;
+        for (const { name, isSet, others } of checks) {
+          if (isSet(data[name])) continue;
+          for (const [other, otherIsSet] of others) {
+            if (otherIsSet(data[other])) return fail(fn, 'apmRequiredIfAny', `'${name}' required when '${other}' is set`);
+          }
+        }
+        return true;
+      };
+      return fn;
+    },
+  });
+}
+
+function addElementsSet(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmElementsSet',
+    schemaType: 'string',
+    errors: true,
+    compile(name: unknown, parent: SchemaNode) {
+      const items = isSchema(parent.items) ? parent.items : undefined;
+      const isSet = makeIsSet(items);
+      const message = `${String(name)} slice element required`;
+      const fn: DataValidateFunction = (data: unknown) => {
+        if (!Array.isArray(data)) return true;
+        return data.every((element) => isSet(element)) ? true : fail(fn, 'apmElementsSet', message);
+      };
+      return fn;
+    },
+  });
+}
+
+function addLabels(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmLabels',
+    schemaType: 'boolean',
+    errors: true,
+    compile() {
+      const fn: DataValidateFunction = (data: unknown) => {
+        if (!isRecord(data)) return true;
+        for (const key in data) {
+          const value = data[key];
+          if (value === null || typeof value === 'boolean' || typeof value === 'number') continue;
+          if (typeof value !== 'string') return fail(fn, 'apmLabels', `validation rule 'inputTypesVals(string;bool;number)' violated for key ${key}`);
+          if (value.length > 1024 && codePoints(value) > 1024) return fail(fn, 'apmLabels', "validation rule 'maxLengthVals(1024)' violated");
+        }
+        return true;
+      };
+      return fn;
+    },
+  });
+}
+
+function addInputTypes(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmInputTypes',
+    schemaType: 'string',
+    errors: true,
+    compile(spec: unknown) {
+      const allowed = String(spec).split(';');
+      const rule = `inputTypes(${allowed.filter((t) => t !== 'targetInt').join(';')})`;
+      const targetInt = allowed.includes('targetInt');
+      const fn: DataValidateFunction = (data: unknown) => {
+        if (data === null || data === undefined) return true;
+        if (typeof data === 'string' && allowed.includes('string')) {
+          return !targetInt || /^[+-]?\d+$/.test(data) ? true : fail(fn, 'apmInputTypes', "validation rule 'targetType(int)' violated");
+        }
+        if (typeof data === 'number' && Number.isInteger(data) && allowed.includes('int')) return true;
+        if (isRecord(data) && allowed.includes('object')) return true;
+        return fail(fn, 'apmInputTypes', `validation rule '${rule}' violated`);
+      };
+      return fn;
+    },
+  });
+}
+
+/** Registers every APM keyword on an ajv instance. */
+export function addApmKeywords(ajv: Ajv): void {
+  addRequired(ajv);
+  addAnyOf(ajv);
+  addRequiredIfAny(ajv);
+  addElementsSet(ajv);
+  addLabels(ajv);
+  addInputTypes(ajv);
+}

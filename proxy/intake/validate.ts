@@ -1,0 +1,141 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { patternNames, type SchemaNode } from './schema/builders';
+import { errorSchema } from './schema/error';
+import { addApmKeywords } from './schema/keywords';
+import { logSchema } from './schema/log';
+import { metadataSchema } from './schema/metadata';
+import { metricsetSchema } from './schema/metricset';
+import { spanSchema } from './schema/span';
+import { transactionSchema } from './schema/transaction';
+
+/**
+ * Intake v2 line validation against our own schemas (schema/), compiled once at module load. Failures are
+ * worded as APM Server words them: a wrong JSON type is a "decode error: data read error: ..." naming the
+ * field path the way APM Server's Go decoder does; a broken rule is "validation error: <path>: <rule>".
+ */
+
+export type EventKind = 'transaction' | 'span' | 'error' | 'metricset' | 'log';
+type LineKind = EventKind | 'metadata';
+
+/** Go type names APM Server's decoder prints in decode errors. */
+const goTypeNames: Readonly<Record<LineKind, string>> = {
+  metadata: 'metadata',
+  transaction: 'transaction',
+  span: 'span',
+  error: 'errorEvent',
+  metricset: 'metricset',
+  log: 'log',
+};
+
+function compileAll(): Readonly<Record<LineKind, ValidateFunction>> {
+  // allErrors: a valid line runs every check anyway; for an invalid one we want the type errors (APM Server
+  // reports them first, as decode errors) even when a rule on another field also fails.
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  addApmKeywords(ajv);
+  const compile = (schema: SchemaNode): ValidateFunction => ajv.compile(schema);
+  return {
+    metadata: compile(metadataSchema),
+    transaction: compile(transactionSchema),
+    span: compile(spanSchema),
+    error: compile(errorSchema),
+    metricset: compile(metricsetSchema),
+    log: compile(logSchema),
+  };
+}
+
+const validators = compileAll();
+
+/** Validates one parsed line; null when valid, else APM Server's message for the first failure. */
+export function validateLine(kind: LineKind, value: unknown): string | null {
+  const validate = validators[kind];
+  if (validate(value)) return null;
+  return describeErrors(kind, validate.errors ?? []);
+}
+
+/** The property names along an error's schema path (array items and map values contribute none). */
+function fieldPath(error: ErrorObject): string[] {
+  const tokens = error.schemaPath.split('/');
+  const names: string[] = [];
+  for (let i = 0; i < tokens.length - 1; i++) {
+    const next = tokens[i + 1];
+    if (tokens[i] === 'properties' && next !== undefined) {
+      names.push(next.replace(/~1/g, '/').replace(/~0/g, '~'));
+      i++;
+    }
+  }
+  return names;
+}
+
+function describeErrors(kind: LineKind, errors: readonly ErrorObject[]): string {
+  const typeError = errors.find((e) => e.keyword === 'type');
+  if (typeError !== undefined) return describeTypeError(kind, typeError);
+  const ruleError = errors.find((e) => !(e.keyword === 'pattern' && e.schemaPath.includes('/propertyNames/'))) ?? errors[0];
+  if (ruleError === undefined) return 'validation error: invalid event';
+  return `validation error: ${describeRule(ruleError)}`;
+}
+
+function describeRule(error: ErrorObject): string {
+  const path = fieldPath(error);
+  const field = path[path.length - 1] ?? '';
+  const prefixOf = (segments: readonly string[]): string => segments.map((s) => `${s}: `).join('');
+  const leafRule = (rule: string): string => `${prefixOf(path.slice(0, -1))}'${field}': validation rule '${rule}' violated`;
+  const params: Record<string, unknown> = error.params;
+  switch (error.keyword) {
+    case 'maxLength':
+      return leafRule(`maxLength(${String(params.limit)})`);
+    case 'minLength':
+      return leafRule(`minLength(${String(params.limit)})`);
+    case 'minimum':
+      return leafRule(`min(${String(params.limit)})`);
+    case 'enum':
+      return leafRule('enum(enumOutcome)');
+    case 'pattern':
+      return leafRule(`pattern(${patternNames.get(String(params.pattern)) ?? String(params.pattern)})`);
+    case 'propertyNames':
+      return leafRule('patternKeys(patternNoAsteriskQuote)');
+    case 'apmLabels':
+    case 'apmInputTypes':
+      return `${prefixOf(path.slice(0, -1))}'${field}': ${error.message ?? ''}`;
+    case 'apmElementsSet':
+      return `${prefixOf(path.slice(0, -1))}${error.message ?? ''}`;
+    default:
+      return `${prefixOf(path)}${error.message ?? error.keyword}`;
+  }
+}
+
+/** snake_case / dotted JSON name -> the Go field name APM Server's structs use (id -> ID, trace_id -> TraceID). */
+function goFieldName(jsonName: string): string {
+  return jsonName
+    .split(/[._@]/)
+    .filter((part) => part !== '')
+    .map((part) => (/^(id|url|http|ip|uid|ms|us)$/.test(part) ? part.toUpperCase() : part.charAt(0).toUpperCase() + part.slice(1)))
+    .join('');
+}
+
+function readerMessage(expected: unknown): string {
+  const types = String(expected).split(',');
+  if (types.includes('string')) return 'ReadString: expects " or n,';
+  if (types.includes('object')) return 'ReadMapCB: expect { or n,';
+  if (types.includes('array')) return 'ReadArrayCB: expect [ or n,';
+  if (types.includes('boolean')) return 'ReadBool: expect t or f,';
+  if (types.includes('integer')) return 'ReadInt64: unexpected character';
+  return 'ReadFloat64: unexpected character';
+}
+
+/**
+ * `decode error: data read error: v2.transactionRoot.Transaction: v2.transaction.ID: ReadString: expects " or n,`
+ * exactly for fields of the event object; deeper Go type names are derived the way most of APM Server's are
+ * (parent type + field), which is close but not always its exact name.
+ */
+function describeTypeError(kind: LineKind, error: ErrorObject): string {
+  const path = fieldPath(error);
+  const parts: string[] = [];
+  let goType = `${kind}Root`;
+  for (let i = 0; i < path.length; i++) {
+    const field = goFieldName(path[i] ?? '');
+    parts.push(`v2.${goType}.${field}`);
+    goType = i === 0 ? goTypeNames[kind] : `${goType}${field}`;
+  }
+  if (parts.length === 0) parts.push(`v2.${kind}Root`);
+  return `decode error: data read error: ${parts.join(': ')}: ${readerMessage(error.params.type)}`;
+}
