@@ -1,0 +1,99 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { SidecarConfig } from '../../config/schema';
+import { describeForOperator, isSidecarError } from '../../core/errors';
+import { createProducerConnection } from '../../queue/connections';
+import { assertRedisSafe, readRedisFacts } from '../../queue/redis-checks';
+import { classifyEsError } from '../../elasticsearch/errors';
+import { agentConfigPrivileges, describeMissing, findMissingPrivileges, privilegeRemediation, writerPrivileges, type RequiredPrivileges } from '../../elasticsearch/privileges';
+import { agentConfigReaderRoleName, writerRoleName } from '../../elasticsearch/setup/roles';
+import { stringAt } from '../../elasticsearch/setup/requests';
+
+/** One line of `apm-sidecar check`. */
+export interface CheckResult {
+  readonly name: string;
+  readonly status: 'ok' | 'warn' | 'fail' | 'skip';
+  readonly detail: string;
+  readonly remediation?: string;
+}
+
+export function failedCheck(name: string, err: unknown): CheckResult {
+  const remediation = isSidecarError(err) ? err.remediation : undefined;
+  return { name, status: 'fail', detail: describeForOperator(err).split('. To remediate:')[0] ?? String(err), ...(remediation === undefined ? {} : { remediation }) };
+}
+
+/** Settings that make a process refuse to start, or that weaken security, found without any network. */
+export function configChecks(config: SidecarConfig): CheckResult[] {
+  const results: CheckResult[] = [{ name: 'config', status: 'ok', detail: 'configuration is valid' }];
+  const auth = config.server.auth;
+  const credentials = auth.secret_tokens.length > 0 || auth.api_key.enabled;
+  const tls = config.server.ssl.enabled ?? config.server.ssl.certificate !== null;
+  if (credentials && !tls) {
+    results.push(
+      auth.allow_insecure
+        ? { name: 'proxy tls', status: 'warn', detail: 'agent credentials travel without TLS (server.auth.allow_insecure: true)', remediation: 'set server.ssl.certificate and server.ssl.key' }
+        : { name: 'proxy tls', status: 'fail', detail: 'credentials are configured but TLS is off: the proxy will refuse to start', remediation: 'set server.ssl.certificate and server.ssl.key' },
+    );
+  } else if (!credentials) {
+    results.push({ name: 'proxy auth', status: 'warn', detail: 'no secret token and no API keys: any client can send data', remediation: 'set server.auth.secret_tokens or server.auth.api_key.enabled' });
+  }
+  const es = config.output.elasticsearch;
+  if (es.ssl.verification_mode === 'none') {
+    results.push({ name: 'elasticsearch tls', status: 'warn', detail: 'ssl.verification_mode is none: the cluster is not authenticated', remediation: 'set output.elasticsearch.ssl.certificate_authorities or ca_trusted_fingerprint and verification_mode: full' });
+  }
+  if (es.hosts.some((h) => h.startsWith('http://'))) {
+    results.push({ name: 'elasticsearch tls', status: 'warn', detail: 'a host uses plain http: the writer credential crosses the network in clear text', remediation: 'use https hosts' });
+  }
+  return results;
+}
+
+export async function redisCheck(config: SidecarConfig): Promise<CheckResult> {
+  const url = config.queue.redis.url;
+  if (url === null) return { name: 'redis', status: 'fail', detail: 'queue.redis.url is not set', remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL); only `apm-sidecar start` runs its own redis-server' };
+  const redis = createProducerConnection(url, 5000);
+  // Errors surface through connect(); without a listener ioredis would also print them.
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    assertRedisSafe(await readRedisFacts(redis), config.queue.durability, config.queue.replicas);
+    return { name: 'redis', status: 'ok', detail: `reachable; noeviction; durability ${config.queue.durability} possible` };
+  } catch (err) {
+    return failedCheck('redis', err);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Reaches the cluster and authenticates: names the user the credential is. */
+export async function elasticsearchReachCheck(client: Client): Promise<CheckResult> {
+  try {
+    const body: unknown = await client.security.authenticate();
+    const user = stringAt(body, 'username') ?? '?';
+    const apiKeyName = stringAt(body, 'api_key', 'name');
+    return { name: 'elasticsearch', status: 'ok', detail: `reachable over TLS; authenticated as ${apiKeyName === undefined ? `user ${user}` : `API key ${apiKeyName} of ${user}`}` };
+  } catch (err) {
+    return failedCheck('elasticsearch', classifyEsError(err, { credential: 'output.elasticsearch', action: 'authenticating' }));
+  }
+}
+
+async function privilegeCheck(client: Client, name: string, required: RequiredPrivileges, roleName: string): Promise<CheckResult> {
+  try {
+    const missing = await findMissingPrivileges(client, required);
+    if (missing.length === 0) return { name, status: 'ok', detail: 'every required privilege is held' };
+    return { name, status: 'fail', detail: `missing ${missing.map(describeMissing).join(', ')}`, remediation: privilegeRemediation(missing, roleName) };
+  } catch (err) {
+    return failedCheck(name, classifyEsError(err, { credential: 'output.elasticsearch', action: 'checking privileges' }));
+  }
+}
+
+/** Privileges of each configured process: forwarder writes; proxy reads agent config from the cluster. */
+export async function privilegeChecks(client: Client, config: SidecarConfig): Promise<CheckResult[]> {
+  const results = [await privilegeCheck(client, 'forwarder privileges', writerPrivileges, writerRoleName)];
+  if (config.agent_config.source === 'elasticsearch') {
+    results.push(await privilegeCheck(client, 'proxy agent-config privileges', agentConfigPrivileges, agentConfigReaderRoleName));
+  }
+  if (config.server.auth.api_key.enabled) {
+    results.push({ name: 'proxy api keys', status: 'ok', detail: 'keys are verified as the agent\'s own key: the proxy needs only to reach the cluster' });
+  }
+  return results;
+}
