@@ -33,8 +33,23 @@ export function timestampUs(event: JsonObject, state: JobState): number {
   return ts !== undefined && ts > 0 ? Math.trunc(ts) : state.receivedAtUs;
 }
 
+// Events of one job mostly share their second: format the date part once per second, not once per event.
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+function isoMillis(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    if (iso.length !== 24) return new Date(ms).toISOString(); // years outside 0000-9999 have another layout
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, 20);
+  }
+  return `${cachedPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
+}
+
 export function putTimestamp(doc: JsonObject, us: number, withMicros: boolean): void {
-  doc['@timestamp'] = new Date(Math.floor(us / 1000)).toISOString();
+  doc['@timestamp'] = isoMillis(Math.floor(us / 1000));
   if (withMicros) doc.timestamp = { us };
 }
 

@@ -9,7 +9,10 @@ export function canonicalIp(s: string): string | undefined {
 }
 
 function canonicalIpv6(s: string): string {
-  if (s.includes('.')) return s.toLowerCase(); // IPv4-mapped forms: keep as given
+  // IPv4-mapped addresses (Node reports "::ffff:10.0.0.1" on dual-stack sockets) are IPv4 to Elasticsearch and Go.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(s);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (s.includes('.')) return s.toLowerCase();
   const [head = '', tail] = s.toLowerCase().split('::');
   const headParts = head === '' ? [] : head.split(':');
   const tailParts = tail === undefined || tail === '' ? [] : tail.split(':');

@@ -52,6 +52,8 @@ describe('document fields', () => {
     expect(doc.source['@timestamp']).toBe('2024-05-01T12:00:00.250Z');
     expect(doc.source.timestamp).toEqual({ us: Date.UTC(2024, 4, 1, 12, 0, 0, 250) * 1000 });
     expect(doc.source.transaction).toMatchObject({ duration: { us: 1500 }, sampled: true, representative_count: 1 });
+    const early = one({ transaction: { id: 'a', trace_id: 't', type: 'request', duration: 1, timestamp: 1496170407154321 } });
+    expect(early.source['@timestamp']).toBe('2017-05-30T18:53:27.154Z');
   });
 
   it('splits labels by type and lets event tags override metadata labels', () => {
@@ -117,6 +119,7 @@ describe('helpers', () => {
   it('prints IPv6 addresses canonically', () => {
     expect(canonicalIp('0:0::0:1')).toBe('::1');
     expect(canonicalIp('2001:DB8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
+    expect(canonicalIp('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(canonicalIp('nope')).toBeUndefined();
   });
 });
