@@ -1,5 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { LoadedConfig } from '../config/load';
+import type { SidecarConfig } from '../config/schema';
+import { closeOnce, installShutdown } from '../core/lifecycle';
+import { createLogger } from '../core/log';
+import { startProxy } from '../proxy/main';
+import { formatAgentSettings, serverUrlFor } from './start/agent-settings';
+import { ensureLocalTls, ensureSecretToken } from './start/local-credentials';
+import { PrivateRedisServer } from './start/redis-server';
 
-export function runStart(_loaded: LoadedConfig): Promise<void> {
-  return Promise.reject(new Error('runStart: not built yet (placeholder)'));
+/** Something start runs; stopped in reverse order of starting. */
+export interface StartedComponent {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+type Progress = (line: string) => void;
+
+interface Prepared {
+  readonly config: SidecarConfig;
+  readonly caFile: string | undefined;
+}
+
+/**
+ * Fills what a first try lacks, each kept in path.data and reused next time: a local CA and server certificate
+ * when no certificate is configured, a secret token when none is, a private redis-server when no Redis URL is.
+ */
+async function prepare(loaded: SidecarConfig, components: StartedComponent[], progress: Progress): Promise<Prepared> {
+  const config = structuredClone(loaded);
+  const dataDir = path.resolve(config.path.data);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  progress(`data directory: ${dataDir}`);
+  let caFile: string | undefined;
+  if (config.server.ssl.certificate === null && config.server.ssl.enabled !== false) {
+    const tls = ensureLocalTls(dataDir);
+    progress(`TLS: ${tls.created ? 'created' : 'reusing'} a local CA and server certificate in ${path.dirname(tls.caFile)}`);
+    Object.assign(config.server.ssl, { certificate: tls.certificateFile, key: tls.keyFile, enabled: true });
+    caFile = tls.caFile;
+  }
+  if (config.server.auth.secret_tokens.length === 0 && !config.server.auth.api_key.enabled) {
+    const secret = ensureSecretToken(dataDir);
+    progress(`secret token: ${secret.created ? 'generated' : 'reusing'} ${secret.file}`);
+    config.server.auth.secret_tokens = [secret.token];
+  }
+  if (config.queue.redis.url === null) {
+    progress('redis-server: starting a private one (AOF on, noeviction)');
+    const redis = await PrivateRedisServer.start({ dir: path.join(dataDir, 'redis'), port: 0, fsyncAlways: config.queue.durability === 'fsync' });
+    components.push({ name: 'redis-server', close: () => redis.close() });
+    progress(`redis-server: ready at ${redis.url}, data in ${path.join(dataDir, 'redis')}`);
+    config.queue.redis.url = redis.url;
+  }
+  return { config, caFile };
+}
+
+async function stopAll(components: readonly StartedComponent[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const component of [...components].reverse()) {
+    // In reverse: the proxy drains into Redis before Redis stops.
+    await component.close().catch((err: unknown) => failures.push(err));
+  }
+  if (failures.length > 0) throw new AggregateError(failures, 'some components failed to stop');
+}
+
+/** `apm-sidecar start`: everything on this machine for a first try; Ctrl-C stops everything it started. */
+export async function runStart(loaded: LoadedConfig): Promise<void> {
+  const progress: Progress = (line) => process.stdout.write(`apm-sidecar start: ${line}\n`);
+  const logger = createLogger({ name: 'start', level: loaded.config.log.level });
+  const components: StartedComponent[] = [];
+  const stop = closeOnce(() => stopAll(components));
+  try {
+    const { config, caFile } = await prepare(loaded.config, components, progress);
+    progress('proxy: starting');
+    const proxy = await startProxy(config, logger.child({ name: 'proxy' }));
+    components.push({ name: 'proxy', close: proxy.close });
+    const tls = config.server.ssl.certificate !== null && config.server.ssl.enabled !== false;
+    const serverUrl = serverUrlFor(tls, proxy.intake.host, proxy.intake.port);
+    progress(`proxy: listening on ${serverUrl}; health, readiness and metrics on http://${config.admin.host}`);
+    process.stdout.write(formatAgentSettings({ serverUrl, secretToken: config.server.auth.secret_tokens[0], serverCaCertFile: caFile }));
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+  installShutdown({ logger, drain: stop });
 }

@@ -56,8 +56,11 @@ export class IntakeEnqueuer {
     private readonly redis: Redis,
     private readonly settings: EnqueueSettings,
     private readonly metrics: ProxyMetrics,
+    logger: Logger,
   ) {
     this.queue = new Queue(settings.queueName, { connection: redis });
+    // Connection errors surface as 503s and in the backpressure monitor; without a listener they would crash us.
+    this.queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue connection error'));
   }
 
   async enqueue(data: IntakeJobData): Promise<void> {
@@ -112,7 +115,7 @@ export async function connectIntakeQueue(
   try {
     await redis.connect();
     const facts = await verifyQueueRedis(redis, settings, logger);
-    return { redis, enqueuer: new IntakeEnqueuer(redis, settings, metrics), facts };
+    return { redis, enqueuer: new IntakeEnqueuer(redis, settings, metrics, logger), facts };
   } catch (err) {
     redis.disconnect();
     if (err instanceof SidecarError) throw err;

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { SidecarError } from '../../core/errors';
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PrivateRedisOptions {
+  /** Its data and AOF live here. */
+  readonly dir: string;
+  /** 0: a free port. */
+  readonly port: number;
+  /** appendfsync always, for queue.durability fsync. */
+  readonly fsyncAlways: boolean;
+}
+
+/**
+ * The redis-server `start` runs for a first try: from PATH, bound to 127.0.0.1, AOF on, noeviction (the queue
+ * refuses anything else), data kept in path.data/redis so queued events survive a restart. Killed when start
+ * exits, however it exits.
+ */
+export class PrivateRedisServer {
+  private child: ChildProcess | undefined;
+  private readonly killOnExit = (): void => {
+    this.child?.kill('SIGKILL');
+  };
+
+  private constructor(
+    readonly port: number,
+    private readonly options: PrivateRedisOptions,
+  ) {}
+
+  static async start(options: PrivateRedisOptions): Promise<PrivateRedisServer> {
+    fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    const server = new PrivateRedisServer(options.port === 0 ? await freeLocalPort() : options.port, options);
+    await server.spawn();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  private async spawn(): Promise<void> {
+    const args = [
+      '--port', String(this.port),
+      '--bind', '127.0.0.1',
+      '--dir', path.resolve(this.options.dir),
+      '--save', '',
+      '--appendonly', 'yes',
+      '--appendfsync', this.options.fsyncAlways ? 'always' : 'everysec',
+      '--maxmemory-policy', 'noeviction',
+      '--logfile', path.resolve(this.options.dir, 'redis-server.log'),
+      '--daemonize', 'no',
+    ];
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    process.on('exit', this.killOnExit);
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (err) => reject(this.failure(`cannot run redis-server from PATH (${err.message})`)));
+      child.once('exit', (code) => reject(this.failure(`redis-server exited with status ${String(code)}; see ${path.join(this.options.dir, 'redis-server.log')}`)));
+    });
+    failed.catch(() => undefined);
+    await Promise.race([this.waitUntilReady(), failed]);
+  }
+
+  private failure(message: string): SidecarError {
+    return new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', message, {
+      remediation: 'install Redis (apt-get install redis-server) or set queue.redis.url (APM_SIDECAR_REDIS_URL) to a Redis of yours',
+    });
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        // While it replays a large AOF, Redis answers LOADING; it is ready once PING succeeds.
+        await client.ping();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw this.failure(`redis-server did not become ready on port ${this.port}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        client.disconnect();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGTERM lets Redis flush its AOF; waits for the exit. Idempotent. */
+  async close(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    process.off('exit', this.killOnExit);
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import { errorCatalogue, type ErrorCode } from '../../core/errors';
+import { jobSchemaVersion, type Identity, type IntakeJobData } from '../../queue/contract';
+import type { RequestAuthenticator } from '../auth/authenticate';
+import type { QueueDepthMonitor } from '../backpressure';
+import type { ProxyMetrics } from '../metrics';
+import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
+import type { IntakeEnqueuer } from './enqueue';
+import { processIntakeStream, type IntakeLimits, type IntakeLineError, type IntakeOutcome, type IntakePayload } from './process';
+import { acceptsJson, renderIntakeResponse } from './response';
+
+export interface IntakeDeps {
+  readonly authenticator: RequestAuthenticator;
+  readonly backpressure: Pick<QueueDepthMonitor, 'admit'>;
+  readonly enqueuer: Pick<IntakeEnqueuer, 'enqueue'>;
+  readonly limits: IntakeLimits;
+  readonly metrics: ProxyMetrics;
+  readonly logger: Logger;
+}
+
+/**
+ * POST /intake/v2/events, in APM Server's order: credential, method, content type; then, before a byte of the
+ * body is read, backpressure; then the stream is validated as it arrives, the accepted events are queued as one
+ * job, and only after Redis acknowledged it does the agent get its 202.
+ */
+export function intakeHandler(deps: IntakeDeps): RouteHandler {
+  return async (request: ProxyRequest): Promise<HandledResponse> => {
+    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write');
+    const rejection = checkRequestShape(request);
+    if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
+    deps.backpressure.admit();
+    const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits);
+    if (outcome.payload !== null) {
+      try {
+        await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload));
+      } catch (err) {
+        deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
+        throw err;
+      }
+    }
+    countEvents(deps.metrics, outcome);
+    return respond(request, outcome);
+  };
+}
+
+function checkRequestShape(request: ProxyRequest): IntakeLineError | undefined {
+  if (request.method !== 'POST') {
+    return { code: 'SIDECAR_ERR_METHOD_NOT_ALLOWED', message: errorCatalogue.SIDECAR_ERR_METHOD_NOT_ALLOWED.message };
+  }
+  // As APM Server: absent is fine, and any value containing the ndjson type (e.g. with a charset) is accepted.
+  const contentType = request.headers['content-type'];
+  if (contentType !== undefined && contentType !== '' && !contentType.includes('application/x-ndjson')) {
+    return { code: 'SIDECAR_ERR_INVALID_CONTENT_TYPE', message: `${errorCatalogue.SIDECAR_ERR_INVALID_CONTENT_TYPE.message}: '${contentType}'` };
+  }
+  return undefined;
+}
+
+function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {
+  const rendered = renderIntakeResponse(outcome, { verbose: request.query.has('verbose'), acceptsJson: acceptsJson(request.headers.accept) });
+  return { ...rendered, result: resultOf(rendered.status, outcome.errors) };
+}
+
+/** The metric label of an intake response: "accepted", or the result id of the error that set the status. */
+function resultOf(status: number, errors: readonly IntakeLineError[]): string {
+  if (status < 400) return 'accepted';
+  const decisive = errors.find((e) => errorCatalogue[e.code].status === status) ?? errors[0];
+  return decisive === undefined ? 'internal_error' : errorCatalogue[decisive.code].result;
+}
+
+function countEvents(metrics: ProxyMetrics, outcome: IntakeOutcome): void {
+  if (outcome.accepted > 0) metrics.events.inc({ result: 'accepted' }, outcome.accepted);
+  const rejected = new Map<ErrorCode, number>();
+  for (const e of outcome.errors) rejected.set(e.code, (rejected.get(e.code) ?? 0) + 1);
+  for (const [code, count] of rejected) metrics.events.inc({ result: errorCatalogue[code].result }, count);
+}
+
+function jobData(request: ProxyRequest, identity: Identity, payload: IntakePayload): IntakeJobData {
+  const userAgent = request.headers['user-agent'];
+  return {
+    v: jobSchemaVersion,
+    requestId: request.id,
+    receivedAt: request.receivedAt,
+    identity,
+    client: { ip: request.clientIp, userAgent: userAgent ?? null },
+    encoding: payload.encoding,
+    body: payload.body.toString('base64'),
+    events: payload.events,
+    rawBytes: payload.rawBytes,
+  };
+}

@@ -1,0 +1,50 @@
+import { SidecarError } from '../core/errors';
+import type { RequestAuthenticator } from './auth/authenticate';
+import { acceptsJson, goJson } from './intake/response';
+import type { HandledResponse, ProxyRequest, RouteHandler } from './routes';
+
+/**
+ * The version GET / reports. The Node agent reads it at start and gates features on it (activation_method is
+ * sent only to servers >= 8.7.1; older ones reject the field), so we report the APM Server 8.x whose intake
+ * and documents we reproduce rather than our own 0.x version.
+ */
+export const reportedApmServerVersion = '8.19.0';
+export const sidecarBuild = { date: '2026-01-01T00:00:00Z', sha: 'apm-sidecar-0.1.0' } as const;
+
+export interface RootDeps {
+  readonly authenticator: RequestAuthenticator;
+  /** True while events can be queued (Redis reachable): APM Server's "publish_ready". */
+  readonly publishReady: () => boolean;
+}
+
+/**
+ * GET|HEAD /: 200 always; the server information only for an authenticated caller or when no credentials are
+ * configured, an empty body otherwise, exactly as APM Server's root handler (internal/beater/api/root).
+ */
+export function rootHandler(deps: RootDeps): RouteHandler {
+  return async (request: ProxyRequest): Promise<HandledResponse> => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new SidecarError(
+        'SIDECAR_ERR_METHOD_NOT_SUPPORTED',
+        // APM Server's wording: a POST here is a common misconfiguration of the server URL.
+        'method not supported: this is the server information endpoint; did you mean to send data to another endpoint instead?',
+      );
+    }
+    const identity = await deps.authenticator.identifyOptionally(request.headers.authorization);
+    if (identity === null) return { status: 200, headers: {}, body: '', result: 'ok' };
+    const info = {
+      build_date: sidecarBuild.date,
+      build_sha: sidecarBuild.sha,
+      publish_ready: deps.publishReady(),
+      version: reportedApmServerVersion,
+    };
+    return { ...renderJson(info, acceptsJson(request.headers.accept)), status: 200, result: 'ok' };
+  };
+}
+
+/** APM Server's body writer: indented JSON when the client accepts JSON, compact JSON as text otherwise. */
+function renderJson(body: object, json: boolean): { headers: Record<string, string>; body: string } {
+  return json
+    ? { headers: { 'Content-Type': 'application/json' }, body: goJson(body, true) }
+    : { headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: goJson(body, false) };
+}

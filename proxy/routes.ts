@@ -1,0 +1,75 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { SidecarError } from '../core/errors';
+import type { RenderedResponse } from './intake/response';
+
+/** What a handler sees of a request: parsed once by server.ts. */
+export interface ProxyRequest {
+  /** Random UUID; also the BullMQ job id of an intake request. */
+  readonly id: string;
+  /** ms since the epoch when the request's headers arrived. */
+  readonly receivedAt: number;
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly clientIp: string;
+  /** The request body; destroyed with a SidecarError when the request times out or the server drains. */
+  readonly body: Readable;
+}
+
+/** A response plus the result id that labels it in the metrics (a catalogue result id, or e.g. "accepted"). */
+export interface HandledResponse extends RenderedResponse {
+  readonly result: string;
+}
+
+/** Handlers return what to send; failures are thrown as SidecarErrors and rendered in one place (server.ts). */
+export type RouteHandler = (request: ProxyRequest) => Promise<HandledResponse>;
+
+export interface Route {
+  readonly path: string;
+  readonly handler: RouteHandler;
+}
+
+/** The agents' endpoints beyond intake and root, as APM Server answers them while the feature is off. */
+export function rejectWith(code: 'SIDECAR_ERR_RUM_DISABLED' | 'SIDECAR_ERR_AGENT_CONFIG_DISABLED'): RouteHandler {
+  return () => Promise.reject(new SidecarError(code));
+}
+
+export const notFound: RouteHandler = () => Promise.reject(new SidecarError('SIDECAR_ERR_NOT_FOUND'));
+
+export interface RouteTableParts {
+  readonly intake: RouteHandler;
+  readonly root: RouteHandler;
+  /** /config/v1/agents; 403 "disabled" until central configuration is configured. */
+  readonly agentConfig?: RouteHandler;
+  /** Anything else: the upstream when configured, else 404. */
+  readonly fallback?: RouteHandler;
+}
+
+/**
+ * The route table. Paths match exactly (no trailing-slash variants), as APM Server's mux does; a new endpoint is
+ * one more entry here.
+ */
+export class RouteTable {
+  private readonly routes: ReadonlyMap<string, RouteHandler>;
+  private readonly fallback: RouteHandler;
+
+  constructor(parts: RouteTableParts) {
+    const rum = rejectWith('SIDECAR_ERR_RUM_DISABLED');
+    const entries: Route[] = [
+      { path: '/', handler: parts.root },
+      { path: '/intake/v2/events', handler: parts.intake },
+      { path: '/config/v1/agents', handler: parts.agentConfig ?? rejectWith('SIDECAR_ERR_AGENT_CONFIG_DISABLED') },
+      { path: '/config/v1/rum/agents', handler: rum },
+      { path: '/intake/v2/rum/events', handler: rum },
+      { path: '/intake/v3/rum/events', handler: rum },
+    ];
+    this.routes = new Map(entries.map((r) => [r.path, r.handler]));
+    this.fallback = parts.fallback ?? notFound;
+  }
+
+  handlerFor(path: string): RouteHandler {
+    return this.routes.get(path) ?? this.fallback;
+  }
+}

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { SidecarError, toErrorOutcome } from '../core/errors';
+import { closeOnce } from '../core/lifecycle';
+import { mappedIpv4, type NetworkAllowList } from './auth/networks';
+import { acceptsJson, renderErrorResponse } from './intake/response';
+import type { ProxyMetrics } from './metrics';
+import type { HandledResponse, ProxyRequest, RouteTable } from './routes';
+import { CertificateReloader, httpsServerOptions, type TlsSettings } from './tls';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** "127.0.0.1:8200", "[::1]:8200", ":8200" (all interfaces). */
+export function parseHostPort(value: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  if (m === null) throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `"${value}" is not host:port`);
+  return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port: Number(m[3]) };
+}
+
+export interface ProxyServerOptions {
+  readonly listen: ListenAddress;
+  readonly tls: TlsSettings;
+  readonly routes: RouteTable;
+  readonly networks: NetworkAllowList;
+  readonly readTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly metrics: ProxyMetrics;
+  readonly logger: Logger;
+  /** How often certificate files are polled for changes. */
+  readonly certificatePollMs?: number;
+}
+
+/** One request being served: its body can be cut off (timeout, shutdown) with the error its answer should carry. */
+interface InFlight {
+  readonly request: http.IncomingMessage;
+  readonly done: Promise<void>;
+  abortReason: SidecarError | undefined;
+  abort(reason: SidecarError): void;
+}
+
+const retryAfterSeconds = '5';
+
+/**
+ * The agents' listener: TLS, timeouts, the network allow-list and the shutdown drain; it hands each request to
+ * the route table and turns whatever a handler throws into the one error answer (toErrorOutcome).
+ */
+export class ProxyServer {
+  private readonly server: http.Server;
+  private readonly reloader: CertificateReloader | undefined;
+  private readonly inFlight = new Set<InFlight>();
+  private readonly bySocket = new WeakMap<Socket, InFlight>();
+  private draining = false;
+
+  constructor(private readonly options: ProxyServerOptions) {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
+    if (options.tls.enabled) {
+      const server = https.createServer(httpsServerOptions(options.tls), onRequest);
+      if (options.tls.clientAuthentication === 'optional') server.on('secureConnection', rejectUnverifiedClientCertificate);
+      server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
+      this.reloader = new CertificateReloader(options.tls, server, options.logger, options.certificatePollMs);
+      this.server = server;
+    } else {
+      this.server = http.createServer(onRequest);
+    }
+    this.server.keepAliveTimeout = options.idleTimeoutMs;
+    // Our own read timer answers slow senders with a clean 408; Node's would answer with its own body.
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = Math.min(options.readTimeoutMs, options.idleTimeoutMs);
+    this.server.setTimeout(options.idleTimeoutMs, (socket: Socket) => this.onIdle(socket));
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.reloader?.start();
+    const { port } = this.address();
+    this.options.logger.info({ host: this.options.listen.host, port, tls: this.options.tls.enabled }, 'intake listening');
+  }
+
+  address(): ListenAddress {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('the intake server is not listening');
+    return { host: address.address, port: address.port };
+  }
+
+  /** False from the first moment of a shutdown: readiness goes down at once. */
+  get accepting(): boolean {
+    return !this.draining;
+  }
+
+  /** Reloads the TLS certificate now (the same as SIGHUP). */
+  reloadCertificate(): void {
+    this.reloader?.reload('requested');
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const body = new PassThrough();
+    req.pipe(body);
+    req.on('error', (err) => body.destroy(err));
+    req.on('close', () => {
+      if (!req.complete) body.destroy(new Error('the client closed the connection before sending the whole request'));
+    });
+    let settle = (): void => undefined;
+    const entry: InFlight = {
+      request: req,
+      done: new Promise<void>((resolve) => (settle = resolve)),
+      abortReason: undefined,
+      abort(reason) {
+        if (req.complete || entry.abortReason !== undefined) return;
+        entry.abortReason = reason;
+        req.unpipe(body);
+        // A plain Error, so the stream pipeline rejects instead of reporting it as a line error: the answer is
+        // the abort reason ({"error": ...}) and nothing of a cut-off request is queued.
+        body.destroy(new Error(`request body cut off: ${reason.message}`));
+      },
+    };
+    const readTimer = setTimeout(() => entry.abort(new SidecarError('SIDECAR_ERR_REQUEST_TIMEOUT')), this.options.readTimeoutMs);
+    this.inFlight.add(entry);
+    this.bySocket.set(req.socket, entry);
+    void this.serve(req, res, body, entry)
+      .catch((err: unknown) => {
+        this.options.logger.error({ err }, 'could not answer a request');
+        res.destroy();
+      })
+      .finally(() => {
+        clearTimeout(readTimer);
+        this.inFlight.delete(entry);
+        if (this.bySocket.get(req.socket) === entry) this.bySocket.delete(req.socket);
+        settle();
+      });
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, body: PassThrough, entry: InFlight): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://intake');
+    const request: ProxyRequest = {
+      id: randomUUID(),
+      receivedAt: Date.now(),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      clientIp: clientAddress(req.socket.remoteAddress),
+      body,
+    };
+    let response: HandledResponse;
+    try {
+      if (!this.options.networks.allows(req.socket.remoteAddress)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
+      if (this.draining) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
+      response = await this.options.routes.handlerFor(request.path)(request);
+    } catch (err) {
+      response = this.renderFailure(entry.abortReason ?? err, request);
+    }
+    this.send(res, response);
+  }
+
+  /** The one place a failure becomes an answer, a metric label and a log line at the level its status deserves. */
+  private renderFailure(err: unknown, request: ProxyRequest): HandledResponse {
+    const outcome = toErrorOutcome(err);
+    const line = { requestId: request.id, path: request.path, status: outcome.status, code: outcome.code, client: request.clientIp };
+    if (outcome.logLevel === 'error') this.options.logger.error({ ...line, err }, outcome.body.error);
+    else this.options.logger[outcome.logLevel]({ ...line, cause: causeOf(err) }, outcome.body.error);
+    const rendered = renderErrorResponse(err, acceptsJson(request.headers.accept));
+    const headers = outcome.status === 503 && outcome.retryable ? { ...rendered.headers, 'Retry-After': retryAfterSeconds } : rendered.headers;
+    return { ...rendered, headers, result: outcome.result };
+  }
+
+  private send(res: http.ServerResponse, response: HandledResponse): void {
+    this.options.metrics.countRequest(response.status, response.result);
+    if (res.destroyed || res.headersSent) return;
+    const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', ...response.headers };
+    headers['Content-Length'] = String(Buffer.byteLength(response.body));
+    // APM Server closes the connection after every error; while draining every connection closes.
+    if (response.status >= 400 || this.draining) headers.Connection = 'close';
+    res.writeHead(response.status, headers);
+    res.end(response.body);
+  }
+
+  /** server.idle_timeout: a request stalled mid-body is answered 408; an idle keep-alive connection is closed. */
+  private onIdle(socket: Socket): void {
+    const entry = this.bySocket.get(socket);
+    if (entry === undefined) socket.destroy();
+    else entry.abort(new SidecarError('SIDECAR_ERR_REQUEST_TIMEOUT'));
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish for up to shutdown_timeout, then cuts off bodies still
+   * arriving with a 503 "server is shutting down" and closes every connection.
+   */
+  readonly close = closeOnce(async () => {
+    this.draining = true;
+    this.reloader?.close();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const grace = Math.min(1000, this.options.shutdownTimeoutMs / 4);
+    await this.settleWithin(this.options.shutdownTimeoutMs - grace);
+    for (const entry of this.inFlight) entry.abort(new SidecarError('SIDECAR_ERR_SHUTTING_DOWN'));
+    await this.settleWithin(grace);
+    this.server.closeAllConnections();
+    await closed;
+  });
+
+  private async settleWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.all([...this.inFlight].map((e) => e.done)), timeout]);
+    clearTimeout(timer);
+  }
+}
+
+/** The client's address as jobs record it: IPv4 clients of a dual-stack socket without the ::ffff: prefix. */
+function clientAddress(remote: string | undefined): string {
+  if (remote === undefined) return '';
+  return mappedIpv4(remote) ?? remote;
+}
+
+function causeOf(err: unknown): string | undefined {
+  return err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+}
+
+/** client_authentication optional: no certificate is fine, but one that does not verify is refused. */
+function rejectUnverifiedClientCertificate(socket: TLSSocket): void {
+  if (socket.authorized) return;
+  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+  if (presented) socket.destroy();
+}

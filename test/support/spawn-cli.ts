@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const cliPath = path.resolve(__dirname, '../../dist/cli/apm-sidecar.js');
+
+/** The built CLI (npm test builds it first; run `npm run build` before running these suites alone). */
+export function assertBuilt(): void {
+  if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
+}
+
+/** Environment for a child: PATH and HOME only, plus what the test sets, so the developer's APM_SIDECAR_* never leak in. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+}
+
+/** A spawned process whose output the test can wait on. */
+export class SpawnedProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (c: Buffer) => (this.stdout += c.toString('utf8')));
+    child.stderr?.on('data', (c: Buffer) => (this.stderr += c.toString('utf8')));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Waits until stdout matches, failing with the output so far when the process exits or the deadline passes. */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = pattern.exec(this.stdout);
+      if (m !== null) return m;
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`no ${String(pattern)} in the output (exit ${String(this.child.exitCode)}):\n${this.stdout}\n${this.stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** pino JSON lines of stdout. */
+  logLines(): Array<Record<string, unknown>> {
+    return this.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** Stops the process if it still runs (SIGKILL after a grace period) and waits for it. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export function spawnCli(args: readonly string[], env: Record<string, string>, cwd?: string): SpawnedProcess {
+  assertBuilt();
+  return new SpawnedProcess(spawn(process.execPath, [cliPath, ...args], { env: childEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
