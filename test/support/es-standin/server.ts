@@ -1,0 +1,215 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import type http from 'node:http';
+import type net from 'node:net';
+import zlib from 'node:zlib';
+import { testPki } from '../certs';
+import { bulk } from './bulk';
+import { route, type RequestContext, type Route, type RouteResult } from './context';
+import { EsHttpError } from './es-errors';
+import { emptyCounters, ItemRejector, requestFailureBodies, takeFault, type Counters, type FaultPlan } from './faults';
+import { applyFilterPath } from './filter-path';
+import { loadState, saveState } from './persistence';
+import { dataRoutes } from './routes-data';
+import { securityRoutes } from './routes-security';
+import { SecurityRealm } from './security';
+import { DocumentStore } from './store';
+import { handleControl } from './control';
+
+export interface EsStandinOptions {
+  /** 0 (default): a free port. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Password of the reserved `elastic` superuser (default 'changeme'). */
+  readonly elasticPassword?: string;
+  /** Process mode: state persisted here and loaded at start. */
+  readonly dataFile?: string;
+  /** PEM server certificate/key; default: test/support/certs.ts testPki() (CA in `caFile`). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly caFile: string };
+}
+
+/**
+ * An Elasticsearch-shaped HTTPS server for tests: security (users, roles, API keys, has_privileges), bulk,
+ * templates, a small search, and faults on demand. It speaks only what apm-sidecar uses; see README.md.
+ */
+export class EsStandin {
+  readonly store = new DocumentStore();
+  readonly realm: SecurityRealm;
+  readonly caFile: string;
+  readonly elasticPassword: string;
+  faults: FaultPlan = {};
+  counters: Counters = emptyCounters();
+  private readonly rejector = new ItemRejector();
+  private readonly server: https.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly routes: Route[];
+  private listening = false;
+  private closed = false;
+  port = 0;
+
+  private constructor(private readonly options: EsStandinOptions) {
+    const pki = options.tls ?? (() => {
+      const p = testPki();
+      return { cert: fs.readFileSync(p.serverCertFile, 'utf8'), key: fs.readFileSync(p.serverKeyFile, 'utf8'), caFile: p.caFile };
+    })();
+    this.caFile = pki.caFile;
+    this.elasticPassword = options.elasticPassword ?? 'changeme';
+    this.realm = new SecurityRealm(this.elasticPassword);
+    if (options.dataFile !== undefined) loadState(options.dataFile, this.store, this.realm);
+    this.routes = [...securityRoutes, route('POST|PUT', '/_bulk', (ctx) => this.bulk(ctx)), route('POST|PUT', '/:index/_bulk', (ctx) => this.bulk(ctx)), ...dataRoutes];
+    this.server = https.createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        res.destroy(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+    this.server.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(options: EsStandinOptions = {}): Promise<EsStandin> {
+    const standin = new EsStandin(options);
+    standin.port = options.port ?? 0;
+    await standin.resume();
+    return standin;
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  /** Replaces the fault plan (an empty object clears every fault). */
+  setFaults(plan: FaultPlan): void {
+    this.faults = { ...plan };
+  }
+
+  resetCounters(): void {
+    this.counters = emptyCounters();
+  }
+
+  /** Every stored document of the indices or data streams matching `expression` (default: all). */
+  documents(expression = '*'): Array<{ index: string; id: string; source: Record<string, unknown> }> {
+    return this.store.resolve(expression, true).flatMap((i) => [...i.docs].map(([id, d]) => ({ index: i.name, id, source: { ...d.source } })));
+  }
+
+  /** Stops listening and drops open connections: clients get "connection refused" until resume(). */
+  async stop(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  async resume(): Promise<void> {
+    if (this.listening || this.closed) return;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, this.options.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        if (typeof address === 'object' && address !== null) this.port = address.port;
+        resolve();
+      });
+    });
+    this.listening = true;
+  }
+
+  /** stop() then resume(), optionally forgetting every index, data stream and document. */
+  async restart(options: { keepDocuments: boolean }): Promise<void> {
+    await this.stop();
+    if (!options.keepDocuments) {
+      this.store.indices.clear();
+      this.store.dataStreams.clear();
+      this.persist();
+    }
+    await this.resume();
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.closed = true;
+  }
+
+  private persist(): void {
+    if (this.options.dataFile !== undefined) saveState(this.options.dataFile, this.store, this.realm);
+  }
+
+  private bulk(ctx: RequestContext): RouteResult {
+    return bulk(ctx, this.faults, this.rejector, this.counters);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://standin');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    const body = decodeBody(await readBody(req), req.headers['content-encoding']);
+    if (path.startsWith('/_standin/')) return handleControl(this, req.method ?? 'GET', path, url.searchParams, body, res);
+    this.counters.requests += 1;
+    const delay = takeFault(this.faults.delay, path);
+    if (delay !== undefined) {
+      this.count('delay');
+      await new Promise((resolve) => setTimeout(resolve, delay.ms));
+    }
+    const failure = takeFault(this.faults.failRequests, path);
+    const result: RouteResult & { headers?: Record<string, string> } = failure !== undefined
+      ? (this.count('failRequests'), { status: failure.status, body: requestFailureBodies[failure.status] ?? `${failure.status} injected by the stand-in` })
+      : this.dispatch(req, path, url.searchParams, body);
+    const omit = takeFault(this.faults.omitProductHeader, path) !== undefined;
+    if (omit) this.count('omitProductHeader');
+    const payload = result.body === undefined || req.method === 'HEAD' ? '' : typeof result.body === 'string' ? result.body : JSON.stringify(applyFilterPath(result.body, url.searchParams.get('filter_path')));
+    const compatible = String(req.headers.accept ?? '').includes('compatible-with');
+    res.writeHead(result.status, {
+      ...(omit ? {} : { 'x-elastic-product': 'Elasticsearch' }),
+      'content-type': typeof result.body === 'string' ? 'text/plain' : compatible ? 'application/vnd.elasticsearch+json;compatible-with=8' : 'application/json',
+      'content-length': String(Buffer.byteLength(payload)),
+      ...(result.headers ?? {}),
+    });
+    if (takeFault(this.faults.resetMidResponse, path) !== undefined) {
+      this.count('resetMidResponse');
+      res.write(payload.slice(0, Math.floor(payload.length / 2)));
+      req.socket.resetAndDestroy();
+      return;
+    }
+    res.end(payload);
+  }
+
+  private count(fault: string): void {
+    this.counters.faultsApplied[fault] = (this.counters.faultsApplied[fault] ?? 0) + 1;
+  }
+
+  private dispatch(req: http.IncomingMessage, path: string, query: URLSearchParams, body: Buffer): RouteResult & { headers?: Record<string, string> } {
+    const method = req.method ?? 'GET';
+    const candidates = this.routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((c) => c.m !== null);
+    const found = candidates.find((c) => c.r.methods.includes(method));
+    try {
+      if (found === undefined) {
+        if (candidates.length > 0) {
+          const allowed = [...new Set(candidates.flatMap((c) => c.r.methods))].join(', ');
+          return { status: 405, body: { error: `Incorrect HTTP method for uri [${req.url ?? path}] and method [${method}], allowed: [${allowed}]`, status: 405 } };
+        }
+        return { status: 400, body: { error: `no handler found for uri [${req.url ?? path}] and method [${method}]`, status: 400 } };
+      }
+      const principal = this.realm.authenticate(req.headers.authorization, path);
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(found.m?.groups ?? {})) if (v !== undefined) params[k] = decodeURIComponent(v);
+      const ctx: RequestContext = { method, path, params, query, body, principal, store: this.store, realm: this.realm, changed: () => this.persist() };
+      return found.r.handler(ctx);
+    } catch (err) {
+      if (err instanceof EsHttpError) return { status: err.status, body: err.body(), headers: { ...err.headers } };
+      throw err;
+    }
+  }
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks);
+}
+
+function decodeBody(body: Buffer, encoding: string | undefined): Buffer {
+  if (encoding === 'gzip') return zlib.gunzipSync(body);
+  if (encoding === 'deflate') return zlib.inflateSync(body);
+  return body;
+}

@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import type { Client } from '@elastic/elasticsearch';
+import { loadConfig } from '../../config/load';
+import type { SidecarConfig } from '../../config/schema';
+import { createEsClient } from '../../elasticsearch/client';
+import { EsStandin } from './es-standin/server';
+import { realNodeRunnable, startRealNodeTarget } from './elasticsearch/target';
+
+export type EsOutputConfig = SidecarConfig['output']['elasticsearch'];
+
+/** A credential as the product takes it: basic auth or an API key ("id:key" or base64). */
+export interface EsCredentials {
+  readonly username?: string;
+  readonly password?: string;
+  readonly apiKey?: string;
+}
+
+export type EsTargetKind = 'standin' | 'real';
+
+/**
+ * An Elasticsearch a suite runs against. `standin` is set only for the stand-in (faults, counters); suites
+ * that need faults ask for 'standin', suites that prove behaviour against real security ask for 'real'.
+ */
+export interface EsTarget {
+  readonly kind: EsTargetKind;
+  /** 'standin', 'integ-test-zip <version>', 'ES_URL', or 'testcontainers <image>'. */
+  readonly description: string;
+  readonly url: string;
+  readonly caFile: string;
+  readonly admin: EsCredentials;
+  readonly standin: EsStandin | undefined;
+  /** Modules this target lacks (the integ-test-zip has no ILM nor data-stream REST API). */
+  readonly lacks: ReadonlySet<'ilm' | 'data_stream_api' | 'root_info'>;
+  /** The product's output config for `credentials` (everything else at its defaults). */
+  output(credentials: EsCredentials): EsOutputConfig;
+  /** A client made by the product's own createEsClient. */
+  client(credentials?: EsCredentials): Client;
+  close(): Promise<void>;
+}
+
+export function outputConfig(url: string, caFile: string | undefined, credentials: EsCredentials): EsOutputConfig {
+  const overrides = {
+    output: {
+      elasticsearch: {
+        hosts: [url],
+        username: credentials.username ?? null,
+        password: credentials.password ?? null,
+        api_key: credentials.apiKey ?? null,
+        ssl: { certificate_authorities: caFile === undefined ? [] : [caFile] },
+      },
+    },
+  };
+  return loadConfig({ env: {}, overrides }).config.output.elasticsearch;
+}
+
+export function makeTarget(fields: Omit<EsTarget, 'output' | 'client'>): EsTarget {
+  const clients: Client[] = [];
+  return {
+    ...fields,
+    output: (credentials) => outputConfig(fields.url, fields.caFile, credentials),
+    client(credentials = fields.admin) {
+      const client = createEsClient(outputConfig(fields.url, fields.caFile, credentials));
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await fields.close();
+    },
+  };
+}
+
+export async function startStandinTarget(): Promise<EsTarget> {
+  const standin = await EsStandin.start();
+  return makeTarget({
+    kind: 'standin', description: 'stand-in', url: standin.url, caFile: standin.caFile,
+    admin: { username: 'elastic', password: standin.elasticPassword }, standin, lacks: new Set(),
+    close: () => standin.close(),
+  });
+}
+
+/** ES_URL (+ ES_USERNAME/ES_PASSWORD or ES_API_KEY, ES_CA): a cluster someone else runs. */
+function externalTarget(): EsTarget | undefined {
+  const url = process.env.ES_URL;
+  if (url === undefined || url === '') return undefined;
+  const caFile = process.env.ES_CA ?? '';
+  if (caFile !== '' && !fs.existsSync(caFile)) throw new Error(`ES_CA=${caFile} does not exist`);
+  const admin: EsCredentials = process.env.ES_API_KEY !== undefined && process.env.ES_API_KEY !== ''
+    ? { apiKey: process.env.ES_API_KEY }
+    : { username: process.env.ES_USERNAME ?? 'elastic', password: process.env.ES_PASSWORD ?? '' };
+  return makeTarget({
+    kind: 'real', description: 'ES_URL', url, caFile, admin, standin: undefined, lacks: new Set(),
+    close: () => Promise.resolve(),
+  });
+}
+
+const howToRun = 'real-Elasticsearch suites skipped: install Java 17+ and Maven (the harness fetches the integ-test-zip), '
+  + 'or set ES_URL (+ ES_USERNAME/ES_PASSWORD or ES_API_KEY, ES_CA), or run a Docker engine; see test/support/README.md';
+
+let skipNoticePrinted = false;
+
+/**
+ * The target a suite runs against: 'standin' always exists; 'real' is ES_URL when set, else the node this
+ * jest run started from the integ-test-zip, else a testcontainers Elasticsearch, else undefined (one line says
+ * how to run it; the suite should then skip).
+ */
+export async function esTarget(kind: EsTargetKind): Promise<EsTarget | undefined> {
+  if (kind === 'standin') return startStandinTarget();
+  const target = externalTarget() ?? (await startRealNodeTarget());
+  if (target === undefined && !skipNoticePrinted) {
+    skipNoticePrinted = true;
+    process.stderr.write(`${howToRun}\n`);
+  }
+  return target;
+}
+
+/**
+ * Synchronous answer to "can this run have a real Elasticsearch?", so a suite can `describe.skip` instead of
+ * failing: ES_URL set, or Java + (Maven or a cached zip) for the integ-test-zip, or a Docker socket.
+ */
+export function realTargetAvailable(): boolean {
+  if (process.env.ES_URL !== undefined && process.env.ES_URL !== '') return true;
+  if (process.env.APM_SIDECAR_TEST_NO_REAL_ES === '1') return false;
+  return realNodeRunnable() || fs.existsSync('/var/run/docker.sock');
+}
