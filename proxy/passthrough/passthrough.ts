@@ -86,7 +86,9 @@ export class UpstreamPassthrough implements Component {
     proxyRes.headers.connection = this.states.get(req)?.clientWantsClose === true ? 'close' : 'keep-alive';
     // A reset after the headers went out cannot become a 502: end the client's response as broken, not complete.
     proxyRes.once('close', () => {
-      if (!proxyRes.complete) res.destroy();
+      if (proxyRes.complete) return;
+      if (!res.destroyed) this.logger.warn({ path: req.url, status: proxyRes.statusCode }, 'the upstream broke its response off; closing the client\'s connection');
+      res.destroy();
     });
   }
 

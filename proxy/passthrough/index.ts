@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SidecarConfig } from '../../config/schema';
+import { UpstreamPassthrough } from './passthrough';
+import { type UpstreamSettings, upstreamSettingsFrom } from './upstream';
+
+export { UpstreamPassthrough } from './passthrough';
+export { type UpstreamSettings, upstreamSettingsFrom } from './upstream';
+
+export interface PassthroughDependencies {
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  /** Already built from config.upstream (to share its connection pool with agent config); built here otherwise. */
+  readonly upstream?: UpstreamSettings | null;
+}
+
+/** The pass-through, or null without upstream.url (then unknown paths stay 404). */
+export function createUpstreamPassthrough(config: SidecarConfig, deps: PassthroughDependencies): UpstreamPassthrough | null {
+  const upstream = deps.upstream === undefined ? upstreamSettingsFrom(config.upstream) : deps.upstream;
+  if (upstream === null) return null;
+  return new UpstreamPassthrough({ upstream, logger: deps.logger, ...(deps.registry === undefined ? {} : { registry: deps.registry }) });
+}
