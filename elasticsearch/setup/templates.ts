@@ -40,6 +40,7 @@ export interface IndexTemplate {
     readonly data_stream: Record<string, never>;
     readonly priority: number;
     readonly composed_of: string[];
+    readonly ignore_missing_component_templates: string[];
     readonly template: { readonly settings?: Record<string, unknown>; readonly mappings?: Record<string, unknown> };
     readonly _meta: Record<string, unknown>;
     readonly version: number;
@@ -112,26 +113,23 @@ export function apmComponentTemplates(options: TemplateOptions = {}): ComponentT
 
 /** Index templates, one per APM data stream kind; install after apmComponentTemplates(). */
 export function apmIndexTemplates(options: TemplateOptions = {}): IndexTemplate[] {
-  const features = options.features ?? fullMappingFeatures;
   return apmDataStreamKinds.map((kind) => {
-    const datasetMapping = features.constantKeyword
-      ? {
-          'data_stream.type': { type: 'constant_keyword', value: kind.type },
-          ...(kind.dataset === undefined ? {} : { 'data_stream.dataset': { type: 'constant_keyword', value: kind.dataset } }),
-        }
-      : {};
+    const composedOf = [
+      'apm-sidecar@mappings',
+      `apm-sidecar-${kind.type}@mappings`,
+      ...(options.ilm === true ? [`apm-sidecar-${kind.type}@lifecycle`] : []),
+    ];
     return {
       name: kind.template,
       body: {
         index_patterns: [kind.pattern],
         data_stream: {},
         priority: templatePriority,
-        composed_of: [
-          'apm-sidecar@mappings',
-          `apm-sidecar-${kind.type}@mappings`,
-          ...(options.ilm === true ? [`apm-sidecar-${kind.type}@lifecycle`] : []),
-        ],
-        template: { mappings: { properties: datasetMapping } },
+        composed_of: composedOf,
+        // Installed alone (a test harness), the index template still works: data streams then map dynamically.
+        // setup installs the component templates first, so nothing is missing there.
+        ignore_missing_component_templates: composedOf,
+        template: {},
         _meta: { ...managedMeta, description: `APM ${kind.type} data streams (${kind.pattern}), installed by apm-sidecar setup` },
         version: templateVersion,
       },
