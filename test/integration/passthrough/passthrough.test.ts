@@ -121,7 +121,7 @@ function streamedEcho(url: string, headers: http.OutgoingHttpHeaders): Promise<s
     const req = https.request(`${url}/echo`, { method: 'POST', headers, ca: testPki().ca.cert, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(`${res.statusCode ?? 0} ${res.headers['x-upstream'] ?? ''} ${res.headers['x-upstream-hop'] ?? '-'} ${Buffer.concat(chunks).toString()}`));
+      res.on('end', () => resolve(`${res.statusCode ?? 0} ${String(res.headers['x-upstream'] ?? '')} ${String(res.headers['x-upstream-hop'] ?? '-')} ${Buffer.concat(chunks).toString()}`));
     });
     req.on('error', reject);
     req.write('first;');
