@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createJobTransformer } from '../../../../forwarder/transform';
 import { allParity, fixturesDir, goldenContext, percent, renderParityTable, transformFile } from './parity';
+import { sharedFixture } from '../../../support/fixtures';
 
 describe('transform golden parity with APM Server approvals', () => {
   const parity = allParity();
@@ -51,7 +52,7 @@ describe('every APM Server intake fixture', () => {
 
 describe('the real Node agent capture', () => {
   it('transforms without a single error', () => {
-    const lines = fs.readFileSync('/work/shared/fixtures/agent-nodejs/intake-v2-events.ndjson', 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = fs.readFileSync(sharedFixture('agent-nodejs', 'intake-v2-events.ndjson'), 'utf8').split('\n').filter((l) => l.trim() !== '');
     const transformer = createJobTransformer(lines[0] ?? '', goldenContext);
     const results = lines.slice(1).map((line) => transformer.transform(line));
     expect(results.filter((r) => !r.ok)).toEqual([]);

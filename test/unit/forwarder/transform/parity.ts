@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createJobTransformer, type TransformContext } from '../../../../forwarder/transform';
+import { sharedFixture } from '../../../support/fixtures';
 
 /**
  * Golden parity against APM Server's approved documents (Elasticsearch `fields` form). Each approved field counts
  * once; it matches when our document, flattened the way Elasticsearch flattens it, holds the same values.
  */
 
-export const fixturesDir = '/work/shared/fixtures/apm-server';
+export const fixturesDir = sharedFixture('apm-server');
 export const approvals = [
   { name: 'Transactions', input: 'transactions.ndjson' },
   { name: 'Spans', input: 'spans.ndjson' },
