@@ -71,11 +71,11 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   try {
     const { config, caFile } = await prepare(loaded.config, components, progress);
     progress('proxy: starting');
-    const proxy = await startProxy(config, logger.child({ name: 'proxy' }));
+    const proxy = await startProxy(config, createLogger({ name: 'proxy', level: config.log.level }));
     components.push({ name: 'proxy', close: proxy.close });
     const tls = config.server.ssl.certificate !== null && config.server.ssl.enabled !== false;
     const serverUrl = serverUrlFor(tls, proxy.intake.host, proxy.intake.port);
-    progress(`proxy: listening on ${serverUrl}; health, readiness and metrics on http://${config.admin.host}`);
+    progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on http://${proxy.admin.host}:${proxy.admin.port}`);
     process.stdout.write(formatAgentSettings({ serverUrl, secretToken: config.server.auth.secret_tokens[0], serverCaCertFile: caFile }));
   } catch (err) {
     await stop().catch(() => undefined);
