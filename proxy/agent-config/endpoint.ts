@@ -66,6 +66,8 @@ export class AgentConfigEndpoint implements Component {
     const response = await this.respond({ method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body: req }, identity);
     if (res.destroyed || res.headersSent) return;
     const headers: Record<string, string> = { ...response.headers };
+    // APM Server closes the connection after every error.
+    if (response.status >= 400) headers.connection = 'close';
     if (response.status !== 304) headers['content-length'] = String(Buffer.byteLength(response.body));
     res.writeHead(response.status, headers).end(response.status === 304 ? undefined : response.body);
   }
@@ -99,8 +101,7 @@ export class AgentConfigEndpoint implements Component {
     this.options.logger[outcome.logLevel]({ err, status: outcome.status, identity: identity.kind }, line);
     return {
       status: outcome.status,
-      // APM Server closes the connection after every error.
-      headers: { 'cache-control': errorCacheControl, 'content-type': 'application/json', connection: 'close' },
+      headers: { 'cache-control': errorCacheControl, 'content-type': 'application/json' },
       body: JSON.stringify(outcome.body),
       result: outcome.result,
     };

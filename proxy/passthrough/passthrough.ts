@@ -6,7 +6,8 @@
  * http-proxy-3 is its maintained, API-compatible TypeScript rewrite (used by Vite and JupyterHub), tested on
  * Node 20+, with those leaks fixed and deprecated APIs (url.parse) gone.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { ProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -35,6 +36,7 @@ export interface UpstreamPassthroughOptions {
 export class UpstreamPassthrough implements Component {
   private readonly proxy = new ProxyServer();
   private readonly states = new WeakMap<IncomingMessage, PassState>();
+  private readonly upstreamRequests = new WeakMap<IncomingMessage, ClientRequest>();
   private readonly responses: Counter<'status'>;
   private readonly logger: Logger;
 
@@ -46,7 +48,8 @@ export class UpstreamPassthrough implements Component {
       labelNames: ['status'],
       registers: options.registry === undefined ? [] : [options.registry],
     });
-    this.proxy.on('proxyReq', (proxyReq) => {
+    this.proxy.on('proxyReq', (proxyReq, req) => {
+      this.upstreamRequests.set(req, proxyReq);
       // An idle socket for upstream.timeout (no answer, or a stalled body) ends the exchange.
       proxyReq.setTimeout(options.upstream.timeoutMs, () => proxyReq.destroy(new UpstreamTimeoutError('upstream.timeout elapsed')));
     });
@@ -66,17 +69,32 @@ export class UpstreamPassthrough implements Component {
     return Promise.resolve();
   });
 
-  /** Streams the request to the upstream and its answer back; resolves when the client's response is closed. */
-  handle(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+  /**
+   * Streams the request to the upstream and its answer back; resolves when the client's response is closed.
+   * `body` is the request body when the server already reads `req` (its timeouts and drain cut that stream
+   * off); a failure of it before the answer started rejects, so the server answers with its own reason.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, identity: Identity, body: Readable = req): Promise<void> {
     const { upstream } = this.options;
-    const closed = new Promise<void>((resolve) => res.once('close', resolve));
+    const finished = new Promise<void>((resolve, reject) => {
+      res.once('close', resolve);
+      if (body !== req) body.once('error', (err) => this.onBodyFailure(err, req, res, reject));
+    });
     this.states.set(req, { clientWantsClose: /\bclose\b/i.test(req.headers.connection ?? '') });
     rewriteRequestHeaders(req.headers, {
       authorization: upstream.authorization,
       forwardFor: upstream.forwardFor ? req.socket.remoteAddress : undefined,
     });
-    this.proxy.web(req, res, { target: upstream.url, agent: upstream.agent, changeOrigin: true, secure: true }, (err) => this.onFailure(err, req, res, identity));
-    return closed;
+    const options = { target: upstream.url, agent: upstream.agent, changeOrigin: true, secure: true, ...(body === req ? {} : { buffer: body }) };
+    this.proxy.web(req, res, options, (err) => this.onFailure(err, req, res, identity));
+    return finished;
+  }
+
+  /** The server cut the body off (read timeout, shutdown): stop the upstream exchange and let it answer. */
+  private onBodyFailure(err: Error, req: IncomingMessage, res: ServerResponse, reject: (err: Error) => void): void {
+    this.upstreamRequests.get(req)?.destroy();
+    if (res.headersSent) res.destroy();
+    else reject(err);
   }
 
   private onUpstreamResponse(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
@@ -93,7 +111,7 @@ export class UpstreamPassthrough implements Component {
   }
 
   private onFailure(err: Error, req: IncomingMessage, res: ServerResponse, identity: Identity): void {
-    if (res.destroyed || req.socket.destroyed) {
+    if (res.destroyed || res.writableEnded || req.socket.destroyed) {
       // The agent went away first; nothing to answer and nothing wrong with the upstream.
       this.logger.debug({ err, path: req.url }, 'pass-through ended: the client closed the connection');
       res.destroy();

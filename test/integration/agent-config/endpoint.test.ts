@@ -172,11 +172,19 @@ describe('/config/v1/agents from .apm-agent-configuration', () => {
   it('asks the cluster once per cache period however many agents poll, and serves Kibana\'s etag', async () => {
     const { index, client } = await withIndex();
     index.docs = [kibanaDoc('0.1', 'kibana-etag-1')];
-    const { server, sink } = await serve({ agent_config: { source: 'elasticsearch', cache: { expiration: '1s' } } }, client);
-    const url = `${server.url}/config/v1/agents?service.name=checkout`;
-    const answers = await Promise.all(Array.from({ length: 40 }, () => tlsRequest(url)));
+    const { server, sink } = await serve({ agent_config: { source: 'elasticsearch', cache: { expiration: '10m' } } }, client);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => tlsRequest(`${server.url}/config/v1/agents?service.name=checkout`)));
     expect(new Set(answers.map((a) => a.headers.etag))).toEqual(new Set(['"kibana-etag-1"']));
     expect(index.searches).toBe(1);
+    sink.assertNoUnexpectedErrors();
+  });
+
+  it('serves a configuration changed in Kibana after the cache period', async () => {
+    const { index, client } = await withIndex();
+    index.docs = [kibanaDoc('0.1', 'kibana-etag-1')];
+    const { server, sink } = await serve({ agent_config: { source: 'elasticsearch', cache: { expiration: '1s' } } }, client);
+    const url = `${server.url}/config/v1/agents?service.name=checkout`;
+    expect((await tlsRequest(url)).headers.etag).toBe('"kibana-etag-1"');
     index.docs = [kibanaDoc('0.9', 'kibana-etag-2')];
     const changed = await waitFor(async () => {
       const a = await tlsRequest(url);
