@@ -28,6 +28,11 @@ const tlsFailures: readonly TlsFailure[] = [
     fix: 'compare the fingerprint with `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt` on the cluster and correct ssl.ca_trusted_fingerprint',
   },
   {
+    pattern: /Invalid or malformed certificate/i,
+    what: 'the cluster sent no CA certificate in its chain, so ca_trusted_fingerprint cannot be matched',
+    fix: 'configure the cluster to send its full chain (Elasticsearch does by default), or use ssl.certificate_authorities instead of the fingerprint',
+  },
+  {
     pattern: /self[- ]signed|unable to (verify|get local issuer)|certificate chain|UNABLE_TO_VERIFY|issuer certificate/i,
     what: 'the cluster\'s certificate is not signed by a trusted CA',
     fix: caFix,

@@ -34,7 +34,7 @@ export async function createWriterApiKey(sender: RequestSender, withAgentConfig:
     body: { name, role_descriptors: descriptors, metadata: { managed_by: 'apm-sidecar', purpose: 'forwarder' } },
   });
   if (dryRun) return { result: { object: `writer API key ${name}`, outcome: 'planned' }, lines: [] };
-  const { id, encoded } = apiKeyLines(answer, 'POST /_security/api_key');
+  const { id, encoded } = apiKeyLines(answer.body, 'POST /_security/api_key');
   return {
     result: { object: `writer API key ${name}`, outcome: 'created', detail: `id ${id}` },
     lines: [
@@ -84,7 +84,7 @@ export async function createAgentApiKey(sender: RequestSender, name: string, dry
     body: { name, role_descriptors: agentApiKeyRoleDescriptors, metadata: { managed_by: 'apm-sidecar', purpose: 'apm agent' } },
   });
   if (dryRun) return { result: { object: `agent API key ${name}`, outcome: 'planned' }, lines: [] };
-  const { id, encoded } = apiKeyLines(answer, 'POST /_security/api_key');
+  const { id, encoded } = apiKeyLines(answer.body, 'POST /_security/api_key');
   return {
     result: { object: `agent API key ${name}`, outcome: 'created', detail: `id ${id}` },
     lines: [

@@ -1,7 +1,7 @@
-import { SidecarError } from '../../core/errors';
+import { SidecarError, isSidecarError } from '../../core/errors';
 import { describeMissing, parseHasPrivileges } from '../privileges';
 import { createAgentApiKey, createWriterApiKey, ensureWriterUser, type IssuedCredential } from './credentials';
-import { fullMappingFeatures, type MappingFeatures } from './mappings';
+import { coreMappingFeatures, fullMappingFeatures, type MappingFeatures } from './mappings';
 import { formatRequest, pick, type EsAnswer, type EsRequest, type RequestSender } from './requests';
 import { ensureObject, lifecycleObjects, parseIndexTemplates, providedByCluster, roleObjects, templateObjects, type StepResult } from './steps';
 
@@ -49,6 +49,17 @@ export function parseCapabilities(answer: unknown): ClusterCapabilities {
     ilm: everywhere('x-pack-ilm'),
     features: { mapperExtras: everywhere('mapper-extras'), constantKeyword: everywhere('constant-keyword') },
   };
+}
+
+/** The node modules decide ILM and field types; a cluster that will not say is treated as minimal. */
+async function detectCapabilities(sender: RequestSender, output: SetupOutput): Promise<ClusterCapabilities> {
+  try {
+    return parseCapabilities((await sender.read({ method: 'GET', path: '/_nodes?filter_path=nodes.*.modules.name' })).body);
+  } catch (err) {
+    if (!isSidecarError(err) || err.code !== 'SIDECAR_ERR_ES_REQUEST_REJECTED') throw err;
+    output.line(`note: cannot list the cluster's modules (${err.message}); assuming no ILM and core field types only`);
+    return { ilm: false, features: coreMappingFeatures };
+  }
 }
 
 /**
@@ -102,7 +113,7 @@ export async function runSetupSteps(sender: RequestSender, options: SetupOptions
   let capabilities: ClusterCapabilities = { ilm: true, features: fullMappingFeatures };
   if (!options.dryRun) {
     await assertAdminPrivileges(sender, setupPrivileges, []);
-    capabilities = parseCapabilities((await sender.read({ method: 'GET', path: '/_nodes?filter_path=nodes.*.modules.name' })).body);
+    capabilities = await detectCapabilities(sender, output);
     if (capabilities.ilm) await assertAdminPrivileges(sender, ['manage_ilm'], []);
     if (!capabilities.features.mapperExtras || !capabilities.features.constantKeyword) {
       output.line('note: this cluster lacks mapper-extras/constant-keyword; templates use keyword, text and double in their place');
