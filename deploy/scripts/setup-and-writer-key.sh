@@ -10,7 +10,8 @@
 set -eu
 
 key_file="${WRITER_API_KEY_FILE:-/run/apm-sidecar/credentials/writer-api-key}"
-cli="/app/dist/cli/apm-sidecar.js"
+# The image's CLI; SIDECAR_CLI only lets the tests substitute a stand-in.
+cli="${SIDECAR_CLI:-/app/dist/cli/apm-sidecar.js}"
 
 if [ -s "$key_file" ]; then
   echo "setup: the writer API key exists in $key_file (delete it to create a new one)"
