@@ -250,8 +250,11 @@ describe('deploy/docker-compose.yml: the stack', () => {
   });
 
   it('has every variable it interpolates in .env.example, with no secret filled in', () => {
-    const used = interpolatedVariables(main.text);
-    for (const spec of main.secrets.values()) if (typeof spec.environment === 'string') used.add(spec.environment);
+    // The sidecar example runs with --env-file deploy/.env, so its variables belong there too.
+    const used = new Set([...interpolatedVariables(main.text), ...interpolatedVariables(sidecar.text)]);
+    for (const spec of [...main.secrets.values(), ...sidecar.secrets.values()]) {
+      if (typeof spec.environment === 'string') used.add(spec.environment);
+    }
     expect(Array.from(used).filter((name) => !envExample.has(name))).toEqual([]);
     for (const [name, value] of envExample) if (secretName.test(name)) expect({ name, value }).toEqual({ name, value: '' });
     const known = knownSidecarVariables();
