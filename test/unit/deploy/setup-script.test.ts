@@ -28,8 +28,12 @@ describe('deploy/scripts/setup-and-writer-key.sh', () => {
         "const fs = require('node:fs');",
         `fs.appendFileSync(${JSON.stringify(callsFile)}, process.argv.slice(2).join(' ') + '\\n');`,
         "console.log('role apm_sidecar_writer: created');",
+        // The lines elasticsearch/setup/credentials.ts prints for a created writer key.
         "if (process.argv.includes('--create-writer-api-key')) {",
-        `  console.log('writer API key: ' + JSON.stringify({ id: 'VuaCfGcBCdbkQm-e5aOx', name: 'apm-sidecar-writer', encoded: ${JSON.stringify(encodedKey)} }));`,
+        "  console.log('writer API key apm-sidecar-writer                       created (id VuaCfGcBCdbkQm-e5aOx)');",
+        "  console.log('writer API key (shown once; limited to the apm_sidecar_writer role):');",
+        `  console.log('  output.elasticsearch.api_key: ${encodedKey}');`,
+        `  console.log('  or APM_SIDECAR_ES_API_KEY=${encodedKey}');`,
         '}',
       ].join('\n'),
     );
