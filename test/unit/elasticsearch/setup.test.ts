@@ -1,0 +1,61 @@
+import { errors } from '@elastic/elasticsearch';
+import { classifyEsError } from '../../../elasticsearch/errors';
+import { parseHasPrivileges, privilegeRemediation } from '../../../elasticsearch/privileges';
+import { apmComponentTemplates, apmIndexTemplates, coreMappingFeatures } from '../../../elasticsearch/setup/templates';
+import { parseCapabilities } from '../../../elasticsearch/setup/runner';
+import { parseIndexTemplates, providedByCluster } from '../../../elasticsearch/setup/steps';
+
+const ctx = { credential: 'output.elasticsearch' } as const;
+
+describe('classifyEsError', () => {
+  it.each([
+    ['self-signed certificate in certificate chain', 'SIDECAR_ERR_ES_TLS'],
+    ['Server certificate CA fingerprint does not match the value configured in caFingerprint', 'SIDECAR_ERR_ES_TLS'],
+    ["Hostname/IP does not match certificate's altnames", 'SIDECAR_ERR_ES_TLS'],
+    ['connect ECONNREFUSED 127.0.0.1:9200', 'SIDECAR_ERR_ES_UNAVAILABLE'],
+  ])('%s -> %s', (message, code) => {
+    expect(classifyEsError(new errors.ConnectionError(message), ctx).code).toBe(code);
+  });
+
+  it('401, 403 and a non-Elasticsearch 404 each get their own code', () => {
+    const response = (statusCode: number, product?: string) =>
+      new errors.ResponseError({ statusCode, body: { error: { reason: 'why' } }, headers: product === undefined ? {} : { 'x-elastic-product': product }, warnings: null, meta: {} as never });
+    expect(classifyEsError(response(401, 'Elasticsearch'), ctx).code).toBe('SIDECAR_ERR_ES_AUTH');
+    expect(classifyEsError(response(403, 'Elasticsearch'), ctx).code).toBe('SIDECAR_ERR_ES_PRIVILEGES');
+    expect(classifyEsError(response(404), ctx).code).toBe('SIDECAR_ERR_ES_NOT_ELASTICSEARCH');
+    expect(classifyEsError(response(400, 'Elasticsearch'), ctx).code).toBe('SIDECAR_ERR_ES_REQUEST_REJECTED');
+  });
+});
+
+describe('privileges', () => {
+  it('names what is missing and the grant that fixes it', () => {
+    const missing = parseHasPrivileges({ cluster: { monitor: false }, index: { 'traces-apm*': { create_doc: false, auto_configure: true } } });
+    expect(missing).toEqual([{ kind: 'cluster', privilege: 'monitor' }, { kind: 'index', privilege: 'create_doc', resource: 'traces-apm*' }]);
+    expect(privilegeRemediation(missing, 'apm_sidecar_writer')).toContain('grant monitor on the cluster; create_doc on traces-apm*');
+    expect(() => parseHasPrivileges({ cluster: { monitor: 'yes' } })).toThrow(/not a boolean/);
+  });
+});
+
+describe('templates', () => {
+  it('uses only core field types on a minimal cluster and sets lifecycle only with ILM', () => {
+    const core = JSON.stringify(apmComponentTemplates({ features: coreMappingFeatures }));
+    expect(core).not.toMatch(/scaled_float|constant_keyword|match_only_text|lifecycle/);
+    expect(JSON.stringify(apmComponentTemplates({ ilm: true }))).toContain('index.lifecycle.name');
+    expect(apmIndexTemplates().every((t) => t.body.priority < 140 && t.body.priority > 100)).toBe(true);
+  });
+
+  it('detects the APM templates a cluster provides (apm-data) and ignores its own', () => {
+    const found = parseIndexTemplates({
+      index_templates: [
+        { name: 'traces-apm@template', index_template: { index_patterns: ['traces-apm-*'], priority: 140 } },
+        { name: 'apm-sidecar-logs-error', index_template: { index_patterns: ['logs-apm.error-*'], priority: 120, _meta: { managed_by: 'apm-sidecar' } } },
+      ],
+    });
+    expect([...providedByCluster(found)]).toEqual([['traces-apm-default', 'traces-apm@template']]);
+  });
+
+  it('reads ILM and field-type modules present on every node', () => {
+    const caps = parseCapabilities({ nodes: { a: { modules: [{ name: 'x-pack-ilm' }, { name: 'mapper-extras' }] }, b: { modules: [{ name: 'x-pack-ilm' }] } } });
+    expect(caps).toEqual({ ilm: true, features: { mapperExtras: false, constantKeyword: false } });
+  });
+});
