@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { SidecarError } from '../core/errors';
 import type { RenderedResponse } from './intake/response';
@@ -23,8 +23,12 @@ export interface HandledResponse extends RenderedResponse {
   readonly result: string;
 }
 
-/** Handlers return what to send; failures are thrown as SidecarErrors and rendered in one place (server.ts). */
-export type RouteHandler = (request: ProxyRequest) => Promise<HandledResponse>;
+/**
+ * Handlers return what to send; failures are thrown as SidecarErrors and rendered in one place (server.ts).
+ * `res` is only for a handler that streams its answer itself (the upstream pass-through); the server does not
+ * write a response whose headers were already sent.
+ */
+export type RouteHandler = (request: ProxyRequest, res: ServerResponse) => Promise<HandledResponse>;
 
 export interface Route {
   readonly path: string;

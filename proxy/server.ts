@@ -160,7 +160,7 @@ export class ProxyServer {
     try {
       if (!this.options.networks.allows(req.socket.remoteAddress)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (this.draining) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
-      response = await this.options.routes.handlerFor(request.path)(request);
+      response = await this.options.routes.handlerFor(request.path)(request, res);
     } catch (err) {
       response = this.renderFailure(entry.abortReason ?? err, request);
     }
