@@ -5,7 +5,6 @@ import readline from 'node:readline';
 import { createCertificateAuthority, issueCertificate } from '../tls/local-ca';
 
 export const repoRoot = path.join(__dirname, '..');
-const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 export const builtCli = path.join(repoRoot, 'dist', 'cli', 'apm-sidecar.js');
 
 export interface BenchPki {
@@ -25,9 +24,12 @@ export function makePki(dir: string): BenchPki {
   return { caFile: write('ca.crt', ca.cert), certFile: write('server.crt', server.cert), keyFile: write('server.key', server.key) };
 }
 
-/** Runs a TypeScript script of bench/ or test/ in its own Node process. */
+/**
+ * Runs a TypeScript script of bench/ or test/ in its own Node process. tsx is loaded with --import (not its CLI,
+ * which forks a second process) so that the child's pid is the process doing the work, for CPU accounting.
+ */
 export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(process.execPath, [tsxCli, path.join(repoRoot, script), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: repoRoot });
 }
 
 /** Runs the built apm-sidecar CLI. */

@@ -1,0 +1,56 @@
+/**
+ * npm run bench: every scenario, ours and its baseline side by side, then docs/benchmarks.md + .svg.
+ *   npm run bench                  full run (a few minutes)
+ *   npm run bench -- --smoke       a few seconds per scenario; writes nothing (CI runs this)
+ *   npm run bench -- --only intake,e2e
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { agentRequests } from './corpus';
+import { makePki, progress, repoRoot } from './processes';
+import { writeReport, type ScenarioResult } from './report';
+import { intakeScenario } from './scenarios/intake';
+
+interface Args {
+  readonly smoke: boolean;
+  readonly only: readonly string[] | null;
+  readonly out: string | null;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const onlyIndex = argv.indexOf('--only');
+  const outIndex = argv.indexOf('--out');
+  return {
+    smoke: argv.includes('--smoke'),
+    only: onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',') : null,
+    out: outIndex >= 0 ? (argv[outIndex + 1] ?? null) : null,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-bench-'));
+  const pki = makePki(dir);
+  const requests = agentRequests(40);
+  const seconds = args.smoke ? 2 : 10;
+  const results: ScenarioResult[] = [];
+  const wanted = (name: string): boolean => args.only === null || args.only.includes(name);
+  const common = { dir, pki, requests, seconds, connections: 16 };
+  if (wanted('intake')) results.push(await intakeScenario(common));
+  for (const r of results) {
+    progress(`${r.scenario}: ${r.metric} ours ${r.ours.toFixed(0)} baseline ${r.baseline?.toFixed(0) ?? '-'} ratio ${r.ratio?.toFixed(2) ?? '-'} (${r.goal}: ${r.met ? 'met' : 'not met'})`);
+  }
+  process.stdout.write(`${JSON.stringify({ results })}\n`);
+  if (!args.smoke) {
+    const docs = args.out ?? path.join(repoRoot, 'docs');
+    writeReport(results, `npm run bench${args.only ? ` -- --only ${args.only.join(',')}` : ''}`, [], docs);
+    progress(`wrote ${path.join(docs, 'benchmarks.md')}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
