@@ -58,13 +58,21 @@ describeEachTarget('document calls', (kind, ctx) => {
     expect(firstItem(res.items, 4)).toMatchObject({ _index: stream, status: 400, error: { type: 'illegal_argument_exception', reason: 'only write ops with an op_type of create are allowed in data streams' } });
   });
 
-  test('a user without create_doc gets per-item 403 security_exception', async () => {
+  test('without create_doc anywhere the whole bulk is a 403; on another index it is a per-item 403', async () => {
     const { target, principals } = ctx();
     const stream = uniqueStream('traces-apm');
-    const res = await target.client(principals.noCreateDoc).bulk({ operations: [{ create: { _index: stream, _id: 'x' } }, doc()] });
-    const item = firstItem(res.items, 0);
-    expect(item).toMatchObject({ _index: stream, _id: 'x', status: 403, error: { type: 'security_exception' } });
-    expect(item.error?.reason).toContain('is unauthorized for user [apm_sidecar_test_no_create_doc]');
+    const whole = await target.client(principals.noCreateDoc).bulk({ operations: [{ create: { _index: stream, _id: 'x' } }, doc()] }).catch(errorType);
+    expect(whole).toEqual({ status: 403, type: 'security_exception' });
+    const writer = target.client(principals.writer);
+    const denied = (action: string, index: string, granted: string): string =>
+      `action [${action}] is unauthorized for user [apm_sidecar_test_writer] with effective roles [apm_sidecar_writer] on indices [${index}], this action is granted by the index privileges [${granted}]`;
+    const missing = firstItem((await writer.bulk({ operations: [{ create: { _index: 'not-apm-data', _id: 'y' } }, doc()] })).items, 0);
+    expect(missing).toMatchObject({ _index: 'not-apm-data', _id: 'y', status: 403, error: { type: 'security_exception' } });
+    expect(missing.error?.reason).toBe(denied('indices:admin/auto_create', 'not-apm-data', 'auto_configure,create_index,manage,all'));
+    await target.client().indices.create({ index: 'not-apm-data-existing' }).catch(() => undefined);
+    const existing = firstItem((await writer.bulk({ operations: [{ create: { _index: 'not-apm-data-existing', _id: 'z' } }, doc()] })).items, 0);
+    expect(existing).toMatchObject({ _index: 'not-apm-data-existing', _id: 'z', status: 403, error: { type: 'security_exception' } });
+    expect(existing.error?.reason).toBe(denied('indices:data/write/bulk[s]', 'not-apm-data-existing', 'create_doc,create,delete,index,write,all'));
   });
 
   test('gzip request bodies and filter_path', async () => {

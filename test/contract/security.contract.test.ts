@@ -46,7 +46,7 @@ describeEachTarget('security calls', (kind, ctx) => {
     expect(await missingPrivileges(target.client(principals.writer), writerPrivileges)).toEqual([]);
     expect(await missingPrivileges(target.client(principals.writerApiKey), writerPrivileges)).toEqual([]);
     expect(await missingPrivileges(target.client(principals.noCreateDoc), writerPrivileges))
-      .toEqual(['create_doc on traces-apm*', 'create_doc on logs-apm*', 'create_doc on metrics-apm*']);
+      .toEqual(['create_doc on logs-apm*', 'create_doc on metrics-apm*', 'create_doc on traces-apm*']);
     const reader = await missingPrivileges(target.client(principals.reader), writerPrivileges);
     expect(reader).toContain('cluster privilege monitor');
   });

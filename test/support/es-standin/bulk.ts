@@ -3,7 +3,7 @@ import { isObject, parseJsonObject, type JsonObject } from './json';
 import { allowsIndex } from './privileges';
 import { subject, type RequestContext, type RouteResult } from './context';
 import type { Counters, FaultPlan, ItemRejector } from './faults';
-import { unauthorizedReason } from './es-errors';
+import { forbidden, unauthorizedReason } from './es-errors';
 import { DocumentRejected, type ItemError } from './mappings';
 import crypto from 'node:crypto';
 
@@ -15,6 +15,7 @@ interface BulkOperation {
 }
 
 const writePrivileges = ['create_doc', 'create', 'index', 'write', 'all'];
+const bulkPrivileges = ['create_doc', 'create', 'delete', 'index', 'write', 'all'];
 const autoCreatePrivileges = ['auto_configure', 'create_index', 'manage', 'all'];
 
 function parseOperations(body: Buffer, defaultIndex: string | undefined): BulkOperation[] {
@@ -48,12 +49,13 @@ function denied(ctx: RequestContext, op: BulkOperation, id: string, action: stri
 function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean): Record<string, unknown> {
   const id = op.id ?? crypto.randomBytes(15).toString('base64url').slice(0, 20);
   const layers = ctx.principal.layers;
-  if (!writePrivileges.some((p) => allowsIndex(layers, op.index, p))) {
-    return denied(ctx, op, id, 'indices:data/write/bulk[s]', ['create_doc', 'create', 'delete', 'index', 'write', 'all']);
-  }
+  // As in Elasticsearch, auto-creation is authorized before the shard-level write.
   const exists = ctx.store.writeIndexFor(op.index, false) !== undefined;
   if (!exists && !autoCreatePrivileges.some((p) => allowsIndex(layers, op.index, p))) {
     return denied(ctx, op, id, 'indices:admin/auto_create', autoCreatePrivileges);
+  }
+  if (!writePrivileges.some((p) => allowsIndex(layers, op.index, p))) {
+    return denied(ctx, op, id, 'indices:data/write/bulk[s]', bulkPrivileges);
   }
   if (reject) {
     return failure(op, op.index, id, 429, {
@@ -90,6 +92,11 @@ function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean): Re
 export function bulk(ctx: RequestContext, faults: FaultPlan, rejector: ItemRejector, counters: Counters): RouteResult {
   const started = Date.now();
   const ops = parseOperations(ctx.body, ctx.params['index']);
+  // Elasticsearch first authorizes the bulk as a whole: without any write privilege on any index it is a 403.
+  const mayWriteSomewhere = ctx.principal.layers.every((layer) => layer.some((role) => role.indices.some((entry) => entry.privileges.some((p) => bulkPrivileges.includes(p)))));
+  if (!mayWriteSomewhere) {
+    throw forbidden(unauthorizedReason('indices:data/write/bulk', subject(ctx.principal), ctx.principal.roles, undefined, bulkPrivileges.join(','), 'index'));
+  }
   counters.bulkRequests += 1;
   const items = ops.map((op) => executeOne(ctx, op, rejector.reject(faults.bulkItemRejectShare)));
   let errors = false;

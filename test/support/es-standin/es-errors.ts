@@ -55,9 +55,10 @@ export function badApiKey(path: string): EsHttpError {
 }
 
 /** The 403 text Elasticsearch writes when an action is denied. */
-export function unauthorizedReason(action: string, who: string, roles: readonly string[], indices?: string, grantedBy?: string): string {
+export function unauthorizedReason(action: string, who: string, roles: readonly string[], indices?: string, grantedBy?: string, grantedKind?: 'cluster' | 'index'): string {
   const on = indices === undefined ? '' : ` on indices [${indices}]`;
-  const granted = grantedBy === undefined ? '' : `, this action is granted by the ${indices === undefined ? 'cluster' : 'index'} privileges [${grantedBy}]`;
+  const kind = grantedKind ?? (indices === undefined ? 'cluster' : 'index');
+  const granted = grantedBy === undefined ? '' : `, this action is granted by the ${kind} privileges [${grantedBy}]`;
   return `action [${action}] is unauthorized for ${who} with effective roles [${roles.join(',')}]${on}${granted}`;
 }
 

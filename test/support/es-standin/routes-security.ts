@@ -47,7 +47,18 @@ function hasPrivileges(ctx: RequestContext): RouteResult {
       for (const p of stringList(entry, 'privileges')) all = (held[p] = allowsApplication(layers, app, p, resource)) && all;
     }
   }
-  return ok({ username: ctx.principal.username, has_all_requested: all, cluster, index, application });
+  // The real node answers index names, privileges and resources in sorted order (cluster: as requested).
+  return ok({ username: ctx.principal.username, has_all_requested: all, cluster, index: sortedDeep(index), application: sortedDeep(application) });
+}
+
+function sortedDeep<T>(value: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(value).sort()) {
+    const child = value[key];
+    if (child === undefined) continue;
+    out[key] = typeof child === 'object' && child !== null ? (sortedDeep(child as Record<string, unknown>) as T) : child;
+  }
+  return out;
 }
 
 function putRole(ctx: RequestContext): RouteResult {
