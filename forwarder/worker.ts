@@ -42,6 +42,11 @@ export class ForwarderWorker {
 
   private async process(job: Job<unknown, JobSummary>, token: string | undefined): Promise<JobSummary> {
     const key = job.id ?? '';
+    if (this.pausedFor !== undefined && token !== undefined) {
+      // A fetch already under way when we paused can still deliver a job: give it straight back.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     // WaitingError tells BullMQ the job was moved back to waiting by us: neither completed nor failed.
     const handedBack = new Promise<never>((_resolve, reject) => {
       if (token !== undefined) this.inHand.set(key, { job, token, handBack: () => reject(new WaitingError()) });

@@ -1,0 +1,150 @@
+import { BulkBatcher, type BulkBatcherOptions } from '../../../forwarder/batch/bulk-batcher';
+import type { ItemResult } from '../../../forwarder/outcomes';
+import { prepareDocument, type BulkSink, type BulkWriteResult, type PreparedDocument } from '../../../forwarder/output/sink';
+import { backoffCeiling, fullJitterDelay } from '../../../forwarder/backoff';
+
+/** A sink that records each bulk and answers with whatever the test scripts per document id. */
+class ScriptedSink implements BulkSink {
+  readonly bulks: string[][] = [];
+  answer: (doc: PreparedDocument, attempt: number) => ItemResult = () => ({ kind: 'indexed' });
+  requestFailure: ((bulk: number) => BulkWriteResult | undefined) | undefined;
+  private readonly attempts = new Map<string, number>();
+
+  write(documents: readonly PreparedDocument[]): Promise<BulkWriteResult> {
+    this.bulks.push(documents.map((d) => d.id));
+    const failed = this.requestFailure?.(this.bulks.length);
+    if (failed !== undefined) return Promise.resolve(failed);
+    const items = documents.map((d) => {
+      const n = (this.attempts.get(d.id) ?? 0) + 1;
+      this.attempts.set(d.id, n);
+      return this.answer(d, n);
+    });
+    return Promise.resolve({ ok: true, items });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const docs = (prefix: string, n: number): PreparedDocument[] =>
+  Array.from({ length: n }, (_, i) => prepareDocument(`${prefix}.${i}`, 'traces-apm-default', { i, pad: 'x'.repeat(50) }));
+
+function options(overrides: Partial<BulkBatcherOptions> = {}): BulkBatcherOptions {
+  return { flushBytes: 1_000_000, flushIntervalMs: 20, maxRequests: 2, maxSubmitters: 100, backoff: { initMs: 1, maxMs: 5 }, ...overrides };
+}
+
+describe('BulkBatcher', () => {
+  it('puts the documents of several jobs into one bulk and resolves each job with its own outcomes', async () => {
+    const sink = new ScriptedSink();
+    const batcher = new BulkBatcher(sink, options());
+    const [a, b] = await Promise.all([batcher.submit(docs('a', 3)), batcher.submit(docs('b', 2))]);
+    expect(sink.bulks).toEqual([['a.0', 'a.1', 'a.2', 'b.0', 'b.1']]);
+    expect(a.map((o) => o.kind)).toEqual(['indexed', 'indexed', 'indexed']);
+    expect(b).toHaveLength(2);
+    await batcher.close();
+  });
+
+  it('splits by flush_bytes and never sends more than max_requests at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sink = new ScriptedSink();
+    const slow: BulkSink = {
+      write: async (d) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return sink.write(d);
+      },
+      close: () => Promise.resolve(),
+    };
+    const all = docs('x', 95);
+    const largest = Math.max(...all.map((d) => d.bytes));
+    const bytesOf = new Map(all.map((d) => [d.id, d.bytes]));
+    const batcher = new BulkBatcher(slow, options({ flushBytes: largest * 10, maxRequests: 2 }));
+    const outcomes = await batcher.submit(all);
+    expect(outcomes.every((o) => o.kind === 'indexed')).toBe(true);
+    expect(sink.bulks.flat()).toHaveLength(95);
+    for (const bulk of sink.bulks) expect(bulk.reduce((n, id) => n + (bytesOf.get(id) ?? 0), 0)).toBeLessThanOrEqual(largest * 10);
+    expect(sink.bulks.length).toBeGreaterThanOrEqual(10);
+    expect(most).toBe(2);
+    await batcher.close();
+  });
+
+  it('retries only the failed items (429, 5xx) until they succeed; 409 counts as delivered', async () => {
+    const sink = new ScriptedSink();
+    sink.answer = (doc, attempt) => {
+      if (doc.id === 'j.1' && attempt < 3) return { kind: 'retry', status: 429, errorType: 'es_rejected_execution_exception', reason: 'queue full' };
+      if (doc.id === 'j.2' && attempt < 2) return { kind: 'retry', status: 503, errorType: 'unavailable_shards_exception', reason: 'x' };
+      if (doc.id === 'j.3') return { kind: 'duplicate' };
+      return { kind: 'indexed' };
+    };
+    const retried: number[] = [];
+    const batcher = new BulkBatcher(sink, options(), { itemsRetried: (n) => retried.push(n) });
+    const outcomes = await batcher.submit(docs('j', 4));
+    expect(outcomes).toEqual([
+      { kind: 'indexed', attempts: 1 },
+      { kind: 'indexed', attempts: 3 },
+      { kind: 'indexed', attempts: 2 },
+      { kind: 'duplicate', attempts: 1 },
+    ]);
+    expect(sink.bulks[0]).toEqual(['j.0', 'j.1', 'j.2', 'j.3']);
+    expect(sink.bulks.slice(1).flat().sort()).toEqual(['j.1', 'j.1', 'j.2']);
+    expect(retried.reduce((a, b) => a + b, 0)).toBe(3);
+    await batcher.close();
+  });
+
+  it('dead-letters items Elasticsearch refuses for good, with the reason and the attempt count', async () => {
+    const sink = new ScriptedSink();
+    sink.answer = (doc) =>
+      doc.id === 'm.0' ? { kind: 'rejected', status: 400, errorType: 'document_parsing_exception', reason: 'failed to parse field [x]' } : { kind: 'indexed' };
+    const batcher = new BulkBatcher(sink, options());
+    const [bad, good] = await batcher.submit(docs('m', 2));
+    expect(bad).toEqual({ kind: 'dead_letter', attempts: 1, status: 400, errorType: 'document_parsing_exception', reason: 'failed to parse field [x]' });
+    expect(good?.kind).toBe('indexed');
+    await batcher.close();
+  });
+
+  it('retries the whole bulk after a request-level failure and reports it (connection refused, 401)', async () => {
+    const sink = new ScriptedSink();
+    sink.requestFailure = (n) =>
+      n === 1 ? { ok: false, failure: { kind: 'retry', status: null, errorType: 'ConnectionError', reason: 'ECONNREFUSED' } }
+      : n === 2 ? { ok: false, failure: { kind: 'auth', status: 401, errorType: 'http_401', reason: 'bad credentials' } }
+      : undefined;
+    const failures: string[] = [];
+    const batcher = new BulkBatcher(sink, options(), { requestFailed: (f) => failures.push(f.kind) });
+    const outcomes = await batcher.submit(docs('r', 3));
+    expect(outcomes.map((o) => o.attempts)).toEqual([3, 3, 3]);
+    expect(failures).toEqual(['retry', 'auth']);
+    await batcher.close();
+  });
+
+  it('flushes at once when every job slot is waiting on it, without waiting for the interval', async () => {
+    const sink = new ScriptedSink();
+    const batcher = new BulkBatcher(sink, options({ flushIntervalMs: 60_000, maxSubmitters: 2 }));
+    const both = Promise.all([batcher.submit(docs('p', 1)), batcher.submit(docs('q', 1))]);
+    await expect(both).resolves.toHaveLength(2);
+    expect(sink.bulks).toEqual([['p.0', 'q.0']]);
+    await batcher.close();
+  });
+
+  it('drain() sends what is buffered without waiting for the interval', async () => {
+    const sink = new ScriptedSink();
+    const batcher = new BulkBatcher(sink, options({ flushIntervalMs: 60_000 }));
+    const pending = batcher.submit(docs('d', 2));
+    batcher.drain();
+    await expect(pending).resolves.toHaveLength(2);
+    await batcher.idle();
+    await batcher.close();
+  });
+});
+
+describe('backoff', () => {
+  it('doubles from init up to max, with full jitter below the ceiling', () => {
+    const policy = { initMs: 100, maxMs: 1000 };
+    expect([1, 2, 3, 4, 5, 50].map((a) => backoffCeiling(policy, a))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(fullJitterDelay(policy, 3, () => 0.5)).toBe(200);
+    expect(fullJitterDelay(policy, 3, () => 0)).toBe(0);
+  });
+});

@@ -1,0 +1,41 @@
+import { BulkResponseError, classifyItemStatus, parseBulkResponse } from '../../../forwarder/outcomes';
+import { prepareDocument } from '../../../forwarder/output/sink';
+import { documentId } from '../../../forwarder/document-id';
+
+describe('bulk outcomes', () => {
+  it('classifies item statuses as APM Server and the issue say', () => {
+    expect([201, 200, 409, 429, 500, 503, 400, 404].map(classifyItemStatus)).toEqual([
+      'indexed', 'indexed', 'duplicate', 'retry', 'retry', 'retry', 'rejected', 'rejected',
+    ]);
+  });
+
+  it('parses a bulk response item by item, with error type and reason', () => {
+    const body = {
+      errors: true,
+      items: [
+        { create: { status: 201 } },
+        { create: { status: 409, error: { type: 'version_conflict_engine_exception', reason: 'exists' } } },
+        { create: { status: 400, error: { type: 'document_parsing_exception', reason: 'failed to parse', caused_by: { reason: 'not a number' } } } },
+        { create: { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'busy' } } },
+      ],
+    };
+    expect(parseBulkResponse(body, 4)).toEqual([
+      { kind: 'indexed' },
+      { kind: 'duplicate' },
+      { kind: 'rejected', status: 400, errorType: 'document_parsing_exception', reason: 'failed to parse: not a number' },
+      { kind: 'retry', status: 429, errorType: 'es_rejected_execution_exception', reason: 'busy' },
+    ]);
+  });
+
+  it('refuses a response that does not account for every item', () => {
+    expect(() => parseBulkResponse({ items: [{ create: { status: 201 } }] }, 2)).toThrow(BulkResponseError);
+    expect(() => parseBulkResponse({ took: 1 }, 0)).toThrow(BulkResponseError);
+    expect(() => parseBulkResponse({ items: [{ create: { status: '201' } }] }, 1)).toThrow(BulkResponseError);
+  });
+
+  it('serializes a create action with the deterministic _id once', () => {
+    const doc = prepareDocument(documentId('req-1', 7), 'traces-apm-default', { a: 1 });
+    expect(doc.lines).toBe('{"create":{"_index":"traces-apm-default","_id":"req-1.7"}}\n{"a":1}\n');
+    expect(doc.bytes).toBe(Buffer.byteLength(doc.lines));
+  });
+});
