@@ -108,7 +108,7 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
     await enqueue(queue, intakeJob([transactionLine(12)]));
     await waitFor('readyz reports the credential', async () => (await admin('/readyz')).body.includes('SIDECAR_ERR_ES_AUTH'));
     expect(docsIn().length).toBe(0);
-    expect((await queue.getJobCounts('waiting')).waiting).toBe(1);
+    await waitFor('the second job stays queued', async () => (await queue.getJobCounts('waiting')).waiting === 1);
     await es.security.putUser({ username: writer.username, password: writer.password, roles: ['apm_sidecar_writer'] });
     await waitFor('both delivered after the credential works', async () => (await queue.getJobCounts('completed')).completed === 2);
     expect(docsIn().length).toBe(2);
