@@ -1,8 +1,6 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { SidecarError } from '../../core/errors';
 import type { BodyEncoding } from '../../queue/contract';
+import { ChunkInflater } from './inflate';
 
 /**
  * IntakeStreamDecoder: the request body, decompressed as it arrives. Like APM Server: Content-Encoding gzip
@@ -15,8 +13,6 @@ import type { BodyEncoding } from '../../queue/contract';
  */
 
 export type StreamEncoding = BodyEncoding | 'plain';
-
-const zlibOutputChunk = 64 * 1024;
 
 export function chooseEncoding(contentEncoding: string | undefined, firstBytes: Buffer): StreamEncoding {
   if (contentEncoding === 'gzip') return 'gzip';
@@ -76,9 +72,28 @@ async function* decodeChunks(
   state: { encoding: StreamEncoding | null },
 ): AsyncGenerator<Buffer, void, undefined> {
   const iterator = source[Symbol.asyncIterator]();
+  try {
+    const head = await readHead(iterator, received);
+    if (head.length === 0) return;
+    const encoding = chooseEncoding(contentEncoding, Buffer.concat(head));
+    state.encoding = encoding;
+    let total = 0;
+    const decoded = encoding === 'plain' ? passThrough(head, iterator, received) : inflate(head, iterator, received, encoding);
+    for await (const chunk of decoded) {
+      total += chunk.length;
+      if (total > maxBytes) throw new SidecarError('SIDECAR_ERR_REQUEST_TOO_LARGE');
+      yield chunk;
+    }
+  } finally {
+    // Stop reading without destroying the body: the caller still answers on its socket.
+    await iterator.return?.();
+  }
+}
+
+/** The first chunks, until the two sniffing bytes are in (a 1-byte-at-a-time sender splits them). */
+async function readHead(iterator: AsyncIterator<unknown>, received: Buffer[]): Promise<Buffer[]> {
   const head: Buffer[] = [];
   let headBytes = 0;
-  // The two sniffing bytes may arrive in separate chunks (a 1-byte-at-a-time sender).
   while (headBytes < 2) {
     const next = await nextChunk(iterator);
     if (next === null) break;
@@ -86,17 +101,7 @@ async function* decodeChunks(
     head.push(next);
     headBytes += next.length;
   }
-  if (headBytes === 0) return;
-  const encoding = chooseEncoding(contentEncoding, Buffer.concat(head));
-  state.encoding = encoding;
-  const rest = restOf(head, iterator, received);
-  let total = 0;
-  const output = encoding === 'plain' ? rest : inflate(rest, encoding);
-  for await (const chunk of output) {
-    total += chunk.length;
-    if (total > maxBytes) throw new SidecarError('SIDECAR_ERR_REQUEST_TOO_LARGE');
-    yield chunk;
-  }
+  return head;
 }
 
 async function nextChunk(iterator: AsyncIterator<unknown>): Promise<Buffer | null> {
@@ -109,34 +114,32 @@ async function nextChunk(iterator: AsyncIterator<unknown>): Promise<Buffer | nul
   return result.done === true ? null : toBuffer(result.value);
 }
 
-async function* restOf(head: readonly Buffer[], iterator: AsyncIterator<unknown>, received: Buffer[]): AsyncGenerator<Buffer> {
-  try {
-    for (const chunk of head) yield chunk;
-    for (;;) {
-      const next = await nextChunk(iterator);
-      if (next === null) return;
-      received.push(next);
-      yield next;
-    }
-  } finally {
-    // Stop reading without destroying the body: the caller still answers on its socket.
-    await iterator.return?.();
+async function* passThrough(head: readonly Buffer[], iterator: AsyncIterator<unknown>, received: Buffer[]): AsyncGenerator<Buffer> {
+  for (const chunk of head) yield chunk;
+  for (let next = await nextChunk(iterator); next !== null; next = await nextChunk(iterator)) {
+    received.push(next);
+    yield next;
   }
 }
 
-async function* inflate(compressed: AsyncGenerator<Buffer>, encoding: BodyEncoding): AsyncGenerator<Buffer> {
-  const options = { chunkSize: zlibOutputChunk };
-  const decompressor = encoding === 'gzip' ? zlib.createGunzip(options) : zlib.createInflate(options);
-  const feeding = pipeline(Readable.from(compressed, { objectMode: false }), decompressor);
-  // The pipeline's failure is also the decompressor's: handled where the output is read.
-  feeding.catch(() => undefined);
+async function* inflate(
+  head: readonly Buffer[],
+  iterator: AsyncIterator<unknown>,
+  received: Buffer[],
+  encoding: BodyEncoding,
+): AsyncGenerator<Buffer> {
+  const inflater = new ChunkInflater(encoding);
   try {
-    for await (const chunk of decompressor) yield toBuffer(chunk);
+    for (const chunk of head) yield* inflater.write(chunk);
+    for (let next = await nextChunk(iterator); next !== null; next = await nextChunk(iterator)) {
+      received.push(next);
+      yield* inflater.write(next);
+    }
+    yield* inflater.end();
   } catch (err) {
     if (err instanceof BodyStreamError) throw err;
     throw new SidecarError('SIDECAR_ERR_INVALID_COMPRESSION', `data decoding error: ${describeZlibError(err, encoding)}`, { cause: err });
   } finally {
-    decompressor.destroy();
+    inflater.destroy();
   }
-  await feeding;
 }

@@ -1,0 +1,89 @@
+import zlib from 'node:zlib';
+import type { BodyEncoding } from '../../queue/contract';
+
+/**
+ * ChunkInflater: a zlib decompressor driven by hand, one compressed chunk at a time. It replaces
+ * `pipeline(Readable.from(chunks), createGunzip())` plus async iteration of the decompressor, whose per-request
+ * setup (pipeline, end-of-stream watchers, abort signals, stream async iterators) cost about as much CPU as the
+ * decompression itself for an agent-sized request (measured: ~2 µs per event of 4). zlib still runs on the
+ * thread pool. Output stays bounded: the decompressor is paused once `pauseAtBytes` of output wait to be taken,
+ * so zlib's own backpressure holds a decompression bomb to about one output chunk beyond that.
+ */
+
+const outputChunkSize = 64 * 1024;
+const pauseAtBytes = 2 * outputChunkSize;
+
+export class ChunkInflater {
+  private readonly decompressor: zlib.Gunzip | zlib.Inflate;
+  private ready: Buffer[] = [];
+  private readyBytes = 0;
+  private failure: Error | null = null;
+  private finished = false;
+  private wake: (() => void) | null = null;
+
+  constructor(encoding: BodyEncoding) {
+    const options = { chunkSize: outputChunkSize };
+    this.decompressor = encoding === 'gzip' ? zlib.createGunzip(options) : zlib.createInflate(options);
+    this.decompressor.on('data', (chunk: Buffer) => this.take(chunk));
+    this.decompressor.on('error', (err: Error) => {
+      this.failure = err;
+      this.signal();
+    });
+    this.decompressor.on('end', () => {
+      this.finished = true;
+      this.signal();
+    });
+  }
+
+  /** Decompresses one chunk, yielding its output as zlib produces it; rejects with zlib's error. */
+  async *write(compressed: Buffer): AsyncGenerator<Buffer, void, undefined> {
+    let consumed = false;
+    this.decompressor.write(compressed, () => {
+      consumed = true;
+      this.signal();
+    });
+    yield* this.drainUntil(() => consumed);
+  }
+
+  /** The compressed input ended: yields what zlib still holds; rejects if the stream was truncated. */
+  async *end(): AsyncGenerator<Buffer, void, undefined> {
+    this.decompressor.end();
+    yield* this.drainUntil(() => this.finished);
+  }
+
+  /** Idempotent; frees zlib's memory at once (the request may end early: bad metadata, too large). */
+  destroy(): void {
+    this.decompressor.destroy();
+  }
+
+  private take(chunk: Buffer): void {
+    this.ready.push(chunk);
+    this.readyBytes += chunk.length;
+    if (this.readyBytes >= pauseAtBytes) this.decompressor.pause();
+    this.signal();
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private async *drainUntil(done: () => boolean): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      if (this.ready.length > 0) {
+        const chunks = this.ready;
+        this.ready = [];
+        this.readyBytes = 0;
+        this.decompressor.resume();
+        for (const chunk of chunks) yield chunk;
+        continue;
+      }
+      if (this.failure !== null) throw this.failure;
+      if (done()) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+}
