@@ -1,9 +1,10 @@
 import fs from 'node:fs';
-import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { Client, type ClientOptions, type UndiciAgentOptions } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import type { SidecarConfig } from '../config/schema';
+import { createPinnedCaConnector, type Connector } from './pinned-ca';
 
 export type EsOutput = SidecarConfig['output']['elasticsearch'];
 
@@ -52,25 +53,46 @@ function readPem(file: string, key: string): string {
   }
 }
 
-/** TLS options from output.elasticsearch.ssl: trust (CA files and/or fingerprint pin), client certificate. */
-export function tlsOptionsFor(output: EsOutput): Pick<ClientOptions, 'tls' | 'caFingerprint'> {
+/** An undici agent option the transport passes through to its Pool: our connector replaces the default one. */
+interface PinnedAgentOptions extends UndiciAgentOptions {
+  readonly connect: Connector;
+}
+
+/**
+ * TLS options from output.elasticsearch.ssl: trust (CA files and/or fingerprint pin), client certificate.
+ * A fingerprint means "trust this CA" (as in Elasticsearch's own clients): the chain is verified against it by
+ * OpenSSL, and the host name under verification_mode full; see pinned-ca.ts. CA files given as well are
+ * trusted too.
+ */
+export function tlsOptionsFor(output: EsOutput): Pick<ClientOptions, 'tls' | 'agent'> {
   const ssl = output.ssl;
   const ca = ssl.certificate_authorities.map((file) => readPem(file, 'output.elasticsearch.ssl.certificate_authorities'));
   const fingerprint = present(ssl.ca_trusted_fingerprint) ? normaliseFingerprint(ssl.ca_trusted_fingerprint) : undefined;
   const clientCert = present(ssl.certificate) ? readPem(ssl.certificate, 'output.elasticsearch.ssl.certificate') : undefined;
   const clientKey = present(ssl.key) ? readPem(ssl.key, 'output.elasticsearch.ssl.key') : undefined;
-  // With a fingerprint and no CA file, Node cannot build a trusted chain by itself: the transport then accepts
-  // the connection only when the root CA of the chain the server sends has the pinned fingerprint.
-  const chainVerifiedByNode = ssl.verification_mode !== 'none' && (ca.length > 0 || fingerprint === undefined);
+  if (fingerprint !== undefined && ssl.verification_mode !== 'none') {
+    // No `tls` here: the transport would replace our connector with one built from it. Should a transport
+    // upgrade ignore `agent.connect`, the default connector verifies against the system CAs: it fails closed.
+    const agent: PinnedAgentOptions = {
+      connect: createPinnedCaConnector({
+        fingerprint,
+        certificateAuthorities: ca,
+        ...(clientCert !== undefined ? { clientCertificate: clientCert } : {}),
+        ...(clientKey !== undefined ? { clientKey } : {}),
+        checkHostName: ssl.verification_mode === 'full',
+        connectTimeoutMs: parseDuration(output.timeout),
+      }),
+    };
+    return { agent };
+  }
   return {
     tls: {
       ...(ca.length > 0 ? { ca } : {}),
       ...(clientCert !== undefined ? { cert: clientCert } : {}),
       ...(clientKey !== undefined ? { key: clientKey } : {}),
-      rejectUnauthorized: chainVerifiedByNode,
+      rejectUnauthorized: ssl.verification_mode !== 'none',
       ...(ssl.verification_mode === 'certificate' ? { checkServerIdentity: () => undefined } : {}),
     },
-    ...(fingerprint !== undefined && ssl.verification_mode !== 'none' ? { caFingerprint: fingerprint } : {}),
   };
 }
 
