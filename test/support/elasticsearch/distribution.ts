@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,8 +32,36 @@ function onPath(command: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && fs.existsSync(path.join(dir, command)));
 }
 
+/** Bump when the prepared layout changes, so an older cached copy is not reused. */
+const layoutRevision = 2;
+
 function homeDir(): string {
-  return path.join(cacheRoot, `elasticsearch-${esVersion}`);
+  return path.join(cacheRoot, `elasticsearch-${esVersion}-r${layoutRevision}`);
+}
+
+/** The `elastic` bootstrap password held by the prepared keystore (config/elasticsearch.keystore). */
+export function bootstrapPassword(home: string): string {
+  return fs.readFileSync(path.join(home, '.bootstrap-password'), 'utf8').trim();
+}
+
+/**
+ * The keystore is made once per prepared copy (two JVM launches, ~7 s) and copied into each run's config.
+ * Its bootstrap password only guards throwaway test nodes on 127.0.0.1.
+ */
+async function createKeystore(home: string, java: string): Promise<void> {
+  const env = { ...process.env, ES_JAVA_HOME: java, ES_PATH_CONF: path.join(home, 'config') };
+  const keystore = path.join(home, 'bin', 'elasticsearch-keystore');
+  const password = `elastic-${crypto.randomBytes(9).toString('base64url')}`;
+  await run(keystore, ['create'], { env, timeout: 120_000 });
+  await new Promise<void>((resolve, reject) => {
+    const add = spawn(keystore, ['add', '-x', 'bootstrap.password'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    add.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    add.once('error', reject);
+    add.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`elasticsearch-keystore add failed: ${stderr}`))));
+    add.stdin.end(password);
+  });
+  fs.writeFileSync(path.join(home, '.bootstrap-password'), `${password}\n`);
 }
 
 function cachedZip(): string {
@@ -96,8 +125,10 @@ export async function prepareDistribution(): Promise<string> {
   const staging = fs.mkdtempSync(path.join(cacheRoot, 'unzip-'));
   try {
     await run('unzip', ['-q', zip, '-d', staging], { timeout: 300_000 });
-    const extracted = path.join(staging, `elasticsearch-${esVersion}`);
+    const extracted = path.join(staging, `elasticsearch-${esVersion}-r${layoutRevision}`);
+    fs.renameSync(path.join(staging, `elasticsearch-${esVersion}`), extracted);
     await installAnalysisPlugin(extracted, java);
+    await createKeystore(extracted, java);
     fs.writeFileSync(path.join(extracted, '.ready'), `${new Date().toISOString()}\n`);
     try {
       fs.renameSync(extracted, home);

@@ -1,14 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { createCertificateAuthority, issueCertificate } from '../../../tls/local-ca';
 import { freePort } from '../ports';
-import { esVersion, javaHome } from './distribution';
-
-const run = promisify(execFile);
+import { bootstrapPassword, esVersion, javaHome } from './distribution';
 
 /** What suites need to reach a running node; written to the run's state file as JSON. */
 export interface NodeInfo {
@@ -94,8 +91,9 @@ async function waitForHealth(info: Omit<NodeInfo, 'pid'>, exited: () => string |
 }
 
 /**
- * Starts a node from a prepared distribution: its own config dir (ES_PATH_CONF) with elasticsearch.yml,
- * certificates and a keystore holding the `elastic` bootstrap password; data and logs in the same run dir.
+ * Starts a node from a prepared distribution: its own config dir (ES_PATH_CONF: a copy of the prepared one,
+ * keystore with the `elastic` bootstrap password included) with elasticsearch.yml and certificates; data and
+ * logs in the same run dir.
  */
 export async function startNode(home: string, startupDeadlineMs = 180_000): Promise<NodeInfo> {
   const java = javaHome();
@@ -106,18 +104,8 @@ export async function startNode(home: string, startupDeadlineMs = 180_000): Prom
   const [httpPort, transportPort] = [await freePort(), await freePort()];
   fs.writeFileSync(path.join(configDir, 'elasticsearch.yml'), elasticsearchYml(httpPort, transportPort, runDir));
   const caFile = writeCertificates(configDir);
-  const password = `elastic-${Math.random().toString(36).slice(2, 10)}`;
-  const env = { ...process.env, ES_JAVA_HOME: java, ES_PATH_CONF: configDir, ES_JAVA_OPTS: '-Xms512m -Xmx512m' };
-  const keystore = path.join(home, 'bin', 'elasticsearch-keystore');
-  await run(keystore, ['create'], { env, timeout: 120_000 });
-  await new Promise<void>((resolve, reject) => {
-    const add = spawn(keystore, ['add', '-x', 'bootstrap.password'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    add.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    add.once('error', reject);
-    add.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`elasticsearch-keystore add failed: ${stderr}`))));
-    add.stdin.end(password);
-  });
+  const password = bootstrapPassword(home);
+  const env = { ...process.env, ES_JAVA_HOME: java, ES_PATH_CONF: configDir, ES_JAVA_OPTS: process.env.APM_SIDECAR_TEST_ES_JAVA_OPTS ?? '-Xms512m -Xmx512m -XX:TieredStopAtLevel=1 -XX:-AlwaysPreTouch' };
   chownTree(runDir);
   const out = fs.openSync(path.join(runDir, 'stdout.log'), 'a');
   const child = spawn(path.join(home, 'bin', 'elasticsearch'), [], {
