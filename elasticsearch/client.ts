@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import type { SidecarConfig } from '../config/schema';
-import { createPinnedCaConnector, type Connector } from './pinned-ca';
+import { createPinnedCaConnector, skipHostNameCheck, type Connector } from './pinned-ca';
 
 export type EsOutput = SidecarConfig['output']['elasticsearch'];
 
@@ -91,7 +91,7 @@ export function tlsOptionsFor(output: EsOutput): Pick<ClientOptions, 'tls' | 'ag
       ...(clientCert !== undefined ? { cert: clientCert } : {}),
       ...(clientKey !== undefined ? { key: clientKey } : {}),
       rejectUnauthorized: ssl.verification_mode !== 'none',
-      ...(ssl.verification_mode === 'certificate' ? { checkServerIdentity: () => undefined } : {}),
+      ...(ssl.verification_mode === 'certificate' ? { checkServerIdentity: skipHostNameCheck } : {}),
     },
   };
 }

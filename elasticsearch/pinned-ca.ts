@@ -75,45 +75,38 @@ function portOf(params: ConnectParams): number {
 
 function mismatch(hostname: string, fingerprint: string, presented: readonly crypto.X509Certificate[]): Error {
   const sent = presented.map((cert) => `${cert.subject.replace(/\n/g, ', ')} (${fingerprintOf(cert)})`).join('; ');
-  const onlyLeaf = presented.length <= 1 ? ' The server sent no CA certificate: it must send its chain including the CA, as Elasticsearch does.' : '';
+  const noCa = presented.length <= 1 ? ' No CA certificate is linked to the server\'s certificate: the server must send its chain including the CA, as Elasticsearch does.' : '';
   return new Error(
-    `Server certificate CA fingerprint does not match ssl.ca_trusted_fingerprint ${fingerprint}: ${hostname} presented ${presented.length} certificate(s): ${sent}.${onlyLeaf}`,
+    `Server certificate CA fingerprint does not match ssl.ca_trusted_fingerprint ${fingerprint}: the chain ${hostname} presented holds ${presented.length} certificate(s): ${sent}.${noCa}`,
   );
 }
 
-/** OpenSSL verification failures that mean "this chain does not lead to the pinned CA". */
-const chainFailures = new Set([
-  'CERT_SIGNATURE_FAILURE',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
-  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED',
-  'INVALID_PURPOSE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-]);
+/**
+ * OpenSSL's verification codes as Node gives them (CERT_SIGNATURE_FAILURE, INVALID_CA, KEYUSAGE_NO_CERTSIGN,
+ * UNABLE_TO_GET_ISSUER_CERT, ...): upper-case, and unlike errno and Node's own codes (ECONNRESET,
+ * ERR_TLS_CERT_ALTNAME_INVALID, ERR_SSL_*) not starting with E. Dates keep their own wording.
+ */
+export function isChainFailure(code: string): boolean {
+  return /^[A-DF-Z][A-Z_]*$/.test(code) && code !== 'CERT_HAS_EXPIRED' && code !== 'CERT_NOT_YET_VALID';
+}
 
 function codeOf(err: Error): unknown {
   return 'code' in err ? err.code : undefined;
 }
 
 /** Says which check failed in words the error classifier (elasticsearch/errors.ts) recognises. */
-function explain(err: Error, hostname: string): Error {
+function explain(err: Error, hostname: string, withCaFiles: boolean): Error {
   const code = codeOf(err);
-  if (typeof code !== 'string' || !chainFailures.has(code)) return err;
-  const explained = new Error(`${err.message}: the certificate chain ${hostname} presented does not verify against the CA pinned by ssl.ca_trusted_fingerprint`, { cause: err });
+  if (typeof code !== 'string' || !isChainFailure(code)) return err;
+  const trusted = withCaFiles ? 'the CA pinned by ssl.ca_trusted_fingerprint or those of ssl.certificate_authorities' : 'the CA pinned by ssl.ca_trusted_fingerprint';
+  const explained = new Error(`${err.message}: the certificate chain ${hostname} presented does not verify against ${trusted}`, { cause: err });
   return Object.assign(explained, { code });
 }
 
 type TlsConnectOptions = tls.ConnectionOptions;
 
 /** verification_mode certificate: the chain is verified, the host name is not. */
-function skipHostNameCheck(): Error | undefined {
+export function skipHostNameCheck(): Error | undefined {
   return undefined;
 }
 
@@ -194,7 +187,7 @@ export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
       checkServerIdentity: options.checkHostName ? tls.checkServerIdentity : skipHostNameCheck,
       ALPNProtocols: ['http/1.1'],
     });
-    open(socket, 'secureConnect', options.connectTimeoutMs, (err, ready) => callback(err === null ? null : explain(err, params.hostname), ready));
+    open(socket, 'secureConnect', options.connectTimeoutMs, (err, ready) => callback(err === null ? null : explain(err, params.hostname, options.certificateAuthorities.length > 0), ready));
   };
 
   return (params, callback) => {
