@@ -7,6 +7,9 @@ export interface JobState {
   readonly meta: JobMetadata;
   /** host, process, container, kubernetes, network, observer, apm_sidecar: the same objects on every document. */
   readonly shared: JsonObject;
+  /** `shared` as parallel key/value lists, read once per job (see newDraft). */
+  readonly sharedKeys: readonly string[];
+  readonly sharedValues: readonly unknown[];
   readonly receivedAtUs: number;
   readonly namespace: string;
 }
@@ -17,8 +20,18 @@ export interface DocDraft {
   labels: Labels;
 }
 
+/** JobState for a job's metadata-derived fields; `shared` is also kept as key/value lists for newDraft. */
+export function jobState(meta: JobMetadata, shared: JsonObject, receivedAtUs: number, namespace: string): JobState {
+  const sharedKeys = Object.keys(shared);
+  return { meta, shared, sharedKeys, sharedValues: sharedKeys.map((key) => shared[key]), receivedAtUs, namespace };
+}
+
 export function newDraft(state: JobState, processorEvent: string): DocDraft {
-  const doc: JsonObject = { ...state.shared, processor: { event: processorEvent } };
+  // A plain loop over precomputed keys, not `{ ...state.shared }`: object spread per document cost ~1 µs here.
+  const doc: JsonObject = {};
+  const { sharedKeys, sharedValues } = state;
+  for (let i = 0; i < sharedKeys.length; i++) doc[sharedKeys[i] ?? ''] = sharedValues[i];
+  doc.processor = { event: processorEvent };
   const { meta } = state;
   if (meta.service !== undefined) doc.service = meta.service;
   if (meta.agent !== undefined) doc.agent = meta.agent;
@@ -36,6 +49,9 @@ export function timestampUs(event: JsonObject, state: JobState): number {
 // Events of one job mostly share their second: format the date part once per second, not once per event.
 let cachedSecond = Number.NaN;
 let cachedPrefix = '';
+/** "000Z" .. "999Z": the millisecond suffix of an ISO timestamp without a padStart and a template per event. */
+const millisSuffix = (ms: number): string => `${String(ms).padStart(3, '0')}Z`;
+const millisSuffixes: readonly string[] = Array.from({ length: 1000 }, (_, ms) => millisSuffix(ms));
 
 function isoMillis(ms: number): string {
   const second = Math.floor(ms / 1000);
@@ -45,7 +61,8 @@ function isoMillis(ms: number): string {
     cachedSecond = second;
     cachedPrefix = iso.slice(0, 20);
   }
-  return `${cachedPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
+  const millis = ms - second * 1000;
+  return cachedPrefix + (millisSuffixes[millis] ?? millisSuffix(millis));
 }
 
 export function putTimestamp(doc: JsonObject, us: number, withMicros: boolean): void {

@@ -6,6 +6,19 @@ export type Headers = Record<string, string[]>;
 
 /** Go's textproto.CanonicalMIMEHeaderKey: "user-agent" -> "User-Agent"; keys that are not HTTP tokens stay as given. */
 export function canonicalHeaderKey(key: string): string {
+  const known = canonicalKeys.get(key);
+  if (known !== undefined) return known;
+  const canonical = canonicalize(key);
+  // Agents send the same few dozen header names over and over; the bound keeps hostile names from growing it.
+  if (canonicalKeys.size >= canonicalKeysKept) canonicalKeys.clear();
+  canonicalKeys.set(key, canonical);
+  return canonical;
+}
+
+const canonicalKeysKept = 1024;
+const canonicalKeys = new Map<string, string>();
+
+function canonicalize(key: string): string {
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) return key;
   let out = '';
   let upper = true;
@@ -16,6 +29,11 @@ export function canonicalHeaderKey(key: string): string {
   return out;
 }
 
+function headerValues(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
 /** Header maps become {Canonical-Key: [values]}; empty value lists are dropped, as Go's http.Header decoding does. */
 export function parseHeaders(from: JsonObject | undefined, key: string): Headers | undefined {
   const raw = obj(from, key);
@@ -23,11 +41,12 @@ export function parseHeaders(from: JsonObject | undefined, key: string): Headers
   const out: Headers = {};
   let any = false;
   for (const name in raw) {
-    const value = raw[name];
-    const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+    const values = headerValues(raw[name]);
     if (values.length === 0) continue;
     const canonical = canonicalHeaderKey(name);
-    out[canonical] = out[canonical] === undefined ? values : [...(out[canonical] ?? []), ...values];
+    const earlier = out[canonical];
+    // Two spellings of one name ("accept" and "Accept") merge, the first one's values first.
+    out[canonical] = earlier === undefined ? values : earlier.concat(values);
     any = true;
   }
   return any ? out : undefined;

@@ -1,6 +1,6 @@
 import type { IntakeJobData } from '../../queue/contract';
 import type { JobState } from './common';
-import { agentName, serviceName } from './common';
+import { agentName, jobState, serviceName } from './common';
 import { transformError } from './error';
 import { isRecord, type JsonObject } from './json';
 import { transformLog } from './log';
@@ -123,7 +123,7 @@ export function createJobTransformer(metadataLine: string, ctx: TransformContext
   let state: JobState;
   try {
     const meta = parseMetadata(metadata.metadata, ctx.client.ip);
-    state = { meta, shared: { ...meta.shared, ...sharedFields(ctx) }, receivedAtUs: Math.trunc(ctx.receivedAt * 1000), namespace: ctx.namespace };
+    state = jobState(meta, { ...meta.shared, ...sharedFields(ctx) }, Math.trunc(ctx.receivedAt * 1000), ctx.namespace);
   } catch (error) {
     return failing(`metadata could not be mapped: ${describe(error)}`);
   }

@@ -2,6 +2,10 @@ import net from 'node:net';
 
 /** The canonical text of an IP address (as Elasticsearch's `ip` type prints it), or undefined if s is not one. */
 export function canonicalIp(s: string): string | undefined {
+  // Most addresses here are host names: an IPv4 address starts with a digit and an IPv6 one has a ':', so
+  // anything else is not an IP and skips net.isIP's large regular expressions.
+  const first = s.charCodeAt(0);
+  if (!(first >= 0x30 && first <= 0x39) && !s.includes(':')) return undefined;
   const kind = net.isIP(s);
   if (kind === 4) return s;
   if (kind !== 6) return undefined;
