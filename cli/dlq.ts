@@ -1,11 +1,83 @@
+import { Queue } from 'bullmq';
 import type { LoadedConfig } from '../config/load';
+import { parseDuration } from '../core/duration';
+import { SidecarError } from '../core/errors';
+import { DeadLetterQueue } from '../elasticsearch/dead-letter';
+import { purgeDeadLetters, replayDeadLetters, summarizeDeadLetters } from '../elasticsearch/dead-letter/replay';
+import { createProducerConnection } from '../queue/connections';
 
-export function runDlqList(_loaded: LoadedConfig, _o: { samples: number }): Promise<number> {
-  return Promise.reject(new Error('dlq: not built yet (placeholder)'));
+/** `apm-sidecar dlq list|replay|purge`: the dead-letter queue every forwarder of queue.name shares in Redis. */
+
+type Out = (line: string) => void;
+const stdout: Out = (line) => process.stdout.write(`${line}\n`);
+const stderr: Out = (line) => process.stderr.write(`${line}\n`);
+
+async function withDeadLetters<T>(loaded: LoadedConfig, use: (dlq: DeadLetterQueue, queue: () => Queue) => Promise<T>): Promise<T> {
+  const { config } = loaded;
+  if (config.queue.redis.url === null) {
+    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'queue.redis.url is not set', {
+      remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the forwarders use',
+    });
+  }
+  const redis = createProducerConnection(config.queue.redis.url, parseDuration(config.queue.redis.command_timeout));
+  let queue: Queue | undefined;
+  try {
+    await redis.connect();
+    const dlq = new DeadLetterQueue(redis, config.queue.name, {
+      maxEntries: config.queue.dead_letter.max_entries,
+      maxAgeMs: parseDuration(config.queue.dead_letter.max_age),
+    });
+    return await use(dlq, () => (queue ??= new Queue(config.queue.name, { connection: redis })));
+  } catch (err) {
+    if (err instanceof SidecarError) throw err;
+    throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', `Redis at queue.redis.url: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+      remediation: 'check that Redis is running and queue.redis.url (APM_SIDECAR_REDIS_URL) points at it',
+    });
+  } finally {
+    await queue?.close();
+    redis.disconnect();
+  }
 }
-export function runDlqReplay(_loaded: LoadedConfig, _o: { reason: string | undefined }): Promise<number> {
-  return Promise.reject(new Error('dlq: not built yet (placeholder)'));
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 }
-export function runDlqPurge(_loaded: LoadedConfig, _o: { reason: string | undefined }): Promise<number> {
-  return Promise.reject(new Error('dlq: not built yet (placeholder)'));
+
+export async function runDlqList(loaded: LoadedConfig, options: { samples: number }, out: Out = stdout): Promise<number> {
+  const samples = Number.isInteger(options.samples) && options.samples >= 0 ? options.samples : 3;
+  return withDeadLetters(loaded, async (dlq) => {
+    const summary = await summarizeDeadLetters(dlq, samples);
+    out(`${summary.total} dead-lettered documents in queue ${loaded.config.queue.name}${summary.dropped > 0 ? ` (${summary.dropped} dropped by queue.dead_letter bounds)` : ''}`);
+    for (const group of summary.reasons) {
+      out(`\n${group.reason}: ${group.count}`);
+      for (const e of group.samples) {
+        out(`  - _id ${e.id} -> ${e.dataStream || '(no data stream)'}, status ${e.status}, attempts ${e.attempts}, job ${e.jobId}, at ${new Date(e.deadLetteredAt).toISOString()}`);
+        out(`    reason: ${truncate(e.message, 300)}`);
+        out(`    event:  ${truncate(e.event, 300)}`);
+      }
+    }
+    if (summary.reasons.length > 0) out('\nreplay with `apm-sidecar dlq replay [--reason R]` once the cause is fixed; drop with `apm-sidecar dlq purge [--reason R]`');
+    return 0;
+  });
+}
+
+export async function runDlqReplay(loaded: LoadedConfig, options: { reason: string | undefined }, out: Out = stdout, progress: Out = stderr): Promise<number> {
+  return withDeadLetters(loaded, async (dlq, queue) => {
+    const total = await dlq.size();
+    const replayed = await replayDeadLetters(dlq, queue(), loaded.config.queue.retention.completed, {
+      reason: options.reason,
+      onProgress: (done) => progress(`replaying: ${done} documents queued (of at most ${total})`),
+    });
+    out(`${replayed} dead-lettered documents put back on queue ${loaded.config.queue.name}${options.reason === undefined ? '' : ` (reason ${options.reason})`}; they keep their _id, so any already indexed count as duplicates`);
+    return 0;
+  });
+}
+
+export async function runDlqPurge(loaded: LoadedConfig, options: { reason: string | undefined }, out: Out = stdout): Promise<number> {
+  return withDeadLetters(loaded, async (dlq) => {
+    const purged = await purgeDeadLetters(dlq, { reason: options.reason });
+    out(`${purged} dead-lettered documents deleted${options.reason === undefined ? '' : ` (reason ${options.reason})`}`);
+    return 0;
+  });
 }
