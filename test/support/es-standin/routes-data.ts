@@ -1,5 +1,5 @@
 import { badRequest, notFound } from './es-errors';
-import { optionalObject, type JsonObject } from './json';
+import { isObject, optionalObject, type JsonObject } from './json';
 import { jsonBody, ok, requireCluster, requireIndex, route, type RequestContext, type Route, type RouteResult } from './context';
 import { findHits, shardsHeader } from './search';
 import type { StoredIndex } from './store';
@@ -23,13 +23,55 @@ function health(ctx: RequestContext): RouteResult {
   return ok({ cluster_name: 'es-standin', status: 'green', timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1 });
 }
 
+/** Settings as Elasticsearch returns them: under `index`, nested, values as strings. */
+function normalizeSettings(settings: JsonObject): JsonObject {
+  const flat: Array<[string, unknown]> = [];
+  const walk = (obj: JsonObject, prefix: string): void => {
+    for (const [key, value] of Object.entries(obj)) {
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      if (isObject(value)) walk(value, path);
+      else flat.push([path.startsWith('index.') ? path : `index.${path}`, Array.isArray(value) ? value.map(String) : String(value)]);
+    }
+  };
+  walk(settings, '');
+  const nested: Record<string, unknown> = {};
+  for (const [path, value] of flat) {
+    const keys = path.split('.');
+    let node = nested;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      node = isObject(next) ? next : (node[key] = {});
+    }
+    node[keys[keys.length - 1] ?? ''] = value;
+  }
+  return nested;
+}
+
+/** A component template (or the `template` part of an index template) with its settings normalized. */
+function normalizeTemplate(body: JsonObject): JsonObject {
+  const template = optionalObject(body, 'template');
+  const settings = template !== undefined ? optionalObject(template, 'settings') : undefined;
+  if (template === undefined || settings === undefined) return body;
+  return { ...body, template: { ...template, settings: normalizeSettings(settings) } };
+}
+
+/** What the real node stores for an index template: composed_of defaulted, data_stream options filled in. */
+function normalizeIndexTemplate(body: JsonObject): JsonObject {
+  const dataStream = optionalObject(body, 'data_stream');
+  return {
+    ...normalizeTemplate(body),
+    composed_of: Array.isArray(body['composed_of']) ? body['composed_of'] : [],
+    ...(dataStream !== undefined ? { data_stream: { hidden: false, allow_custom_routing: false, ...dataStream } } : {}),
+  };
+}
+
 /** PUT/GET/DELETE for one kind of named template-like object (index templates, component templates). */
 function templateRoutes(prefix: string, map: (ctx: RequestContext) => Map<string, JsonObject>, listKey: string, itemKey: string, label: string): Route[] {
   const action = `cluster:admin/${prefix === '_index_template' ? 'index_template' : 'component_template'}`;
   return [
     route('PUT|POST', `/${prefix}/:name`, (ctx) => {
       requireCluster(ctx, ['manage_index_templates'], `indices:admin/${action.split('/')[1] ?? ''}/put`);
-      map(ctx).set(ctx.params['name'] ?? '', jsonBody(ctx));
+      map(ctx).set(ctx.params['name'] ?? '', prefix === '_index_template' ? normalizeIndexTemplate(jsonBody(ctx)) : normalizeTemplate(jsonBody(ctx)));
       ctx.changed();
       return ok({ acknowledged: true });
     }),

@@ -190,6 +190,10 @@ export class EsStandin {
         }
         return { status: 400, body: { error: `no handler found for uri [${req.url ?? path}] and method [${method}]`, status: 400 } };
       }
+      const contentType = req.headers['content-type'] ?? '';
+      if (body.length > 0 && !/^application\/(json|x-ndjson|vnd\.elasticsearch\+(json|x-ndjson))\b/.test(contentType)) {
+        return { status: 406, body: { error: `Content-Type header [${contentType}] is not supported`, status: 406 } };
+      }
       const principal = this.realm.authenticate(req.headers.authorization, path);
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(found.m?.groups ?? {})) if (v !== undefined) params[k] = decodeURIComponent(v);
