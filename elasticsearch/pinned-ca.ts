@@ -73,12 +73,15 @@ function portOf(params: ConnectParams): number {
   return params.port === '' ? 443 : Number(params.port);
 }
 
+/** Worded for the classifier in errors.ts: a leaf alone and a wrong pin have different remedies. */
 function mismatch(hostname: string, fingerprint: string, presented: readonly crypto.X509Certificate[]): Error {
   const sent = presented.map((cert) => `${cert.subject.replace(/\n/g, ', ')} (${fingerprintOf(cert)})`).join('; ');
-  const noCa = presented.length <= 1 ? ' No CA certificate is linked to the server\'s certificate: the server must send its chain including the CA, as Elasticsearch does.' : '';
-  return new Error(
-    `Server certificate CA fingerprint does not match ssl.ca_trusted_fingerprint ${fingerprint}: the chain ${hostname} presented holds ${presented.length} certificate(s): ${sent}.${noCa}`,
-  );
+  if (presented.length <= 1) {
+    return new Error(
+      `Invalid or malformed certificate chain: ${hostname} presented ${sent || 'no certificate'} and no CA certificate linked to it, so ssl.ca_trusted_fingerprint ${fingerprint} cannot be matched: the server must send its chain including the CA, as Elasticsearch does`,
+    );
+  }
+  return new Error(`Server certificate CA fingerprint does not match ssl.ca_trusted_fingerprint ${fingerprint}: the chain ${hostname} presented holds ${presented.length} certificates: ${sent}`);
 }
 
 /**

@@ -137,6 +137,7 @@ describe('ssl.ca_trusted_fingerprint pins the CA: the chain and the host name ar
     const noCa = await pinned(leafOnly.url, caFingerprint);
     expect(noCa).toMatchObject({ code: 'SIDECAR_ERR_ES_TLS' });
     expect(explained(noCa)).toContain('must send its chain including the CA');
+    expect(explained(noCa)).toContain('configure the cluster to send its full chain');
   });
 
   it('checks the host name under full, not under certificate', async () => {
