@@ -6,7 +6,7 @@ import { parseReplayJobData, replayJobName, type DeadLetterEntry } from '../elas
 import { decodeJobBody, intakeJobName, JobContractError, parseIntakeJobData } from '../queue/contract';
 import type { BulkBatcher } from './batch/bulk-batcher';
 import { documentId } from './document-id';
-import { createJobTransformer, type TransformContext } from './interim-transform';
+import { createJobTransformer, type TransformContext } from './transform';
 import type { ForwarderMetrics } from './metrics';
 import type { DocumentOutcome } from './outcomes';
 import { prepareDocument, type PreparedDocument } from './output/sink';
@@ -53,7 +53,7 @@ export class JobProcessor {
     for (const origin of origins) {
       const result = this.transform(origin, transformers);
       if (result.ok) {
-        documents.push(prepareDocument(origin.id, result.doc.dataStream, result.doc.source));
+        documents.push(prepareDocument(origin.id, result.doc.dataStream, result.doc.source, result.doc.dynamicTemplates));
         sent.push({ ...origin, dataStream: result.doc.dataStream });
       } else {
         failures.push({ origin, reason: result.reason });

@@ -9,8 +9,15 @@ export interface PreparedDocument {
   readonly bytes: number;
 }
 
-export function prepareDocument(id: string, dataStream: string, source: Record<string, unknown>): PreparedDocument {
-  const lines = `${JSON.stringify({ create: { _index: dataStream, _id: id } })}\n${JSON.stringify(source)}\n`;
+export function prepareDocument(
+  id: string,
+  dataStream: string,
+  source: Record<string, unknown>,
+  dynamicTemplates?: Readonly<Record<string, string>>,
+): PreparedDocument {
+  // dynamic_templates: how APM Server maps histogram metric samples without a static mapping.
+  const action = dynamicTemplates === undefined ? { _index: dataStream, _id: id } : { _index: dataStream, _id: id, dynamic_templates: dynamicTemplates };
+  const lines = `${JSON.stringify({ create: action })}\n${JSON.stringify(source)}\n`;
   return { id, dataStream, lines, bytes: Buffer.byteLength(lines) };
 }
 

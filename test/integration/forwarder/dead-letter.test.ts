@@ -57,7 +57,8 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
     expect(text).toContain('failed to parse field [processor.event] of type [long]');
     expect(text).toContain('boom 4');
 
-    const dlq = new DeadLetterQueue(await queue.client, queueName, { maxEntries: 100, maxAgeMs: 60_000 });
+    const inspect = new Redis(redis.url);
+    const dlq = new DeadLetterQueue(inspect, queueName, { maxEntries: 100, maxAgeMs: 60_000 });
     const page = await dlq.page(0, 10);
     expect(page.entries.map((e) => [e.entry.id, e.entry.jobId, e.entry.attempts, e.entry.status]).sort()).toEqual([
       [documentId(job.requestId, 1), job.requestId, 1, 400],
@@ -80,6 +81,7 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
     await waitFor('replayed errors indexed', () => standin.documents('logs-apm.error-*').length === 2);
     expect(standin.documents('logs-apm.error-*').map((d) => d.id).sort()).toEqual([documentId(job.requestId, 1), documentId(job.requestId, 3)]);
     expect(await dlq.size()).toBe(0);
+    inspect.disconnect();
     await es.close();
     await queue.close();
     (await queue.client).disconnect();
