@@ -1,22 +1,15 @@
 import { bool, isRecord, nonEmptyObj, num, obj, orUndefined, put, str, type JsonObject } from './json';
+import { memoizeBounded } from './memo';
 import { splitAddrPort } from './net';
 import { sanitizeKeys } from './values';
 
 export type Headers = Record<string, string[]>;
 
-/** Go's textproto.CanonicalMIMEHeaderKey: "user-agent" -> "User-Agent"; keys that are not HTTP tokens stay as given. */
-export function canonicalHeaderKey(key: string): string {
-  const known = canonicalKeys.get(key);
-  if (known !== undefined) return known;
-  const canonical = canonicalize(key);
-  // Agents send the same few dozen header names over and over; the bound keeps hostile names from growing it.
-  if (canonicalKeys.size >= canonicalKeysKept) canonicalKeys.clear();
-  canonicalKeys.set(key, canonical);
-  return canonical;
-}
-
-const canonicalKeysKept = 1024;
-const canonicalKeys = new Map<string, string>();
+/**
+ * Go's textproto.CanonicalMIMEHeaderKey: "user-agent" -> "User-Agent"; keys that are not HTTP tokens stay as given.
+ * Remembered: agents send the same few dozen header names over and over.
+ */
+export const canonicalHeaderKey: (key: string) => string = memoizeBounded(canonicalize, 1024);
 
 function canonicalize(key: string): string {
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) return key;
