@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load';
 import type { SidecarConfig } from '../config/schema';
 import { closeOnce, installShutdown } from '../core/lifecycle';
 import { createLogger } from '../core/log';
+import { startForwarder } from '../forwarder/forwarder';
 import { startProxy } from '../proxy/main';
 import { formatAgentSettings, serverUrlFor } from './start/agent-settings';
 import { ensureLocalTls, ensureSecretToken } from './start/local-credentials';
@@ -76,6 +77,12 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     const tls = config.server.ssl.certificate !== null && config.server.ssl.enabled !== false;
     const serverUrl = serverUrlFor(tls, proxy.intake.host, proxy.intake.port);
     progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on http://${proxy.admin.host}:${proxy.admin.port}`);
+    // The proxy has admin.host; the forwarder's admin endpoints take any free port on the same interface.
+    const adminInterface = config.admin.host.slice(0, config.admin.host.lastIndexOf(':'));
+    const forwarder = await startForwarder({ ...config, admin: { host: `${adminInterface}:0` } }, createLogger({ name: 'forwarder', level: config.log.level }));
+    components.push({ name: 'forwarder', close: forwarder.close });
+    const output = config.output.elasticsearch.hosts.length > 0 ? config.output.elasticsearch.hosts.join(', ') : `ndjson files in ${path.resolve(config.path.data, 'documents')}`;
+    progress(`forwarder: writing to ${output}; /healthz, /readyz and /metrics on http://${adminInterface}:${forwarder.adminPort}`);
     process.stdout.write(formatAgentSettings({ serverUrl, secretToken: config.server.auth.secret_tokens[0], serverCaCertFile: caFile }));
   } catch (err) {
     await stop().catch(() => undefined);

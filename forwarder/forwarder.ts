@@ -27,9 +27,9 @@ import { ForwarderWorker } from './worker';
 export interface Forwarder {
   readonly adminPort: number;
   readonly registry: Registry;
-  readiness(): Readiness;
+  readonly readiness: () => Readiness;
   /** Stops taking jobs, finishes (or hands back) those in hand within server.shutdown_timeout, closes all. */
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** APM Server sizes bulk concurrency by memory; a forwarder process is bound by CPU, so by that. */
