@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Client } from '@elastic/elasticsearch';
+import { errors, type Client } from '@elastic/elasticsearch';
 import { loadConfig } from '../../config/load';
 import type { SidecarConfig } from '../../config/schema';
 import { createEsClient } from '../../elasticsearch/client';
@@ -18,6 +18,12 @@ export interface EsCredentials {
 export type EsTargetKind = 'standin' | 'real';
 
 /**
+ * Parts of a full Elasticsearch a target may lack. ilm: `_ilm/*`; data_stream_api: `_data_stream`; root_info:
+ * `GET /`; mapper_extras: scaled_float, match_only_text (and constant_keyword, wildcard, version, ... from x-pack).
+ */
+export type MissingModule = 'ilm' | 'data_stream_api' | 'root_info' | 'mapper_extras';
+
+/**
  * An Elasticsearch a suite runs against. `standin` is set only for the stand-in (faults, counters); suites
  * that need faults ask for 'standin', suites that prove behaviour against real security ask for 'real'.
  */
@@ -29,8 +35,8 @@ export interface EsTarget {
   readonly caFile: string;
   readonly admin: EsCredentials;
   readonly standin: EsStandin | undefined;
-  /** Modules this target lacks (the integ-test-zip has no ILM nor data-stream REST API). */
-  readonly lacks: ReadonlySet<'ilm' | 'data_stream_api' | 'root_info'>;
+  /** Modules this target lacks (the integ-test-zip: see test/support/README.md). */
+  readonly lacks: ReadonlySet<MissingModule>;
   /** The product's output config for `credentials` (everything else at its defaults). */
   output(credentials: EsCredentials): EsOutputConfig;
   /** A client made by the product's own createEsClient. */
@@ -94,6 +100,17 @@ function externalTarget(): EsTarget | undefined {
   });
 }
 
+/** For ES_URL: which optional parts the cluster lacks, asked of the cluster itself. */
+async function withDetectedModules(target: EsTarget): Promise<EsTarget> {
+  const client = target.client();
+  const status = (p: Promise<unknown>): Promise<number> => p.then(() => 200, (err: unknown) => (err instanceof errors.ResponseError ? err.statusCode ?? 0 : 0));
+  const lacks = new Set<MissingModule>();
+  if ((await status(client.info())) === 405) lacks.add('root_info').add('mapper_extras');
+  if ((await status(client.ilm.getLifecycle())) >= 400) lacks.add('ilm');
+  if ((await status(client.indices.getDataStream())) >= 400) lacks.add('data_stream_api');
+  return makeTarget({ ...target, lacks });
+}
+
 const howToRun = 'real-Elasticsearch suites skipped: install Java 17+ and Maven (the harness fetches the integ-test-zip), '
   + 'or set ES_URL (+ ES_USERNAME/ES_PASSWORD or ES_API_KEY, ES_CA), or run a Docker engine; see test/support/README.md';
 
@@ -106,7 +123,8 @@ let skipNoticePrinted = false;
  */
 export async function esTarget(kind: EsTargetKind): Promise<EsTarget | undefined> {
   if (kind === 'standin') return startStandinTarget();
-  const target = externalTarget() ?? (await startRealNodeTarget());
+  const external = externalTarget();
+  const target = external !== undefined ? await withDetectedModules(external) : await startRealNodeTarget();
   if (target === undefined && !skipNoticePrinted) {
     skipNoticePrinted = true;
     process.stderr.write(`${howToRun}\n`);

@@ -1,5 +1,5 @@
 import { apmIndexPatterns, readerRole, readerRoleName, writerRole, writerRoleName } from '../../../elasticsearch/setup/roles';
-import { apmIndexTemplates } from '../../../elasticsearch/setup/templates';
+import { apmComponentTemplates, apmIndexTemplates, apmLifecyclePolicies, coreMappingFeatures, fullMappingFeatures } from '../../../elasticsearch/setup/templates';
 import type { EsCredentials, EsTarget } from '../es-target';
 
 /** The credentials suites use; created over REST, identically on the real node and the stand-in. */
@@ -33,7 +33,20 @@ async function putUser(target: EsTarget, username: string, password: string, rol
 }
 
 /**
- * Creates the roles, users and API keys tests need and installs apm-sidecar's index templates. Idempotent:
+ * apm-sidecar's lifecycle policies (where the cluster has ILM), component and index templates
+ * (elasticsearch/setup/templates.ts), with the field types the target supports.
+ */
+export async function installApmTemplates(target: EsTarget): Promise<void> {
+  const admin = target.client();
+  const ilm = !target.lacks.has('ilm');
+  const options = { features: target.lacks.has('mapper_extras') ? coreMappingFeatures : fullMappingFeatures, ilm };
+  if (ilm) for (const p of apmLifecyclePolicies()) await admin.ilm.putLifecycle({ name: p.name, ...p.body });
+  for (const c of apmComponentTemplates(options)) await admin.cluster.putComponentTemplate({ name: c.name, ...c.body });
+  for (const t of apmIndexTemplates(options)) await admin.indices.putIndexTemplate({ name: t.name, ...t.body });
+}
+
+/**
+ * Creates the roles, users and API keys tests need and installs apm-sidecar's templates. Idempotent:
  * PUTs overwrite, API keys are new each call (cheap).
  */
 export async function provisionTestPrincipals(target: EsTarget): Promise<TestPrincipals> {
@@ -41,7 +54,7 @@ export async function provisionTestPrincipals(target: EsTarget): Promise<TestPri
   await admin.security.putRole({ name: writerRoleName, ...writerRole });
   await admin.security.putRole({ name: readerRoleName, ...readerRole });
   await admin.security.putRole({ name: noCreateDocRoleName, ...noCreateDocRole });
-  for (const t of apmIndexTemplates()) await admin.indices.putIndexTemplate({ name: t.name, ...t.body });
+  await installApmTemplates(target);
   const writer = await putUser(target, 'apm_sidecar_test_writer', 'writer-password', writerRoleName);
   const reader = await putUser(target, 'apm_sidecar_test_reader', 'reader-password', readerRoleName);
   const noCreateDoc = await putUser(target, 'apm_sidecar_test_no_create_doc', 'no-create-doc-password', noCreateDocRoleName);

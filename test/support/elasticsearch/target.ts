@@ -18,8 +18,9 @@ export async function startRealNodeTarget(): Promise<EsTarget | undefined> {
     return makeTarget({
       kind: 'real', description: `integ-test-zip ${node.version}`, url: node.url, caFile: node.caFile,
       admin: { username: 'elastic', password: node.password }, standin: undefined,
-      // Absent modules of the integ-test-zip: no ILM, no _data_stream REST API, no `GET /` (405).
-      lacks: new Set(['ilm', 'data_stream_api', 'root_info']),
+      // Absent modules of the integ-test-zip: no ILM, no _data_stream REST API, no `GET /` (405), no
+      // mapper-extras / constant-keyword field types.
+      lacks: new Set(['ilm', 'data_stream_api', 'root_info', 'mapper_extras']),
       close: () => Promise.resolve(),
     });
   }

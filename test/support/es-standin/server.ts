@@ -149,7 +149,8 @@ export class EsStandin {
     const delay = takeFault(this.faults.delay, path);
     if (delay !== undefined) {
       this.count('delay');
-      await new Promise((resolve) => setTimeout(resolve, delay.ms));
+      // unref: a delayed answer must not keep jest (or a closing stand-in) alive.
+      await new Promise((resolve) => setTimeout(resolve, delay.ms).unref());
     }
     const failure = takeFault(this.faults.failRequests, path);
     const result: RouteResult & { headers?: Record<string, string> } = failure !== undefined
