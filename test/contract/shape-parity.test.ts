@@ -13,7 +13,7 @@ interface Side {
   readonly principals: TestPrincipals;
 }
 
-type Who = keyof Omit<TestPrincipals, 'admin'> | 'admin' | 'wrongPassword';
+type Who = keyof Omit<TestPrincipals, 'admin'> | 'admin' | 'wrongPassword' | 'wrongApiKey';
 
 interface Call {
   readonly name: string;
@@ -36,6 +36,7 @@ function shape(value: unknown): unknown {
 
 function credentials(side: Side, who: Who): EsCredentials {
   if (who === 'wrongPassword') return { username: 'apm_sidecar_test_writer', password: 'wrong' };
+  if (who === 'wrongApiKey') return { apiKey: Buffer.from('nosuchid:nosuchkey').toString('base64') };
   return side.principals[who];
 }
 
@@ -63,6 +64,8 @@ const calls: Call[] = [
   { name: 'authenticate (user)', who: 'writer', method: 'GET', path: '/_security/_authenticate' },
   { name: 'authenticate (API key)', who: 'agentApiKey', method: 'GET', path: '/_security/_authenticate' },
   { name: 'authenticate (wrong password)', who: 'wrongPassword', method: 'GET', path: '/_security/_authenticate' },
+  { name: 'authenticate (unknown API key)', who: 'wrongApiKey', method: 'GET', path: '/_security/_authenticate' },
+  { name: 'bulk with filter_path', who: 'writer', method: 'POST', path: `/_bulk?filter_path=errors,items.*.status,items.*.error.type`, bulk: [{ create: { _index: stream, _id: '1' } }, { '@timestamp': ts }] },
   {
     name: 'has_privileges', who: 'writer', method: 'POST', path: '/_security/user/_has_privileges',
     body: { cluster: ['monitor'], index: [{ names: ['traces-apm*'], privileges: ['create_doc'] }], application: [{ application: 'apm', privileges: ['event:write'], resources: ['-'] }] },

@@ -18,7 +18,7 @@ export class EsHttpError extends Error {
   constructor(
     readonly status: number,
     readonly cause_: EsErrorCause,
-    readonly headers: Readonly<Record<string, string>> = {},
+    readonly headers: Readonly<Record<string, string | string[]>> = {},
   ) {
     super(cause_.reason);
   }
@@ -28,13 +28,14 @@ export class EsHttpError extends Error {
   }
 }
 
-const authenticateHeader = { 'WWW-Authenticate': ['Basic realm="security", charset="UTF-8"', 'ApiKey'] };
+const schemes = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', 'ApiKey'];
+const authenticateHeader = { 'WWW-Authenticate': schemes };
 
 export function missingCredentials(path: string): EsHttpError {
   return new EsHttpError(
     401,
     { type: 'security_exception', reason: `missing authentication credentials for REST request [${path}]`, header: authenticateHeader },
-    { 'www-authenticate': 'Basic realm="security", charset="UTF-8"' },
+    { 'www-authenticate': schemes },
   );
 }
 
@@ -42,7 +43,7 @@ export function badUserCredentials(username: string, path: string): EsHttpError 
   return new EsHttpError(
     401,
     { type: 'security_exception', reason: `unable to authenticate user [${username}] for REST request [${path}]`, header: authenticateHeader },
-    { 'www-authenticate': 'Basic realm="security", charset="UTF-8"' },
+    { 'www-authenticate': schemes },
   );
 }
 
@@ -50,7 +51,7 @@ export function badApiKey(path: string): EsHttpError {
   return new EsHttpError(
     401,
     { type: 'security_exception', reason: `unable to authenticate with provided credentials and anonymous access is not allowed for this request`, additional_unsuccessful_credentials: `API key: invalid credentials for REST request [${path}]`, header: authenticateHeader },
-    { 'www-authenticate': 'ApiKey' },
+    { 'www-authenticate': schemes },
   );
 }
 

@@ -153,7 +153,7 @@ export class EsStandin {
       await new Promise((resolve) => setTimeout(resolve, delay.ms).unref());
     }
     const failure = takeFault(this.faults.failRequests, path);
-    const result: RouteResult & { headers?: Record<string, string> } = failure !== undefined
+    const result: RouteResult & { headers?: Record<string, string | string[]> } = failure !== undefined
       ? (this.count('failRequests'), { status: failure.status, body: requestFailureBodies[failure.status] ?? `${failure.status} injected by the stand-in` })
       : this.dispatch(req, path, url.searchParams, body);
     const omit = takeFault(this.faults.omitProductHeader, path) !== undefined;
@@ -179,7 +179,7 @@ export class EsStandin {
     this.counters.faultsApplied[fault] = (this.counters.faultsApplied[fault] ?? 0) + 1;
   }
 
-  private dispatch(req: http.IncomingMessage, path: string, query: URLSearchParams, body: Buffer): RouteResult & { headers?: Record<string, string> } {
+  private dispatch(req: http.IncomingMessage, path: string, query: URLSearchParams, body: Buffer): RouteResult & { headers?: Record<string, string | string[]> } {
     const method = req.method ?? 'GET';
     const candidates = this.routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((c) => c.m !== null);
     const found = candidates.find((c) => c.r.methods.includes(method));
