@@ -54,5 +54,9 @@ const eventsPerSecond = Math.round(transformed / (elapsedMs / 1000));
 const cpu = process.cpuUsage(cpuStart);
 // Per CPU second as well: on a shared, busy machine wall-clock rates understate a single core's capacity.
 const eventsPerCpuSecond = Math.round(transformed / ((cpu.user + cpu.system) / 1e6));
-process.stdout.write(`corpus: ${events.length} events; ${transformed} transformed in ${(elapsedMs / 1000).toFixed(1)} s, ${failures} failures, ${(bytes / transformed).toFixed(0)} bytes/doc\n`);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+process.stdout.write(
+  `corpus: ${events.length} events; ${transformed} transformed in ${(elapsedMs / 1000).toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ` +
+    `${failures} failures, ${(bytes / transformed).toFixed(0)} bytes/doc: ${eventsPerSecond} events/s wall, ${eventsPerCpuSecond} events/CPU s\n`,
+);
 process.stdout.write(`${JSON.stringify({ scenario: 'transform', events_per_s: eventsPerSecond, events_per_cpu_s: eventsPerCpuSecond })}\n`);
