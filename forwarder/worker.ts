@@ -33,6 +33,9 @@ export class ForwarderWorker {
       autorun: false,
       lockDuration: workerLockDurationMs,
       maxStalledCount: workerMaxStalledCount,
+      // A dead forwarder's jobs are handed on once their 30 s lock lapses; checking every 10 s instead of
+      // BullMQ's 30 s cuts the worst-case delay from 60 s to 40 s for one cheap script per interval.
+      stalledInterval: 10_000,
     });
     this.worker.on('error', (err) => this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'));
     this.worker.on('failed', (job, err) => {
