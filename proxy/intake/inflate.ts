@@ -10,8 +10,8 @@ import type { BodyEncoding } from '../../queue/contract';
  * so zlib's own backpressure holds a decompression bomb to about one output chunk beyond that.
  */
 
-const outputChunkSize = 64 * 1024;
-const pauseAtBytes = 2 * outputChunkSize;
+export const outputChunkSize = 64 * 1024;
+export const pauseAtBytes = 2 * outputChunkSize;
 
 export class ChunkInflater {
   private readonly decompressor: zlib.Gunzip | zlib.Inflate;
@@ -49,6 +49,11 @@ export class ChunkInflater {
   async *end(): AsyncGenerator<Buffer, void, undefined> {
     this.decompressor.end();
     yield* this.drainUntil(() => this.finished);
+  }
+
+  /** Output produced and not yet taken (bounded by about pauseAtBytes + one output chunk). */
+  get bufferedBytes(): number {
+    return this.readyBytes;
   }
 
   /** Idempotent; frees zlib's memory at once (the request may end early: bad metadata, too large). */
