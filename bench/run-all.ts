@@ -10,7 +10,10 @@ import path from 'node:path';
 import { agentRequests } from './corpus';
 import { makePki, progress, repoRoot } from './processes';
 import { writeReport, type ScenarioResult } from './report';
+import { endToEndScenario } from './scenarios/end-to-end';
 import { intakeScenario } from './scenarios/intake';
+import { overloadScenario } from './scenarios/overload';
+import { transformScenario } from './scenarios/transform';
 
 interface Args {
   readonly smoke: boolean;
@@ -38,6 +41,11 @@ async function main(): Promise<void> {
   const wanted = (name: string): boolean => args.only === null || args.only.includes(name);
   const common = { dir, pki, requests, seconds, connections: 16 };
   if (wanted('intake')) results.push(await intakeScenario(common));
+  const totalRequests = args.smoke ? 40 : 600;
+  if (wanted('e2e')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 1 }));
+  if (wanted('e2e2')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 2 }));
+  if (wanted('overload')) results.push(await overloadScenario({ ...common, seconds: args.smoke ? 3 : 30, highWaterBytes: (args.smoke ? 2 : 32) * 1024 * 1024 }));
+  if (wanted('transform')) results.push(await transformScenario());
   for (const r of results) {
     progress(`${r.scenario}: ${r.metric} ours ${r.ours.toFixed(0)} baseline ${r.baseline?.toFixed(0) ?? '-'} ratio ${r.ratio?.toFixed(2) ?? '-'} (${r.goal}: ${r.met ? 'met' : 'not met'})`);
   }

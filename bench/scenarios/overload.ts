@@ -1,0 +1,63 @@
+import { Redis } from 'ioredis';
+import { RedisServer } from '../../test/support/redis';
+import { peakRss } from '../procstat';
+import { progress, stop } from '../processes';
+import type { ScenarioResult } from '../report';
+import { runLoad, startProxyProcess, type IntakeBenchOptions } from './intake';
+
+const mib = 1024 * 1024;
+
+async function usedMemory(url: string): Promise<number> {
+  const client = new Redis(url);
+  try {
+    const info = await client.info('memory');
+    return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? '0');
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Scenario 3: overload. No forwarder drains the queue, so everything offered beyond the high-water mark must be
+ * refused fast with 503 + Retry-After while the proxy's memory stays flat. Measures proxy peak RSS, Redis bytes per
+ * accepted raw intake byte, the share of 503s and their latency, and any answer other than 202/503.
+ */
+export async function overloadScenario(options: IntakeBenchOptions & { readonly highWaterBytes: number }): Promise<ScenarioResult> {
+  progress(`overload: proxy with no forwarder, high-water mark ${options.highWaterBytes / mib} MiB, ${options.seconds}s of load`);
+  const redis = await RedisServer.start();
+  try {
+    const before = await usedMemory(redis.url);
+    const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE_HIGH_WATER_MARK_BYTES: String(options.highWaterBytes) });
+    const load = await runLoad(proxy.url, options);
+    const rss = peakRss(proxy.child.pid ?? 0);
+    const after = await usedMemory(redis.url);
+    await stop(proxy.child);
+    const total = load.requests;
+    const count503 = load.byStatus['503'] ?? 0;
+    const other = total - count503 - (load.byStatus['202'] ?? 0) + load.networkErrors;
+    const bytesPerRaw = load.rawBytesAccepted > 0 ? (after - before) / load.rawBytesAccepted : 0;
+    const p99 = load.latency503Ms?.p99 ?? 0;
+    const met = rss <= 256 * mib && p99 < 5 && other === 0 && bytesPerRaw <= 0.35 && count503 > 0;
+    return {
+      scenario: 'overload',
+      metric: '503 p99 ms',
+      ours: p99,
+      baseline: null,
+      ratio: null,
+      goal: 'RSS <= 256 MiB, 503 p99 < 5 ms, no other error, Redis bytes/raw byte <= 0.35',
+      met,
+      details: {
+        'requests offered': total,
+        'share of 503': total > 0 ? count503 / total : 0,
+        '503 p50 ms': load.latency503Ms?.p50 ?? 0,
+        '503 p99 ms': p99,
+        'proxy peak RSS MiB': rss / mib,
+        'Redis bytes per raw intake byte': bytesPerRaw,
+        'answers other than 202/503 (incl. network errors)': other,
+        statuses: JSON.stringify(load.byStatus),
+      },
+    };
+  } finally {
+    await redis.destroy();
+  }
+}
