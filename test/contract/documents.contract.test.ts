@@ -65,7 +65,7 @@ describeEachTarget('document calls', (kind, ctx) => {
     expect(whole).toEqual({ status: 403, type: 'security_exception' });
     const writer = target.client(principals.writer);
     const denied = (action: string, index: string, granted: string): string =>
-      `action [${action}] is unauthorized for user [apm_sidecar_test_writer] with effective roles [apm_sidecar_writer] on indices [${index}], this action is granted by the index privileges [${granted}]`;
+      `action [${action}] is unauthorized for user [apm_sidecar_test_writer] with effective roles [apm_sidecar_test_writer_role] on indices [${index}], this action is granted by the index privileges [${granted}]`;
     const missing = firstItem((await writer.bulk({ operations: [{ create: { _index: 'not-apm-data', _id: 'y' } }, doc()] })).items, 0);
     expect(missing).toMatchObject({ _index: 'not-apm-data', _id: 'y', status: 403, error: { type: 'security_exception' } });
     expect(missing.error?.reason).toBe(denied('indices:admin/auto_create', 'not-apm-data', 'auto_configure,create_index,manage,all'));
@@ -103,6 +103,19 @@ describeEachTarget('document calls', (kind, ctx) => {
     await expect(target.client(principals.writer).search({ index: stream }).catch(errorType)).resolves.toEqual({ status: 403, type: 'security_exception' });
   });
 
+  test('dynamic strings are text + keyword: term on text matches tokens, on .keyword the whole value', async () => {
+    const { target } = ctx();
+    const admin = target.client();
+    const index = `apm-sidecar-contract-text-${Date.now().toString(36)}`;
+    await admin.index({ index, id: '1', document: { name: 'Svc-Alpha' }, refresh: true });
+    const hits = async (query: Record<string, unknown>): Promise<number> => (await admin.search({ index, query })).hits.hits.length;
+    expect(await hits({ term: { name: 'Svc-Alpha' } })).toBe(0);
+    expect(await hits({ term: { name: 'alpha' } })).toBe(1);
+    expect(await hits({ term: { 'name.keyword': 'Svc-Alpha' } })).toBe(1);
+    expect(await hits({ match: { name: 'svc' } })).toBe(1);
+    await admin.indices.delete({ index });
+  });
+
   test('index and component templates: put, get, exists, delete', async () => {
     const { target } = ctx();
     const admin = target.client();
@@ -133,16 +146,19 @@ describeEachTarget('document calls', (kind, ctx) => {
     expect(got['apm-sidecar-test-policy']).toMatchObject({ version: 1, policy });
   });
 
-  test('search of .apm-agent-configuration: missing index is 404, then a term query finds the service', async () => {
+  test('search of .apm-agent-configuration (shared, never deleted): a term query finds the service; a missing index is 404', async () => {
     const { target } = ctx();
     const admin = target.client();
-    await admin.indices.delete({ index: '.apm-agent-configuration', ignore_unavailable: true });
-    await expect(admin.search({ index: '.apm-agent-configuration', query: { match_all: {} } }).catch(errorType))
+    await expect(admin.search({ index: '.apm-agent-configuration-missing', query: { match_all: {} } }).catch(errorType))
       .resolves.toEqual({ status: 404, type: 'index_not_found_exception' });
-    await admin.index({ index: '.apm-agent-configuration', id: 'c1', document: { service: { name: 'svc', environment: 'prod' }, settings: { transaction_sample_rate: '0.5' }, applied_by_agent: false, etag: 'e1', '@timestamp': 1 } });
+    // Kibana creates this index with keyword fields; a dynamically mapped one would make service.name text.
+    const mappings = { properties: { service: { properties: { name: { type: 'keyword' }, environment: { type: 'keyword' } } }, etag: { type: 'keyword' }, applied_by_agent: { type: 'boolean' }, '@timestamp': { type: 'date' } } } as const;
+    await admin.indices.create({ index: '.apm-agent-configuration', mappings }, { ignore: [400] });
+    const service = `svc-${Date.now().toString(36)}`;
+    await admin.index({ index: '.apm-agent-configuration', id: service, document: { service: { name: service, environment: 'prod' }, settings: { transaction_sample_rate: '0.5' }, applied_by_agent: false, etag: 'e1', '@timestamp': 1 } });
     await admin.indices.refresh({ index: '.apm-agent-configuration' });
-    const res = await admin.search({ index: '.apm-agent-configuration', size: 1, query: { bool: { filter: [{ term: { 'service.name': 'svc' } }] } } });
-    expect(res.hits.hits[0]).toMatchObject({ _index: '.apm-agent-configuration', _id: 'c1', _source: { etag: 'e1' } });
+    const res = await admin.search({ index: '.apm-agent-configuration', size: 1, query: { bool: { filter: [{ term: { 'service.name': service } }] } } });
+    expect(res.hits.hits[0]).toMatchObject({ _index: '.apm-agent-configuration', _id: service, _source: { etag: 'e1' } });
     void kind;
   });
 });

@@ -25,7 +25,7 @@ describeEachTarget('security calls', (kind, ctx) => {
     expect(admin.authentication_realm).toEqual({ name: 'reserved', type: 'reserved' });
 
     const writer = await target.client(principals.writer).security.authenticate();
-    expect(writer).toMatchObject({ username: 'apm_sidecar_test_writer', roles: ['apm_sidecar_writer'], authentication_type: 'realm' });
+    expect(writer).toMatchObject({ username: 'apm_sidecar_test_writer', roles: ['apm_sidecar_test_writer_role'], authentication_type: 'realm' });
     expect(writer.authentication_realm.type).toBe('native');
 
     const key = await target.client(principals.writerApiKey).security.authenticate();

@@ -89,9 +89,11 @@ const calls: Call[] = [
   { name: 'create API key', who: 'admin', method: 'POST', path: '/_security/api_key', body: { name: 'apm-sidecar-parity' } },
   { name: 'invalidate API key by name', who: 'admin', method: 'DELETE', path: '/_security/api_key', body: { name: 'apm-sidecar-parity' } },
   { name: 'put index template', who: 'admin', method: 'PUT', path: '/_index_template/apm-sidecar-parity', body: { index_patterns: ['apm-sidecar-parity-*'], data_stream: {}, priority: 5 } },
+  { name: 'put index template again with create=true', who: 'admin', method: 'PUT', path: '/_index_template/apm-sidecar-parity?create=true', body: { index_patterns: ['apm-sidecar-parity-*'], data_stream: {}, priority: 5 } },
   { name: 'get index template', who: 'admin', method: 'GET', path: '/_index_template/apm-sidecar-parity' },
   { name: 'get missing index template', who: 'admin', method: 'GET', path: '/_index_template/apm-sidecar-parity-missing' },
   { name: 'put component template', who: 'admin', method: 'PUT', path: '/_component_template/apm-sidecar-parity', body: { template: { settings: { number_of_shards: 1 } } } },
+  { name: 'put component template again with create=true', who: 'admin', method: 'PUT', path: '/_component_template/apm-sidecar-parity?create=true', body: { template: { settings: { number_of_shards: 1 } } } },
   { name: 'get component template', who: 'admin', method: 'GET', path: '/_component_template/apm-sidecar-parity' },
   { name: 'body without content-type', who: 'admin', method: 'POST', path: '/_count', rawBody: '{}' },
 ];

@@ -68,6 +68,31 @@ function writeCertificates(configDir: string): string {
   return path.join(certs, 'ca.crt');
 }
 
+async function call(url: string, dispatcher: Agent, auth: string, method: 'GET' | 'PUT' | 'POST', body?: unknown): Promise<number> {
+  return request(url, {
+    method, dispatcher, headersTimeout: 10_000, bodyTimeout: 10_000,
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  }).then(async (res) => {
+    await res.body.dump();
+    return res.statusCode;
+  }, () => 0);
+}
+
+/**
+ * Green health is not enough: the node creates `.security-7` just after it starts, and until that index's
+ * shard is active, native users, roles, API keys and even `_has_privileges` with application privileges
+ * answer 503 (unavailable_shards_exception). So ready means: a role write and such a check both succeed.
+ */
+async function securityReady(url: string, dispatcher: Agent, auth: string): Promise<boolean> {
+  if ((await call(`${url}/_cluster/health?wait_for_status=yellow&timeout=2s`, dispatcher, auth, 'GET')) !== 200) return false;
+  const role = { cluster: [], indices: [], metadata: { purpose: 'apm-sidecar test harness readiness probe' } };
+  if ((await call(`${url}/_security/role/apm_sidecar_test_readiness`, dispatcher, auth, 'PUT', role)) !== 200) return false;
+  const check = { application: [{ application: 'apm', privileges: ['event:write'], resources: ['-'] }] };
+  if ((await call(`${url}/_security/user/_has_privileges`, dispatcher, auth, 'POST', check)) !== 200) return false;
+  return (await call(`${url}/_cluster/health/.security?wait_for_status=green&timeout=5s`, dispatcher, auth, 'GET')) === 200;
+}
+
 async function waitForHealth(info: Omit<NodeInfo, 'pid'>, exited: () => string | undefined, deadlineMs: number): Promise<void> {
   const dispatcher = new Agent({ connect: { ca: fs.readFileSync(info.caFile, 'utf8') } });
   const auth = `Basic ${Buffer.from(`elastic:${info.password}`).toString('base64')}`;
@@ -76,12 +101,7 @@ async function waitForHealth(info: Omit<NodeInfo, 'pid'>, exited: () => string |
     for (;;) {
       const gone = exited();
       if (gone !== undefined) throw new Error(`Elasticsearch exited during startup (${gone}); see ${info.runDir}/logs and ${info.runDir}/stdout.log`);
-      const status = await request(`${info.url}/_cluster/health?wait_for_status=yellow&timeout=2s`, { dispatcher, headers: { authorization: auth }, headersTimeout: 5000, bodyTimeout: 5000 })
-        .then(async (res) => {
-          await res.body.dump();
-          return res.statusCode;
-        }, () => 0);
-      if (status === 200) return;
+      if (await securityReady(info.url, dispatcher, auth)) return;
       if (Date.now() > deadline) throw new Error(`Elasticsearch not healthy after ${deadlineMs} ms; see ${info.runDir}/stdout.log`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

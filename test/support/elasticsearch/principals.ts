@@ -1,11 +1,12 @@
-import { apmIndexPatterns, readerRole, readerRoleName, writerRole, writerRoleName } from '../../../elasticsearch/setup/roles';
+import { apmIndexPatterns, readerRole, writerRole } from '../../../elasticsearch/setup/roles';
 import { apmComponentTemplates, apmIndexTemplates, apmLifecyclePolicies, coreMappingFeatures, fullMappingFeatures } from '../../../elasticsearch/setup/templates';
+import { errors } from '@elastic/elasticsearch';
 import type { EsCredentials, EsTarget } from '../es-target';
 
 /** The credentials suites use; created over REST, identically on the real node and the stand-in. */
 export interface TestPrincipals {
   readonly admin: EsCredentials;
-  /** Holds the SPEC's writer role (elasticsearch/setup/roles.ts). */
+  /** Holds the SPEC's writer role (elasticsearch/setup/roles.ts writerRole, as apm_sidecar_test_writer_role). */
   readonly writer: EsCredentials;
   readonly reader: EsCredentials;
   /** Like the writer but without create_doc: bulk items answer 403, the privileges check names create_doc. */
@@ -16,6 +17,12 @@ export interface TestPrincipals {
   readonly agentApiKey: EsCredentials & { readonly id: string };
 }
 
+/**
+ * Test roles carry the product's role content under their own names: the real node is shared by every file of
+ * a jest run, and a suite testing `apm-sidecar setup` must be the only writer of the product's roles.
+ */
+export const testWriterRoleName = 'apm_sidecar_test_writer_role';
+export const testReaderRoleName = 'apm_sidecar_test_reader_role';
 export const noCreateDocRoleName = 'apm_sidecar_test_no_create_doc';
 
 export const noCreateDocRole = {
@@ -32,17 +39,28 @@ async function putUser(target: EsTarget, username: string, password: string, rol
   return { username, password };
 }
 
+async function exists(p: Promise<unknown>): Promise<boolean> {
+  return p.then(() => true, (err: unknown) => {
+    if (err instanceof errors.ResponseError && err.statusCode === 404) return false;
+    throw err;
+  });
+}
+
 /**
  * apm-sidecar's lifecycle policies (where the cluster has ILM), component and index templates
- * (elasticsearch/setup/templates.ts), with the field types the target supports.
+ * (elasticsearch/setup/templates.ts), with the field types the target supports. Create-only: on the shared
+ * real node, what `apm-sidecar setup` (under test elsewhere) installed is never overwritten.
  */
 export async function installApmTemplates(target: EsTarget): Promise<void> {
   const admin = target.client();
   const ilm = !target.lacks.has('ilm');
   const options = { features: target.lacks.has('mapper_extras') ? coreMappingFeatures : fullMappingFeatures, ilm };
-  if (ilm) for (const p of apmLifecyclePolicies()) await admin.ilm.putLifecycle({ name: p.name, ...p.body });
-  for (const c of apmComponentTemplates(options)) await admin.cluster.putComponentTemplate({ name: c.name, ...c.body });
-  for (const t of apmIndexTemplates(options)) await admin.indices.putIndexTemplate({ name: t.name, ...t.body });
+  for (const p of ilm ? apmLifecyclePolicies() : []) {
+    if (!(await exists(admin.ilm.getLifecycle({ name: p.name })))) await admin.ilm.putLifecycle({ name: p.name, ...p.body });
+  }
+  const ignoreExisting = { ignore: [400] };
+  for (const c of apmComponentTemplates(options)) await admin.cluster.putComponentTemplate({ name: c.name, create: true, ...c.body }, ignoreExisting);
+  for (const t of apmIndexTemplates(options)) await admin.indices.putIndexTemplate({ name: t.name, create: true, ...t.body }, ignoreExisting);
 }
 
 /**
@@ -51,12 +69,12 @@ export async function installApmTemplates(target: EsTarget): Promise<void> {
  */
 export async function provisionTestPrincipals(target: EsTarget): Promise<TestPrincipals> {
   const admin = target.client();
-  await admin.security.putRole({ name: writerRoleName, ...writerRole });
-  await admin.security.putRole({ name: readerRoleName, ...readerRole });
+  await admin.security.putRole({ name: testWriterRoleName, ...writerRole });
+  await admin.security.putRole({ name: testReaderRoleName, ...readerRole });
   await admin.security.putRole({ name: noCreateDocRoleName, ...noCreateDocRole });
   await installApmTemplates(target);
-  const writer = await putUser(target, 'apm_sidecar_test_writer', 'writer-password', writerRoleName);
-  const reader = await putUser(target, 'apm_sidecar_test_reader', 'reader-password', readerRoleName);
+  const writer = await putUser(target, 'apm_sidecar_test_writer', 'writer-password', testWriterRoleName);
+  const reader = await putUser(target, 'apm_sidecar_test_reader', 'reader-password', testReaderRoleName);
   const noCreateDoc = await putUser(target, 'apm_sidecar_test_no_create_doc', 'no-create-doc-password', noCreateDocRoleName);
   const writerKey = await admin.security.createApiKey({ name: 'apm-sidecar-test-writer', role_descriptors: { writer: writerRole } });
   const agentKey = await admin.security.createApiKey({ name: 'apm-sidecar-test-agent', role_descriptors: agentRoleDescriptors });

@@ -58,7 +58,8 @@ function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean): Re
     return denied(ctx, op, id, 'indices:data/write/bulk[s]', bulkPrivileges);
   }
   if (reject) {
-    return failure(op, op.index, id, 429, {
+    // A shard-level rejection names the concrete (backing) index, as the real node does.
+    return failure(op, ctx.store.writeIndexFor(op.index, false)?.name ?? op.index, id, 429, {
       type: 'es_rejected_execution_exception',
       reason: 'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=1024, max_coordinating_and_primary_bytes=53687091]',
     });

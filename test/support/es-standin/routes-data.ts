@@ -71,6 +71,9 @@ function templateRoutes(prefix: string, map: (ctx: RequestContext) => Map<string
   return [
     route('PUT|POST', `/${prefix}/:name`, (ctx) => {
       requireCluster(ctx, ['manage_index_templates'], `indices:admin/${action.split('/')[1] ?? ''}/put`);
+      if (ctx.query.get('create') === 'true' && map(ctx).has(ctx.params['name'] ?? '')) {
+        throw badRequest('illegal_argument_exception', `${label} [${ctx.params['name'] ?? ''}] already exists`);
+      }
       map(ctx).set(ctx.params['name'] ?? '', prefix === '_index_template' ? normalizeIndexTemplate(jsonBody(ctx)) : normalizeTemplate(jsonBody(ctx)));
       ctx.changed();
       return ok({ acknowledged: true });
