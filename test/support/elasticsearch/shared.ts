@@ -84,9 +84,18 @@ export function sharedNode(): Promise<NodeInfo> {
   return mine;
 }
 
+/** Run files of jest processes that are gone (a failed start leaves its lock and error file behind). */
+function removeStaleRunFiles(): void {
+  for (const name of fs.readdirSync(runsDir)) {
+    const pid = Number(/^(\d+)\./.exec(name)?.[1] ?? NaN);
+    if (Number.isInteger(pid) && !alive(pid)) fs.rmSync(path.join(runsDir, name), { recursive: true, force: true });
+  }
+}
+
 async function acquire(): Promise<NodeInfo> {
   const owner = jestPid();
   fs.mkdirSync(runsDir, { recursive: true });
+  removeStaleRunFiles();
   const stateFile = path.join(runsDir, `${owner}.json`);
   const errorFile = path.join(runsDir, `${owner}.error`);
   const lockDir = path.join(runsDir, `${owner}.lock`);
