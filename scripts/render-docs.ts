@@ -7,8 +7,8 @@ function cell(text: string): string {
 
 function showDefault(value: unknown): string {
   if (value === null) return '(unset)';
-  if (Array.isArray(value)) return value.length === 0 ? '[]' : `\`${value.join(', ')}\``;
-  return `\`${String(value)}\``;
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : `\`${value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}\``;
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 }
 
 /** docs/configuration.md, generated from config/schema.ts. */
