@@ -29,7 +29,9 @@ interface Call {
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0])];
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape(Object.entries(value).find(([key]) => key === k)?.[1])]));
+    // Generated ids as keys (node ids) are values, not shape.
+    const keyOf = (k: string): string => (/^[A-Za-z0-9_-]{22}$/.test(k) ? '<id>' : k);
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [keyOf(k), shape(Object.entries(value).find(([key]) => key === k)?.[1])]));
   }
   return value === null ? 'null' : typeof value;
 }
@@ -91,6 +93,10 @@ const calls: Call[] = [
   { name: 'put index template', who: 'admin', method: 'PUT', path: '/_index_template/apm-sidecar-parity', body: { index_patterns: ['apm-sidecar-parity-*'], data_stream: {}, priority: 5 } },
   { name: 'put index template again with create=true', who: 'admin', method: 'PUT', path: '/_index_template/apm-sidecar-parity?create=true', body: { index_patterns: ['apm-sidecar-parity-*'], data_stream: {}, priority: 5 } },
   { name: 'get index template', who: 'admin', method: 'GET', path: '/_index_template/apm-sidecar-parity' },
+  { name: 'get index templates by wildcard', who: 'admin', method: 'GET', path: '/_index_template/*parity*' },
+  { name: 'get index templates by wildcard, none', who: 'admin', method: 'GET', path: '/_index_template/*nothing-matches*' },
+  { name: 'node modules (setup capability check)', who: 'admin', method: 'GET', path: '/_nodes?filter_path=nodes.*.modules.name' },
+  { name: 'has_privileges as the agent key (proxy API-key check)', who: 'agentApiKey', method: 'POST', path: '/_security/user/_has_privileges', body: { application: [{ application: 'apm', privileges: ['event:write', 'config_agent:read', 'sourcemap:write'], resources: ['-'] }] } },
   { name: 'get missing index template', who: 'admin', method: 'GET', path: '/_index_template/apm-sidecar-parity-missing' },
   { name: 'put component template', who: 'admin', method: 'PUT', path: '/_component_template/apm-sidecar-parity', body: { template: { settings: { number_of_shards: 1 } } } },
   { name: 'put component template again with create=true', who: 'admin', method: 'PUT', path: '/_component_template/apm-sidecar-parity?create=true', body: { template: { settings: { number_of_shards: 1 } } } },

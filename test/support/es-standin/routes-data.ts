@@ -18,6 +18,23 @@ function info(ctx: RequestContext): RouteResult {
   });
 }
 
+/** Modules of a default distribution that setup's capability check looks for (apm-data left out: no APM templates here). */
+const standinModules = ['aggregations', 'analysis-common', 'constant-keyword', 'data-streams', 'ingest-common', 'mapper-extras', 'transport-netty4', 'x-pack-core', 'x-pack-ilm', 'x-pack-security'];
+
+function nodesInfo(ctx: RequestContext): RouteResult {
+  requireCluster(ctx, ['monitor'], 'cluster:monitor/nodes/info');
+  return ok({
+    _nodes: { total: 1, successful: 1, failed: 0 },
+    cluster_name: 'es-standin',
+    nodes: {
+      c3RhbmRpbi1ub2RlLWlkMA: {
+        name: 'es-standin', version: standinVersion, roles: ['data', 'ingest', 'master'],
+        modules: standinModules.map((name) => ({ name, version: standinVersion, elasticsearch_version: standinVersion, java_version: '17', description: name, classname: '', extended_plugins: [], has_native_controller: false, licensed: false, is_official: true })),
+      },
+    },
+  });
+}
+
 function health(ctx: RequestContext): RouteResult {
   requireCluster(ctx, ['monitor'], 'cluster:monitor/health');
   return ok({ cluster_name: 'es-standin', status: 'green', timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1 });
@@ -82,8 +99,10 @@ function templateRoutes(prefix: string, map: (ctx: RequestContext) => Map<string
       requireCluster(ctx, ['manage_index_templates', 'monitor'], `${action}/get`);
       const wanted = ctx.params['name'];
       const found = [...map(ctx)].filter(([name]) => wanted === undefined || name === wanted || (wanted.includes('*') && new RegExp(`^${wanted.replace(/\*/g, '.*')}$`).test(name)));
-      if (wanted !== undefined && !wanted.includes('*') && found.length === 0) {
+      if (wanted !== undefined && found.length === 0) {
         if (ctx.method === 'HEAD') return ok(undefined, 404);
+        // The real node: a wildcard matching nothing is a 404 with an empty list, a name a 404 error.
+        if (wanted.includes('*')) return ok({ [listKey]: [] }, 404);
         throw notFound('resource_not_found_exception', `${label} matching [${wanted}] not found`);
       }
       return ok(ctx.method === 'HEAD' ? undefined : { [listKey]: found.map(([name, body]) => ({ name, [itemKey]: body })) });
@@ -233,6 +252,7 @@ function getDocument(ctx: RequestContext): RouteResult {
 export const dataRoutes: Route[] = [
   route('GET|HEAD', '/', info),
   route('GET', '/_cluster/health', health),
+  route('GET', '/_nodes', nodesInfo),
   ...templateRoutes('_index_template', (ctx) => ctx.store.indexTemplates, 'index_templates', 'index_template', 'index template'),
   ...templateRoutes('_component_template', (ctx) => ctx.store.componentTemplates, 'component_templates', 'component_template', 'component template'),
   route('PUT', '/_ilm/policy/:name', putPolicy),
