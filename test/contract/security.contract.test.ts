@@ -121,6 +121,29 @@ describeEachTarget('security calls', (kind, ctx) => {
     await expect(statusOf(client.security.authenticate())).resolves.toEqual({ status: 401, type: 'security_exception' });
   });
 
+  test('an API key is limited by its owner: it never holds more than the owner had when it was made', async () => {
+    const { target } = ctx();
+    const admin = target.client();
+    await admin.security.putRole({ name: 'apm_sidecar_test_key_owner', cluster: ['manage_own_api_key'], indices: [{ names: ['traces-apm*'], privileges: ['read'] }] });
+    await admin.security.putUser({ username: 'apm_sidecar_test_key_owner', password: 'key-owner-password', roles: ['apm_sidecar_test_key_owner'] });
+    const owner = target.client({ username: 'apm_sidecar_test_key_owner', password: 'key-owner-password' });
+    const key = await owner.security.createApiKey({
+      name: 'apm-sidecar-test-limited',
+      role_descriptors: { wants: { indices: [{ names: ['traces-apm*'], privileges: ['read', 'create_doc'] }], applications: [{ application: 'apm', privileges: ['event:write'], resources: ['-'] }] } },
+    });
+    const request = {
+      index: [{ names: ['traces-apm-default'], privileges: ['read', 'create_doc'] }],
+      application: [{ application: 'apm', privileges: ['event:write'], resources: ['-'] }],
+    };
+    const held = await target.client({ apiKey: key.encoded }).security.hasPrivileges(request);
+    expect(held).toMatchObject({
+      username: 'apm_sidecar_test_key_owner', has_all_requested: false,
+      index: { 'traces-apm-default': { read: true, create_doc: false } },
+      application: { apm: { '-': { 'event:write': false } } },
+    });
+    await admin.security.invalidateApiKey({ ids: [key.id] });
+  });
+
   test('a user without manage_security gets 403 security_exception on role APIs', async () => {
     const { target, principals } = ctx();
     const res = await statusOf(target.client(principals.writer).security.putRole({ name: 'x', cluster: ['all'] }));

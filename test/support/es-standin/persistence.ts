@@ -54,6 +54,7 @@ export function loadState(file: string, store: DocumentStore, realm: SecurityRea
     for (const [name, d] of entries(k['roleDescriptors'])) descriptors[name] = parseRoleDescriptor(d);
     realm.apiKeys.set(str(k['id']), {
       id: str(k['id']), name: str(k['name']), key: str(k['key']), owner: str(k['owner']), roleDescriptors: descriptors,
+      limitedBy: list(k['limitedBy']).map(parseRoleDescriptor),
       metadata: isObject(k['metadata']) ? { ...k['metadata'] } : {}, creation: Number(k['creation']),
       expiration: typeof k['expiration'] === 'number' ? k['expiration'] : null, invalidated: k['invalidated'] === true,
     });

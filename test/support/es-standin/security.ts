@@ -21,6 +21,8 @@ export interface StoredApiKey {
   readonly owner: string;
   /** The key's own role descriptors (empty: the owner's privileges at use time). */
   readonly roleDescriptors: Record<string, RoleDescriptor>;
+  /** The owner's roles when the key was created: a key never gains what its owner is granted later. */
+  readonly limitedBy: RoleDescriptor[];
   readonly metadata: Record<string, unknown>;
   readonly creation: number;
   readonly expiration: number | null;
@@ -71,7 +73,7 @@ export class SecurityRealm {
     return name === 'superuser' ? superuserRole : this.roles.get(name);
   }
 
-  private userLayer(user: StoredUser): RoleDescriptor[] {
+  private userLayer(user: Pick<StoredUser, 'roles'>): RoleDescriptor[] {
     return user.roles.flatMap((r) => {
       const role = this.roleNamed(r);
       return role === undefined ? [] : [role];
@@ -99,7 +101,7 @@ export class SecurityRealm {
       const owner = this.users.get(key.owner);
       if (owner === undefined) throw badApiKey(path);
       const own = Object.values(key.roleDescriptors);
-      const layers = own.length > 0 ? [own, this.userLayer(owner)] : [this.userLayer(owner)];
+      const layers = own.length > 0 ? [own, key.limitedBy] : [key.limitedBy];
       return { username: owner.username, roles: [], layers, user: owner, apiKey: key };
     }
     throw missingCredentials(path);
@@ -116,6 +118,7 @@ export class SecurityRealm {
       key: crypto.randomBytes(16).toString('base64url').slice(0, 22),
       owner,
       roleDescriptors: descriptors,
+      limitedBy: this.userLayer(this.users.get(owner) ?? { roles: [] }),
       metadata: isObject(body['metadata']) ? { ...body['metadata'] } : {},
       creation: Date.now(),
       expiration,
