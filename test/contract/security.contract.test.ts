@@ -10,7 +10,8 @@ async function statusOf(promise: Promise<unknown>): Promise<{ status: number | u
   } catch (err) {
     if (err instanceof errors.ResponseError) {
       const body: unknown = err.meta.body;
-      const type = typeof body === 'object' && body !== null && 'error' in body ? (body.error as { type?: unknown }).type : undefined;
+      const error: unknown = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
+      const type = typeof error === 'object' && error !== null && 'type' in error ? error.type : undefined;
       return { status: err.meta.statusCode, type };
     }
     throw err;

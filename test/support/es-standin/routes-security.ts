@@ -51,14 +51,9 @@ function hasPrivileges(ctx: RequestContext): RouteResult {
   return ok({ username: ctx.principal.username, has_all_requested: all, cluster, index: sortedDeep(index), application: sortedDeep(application) });
 }
 
-function sortedDeep<T>(value: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const key of Object.keys(value).sort()) {
-    const child = value[key];
-    if (child === undefined) continue;
-    out[key] = typeof child === 'object' && child !== null ? (sortedDeep(child as Record<string, unknown>) as T) : child;
-  }
-  return out;
+function sortedDeep(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortedDeep(v)]));
 }
 
 function putRole(ctx: RequestContext): RouteResult {
