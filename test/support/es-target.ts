@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load';
 import type { SidecarConfig } from '../../config/schema';
 import { createEsClient } from '../../elasticsearch/client';
 import { EsStandin } from './es-standin/server';
+import { announceOncePerRun } from './elasticsearch/run-files';
 import { realNodeRunnable, startRealNodeTarget } from './elasticsearch/target';
 
 export type EsOutputConfig = SidecarConfig['output']['elasticsearch'];
@@ -112,9 +113,7 @@ async function withDetectedModules(target: EsTarget): Promise<EsTarget> {
 }
 
 const howToRun = 'real-Elasticsearch suites skipped: install Java 17+ and Maven (the harness fetches the integ-test-zip), '
-  + 'or set ES_URL (+ ES_USERNAME/ES_PASSWORD or ES_API_KEY, ES_CA), or run a Docker engine; see test/support/README.md';
-
-let skipNoticePrinted = false;
+  + 'or set ES_URL (+ ES_USERNAME/ES_PASSWORD or ES_API_KEY, ES_CA), or run a Docker engine (and leave APM_SIDECAR_TEST_NO_REAL_ES unset); see test/support/README.md';
 
 /**
  * The target a suite runs against: 'standin' always exists; 'real' is ES_URL when set, else the node this
@@ -125,10 +124,7 @@ export async function esTarget(kind: EsTargetKind): Promise<EsTarget | undefined
   if (kind === 'standin') return startStandinTarget();
   const external = externalTarget();
   const target = external !== undefined ? await withDetectedModules(external) : await startRealNodeTarget();
-  if (target === undefined && !skipNoticePrinted) {
-    skipNoticePrinted = true;
-    process.stderr.write(`${howToRun}\n`);
-  }
+  if (target === undefined) announceOncePerRun(howToRun);
   return target;
 }
 
@@ -138,6 +134,7 @@ export async function esTarget(kind: EsTargetKind): Promise<EsTarget | undefined
  */
 export function realTargetAvailable(): boolean {
   if (process.env.ES_URL !== undefined && process.env.ES_URL !== '') return true;
-  if (process.env.APM_SIDECAR_TEST_NO_REAL_ES === '1') return false;
-  return realNodeRunnable() || fs.existsSync('/var/run/docker.sock');
+  const available = process.env.APM_SIDECAR_TEST_NO_REAL_ES !== '1' && realNodeRunnable();
+  if (!available) announceOncePerRun(howToRun);
+  return available;
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheRoot, prepareDistribution } from './distribution';
+import { prepareDistribution } from './distribution';
+import { alive, jestPid, removeStaleRunFiles, runsDir } from './run-files';
 import { startNode, stopNode, type NodeInfo } from './node';
 
 /**
@@ -9,21 +10,6 @@ import { startNode, stopNode, type NodeInfo } from './node';
  * its NodeInfo to runs/<jest pid>.json; the others read that file. A detached watchdog stops the node when the
  * jest process is gone (so it also works without jest globalSetup/globalTeardown, and after a crash).
  */
-const runsDir = path.join(cacheRoot, 'runs');
-
-/** The jest main process: a forked worker's parent, or this process when jest runs in band. */
-function jestPid(): number {
-  return typeof process.send === 'function' ? process.ppid : process.pid;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err instanceof Error && 'code' in err && err.code === 'EPERM';
-  }
-}
 
 function readInfo(file: string): NodeInfo | undefined {
   if (!fs.existsSync(file)) return undefined;
@@ -82,14 +68,6 @@ let mine: Promise<NodeInfo> | undefined;
 export function sharedNode(): Promise<NodeInfo> {
   mine ??= acquire();
   return mine;
-}
-
-/** Run files of jest processes that are gone (a failed start leaves its lock and error file behind). */
-function removeStaleRunFiles(): void {
-  for (const name of fs.readdirSync(runsDir)) {
-    const pid = Number(/^(\d+)\./.exec(name)?.[1] ?? NaN);
-    if (Number.isInteger(pid) && !alive(pid)) fs.rmSync(path.join(runsDir, name), { recursive: true, force: true });
-  }
 }
 
 async function acquire(): Promise<NodeInfo> {
