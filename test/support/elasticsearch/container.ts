@@ -32,7 +32,7 @@ export async function startContainerTarget(): Promise<EsTarget> {
     .withWaitStrategy(Wait.forLogMessage(/"started"|started \{/).withStartupTimeout(240_000))
     .start();
   return makeTarget({
-    kind: 'real', description: `testcontainers ${image}`, url: `https://127.0.0.1:${container.getMappedPort(9200)}`,
+    kind: 'real', description: `testcontainers ${image}`, url: `https://${container.getHost()}:${container.getMappedPort(9200)}`,
     caFile: pki.caFile, admin: { username: 'elastic', password }, standin: undefined, lacks: new Set(),
     close: async () => {
       await container.stop();

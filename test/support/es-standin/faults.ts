@@ -27,10 +27,12 @@ export interface Counters {
   itemsByStatus: Record<string, number>;
   /** Requests failed or disturbed by a fault, by fault name. */
   faultsApplied: Record<string, number>;
+  /** Documents held right now, over every index (read-only: computed when read). */
+  documentsStored: number;
 }
 
 export function emptyCounters(): Counters {
-  return { requests: 0, bulkRequests: 0, itemsByStatus: {}, faultsApplied: {} };
+  return { requests: 0, bulkRequests: 0, itemsByStatus: {}, faultsApplied: {}, documentsStored: 0 };
 }
 
 /** Consumes one use of `fault` if it applies to `path`; the caller then acts it out. */

@@ -137,5 +137,8 @@ function parseCounters(raw: unknown): Counters {
     const v = get(key);
     return typeof v === 'number' ? v : 0;
   };
-  return { requests: num('requests'), bulkRequests: num('bulkRequests'), itemsByStatus: numberRecord(get('itemsByStatus')), faultsApplied: numberRecord(get('faultsApplied')) };
+  return {
+    requests: num('requests'), bulkRequests: num('bulkRequests'), itemsByStatus: numberRecord(get('itemsByStatus')),
+    faultsApplied: numberRecord(get('faultsApplied')), documentsStored: num('documentsStored'),
+  };
 }

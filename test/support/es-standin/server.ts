@@ -38,7 +38,7 @@ export class EsStandin {
   readonly caFile: string;
   readonly elasticPassword: string;
   faults: FaultPlan = {};
-  counters: Counters = emptyCounters();
+  private counts: Counters = emptyCounters();
   private readonly rejector = new ItemRejector();
   private readonly server: https.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -79,13 +79,18 @@ export class EsStandin {
     return `https://127.0.0.1:${this.port}`;
   }
 
+  /** Requests, bulk requests, bulk items by status and faults applied since start or resetCounters(); documents stored now. */
+  get counters(): Counters {
+    return { ...this.counts, documentsStored: this.store.documentCount() };
+  }
+
   /** Replaces the fault plan (an empty object clears every fault). */
   setFaults(plan: FaultPlan): void {
     this.faults = { ...plan };
   }
 
   resetCounters(): void {
-    this.counters = emptyCounters();
+    this.counts = emptyCounters();
   }
 
   /** Every stored document of the indices or data streams matching `expression` (default: all). */
@@ -137,7 +142,7 @@ export class EsStandin {
   }
 
   private bulk(ctx: RequestContext): RouteResult {
-    return bulk(ctx, this.faults, this.rejector, this.counters);
+    return bulk(ctx, this.faults, this.rejector, this.counts);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -145,7 +150,7 @@ export class EsStandin {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
     const body = decodeBody(await readBody(req), req.headers['content-encoding']);
     if (path.startsWith('/_standin/')) return handleControl(this, req.method ?? 'GET', path, url.searchParams, body, res);
-    this.counters.requests += 1;
+    this.counts.requests += 1;
     const delay = takeFault(this.faults.delay, path);
     if (delay !== undefined) {
       this.count('delay');
@@ -176,7 +181,7 @@ export class EsStandin {
   }
 
   private count(fault: string): void {
-    this.counters.faultsApplied[fault] = (this.counters.faultsApplied[fault] ?? 0) + 1;
+    this.counts.faultsApplied[fault] = (this.counts.faultsApplied[fault] ?? 0) + 1;
   }
 
   private dispatch(req: http.IncomingMessage, path: string, query: URLSearchParams, body: Buffer): RouteResult & { headers?: Record<string, string | string[]> } {
