@@ -5,9 +5,12 @@ import { cacheRoot } from './distribution';
 /** Per-jest-run files (node info, lock, notices), named after the jest process id. */
 export const runsDir = path.join(cacheRoot, 'runs');
 
-/** The jest main process: a forked worker's parent, or this process when jest runs in band. */
+/**
+ * The jest main process: a jest-worker child's parent, or this process when jest runs in band. (Not
+ * `process.send`: under npx an in-band jest has an IPC channel too, and its parent is a short-lived shell.)
+ */
 export function jestPid(): number {
-  return typeof process.send === 'function' ? process.ppid : process.pid;
+  return /jest-worker/.test(process.argv[1] ?? '') ? process.ppid : process.pid;
 }
 
 export function alive(pid: number): boolean {
