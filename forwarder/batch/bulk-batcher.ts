@@ -132,8 +132,9 @@ export class BulkBatcher {
 
   private readyToSend(): boolean {
     if (this.due || this.bufferedBytes >= this.options.flushBytes) return true;
-    // Every job slot waits on us and nothing in flight will bring more: no more documents can arrive.
-    return this.submitters >= this.options.maxSubmitters && this.inFlight === 0 && this.retryTimers.size === 0;
+    // Every job slot waits on us, so no more documents can arrive until some of ours are done: waiting for the
+    // interval would only add latency. (Retries due soon may still join, so those are waited for.)
+    return this.submitters >= this.options.maxSubmitters && this.retryTimers.size === 0;
   }
 
   /** Takes documents up to flushBytes (always at least one, so an oversized document still goes alone). */

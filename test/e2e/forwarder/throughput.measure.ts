@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     await enqueue(queue, intakeJob(corpus.slice(start, start + perJob)));
   }
   const config = forwarderProcessConfig(redis.url, queueName, { url: standin.url, caFile: standin.caFile, ...writer }, {
-    output: { elasticsearch: { flush_interval: '1s', backoff: { init: '1s', max: '60s' } } }, forwarder: { concurrency: 32 }, log: { level: 'warn' },
+    output: { elasticsearch: { flush_interval: '1s', backoff: { init: '1s', max: '60s' } } }, forwarder: { concurrency: Number(process.argv[3] ?? '32') }, log: { level: 'warn' },
   });
   const started = performance.now();
   const fwd = await CliProcess.start('bench', 'forwarder', config);
