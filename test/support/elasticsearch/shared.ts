@@ -85,7 +85,12 @@ async function acquire(): Promise<NodeInfo> {
     return waitForInfo(stateFile, errorFile, 600_000);
   }
   try {
-    const info = await startNode(await prepareDistribution());
+    const home = await prepareDistribution();
+    // A free port can be taken between our check and the node's bind: an early exit gets one more try.
+    const info = await startNode(home).catch((err: unknown) => {
+      if (err instanceof Error && err.message.includes('exited during startup')) return startNode(home);
+      throw err;
+    });
     startWatchdog(owner, info, [stateFile, lockDir, errorFile]);
     fs.writeFileSync(`${stateFile}.tmp`, JSON.stringify(info));
     fs.renameSync(`${stateFile}.tmp`, stateFile);
