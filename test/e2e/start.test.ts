@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { eventually } from '../support/proxy-harness';
 import { type SpawnedProcess, spawnCli } from '../support/spawn-cli';
-import { queuedEvents, runAgentApp } from './agent-app';
+import { runAgentApp } from './agent-app';
 
 interface PrintedSettings {
   readonly serverUrl: string;
@@ -30,6 +30,22 @@ async function startOn(dataDir: string): Promise<{ process: SpawnedProcess; sett
     redisUrl,
   };
   return { process: started, settings };
+}
+
+/** processor.event of every document the forwarder wrote as ndjson under path.data/documents/ (bulk format). */
+function writtenEvents(dataDir: string): Map<string, number> {
+  const dir = path.join(dataDir, 'documents');
+  const counts = new Map<string, number>();
+  if (!fs.existsSync(dir)) return counts;
+  for (const file of fs.readdirSync(dir)) {
+    for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      const doc = JSON.parse(line) as { processor?: { event?: string } };
+      const event = doc.processor?.event;
+      if (event !== undefined) counts.set(event, (counts.get(event) ?? 0) + 1);
+    }
+  }
+  return counts;
 }
 
 function accepts(url: string): Promise<boolean> {
@@ -69,10 +85,12 @@ describe('`apm-sidecar start` on an empty data directory', () => {
     expect(fs.existsSync(path.join(dataDir, 'redis'))).toBe(true);
 
     await runAgentApp(settings.serverUrl, settings.secretToken, settings.serverCaCertFile);
-    await eventually(async () => {
-      const found = await queuedEvents(settings.redisUrl, 'apm-intake');
-      return found.has('transaction') && found.has('error') ? true : undefined;
-    }, 20_000, 'the agent\'s events in the private redis-server');
+    // With no Elasticsearch hosts, the forwarder that start runs writes the documents as ndjson in path.data.
+    await eventually(() => {
+      const written = writtenEvents(dataDir);
+      return Promise.resolve(written.has('transaction') && written.has('span') && written.has('error') ? true : undefined);
+    }, 30_000, 'the agent\'s transaction, span and error as documents under path.data/documents');
+    const firstRun = writtenEvents(dataDir);
 
     first.process.child.kill('SIGINT');
     expect((await first.process.exited).code).toBe(0);
@@ -82,9 +100,8 @@ describe('`apm-sidecar start` on an empty data directory', () => {
     running = second.process;
     expect(second.settings.secretToken).toBe(settings.secretToken);
     expect(second.process.stdout).toMatch(/reusing a local CA/);
-    // The queued events survived the restart (AOF in path.data/redis).
-    const kept = await queuedEvents(second.settings.redisUrl, 'apm-intake');
-    expect(kept.has('transaction')).toBe(true);
+    // The documents of the first run are kept, and none is written twice by the second run.
+    expect(writtenEvents(dataDir)).toEqual(firstRun);
     second.process.child.kill('SIGTERM');
     expect((await second.process.exited).code).toBe(0);
   });
