@@ -11,7 +11,9 @@ export function intakeJobOptions(requestId: string, keepCompleted: number): Jobs
     removeOnComplete: { count: keepCompleted },
     removeOnFail: false,
     attempts: 1_000_000,
-    backoff: { type: 'exponential', delay: 1000 },
+    // A job only fails when its processor throws (e.g. Redis went away while it wrote the dead-letter queue):
+    // retry every ~5 s for as long as it takes. Exponential backoff would grow without a cap to days.
+    backoff: { type: 'fixed', delay: 5000, jitter: 0.5 },
   };
 }
 
