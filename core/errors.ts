@@ -307,7 +307,9 @@ export interface ErrorOutcome {
 export function toErrorOutcome(err: unknown): ErrorOutcome {
   const e = isSidecarError(err) ? err : new SidecarError('SIDECAR_ERR_INTERNAL', undefined, { cause: err });
   const spec: ErrorSpec = errorCatalogue[e.code];
-  const logLevel = e.status >= 500 ? (e.retryable && e.status === 503 ? 'warn' : 'error') : 'debug';
+  // Backpressure and outages (retryable 503s) are expected under load and are counted in metrics; the state
+  // change behind them (queue full, Redis down) is logged once by whoever detects it, not once per request.
+  const logLevel = e.status >= 500 ? (e.retryable && e.status === 503 ? 'debug' : 'error') : 'debug';
   return {
     code: e.code,
     status: e.status,

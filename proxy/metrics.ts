@@ -10,6 +10,7 @@ export class ProxyMetrics {
   readonly queueDepth: Gauge<'state'>;
   readonly queueBytes: Gauge;
   readonly enqueueSeconds: Histogram;
+  readonly requestSeconds: Histogram<'status'>;
 
   constructor(readonly registry: Registry) {
     this.intakeRequests = new Counter({
@@ -41,9 +42,17 @@ export class ProxyMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
+    this.requestSeconds = new Histogram({
+      name: `${metricPrefix}request_duration_seconds`,
+      help: 'Time from the request headers to the answer, by status (a 503 under backpressure should stay in the lowest buckets)',
+      labelNames: ['status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
   }
 
-  countRequest(status: number, result: string): void {
+  countRequest(status: number, result: string, seconds: number): void {
     this.intakeRequests.inc({ status: String(status), result });
+    this.requestSeconds.observe({ status: String(status) }, seconds);
   }
 }

@@ -145,6 +145,7 @@ export class ProxyServer {
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse, body: PassThrough, entry: InFlight): Promise<void> {
+    const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://intake');
     const request: ProxyRequest = {
       id: randomUUID(),
@@ -164,7 +165,7 @@ export class ProxyServer {
     } catch (err) {
       response = this.renderFailure(entry.abortReason ?? err, request);
     }
-    this.send(res, response);
+    this.send(res, response, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** The one place a failure becomes an answer, a metric label and a log line at the level its status deserves. */
@@ -178,8 +179,8 @@ export class ProxyServer {
     return { ...rendered, headers, result: outcome.result };
   }
 
-  private send(res: http.ServerResponse, response: HandledResponse): void {
-    this.options.metrics.countRequest(response.status, response.result);
+  private send(res: http.ServerResponse, response: HandledResponse, seconds: number): void {
+    this.options.metrics.countRequest(response.status, response.result, seconds);
     if (res.destroyed || res.headersSent) return;
     const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', ...response.headers };
     headers['Content-Length'] = String(Buffer.byteLength(response.body));

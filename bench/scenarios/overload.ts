@@ -7,6 +7,25 @@ import { runLoad, startProxyProcess, type IntakeBenchOptions } from './intake';
 
 const mib = 1024 * 1024;
 
+/**
+ * p99 of the proxy's own request_duration_seconds histogram for one status, read from /metrics: the bucket
+ * bound below which 99% of the answers fell (an upper bound of the true p99).
+ */
+export async function serverP99Ms(adminPort: number, status: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const buckets: Array<{ le: number; count: number }> = [];
+  for (const m of text.matchAll(/^apm_sidecar_request_duration_seconds_bucket\{([^}]*)\} (\d+)$/gm)) {
+    const labels = new Map([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (labels.get('status') !== status) continue;
+    const le = labels.get('le') ?? '+Inf';
+    buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: Number(m[2]) });
+  }
+  buckets.sort((a, b) => a.le - b.le);
+  const total = buckets[buckets.length - 1]?.count ?? 0;
+  const bucket = buckets.find((b) => b.count >= 0.99 * total);
+  return bucket === undefined || total === 0 ? 0 : bucket.le * 1000;
+}
+
 async function usedMemory(url: string): Promise<number> {
   const client = new Redis(url);
   try {
@@ -30,17 +49,17 @@ export async function overloadScenario(options: IntakeBenchOptions & { readonly 
     const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE_HIGH_WATER_MARK_BYTES: String(options.highWaterBytes) });
     const load = await runLoad(proxy.url, options);
     const rss = peakRss(proxy.child.pid ?? 0);
+    const p99 = await serverP99Ms(proxy.adminPort, '503');
     const after = await usedMemory(redis.url);
     await stop(proxy.child);
     const total = load.requests;
     const count503 = load.byStatus['503'] ?? 0;
     const other = total - count503 - (load.byStatus['202'] ?? 0) + load.networkErrors;
     const bytesPerRaw = load.rawBytesAccepted > 0 ? (after - before) / load.rawBytesAccepted : 0;
-    const p99 = load.latency503Ms?.p99 ?? 0;
     const met = rss <= 256 * mib && p99 < 5 && other === 0 && bytesPerRaw <= 0.35 && count503 > 0;
     return {
       scenario: 'overload',
-      metric: '503 p99 ms',
+      metric: '503 p99 ms (proxy, from its histogram)',
       ours: p99,
       baseline: null,
       ratio: null,
@@ -49,8 +68,9 @@ export async function overloadScenario(options: IntakeBenchOptions & { readonly 
       details: {
         'requests offered': total,
         'share of 503': total > 0 ? count503 / total : 0,
-        '503 p50 ms': load.latency503Ms?.p50 ?? 0,
-        '503 p99 ms': p99,
+        '503 p99 ms at the proxy (histogram bucket bound)': p99,
+        '503 p50 ms seen by the client': load.latency503Ms?.p50 ?? 0,
+        '503 p99 ms seen by the client': load.latency503Ms?.p99 ?? 0,
         'proxy peak RSS MiB': rss / mib,
         'Redis bytes per raw intake byte': bytesPerRaw,
         'answers other than 202/503 (incl. network errors)': other,
