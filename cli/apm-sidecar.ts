@@ -53,7 +53,20 @@ program
   .name('apm-sidecar')
   .description('A secure, durable front door for Elastic APM data.\nAgents -> proxy (TLS, secret token, validation) -> Redis (BullMQ) -> forwarders -> Elasticsearch.')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  apm-sidecar start                                  try it: proxy + forwarder + private redis-server in ./data
+  APM_SIDECAR_CONFIG=/etc/apm-sidecar.yml apm-sidecar check
+  apm-sidecar setup --dry-run -c apm-sidecar.yml     print what setup would create
+  apm-sidecar proxy -c apm-sidecar.yml --print-config
+
+Configuration: one YAML/JSON file (--config or APM_SIDECAR_CONFIG), every key overridable by an
+APM_SIDECAR_* environment variable, secrets also as <ENV>_FILE. Every key: docs/configuration.md.
+Errors and their fixes: docs/errors.md. Deployment and operations: docs/security.md, docs/operations.md.`,
+  );
 
 withCommon(program.command('start'))
   .description('run everything on this machine for a first try: proxy + forwarder, a private redis-server, a local CA, certificate and token in path.data; prints the agent settings')
