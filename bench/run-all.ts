@@ -39,6 +39,34 @@ const notes = [
   'transform: one process, one core, including JSON.parse of the event and JSON.stringify of the document.',
 ];
 
+function detail(results: readonly ScenarioResult[], scenario: string, key: string): number | undefined {
+  const value = results.find((r) => r.scenario === scenario)?.details[key];
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** The sizing figures docs/operations.md points to, derived from this run (never typed by hand). */
+function sizing(results: readonly ScenarioResult[], requests: ReturnType<typeof agentRequests>): string[] {
+  const events = requests.reduce((n, r) => n + r.events, 0);
+  const raw = requests.reduce((n, r) => n + r.rawBytes, 0) / events;
+  const compressed = requests.reduce((n, r) => n + r.body.length, 0) / events;
+  const redisPerRaw = detail(results, 'overload', 'Redis bytes per raw intake byte');
+  const proxyRate = detail(results, 'intake', 'events per proxy CPU s');
+  const e2eDocs = detail(results, 'end-to-end', 'documents');
+  const forwarderCpu = detail(results, 'end-to-end', 'forwarder CPU s');
+  const lines = [
+    `sizing: the corpus averages ${raw.toFixed(0)} bytes per event uncompressed and ${compressed.toFixed(0)} bytes per event gzip-compressed (40-event requests).`,
+  ];
+  if (redisPerRaw !== undefined) {
+    const perEvent = redisPerRaw * raw;
+    lines.push(`sizing: Redis holds ${redisPerRaw.toFixed(3)} bytes per raw intake byte queued (job hash and lists included): ${perEvent.toFixed(0)} bytes per queued event, ${((perEvent * 1e6) / 2 ** 20).toFixed(0)} MiB per million queued events.`);
+  }
+  if (proxyRate !== undefined) lines.push(`sizing: one proxy process accepts about ${proxyRate.toFixed(0)} events per CPU second (TLS, validation and enqueue included).`);
+  if (e2eDocs !== undefined && forwarderCpu !== undefined && forwarderCpu > 0) {
+    lines.push(`sizing: one forwarder process indexes about ${(e2eDocs / forwarderCpu).toFixed(0)} documents per CPU second (decode, transform, bulk, gzip).`);
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-bench-'));
@@ -60,7 +88,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ results })}\n`);
   if (!args.smoke) {
     const docs = args.out ?? path.join(repoRoot, 'docs');
-    writeReport(results, `npm run bench${args.only ? ` -- --only ${args.only.join(',')}` : ''}`, notes, docs);
+    writeReport(results, `npm run bench${args.only ? ` -- --only ${args.only.join(',')}` : ''}`, [...notes, ...sizing(results, requests)], docs);
     progress(`wrote ${path.join(docs, 'benchmarks.md')}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
