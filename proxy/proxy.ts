@@ -1,0 +1,70 @@
+import type { SidecarConfig } from '../config/schema';
+import { parseDuration } from '../core/duration';
+import { closeAll, closeOnce } from '../core/lifecycle';
+import type { Logger } from '../core/log';
+import { createRegistry } from '../core/metrics';
+import { AdminServer, proxyReadiness } from './admin';
+import { createAgentConfigEndpoint } from './agent-config';
+import { agentConfigRoute } from './agent-config/route';
+import { createApiKeyVerifier } from './auth/api-key-verifier';
+import { assertCredentialsProtected, RequestAuthenticator } from './auth/authenticate';
+import { NetworkAllowList } from './auth/networks';
+import { SecretTokenVerifier } from './auth/secret-tokens';
+import { QueueDepthMonitor, sizeHighWaterMark } from './backpressure';
+import { connectIntakeQueue } from './intake/enqueue';
+import { intakeHandler } from './intake/handler';
+import { ProxyMetrics } from './metrics';
+import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
+import { passthroughRoute } from './passthrough/route';
+import { rootHandler } from './root';
+import { RouteTable } from './routes';
+import { parseHostPort, ProxyServer, type ListenAddress } from './server';
+import { resolveTlsSettings } from './tls';
+
+export interface RunningProxy {
+  readonly intake: ListenAddress;
+  readonly admin: ListenAddress;
+  readonly server: ProxyServer;
+  readonly close: () => Promise<void>;
+}
+
+/** Checks the config, connects to a safe Redis, then opens the intake and admin listeners. */
+export async function startProxy(config: SidecarConfig, logger: Logger): Promise<RunningProxy> {
+  const { server: s, queue: q } = config;
+  const tls = resolveTlsSettings(s.ssl);
+  assertCredentialsProtected({ secretTokens: s.auth.secret_tokens, apiKeyEnabled: s.auth.api_key.enabled, allowInsecure: s.auth.allow_insecure, tlsEnabled: tls.enabled }, logger);
+  const metrics = new ProxyMetrics(createRegistry('proxy'));
+  const upstream = upstreamSettingsFrom(config.upstream);
+  const agentConfig = createAgentConfigEndpoint(config, { logger, registry: metrics.registry, upstream });
+  const passthrough = createUpstreamPassthrough(config, { logger, registry: metrics.registry, upstream });
+  const queue = await connectIntakeQueue(q, metrics, logger);
+  const monitor = new QueueDepthMonitor(queue.enqueuer.queue, queue.redis, sizeHighWaterMark(q.high_water_mark, queue.facts.maxmemory), metrics, logger);
+  const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
+  const authenticator = new RequestAuthenticator(new SecretTokenVerifier(s.auth.secret_tokens), apiKeys);
+  const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
+  const routes = new RouteTable({
+    intake: intakeHandler({ authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger }),
+    root: rootHandler({ authenticator, publishReady: () => monitor.current().state !== 'unavailable' }),
+    agentConfig: agentConfigRoute(agentConfig, authenticator),
+    ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),
+  });
+  const timeouts = { readTimeoutMs: parseDuration(s.read_timeout), idleTimeoutMs: parseDuration(s.idle_timeout), shutdownTimeoutMs: parseDuration(s.shutdown_timeout) };
+  const server = new ProxyServer({ listen: parseHostPort(s.host), tls, routes, networks: new NetworkAllowList(s.allowed_networks), ...timeouts, metrics, logger });
+  const readiness = (): ReturnType<typeof proxyReadiness> => proxyReadiness(server, monitor, q);
+  const admin = new AdminServer({ listen: parseHostPort(config.admin.host), registry: metrics.registry, readiness, logger });
+  const close = closeOnce(async () => {
+    await server.close();
+    await closeAll([admin.close, () => monitor.close(), () => queue.enqueuer.close(), async () => void (await queue.redis.quit()), async () => apiKeys?.close(), agentConfig.close, async () => passthrough?.close()]);
+  });
+  try {
+    await monitor.start();
+    await agentConfig.start();
+    await passthrough?.start();
+    await server.start();
+    await admin.start();
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { intake: server.address(), admin: admin.address(), server, close };
+}
