@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const wanted = (name: string): boolean => args.only === null || args.only.includes(name);
   const common = { dir, pki, requests, seconds, connections: 16 };
   if (wanted('intake')) results.push(await intakeScenario(common));
-  const totalRequests = args.smoke ? 40 : 600;
+  const totalRequests = args.smoke ? 40 : 1200;
   if (wanted('e2e')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 1 }));
   if (wanted('e2e2')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 2 }));
   if (wanted('overload')) results.push(await overloadScenario({ ...common, seconds: args.smoke ? 3 : 30, highWaterBytes: (args.smoke ? 2 : 32) * 1024 * 1024 }));
