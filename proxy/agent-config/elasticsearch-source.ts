@@ -52,6 +52,8 @@ export function classifyReadFailure(err: unknown): SidecarError {
 export class ElasticsearchAgentConfigSource implements AgentConfigSource {
   readonly kind = 'elasticsearch';
   private readonly cache: RefreshingCache<AgentConfigEntry[]>;
+  /** The cause last logged while no configuration could be read; undefined once one was read. */
+  private reportedFailure: SidecarError['code'] | undefined;
 
   constructor(
     private readonly client: Client,
@@ -73,7 +75,7 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
       const entries = await this.cache.refresh();
       this.logger.info({ entries: entries.length }, `agent configuration loaded from ${agentConfigIndex}`);
     } catch (err) {
-      this.logLoadFailure(err);
+      this.reportLoadFailure(classifyReadFailure(err));
     }
   }
 
@@ -82,6 +84,9 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
       return matchAgentConfig(query, await this.cache.get());
     } catch (err) {
       const cause = classifyReadFailure(err);
+      // Per-request 503s are logged at debug; the cause is logged here whenever it changes (a proxy started
+      // before the cluster sees "unreachable" at start, then the missing privilege once the cluster answers).
+      this.reportLoadFailure(cause);
       throw new SidecarError('SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE', undefined, { cause, remediation: describeForOperator(cause) });
     }
   }
@@ -91,6 +96,15 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
   });
 
   private async readAll(): Promise<AgentConfigEntry[]> {
+    const entries = await this.searchAll();
+    if (this.reportedFailure !== undefined) {
+      this.reportedFailure = undefined;
+      this.logger.info({ entries: entries.length }, `agent configuration loaded from ${agentConfigIndex}`);
+    }
+    return entries;
+  }
+
+  private async searchAll(): Promise<AgentConfigEntry[]> {
     try {
       const response = await this.client.search<unknown>({ index: agentConfigIndex, size: pageSize, query: { match_all: {} } });
       const total = totalOf(response.hits.total);
@@ -105,8 +119,10 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
     }
   }
 
-  private logLoadFailure(err: unknown): void {
-    const failure = classifyReadFailure(err);
+  /** Logs a failure to read the configuration once per distinct cause, until a read succeeds. */
+  private reportLoadFailure(failure: SidecarError): void {
+    if (failure.code === this.reportedFailure) return;
+    this.reportedFailure = failure.code;
     const line = `agent configuration could not be read from ${agentConfigIndex}: ${describeForOperator(failure)}`;
     // A missing privilege or bad credential will not fix itself: error. An outage may: warn.
     if (failure.code === 'SIDECAR_ERR_ES_PRIVILEGES' || failure.code === 'SIDECAR_ERR_ES_AUTH') this.logger.error({ err: failure }, line);
