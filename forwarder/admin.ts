@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/log';
 import type { Readiness } from './preconditions';
+import { listen, parseHostPort } from '../core/listen';
 
 /**
  * /healthz (the process is alive), /readyz (200 only once the Elasticsearch preconditions passed and while not
@@ -43,20 +44,9 @@ export class AdminServer {
 
   /** Listens on host:port (port 0: any free port); resolves with the bound port. */
   async start(hostPort: string): Promise<number> {
-    const at = hostPort.lastIndexOf(':');
-    const host = hostPort.slice(0, at).replace(/^\[|\]$/g, '');
-    const port = Number(hostPort.slice(at + 1));
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    const bound = typeof address === 'object' && address !== null ? address.port : port;
-    this.logger.info({ admin: `${host}:${bound}` }, 'admin endpoints listening (/healthz, /readyz, /metrics)');
-    return bound;
+    const bound = await listen(this.server, parseHostPort(hostPort));
+    this.logger.info({ admin: `${bound.host}:${bound.port}` }, 'admin endpoints listening (/healthz, /readyz, /metrics)');
+    return bound.port;
   }
 
   close(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { closeOnce } from '../core/lifecycle';
 import type { QueueCondition } from './backpressure';
-import type { ListenAddress } from './server';
+import { listen, type ListenAddress } from '../core/listen';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -57,13 +57,7 @@ export class AdminServer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.server, this.options.listen);
     this.options.logger.info({ host: this.options.listen.host, port: this.address().port }, 'admin listening (/healthz, /readyz, /metrics)');
   }
 

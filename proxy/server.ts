@@ -12,18 +12,11 @@ import { acceptsJson, renderErrorResponse } from './intake/response';
 import type { ProxyMetrics } from './metrics';
 import type { HandledResponse, ProxyRequest, RouteTable } from './routes';
 import { CertificateReloader, httpsServerOptions, type TlsSettings } from './tls';
+import { listen, type ListenAddress } from '../core/listen';
 
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
 
 /** "127.0.0.1:8200", "[::1]:8200", ":8200" (all interfaces). */
-export function parseHostPort(value: string): ListenAddress {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
-  if (m === null) throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `"${value}" is not host:port`);
-  return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port: Number(m[3]) };
-}
+export { parseHostPort, type ListenAddress } from '../core/listen';
 
 export interface ProxyServerOptions {
   readonly listen: ListenAddress;
@@ -79,13 +72,7 @@ export class ProxyServer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.server, this.options.listen);
     this.reloader?.start();
     const { port } = this.address();
     this.options.logger.info({ host: this.options.listen.host, port, tls: this.options.tls.enabled }, 'intake listening');

@@ -1,0 +1,28 @@
+import type { Server } from 'node:net';
+import { SidecarError } from './errors';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** "host:port", "[v6]:port" or ":port" (all interfaces) as config keys server.host and admin.host write them. */
+export function parseHostPort(value: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  if (m === null) throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `"${value}" is not host:port`);
+  return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port: Number(m[3]) };
+}
+
+/** Listens (port 0: any free port) and resolves with the bound address; a bind failure (EADDRINUSE) rejects. */
+export async function listen(server: Server, at: ListenAddress): Promise<ListenAddress> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`not listening on ${at.host}:${at.port}`);
+  return { host: address.address, port: address.port };
+}
