@@ -32,9 +32,14 @@ export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv =
   return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: repoRoot });
 }
 
-/** Runs the built apm-sidecar CLI. */
+/**
+ * Runs the built apm-sidecar CLI. With BENCH_CPU_PROF_DIR set, each process writes a V8 CPU profile there when
+ * it exits (open it in Chrome DevTools, or sum self time by function), to see what limits a ratio.
+ */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [builtCli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const nodeArgs = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  return spawn(process.execPath, [...nodeArgs, builtCli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Resolves with the first stdout line of `child` that parses as JSON and satisfies `accept`. */
