@@ -64,6 +64,12 @@ export function registerFormats(): void {
         if (typeof value !== 'string' || !URL.canParse(value)) throw new Error(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
       },
     },
+    'gzip-level': {
+      validate(value: unknown) {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 9) throw new Error('must be a whole number from 0 (no compression) to 9');
+      },
+      coerce: (value: string) => Number(value),
+    },
     'optional-string': {
       validate(value: unknown) {
         if (value !== null && typeof value !== 'string') throw new Error('must be a string');

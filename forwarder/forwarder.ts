@@ -62,7 +62,7 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
   registerQueueMetrics(registry, queue, deadLetters);
 
   const client = es.hosts.length > 0 ? createEsClient(es, {}, { logger }) : undefined;
-  const sink: BulkSink = client !== undefined ? new ElasticsearchSink(client) : new FileSink(config.path.data, config.output.file.rotate_bytes);
+  const sink: BulkSink = client !== undefined ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level) : new FileSink(config.path.data, config.output.file.rotate_bytes);
   const backoff = { initMs: parseDuration(es.backoff.init), maxMs: parseDuration(es.backoff.max) };
   const monitor = new DeliveryMonitor(client, logger, backoff);
   const batcher = new BulkBatcher(
