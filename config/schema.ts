@@ -22,6 +22,7 @@ export interface SidecarConfig {
       certificate_authorities: string[];
       client_authentication: 'none' | 'optional' | 'required';
       supported_protocols: string[];
+      reload_interval: string;
     };
     allowed_networks: string[];
     max_event_size: number;
@@ -165,6 +166,11 @@ export const schema: Schema<SidecarConfig> = {
         doc: 'TLS versions offered: TLSv1.2 and/or TLSv1.3. Older versions are refused at startup.',
         format: 'string-list',
         default: ['TLSv1.2', 'TLSv1.3'],
+      },
+      reload_interval: {
+        doc: 'How often the certificate, key and CA files are checked for changes (a changed pair is served to new connections). 0s: only on SIGHUP.',
+        format: 'duration',
+        default: '1s',
       },
     },
     allowed_networks: {

@@ -48,7 +48,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     agentConfig: agentConfigRoute(agentConfig, authenticator),
     ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),
   });
-  const timeouts = { readTimeoutMs: parseDuration(s.read_timeout), idleTimeoutMs: parseDuration(s.idle_timeout), shutdownTimeoutMs: parseDuration(s.shutdown_timeout) };
+  const timeouts = { readTimeoutMs: parseDuration(s.read_timeout), idleTimeoutMs: parseDuration(s.idle_timeout), shutdownTimeoutMs: parseDuration(s.shutdown_timeout), certificatePollMs: parseDuration(s.ssl.reload_interval) };
   const server = new ProxyServer({ listen: parseHostPort(s.host), tls, routes, networks: new NetworkAllowList(s.allowed_networks), ...timeouts, metrics, logger });
   const readiness = (): ReturnType<typeof proxyReadiness> => proxyReadiness(server, monitor, q);
   const admin = new AdminServer({ listen: parseHostPort(config.admin.host), registry: metrics.registry, readiness, logger });

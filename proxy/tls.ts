@@ -122,7 +122,9 @@ export class CertificateReloader {
   }
 
   start(): void {
-    for (const file of this.files) fs.watchFile(file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
+    if (this.pollIntervalMs > 0) {
+      for (const file of this.files) fs.watchFile(file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
+    }
     process.on('SIGHUP', this.onSignal);
   }
 
