@@ -85,6 +85,10 @@ export class ForwarderWorker {
 
   /** Waits up to `timeoutMs` for the jobs in hand; then hands the rest back to the queue and closes. */
   async close(timeoutMs: number): Promise<void> {
+    // BullMQ emits an 'error' nobody can listen to (and the process dies of it) when a worker is closed while its
+    // blocking connection is still connecting, e.g. on a SIGTERM right after start: let it connect first, for a
+    // bounded time in case Redis is down.
+    await Promise.race([this.worker.waitUntilReady().then(noop, noop), delay(Math.min(timeoutMs, 5000))]);
     const graceful = this.worker.close();
     const timedOut = await Promise.race([graceful.then(() => false), delay(timeoutMs).then(() => true)]);
     if (!timedOut) return;
@@ -102,6 +106,10 @@ export class ForwarderWorker {
     );
     await graceful;
   }
+}
+
+function noop(): void {
+  // nothing: a connection failure here is reported by the worker's own error handling
 }
 
 function delay(ms: number): Promise<void> {

@@ -103,6 +103,7 @@ describe('`apm-sidecar start` on an empty data directory', () => {
     // The documents of the first run are kept, and none is written twice by the second run.
     expect(writtenEvents(dataDir)).toEqual(firstRun);
     second.process.child.kill('SIGTERM');
-    expect((await second.process.exited).code).toBe(0);
+    const exit = await second.process.exited;
+    if (exit.code !== 0) throw new Error(`second start exited ${String(exit.code)}:\n${second.process.stdout}\n${second.process.stderr}`);
   });
 });
