@@ -68,7 +68,8 @@ describe('`apm-sidecar start` on an empty data directory', () => {
   });
 
   afterAll(async () => {
-    await running?.stop('SIGKILL');
+    // SIGTERM first: start then stops its private redis-server (a SIGKILL would orphan it).
+    await running?.stop('SIGTERM');
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
