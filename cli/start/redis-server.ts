@@ -28,6 +28,33 @@ export interface PrivateRedisOptions {
   readonly fsyncAlways: boolean;
 }
 
+const pidFileName = 'redis-server.pid';
+
+/**
+ * A redis-server left running on this data directory by an earlier `start` that was killed with SIGKILL (which
+ * no exit handler survives): two servers must never append to one AOF, so it is stopped first (SIGTERM lets it
+ * flush). Only a process whose command line is redis-server is touched.
+ */
+async function stopLeftover(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  const isRedis = (): boolean => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server');
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 1 || !isRedis()) return;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; isRedis() && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  if (isRedis()) process.kill(pid, 'SIGKILL');
+}
+
 /**
  * The redis-server `start` runs for a first try: from PATH, bound to 127.0.0.1, AOF on, noeviction (the queue
  * refuses anything else), data kept in path.data/redis so queued events survive a restart. Killed when start
@@ -46,6 +73,7 @@ export class PrivateRedisServer {
 
   static async start(options: PrivateRedisOptions): Promise<PrivateRedisServer> {
     fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    await stopLeftover(path.join(options.dir, pidFileName));
     const server = new PrivateRedisServer(options.port === 0 ? await freeLocalPort() : options.port, options);
     await server.spawn();
     return server;
@@ -66,6 +94,7 @@ export class PrivateRedisServer {
       '--maxmemory-policy', 'noeviction',
       '--logfile', path.resolve(this.options.dir, 'redis-server.log'),
       '--daemonize', 'no',
+      '--pidfile', path.resolve(this.options.dir, pidFileName),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;

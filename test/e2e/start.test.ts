@@ -48,6 +48,14 @@ function writtenEvents(dataDir: string): Map<string, number> {
   return counts;
 }
 
+function isRedisServer(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server');
+  } catch {
+    return false;
+  }
+}
+
 function accepts(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -106,5 +114,25 @@ describe('`apm-sidecar start` on an empty data directory', () => {
     second.process.child.kill('SIGTERM');
     const exit = await second.process.exited;
     if (exit.code !== 0) throw new Error(`second start exited ${String(exit.code)}:\n${second.process.stdout}\n${second.process.stderr}`);
+  });
+  it('stops a redis-server an earlier start left behind when it was killed with SIGKILL', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-start-kill-'));
+    try {
+      const killed = await startOn(dir);
+      const pidFile = path.join(dir, 'redis', 'redis-server.pid');
+      const leftover = Number(fs.readFileSync(pidFile, 'utf8').trim());
+      killed.process.child.kill('SIGKILL');
+      await killed.process.exited;
+      expect(isRedisServer(leftover)).toBe(true);
+
+      const next = await startOn(dir);
+      running = next.process;
+      expect(isRedisServer(leftover)).toBe(false);
+      expect(await accepts(next.settings.redisUrl)).toBe(true);
+      next.process.child.kill('SIGTERM');
+      expect((await next.process.exited).code).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
