@@ -8,7 +8,7 @@ import { provisionTestPrincipals, testWriterRoleName, type TestPrincipals } from
 import { esTarget, realTargetAvailable, type EsCredentials, type EsTarget } from '../support/es-target';
 import { eventually, httpRequest, testToken, type HttpResult } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
-import { childEnv, SpawnedProcess, spawnCli } from '../support/spawn-cli';
+import { childEnv, proxyEnv, SpawnedProcess, spawnCli } from '../support/spawn-cli';
 
 const configIndex = '.apm-agent-configuration';
 
@@ -97,13 +97,7 @@ interface RunningProxy {
   });
 
   async function startProxy(credentials: EsCredentials, label: string): Promise<RunningProxy> {
-    const proxy = spawnCli(['proxy'], {
-      APM_SIDECAR_HOST: '127.0.0.1:0',
-      APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0',
-      APM_SIDECAR_REDIS_URL: redis.url,
-      APM_SIDECAR_SECRET_TOKEN: testToken,
-      APM_SIDECAR_SSL_CERTIFICATE: pki.serverCertFile,
-      APM_SIDECAR_SSL_KEY: pki.serverKeyFile,
+    const proxy = spawnCli(['proxy'], proxyEnv(redis.url, {
       APM_SIDECAR_QUEUE: `agent-config-es-${label}-${process.pid}`,
       APM_SIDECAR_ES_HOSTS: target.url,
       APM_SIDECAR_ES_USERNAME: credentials.username ?? '',
@@ -111,7 +105,7 @@ interface RunningProxy {
       APM_SIDECAR_ES_CA: target.caFile,
       APM_SIDECAR_AGENT_CONFIG_SOURCE: 'elasticsearch',
       APM_SIDECAR_AGENT_CONFIG_CACHE_EXPIRATION: '2s',
-    });
+    }));
     spawned.push(proxy);
     await proxy.waitFor(/"msg":"admin listening/, 30_000);
     const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { testPki } from '../support/certs';
 import { eventually, httpRequest, testToken } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
-import { childEnv, type SpawnedProcess, SpawnedProcess as Spawned, spawnCli } from '../support/spawn-cli';
+import { childEnv, proxyEnv, type SpawnedProcess, SpawnedProcess as Spawned, spawnCli } from '../support/spawn-cli';
 
 /** A long-running app with the real agent polling central config (the agent's minimum interval is 5 s). */
 const pollingApp = `
@@ -42,18 +42,12 @@ describe('the real Node agent polling central configuration from the built `apm-
     const pki = testPki();
     const file = path.join(dir, 'agents.yml');
     fs.writeFileSync(file, configFor('0.5'));
-    proxy = spawnCli(['proxy'], {
-      APM_SIDECAR_HOST: '127.0.0.1:0',
-      APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0',
-      APM_SIDECAR_REDIS_URL: redis.url,
-      APM_SIDECAR_SECRET_TOKEN: testToken,
-      APM_SIDECAR_SSL_CERTIFICATE: pki.serverCertFile,
-      APM_SIDECAR_SSL_KEY: pki.serverKeyFile,
+    proxy = spawnCli(['proxy'], proxyEnv(redis.url, {
       APM_SIDECAR_QUEUE: `agent-config-e2e-${process.pid}`,
       APM_SIDECAR_AGENT_CONFIG_SOURCE: 'file',
       APM_SIDECAR_AGENT_CONFIG_FILE: file,
       APM_SIDECAR_AGENT_CONFIG_CACHE_EXPIRATION: '5s',
-    });
+    }));
     await proxy.waitFor(/"msg":"admin listening/);
     const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
     const adminPort = Number(proxy.logLines().find((l) => String(l.msg).startsWith('admin listening'))?.port);

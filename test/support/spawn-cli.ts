@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { testPki } from './certs';
+import { testToken } from './proxy-harness';
 
 export const cliPath = path.resolve(__dirname, '../../dist/cli/apm-sidecar.js');
 
@@ -60,4 +62,21 @@ export class SpawnedProcess {
 export function spawnCli(args: readonly string[], env: Record<string, string>, cwd?: string): SpawnedProcess {
   assertBuilt();
   return new SpawnedProcess(spawn(process.execPath, [cliPath, ...args], { env: childEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/**
+ * The environment of a spawned `apm-sidecar proxy` with TLS from the test CA and the harness token on free ports;
+ * `extra` adds or overrides variables.
+ */
+export function proxyEnv(redisUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  const pki = testPki();
+  return {
+    APM_SIDECAR_HOST: '127.0.0.1:0',
+    APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0',
+    APM_SIDECAR_REDIS_URL: redisUrl,
+    APM_SIDECAR_SECRET_TOKEN: testToken,
+    APM_SIDECAR_SSL_CERTIFICATE: pki.serverCertFile,
+    APM_SIDECAR_SSL_KEY: pki.serverKeyFile,
+    ...extra,
+  };
 }

@@ -2,7 +2,7 @@ import https from 'node:https';
 import { testPki } from '../../support/certs';
 import { eventually, ProxyHarness, testToken, type HttpResult } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
-import { spawnCli } from '../../support/spawn-cli';
+import { proxyEnv, spawnCli } from '../../support/spawn-cli';
 import { golden, parsed } from './golden';
 
 const metadata = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
@@ -81,17 +81,10 @@ describe('SIGTERM to a running `apm-sidecar proxy` (spawned)', () => {
   });
 
   it('answers a half-sent request 503 "server is shutting down" and exits 0', async () => {
-    const pki = testPki();
-    const proxy = spawnCli(['proxy'], {
-      APM_SIDECAR_HOST: '127.0.0.1:0',
-      APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0',
-      APM_SIDECAR_REDIS_URL: redis.url,
-      APM_SIDECAR_SECRET_TOKEN: testToken,
-      APM_SIDECAR_SSL_CERTIFICATE: pki.serverCertFile,
-      APM_SIDECAR_SSL_KEY: pki.serverKeyFile,
+    const proxy = spawnCli(['proxy'], proxyEnv(redis.url, {
       APM_SIDECAR_SERVER_SHUTDOWN_TIMEOUT: '2s',
       APM_SIDECAR_QUEUE: `sigterm-${process.pid}`,
-    });
+    }));
     try {
       const listening = await proxy.waitFor(/"msg":"intake listening"/);
       expect(listening).toBeTruthy();

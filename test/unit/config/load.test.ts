@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../config/load';
-import { SidecarError } from '../../../core/errors';
+import { configError } from '../../support/config-error';
 
 function tmpFile(name: string, content: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-config-'));
@@ -11,15 +11,6 @@ function tmpFile(name: string, content: string): string {
   return file;
 }
 
-function configError(fn: () => unknown): SidecarError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SidecarError) return err;
-    throw err;
-  }
-  throw new Error('expected a configuration error');
-}
 
 describe('loadConfig', () => {
   it('gives the SPEC defaults with no file and no environment', () => {

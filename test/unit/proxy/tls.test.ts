@@ -2,19 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../config/load';
-import { SidecarError } from '../../../core/errors';
 import { loadSecureContextOptions, resolveTlsSettings } from '../../../proxy/tls';
 import { testPki } from '../../support/certs';
+import { configError } from '../../support/config-error';
 
-function configError(fn: () => unknown): SidecarError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SidecarError) return err;
-    throw err;
-  }
-  throw new Error('expected a configuration error');
-}
 
 function sslFrom(env: NodeJS.ProcessEnv, file?: string): ReturnType<typeof loadConfig>['config']['server']['ssl'] {
   return loadConfig({ env, file }).config.server.ssl;
