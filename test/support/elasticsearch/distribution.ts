@@ -12,7 +12,13 @@ const run = promisify(execFile);
  * APM_SIDECAR_TEST_ES_VERSION picks another.
  */
 export const esVersion = process.env.APM_SIDECAR_TEST_ES_VERSION ?? '8.19.21';
-export const cacheRoot = path.resolve(__dirname, '..', '.cache', 'elasticsearch');
+/**
+ * Where the distribution is unzipped. As root the node runs as nobody, which must be able to reach it: a clone in a
+ * private folder (mktemp -d is 0700) would hide test/support/.cache, so root uses a world-readable folder under the
+ * system temp dir instead (shared by every clone on the machine). APM_SIDECAR_TEST_ES_CACHE overrides both.
+ */
+export const cacheRoot = process.env.APM_SIDECAR_TEST_ES_CACHE
+  ?? (process.getuid?.() === 0 ? path.join(os.tmpdir(), 'apm-sidecar-test-elasticsearch') : path.resolve(__dirname, '..', '.cache', 'elasticsearch'));
 const artifact = `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${esVersion}:zip`;
 const pluginSource = path.join(__dirname, 'analysis-plugin', 'TestAnalysisPlugin.java');
 
@@ -112,7 +118,7 @@ async function installAnalysisPlugin(home: string, java: string): Promise<void> 
 }
 
 /**
- * Fetches (Maven, once), unzips and completes the distribution under test/support/.cache/elasticsearch.
+ * Fetches (Maven, once), unzips and completes the distribution under cacheRoot.
  * Built in a staging folder and renamed into place, so concurrent jest runs never see half a copy.
  */
 export async function prepareDistribution(): Promise<string> {
@@ -120,7 +126,8 @@ export async function prepareDistribution(): Promise<string> {
   if (fs.existsSync(path.join(home, '.ready'))) return home;
   const java = javaHome();
   if (java === undefined) throw new Error('no JDK found: set ES_JAVA_HOME');
-  fs.mkdirSync(cacheRoot, { recursive: true });
+  fs.mkdirSync(cacheRoot, { recursive: true, mode: 0o755 });
+  fs.chmodSync(cacheRoot, 0o755);
   const zip = await fetchZip();
   const staging = fs.mkdtempSync(path.join(cacheRoot, 'unzip-'));
   try {
