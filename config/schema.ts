@@ -25,6 +25,7 @@ export interface SidecarConfig {
       reload_interval: string;
     };
     allowed_networks: string[];
+    trusted_proxies: string[];
     max_event_size: number;
     max_request_size: number;
     read_timeout: string;
@@ -178,6 +179,12 @@ export const schema: Schema<SidecarConfig> = {
       format: 'cidr-list',
       default: [],
       env: 'APM_SIDECAR_ALLOWED_NETWORKS',
+    },
+    trusted_proxies: {
+      doc: 'CIDR blocks (IPv4 and IPv6) of reverse proxies in front of apm-sidecar whose X-Forwarded-For / Forwarded headers are believed. From any other peer those headers are ignored and rebuilt from the real peer address. Empty (default): trust no one.',
+      format: 'cidr-list',
+      default: [],
+      env: 'APM_SIDECAR_TRUSTED_PROXIES',
     },
     max_event_size: {
       doc: 'Largest accepted event (one ndjson line, decompressed), in bytes.',
