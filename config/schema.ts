@@ -22,12 +22,16 @@ export interface SidecarConfig {
       certificate_authorities: string[];
       client_authentication: 'none' | 'optional' | 'required';
       supported_protocols: string[];
+      cipher_suites: string[];
+      handshake_timeout: string;
       reload_interval: string;
     };
     allowed_networks: string[];
     trusted_proxies: string[];
     max_event_size: number;
     max_request_size: number;
+    max_connections: number;
+    max_header_size: number;
     read_timeout: string;
     idle_timeout: string;
     shutdown_timeout: string;
@@ -168,6 +172,16 @@ export const schema: Schema<SidecarConfig> = {
         format: 'string-list',
         default: ['TLSv1.2', 'TLSv1.3'],
       },
+      cipher_suites: {
+        doc: 'TLS 1.2 cipher suites offered, OpenSSL names, most preferred first. The default is ECDHE key exchange with AEAD ciphers only (forward secrecy, as Go and so APM Server offer by default). TLS 1.3 suites are always the three AEAD ones. Unknown names are refused at startup.',
+        format: 'string-list',
+        default: ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'],
+      },
+      handshake_timeout: {
+        doc: 'A connection that has not completed its TLS handshake this long after it was accepted is closed (a client that connects and sends nothing, or trickles its hello).',
+        format: 'duration',
+        default: '5s',
+      },
       reload_interval: {
         doc: 'How often the certificate, key and CA files are checked for changes (a changed pair is served to new connections). 0s: only on SIGHUP.',
         format: 'duration',
@@ -196,8 +210,18 @@ export const schema: Schema<SidecarConfig> = {
       format: 'nat',
       default: 67108864,
     },
+    max_connections: {
+      doc: 'Most connections open at once on the intake listener (as APM Server\'s max_connections); more are closed at once, before TLS. 0: no limit.',
+      format: 'nat',
+      default: 1024,
+    },
+    max_header_size: {
+      doc: 'Largest request head (request line and headers), in bytes; more is answered 431 and the connection closed.',
+      format: 'nat',
+      default: 16384,
+    },
     read_timeout: {
-      doc: 'Longest time to receive a whole request.',
+      doc: 'Longest time to receive a whole request, headers included: a sender that trickles its headers (slowloris) is cut off at this time too.',
       format: 'duration',
       default: '30s',
     },

@@ -49,7 +49,8 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),
   });
   const timeouts = { readTimeoutMs: parseDuration(s.read_timeout), idleTimeoutMs: parseDuration(s.idle_timeout), shutdownTimeoutMs: parseDuration(s.shutdown_timeout), certificatePollMs: parseDuration(s.ssl.reload_interval) };
-  const server = new ProxyServer({ listen: parseHostPort(s.host), tls, routes, networks: new NetworkAllowList(s.allowed_networks), ...timeouts, metrics, logger });
+  const bounds = { maxConnections: s.max_connections, maxHeaderSize: s.max_header_size };
+  const server = new ProxyServer({ listen: parseHostPort(s.host), tls, routes, networks: new NetworkAllowList(s.allowed_networks), ...timeouts, ...bounds, metrics, logger });
   const readiness = (): ReturnType<typeof proxyReadiness> => proxyReadiness(server, monitor, q);
   const admin = new AdminServer({ listen: parseHostPort(config.admin.host), registry: metrics.registry, readiness, logger });
   const close = closeOnce(async () => {

@@ -26,6 +26,10 @@ export interface ProxyServerOptions {
   readonly readTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** server.max_connections; 0: no limit. */
+  readonly maxConnections?: number;
+  /** server.max_header_size in bytes. */
+  readonly maxHeaderSize?: number;
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
   /** How often certificate files are polled for changes. */
@@ -55,17 +59,30 @@ export class ProxyServer {
 
   constructor(private readonly options: ProxyServerOptions) {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
+    const httpOptions: http.ServerOptions = {
+      // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default), so a slowloris
+      // sender outlived read_timeout by up to that much; checked often, it is cut within a fraction of a second.
+      connectionsCheckingInterval: Math.max(50, Math.min(500, Math.floor(options.readTimeoutMs / 4))),
+      ...(options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize }),
+    };
     if (options.tls.enabled) {
-      const server = https.createServer(httpsServerOptions(options.tls), onRequest);
+      const server = https.createServer({ ...httpsServerOptions(options.tls), ...httpOptions }, onRequest);
+      guardHandshakes(server, options.tls.handshakeTimeoutMs, options.networks, options.logger);
       if (options.tls.clientAuthentication === 'optional') server.on('secureConnection', rejectUnverifiedClientCertificate);
       server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
       this.reloader = new CertificateReloader(options.tls, server, options.logger, options.certificatePollMs);
       this.server = server;
     } else {
-      this.server = http.createServer(onRequest);
+      this.server = http.createServer(httpOptions, onRequest);
+    }
+    if (options.maxConnections !== undefined && options.maxConnections > 0) {
+      // Beyond the cap Node closes the new connection at once (before TLS), without reading from it.
+      this.server.maxConnections = options.maxConnections;
+      this.server.on('drop', (data?: { remoteAddress?: string }) => options.logger.debug({ client: data?.remoteAddress }, 'connection closed: server.max_connections reached'));
     }
     this.server.keepAliveTimeout = options.idleTimeoutMs;
-    // Our own read timer answers slow senders with a clean 408; Node's would answer with its own body.
+    // Headers: server.read_timeout bounds them (Node answers 408 and closes). The body: our own read timer
+    // answers slow senders with a clean 408 in our words, so Node's whole-request timer stays off.
     this.server.requestTimeout = 0;
     this.server.headersTimeout = Math.min(options.readTimeoutMs, options.idleTimeoutMs);
     this.server.setTimeout(options.idleTimeoutMs, (socket: Socket) => this.onIdle(socket));
@@ -217,6 +234,41 @@ function clientAddress(remote: string | undefined): string {
 
 function causeOf(err: unknown): string | undefined {
   return err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+}
+
+/**
+ * Before a TLS handshake: a client outside server.allowed_networks is dropped at connect (it never gets to make
+ * the server compute a handshake), and a connection whose handshake is not complete `timeoutMs` after it was
+ * accepted is closed, however slowly it trickles its hello (Node's handshakeTimeout restarts with every byte).
+ */
+function guardHandshakes(server: https.Server, timeoutMs: number, networks: NetworkAllowList, logger: Logger): void {
+  const pending = new Map<string, NodeJS.Timeout>();
+  const keyOf = (socket: Socket): string => `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
+  server.on('connection', (socket: Socket) => {
+    if (!networks.allows(socket.remoteAddress)) {
+      logger.debug({ client: socket.remoteAddress }, 'connection dropped: client address outside server.allowed_networks');
+      socket.destroy();
+      return;
+    }
+    if (timeoutMs <= 0) return;
+    const key = keyOf(socket);
+    const timer = setTimeout(() => {
+      pending.delete(key);
+      logger.debug({ client: socket.remoteAddress }, 'connection closed: TLS handshake not completed within server.ssl.handshake_timeout');
+      socket.destroy();
+    }, timeoutMs);
+    timer.unref();
+    pending.set(key, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (pending.get(key) === timer) pending.delete(key);
+    });
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const key = keyOf(socket);
+    clearTimeout(pending.get(key));
+    pending.delete(key);
+  });
 }
 
 /** client_authentication optional: no certificate is fine, but one that does not verify is refused. */

@@ -1,8 +1,10 @@
+import { constants as cryptoConstants } from 'node:crypto';
 import fs from 'node:fs';
 import type https from 'node:https';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { SidecarConfig } from '../config/schema';
+import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 
 type ProtocolVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -19,7 +21,14 @@ export type TlsSettings =
       readonly clientAuthentication: 'none' | 'optional' | 'required';
       readonly minVersion: ProtocolVersion;
       readonly maxVersion: ProtocolVersion;
+      /** OpenSSL cipher list: the TLS 1.3 AEAD suites, then server.ssl.cipher_suites for TLS 1.2. */
+      readonly ciphers: string;
+      /** server.ssl.handshake_timeout in ms: a connection without a completed handshake by then is closed. */
+      readonly handshakeTimeoutMs: number;
     };
+
+/** TLS 1.3 has only AEAD suites with forward secrecy; they are always offered. */
+const tls13Suites = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
 
 function invalid(message: string, remediation: string): SidecarError {
   return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, { remediation });
@@ -37,8 +46,22 @@ function protocolRange(protocols: readonly string[]): { minVersion: ProtocolVers
   return { minVersion: chosen[0] ?? 'TLSv1.2', maxVersion: chosen[chosen.length - 1] ?? 'TLSv1.3' };
 }
 
+/** server.ssl.cipher_suites as one OpenSSL list; a name OpenSSL does not know (or a cipher-string keyword) is refused. */
+function cipherList(suites: readonly string[]): string {
+  const known = new Set(tls.getCiphers());
+  const unknown = suites.filter((s) => !known.has(s.toLowerCase()) || tls13Suites.includes(s));
+  if (unknown.length > 0 || suites.length === 0) {
+    throw invalid(
+      `server.ssl.cipher_suites: ${unknown.length > 0 ? unknown.join(', ') : 'an empty list'} ${unknown.length === 1 ? 'is not a' : 'are not'} TLS 1.2 cipher suite name${unknown.length === 1 ? '' : 's'} OpenSSL knows`,
+      'list OpenSSL names such as ECDHE-RSA-AES128-GCM-SHA256 (see `openssl ciphers -v`), or remove the key for the default',
+    );
+  }
+  return [...tls13Suites, ...suites].join(':');
+}
+
 /** Validates server.ssl.* into what the listener needs. ssl.enabled unset means "on when a certificate is set". */
 export function resolveTlsSettings(ssl: SidecarConfig['server']['ssl']): TlsSettings {
+  const handshakeTimeoutMs = parseDuration(ssl.handshake_timeout);
   const enabled = ssl.enabled ?? ssl.certificate !== null;
   if (!enabled) return { enabled: false };
   if (ssl.certificate === null || ssl.key === null) {
@@ -58,6 +81,8 @@ export function resolveTlsSettings(ssl: SidecarConfig['server']['ssl']): TlsSett
     certificateAuthorities: ssl.certificate_authorities,
     clientAuthentication: ssl.client_authentication,
     ...protocolRange(ssl.supported_protocols),
+    ciphers: cipherList(ssl.cipher_suites),
+    handshakeTimeoutMs,
   };
 }
 
@@ -83,6 +108,10 @@ export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContex
       : { ca: settings.certificateAuthorities.map((f) => readPem(f, 'server.ssl.certificate_authorities')) }),
     minVersion: settings.minVersion,
     maxVersion: settings.maxVersion,
+    ciphers: settings.ciphers,
+    honorCipherOrder: true,
+    // Client-initiated renegotiation (TLS 1.2) is refused: it costs the server a handshake for each request.
+    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
   };
   try {
     tls.createSecureContext(options);
@@ -98,6 +127,9 @@ export function httpsServerOptions(settings: EnabledTls): https.ServerOptions {
     ...loadSecureContextOptions(settings),
     requestCert: settings.clientAuthentication !== 'none',
     rejectUnauthorized: settings.clientAuthentication === 'required',
+    // server.ts closes a connection whose handshake is not done by handshakeTimeoutMs (an absolute bound; Node's
+    // own handshakeTimeout restarts with every byte, so a trickled hello would outlive it). This one is a backstop.
+    handshakeTimeout: settings.handshakeTimeoutMs,
   };
 }
 
