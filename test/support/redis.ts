@@ -21,7 +21,7 @@ export class RedisServer {
   port = 0;
   private child: ChildProcess | undefined;
 
-  private constructor(private readonly options: RedisServerOptions) {
+  private constructor(private options: RedisServerOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-redis-'));
   }
 
@@ -65,9 +65,19 @@ export class RedisServer {
     });
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
+  /**
+   * Stops (SIGTERM by default; SIGKILL to crash it) and starts again on the same port and data directory, with
+   * `changes` applied to the options from then on (e.g. `{ appendonly: false }`: an operator's weaker config).
+   */
+  async restart(signal: NodeJS.Signals = 'SIGTERM', changes: RedisServerOptions = {}): Promise<void> {
+    await this.stop(signal);
+    this.options = { ...this.options, ...changes };
     await this.spawn();
+  }
+
+  /** The pid of the running redis-server (for a CPU hog pinned beside it, or a signal). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Stops the server and removes its data directory. */

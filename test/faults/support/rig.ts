@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CliProcess, forwarderProcessConfig } from '../../e2e/forwarder/processes';
+import { createWriter, mergeDeep, metadataLine, transactionLine, type Writer } from '../../integration/forwarder/support';
+import { testPki } from '../../support/certs';
+import { EsStandin } from '../../support/es-standin/server';
+import { DeliveryOracle } from '../../support/oracle';
+import { freePort, waitForPort } from '../../support/ports';
+import { RedisServer, type RedisServerOptions } from '../../support/redis';
+
+/**
+ * One fault scenario's world: a real redis-server, the Elasticsearch stand-in (in process), spawned proxies and
+ * forwarders of the built CLI, agent-like load whose 202s feed the oracle, and the index to check it against.
+ * Every scenario file makes one rig, drives its fault, then `settle()`s and records its figures.
+ */
+export const rigToken = 'fault-suite-token';
+
+export interface RigOptions {
+  readonly redis?: RedisServerOptions;
+  /** Config over the proxy defaults (TLS, token, queue name, redis url). */
+  readonly proxy?: Record<string, unknown>;
+  /** Config over the forwarder defaults (the stand-in as output, fast backoff). */
+  readonly forwarder?: Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  readonly senders?: number;
+  readonly eventsPerRequest?: number;
+  /** Pause after each answered request, ms (default 0: as fast as answers come). */
+  readonly pauseMs?: number;
+  /** Extra padding per event, bytes (large requests). */
+  readonly padBytes?: number;
+}
+
+export interface LoadFigures {
+  readonly requests: number;
+  readonly byStatus: Readonly<Record<string, number>>;
+}
+
+export class FaultRig {
+  readonly oracle = new DeliveryOracle();
+  readonly queueName = `faults-${randomUUID()}`;
+  readonly processes: CliProcess[] = [];
+  proxyPort = 0;
+  private seq = 0;
+  private readonly ca: Buffer;
+
+  private constructor(
+    readonly redis: RedisServer,
+    readonly standin: EsStandin,
+    readonly writer: Writer,
+    private readonly options: RigOptions,
+  ) {
+    this.ca = fs.readFileSync(testPki().caFile);
+  }
+
+  static async start(options: RigOptions = {}): Promise<FaultRig> {
+    const redis = await RedisServer.start(options.redis ?? {});
+    const standin = await EsStandin.start();
+    const writer = await createWriter(standin);
+    return new FaultRig(redis, standin, writer, options);
+  }
+
+  proxyConfig(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const pki = testPki();
+    return mergeDeep(mergeDeep({
+      server: { host: `127.0.0.1:${port}`, auth: { secret_tokens: [rigToken] }, ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile } },
+      queue: { redis: { url: this.redis.url, command_timeout: '2s' }, name: this.queueName },
+      log: { level: 'warn' },
+    }, this.options.proxy ?? {}), extra);
+  }
+
+  /** Starts a proxy (the first one's port is what load goes to). */
+  async startProxy(name = 'proxy', extra: Record<string, unknown> = {}): Promise<CliProcess> {
+    const port = await freePort();
+    const proxy = await CliProcess.start(name, 'proxy', this.proxyConfig(port, extra));
+    this.processes.push(proxy);
+    await waitForPort(port);
+    if (this.proxyPort === 0) this.proxyPort = port;
+    return proxy;
+  }
+
+  async startForwarder(name: string, extra: Record<string, unknown> = {}): Promise<CliProcess> {
+    const config = forwarderProcessConfig(this.redis.url, this.queueName, { url: this.standin.url, caFile: this.standin.caFile, ...this.writer }, mergeDeep(mergeDeep({ log: { level: 'warn' } }, this.options.forwarder ?? {}), extra));
+    const forwarder = await CliProcess.start(name, 'forwarder', config);
+    this.processes.push(forwarder);
+    return forwarder;
+  }
+
+  /** One agent request of `events` transactions; its ids go to the oracle when it is answered 202. */
+  async send(events: number, padBytes = 0, port = this.proxyPort): Promise<number> {
+    const first = this.seq;
+    this.seq += events;
+    const pad = padBytes > 0 ? { context: { custom: { pad: 'x'.repeat(padBytes) } } } : {};
+    const lines = Array.from({ length: events }, (_, i) => transactionLine(first + i, pad));
+    const status = await post(port, this.ca, `${[metadataLine, ...lines].join('\n')}\n`);
+    if (status === 202) this.oracle.acknowledge(Array.from({ length: events }, (_, i) => eventId(first + i)));
+    return status;
+  }
+
+  /** Agent-like load until `stop()` is called: each sender posts, waits for the answer, posts again. */
+  load(options: LoadOptions = {}): { stop: () => Promise<LoadFigures> } {
+    let running = true;
+    const byStatus: Record<string, number> = {};
+    let requests = 0;
+    const sender = async (): Promise<void> => {
+      while (running) {
+        const status = await this.send(options.eventsPerRequest ?? 50, options.padBytes ?? 0);
+        requests++;
+        byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
+        // An agent backs off after a refusal; a short pause keeps a refused sender from spinning.
+        const pause = status === 202 ? options.pauseMs ?? 0 : 200;
+        if (pause > 0) await sleep(pause);
+      }
+    };
+    const all = Promise.all(Array.from({ length: options.senders ?? 4 }, () => sender()));
+    return {
+      stop: async () => {
+        running = false;
+        await all;
+        return { requests, byStatus };
+      },
+    };
+  }
+
+  /** The transaction ids in the index, one per document (a doubled event appears twice). */
+  indexedIds(): string[] {
+    const ids: string[] = [];
+    for (const index of this.standin.store.resolve('traces-apm*', true)) {
+      for (const doc of index.docs.values()) {
+        const tx = doc.source.transaction;
+        if (tx !== null && typeof tx === 'object' && 'id' in tx && typeof tx.id === 'string') ids.push(tx.id);
+      }
+    }
+    return ids;
+  }
+
+  /** Documents indexed per second while `during` runs. */
+  async rateDuring(during: () => Promise<void>): Promise<number> {
+    const before = this.standin.counters.documentsStored;
+    const started = Date.now();
+    await during();
+    return (this.standin.counters.documentsStored - before) / Math.max((Date.now() - started) / 1000, 0.001);
+  }
+
+  /** Job counts of the queue, read over a connection of its own. */
+  async queueCounts(): Promise<Record<string, number>> {
+    const connection = new Redis(this.redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(this.queueName, { connection });
+    try {
+      return await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  }
+
+  /** Error-level log lines of every process, minus the expected ones. */
+  unexpectedErrors(expected: readonly RegExp[] = []): string[] {
+    return this.processes.flatMap((p) => p.errors().filter((l) => !expected.some((re) => re.test(String(l.msg ?? '')))).map((l) => `${p.name}: ${JSON.stringify(l)}`));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.processes.map((p) => p.destroy()));
+    await this.standin.close();
+    await this.redis.destroy();
+  }
+}
+
+/** The id the oracle tracks for the `seq`th event: its transaction.id. */
+export function eventId(seq: number): string {
+  return seq.toString(16).padStart(16, '0');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function post(port: number, ca: Buffer, body: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/intake/v2/events', method: 'POST', ca, agent: false, timeout: 15_000,
+        headers: { authorization: `Bearer ${rigToken}`, 'content-type': 'application/x-ndjson' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end(body);
+  });
+}
