@@ -471,7 +471,7 @@ export const schema: Schema<SidecarConfig> = {
       default: '30s',
     },
     x_forwarded_for: {
-      doc: 'Add X-Forwarded-For with the agent\'s address to passed-through requests.',
+      doc: 'Tell the upstream the agent\'s address: X-Forwarded-For and Forwarded on passed-through requests, rebuilt from the connection\'s real peer (a client\'s own forwarding headers are kept only when it is one of server.trusted_proxies; otherwise they are dropped, as are cookies, whether this is on or off).',
       format: Boolean,
       default: false,
     },

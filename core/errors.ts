@@ -89,7 +89,14 @@ export const errorCatalogue = {
     message: 'method not supported',
     retryable: false,
     result: 'method_not_supported',
-    description: 'The root endpoint accepts GET and HEAD only.',
+    description: 'The root endpoint accepts GET and HEAD only; the pass-through GET, POST, HEAD and OPTIONS (TRACE, CONNECT and the rest are refused).',
+  },
+  SIDECAR_ERR_PASSTHROUGH_REFUSED: {
+    status: 400,
+    message: 'request refused',
+    retryable: false,
+    result: 'passthrough_refused',
+    description: 'A request for the upstream (upstream.url) with an encoded slash or backslash or a dot segment in its path, or asking for a protocol upgrade (WebSocket): such requests are never passed on.',
   },
   SIDECAR_ERR_INVALID_CONTENT_TYPE: {
     status: 400,

@@ -18,5 +18,5 @@ export interface PassthroughDependencies {
 export function createUpstreamPassthrough(config: SidecarConfig, deps: PassthroughDependencies): UpstreamPassthrough | null {
   const upstream = deps.upstream === undefined ? upstreamSettingsFrom(config.upstream) : deps.upstream;
   if (upstream === null) return null;
-  return new UpstreamPassthrough({ upstream, logger: deps.logger, ...(deps.registry === undefined ? {} : { registry: deps.registry }) });
+  return new UpstreamPassthrough({ upstream, logger: deps.logger, trustedProxies: config.server.trusted_proxies, ...(deps.registry === undefined ? {} : { registry: deps.registry }) });
 }

@@ -15,7 +15,8 @@ import { SidecarError, describeForOperator, toErrorOutcome } from '../../core/er
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
-import { rewriteRequestHeaders, stripHopByHop } from './headers';
+import { mappedIpv4, NetworkAllowList } from '../auth/networks';
+import { refusalReason, rewriteRequestHeaders, rewriteResponseHeaders } from './headers';
 import type { UpstreamSettings } from './upstream';
 
 /** Marks the destroy() of a request that outlived upstream.timeout, so the failure maps to 504, not 502. */
@@ -31,6 +32,8 @@ export interface UpstreamPassthroughOptions {
   readonly upstream: UpstreamSettings;
   readonly logger: Logger;
   readonly registry?: Registry;
+  /** server.trusted_proxies: peers whose X-Forwarded-For / Forwarded are believed. Empty: none. */
+  readonly trustedProxies?: readonly string[];
 }
 
 export class UpstreamPassthrough implements Component {
@@ -39,9 +42,12 @@ export class UpstreamPassthrough implements Component {
   private readonly upstreamRequests = new WeakMap<IncomingMessage, ClientRequest>();
   private readonly responses: Counter<'status'>;
   private readonly logger: Logger;
+  private readonly trusted: NetworkAllowList | null;
 
   constructor(private readonly options: UpstreamPassthroughOptions) {
     this.logger = options.logger.child({ component: 'passthrough' });
+    const trusted = options.trustedProxies ?? [];
+    this.trusted = trusted.length === 0 ? null : new NetworkAllowList(trusted);
     this.responses = new Counter({
       name: `${metricPrefix}upstream_responses_total`,
       help: 'Passed-through requests by upstream status (the HTTP status, or "error" / "timeout" when none came)',
@@ -74,6 +80,16 @@ export class UpstreamPassthrough implements Component {
    * `body` is the request body when the server already reads `req` (its timeouts and drain cut that stream
    * off); a failure of it before the answer started rejects, so the server answers with its own reason.
    */
+  /**
+   * Throws the answer for a request that must not be passed (method, upgrade, encoded slash, dot segment);
+   * the caller renders it. Nothing of such a request reaches the upstream.
+   */
+  static assertPassable(req: IncomingMessage): void {
+    const refusal = refusalReason(req.method ?? 'GET', req.url ?? '/', req.headers);
+    if (refusal === undefined) return;
+    throw new SidecarError(refusal.status === 'method' ? 'SIDECAR_ERR_METHOD_NOT_SUPPORTED' : 'SIDECAR_ERR_PASSTHROUGH_REFUSED', `${refusal.status === 'method' ? 'method not supported' : 'request refused'}: ${refusal.reason}`);
+  }
+
   handle(req: IncomingMessage, res: ServerResponse, identity: Identity, body: Readable = req): Promise<void> {
     const { upstream } = this.options;
     const finished = new Promise<void>((resolve, reject) => {
@@ -81,9 +97,13 @@ export class UpstreamPassthrough implements Component {
       if (body !== req) body.once('error', (err) => this.onBodyFailure(err, req, res, reject));
     });
     this.states.set(req, { clientWantsClose: /\bclose\b/i.test(req.headers.connection ?? '') });
+    const remote = req.socket.remoteAddress;
+    const peer = remote === undefined ? undefined : (mappedIpv4(remote) ?? remote);
     rewriteRequestHeaders(req.headers, {
       authorization: upstream.authorization,
-      forwardFor: upstream.forwardFor ? req.socket.remoteAddress : undefined,
+      peer,
+      forwardFor: upstream.forwardFor,
+      peerTrusted: this.trusted !== null && this.trusted.allows(remote),
     });
     const options = { target: upstream.url, agent: upstream.agent, changeOrigin: true, secure: true, ...(body === req ? {} : { buffer: body }) };
     this.proxy.web(req, res, options, (err) => this.onFailure(err, req, res, identity));
@@ -99,7 +119,7 @@ export class UpstreamPassthrough implements Component {
 
   private onUpstreamResponse(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
     this.responses.inc({ status: String(proxyRes.statusCode ?? 0) });
-    stripHopByHop(proxyRes.headers);
+    rewriteResponseHeaders(proxyRes.headers);
     // The client's connection is ours, not the upstream's: keep what the client asked for.
     proxyRes.headers.connection = this.states.get(req)?.clientWantsClose === true ? 'close' : 'keep-alive';
     // A reset after the headers went out cannot become a 502: end the client's response as broken, not complete.

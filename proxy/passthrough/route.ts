@@ -1,6 +1,6 @@
 import type { RequestAuthenticator } from '../auth/authenticate';
 import type { RouteHandler } from '../routes';
-import type { UpstreamPassthrough } from './passthrough';
+import { UpstreamPassthrough } from './passthrough';
 
 /**
  * Every path the proxy does not serve, when upstream.url is set: the caller must hold a credential the proxy
@@ -10,6 +10,7 @@ import type { UpstreamPassthrough } from './passthrough';
 export function passthroughRoute(passthrough: UpstreamPassthrough, authenticator: RequestAuthenticator): RouteHandler {
   return async (request, res) => {
     const identity = await authenticator.authenticate(request.headers.authorization, 'event:write');
+    UpstreamPassthrough.assertPassable(res.req);
     await passthrough.handle(res.req, res, identity, request.body);
     return { status: res.statusCode, headers: {}, body: '', result: 'passthrough' };
   };

@@ -38,6 +38,10 @@ function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse): v
       res.writeHead(200, { 'content-type': 'application/octet-stream', connection: 'keep-alive, x-upstream-hop', 'x-upstream-hop': '1', 'x-upstream': 'yes' });
       req.pipe(res);
       return;
+    case '/cookie':
+      req.resume();
+      res.writeHead(200, { 'set-cookie': 'upstream-session=secret', 'x-upstream': 'yes' }).end('ok');
+      return;
     case '/large': {
       req.resume();
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -100,8 +104,8 @@ afterEach(async () => {
   for (const stop of started.splice(0).reverse()) await stop();
 });
 
-async function front(upstreamOverrides: Record<string, unknown>): Promise<Front> {
-  const config = loadConfig({ env: {}, overrides: { upstream: { ssl: { certificate_authorities: [testPki().caFile] }, ...upstreamOverrides } } }).config;
+async function front(upstreamOverrides: Record<string, unknown>, serverOverrides: Record<string, unknown> = {}): Promise<Front> {
+  const config = loadConfig({ env: {}, overrides: { server: serverOverrides, upstream: { ssl: { certificate_authorities: [testPki().caFile] }, ...upstreamOverrides } } }).config;
   const sink = new LogSink();
   const registry = new Registry();
   const passthrough = createUpstreamPassthrough(config, { logger: sink.logger(), registry });
@@ -154,10 +158,29 @@ describe('pass-through to the upstream (http-proxy-3)', () => {
     const withKey = await front({ url: upstream.url, api_key: 'key-id:key-secret', x_forwarded_for: true });
     await tlsRequest(`${withKey.server.url}/echo`, { method: 'POST', headers: { authorization: 'Bearer agent-token', 'x-forwarded-for': '10.0.0.1' }, body: 'x' });
     expect(seen.headers.authorization).toBe(`ApiKey ${Buffer.from('key-id:key-secret').toString('base64')}`);
-    expect(seen.headers['x-forwarded-for']).toBe('10.0.0.1, 127.0.0.1');
+    // The agent's own X-Forwarded-For is not believed (it is not a trusted proxy): rebuilt from the real peer.
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen.headers.forwarded).toBe('for=127.0.0.1');
     const without = await front({ url: upstream.url });
     await tlsRequest(`${without.server.url}/echo`, { method: 'POST', headers: { authorization: 'ApiKey agent-key' }, body: 'x' });
     expect(seen.headers.authorization).toBeUndefined();
+  });
+
+  it('rebuilds X-Forwarded-For and Forwarded from the real peer, keeps a trusted proxy\'s chain, drops cookies both ways', async () => {
+    const spoofed = { authorization: 'Bearer agent-token', 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', cookie: 'session=agent' };
+    const untrusted = await front({ url: upstream.url, x_forwarded_for: true });
+    const answer = await tlsRequest(`${untrusted.server.url}/cookie`, { method: 'POST', headers: spoofed, body: 'x' });
+    expect(answer.headers['set-cookie']).toBeUndefined();
+    expect(answer.headers['x-upstream']).toBe('yes');
+    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers['x-real-ip'], seen.headers.cookie]).toEqual(['127.0.0.1', 'for=127.0.0.1', undefined, undefined]);
+
+    const off = await front({ url: upstream.url });
+    await tlsRequest(`${off.server.url}/cookie`, { method: 'POST', headers: spoofed, body: 'x' });
+    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers['x-real-ip']]).toEqual([undefined, undefined, undefined]);
+
+    const trusted = await front({ url: upstream.url, x_forwarded_for: true }, { trusted_proxies: ['127.0.0.0/8'] });
+    await tlsRequest(`${trusted.server.url}/cookie`, { method: 'POST', headers: spoofed, body: 'x' });
+    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers.cookie]).toEqual(['6.6.6.6, 127.0.0.1', 'for=6.6.6.6, for=127.0.0.1', undefined]);
   });
 
   it('streams a large response and delivers its first part before the upstream has finished', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { testPki } from '../../support/certs';
 import { ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
@@ -69,4 +70,35 @@ describe('the proxy wires /config/v1/agents and the pass-through into its route 
     const metrics = await withUpstream.admin('/metrics');
     expect(metrics.body).toContain('apm_sidecar_upstream_responses_total{status="202",role="proxy"} 1');
   });
+
+  it('refuses TRACE, CONNECT-like methods, upgrades, encoded slashes and dot segments before anything reaches the upstream', async () => {
+    const count = seen.length;
+    for (const method of ['TRACE', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await withUpstream.request('/anything', { method, headers: auth });
+      expect([method, res.status]).toEqual([method, 405]);
+      expect(res.headers.connection).toBe('close');
+    }
+    const upgrade = await withUpstream.request('/socket', { headers: { ...auth, connection: 'Upgrade', upgrade: 'websocket' } });
+    expect(upgrade.status).toBe(400);
+    for (const target of ['/..%2f..%2fsecret', '/base%2Fsecret', '/a%5cb', '/a/../secret', '/a/%2e%2e/secret', '/a/./b', '/a/.%2E/b']) {
+      const res = await rawRequest(withUpstream.proxy.intake.port, target);
+      expect([target, res.slice(0, 12)]).toEqual([target, 'HTTP/1.1 400']);
+    }
+    expect(seen.length).toBe(count);
+    // The allowed methods still pass.
+    expect((await withUpstream.request('/anything', { method: 'OPTIONS', headers: auth })).status).toBe(202);
+  });
 });
+
+/** A request with its target sent byte for byte (Node's client would normalise nothing, but this says so). */
+function rawRequest(port: number, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost' }, () => {
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth.authorization}\r\nConnection: close\r\n\r\n`);
+    });
+    socket.on('data', (c: Buffer) => (received += c.toString('utf8')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
