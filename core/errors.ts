@@ -133,6 +133,20 @@ export const errorCatalogue = {
     result: 'invalid_compression',
     description: 'The body is not valid gzip or deflate data as its Content-Encoding (or first bytes) claim.',
   },
+  SIDECAR_ERR_OTLP_INVALID: {
+    status: 400,
+    message: 'failed to unmarshal request body',
+    retryable: false,
+    result: 'otlp_invalid',
+    description: 'An OTLP/HTTP body that is not a valid export request of its signal (protobuf, or OTLP/JSON with hex ids); nothing of it is queued. The message names the field.',
+  },
+  SIDECAR_ERR_OTLP_MEDIA_TYPE: {
+    status: 415,
+    message: 'unsupported media type: OTLP/HTTP accepts application/x-protobuf or application/json',
+    retryable: false,
+    result: 'otlp_media_type',
+    description: 'An OTLP/HTTP request whose Content-Type is neither application/x-protobuf nor application/json (none means protobuf).',
+  },
   SIDECAR_ERR_REQUEST_TIMEOUT: {
     status: 408,
     message: 'request timed out',

@@ -71,6 +71,7 @@ export class JobProcessor {
       }
       if (job.name !== intakeJobName) throw new JobContractError(`unknown job name ${job.name}`);
       const data = parseIntakeJobData(job.data);
+      if (data.otlp !== undefined) throw new JobContractError(`OTLP ${data.otlp.signal} jobs need a forwarder that indexes OTLP`);
       const decoded = decodeJobBody(data, this.options.maxRequestBytes);
       const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity };
       return decoded.events.map((e) => ({

@@ -14,6 +14,7 @@ import { QueueDepthMonitor, sizeHighWaterMark } from './backpressure';
 import { connectIntakeQueue } from './intake/enqueue';
 import { intakeHandler } from './intake/handler';
 import { ProxyMetrics } from './metrics';
+import { otlpHandler, renderOtlpFailure } from './otlp/handler';
 import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
 import { passthroughRoute } from './passthrough/route';
 import { rootHandler } from './root';
@@ -42,8 +43,10 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
   const authenticator = new RequestAuthenticator(new SecretTokenVerifier(s.auth.secret_tokens), apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
+  const intakeDeps = { authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger };
   const routes = new RouteTable({
-    intake: intakeHandler({ authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger }),
+    intake: intakeHandler(intakeDeps),
+    otlp: { traces: otlpHandler('traces', intakeDeps), metrics: otlpHandler('metrics', intakeDeps), logs: otlpHandler('logs', intakeDeps), renderError: renderOtlpFailure },
     root: rootHandler({ authenticator, publishReady: () => monitor.current().state !== 'unavailable' }),
     agentConfig: agentConfigRoute(agentConfig, authenticator),
     ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { SidecarError } from '../core/errors';
-import type { RenderedResponse } from './intake/response';
+import type { AnyResponse } from './intake/response';
 
 /** What a handler sees of a request: parsed once by server.ts. */
 export interface ProxyRequest {
@@ -19,7 +19,7 @@ export interface ProxyRequest {
 }
 
 /** A response plus the result id that labels it in the metrics (a catalogue result id, or e.g. "accepted"). */
-export interface HandledResponse extends RenderedResponse {
+export interface HandledResponse extends AnyResponse {
   readonly result: string;
 }
 
@@ -30,9 +30,13 @@ export interface HandledResponse extends RenderedResponse {
  */
 export type RouteHandler = (request: ProxyRequest, res: ServerResponse) => Promise<HandledResponse>;
 
+/** How a route's failures look when its protocol is not APM Server's `{"error": ...}` (OTLP: google.rpc.Status). */
+export type ErrorRenderer = (err: unknown, request: ProxyRequest) => AnyResponse;
+
 export interface Route {
   readonly path: string;
   readonly handler: RouteHandler;
+  readonly renderError?: ErrorRenderer;
 }
 
 /** The agents' endpoints beyond intake and root, as APM Server answers them while the feature is off. */
@@ -49,6 +53,8 @@ export interface RouteTableParts {
   readonly agentConfig?: RouteHandler;
   /** Anything else: the upstream when configured, else 404. */
   readonly fallback?: RouteHandler;
+  /** OTLP/HTTP: /v1/traces, /v1/metrics, /v1/logs. */
+  readonly otlp?: { readonly traces: RouteHandler; readonly metrics: RouteHandler; readonly logs: RouteHandler; readonly renderError: ErrorRenderer };
 }
 
 /**
@@ -56,7 +62,7 @@ export interface RouteTableParts {
  * one more entry here.
  */
 export class RouteTable {
-  private readonly routes: ReadonlyMap<string, RouteHandler>;
+  private readonly routes: ReadonlyMap<string, Route>;
   private readonly fallback: RouteHandler;
 
   constructor(parts: RouteTableParts) {
@@ -69,11 +75,20 @@ export class RouteTable {
       { path: '/intake/v2/rum/events', handler: rum },
       { path: '/intake/v3/rum/events', handler: rum },
     ];
-    this.routes = new Map(entries.map((r) => [r.path, r.handler]));
+    if (parts.otlp !== undefined) {
+      const { renderError } = parts.otlp;
+      entries.push({ path: '/v1/traces', handler: parts.otlp.traces, renderError }, { path: '/v1/metrics', handler: parts.otlp.metrics, renderError }, { path: '/v1/logs', handler: parts.otlp.logs, renderError });
+    }
+    this.routes = new Map(entries.map((r) => [r.path, r]));
     this.fallback = parts.fallback ?? notFound;
   }
 
   handlerFor(path: string): RouteHandler {
-    return this.routes.get(path) ?? this.fallback;
+    return this.routes.get(path)?.handler ?? this.fallback;
+  }
+
+  /** The route's own failure renderer, if its protocol has one. */
+  errorRendererFor(path: string): ErrorRenderer | undefined {
+    return this.routes.get(path)?.renderError;
   }
 }

@@ -178,7 +178,7 @@ export class ProxyServer {
     const line = { requestId: request.id, path: request.path, status: outcome.status, code: outcome.code, client: request.clientIp };
     if (outcome.logLevel === 'error') this.options.logger.error({ ...line, err }, outcome.body.error);
     else this.options.logger[outcome.logLevel]({ ...line, cause: causeOf(err) }, outcome.body.error);
-    const rendered = renderErrorResponse(err, acceptsJson(request.headers.accept));
+    const rendered = this.options.routes.errorRendererFor(request.path)?.(err, request) ?? renderErrorResponse(err, acceptsJson(request.headers.accept));
     const headers = outcome.status === 503 && outcome.retryable ? { ...rendered.headers, 'Retry-After': retryAfterSeconds } : rendered.headers;
     return { ...rendered, headers, result: outcome.result };
   }

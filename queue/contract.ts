@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import type { OtlpFormat, OtlpSignal } from './otlp/model';
 
 /**
  * The one contract between proxy and forwarder: one BullMQ job per accepted intake request.
@@ -6,7 +7,9 @@ import zlib from 'node:zlib';
  */
 
 export const intakeJobName = 'intake';
-export const jobSchemaVersion = 1;
+/** Version 2 added `otlp`; version 1 jobs (intake v2 only) still decode. */
+export const jobSchemaVersion = 2;
+const readableVersions: ReadonlySet<unknown> = new Set([1, 2]);
 
 /** Who sent the request. Never the credential itself: the token's position in the list, or the API key id. */
 export type Identity =
@@ -16,8 +19,14 @@ export type Identity =
 
 export type BodyEncoding = 'gzip' | 'deflate';
 
+/** What an OTLP job's body is: the export request of one signal, as the client encoded it. */
+export interface OtlpJobFormat {
+  readonly signal: OtlpSignal;
+  readonly format: OtlpFormat;
+}
+
 export interface IntakeJobData {
-  readonly v: typeof jobSchemaVersion;
+  readonly v: 1 | typeof jobSchemaVersion;
   /** Random UUID given by the proxy; also the BullMQ job id, so re-adding the same request is a no-op. */
   readonly requestId: string;
   /** When the proxy started receiving the request, ms since the epoch. */
@@ -35,6 +44,11 @@ export interface IntakeJobData {
   readonly events: number;
   /** Decompressed size of body in bytes. */
   readonly rawBytes: number;
+  /**
+   * Set for an OTLP request (since version 2): then body is the OTLP export request (protobuf or OTLP/JSON),
+   * compressed, and `events` counts its spans, metric data points or log records.
+   */
+  readonly otlp?: OtlpJobFormat;
 }
 
 export class JobContractError extends Error {
@@ -60,7 +74,7 @@ function parseIdentity(value: unknown): Identity {
 /** Parses job data read back from Redis into the typed contract, or throws JobContractError. */
 export function parseIntakeJobData(value: unknown): IntakeJobData {
   if (!isRecord(value)) throw new JobContractError('data must be an object');
-  if (value.v !== jobSchemaVersion) throw new JobContractError(`unsupported schema version ${String(value.v)} (this build reads ${jobSchemaVersion})`);
+  if (!readableVersions.has(value.v)) throw new JobContractError(`unsupported schema version ${String(value.v)} (this build reads 1 to ${jobSchemaVersion})`);
   const { requestId, receivedAt, client, encoding, body, events, rawBytes } = value;
   if (typeof requestId !== 'string' || requestId === '') throw new JobContractError('requestId must be a non-empty string');
   if (typeof receivedAt !== 'number' || !Number.isFinite(receivedAt)) throw new JobContractError('receivedAt must be a number');
@@ -80,7 +94,18 @@ export function parseIntakeJobData(value: unknown): IntakeJobData {
     body,
     events,
     rawBytes,
+    ...(value.otlp === undefined ? {} : { otlp: parseOtlpFormat(value.otlp) }),
   };
+}
+
+const otlpSignals: ReadonlySet<unknown> = new Set(['traces', 'metrics', 'logs']);
+
+function parseOtlpFormat(value: unknown): OtlpJobFormat {
+  if (!isRecord(value)) throw new JobContractError('otlp must be an object');
+  const { signal, format } = value;
+  if (signal !== 'traces' && signal !== 'metrics' && signal !== 'logs') throw new JobContractError(`otlp.signal must be one of ${[...otlpSignals].join(', ')}`);
+  if (format !== 'protobuf' && format !== 'json') throw new JobContractError('otlp.format must be protobuf or json');
+  return { signal, format };
 }
 
 /** Compresses validated ndjson for a job (used when the agent's own body cannot be stored as it is). */
@@ -95,11 +120,16 @@ export interface DecodedJob {
   readonly events: ReadonlyArray<{ readonly index: number; readonly line: string }>;
 }
 
-/** Decompresses and splits a job's body. `maxBytes` bounds decompression (the proxy already enforced it). */
-export function decodeJobBody(data: IntakeJobData, maxBytes: number): DecodedJob {
+/** A job's body, decompressed. `maxBytes` bounds decompression (the proxy already enforced it). */
+export function decompressJobBody(data: IntakeJobData, maxBytes: number): Buffer {
   const compressed = Buffer.from(data.body, 'base64');
   const options = { maxOutputLength: Math.max(maxBytes, 1) };
-  const raw = data.encoding === 'gzip' ? zlib.gunzipSync(compressed, options) : zlib.inflateSync(compressed, options);
+  return data.encoding === 'gzip' ? zlib.gunzipSync(compressed, options) : zlib.inflateSync(compressed, options);
+}
+
+/** Decompresses and splits a job's body. `maxBytes` bounds decompression (the proxy already enforced it). */
+export function decodeJobBody(data: IntakeJobData, maxBytes: number): DecodedJob {
+  const raw = decompressJobBody(data, maxBytes);
   const lines = raw.toString('utf8').split('\n');
   const metadata = lines[0] ?? '';
   const events: Array<{ index: number; line: string }> = [];

@@ -9,7 +9,9 @@ import type { IntakeOutcome } from './process';
  * as APM Server does) under `text/plain`, a trailing newline either way, and <, >, & escaped.
  */
 
-export interface RenderedResponse { readonly status: number; readonly headers: Record<string, string>; readonly body: string }
+/** Any answer; the body is a Buffer only for binary protocols (OTLP protobuf). */
+export interface AnyResponse { readonly status: number; readonly headers: Record<string, string>; readonly body: string | Buffer }
+export interface RenderedResponse extends AnyResponse { readonly body: string }
 
 const listedErrors = 5;
 const accepted = 202;

@@ -23,6 +23,8 @@ export interface HttpResult {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
+  /** The body as bytes (binary answers: OTLP protobuf). */
+  readonly raw?: Buffer;
 }
 
 export interface RequestOptions {
@@ -117,7 +119,10 @@ export function httpRequest(url: string, options: RequestOptions & { readonly tl
     const req = (secure ? https : http).request(target, requestOptions, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -1,0 +1,88 @@
+import { SidecarError } from '../../core/errors';
+import { compressNdjson, jobSchemaVersion, type BodyEncoding, type Identity, type IntakeJobData } from '../../queue/contract';
+import { decodeOtlpRequest, OtlpDecodeError } from '../../queue/otlp/decode';
+import { countItems, type OtlpFormat, type OtlpSignal } from '../../queue/otlp/model';
+import type { IntakeDeps } from '../intake/handler';
+import { decodeBody, type StreamEncoding } from '../intake/decode';
+import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
+import { otlpFormatOf, renderOtlpError, renderOtlpSuccess } from './response';
+
+export type OtlpDeps = Omit<IntakeDeps, 'limits'> & { readonly limits: { readonly maxRequestSize: number } };
+
+interface OtlpBody {
+  /** Decompressed. */
+  readonly raw: Buffer;
+  /** As received (compressed or not). */
+  readonly received: Buffer;
+  readonly encoding: StreamEncoding | null;
+}
+
+/** The whole body, decompressed (gzip/deflate by header or sniffed, as intake v2), bounded by max_request_size. */
+async function readOtlpBody(request: ProxyRequest, maxRequestSize: number): Promise<OtlpBody> {
+  const received: Buffer[] = [];
+  const state: { encoding: StreamEncoding | null } = { encoding: null };
+  const chunks: Buffer[] = [];
+  for await (const chunk of decodeBody(request.body, request.headers['content-encoding'], maxRequestSize, received, state)) chunks.push(chunk);
+  return { raw: Buffer.concat(chunks), received: Buffer.concat(received), encoding: state.encoding };
+}
+
+/** The job body: the client's own compressed bytes when it compressed, else gzipped here. */
+function storedBody(body: OtlpBody): { encoding: BodyEncoding; body: string } {
+  if (body.encoding === 'gzip' || body.encoding === 'deflate') return { encoding: body.encoding, body: body.received.toString('base64') };
+  return compressNdjson(body.raw);
+}
+
+/**
+ * POST /v1/traces, /v1/metrics, /v1/logs (OTLP/HTTP, protobuf or JSON): the credential, method and content type;
+ * backpressure before a byte of the body is read; then the whole body is decoded (one that does not decode is a
+ * 400, never queued), queued as one job, and answered 200 only once Redis acknowledged it.
+ */
+export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
+  return async (request: ProxyRequest): Promise<HandledResponse> => {
+    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write');
+    if (request.method !== 'POST') throw new SidecarError('SIDECAR_ERR_METHOD_NOT_ALLOWED');
+    const format = otlpFormatOf(request.headers['content-type']);
+    if (format === undefined) throw new SidecarError('SIDECAR_ERR_OTLP_MEDIA_TYPE');
+    deps.backpressure.admit();
+    const body = await readOtlpBody(request, deps.limits.maxRequestSize);
+    let counts;
+    try {
+      counts = countItems(decodeOtlpRequest(signal, format, body.raw));
+    } catch (err) {
+      if (!(err instanceof OtlpDecodeError)) throw err;
+      deps.metrics.events.inc({ result: 'otlp_invalid' });
+      throw new SidecarError('SIDECAR_ERR_OTLP_INVALID', `failed to unmarshal request body: ${err.message}`, { cause: err });
+    }
+    if (counts.items > 0) {
+      try {
+        await deps.enqueuer.enqueue(jobData(request, identity, { signal, format }, body, counts.items));
+      } catch (err) {
+        deps.metrics.events.inc({ result: 'queue_unavailable' }, counts.items);
+        throw err;
+      }
+      deps.metrics.events.inc({ result: 'accepted' }, counts.items);
+    }
+    if (counts.rejected > 0) deps.metrics.events.inc({ result: 'otlp_unsupported' }, counts.rejected);
+    return { ...renderOtlpSuccess(signal, format, counts.rejected), result: 'accepted' };
+  };
+}
+
+/** Failures on the OTLP routes as google.rpc.Status, in the request's format. */
+export function renderOtlpFailure(err: unknown, request: ProxyRequest): ReturnType<typeof renderOtlpError> {
+  return renderOtlpError(err, otlpFormatOf(request.headers['content-type']) ?? 'protobuf');
+}
+
+function jobData(request: ProxyRequest, identity: Identity, otlp: { signal: OtlpSignal; format: OtlpFormat }, body: OtlpBody, items: number): IntakeJobData {
+  const userAgent = request.headers['user-agent'];
+  return {
+    v: jobSchemaVersion,
+    requestId: request.id,
+    receivedAt: request.receivedAt,
+    identity,
+    client: { ip: request.clientIp, userAgent: userAgent ?? null },
+    ...storedBody(body),
+    events: items,
+    rawBytes: body.raw.length,
+    otlp,
+  };
+}

@@ -1,0 +1,88 @@
+import protobuf from 'protobufjs';
+import { toErrorOutcome } from '../../core/errors';
+import { otlpRoot } from '../../queue/otlp/decode';
+import type { OtlpFormat, OtlpSignal } from '../../queue/otlp/model';
+import type { AnyResponse } from '../intake/response';
+
+/**
+ * OTLP/HTTP answers as the OTLP specification and APM Server write them: 200 with an Export*ServiceResponse
+ * (partial success only for unsupported metric data points), every failure a google.rpc.Status, protobuf or,
+ * for an OTLP/JSON request, its JSON form. The HTTP status is the catalogue's; the Status code the gRPC code
+ * that an OTLP client and a gRPC client would read for it.
+ */
+
+const protobufType = 'application/x-protobuf';
+const jsonType = 'application/json';
+
+/** The format a request asked for: JSON only when its Content-Type says so (OTLP's default is protobuf). */
+export function otlpFormatOf(contentType: string | undefined): OtlpFormat | undefined {
+  if (contentType === undefined || contentType === '') return 'protobuf';
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === protobufType) return 'protobuf';
+  if (type === jsonType) return 'json';
+  return undefined;
+}
+
+/** google.golang.org/grpc/codes for an HTTP status (the mapping gRPC's HTTP/2 transport uses, in reverse). */
+export function grpcCodeFor(status: number): number {
+  switch (status) {
+    case 400:
+    case 413:
+    case 415:
+      return 3; // InvalidArgument
+    case 401:
+      return 16; // Unauthenticated
+    case 403:
+      return 7; // PermissionDenied
+    case 404:
+      return 12; // Unimplemented
+    case 408:
+      return 4; // DeadlineExceeded
+    case 429:
+      return 8; // ResourceExhausted
+    case 502:
+    case 503:
+    case 504:
+      return 14; // Unavailable
+    default:
+      return status >= 500 ? 13 : 2; // Internal, Unknown
+  }
+}
+
+/** google.rpc.Status { int32 code = 1; string message = 2; } (no details). */
+function encodeStatus(code: number, message: string): Buffer {
+  const bytes = protobuf.Writer.create().uint32(0o10).int32(code).uint32(0o22).string(message).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function rendered(status: number, format: OtlpFormat, body: Buffer | string): AnyResponse {
+  return { status, headers: { 'Content-Type': format === 'json' ? jsonType : protobufType }, body };
+}
+
+export function renderOtlpError(err: unknown, format: OtlpFormat): AnyResponse {
+  const outcome = toErrorOutcome(err);
+  const code = grpcCodeFor(outcome.status);
+  const message = outcome.body.error;
+  return rendered(outcome.status, format, format === 'json' ? JSON.stringify({ code, message }) : encodeStatus(code, message));
+}
+
+const responseTypes: Readonly<Record<OtlpSignal, protobuf.Type>> = {
+  traces: otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
+  metrics: otlpRoot.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+  logs: otlpRoot.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
+};
+
+/** APM Server's wording for exponential histograms and other metrics it does not index. */
+export const unsupportedDataPointsMessage = 'unsupported data points';
+
+export function renderOtlpSuccess(signal: OtlpSignal, format: OtlpFormat, rejectedDataPoints: number): AnyResponse {
+  const partial = signal === 'metrics' && rejectedDataPoints > 0;
+  if (format === 'json') {
+    const body = partial ? { partialSuccess: { rejectedDataPoints: String(rejectedDataPoints), errorMessage: unsupportedDataPointsMessage } } : {};
+    return rendered(200, format, JSON.stringify(body));
+  }
+  const type = responseTypes[signal];
+  const message = type.fromObject(partial ? { partialSuccess: { rejectedDataPoints, errorMessage: unsupportedDataPointsMessage } } : {});
+  const bytes = type.encode(message).finish();
+  return rendered(200, format, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
