@@ -290,9 +290,9 @@ export const schema: Schema<SidecarConfig> = {
     },
     retention: {
       completed: {
-        doc: 'Completed jobs kept in Redis for inspection (BullMQ removeOnComplete count).',
+        doc: 'Completed jobs kept in Redis for inspection (BullMQ removeOnComplete count). 0 (the default): a job is removed as it completes. A kept job keeps its whole payload and so holds Redis memory that the byte high-water mark counts only while other jobs wait.',
         format: 'nat',
-        default: 1000,
+        default: 0,
       },
     },
     dead_letter: {

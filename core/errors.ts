@@ -176,6 +176,13 @@ export const errorCatalogue = {
     result: 'queue_unavailable',
     description: 'Redis is unreachable or did not acknowledge the job; nothing was accepted. Check Redis.',
   },
+  SIDECAR_ERR_QUEUE_NOT_DURABLE: {
+    status: 503,
+    message: 'queue is full',
+    retryable: true,
+    result: 'queue_not_durable',
+    description: 'Redis no longer gives the configured queue.durability (e.g. restarted with appendonly no, or a replica lost); nothing is accepted until it does. /readyz says why; fix the Redis config.',
+  },
   SIDECAR_ERR_SHUTTING_DOWN: {
     status: 503,
     message: 'server is shutting down',

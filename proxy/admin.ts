@@ -79,7 +79,11 @@ function send(res: http.ServerResponse, status: number, contentType: string, bod
   res.end(body);
 }
 
-/** The proxy can do its job: not draining, and Redis reachable (a full queue is still "ready": it recovers). */
+/**
+ * The proxy can do its job: not draining, Redis reachable and giving the configured durability. A full queue is
+ * still "ready" (it refuses fast and recovers by itself; pulling every proxy out of a load balancer would turn
+ * 503s the agents back off from into connection errors), but the body says it is shedding, and why.
+ */
 export function proxyReadiness(
   server: { readonly accepting: boolean },
   queue: { current(): QueueCondition },
@@ -89,7 +93,9 @@ export function proxyReadiness(
   const reasons = [
     ...(server.accepting ? [] : ['shutting down']),
     ...(condition.state === 'unavailable' ? [`Redis unavailable: ${condition.reason}`] : []),
+    ...(condition.state === 'unsafe' ? [`Redis below queue.durability: ${condition.reason}`] : []),
   ];
   const durability = settings.durability === 'replicated' ? `replicated (${settings.replicas} replicas)` : settings.durability;
-  return { ready: reasons.length === 0, reasons, details: { durability, queue: condition.state } };
+  const shedding = condition.state === 'open' ? {} : { shedding: condition.reason };
+  return { ready: reasons.length === 0, reasons, details: { durability, queue: condition.state, ...shedding } };
 }

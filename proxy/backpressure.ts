@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { SidecarError } from '../core/errors';
+import { assertRedisSafe, readRedisFacts, type Durability } from '../queue/redis-checks';
 import type { ProxyMetrics } from './metrics';
 
 export interface HighWaterMark {
@@ -27,7 +28,16 @@ export function sizeHighWaterMark(configured: HighWaterMark, maxmemory: number):
 export type QueueCondition =
   | { readonly state: 'open' }
   | { readonly state: 'full'; readonly reason: string }
-  | { readonly state: 'unavailable'; readonly reason: string };
+  | { readonly state: 'unavailable'; readonly reason: string }
+  /** Redis no longer gives the configured queue.durability (or evicts): a 202 would promise what it cannot keep. */
+  | { readonly state: 'unsafe'; readonly reason: string };
+
+export interface MonitorOptions {
+  /** queue.durability and queue.replicas, re-checked on every reconnection and every `durabilityIntervalMs`. */
+  readonly durability: { readonly durability: Durability; readonly replicas: number };
+  readonly intervalMs?: number;
+  readonly durabilityIntervalMs?: number;
+}
 
 function usedMemory(info: string): number {
   const m = /^used_memory:(\d+)/m.exec(info);
@@ -37,11 +47,18 @@ function usedMemory(info: string): number {
 /**
  * Knows, without any I/O on the request path, whether a new request may be admitted. It polls the queue's
  * counts and Redis' used memory every ~250 ms; the connection's own state says at once when Redis is gone.
+ * What the configured durability depends on (eviction policy, appendonly/appendfsync, replicas) is read again
+ * after every reconnection, before anything is admitted, and every second: an operator who restarts Redis with
+ * a weaker config gets 503s, not 202s that promise what Redis no longer keeps.
  */
 export class QueueDepthMonitor {
   private condition: QueueCondition = { state: 'unavailable', reason: 'not polled yet' };
+  private safety: QueueCondition = { state: 'unavailable', reason: 'Redis durability not checked yet' };
+  private lastSafetyCheck = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private readonly intervalMs: number;
+  private readonly durabilityIntervalMs: number;
 
   constructor(
     private readonly queue: Queue,
@@ -49,22 +66,37 @@ export class QueueDepthMonitor {
     readonly highWaterMark: HighWaterMark,
     private readonly metrics: ProxyMetrics,
     private readonly logger: Logger,
-    private readonly intervalMs = 250,
-  ) {}
+    private readonly options: MonitorOptions,
+  ) {
+    this.intervalMs = options.intervalMs ?? 250;
+    this.durabilityIntervalMs = options.durabilityIntervalMs ?? 1000;
+    // A reconnection may reach a Redis restarted with another config: nothing is admitted until it is read again.
+    this.onReady = () => {
+      this.safety = { state: 'unavailable', reason: 'Redis reconnected: checking its durability again' };
+      this.lastSafetyCheck = 0;
+      this.schedulePoll();
+    };
+    redis.on('ready', this.onReady);
+  }
+
+  private readonly onReady: () => void;
 
   async start(): Promise<void> {
     await this.poll();
-    this.timer = setInterval(() => {
-      this.polling ??= this.poll().finally(() => {
-        this.polling = undefined;
-      });
-    }, this.intervalMs);
+    this.timer = setInterval(() => this.schedulePoll(), this.intervalMs);
     this.timer.unref();
   }
 
-  /** The condition now: the last poll, overridden by a connection that is not ready. */
+  private schedulePoll(): void {
+    this.polling ??= this.poll().finally(() => {
+      this.polling = undefined;
+    });
+  }
+
+  /** The condition now: the connection's state, then Redis' durability, then the last poll of the depth. */
   current(): QueueCondition {
     if (this.redis.status !== 'ready') return { state: 'unavailable', reason: `Redis connection is ${this.redis.status}` };
+    if (this.safety.state !== 'open') return this.safety;
     return this.condition;
   }
 
@@ -72,11 +104,40 @@ export class QueueDepthMonitor {
   admit(): void {
     const condition = this.current();
     if (condition.state === 'full') throw new SidecarError('SIDECAR_ERR_QUEUE_FULL', undefined, { cause: new Error(condition.reason) });
+    this.assertDurable();
+  }
+
+  /**
+   * Throws when Redis is gone or no longer durable enough; called again just before a job is added, since Redis
+   * may have been restarted while the body streamed in.
+   */
+  assertDurable(): void {
+    const condition = this.current();
     if (condition.state === 'unavailable') throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, { cause: new Error(condition.reason) });
+    if (condition.state === 'unsafe') throw new SidecarError('SIDECAR_ERR_QUEUE_NOT_DURABLE', undefined, { cause: new Error(condition.reason) });
+  }
+
+  private async checkSafety(): Promise<void> {
+    if (Date.now() - this.lastSafetyCheck < this.durabilityIntervalMs) return;
+    let next: QueueCondition = { state: 'open' };
+    try {
+      assertRedisSafe(await readRedisFacts(this.redis), this.options.durability.durability, this.options.durability.replicas);
+    } catch (err) {
+      if (!(err instanceof SidecarError)) throw err;
+      next = { state: 'unsafe', reason: err.message };
+    }
+    this.lastSafetyCheck = Date.now();
+    if (next.state === 'unsafe' && this.safety.state !== 'unsafe') {
+      this.logger.error({ reason: next.reason }, 'Redis no longer gives the configured queue.durability: intake answers 503 until it does (fix the Redis config, see docs/operations.md)');
+    } else if (next.state === 'open' && this.safety.state === 'unsafe') {
+      this.logger.info('Redis gives the configured queue.durability again: intake accepts requests');
+    }
+    this.safety = next;
   }
 
   private async poll(): Promise<void> {
     try {
+      await this.checkSafety();
       const [counts, memory] = await Promise.all([
         this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
         this.redis.info('memory'),
@@ -85,16 +146,22 @@ export class QueueDepthMonitor {
       const bytes = usedMemory(memory);
       for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.metrics.queueDepth.set({ state }, counts[state] ?? 0);
       this.metrics.queueBytes.set(bytes);
-      this.update(this.judge(backlog, bytes));
+      this.update(this.judge(backlog + (counts.active ?? 0), backlog, bytes));
     } catch (err) {
       this.update({ state: 'unavailable', reason: `cannot read the queue depth: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 
-  private judge(backlog: number, bytes: number): QueueCondition {
+  /**
+   * Admission counts what still has to be delivered. Redis' used memory stands for the bytes queued only while
+   * something is queued: with nothing waiting or in hand, whatever holds the memory (retained completed jobs,
+   * the dead-letter queue) is not relieved by refusing agents, so an empty queue always admits. A Redis that is
+   * truly out of memory then refuses the write itself (noeviction), which is a 503 too.
+   */
+  private judge(undelivered: number, backlog: number, bytes: number): QueueCondition {
     const { jobs, bytes: maxBytes } = this.highWaterMark;
     if (backlog >= jobs) return { state: 'full', reason: `${backlog} jobs waiting, high-water mark ${jobs}` };
-    if (bytes >= maxBytes) return { state: 'full', reason: `Redis uses ${bytes} bytes, high-water mark ${maxBytes}` };
+    if (undelivered > 0 && bytes >= maxBytes) return { state: 'full', reason: `Redis uses ${bytes} bytes with ${undelivered} jobs undelivered, high-water mark ${maxBytes}` };
     return { state: 'open' };
   }
 
@@ -108,6 +175,7 @@ export class QueueDepthMonitor {
   }
 
   close(): Promise<void> {
+    this.redis.off('ready', this.onReady);
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     return this.polling ?? Promise.resolve();

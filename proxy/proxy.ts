@@ -39,7 +39,9 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const agentConfig = createAgentConfigEndpoint(config, { logger, registry: metrics.registry, upstream });
   const passthrough = createUpstreamPassthrough(config, { logger, registry: metrics.registry, upstream });
   const queue = await connectIntakeQueue(q, metrics, logger);
-  const monitor = new QueueDepthMonitor(queue.enqueuer.queue, queue.redis, sizeHighWaterMark(q.high_water_mark, queue.facts.maxmemory), metrics, logger);
+  const monitor = new QueueDepthMonitor(queue.enqueuer.queue, queue.redis, sizeHighWaterMark(q.high_water_mark, queue.facts.maxmemory), metrics, logger, {
+    durability: { durability: q.durability, replicas: q.replicas },
+  });
   const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
   const authenticator = new RequestAuthenticator(new SecretTokenVerifier(s.auth.secret_tokens), apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };

@@ -11,7 +11,7 @@ import { acceptsJson, renderIntakeResponse } from './response';
 
 export interface IntakeDeps {
   readonly authenticator: RequestAuthenticator;
-  readonly backpressure: Pick<QueueDepthMonitor, 'admit'>;
+  readonly backpressure: Pick<QueueDepthMonitor, 'admit' | 'assertDurable'>;
   readonly enqueuer: Pick<IntakeEnqueuer, 'enqueue'>;
   readonly limits: IntakeLimits;
   readonly metrics: ProxyMetrics;
@@ -32,6 +32,7 @@ export function intakeHandler(deps: IntakeDeps): RouteHandler {
     const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits);
     if (outcome.payload !== null) {
       try {
+        deps.backpressure.assertDurable();
         await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload));
       } catch (err) {
         deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);

@@ -34,7 +34,10 @@ describe('backpressure: 503 before the body is read', () => {
     expect(full.headers['retry-after']).toBe('5');
     expect(full.headers.connection).toBe('close');
     // Full is not "not ready": the proxy still does its job (refusing fast) and recovers by itself.
-    expect((await proxy.admin('/readyz')).status).toBe(200);
+    const readyz = await proxy.admin('/readyz');
+    expect(readyz.status).toBe(200);
+    // ... but it says that it sheds, and why.
+    expect(parsed(readyz.body)).toMatchObject({ queue: 'full', shedding: expect.stringMatching(/high-water mark 3/) as unknown });
     await proxy.queue.drain();
     await eventually(async () => ((await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status === 202 ? true : undefined));
     proxy.sink.assertNoUnexpectedErrors();
