@@ -75,6 +75,25 @@ export function registerFormats(): void {
         if (value !== null && typeof value !== 'string') throw new Error('must be a string');
       },
     },
+    'header-map': {
+      validate(value: unknown) {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
+        for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+          if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof v !== 'string' || /[\r\n]/.test(v)) throw new Error(`"${name}" must be a header name with a one-line string value`);
+        }
+      },
+      coerce: (value: string): unknown => JSON.parse(value),
+    },
+    'regex-string': {
+      validate(value: unknown) {
+        if (typeof value !== 'string') throw new Error('must be a regular expression string');
+        try {
+          new RegExp(value);
+        } catch (err) {
+          throw new Error(`"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      },
+    },
     'optional-boolean': {
       validate(value: unknown) {
         if (value !== null && typeof value !== 'boolean') throw new Error('must be true or false');

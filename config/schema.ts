@@ -13,7 +13,23 @@ export interface SidecarConfig {
       secret_tokens: string[];
       allow_insecure: boolean;
       api_key: { enabled: boolean; cache_ttl: string; limit: number };
+      anonymous: {
+        enabled: boolean | null;
+        allow_agent: string[];
+        allow_service: string[];
+        rate_limit: { event_limit: number; ip_limit: number };
+      };
     };
+    rum: {
+      enabled: boolean;
+      allow_origins: string[];
+      allow_headers: string[];
+      response_headers: Record<string, string>;
+      library_pattern: string;
+      exclude_from_grouping: string;
+      source_mapping: { enabled: boolean; cache: { expiration: string; max_entries: number }; index_pattern: string };
+    };
+    trusted_proxies: string[];
     ssl: {
       enabled: boolean | null;
       certificate: string | null;
@@ -128,6 +144,106 @@ export const schema: Schema<SidecarConfig> = {
           default: 100,
         },
       },
+      anonymous: {
+        enabled: {
+          doc: 'Serve requests without an Authorization header on the RUM routes (browsers cannot keep a secret). Unset (null): on exactly when server.rum.enabled is. Only the RUM routes ever take anonymous requests.',
+          format: 'optional-boolean',
+          default: null,
+          env: 'APM_SIDECAR_ANONYMOUS_ENABLED',
+        },
+        allow_agent: {
+          doc: 'Agent names (metadata service.agent.name) an anonymous request may carry; others get 403. Empty: any.',
+          format: 'string-list',
+          default: ['rum-js', 'js-base'],
+          env: 'APM_SIDECAR_ANONYMOUS_ALLOW_AGENT',
+        },
+        allow_service: {
+          doc: 'Service names an anonymous request may carry (metadata and per-event service); others get 403. Empty: any.',
+          format: 'string-list',
+          default: [],
+          env: 'APM_SIDECAR_ANONYMOUS_ALLOW_SERVICE',
+        },
+        rate_limit: {
+          event_limit: {
+            doc: 'Events per second one client IP may send anonymously (bursts up to 3x). Each request takes one token; each batch of 10 events waits up to 1s for tokens, else 429 "rate limit exceeded".',
+            format: 'nat',
+            default: 300,
+            env: 'APM_SIDECAR_ANONYMOUS_EVENT_LIMIT',
+          },
+          ip_limit: {
+            doc: 'Client IPs whose rate limiters are kept (least recently used evicted; an evicted IP starts with a full bucket). Bounds the limiter\'s memory.',
+            format: 'nat',
+            default: 1000,
+            env: 'APM_SIDECAR_ANONYMOUS_IP_LIMIT',
+          },
+        },
+      },
+    },
+    rum: {
+      enabled: {
+        doc: 'Serve /intake/v2/rum/events and /intake/v3/rum/events (Elastic\'s RUM agent). Off: 403 "RUM endpoint is disabled", as APM Server.',
+        format: Boolean,
+        default: false,
+        env: 'APM_SIDECAR_RUM_ENABLED',
+      },
+      allow_origins: {
+        doc: 'Origins (Origin header) allowed to send RUM data; globs with * and ?. ["*"]: any.',
+        format: 'string-list',
+        default: ['*'],
+        env: 'APM_SIDECAR_RUM_ALLOW_ORIGINS',
+      },
+      allow_headers: {
+        doc: 'Request headers allowed in CORS requests besides Content-Type, Content-Encoding and Accept.',
+        format: 'string-list',
+        default: [],
+        env: 'APM_SIDECAR_RUM_ALLOW_HEADERS',
+      },
+      response_headers: {
+        doc: 'Headers added to every RUM response, as {"Name": "value"} (env: a JSON object).',
+        format: 'header-map',
+        default: {},
+      },
+      library_pattern: {
+        doc: 'Regular expression: stack frames whose (source-mapped) file name matches are library frames.',
+        format: 'regex-string',
+        default: 'node_modules|bower_components|~',
+      },
+      exclude_from_grouping: {
+        doc: 'Regular expression: stack frames whose (source-mapped) file name matches are left out of error.grouping_key.',
+        format: 'regex-string',
+        default: '^/webpack',
+      },
+      source_mapping: {
+        enabled: {
+          doc: 'Apply source maps (uploaded through Kibana into .apm-source-map) to RUM stack frames. The forwarder\'s credential then needs read on the index (setup grants it).',
+          format: Boolean,
+          default: true,
+          env: 'APM_SIDECAR_RUM_SOURCE_MAPPING_ENABLED',
+        },
+        cache: {
+          expiration: {
+            doc: 'How long a fetched source map (or its absence) is kept before it is looked up again.',
+            format: 'duration',
+            default: '5m',
+          },
+          max_entries: {
+            doc: 'Most source maps kept in a forwarder\'s memory (least recently used evicted).',
+            format: 'nat',
+            default: 100,
+          },
+        },
+        index_pattern: {
+          doc: 'Index holding the source maps.',
+          format: String,
+          default: '.apm-source-map',
+        },
+      },
+    },
+    trusted_proxies: {
+      doc: 'CIDR blocks of reverse proxies whose Forwarded / X-Forwarded-For headers name the client. Empty: never believed; the client is the socket\'s peer.',
+      format: 'cidr-list',
+      default: [],
+      env: 'APM_SIDECAR_TRUSTED_PROXIES',
     },
     ssl: {
       enabled: {

@@ -19,6 +19,7 @@ import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
 import { passthroughRoute } from './passthrough/route';
 import { rootHandler } from './root';
 import { RouteTable } from './routes';
+import { createRumRoutes } from './rum';
 import { parseHostPort, ProxyServer, type ListenAddress } from './server';
 import { resolveTlsSettings } from './tls';
 
@@ -46,9 +47,11 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const authenticator = new RequestAuthenticator(new SecretTokenVerifier(s.auth.secret_tokens), apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
   const intakeDeps = { authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger };
+  const rum = createRumRoutes(s, intakeDeps);
   const routes = new RouteTable({
     intake: intakeHandler(intakeDeps),
     otlp: { traces: otlpHandler('traces', intakeDeps), metrics: otlpHandler('metrics', intakeDeps), logs: otlpHandler('logs', intakeDeps), renderError: renderOtlpFailure },
+    ...(rum === undefined ? {} : { rum }),
     root: rootHandler({ authenticator, publishReady: () => monitor.current().state !== 'unavailable' }),
     agentConfig: agentConfigRoute(agentConfig, authenticator),
     ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),

@@ -14,6 +14,10 @@ export interface ProxyRequest {
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
   readonly clientIp: string;
+  /** The socket peer's port (null when the socket has already closed). */
+  readonly clientPort: number | null;
+  /** Headers a handler adds to whatever answer the request gets, errors included (RUM's CORS and response_headers). */
+  readonly responseHeaders: Record<string, string>;
   /** The request body; destroyed with a SidecarError when the request times out or the server drains. */
   readonly body: Readable;
 }
@@ -48,6 +52,8 @@ export const notFound: RouteHandler = () => Promise.reject(new SidecarError('SID
 
 export interface RouteTableParts {
   readonly intake: RouteHandler;
+  /** /intake/v2/rum/events and /intake/v3/rum/events; 403 "RUM endpoint is disabled" while RUM is off. */
+  readonly rum?: { readonly v2: RouteHandler; readonly v3: RouteHandler };
   readonly root: RouteHandler;
   /** /config/v1/agents; 403 "disabled" until central configuration is configured. */
   readonly agentConfig?: RouteHandler;
@@ -72,8 +78,8 @@ export class RouteTable {
       { path: '/intake/v2/events', handler: parts.intake },
       { path: '/config/v1/agents', handler: parts.agentConfig ?? rejectWith('SIDECAR_ERR_AGENT_CONFIG_DISABLED') },
       { path: '/config/v1/rum/agents', handler: rum },
-      { path: '/intake/v2/rum/events', handler: rum },
-      { path: '/intake/v3/rum/events', handler: rum },
+      { path: '/intake/v2/rum/events', handler: parts.rum?.v2 ?? rum },
+      { path: '/intake/v3/rum/events', handler: parts.rum?.v3 ?? rum },
     ];
     if (parts.otlp !== undefined) {
       const { renderError } = parts.otlp;

@@ -159,6 +159,8 @@ export class ProxyServer {
       query: url.searchParams,
       headers: req.headers,
       clientIp: clientAddress(req.socket.remoteAddress),
+      clientPort: req.socket.remotePort ?? null,
+      responseHeaders: {},
       body,
     };
     let response: HandledResponse;
@@ -169,6 +171,7 @@ export class ProxyServer {
     } catch (err) {
       response = this.renderFailure(entry.abortReason ?? err, request);
     }
+    if (Object.keys(request.responseHeaders).length > 0) response = { ...response, headers: { ...request.responseHeaders, ...response.headers } };
     this.send(res, response, Number(process.hrtime.bigint() - started) / 1e9);
   }
 

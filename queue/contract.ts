@@ -7,7 +7,7 @@ import type { OtlpFormat, OtlpSignal } from './otlp/model';
  */
 
 export const intakeJobName = 'intake';
-/** Version 2 added `otlp`; version 1 jobs (intake v2 only) still decode. */
+/** Version 2 added `otlp` (and the optional `rum`); version 1 jobs (intake v2 only) still decode. */
 export const jobSchemaVersion = 2;
 const readableVersions: ReadonlySet<unknown> = new Set([1, 2]);
 
@@ -49,6 +49,26 @@ export interface IntakeJobData {
    * compressed, and `events` counts its spans, metric data points or log records.
    */
   readonly otlp?: OtlpJobFormat;
+  /**
+   * Set only for jobs from the RUM routes: the intake version (v3 is the minified format) and the socket peer
+   * (source.ip/port); client.ip is then the browser as trusted proxies name it.
+   */
+  readonly rum?: RumJobInfo;
+}
+
+export interface RumJobInfo {
+  readonly version: 'v2' | 'v3';
+  readonly source: { readonly ip: string; readonly port: number | null };
+}
+
+function parseRum(value: unknown): RumJobInfo | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value) || (value.version !== 'v2' && value.version !== 'v3')) throw new JobContractError('rum.version must be v2 or v3');
+  const source = value.source;
+  if (!isRecord(source) || typeof source.ip !== 'string') throw new JobContractError('rum.source.ip must be a string');
+  const port = source.port;
+  if (port !== null && typeof port !== 'number') throw new JobContractError('rum.source.port must be a number or null');
+  return { version: value.version, source: { ip: source.ip, port } };
 }
 
 export class JobContractError extends Error {
@@ -84,7 +104,9 @@ export function parseIntakeJobData(value: unknown): IntakeJobData {
   if (encoding !== 'gzip' && encoding !== 'deflate') throw new JobContractError('encoding must be gzip or deflate');
   if (typeof body !== 'string') throw new JobContractError('body must be a base64 string');
   if (typeof events !== 'number' || typeof rawBytes !== 'number') throw new JobContractError('events and rawBytes must be numbers');
+  const rum = parseRum(value.rum);
   return {
+    ...(rum === undefined ? {} : { rum }),
     v: jobSchemaVersion,
     requestId,
     receivedAt,

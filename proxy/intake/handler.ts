@@ -44,7 +44,7 @@ export function intakeHandler(deps: IntakeDeps): RouteHandler {
   };
 }
 
-function checkRequestShape(request: ProxyRequest): IntakeLineError | undefined {
+export function checkRequestShape(request: ProxyRequest): IntakeLineError | undefined {
   if (request.method !== 'POST') {
     return { code: 'SIDECAR_ERR_METHOD_NOT_ALLOWED', message: errorCatalogue.SIDECAR_ERR_METHOD_NOT_ALLOWED.message };
   }
@@ -56,7 +56,7 @@ function checkRequestShape(request: ProxyRequest): IntakeLineError | undefined {
   return undefined;
 }
 
-function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {
+export function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {
   const rendered = renderIntakeResponse(outcome, { verbose: request.query.has('verbose'), acceptsJson: acceptsJson(request.headers.accept) });
   return { ...rendered, result: resultOf(rendered.status, outcome.errors) };
 }
@@ -68,24 +68,25 @@ function resultOf(status: number, errors: readonly IntakeLineError[]): string {
   return decisive === undefined ? 'internal_error' : errorCatalogue[decisive.code].result;
 }
 
-function countEvents(metrics: ProxyMetrics, outcome: IntakeOutcome): void {
+export function countEvents(metrics: ProxyMetrics, outcome: IntakeOutcome): void {
   if (outcome.accepted > 0) metrics.events.inc({ result: 'accepted' }, outcome.accepted);
   const rejected = new Map<ErrorCode, number>();
   for (const e of outcome.errors) rejected.set(e.code, (rejected.get(e.code) ?? 0) + 1);
   for (const [code, count] of rejected) metrics.events.inc({ result: errorCatalogue[code].result }, count);
 }
 
-function jobData(request: ProxyRequest, identity: Identity, payload: IntakePayload): IntakeJobData {
+export function jobData(request: ProxyRequest, identity: Identity, payload: IntakePayload, rum?: { readonly version: 'v2' | 'v3'; readonly clientIp: string }): IntakeJobData {
   const userAgent = request.headers['user-agent'];
   return {
     v: jobSchemaVersion,
     requestId: request.id,
     receivedAt: request.receivedAt,
     identity,
-    client: { ip: request.clientIp, userAgent: userAgent ?? null },
+    client: { ip: rum?.clientIp ?? request.clientIp, userAgent: userAgent ?? null },
     encoding: payload.encoding,
     body: payload.body.toString('base64'),
     events: payload.events,
     rawBytes: payload.rawBytes,
+    ...(rum === undefined ? {} : { rum: { version: rum.version, source: { ip: request.clientIp, port: request.clientPort } } }),
   };
 }

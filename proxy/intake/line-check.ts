@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../core/errors';
-import { validateLine, type EventKind } from './validate';
+import { validateLine, type LineKind } from './validate';
 
 /**
  * One intake line judged as APM Server judges it: the object type comes from the first quoted string on the
@@ -7,16 +7,23 @@ import { validateLine, type EventKind } from './validate';
  */
 
 export type LineVerdict =
-  | { readonly ok: true; readonly kind: EventKind | 'metadata'; readonly rewritten: string | null }
+  | { readonly ok: true; readonly kind: LineKind; readonly rewritten: string | null; readonly value: unknown }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
-const eventKinds: ReadonlyMap<string, EventKind> = new Map<string, EventKind>([
-  ['transaction', 'transaction'],
-  ['span', 'span'],
-  ['error', 'error'],
-  ['metricset', 'metricset'],
-  ['log', 'log'],
-]);
+/** Which first keys a route takes as events, and which as its metadata line. */
+export interface IntakeDialect {
+  readonly name: 'v2' | 'rum-v2' | 'rum-v3';
+  readonly metadataKey: 'metadata' | 'm';
+  readonly events: ReadonlyMap<string, LineKind>;
+}
+
+const kinds = (...names: LineKind[]): ReadonlyMap<string, LineKind> => new Map(names.map((n) => [n, n]));
+
+export const intakeV2: IntakeDialect = { name: 'v2', metadataKey: 'metadata', events: kinds('transaction', 'span', 'error', 'metricset', 'log') };
+/** /intake/v2/rum/events: the v2 event types a browser agent sends (no log events). */
+export const rumV2: IntakeDialect = { name: 'rum-v2', metadataKey: 'metadata', events: kinds('transaction', 'span', 'error', 'metricset') };
+/** /intake/v3/rum/events: spans and breakdown metricsets travel inside their transaction. */
+export const rumV3: IntakeDialect = { name: 'rum-v3', metadataKey: 'm', events: kinds('x', 'e') };
 
 /** APM Server's identifyEventType: the text between the first quote (" or ') and the next same quote. */
 export function identifyObjectType(line: string): string | null {
@@ -58,25 +65,25 @@ function invalid(message: string): LineVerdict {
   return { ok: false, code: 'SIDECAR_ERR_INVALID_INPUT', message };
 }
 
-function parseAndValidate(kind: EventKind | 'metadata', line: string): LineVerdict {
+function parseAndValidate(kind: LineKind, line: string): LineVerdict {
   const parsed = parseJson(line);
   if ('error' in parsed) return invalid(parsed.error);
   const failure = validateLine(kind, parsed.value);
-  return failure === null ? { ok: true, kind, rewritten: parsed.rewritten } : invalid(failure);
+  return failure === null ? { ok: true, kind, rewritten: parsed.rewritten, value: parsed.value } : invalid(failure);
 }
 
 /** An event line (after the metadata line). */
-export function checkEventLine(line: string): LineVerdict {
+export function checkEventLine(line: string, dialect: IntakeDialect = intakeV2): LineVerdict {
   const type = identifyObjectType(line);
-  const kind = type === null ? undefined : eventKinds.get(type);
+  const kind = type === null ? undefined : dialect.events.get(type);
   if (kind === undefined) return invalid(`did not recognize object type: ${JSON.stringify(type ?? '')}`);
   return parseAndValidate(kind, line);
 }
 
 /** The first line. `terminated` is false when the stream ended before its '\n'. */
-export function checkMetadataLine(line: string, terminated: boolean): LineVerdict {
+export function checkMetadataLine(line: string, terminated: boolean, dialect: IntakeDialect = intakeV2): LineVerdict {
   if (!terminated) return invalid('EOF while reading metadata');
-  // APM Server also takes RUM v3 metadata ("m") here; RUM is not served by apm-sidecar, so it is refused.
-  if (identifyObjectType(line) !== 'metadata') return invalid('"metadata" or "m" required');
-  return parseAndValidate('metadata', line);
+  // APM Server takes either key on every route; we take each route's own (v3 metadata only on the v3 route).
+  if (identifyObjectType(line) !== dialect.metadataKey) return invalid('"metadata" or "m" required');
+  return parseAndValidate(dialect.metadataKey, line);
 }

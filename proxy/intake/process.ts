@@ -3,7 +3,8 @@ import { SidecarError, type ErrorCode } from '../../core/errors';
 import { compressNdjson, type BodyEncoding } from '../../queue/contract';
 import { decodeBody, type StreamEncoding } from './decode';
 import { LineSplitter, type LineSink } from './lines';
-import { IntakeLineScanner } from './scan';
+import type { IntakeDialect } from './line-check';
+import { IntakeLineScanner, type LineInspector } from './scan';
 
 /**
  * processIntakeStream: one intake request body in, APM Server's verdict and the job payload out. Reads the
@@ -25,6 +26,22 @@ export interface IntakeOutcome {
   readonly payload: IntakePayload | null;
 }
 
+/**
+ * Paces a stream's events (the anonymous rate limit): told how many events are accepted so far (and whether the
+ * stream ended), it resolves to how many of them may stay accepted; fewer stops the stream with `error`.
+ */
+export interface EventPacer {
+  admit(accepted: number, final: boolean): Promise<number>;
+  readonly error: SidecarError;
+}
+
+/** How a route reads its stream: its event types (v2, RUM v2, RUM v3), extra line rules, pacing. */
+export interface StreamOptions {
+  readonly dialect?: IntakeDialect;
+  readonly inspect?: LineInspector;
+  readonly pacer?: EventPacer;
+}
+
 interface ScanResult {
   readonly scanner: IntakeLineScanner;
   readonly received: readonly Buffer[];
@@ -32,8 +49,18 @@ interface ScanResult {
   readonly rawBytes: number;
 }
 
-async function scanStream(body: Readable, contentEncoding: string | undefined, limits: IntakeLimits): Promise<ScanResult> {
-  const scanner = new IntakeLineScanner();
+/** The pacer's verdict after a chunk: false when it stopped the stream. */
+async function paced(scanner: IntakeLineScanner, pacer: EventPacer | undefined, final: boolean): Promise<boolean> {
+  if (pacer === undefined || scanner.stopped) return true;
+  const admitted = await pacer.admit(scanner.accepted, final);
+  if (admitted >= scanner.accepted) return true;
+  scanner.keepFirst(admitted);
+  scanner.streamFailed(pacer.error);
+  return false;
+}
+
+async function scanStream(body: Readable, contentEncoding: string | undefined, limits: IntakeLimits, options: StreamOptions): Promise<ScanResult> {
+  const scanner = new IntakeLineScanner(options.dialect, options.inspect);
   const splitter = new LineSplitter(limits.maxEventSize, scanner);
   const received: Buffer[] = [];
   const state: { encoding: StreamEncoding | null } = { encoding: null };
@@ -44,9 +71,12 @@ async function scanStream(body: Readable, contentEncoding: string | undefined, l
     for await (const chunk of decodeBody(source, contentEncoding, limits.maxRequestSize, received, state)) {
       rawBytes += chunk.length;
       splitter.push(chunk);
-      if (scanner.stopped) break;
+      if (scanner.stopped || !(await paced(scanner, options.pacer, false))) break;
     }
-    if (!scanner.stopped) splitter.end();
+    if (!scanner.stopped) {
+      splitter.end();
+      await paced(scanner, options.pacer, true);
+    }
   } catch (err) {
     if (!(err instanceof SidecarError)) throw err;
     scanner.streamFailed(err);
@@ -54,8 +84,13 @@ async function scanStream(body: Readable, contentEncoding: string | undefined, l
   return { scanner, received, encoding: state.encoding, rawBytes };
 }
 
-export async function processIntakeStream(body: Readable, contentEncoding: string | undefined, limits: IntakeLimits): Promise<IntakeOutcome> {
-  const scan = await scanStream(body, contentEncoding, limits);
+export async function processIntakeStream(
+  body: Readable,
+  contentEncoding: string | undefined,
+  limits: IntakeLimits,
+  options: StreamOptions = {},
+): Promise<IntakeOutcome> {
+  const scan = await scanStream(body, contentEncoding, limits, options);
   const { scanner } = scan;
   const payload = scanner.metadataValid && scanner.accepted > 0 ? await buildPayload(scan, contentEncoding, limits) : null;
   return { accepted: scanner.accepted, errors: scanner.errors, payload };
@@ -94,6 +129,7 @@ async function rebuildAccepted(
   const newline = Buffer.from('\n');
   const sink: LineSink = {
     line(line, ordinal) {
+      if (ordinal > scanner.judgedThrough) return;
       if (ordinal > 0 && (line.length === 0 || scanner.rejected.has(ordinal))) return;
       if (ordinal > 0 && line.length === 1 && line[0] === 0x0d) return;
       const replacement = scanner.rewritten.get(ordinal);

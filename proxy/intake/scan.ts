@@ -1,7 +1,11 @@
 import { SidecarError } from '../../core/errors';
-import { checkEventLine, checkMetadataLine } from './line-check';
+import { checkEventLine, checkMetadataLine, intakeV2, type IntakeDialect, type LineVerdict } from './line-check';
 import type { LineSink } from './lines';
 import type { IntakeLineError } from './process';
+import type { LineKind } from './validate';
+
+/** A further judgement of a line that passed the schema (anonymous allow-lists); null when it may pass. */
+export type LineInspector = (kind: LineKind, value: unknown) => IntakeLineError | null;
 
 /** APM Server's wording for a too-large line (its response has no trailing period). */
 export const eventTooLargeMessage = 'event exceeded the permitted size';
@@ -25,18 +29,41 @@ export class IntakeLineScanner implements LineSink {
   metadataValid = false;
   /** Set when nothing more of the stream should be read (invalid metadata). */
   stopped = false;
+  /** Ordinals of the accepted event lines, in order (so the tail can be given back, see keepFirst). */
+  private readonly acceptedOrdinals: number[] = [];
+
+  constructor(
+    private readonly dialect: IntakeDialect = intakeV2,
+    private readonly inspect?: LineInspector,
+  ) {}
+
+  /** Keeps only the first `count` accepted events; the others count as not received (a rate limit stopped them). */
+  keepFirst(count: number): void {
+    for (const ordinal of this.acceptedOrdinals.splice(count)) this.rejected.add(ordinal);
+    this.accepted = Math.min(this.accepted, count);
+  }
+
+  private judged(verdict: LineVerdict): LineVerdict | IntakeLineError {
+    if (!verdict.ok || this.inspect === undefined) return verdict;
+    return this.inspect(verdict.kind, verdict.value) ?? verdict;
+  }
+
+  /** The highest line ordinal judged (lines after it were never read: a stop, or the pacer, cut the stream). */
+  judgedThrough = -1;
 
   line(line: Buffer, ordinal: number, terminated: boolean): void {
     if (this.stopped) return;
+    this.judgedThrough = ordinal;
     if (ordinal === 0) {
       this.metadataLine(line, terminated);
       return;
     }
     if (isEmptyLine(line)) return;
     const text = line.toString('utf8');
-    const verdict = checkEventLine(text);
-    if (verdict.ok) {
+    const verdict = this.judged(checkEventLine(text, this.dialect));
+    if ('ok' in verdict && verdict.ok) {
       this.accepted++;
+      this.acceptedOrdinals.push(ordinal);
       if (verdict.rewritten !== null) this.rewritten.set(ordinal, verdict.rewritten);
       return;
     }
@@ -46,6 +73,7 @@ export class IntakeLineScanner implements LineSink {
 
   tooLarge(head: Buffer, ordinal: number): void {
     if (this.stopped) return;
+    this.judgedThrough = ordinal;
     this.addError({ code: 'SIDECAR_ERR_EVENT_TOO_LARGE', message: eventTooLargeMessage, document: head.toString('utf8') });
     if (ordinal === 0) {
       this.stopped = true;
@@ -62,8 +90,8 @@ export class IntakeLineScanner implements LineSink {
 
   private metadataLine(line: Buffer, terminated: boolean): void {
     const text = line.toString('utf8');
-    const verdict = checkMetadataLine(text, terminated);
-    if (verdict.ok) {
+    const verdict = this.judged(checkMetadataLine(text, terminated, this.dialect));
+    if ('ok' in verdict && verdict.ok) {
       this.metadataValid = true;
       return;
     }

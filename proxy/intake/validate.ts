@@ -5,6 +5,7 @@ import { addApmKeywords } from './schema/keywords';
 import { logSchema } from './schema/log';
 import { metadataSchema } from './schema/metadata';
 import { metricsetSchema } from './schema/metricset';
+import { rumv3ErrorSchema, rumv3MetadataSchema, rumv3TransactionSchema } from './schema/rumv3';
 import { spanSchema } from './schema/span';
 import { transactionSchema } from './schema/transaction';
 
@@ -15,7 +16,9 @@ import { transactionSchema } from './schema/transaction';
  */
 
 export type EventKind = 'transaction' | 'span' | 'error' | 'metricset' | 'log';
-type LineKind = EventKind | 'metadata';
+/** RUM v3 (minified) lines: metadata `m`, transaction `x`, error `e`. */
+export type RumV3Kind = 'm' | 'x' | 'e';
+export type LineKind = EventKind | 'metadata' | RumV3Kind;
 
 /** Go type names APM Server's decoder prints in decode errors. */
 const goTypeNames: Readonly<Record<LineKind, string>> = {
@@ -25,6 +28,9 @@ const goTypeNames: Readonly<Record<LineKind, string>> = {
   error: 'errorEvent',
   metricset: 'metricset',
   log: 'log',
+  m: 'metadata',
+  x: 'transaction',
+  e: 'errorEvent',
 };
 
 function compileAll(): Readonly<Record<LineKind, ValidateFunction>> {
@@ -40,6 +46,9 @@ function compileAll(): Readonly<Record<LineKind, ValidateFunction>> {
     error: compile(errorSchema),
     metricset: compile(metricsetSchema),
     log: compile(logSchema),
+    m: compile(rumv3MetadataSchema),
+    x: compile(rumv3TransactionSchema),
+    e: compile(rumv3ErrorSchema),
   };
 }
 
@@ -112,6 +121,9 @@ function goFieldName(jsonName: string): string {
     .join('');
 }
 
+/** The Go field of a v3 line's root key (deeper short keys are named by goFieldName, close but not exact). */
+const rumv3RootFields: Readonly<Record<LineKind, string>> = { ...goTypeNames, m: 'Metadata', x: 'Transaction', e: 'Error' };
+
 function readerMessage(expected: unknown): string {
   const types = String(expected).split(',');
   if (types.includes('string')) return 'ReadString: expects " or n,';
@@ -130,12 +142,14 @@ function readerMessage(expected: unknown): string {
 function describeTypeError(kind: LineKind, error: ErrorObject): string {
   const path = fieldPath(error);
   const parts: string[] = [];
-  let goType = `${kind}Root`;
+  const v3 = kind === 'm' || kind === 'x' || kind === 'e';
+  const pkg = v3 ? 'rumv3' : 'v2';
+  let goType = `${v3 ? goTypeNames[kind] : kind}Root`;
   for (let i = 0; i < path.length; i++) {
-    const field = goFieldName(path[i] ?? '');
-    parts.push(`v2.${goType}.${field}`);
+    const field = v3 && i === 0 ? rumv3RootFields[kind] : goFieldName(path[i] ?? '');
+    parts.push(`${pkg}.${goType}.${field}`);
     goType = i === 0 ? goTypeNames[kind] : `${goType}${field}`;
   }
-  if (parts.length === 0) parts.push(`v2.${kind}Root`);
+  if (parts.length === 0) parts.push(`${pkg}.${goType}`);
   return `decode error: data read error: ${parts.join(': ')}: ${readerMessage(error.params.type)}`;
 }

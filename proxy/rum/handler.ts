@@ -1,0 +1,85 @@
+import { SidecarError } from '../../core/errors';
+import type { Identity } from '../../queue/contract';
+import type { TrustedProxies } from '../auth/client-ip';
+import { checkRequestShape, countEvents, jobData, respond, type IntakeDeps } from '../intake/handler';
+import { rumV2, rumV3 } from '../intake/line-check';
+import { processIntakeStream, type EventPacer, type StreamOptions } from '../intake/process';
+import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
+import type { AnonymousPolicy } from './anonymous-policy';
+import type { CorsPolicy } from './cors';
+import type { IpRateLimiters } from './ip-rate-limiters';
+
+export interface RumDeps extends IntakeDeps {
+  readonly cors: CorsPolicy;
+  /** Null when anonymous access is off: every RUM request then needs a credential (when any is configured). */
+  readonly anonymous: { readonly policy: AnonymousPolicy; readonly limiters: IpRateLimiters } | null;
+  readonly trustedProxies: TrustedProxies;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+}
+
+/** APM Server reads, and rate-limits, anonymous streams in batches of 10 events, each waiting up to 1 s. */
+const eventBatch = 10;
+const batchWaitMs = 1000;
+
+function eventPacer(limiters: IpRateLimiters, ip: string): EventPacer {
+  let paid = 0;
+  return {
+    error: new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED'),
+    async admit(accepted: number, final: boolean): Promise<number> {
+      while (accepted - paid >= eventBatch || (final && accepted > paid)) {
+        const n = Math.min(eventBatch, accepted - paid);
+        if (!(await limiters.waitFor(ip, n, batchWaitMs))) return paid;
+        paid += n;
+      }
+      return accepted;
+    },
+  };
+}
+
+/**
+ * POST /intake/v{2,3}/rum/events, in APM Server's middleware order: response headers and CORS first (a
+ * preflight is answered here; an origin not allowed is refused before anything else), then the credential, or
+ * for a request without Authorization header the anonymous path (allow-lists, one token per request and
+ * per batch of 10 events from the client IP's bucket), then the intake stream as /intake/v2/events reads it.
+ */
+export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHandler {
+  const dialect = version === 'v2' ? rumV2 : rumV3;
+  return async (request: ProxyRequest): Promise<HandledResponse> => {
+    Object.assign(request.responseHeaders, deps.responseHeaders);
+    const origin = request.headers.origin;
+    if (request.method === 'OPTIONS') {
+      return { status: 200, headers: { ...deps.cors.preflightHeaders(origin) }, body: '', result: 'preflight' };
+    }
+    if (!deps.cors.allows(origin)) {
+      throw new SidecarError('SIDECAR_ERR_ORIGIN_NOT_ALLOWED', `forbidden request: origin: '${origin ?? ''}' is not allowed`);
+    }
+    if (origin !== undefined) request.responseHeaders['Access-Control-Allow-Origin'] = origin;
+    const clientIp = deps.trustedProxies.clientIp(request.clientIp, request.headers);
+    // With no credential configured at all, a made-up Authorization header must not escape the limits.
+    const anonymous = request.headers.authorization === undefined || !deps.authenticator.required ? deps.anonymous : null;
+    let identity: Identity;
+    if (anonymous !== null) {
+      if (!anonymous.limiters.allowRequest(clientIp)) throw new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED');
+      identity = { kind: 'anonymous' };
+    } else {
+      identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write');
+    }
+    const rejection = checkRequestShape(request);
+    if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
+    deps.backpressure.admit();
+    const options: StreamOptions = anonymous === null
+      ? { dialect }
+      : { dialect, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
+    const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, options);
+    if (outcome.payload !== null) {
+      try {
+        await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload, { version, clientIp }));
+      } catch (err) {
+        deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
+        throw err;
+      }
+    }
+    countEvents(deps.metrics, outcome);
+    return respond(request, outcome);
+  };
+}

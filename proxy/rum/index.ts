@@ -1,0 +1,28 @@
+import type { SidecarConfig } from '../../config/schema';
+import { TrustedProxies } from '../auth/client-ip';
+import type { IntakeDeps } from '../intake/handler';
+import type { RouteHandler } from '../routes';
+import { AnonymousPolicy } from './anonymous-policy';
+import { CorsPolicy } from './cors';
+import { rumIntakeHandler } from './handler';
+import { IpRateLimiters } from './ip-rate-limiters';
+
+/** The two RUM routes from the config, or undefined while server.rum.enabled is false (they answer 403 then). */
+export function createRumRoutes(server: SidecarConfig['server'], intake: IntakeDeps): { v2: RouteHandler; v3: RouteHandler } | undefined {
+  if (!server.rum.enabled) return undefined;
+  const anon = server.auth.anonymous;
+  const anonymousEnabled = anon.enabled ?? true;
+  const deps = {
+    ...intake,
+    cors: new CorsPolicy({ allowOrigins: server.rum.allow_origins, allowHeaders: server.rum.allow_headers }),
+    anonymous: anonymousEnabled
+      ? {
+          policy: new AnonymousPolicy({ allowAgent: anon.allow_agent, allowService: anon.allow_service }),
+          limiters: new IpRateLimiters({ eventLimit: anon.rate_limit.event_limit, ipLimit: anon.rate_limit.ip_limit }),
+        }
+      : null,
+    trustedProxies: new TrustedProxies(server.trusted_proxies),
+    responseHeaders: server.rum.response_headers,
+  };
+  return { v2: rumIntakeHandler(deps, 'v2'), v3: rumIntakeHandler(deps, 'v3') };
+}
