@@ -29,7 +29,6 @@ export interface SidecarConfig {
       exclude_from_grouping: string;
       source_mapping: { enabled: boolean; cache: { expiration: string; max_entries: number }; index_pattern: string };
     };
-    trusted_proxies: string[];
     ssl: {
       enabled: boolean | null;
       certificate: string | null;
@@ -238,12 +237,6 @@ export const schema: Schema<SidecarConfig> = {
           default: '.apm-source-map',
         },
       },
-    },
-    trusted_proxies: {
-      doc: 'CIDR blocks of reverse proxies whose Forwarded / X-Forwarded-For headers name the client. Empty: never believed; the client is the socket\'s peer.',
-      format: 'cidr-list',
-      default: [],
-      env: 'APM_SIDECAR_TRUSTED_PROXIES',
     },
     ssl: {
       enabled: {
