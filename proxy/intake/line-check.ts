@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../core/errors';
+import { replaceLoneSurrogates } from './json-bounds';
 import { validateLine, type LineKind } from './validate';
 
 /**
@@ -68,8 +69,10 @@ function invalid(message: string): LineVerdict {
 function parseAndValidate(kind: LineKind, line: string): LineVerdict {
   const parsed = parseJson(line);
   if ('error' in parsed) return invalid(parsed.error);
-  const failure = validateLine(kind, parsed.value);
-  return failure === null ? { ok: true, kind, rewritten: parsed.rewritten, value: parsed.value } : invalid(failure);
+  const text = parsed.rewritten ?? line;
+  const failure = validateLine(kind, parsed.value, text);
+  if (failure !== null) return invalid(failure);
+  return { ok: true, kind, rewritten: replaceLoneSurrogates(text) ?? parsed.rewritten, value: parsed.value };
 }
 
 /** An event line (after the metadata line). */

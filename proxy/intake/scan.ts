@@ -93,6 +93,7 @@ export class IntakeLineScanner implements LineSink {
     const verdict = this.judged(checkMetadataLine(text, terminated, this.dialect));
     if ('ok' in verdict && verdict.ok) {
       this.metadataValid = true;
+      if (verdict.rewritten !== null) this.rewritten.set(0, verdict.rewritten);
       return;
     }
     this.addError({ code: verdict.code, message: verdict.message, document: text });

@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { overflowingToken } from './json-bounds';
 import { patternNames, type SchemaNode } from './schema/builders';
 import { errorSchema } from './schema/error';
 import { addApmKeywords } from './schema/keywords';
@@ -55,10 +56,26 @@ function compileAll(): Readonly<Record<LineKind, ValidateFunction>> {
 const validators = compileAll();
 
 /** Validates one parsed line; null when valid, else APM Server's message for the first failure. */
-export function validateLine(kind: LineKind, value: unknown): string | null {
+export function validateLine(kind: LineKind, value: unknown, line = ''): string | null {
   const validate = validators[kind];
   if (validate(value)) return null;
-  return describeErrors(kind, validate.errors ?? []);
+  return describeErrors(kind, validate.errors ?? [], value, line);
+}
+
+/** The value an error's instancePath (a JSON pointer) points at. */
+function valueAt(root: unknown, pointer: string): unknown {
+  let at: unknown = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (at === null || typeof at !== 'object') return undefined;
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/** Go's message for a number beyond float64 (strconv.ParseFloat's ErrRange), naming the line's token. */
+function outOfRange(line: string): string {
+  return `strconv.ParseFloat: parsing ${JSON.stringify(overflowingToken(line))}: value out of range`;
 }
 
 /** The property names along an error's schema path (array items and map values contribute none). */
@@ -75,9 +92,17 @@ function fieldPath(error: ErrorObject): string[] {
   return names;
 }
 
-function describeErrors(kind: LineKind, errors: readonly ErrorObject[]): string {
+function describeErrors(kind: LineKind, errors: readonly ErrorObject[], value: unknown, line: string): string {
+  const bounded = errors.find((e) => e.keyword === 'apmBounded');
+  if (bounded !== undefined) {
+    return describeTypeError(kind, bounded, bounded.message === 'depth' ? 'incrementDepth: exceeded max depth' : outOfRange(line));
+  }
+  const nonFinite = errors.find((e) => (e.keyword === 'maximum' || e.keyword === 'minimum') && !Number.isFinite(valueAt(value, e.instancePath)));
+  if (nonFinite !== undefined) return describeTypeError(kind, nonFinite, outOfRange(line));
   const typeError = errors.find((e) => e.keyword === 'type');
-  if (typeError !== undefined) return describeTypeError(kind, typeError);
+  if (typeError !== undefined) return describeTypeError(kind, typeError, readerMessage(typeError.params.type));
+  const overflow = errors.find((e) => e.keyword === 'exclusiveMaximum' || e.keyword === 'exclusiveMinimum');
+  if (overflow !== undefined) return describeTypeError(kind, overflow, 'ReadInt64: overflow');
   const ruleError = errors.find((e) => !(e.keyword === 'pattern' && e.schemaPath.includes('/propertyNames/'))) ?? errors[0];
   if (ruleError === undefined) return 'validation error: invalid event';
   return `validation error: ${describeRule(ruleError)}`;
@@ -96,6 +121,11 @@ function describeRule(error: ErrorObject): string {
       return leafRule(`minLength(${String(params.limit)})`);
     case 'minimum':
       return leafRule(`min(${String(params.limit)})`);
+    case 'maximum': {
+      const limit = params.limit;
+      // Beyond 2^53 String() rounds the digits; BigInt prints the float64 the bound really is.
+      return leafRule(`max(${typeof limit === 'number' && Number.isInteger(limit) ? BigInt(limit).toString() : String(limit)})`);
+    }
     case 'enum':
       return leafRule('enum(enumOutcome)');
     case 'pattern':
@@ -139,7 +169,7 @@ function readerMessage(expected: unknown): string {
  * exactly for fields of the event object; deeper Go type names are derived the way most of APM Server's are
  * (parent type + field), which is close but not always its exact name.
  */
-function describeTypeError(kind: LineKind, error: ErrorObject): string {
+function describeTypeError(kind: LineKind, error: ErrorObject, reader: string): string {
   const path = fieldPath(error);
   const parts: string[] = [];
   const v3 = kind === 'm' || kind === 'x' || kind === 'e';
@@ -151,5 +181,5 @@ function describeTypeError(kind: LineKind, error: ErrorObject): string {
     goType = i === 0 ? goTypeNames[kind] : `${goType}${field}`;
   }
   if (parts.length === 0) parts.push(`${pkg}.${goType}`);
-  return `decode error: data read error: ${parts.join(': ')}: ${readerMessage(error.params.type)}`;
+  return `decode error: data read error: ${parts.join(': ')}: ${reader}`;
 }

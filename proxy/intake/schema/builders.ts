@@ -27,24 +27,41 @@ export function str(options: { maxLength?: number | null; minLength?: number; pa
 /** A free-text string (no length limit: messages, statements, stack lines). */
 export const text = (): SchemaNode => str({ maxLength: null });
 
+/**
+ * APM Server decodes integers as Go int64 ("ReadInt64: overflow" beyond it); JavaScript numbers go further, so
+ * the bound is explicit. validate.ts words a broken exclusive bound as that decode error.
+ */
+export const int64Bounds = { exclusiveMaximum: 2 ** 63, exclusiveMinimum: -(2 ** 63) } as const;
+
 export function int(options: { minimum?: number } = {}): SchemaNode {
-  return { type: ['integer', 'null'], ...(options.minimum === undefined ? {} : { minimum: options.minimum }) };
+  return { type: ['integer', 'null'], ...int64Bounds, ...(options.minimum === undefined ? {} : { minimum: options.minimum }) };
 }
 
+/**
+ * A float64. ajv's multi-type check lets Infinity (JSON.parse's `1e400`) through, so the finite range is
+ * explicit (compiled inline: two comparisons); validate.ts words a non-finite value as Go's "out of range".
+ */
 export function num(options: { minimum?: number } = {}): SchemaNode {
-  return { type: ['number', 'null'], ...(options.minimum === undefined ? {} : { minimum: options.minimum }) };
+  return { type: ['number', 'null'], maximum: Number.MAX_VALUE, minimum: options.minimum ?? -Number.MAX_VALUE };
 }
 
 export const bool = (): SchemaNode => ({ type: ['boolean', 'null'] });
 
-/** Microseconds since the epoch (APM Server also reads an RFC 3339 string). */
-export const timestamp = (): SchemaNode => ({ type: ['number', 'string', 'null'] });
+/**
+ * The last microsecond of year 9999 a float64 holds. Elasticsearch's default date format has four-digit years, and a later
+ * date cannot be written as one: the forwarder could not index the event, so the proxy refuses it (APM
+ * Server takes any int64 and the document then fails in Elasticsearch).
+ */
+export const maxTimestampUs = 253402300799999968;
 
-/** Any JSON value (APM Server's interface fields without rules). */
-export const anyValue = (): SchemaNode => ({});
+/** Microseconds since the epoch, an int64 for APM Server (it also reads an RFC 3339 string). */
+export const timestamp = (): SchemaNode => ({ type: ['number', 'string', 'null'], ...int64Bounds, maximum: maxTimestampUs });
+
+/** Any JSON value (APM Server's interface fields without rules); apmBounded: json-bounds.ts. */
+export const anyValue = (): SchemaNode => ({ apmBounded: true });
 
 /** A free-form object (custom context, cookies, env, attributes). */
-export const freeObject = (): SchemaNode => ({ type: ['object', 'null'] });
+export const freeObject = (): SchemaNode => ({ type: ['object', 'null'], apmBounded: true });
 
 /** HTTP headers: values are strings or lists of strings. */
 export const headers = (): SchemaNode => ({
@@ -53,7 +70,7 @@ export const headers = (): SchemaNode => ({
 });
 
 /** Labels and tags: flat values, string values at most 1024 characters. */
-export const labels = (): SchemaNode => ({ type: ['object', 'null'], apmLabels: true });
+export const labels = (): SchemaNode => ({ type: ['object', 'null'], apmLabels: true, apmBounded: true });
 
 /** A string or an integer (user.id, exception.code); APM Server checks these as validation rules. */
 export function stringOrInt(options: { targetInt?: boolean } = {}): SchemaNode {

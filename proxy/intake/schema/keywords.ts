@@ -1,5 +1,6 @@
 import type Ajv from 'ajv';
 import type { DataValidateFunction, ErrorObject } from 'ajv/dist/types';
+import { boundsProblem } from '../json-bounds';
 import type { SchemaNode } from './builders';
 
 /**
@@ -192,6 +193,30 @@ function addInputTypes(ajv: Ajv): void {
   });
 }
 
+/**
+ * Free-form values (custom context, labels, attributes, bodies): no number beyond float64 and no nesting beyond
+ * maxJsonDepth (json-bounds.ts). The message is the problem's name; validate.ts words it as APM Server would.
+ */
+function addBounded(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmBounded',
+    schemaType: 'boolean',
+    errors: true,
+    compile() {
+      const fn: DataValidateFunction = (data: unknown, context) => {
+        if (data === null || (typeof data !== 'object' && typeof data !== 'number')) return true;
+        // The value's own nesting level: one per segment of its path below the line's object (level 1).
+        const path = context?.instancePath ?? '';
+        let level = 1;
+        for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) level++;
+        const problem = boundsProblem(data, level);
+        return problem === null ? true : fail(fn, 'apmBounded', problem);
+      };
+      return fn;
+    },
+  });
+}
+
 /** Registers every APM keyword on an ajv instance. */
 export function addApmKeywords(ajv: Ajv): void {
   addRequired(ajv);
@@ -200,4 +225,5 @@ export function addApmKeywords(ajv: Ajv): void {
   addElementsSet(ajv);
   addLabels(ajv);
   addInputTypes(ajv);
+  addBounded(ajv);
 }
