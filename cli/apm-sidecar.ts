@@ -44,9 +44,19 @@ function action<T extends CommonOptions>(run: (loaded: LoadedConfig, options: T,
       if (typeof code === 'number') process.exitCode = code;
     } catch (err) {
       process.stderr.write(`apm-sidecar ${command.name()}: ${describeForOperator(err)}\n`);
-      process.exitCode = 1;
+      exitSoon(1);
     }
   };
+}
+
+/**
+ * A fatal error ends the process: at once when nothing is left open, else after a moment for log lines to
+ * flush, whatever a half-started part still holds (a Redis connection that keeps retrying, a listener).
+ * A process that printed its error and stayed up looks healthy to a supervisor that restarts on failure.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 500).unref();
 }
 
 program
@@ -140,5 +150,5 @@ withCommon(dlq.command('purge'))
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`apm-sidecar: ${describeForOperator(err)}\n`);
-  process.exitCode = 1;
+  exitSoon(1);
 });

@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load';
 import type { SidecarConfig } from '../config/schema';
-import { closeOnce, installShutdown } from '../core/lifecycle';
+import { parseDuration } from '../core/duration';
+import { closeOnce, closingMs, installShutdown, watchParent } from '../core/lifecycle';
 import { createLogger } from '../core/log';
 import { startForwarder } from '../forwarder/forwarder';
 import { startProxy } from '../proxy/main';
+import { claimDataDir } from './start/data-dir-lock';
 import { formatAgentSettings, serverUrlFor } from './start/agent-settings';
 import { ensureLocalTls, ensureSecretToken } from './start/local-credentials';
 import { PrivateRedisServer } from './start/redis-server';
@@ -31,6 +33,8 @@ async function prepare(loaded: SidecarConfig, components: StartedComponent[], pr
   const config = structuredClone(loaded);
   const dataDir = path.resolve(config.path.data);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const release = claimDataDir(dataDir);
+  components.push({ name: 'data directory lock', close: () => Promise.resolve(release()) });
   progress(`data directory: ${dataDir}`);
   let caFile: string | undefined;
   if (config.server.ssl.certificate === null && config.server.ssl.enabled !== false) {
@@ -54,13 +58,19 @@ async function prepare(loaded: SidecarConfig, components: StartedComponent[], pr
   return { config, caFile };
 }
 
-async function stopAll(components: readonly StartedComponent[]): Promise<void> {
+/** Components after the first `foundations` (lock, redis-server) stop together, each within server.shutdown_timeout. */
+async function stopAll(components: readonly StartedComponent[], foundations: number): Promise<void> {
   const failures: unknown[] = [];
-  for (const component of [...components].reverse()) {
-    // In reverse: the proxy drains into Redis before Redis stops.
-    await component.close().catch((err: unknown) => failures.push(err));
-  }
+  const keep = (err: unknown): void => void failures.push(err);
+  // The proxy and forwarder drain together, into Redis; Redis and the lock go last, in reverse.
+  await Promise.all(components.slice(foundations).map(async (c) => c.close().catch(keep)));
+  for (const component of components.slice(0, foundations).reverse()) await component.close().catch(keep);
   if (failures.length > 0) throw new AggregateError(failures, 'some components failed to stop');
+}
+
+/** The drain's bound: shutdown_timeout for the proxy and forwarder, then a little for them and Redis to close. */
+export function drainDeadlineMs(config: SidecarConfig, closingMs: number): number {
+  return parseDuration(config.server.shutdown_timeout) + closingMs;
 }
 
 /** `apm-sidecar start`: everything on this machine for a first try; Ctrl-C stops everything it started. */
@@ -68,9 +78,11 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   const progress: Progress = (line) => process.stdout.write(`apm-sidecar start: ${line}\n`);
   const logger = createLogger({ name: 'start', level: loaded.config.log.level });
   const components: StartedComponent[] = [];
-  const stop = closeOnce(() => stopAll(components));
+  let foundations = 0;
+  const stop = closeOnce(() => stopAll(components, foundations));
   try {
     const { config, caFile } = await prepare(loaded.config, components, progress);
+    foundations = components.length;
     progress('proxy: starting');
     const proxy = await startProxy(config, createLogger({ name: 'proxy', level: config.log.level }));
     components.push({ name: 'proxy', close: proxy.close });
@@ -88,5 +100,7 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     await stop().catch(() => undefined);
     throw err;
   }
-  installShutdown({ logger, drain: stop });
+  const shutdown = installShutdown({ logger, drain: stop, deadlineMs: drainDeadlineMs(loaded.config, closingMs + 5000) });
+  // Run from a shell or supervisor that dies without signalling (a closed terminal, a SIGKILLed npm): stop too.
+  watchParent(() => shutdown.begin('parent process exited'));
 }

@@ -58,3 +58,12 @@ export function configLeaves(): ConfigLeaf[] {
   walk(schema, '', out);
   return out;
 }
+
+let envByKey: ReadonlyMap<string, string> | undefined;
+
+/** "server.ssl.key (APM_SIDECAR_SSL_KEY)": how an operator message names a setting, file key and variable. */
+export function settingName(key: string): string {
+  envByKey ??= new Map(configLeaves().map((leaf) => [leaf.key, leaf.env]));
+  const env = envByKey.get(key);
+  return env === undefined ? key : `${key} (${env})`;
+}

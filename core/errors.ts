@@ -254,6 +254,20 @@ export const errorCatalogue = {
     result: 'insecure_credentials',
     description: 'A secret token or API key without TLS protects nothing. Configure server.ssl.* or set server.auth.allow_insecure: true.',
   },
+  SIDECAR_ERR_LISTEN_FAILED: {
+    status: 500,
+    message: 'cannot listen on the configured address',
+    retryable: false,
+    result: 'listen_failed',
+    description: 'The address of server.host (APM_SIDECAR_HOST) or admin.host (APM_SIDECAR_ADMIN_HOST) is taken by another process (EADDRINUSE), privileged or not on this machine. The message names the key.',
+  },
+  SIDECAR_ERR_DATA_DIR_IN_USE: {
+    status: 500,
+    message: 'the data directory is in use by another apm-sidecar start',
+    retryable: false,
+    result: 'data_dir_in_use',
+    description: 'A running `apm-sidecar start` owns path.data (its pid is in path.data/start.pid). Stop it, or give this one another path.data (APM_SIDECAR_DATA).',
+  },
   SIDECAR_ERR_REDIS_POLICY: {
     status: 500,
     message: 'Redis must run with maxmemory-policy noeviction',

@@ -26,3 +26,24 @@ export async function listen(server: Server, at: ListenAddress): Promise<ListenA
   if (address === null || typeof address === 'string') throw new Error(`not listening on ${at.host}:${at.port}`);
   return { host: address.address, port: address.port };
 }
+
+const listenRemedies: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'another process listens there: stop it, or choose another port',
+  EACCES: 'ports below 1024 need privileges: choose a port of 1024 or more',
+  EADDRNOTAVAIL: 'no interface of this machine has that address: use one it has, 0.0.0.0 or 127.0.0.1',
+};
+
+/**
+ * Turns a bind failure into an operator error naming the setting to change (`listen EADDRINUSE` alone names
+ * neither). `setting` is the key and its variable, e.g. "server.host (APM_SIDECAR_HOST)".
+ */
+export function explainListenFailure(setting: string, value: string): (err: unknown) => never {
+  return (err: unknown) => {
+    const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+    if (code === undefined) throw err;
+    throw new SidecarError('SIDECAR_ERR_LISTEN_FAILED', `cannot listen on ${value} (${code}), set by ${setting}`, {
+      cause: err,
+      remediation: `${listenRemedies[code] ?? 'choose another address'}; change ${setting}`,
+    });
+  };
+}

@@ -3,6 +3,7 @@ import { Client, type ClientOptions, type UndiciAgentOptions } from '@elastic/el
 import type { Logger } from 'pino';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
+import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
 import { createPinnedCaConnector, skipHostNameCheck, type Connector } from './pinned-ca';
 
@@ -48,7 +49,7 @@ function readPem(file: string, key: string): string {
   } catch (err) {
     throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `${key}: cannot read ${file}`, {
       cause: err,
-      remediation: `make ${file} readable by this process, or fix ${key}`,
+      remediation: `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`,
     });
   }
 }

@@ -1,10 +1,12 @@
 import os from 'node:os';
 import { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
+import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
+import { explainListenFailure } from '../core/listen';
 import type { Logger } from '../core/log';
 import { createRegistry } from '../core/metrics';
 import { createEsClient } from '../elasticsearch/client';
@@ -48,9 +50,16 @@ function requireRedisUrl(config: SidecarConfig): string {
 export async function startForwarder(config: SidecarConfig, logger: Logger): Promise<Forwarder> {
   const redisUrl = requireRedisUrl(config);
   const es = config.output.elasticsearch;
+  // Before Redis: an unreadable CA file is a config error, reported without a connection left open.
+  const client = es.hosts.length > 0 ? createEsClient(es, {}, { logger }) : undefined;
   const connection = createWorkerConnection(redisUrl);
-  await connection.connect();
-  assertRedisSafe(await readRedisFacts(connection), 'applied', 0);
+  try {
+    await connection.connect();
+    assertRedisSafe(await readRedisFacts(connection), 'applied', 0);
+  } catch (err) {
+    connection.disconnect();
+    throw err;
+  }
 
   const registry = createRegistry('forwarder');
   const metrics = new ForwarderMetrics(registry);
@@ -61,7 +70,6 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
   });
   registerQueueMetrics(registry, queue, deadLetters);
 
-  const client = es.hosts.length > 0 ? createEsClient(es, {}, { logger }) : undefined;
   const sink: BulkSink = client !== undefined ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level) : new FileSink(config.path.data, config.output.file.rotate_bytes);
   const backoff = { initMs: parseDuration(es.backoff.init), maxMs: parseDuration(es.backoff.max) };
   const monitor = new DeliveryMonitor(client, logger, backoff);
@@ -84,10 +92,6 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
   monitor.attach(worker);
 
   const admin = new AdminServer(registry, () => monitor.readiness(), logger);
-  const adminPort = await admin.start(config.admin.host);
-  if (client === undefined) logger.info({ directory: `${config.path.data}/documents` }, 'no output.elasticsearch.hosts: writing documents as ndjson files');
-  monitor.start();
-
   const close = closeOnce(async () => {
     monitor.stop();
     batcher.drain();
@@ -95,5 +99,12 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     await closeAll([() => batcher.close(), () => sink.close(), () => queue.close(), () => admin.close()]);
     await connection.quit().catch(() => connection.disconnect());
   });
+  const adminPort = await admin.start(config.admin.host).catch(async (err: unknown) => {
+    await close().catch(() => undefined);
+    return explainListenFailure(settingName('admin.host'), config.admin.host)(err);
+  });
+  if (client === undefined) logger.info({ directory: `${config.path.data}/documents` }, 'no output.elasticsearch.hosts: writing documents as ndjson files');
+  monitor.start();
+
   return { adminPort, registry, readiness: () => monitor.readiness(), close };
 }

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load';
-import { installShutdown } from '../core/lifecycle';
+import { parseDuration } from '../core/duration';
+import { closingMs, installShutdown } from '../core/lifecycle';
 import { createLogger } from '../core/log';
 import { startForwarder } from './forwarder';
 
@@ -14,5 +15,5 @@ export async function runForwarder(loaded: LoadedConfig): Promise<void> {
   const forwarder = await startForwarder(config, logger);
   logger.info({ queue: config.queue.name, concurrency: config.forwarder.concurrency, adminPort: forwarder.adminPort }, 'forwarder started');
   // The process lives on its handles (worker, admin server) until a signal drains it and exits.
-  installShutdown({ logger, drain: () => forwarder.close() });
+  installShutdown({ logger, drain: () => forwarder.close(), deadlineMs: parseDuration(config.server.shutdown_timeout) + closingMs });
 }

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load';
-import { installShutdown } from '../core/lifecycle';
+import { parseDuration } from '../core/duration';
+import { closingMs, installShutdown } from '../core/lifecycle';
 import { createLogger } from '../core/log';
 import { startProxy } from './proxy';
 
@@ -13,5 +14,5 @@ export { startProxy, type RunningProxy } from './proxy';
 export async function runProxy(loaded: LoadedConfig): Promise<void> {
   const logger = createLogger({ name: 'proxy', level: loaded.config.log.level });
   const proxy = await startProxy(loaded.config, logger);
-  installShutdown({ logger, drain: proxy.close });
+  installShutdown({ logger, drain: proxy.close, deadlineMs: parseDuration(loaded.config.server.shutdown_timeout) + closingMs });
 }

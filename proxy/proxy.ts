@@ -1,13 +1,15 @@
+import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
 import { parseDuration } from '../core/duration';
 import { closeAll, closeOnce } from '../core/lifecycle';
+import { explainListenFailure } from '../core/listen';
 import type { Logger } from '../core/log';
 import { createRegistry } from '../core/metrics';
 import { AdminServer, proxyReadiness } from './admin';
 import { createAgentConfigEndpoint } from './agent-config';
 import { agentConfigRoute } from './agent-config/route';
 import { createApiKeyVerifier } from './auth/api-key-verifier';
-import { assertCredentialsProtected, RequestAuthenticator } from './auth/authenticate';
+import { RequestAuthenticator } from './auth/authenticate';
 import { NetworkAllowList } from './auth/networks';
 import { SecretTokenVerifier } from './auth/secret-tokens';
 import { QueueDepthMonitor, sizeHighWaterMark } from './backpressure';
@@ -15,13 +17,13 @@ import { connectIntakeQueue } from './intake/enqueue';
 import { intakeHandler } from './intake/handler';
 import { ProxyMetrics } from './metrics';
 import { otlpHandler, renderOtlpFailure } from './otlp/handler';
+import { assertProxyStartable } from './preflight';
 import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
 import { passthroughRoute } from './passthrough/route';
 import { rootHandler } from './root';
 import { RouteTable } from './routes';
 import { createRumRoutes } from './rum';
 import { parseHostPort, ProxyServer, type ListenAddress } from './server';
-import { resolveTlsSettings } from './tls';
 
 export interface RunningProxy {
   readonly intake: ListenAddress;
@@ -33,8 +35,7 @@ export interface RunningProxy {
 /** Checks the config, connects to a safe Redis, then opens the intake and admin listeners. */
 export async function startProxy(config: SidecarConfig, logger: Logger): Promise<RunningProxy> {
   const { server: s, queue: q } = config;
-  const tls = resolveTlsSettings(s.ssl);
-  assertCredentialsProtected({ secretTokens: s.auth.secret_tokens, apiKeyEnabled: s.auth.api_key.enabled, allowInsecure: s.auth.allow_insecure, tlsEnabled: tls.enabled }, logger);
+  const tls = assertProxyStartable(config, logger);
   const metrics = new ProxyMetrics(createRegistry('proxy'));
   const upstream = upstreamSettingsFrom(config.upstream);
   const agentConfig = createAgentConfigEndpoint(config, { logger, registry: metrics.registry, upstream });
@@ -69,8 +70,8 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     await monitor.start();
     await agentConfig.start();
     await passthrough?.start();
-    await server.start();
-    await admin.start();
+    await server.start().catch(explainListenFailure(settingName('server.host'), s.host));
+    await admin.start().catch(explainListenFailure(settingName('admin.host'), config.admin.host));
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

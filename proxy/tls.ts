@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type https from 'node:https';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
@@ -93,7 +94,7 @@ function readPem(file: string, key: string): Buffer {
     return fs.readFileSync(file);
   } catch (err) {
     const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
-    throw invalid(`${key}: cannot read ${file} (${reason})`, 'point the key at a readable PEM file');
+    throw invalid(`${key}: cannot read ${file} (${reason})`, `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`);
   }
 }
 
@@ -116,7 +117,11 @@ export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContex
   try {
     tls.createSecureContext(options);
   } catch (err) {
-    throw invalid(`server.ssl: the certificate, key or passphrase is unusable (${err instanceof Error ? err.message : String(err)})`, 'check that the key matches the certificate and the passphrase is right');
+    const reason = err instanceof Error ? err.message : String(err);
+    if (/key values mismatch/.test(reason)) {
+      throw invalid(`server.ssl.key (${settings.key}) is not the key of server.ssl.certificate (${settings.certificate})`, 'point server.ssl.key (APM_SIDECAR_SSL_KEY) at the key the certificate was issued for');
+    }
+    throw invalid(`server.ssl: the certificate, key or passphrase is unusable (${reason})`, 'check that the key matches the certificate and the passphrase is right');
   }
   return options;
 }

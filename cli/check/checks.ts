@@ -1,6 +1,8 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { SidecarConfig } from '../../config/schema';
 import { describeForOperator, isSidecarError } from '../../core/errors';
+import { createLogger } from '../../core/log';
+import { assertProxyStartable } from '../../proxy/preflight';
 import { createProducerConnection } from '../../queue/connections';
 import { assertRedisSafe, readRedisFacts } from '../../queue/redis-checks';
 import { classifyEsError } from '../../elasticsearch/errors';
@@ -21,18 +23,24 @@ export function failedCheck(name: string, err: unknown): CheckResult {
   return { name, status: 'fail', detail: describeForOperator(err).split('. To remediate:')[0] ?? String(err), ...(remediation === undefined ? {} : { remediation }) };
 }
 
+const silent = createLogger({ name: 'check', level: 'silent' });
+
 /** Settings that make a process refuse to start, or that weaken security, found without any network. */
 export function configChecks(config: SidecarConfig): CheckResult[] {
   const results: CheckResult[] = [{ name: 'config', status: 'ok', detail: 'configuration is valid' }];
   const auth = config.server.auth;
   const credentials = auth.secret_tokens.length > 0 || auth.api_key.enabled;
-  const tls = config.server.ssl.enabled ?? config.server.ssl.certificate !== null;
-  if (credentials && !tls) {
-    results.push(
-      auth.allow_insecure
-        ? { name: 'proxy tls', status: 'warn', detail: 'agent credentials travel without TLS (server.auth.allow_insecure: true)', remediation: 'set server.ssl.certificate and server.ssl.key' }
-        : { name: 'proxy tls', status: 'fail', detail: 'credentials are configured but TLS is off: the proxy will refuse to start', remediation: 'set server.ssl.certificate and server.ssl.key' },
-    );
+  let tls = false;
+  try {
+    // The very assertions the proxy makes before it opens anything: TLS files, key against certificate, credentials.
+    tls = assertProxyStartable(config, silent).enabled;
+    results.push({ name: 'proxy', status: 'ok', detail: tls ? 'TLS certificate and key load and match' : 'starts without TLS' });
+  } catch (err) {
+    const failed = failedCheck('proxy', err);
+    results.push({ ...failed, detail: `the proxy will refuse to start: ${failed.detail}` });
+  }
+  if (credentials && !tls && auth.allow_insecure) {
+    results.push({ name: 'proxy tls', status: 'warn', detail: 'agent credentials travel without TLS (server.auth.allow_insecure: true)', remediation: 'set server.ssl.certificate and server.ssl.key' });
   } else if (!credentials) {
     results.push({ name: 'proxy auth', status: 'warn', detail: 'no secret token and no API keys: any client can send data', remediation: 'set server.auth.secret_tokens or server.auth.api_key.enabled' });
   }
@@ -86,9 +94,32 @@ async function privilegeCheck(client: Client, name: string, required: RequiredPr
   }
 }
 
+/** Privileges no writer needs: a credential holding one can do far more harm than write APM data if it leaks. */
+const beyondWriter: RequiredPrivileges = { cluster: ['all', 'manage', 'manage_security', 'manage_api_key'], index: [] };
+
+/** Warns when the writer credential holds more than it needs (a superuser, an admin role). */
+async function excessPrivilegeCheck(client: Client): Promise<CheckResult | undefined> {
+  try {
+    const missing = new Set((await findMissingPrivileges(client, beyondWriter)).map((m) => m.privilege));
+    const held = beyondWriter.cluster.filter((p) => !missing.has(p));
+    if (held.length === 0) return undefined;
+    return {
+      name: 'forwarder privileges',
+      status: 'warn',
+      detail: `the output.elasticsearch credential holds more than writing needs: cluster ${held.join(', ')}${held.includes('all') ? ' (a superuser)' : ''}`,
+      remediation: `use a credential with only the ${writerRoleName} role: apm-sidecar setup --create-writer-api-key (or --create-writer-user <name>)`,
+    };
+  } catch {
+    // The writer check above already reported why privileges cannot be read.
+    return undefined;
+  }
+}
+
 /** Privileges of each configured process: forwarder writes; proxy reads agent config from the cluster. */
 export async function privilegeChecks(client: Client, config: SidecarConfig): Promise<CheckResult[]> {
   const results = [await privilegeCheck(client, 'forwarder privileges', writerPrivileges, writerRoleName)];
+  const excess = await excessPrivilegeCheck(client);
+  if (excess !== undefined) results.push(excess);
   if (config.agent_config.source === 'elasticsearch') {
     results.push(await privilegeCheck(client, 'proxy agent-config privileges', agentConfigPrivileges, agentConfigReaderRoleName));
   }

@@ -11,11 +11,15 @@ export interface LocalTls {
   readonly created: boolean;
 }
 
-function writeSecret(file: string, content: string): void {
-  fs.writeFileSync(file, content, { mode: 0o600 });
+function writeFile(file: string, content: string, mode: number): void {
+  fs.writeFileSync(file, content, { mode });
   // writeFileSync applies the mode only when it creates the file.
-  fs.chmodSync(file, 0o600);
+  fs.chmodSync(file, mode);
 }
+
+const writeSecret = (file: string, content: string): void => writeFile(file, content, 0o600);
+/** Certificates are public: agents (other users, other hosts) are given ca.crt to trust the proxy. */
+const publicMode = 0o644;
 
 /**
  * A local CA and a server certificate for this machine (localhost, 127.0.0.1, ::1 and the host name), made on
@@ -35,9 +39,12 @@ export function ensureLocalTls(dataDir: string): LocalTls {
       ipAddresses: ['127.0.0.1', '::1'],
     });
     writeSecret(files.caKey, ca.key);
-    writeSecret(files.caFile, ca.cert);
+    writeFile(files.caFile, ca.cert, publicMode);
     writeSecret(files.keyFile, server.key);
-    writeSecret(files.certificateFile, server.cert);
+    writeFile(files.certificateFile, server.cert, publicMode);
+  } else {
+    // Earlier versions wrote the certificates 0600.
+    for (const file of [files.caFile, files.certificateFile]) fs.chmodSync(file, publicMode);
   }
   return { caFile: files.caFile, certificateFile: files.certificateFile, keyFile: files.keyFile, created: !complete };
 }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { SidecarError } from '../../core/errors';
+import { commandLineOf, dataDirInUse, isApmSidecar, parentOf } from './data-dir-lock';
 
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freeLocalPort(): Promise<number> {
@@ -33,23 +34,20 @@ const pidFileName = 'redis-server.pid';
 /**
  * A redis-server left running on this data directory by an earlier `start` that was killed with SIGKILL (which
  * no exit handler survives): two servers must never append to one AOF, so it is stopped first (SIGTERM lets it
- * flush). Only a process whose command line is redis-server is touched.
+ * flush). Only a redis-server is touched, and only when its owner is gone: one whose parent is a live
+ * apm-sidecar belongs to a running start, and this start refuses instead of killing it.
  */
-async function stopLeftover(pidFile: string): Promise<void> {
+async function stopLeftover(pidFile: string, dataDir: string): Promise<void> {
   let pid: number;
   try {
     pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
   } catch {
     return;
   }
-  const isRedis = (): boolean => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server');
-    } catch {
-      return false;
-    }
-  };
+  const isRedis = (): boolean => commandLineOf(pid)?.startsWith('redis-server') === true;
   if (!Number.isInteger(pid) || pid <= 1 || !isRedis()) return;
+  const owner = parentOf(pid);
+  if (owner !== undefined && owner !== process.pid && isApmSidecar(owner)) throw dataDirInUse(dataDir, owner);
   process.kill(pid, 'SIGTERM');
   for (let waited = 0; isRedis() && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
   if (isRedis()) process.kill(pid, 'SIGKILL');
@@ -73,7 +71,7 @@ export class PrivateRedisServer {
 
   static async start(options: PrivateRedisOptions): Promise<PrivateRedisServer> {
     fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-    await stopLeftover(path.join(options.dir, pidFileName));
+    await stopLeftover(path.join(options.dir, pidFileName), path.dirname(path.resolve(options.dir)));
     const server = new PrivateRedisServer(options.port === 0 ? await freeLocalPort() : options.port, options);
     await server.spawn();
     return server;
@@ -96,15 +94,20 @@ export class PrivateRedisServer {
       '--daemonize', 'no',
       '--pidfile', path.resolve(this.options.dir, pidFileName),
     ];
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: a Ctrl-C or a signal to start's group reaches start, which stops Redis last, after
+    // the proxy and forwarder drained into it.
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
     process.on('exit', this.killOnExit);
+    let gone = false;
     const failed = new Promise<never>((_, reject) => {
       child.once('error', (err) => reject(this.failure(`cannot run redis-server from PATH (${err.message})`)));
       child.once('exit', (code) => reject(this.failure(`redis-server exited with status ${String(code)}; see ${path.join(this.options.dir, 'redis-server.log')}`)));
     });
-    failed.catch(() => undefined);
-    await Promise.race([this.waitUntilReady(), failed]);
+    failed.catch(() => {
+      gone = true;
+    });
+    await Promise.race([this.waitUntilReady(() => gone), failed]);
   }
 
   private failure(message: string): SidecarError {
@@ -113,9 +116,10 @@ export class PrivateRedisServer {
     });
   }
 
-  private async waitUntilReady(): Promise<void> {
+  /** Polls until PING answers; stops polling once `gone` (the child could not run or exited). */
+  private async waitUntilReady(gone: () => boolean): Promise<void> {
     const deadline = Date.now() + 15_000;
-    for (;;) {
+    while (!gone()) {
       const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
       client.on('error', () => undefined);
       try {

@@ -88,9 +88,11 @@ describe('`apm-sidecar start` on an empty data directory', () => {
     expect(settings.serverUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(first.process.stdout).toContain(`export ELASTIC_APM_SECRET_TOKEN=${settings.secretToken}`);
     expect(first.process.stdout).toContain(`export ELASTIC_APM_SERVER_CA_CERT_FILE=${settings.serverCaCertFile}`);
-    for (const file of ['secret-token', 'tls/ca.key', 'tls/server.key', 'tls/ca.crt']) {
+    for (const file of ['secret-token', 'tls/ca.key', 'tls/server.key']) {
       expect(fs.statSync(path.join(dataDir, file)).mode & 0o777).toBe(0o600);
     }
+    // Certificates are public: agents are handed ca.crt.
+    for (const file of ['tls/ca.crt', 'tls/server.crt']) expect(fs.statSync(path.join(dataDir, file)).mode & 0o777).toBe(0o644);
     expect(fs.existsSync(path.join(dataDir, 'redis'))).toBe(true);
 
     await runAgentApp(settings.serverUrl, settings.secretToken, settings.serverCaCertFile);

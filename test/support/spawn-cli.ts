@@ -41,6 +41,20 @@ export class SpawnedProcess {
     }
   }
 
+  /**
+   * The exit, or a failure with the output so far when the process still runs after `boundMs` (a generous
+   * bound: it proves the process ends, it does not measure how fast). The process is then killed.
+   */
+  async exitWithin(boundMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), boundMs)));
+    const outcome = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (outcome !== 'late') return outcome;
+    this.child.kill('SIGKILL');
+    throw new Error(`still running ${boundMs} ms later:\n${this.stdout}\n${this.stderr}`);
+  }
+
   /** pino JSON lines of stdout. */
   logLines(): Array<Record<string, unknown>> {
     return this.stdout

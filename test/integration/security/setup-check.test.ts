@@ -14,6 +14,8 @@ import { apmIndexPatterns, writerRoleName } from '../../../elasticsearch/setup/r
 import type { StepResult } from '../../../elasticsearch/setup/steps';
 import { certificateFingerprint, createCertificateAuthority } from '../../../tls/local-ca';
 import { collectChecks } from '../../../cli/check';
+import type { CheckResult } from '../../../cli/check/checks';
+import { testPki } from '../../support/certs';
 import { esTarget, realTargetAvailable, type EsTarget } from '../../support/es-target';
 import { LogSink } from '../../support/log-sink';
 
@@ -88,10 +90,32 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     await admin.security.putUser({ username: name, password: 'it-password-2', roles: [name] });
     const output = target.output({ username: name, password: 'it-password-2' });
     const loaded = loadConfig({ env: {}, overrides: { output: { elasticsearch: output } } });
-    const line = (await collectChecks(loaded)).find((r) => r.name === 'forwarder privileges');
+    const results = await collectChecks(loaded);
+    const line = results.find((r) => r.name === 'forwarder privileges');
     expect(line?.status).toBe('fail');
     expect(line?.detail).toContain(missing);
     expect(line?.remediation).toContain(`grant ${missing}`);
+    // Less than the writer needs is no reason to warn that it holds more.
+    expect(results.filter((r) => r.status === 'warn' && r.name === 'forwarder privileges')).toEqual([]);
+  });
+
+  it('check warns when the writer credential holds more than it needs (a superuser)', async () => {
+    const loaded = loadConfig({ env: {}, overrides: { output: { elasticsearch: target.output(target.admin) } } });
+    const warning = (await collectChecks(loaded)).find((r) => r.name === 'forwarder privileges' && r.status === 'warn');
+    expect(warning?.detail).toContain('superuser');
+    expect(warning?.remediation).toContain('--create-writer-api-key');
+  });
+
+  it('check fails on a proxy config the proxy refuses, by the proxy\'s own assertions', async () => {
+    const pki = testPki();
+    const proxyLine = async (ssl: Record<string, string>): Promise<CheckResult | undefined> =>
+      (await collectChecks(loadConfig({ env: {}, overrides: { server: { ssl } } }))).find((r) => r.name === 'proxy');
+    await expect(proxyLine({ certificate: pki.serverCertFile, key: pki.serverKeyFile })).resolves.toMatchObject({ status: 'ok' });
+    const mismatch = await proxyLine({ certificate: pki.serverCertFile, key: pki.clientKeyFile });
+    expect(mismatch).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not the key of server.ssl.certificate') as unknown });
+    const missing = await proxyLine({ certificate: path.join(tmp, 'no-such.crt'), key: pki.serverKeyFile });
+    expect(missing).toMatchObject({ status: 'fail', detail: expect.stringContaining('server.ssl.certificate: cannot read') as unknown });
+    expect(missing?.remediation).toContain('APM_SIDECAR_SSL_CERTIFICATE');
   });
 
   it('trusts the cluster by CA file or by fingerprint; a wrong CA or pin is a TLS failure that says so', async () => {
