@@ -7,6 +7,7 @@ import { decodeJobBody, intakeJobName, JobContractError, parseIntakeJobData } fr
 import type { BulkBatcher } from './batch/bulk-batcher';
 import { documentId } from './document-id';
 import { createJobTransformer, type TransformContext } from './transform';
+import { expandRumV3Job } from './transform/rum/v3-job';
 import type { ForwarderMetrics } from './metrics';
 import type { DocumentOutcome } from './outcomes';
 import { prepareDocument, type PreparedDocument } from './output/sink';
@@ -73,7 +74,20 @@ export class JobProcessor {
       const data = parseIntakeJobData(job.data);
       if (data.otlp !== undefined) throw new JobContractError(`OTLP ${data.otlp.signal} jobs need a forwarder that indexes OTLP`);
       const decoded = decodeJobBody(data, this.options.maxRequestBytes);
-      const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity };
+      const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity, ...(data.rum === undefined ? {} : { rum: data.rum }) };
+      if (data.rum?.version === 'v3') {
+        // Minified RUM: expanded here, so the documents and any dead-lettered line are plain intake v2.
+        const expanded = expandRumV3Job(decoded);
+        return expanded.events.map((e) => ({
+          id: e.part === 0 ? documentId(data.requestId, e.index) : `${documentId(data.requestId, e.index)}.${e.part}`,
+          jobId: data.requestId,
+          lineIndex: e.index,
+          dataStream: '',
+          metadata: expanded.metadata,
+          event: e.line,
+          context,
+        }));
+      }
       return decoded.events.map((e) => ({
         id: documentId(data.requestId, e.index),
         jobId: data.requestId,

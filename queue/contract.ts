@@ -61,7 +61,8 @@ export interface RumJobInfo {
   readonly source: { readonly ip: string; readonly port: number | null };
 }
 
-function parseRum(value: unknown): RumJobInfo | undefined {
+/** The `rum` part of a job (or of a dead-letter entry's context); undefined when absent. */
+export function parseRumJobInfo(value: unknown): RumJobInfo | undefined {
   if (value === undefined) return undefined;
   if (!isRecord(value) || (value.version !== 'v2' && value.version !== 'v3')) throw new JobContractError('rum.version must be v2 or v3');
   const source = value.source;
@@ -104,7 +105,7 @@ export function parseIntakeJobData(value: unknown): IntakeJobData {
   if (encoding !== 'gzip' && encoding !== 'deflate') throw new JobContractError('encoding must be gzip or deflate');
   if (typeof body !== 'string') throw new JobContractError('body must be a base64 string');
   if (typeof events !== 'number' || typeof rawBytes !== 'number') throw new JobContractError('events and rawBytes must be numbers');
-  const rum = parseRum(value.rum);
+  const rum = parseRumJobInfo(value.rum);
   return {
     ...(rum === undefined ? {} : { rum }),
     v: jobSchemaVersion,

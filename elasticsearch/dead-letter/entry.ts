@@ -1,4 +1,4 @@
-import type { IntakeJobData } from '../../queue/contract';
+import { JobContractError, parseRumJobInfo, type IntakeJobData, type RumJobInfo } from '../../queue/contract';
 
 /**
  * One dead-lettered document: the original event (and its metadata line and job context, so a replay produces the
@@ -26,6 +26,8 @@ export interface DeadLetterEntry {
     readonly receivedAt: number;
     readonly client: IntakeJobData['client'];
     readonly identity: IntakeJobData['identity'];
+    /** RUM jobs: the intake version and socket peer (client.ip is then the browser). */
+    readonly rum?: RumJobInfo;
   };
 }
 
@@ -66,7 +68,13 @@ function parseContext(value: unknown): DeadLetterEntry['context'] {
   if (!isRecord(client) || typeof client.ip !== 'string') throw new DeadLetterFormatError('context.client.ip must be a string');
   const userAgent = client.userAgent;
   if (userAgent !== null && typeof userAgent !== 'string') throw new DeadLetterFormatError('context.client.userAgent must be a string or null');
-  return { receivedAt: num(value, 'receivedAt'), client: { ip: client.ip, userAgent }, identity: parseIdentity(value.identity) };
+  let rum: RumJobInfo | undefined;
+  try {
+    rum = parseRumJobInfo(value.rum);
+  } catch (err) {
+    throw new DeadLetterFormatError(err instanceof JobContractError ? err.message : String(err));
+  }
+  return { receivedAt: num(value, 'receivedAt'), client: { ip: client.ip, userAgent }, identity: parseIdentity(value.identity), ...(rum === undefined ? {} : { rum }) };
 }
 
 /** Parses a value read back from Redis (or a replay job) into an entry, or throws DeadLetterFormatError. */

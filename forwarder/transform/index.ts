@@ -8,6 +8,7 @@ import { parseMetadata } from './metadata';
 import { transformMetricset } from './metricset';
 import { appLogsStream, dataStreamName, errorsStream, tracesStream, type DataStream } from './routing';
 import { transformSpan } from './span';
+import { rumRequestFields } from './rum/request-fields';
 import { transformTransaction } from './transaction';
 
 /**
@@ -19,6 +20,8 @@ export interface TransformContext {
   readonly receivedAt: number;
   readonly client: IntakeJobData['client'];
   readonly identity: IntakeJobData['identity'];
+  /** RUM jobs: the documents get user_agent, client and source from the request (as APM Server's RUM intake). */
+  readonly rum?: IntakeJobData['rum'];
   /** data_streams.namespace */
   readonly namespace: string;
   /** observer.* on every document; type is always "apm-sidecar". */
@@ -53,7 +56,7 @@ function sharedFields(ctx: TransformContext): JsonObject {
   if (ctx.observer?.hostname !== undefined) observer.hostname = ctx.observer.hostname;
   const identity: JsonObject = { kind: ctx.identity.kind };
   if (ctx.identity.kind !== 'anonymous') identity.id = ctx.identity.id;
-  return { observer, [identityField]: { identity } };
+  return { observer, [identityField]: { identity }, ...rumRequestFields(ctx.client, ctx.rum) };
 }
 
 function withDataStream(source: JsonObject, ds: DataStream, dynamicTemplates?: Record<string, string>): TransformResult {
@@ -122,7 +125,8 @@ export function createJobTransformer(metadataLine: string, ctx: TransformContext
   if (!isRecord(metadata) || !isRecord(metadata.metadata)) return failing('metadata line has no "metadata" object');
   let state: JobState;
   try {
-    const meta = parseMetadata(metadata.metadata, ctx.client.ip);
+    // host.ip is the backend agent's own address; a browser's address is client.ip (rumRequestFields) instead.
+    const meta = parseMetadata(metadata.metadata, ctx.rum === undefined ? ctx.client.ip : '');
     state = jobState(meta, { ...meta.shared, ...sharedFields(ctx) }, Math.trunc(ctx.receivedAt * 1000), ctx.namespace);
   } catch (error) {
     return failing(`metadata could not be mapped: ${describe(error)}`);
