@@ -6,3 +6,8 @@
 export function documentId(requestId: string, lineIndex: number): string {
   return `${requestId}.${lineIndex}`;
 }
+
+/** An OTLP document's `_id`: the request id plus its position in the request ("s3", "s3.e0", "m7", "l2"). */
+export function otlpDocumentId(requestId: string, position: string): string {
+  return `${requestId}.${position}`;
+}

@@ -3,10 +3,13 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from '../core/log';
 import type { DeadLetterQueue } from '../elasticsearch/dead-letter';
 import { parseReplayJobData, replayJobName, type DeadLetterEntry } from '../elasticsearch/dead-letter';
-import { decodeJobBody, intakeJobName, JobContractError, parseIntakeJobData } from '../queue/contract';
+import { decodeJobBody, decompressJobBody, intakeJobName, JobContractError, parseIntakeJobData, type IntakeJobData, type OtlpJobFormat } from '../queue/contract';
+import { decodeOtlpRequest } from '../queue/otlp/decode';
 import type { BulkBatcher } from './batch/bulk-batcher';
-import { documentId } from './document-id';
-import { createJobTransformer, type TransformContext } from './transform';
+import { documentId, otlpDocumentId } from './document-id';
+import { createJobTransformer, sharedFields, type ApmDocument, type TransformContext, type TransformResult } from './transform';
+import { transformOtlpRequest } from './transform/otlp';
+import { isOtlpDocumentMetadata, otlpDocumentMetadata, replayOtlpDocument } from './transform/otlp/replay';
 import { expandRumV3Job } from './transform/rum/v3-job';
 import type { ForwarderMetrics } from './metrics';
 import type { DocumentOutcome } from './outcomes';
@@ -37,6 +40,9 @@ export interface JobProcessorOptions {
  * BullMQ's stalled-job recovery, and the deterministic `_id`s make the second pass harmless.
  */
 export class JobProcessor {
+  /** OTLP jobs are transformed as a whole request (items need their resource): their documents, by origin. */
+  private readonly transformed = new WeakMap<Origin, ApmDocument>();
+
   constructor(
     private readonly batcher: BulkBatcher,
     private readonly deadLetters: DeadLetterQueue,
@@ -72,7 +78,7 @@ export class JobProcessor {
       }
       if (job.name !== intakeJobName) throw new JobContractError(`unknown job name ${job.name}`);
       const data = parseIntakeJobData(job.data);
-      if (data.otlp !== undefined) throw new JobContractError(`OTLP ${data.otlp.signal} jobs need a forwarder that indexes OTLP`);
+      if (data.otlp !== undefined) return this.otlpOrigins(data, data.otlp);
       const decoded = decodeJobBody(data, this.options.maxRequestBytes);
       const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity, ...(data.rum === undefined ? {} : { rum: data.rum }) };
       if (data.rum?.version === 'v3') {
@@ -103,7 +109,35 @@ export class JobProcessor {
     }
   }
 
-  private transform(origin: Origin, cache: Map<string, ReturnType<typeof createJobTransformer> | Error>) {
+  /**
+   * An OTLP job's documents. The proxy decoded the body before queueing it, so a failure here is a job that can
+   * never succeed (thrown: the job goes to the failed set). Each document's origin carries the document itself
+   * for the dead-letter queue.
+   */
+  private otlpOrigins(data: IntakeJobData, otlp: OtlpJobFormat): Origin[] {
+    const request = decodeOtlpRequest(otlp.signal, otlp.format, decompressJobBody(data, this.options.maxRequestBytes));
+    const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity };
+    const shared = sharedFields({ ...context, namespace: this.options.namespace });
+    const documents = transformOtlpRequest(request, { requestId: data.requestId, shared, namespace: this.options.namespace, receivedAtUs: Math.trunc(data.receivedAt * 1000) });
+    return documents.map(({ position, doc }, index) => {
+      const origin: Origin = {
+        id: otlpDocumentId(data.requestId, position),
+        jobId: data.requestId,
+        lineIndex: index,
+        dataStream: doc.dataStream,
+        metadata: otlpDocumentMetadata(doc.dynamicTemplates),
+        event: JSON.stringify(doc.source),
+        context,
+      };
+      this.transformed.set(origin, doc);
+      return origin;
+    });
+  }
+
+  private transform(origin: Origin, cache: Map<string, ReturnType<typeof createJobTransformer> | Error>): TransformResult {
+    const otlp = this.transformed.get(origin);
+    if (otlp !== undefined) return { ok: true, doc: otlp };
+    if (isOtlpDocumentMetadata(origin.metadata)) return replayOtlpDocument(origin.metadata, origin.event, origin.dataStream);
     let transformer = cache.get(origin.metadata);
     if (transformer === undefined) {
       const ctx: TransformContext = { ...origin.context, namespace: this.options.namespace };

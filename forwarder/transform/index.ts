@@ -50,7 +50,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function sharedFields(ctx: TransformContext): JsonObject {
+export function sharedFields(ctx: TransformContext): JsonObject {
   const observer: JsonObject = { type: 'apm-sidecar' };
   if (ctx.observer?.version !== undefined) observer.version = ctx.observer.version;
   if (ctx.observer?.hostname !== undefined) observer.hostname = ctx.observer.hostname;

@@ -109,3 +109,8 @@ export function countItems(request: OtlpRequest): OtlpCounts {
   }
   return { items, rejected };
 }
+
+/** A kvlist AnyValue (instanceof alone would type it as Map<any, any>). */
+export function isKvList(value: OtlpValue | undefined): value is Attributes {
+  return value instanceof Map;
+}
