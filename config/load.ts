@@ -3,6 +3,7 @@ import path from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
 import { SidecarError } from '../core/errors';
+import { redact, registerSecrets, urlUserinfo } from '../core/redact';
 import { registerFormats } from './formats';
 import { configLeaves } from './leaves';
 import { schema, type SidecarConfig } from './schema';
@@ -87,20 +88,60 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = environmentFor(options.env ?? process.env);
   const config = convict<SidecarConfig>(schemaWithEnv(), { env, args: [] });
   const file = options.file ?? env.APM_SIDECAR_CONFIG;
+  registerConfiguredSecrets(config);
   try {
     if (file !== undefined && file !== '') {
       if (!fs.existsSync(file)) throw invalid(`config file ${file} does not exist`);
       const ext = path.extname(file).toLowerCase();
       if (!['.yml', '.yaml', '.json'].includes(ext)) throw invalid(`config file ${file}: use a .yml, .yaml or .json file`);
-      config.loadFile(file);
+      loadFileQuietly(config, file);
     }
     if (options.overrides) config.load(options.overrides);
+    registerConfiguredSecrets(config);
     config.validate({ allowed: 'strict' });
   } catch (err) {
-    if (err instanceof SidecarError) throw err;
-    throw invalid(rewordConvictError(err instanceof Error ? err.message : String(err), file));
+    if (err instanceof SidecarError) throw new SidecarError(err.code, redact(err.message), { cause: err.cause, remediation: err.remediation });
+    throw invalid(redact(rewordConvictError(err instanceof Error ? err.message : String(err), file)));
   }
-  return { config: config.getProperties(), printable: config.toString(), file };
+  return { config: config.getProperties(), printable: redact(config.toString()), file };
+}
+
+/**
+ * A file that does not parse: its parser's message quotes the offending line, which may hold a secret, so only
+ * the position is kept.
+ */
+function loadFileQuietly(config: convict.Config<SidecarConfig>, file: string): void {
+  try {
+    config.loadFile(file);
+  } catch (err) {
+    const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+    const position = /line \d+, column \d+|position \d+/.exec(first);
+    throw invalid(`config file ${file} does not parse${position === null ? '' : ` (${position[0]})`}: check its YAML/JSON syntax`);
+  }
+}
+
+/**
+ * Every sensitive value and every credential inside a URL-valued key, registered with core/redact so no error,
+ * log line or --print-config output of this process prints them (even a value that fails validation).
+ */
+function registerConfiguredSecrets(config: convict.Config<SidecarConfig>): void {
+  const values: string[] = [];
+  for (const leaf of configLeaves()) {
+    if (!leaf.sensitive && !/url/.test(leaf.format) && !/url|hosts/.test(leaf.key)) continue;
+    let value: unknown;
+    try {
+      value = config.get(leaf.key as never);
+    } catch {
+      continue;
+    }
+    for (const item of [value].flat()) {
+      if (typeof item !== 'string' || item === '') continue;
+      if (leaf.sensitive) values.push(item);
+      const userinfo = urlUserinfo(item);
+      if (userinfo !== null) values.push(userinfo);
+    }
+  }
+  registerSecrets(values);
 }
 
 /** The schema with an env name on every leaf (the SPEC's where given, APM_SIDECAR_<PATH> otherwise). */

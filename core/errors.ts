@@ -5,6 +5,8 @@
  * docs/errors.md is generated from this table (npm run docs) and a test keeps the two in sync.
  */
 
+import { redact } from './redact';
+
 export interface ErrorSpec {
   /** HTTP status an agent receives; operator-facing errors use 500. */
   readonly status: number;
@@ -387,7 +389,7 @@ export function toErrorOutcome(err: unknown): ErrorOutcome {
 export function describeForOperator(err: unknown): string {
   if (isSidecarError(err)) {
     const fix = err.remediation ?? errorCatalogue[err.code].description;
-    return `${err.code}: ${err.message}. To remediate: ${fix}`;
+    return redact(`${err.code}: ${err.message}. To remediate: ${fix}`);
   }
-  return err instanceof Error ? err.message : String(err);
+  return redact(err instanceof Error ? err.message : String(err));
 }
