@@ -2,7 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-export const corpusFile = path.join(__dirname, '..', '..', 'shared', 'fixtures', 'apm-server', 'apmbench', 'apm-nodejs-traces-3.29.0.ndjson');
+/**
+ * The throughput corpus the project makes itself from the real Node agent (npx tsx scripts/capture-agent.ts
+ * corpus): 12k trace events of 4,000 HTTP transactions, gzip-compressed in the repository.
+ */
+export const corpusFile = path.join(__dirname, '..', 'test', 'fixtures', 'bench', 'agent-nodejs-traces.ndjson.gz');
+
+/** Non-empty lines of an ndjson corpus, gunzipped when the file name ends in .gz. */
+export function corpusLines(file = corpusFile): string[] {
+  const raw = fs.readFileSync(file);
+  return (file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8').split('\n').filter((l) => l.trim() !== '');
+}
 
 export interface AgentRequest {
   /** gzip body, as the Node agent sends it. */
@@ -13,11 +23,11 @@ export interface AgentRequest {
 }
 
 /**
- * The apmbench corpus cut into agent-sized requests: the metadata line, then `eventsPerRequest` events, gzip
+ * The corpus cut into agent-sized requests: the metadata line, then `eventsPerRequest` events, gzip
  * compressed (the Node agent streams one gzip stream per request).
  */
 export function agentRequests(eventsPerRequest = 40, file = corpusFile): AgentRequest[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = corpusLines(file);
   const metadata = lines.find((l) => l.startsWith('{"metadata"'));
   if (metadata === undefined) throw new Error(`${file} has no metadata line`);
   const events = lines.filter((l) => !l.startsWith('{"metadata"'));

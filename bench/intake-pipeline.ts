@@ -5,7 +5,7 @@ import { agentRequests } from './corpus';
 
 /**
  * Question: how many events/s does the intake pipeline (gunzip -> split -> JSON.parse -> validate) handle on
- * one core, next to a bare gunzip of the same requests? Input: the apmbench Node corpus cut into 40-event
+ * one core, next to a bare gunzip of the same requests? Input: the Node agent trace corpus cut into 40-event
  * gzip requests, fed in 16 KiB chunks as a socket would deliver them, 8 requests in flight.
  * Run: npx tsx bench/intake-pipeline.ts [seconds]
  */

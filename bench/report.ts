@@ -87,7 +87,7 @@ export function renderMarkdown(results: readonly ScenarioResult[], command: stri
     `- command: \`${command}\``,
     '',
     'Each scenario runs apm-sidecar and its baseline in the same run, on the same machine, with the same payloads',
-    '(the apmbench Node.js corpus cut into 40-event gzip requests, as the Node agent sends them). Load comes from a',
+    '(the Node agent trace corpus cut into 40-event gzip requests, as the Node agent sends them). Load comes from a',
     'separate process over loopback TLS. Ratios survive a noisy machine better than absolute numbers; read them.',
     '',
     '![ratios](benchmarks.svg)',

@@ -1,16 +1,14 @@
 /**
  * How many intake events per second does the transform turn into documents on one core?
- * Input: APM Server's apmbench Node.js trace corpus. Each round builds one job transformer (metadata parsed once,
+ * Input: the Node agent trace corpus (bench/corpus.ts). Each round builds one job transformer (metadata parsed once,
  * as the forwarder does per job) and transforms every event line, including JSON.parse of the line and
  * JSON.stringify of the document (the forwarder serialises each document into the bulk body).
  * Run: npx tsx bench/transform.ts   (last line: {"scenario":"transform","events_per_s":N})
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { createJobTransformer, type TransformContext } from '../forwarder/transform';
+import { corpusLines } from './corpus';
 
-const corpus = path.join(__dirname, '..', '..', 'shared', 'fixtures', 'apm-server', 'apmbench', 'apm-nodejs-traces-3.29.0.ndjson');
-const lines = fs.readFileSync(corpus, 'utf8').split('\n').filter((line) => line.trim() !== '');
+const lines = corpusLines();
 const metadata = lines[0] ?? '';
 const events = lines.slice(1);
 const ctx: TransformContext = {

@@ -1,6 +1,5 @@
 // Not a test: `npx tsx test/e2e/forwarder/throughput.measure.ts` measures documents/s of one spawned forwarder
 // (default flush settings) against the in-process stand-in, with jobs enqueued as the proxy does.
-import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -8,9 +7,10 @@ import { createWriter, enqueue, intakeJob } from '../../integration/forwarder/su
 import { EsStandin } from '../../support/es-standin/server';
 import { RedisServer } from '../../support/redis';
 import { CliProcess, forwarderProcessConfig } from './processes';
+import { corpusLines } from '../../../bench/corpus';
 
 async function main(): Promise<void> {
-  const corpus = fs.readFileSync('/work/shared/fixtures/apm-server/apmbench/apm-nodejs-traces-3.29.0.ndjson', 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{"metadata"'));
+  const corpus = corpusLines().filter((l) => !l.startsWith('{"metadata"'));
   const jobsCount = Number(process.argv[2] ?? '1000');
   const perJob = 40;
   const redis = await RedisServer.start();

@@ -4,9 +4,10 @@ import { decodeJobBody, parseIntakeJobData } from '../../../queue/contract';
 import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
 import { golden, parsed } from './golden';
-import { sharedFixture } from '../../support/fixtures';
+import { ownFixture } from '../../support/fixtures';
 
-const agentNdjson = fs.readFileSync(sharedFixture('agent-nodejs', 'intake-v2-events.ndjson'));
+/** The real Node agent's request body, captured by scripts/capture-agent.ts. */
+const agentNdjson = fs.readFileSync(ownFixture('agent-nodejs', 'intake-v2-events.ndjson'));
 const agentGzip = zlib.gzipSync(agentNdjson);
 const agentEvents = agentNdjson.toString('utf8').split('\n').filter((l) => l.trim() !== '').length - 1;
 const json = { Accept: 'application/json' };

@@ -30,12 +30,12 @@ export function removeStaleRunFiles(): void {
   }
 }
 
-/** Prints `message` once per jest run, not once per worker. */
-export function announceOncePerRun(message: string): void {
+/** Prints `message` once per jest run, not once per worker; `topic` tells apart notices of different causes. */
+export function announceOncePerRun(message: string, topic = 'notice'): void {
   fs.mkdirSync(runsDir, { recursive: true });
   removeStaleRunFiles();
   try {
-    fs.mkdirSync(path.join(runsDir, `${jestPid()}.notice`));
+    fs.mkdirSync(path.join(runsDir, `${jestPid()}.${topic}`));
   } catch {
     return;
   }

@@ -2,10 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createJobTransformer } from '../../../../forwarder/transform';
 import { allParity, fixturesDir, goldenContext, percent, renderParityTable, transformFile } from './parity';
-import { sharedFixture } from '../../../support/fixtures';
+import { ownFixture, sharedFixturesPresent } from '../../../support/fixtures';
 
-describe('transform golden parity with APM Server approvals', () => {
-  const parity = allParity();
+const shared = sharedFixturesPresent();
+
+(shared ? describe : describe.skip)('transform golden parity with APM Server approvals', () => {
+  // describe.skip still runs this body to collect the tests: read the fixtures only when they are there.
+  const parity = shared ? allParity() : { files: [], matched: 0, total: 0 };
 
   it('prints parity per file and overall', () => {
     const lines = parity.files.map((f) => `${f.name}: ${f.matched}/${f.total} = ${percent(f.matched, f.total)}%`);
@@ -30,8 +33,8 @@ describe('transform golden parity with APM Server approvals', () => {
   });
 });
 
-describe('every APM Server intake fixture', () => {
-  const inputs = fs.readdirSync(path.join(fixturesDir, 'intake-v2')).filter((f) => f.endsWith('.ndjson'));
+(shared ? describe : describe.skip)('every APM Server intake fixture', () => {
+  const inputs = shared ? fs.readdirSync(path.join(fixturesDir, 'intake-v2')).filter((f) => f.endsWith('.ndjson')) : ['(absent)'];
 
   it.each(inputs.filter((f) => !f.startsWith('invalid')))('%s transforms every event without an error', (input) => {
     const { docs, errors } = transformFile(input);
@@ -52,7 +55,7 @@ describe('every APM Server intake fixture', () => {
 
 describe('the real Node agent capture', () => {
   it('transforms without a single error', () => {
-    const lines = fs.readFileSync(sharedFixture('agent-nodejs', 'intake-v2-events.ndjson'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = fs.readFileSync(ownFixture('agent-nodejs', 'intake-v2-events.ndjson'), 'utf8').split('\n').filter((l) => l.trim() !== '');
     const transformer = createJobTransformer(lines[0] ?? '', goldenContext);
     const results = lines.slice(1).map((line) => transformer.transform(line));
     expect(results.filter((r) => !r.ok)).toEqual([]);

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { processIntakeStream, type IntakeLimits, type IntakeOutcome } from '../../../../proxy/intake/process';
-import { sharedFixture } from '../../../support/fixtures';
+import { ownFixture, sharedFixture } from '../../../support/fixtures';
 
 export const intakeFixtures = sharedFixture('apm-server', 'intake-v2');
-export const agentCapture = sharedFixture('agent-nodejs', 'intake-v2-events.ndjson');
+/** The real Node agent's request body, captured by scripts/capture-agent.ts. */
+export const agentCapture = ownFixture('agent-nodejs', 'intake-v2-events.ndjson');
 export const goldenDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'responses');
 
 export const defaultLimits: IntakeLimits = { maxEventSize: 307200, maxRequestSize: 64 * 1024 * 1024 };
