@@ -18,7 +18,7 @@ export function ownFixture(...parts: string[]): string {
   return path.resolve(__dirname, '..', 'fixtures', ...parts);
 }
 
-const howToGet = `suites that need APM Server's fixtures skipped: put them in ${sharedFixtures} (fixtures/apm-server/intake-v2 and approvals, beside the repository)`;
+const howToGet = `suites that need APM Server's fixtures skipped: put apm-server/intake-v2 and apm-server/approvals under ${sharedFixtures} (../shared/fixtures beside the repository)`;
 
 /**
  * True when ../shared/fixtures/apm-server is there. When it is not, one line per jest run says where to put it,
