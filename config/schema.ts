@@ -59,7 +59,7 @@ export interface SidecarConfig {
     replicas: number;
     high_water_mark: { jobs: number; bytes: number };
     retention: { completed: number };
-    dead_letter: { max_entries: number; max_age: string };
+    dead_letter: { max_entries: number; max_age: string; when_full: 'block' | 'drop_oldest' };
   };
   output: {
     elasticsearch: {
@@ -406,7 +406,7 @@ export const schema: Schema<SidecarConfig> = {
     },
     dead_letter: {
       max_entries: {
-        doc: 'Most dead-lettered documents kept; the oldest are dropped (and counted) beyond it.',
+        doc: 'Most dead-lettered documents kept; what happens beyond it is queue.dead_letter.when_full.',
         format: 'nat',
         default: 100000,
       },
@@ -414,6 +414,11 @@ export const schema: Schema<SidecarConfig> = {
         doc: 'Dead-lettered documents older than this are dropped (and counted).',
         format: 'duration',
         default: '7d',
+      },
+      when_full: {
+        doc: 'What a full dead-letter queue (max_entries) does. block (the default): forwarders stop taking jobs until there is room, so the queue backs up and the proxy sheds with 503 at its high-water mark; nothing acknowledged is dropped. drop_oldest: the oldest entries are dropped to make room, counted in apm_sidecar_dead_letter_dropped_total and logged at error.',
+        format: ['block', 'drop_oldest'],
+        default: 'block',
       },
     },
   },

@@ -270,6 +270,13 @@ export const errorCatalogue = {
     result: 'data_dir_in_use',
     description: 'A running `apm-sidecar start` owns path.data (its pid is in path.data/start.pid). Stop it, or give this one another path.data (APM_SIDECAR_DATA).',
   },
+  SIDECAR_ERR_DLQ_FULL: {
+    status: 500,
+    message: 'the dead-letter queue is full',
+    retryable: true,
+    result: 'dlq_full',
+    description: 'queue.dead_letter.max_entries documents are dead-lettered and queue.dead_letter.when_full is block: forwarders stop taking jobs (nothing is dropped) and the queue backs up until `apm-sidecar dlq replay` or `purge` makes room, or max_entries is raised.',
+  },
   SIDECAR_ERR_REDIS_POLICY: {
     status: 500,
     message: 'Redis must run with maxmemory-policy noeviction',

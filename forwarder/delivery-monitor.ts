@@ -23,6 +23,7 @@ export class DeliveryMonitor {
   private probing: Promise<void> | undefined;
   private worker: ForwarderWorker | undefined;
   private failing: RequestFailure['kind'] | undefined;
+  private deadLetterFull = false;
   private readonly abort = new AbortController();
 
   constructor(
@@ -50,7 +51,37 @@ export class DeliveryMonitor {
   }
 
   readiness(): Readiness {
-    return this.draining ? { ready: false, code: 'shutting_down', reason: 'draining after SIGTERM' } : this.state;
+    if (this.draining) return { ready: false, code: 'shutting_down', reason: 'draining after SIGTERM' };
+    if (this.deadLetterFull && this.state.ready) {
+      return { ready: false, code: 'SIDECAR_ERR_DLQ_FULL', reason: 'the dead-letter queue is full (queue.dead_letter.max_entries): not taking jobs until `apm-sidecar dlq replay` or `purge` makes room' };
+    }
+    return this.state;
+  }
+
+  /**
+   * The dead-letter queue refused documents (queue.dead_letter.when_full block): stop taking jobs, so the queue
+   * backs up and the proxies shed at their high-water mark instead of anything being dropped; the job that could
+   * not store its documents is retried. Takes jobs again once `hasRoom` says so (checked every `checkMs`).
+   */
+  deadLetterQueueFull(hasRoom: () => Promise<boolean>, checkMs = 2000): void {
+    if (this.deadLetterFull) return;
+    this.deadLetterFull = true;
+    this.logger.error(
+      { code: 'SIDECAR_ERR_DLQ_FULL' },
+      'the dead-letter queue is full (queue.dead_letter.max_entries, when_full block): stopped taking jobs; nothing is dropped, the queue backs up. To remediate: fix the cause, then `apm-sidecar dlq replay` (or `dlq purge`), or raise queue.dead_letter.max_entries',
+    );
+    this.worker?.pause('dead-letter queue full');
+    const wait = async (): Promise<void> => {
+      while (!this.draining) {
+        await new Promise((r) => setTimeout(r, checkMs).unref());
+        if (await hasRoom().catch(() => false)) break;
+      }
+      this.deadLetterFull = false;
+      if (this.draining || this.failing === 'auth') return;
+      this.worker?.resume();
+      this.logger.info('the dead-letter queue has room again: taking jobs from the queue');
+    };
+    void wait();
   }
 
   observer(): BatcherObserver {

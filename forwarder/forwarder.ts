@@ -11,6 +11,7 @@ import type { Logger } from '../core/log';
 import { createRegistry } from '../core/metrics';
 import { createEsClient } from '../elasticsearch/client';
 import { DeadLetterQueue } from '../elasticsearch/dead-letter';
+import { UnreadableJobs } from '../elasticsearch/dead-letter/unreadable';
 import { createWorkerConnection } from '../queue/connections';
 import { assertRedisSafe, readRedisFacts } from '../queue/redis-checks';
 import { AdminServer } from './admin';
@@ -64,11 +65,14 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
   const registry = createRegistry('forwarder');
   const metrics = new ForwarderMetrics(registry);
   const queue = new Queue(config.queue.name, { connection });
-  const deadLetters = new DeadLetterQueue(connection, config.queue.name, {
+  const deadLetters: DeadLetterQueue = new DeadLetterQueue(connection, config.queue.name, {
     maxEntries: config.queue.dead_letter.max_entries,
     maxAgeMs: parseDuration(config.queue.dead_letter.max_age),
+    whenFull: config.queue.dead_letter.when_full,
+    onFull: () => monitor.deadLetterQueueFull(() => deadLetters.hasRoom()),
   });
-  registerQueueMetrics(registry, queue, deadLetters);
+  const unreadable = new UnreadableJobs(connection, config.queue.name);
+  registerQueueMetrics(registry, queue, deadLetters, unreadable);
 
   const sink: BulkSink = client !== undefined ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level) : new FileSink(config.path.data, config.output.file.rotate_bytes);
   const backoff = { initMs: parseDuration(es.backoff.init), maxMs: parseDuration(es.backoff.max) };
@@ -88,11 +92,25 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     namespace: config.data_streams.namespace,
     maxRequestBytes: config.server.max_request_size,
   });
-  const worker = new ForwarderWorker({ queueName: config.queue.name, concurrency: config.forwarder.concurrency, connection }, processor, logger);
+  const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {
+    await unreadable.record(job.id ?? '', job.name, reason);
+    metrics.jobsUnreadable.inc();
+  };
+  const worker = new ForwarderWorker({ queueName: config.queue.name, concurrency: config.forwarder.concurrency, connection, onUnreadable }, processor, logger);
   monitor.attach(worker);
 
-  const admin = new AdminServer(registry, () => monitor.readiness(), logger);
+  // /readyz names what is kept for the operator: unreadable jobs do not stop this forwarder, but need a human.
+  let unreadableCount = 0;
+  const countUnreadable = (): void => void unreadable.count().then((n) => { unreadableCount = n; }, () => undefined);
+  countUnreadable();
+  const unreadableTimer = setInterval(countUnreadable, 5000).unref();
+  const readiness = (): Readiness => {
+    const state = monitor.readiness();
+    return unreadableCount === 0 ? state : Object.assign({}, state, { unreadable_jobs: unreadableCount, unreadable: 'jobs no forwarder could read are kept in the failed set: see `apm-sidecar dlq list`, fix the cause, then `dlq replay`' });
+  };
+  const admin = new AdminServer(registry, readiness, logger);
   const close = closeOnce(async () => {
+    clearInterval(unreadableTimer);
     monitor.stop();
     batcher.drain();
     await worker.close(parseDuration(config.server.shutdown_timeout));
@@ -106,5 +124,5 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
   if (client === undefined) logger.info({ directory: `${config.path.data}/documents` }, 'no output.elasticsearch.hosts: writing documents as ndjson files');
   monitor.start();
 
-  return { adminPort, registry, readiness: () => monitor.readiness(), close };
+  return { adminPort, registry, readiness, close };
 }

@@ -179,6 +179,7 @@ export class JobProcessor {
       // Stored before the job completes: if Redis is down this throws, and the job is retried as a whole.
       const dropped = await this.deadLetters.add(dead, now);
       this.metrics.deadLetterDropped.inc(dropped);
+      if (dropped > 0) this.logger.error({ dropped }, 'dead-letter entries dropped to make room (queue.dead_letter.when_full drop_oldest) or past queue.dead_letter.max_age: acknowledged documents are gone');
       this.logger.warn({ jobId: job.id, count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] }, 'documents dead-lettered (see `apm-sidecar dlq list`)');
     }
     this.metrics.countDocuments('indexed', indexed);

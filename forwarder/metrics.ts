@@ -12,6 +12,7 @@ export class ForwarderMetrics {
   readonly retryBackoffSeconds: Gauge;
   readonly jobs: Counter<'result'>;
   readonly deadLetterDropped: Counter;
+  readonly jobsUnreadable: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -40,6 +41,11 @@ export class ForwarderMetrics {
       registers,
     });
     this.jobs = new Counter({ name: `${metricPrefix}forwarder_jobs_total`, help: 'Jobs finished, by result.', labelNames: ['result'], registers });
+    this.jobsUnreadable = new Counter({
+      name: `${metricPrefix}jobs_unreadable_total`,
+      help: 'Jobs this forwarder could not read (kept in the failed set, listed by `apm-sidecar dlq list`, replayed by `dlq replay`).',
+      registers,
+    });
     this.deadLetterDropped = new Counter({
       name: `${metricPrefix}dead_letter_dropped_total`,
       help: 'Dead-letter entries dropped to stay within queue.dead_letter.max_entries / max_age.',

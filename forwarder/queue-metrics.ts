@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import { metricPrefix } from '../core/metrics';
 import type { DeadLetterQueue } from '../elasticsearch/dead-letter';
+import type { UnreadableJobs } from '../elasticsearch/dead-letter/unreadable';
 
 const states = ['waiting', 'active', 'delayed', 'failed'] as const;
 
@@ -9,7 +10,7 @@ const states = ['waiting', 'active', 'delayed', 'failed'] as const;
  * Queue depth and the age of the oldest waiting job, read from Redis at scrape time: what an autoscaler needs
  * (depth says how much, age says how late). A scrape while Redis is down keeps the last values.
  */
-export function registerQueueMetrics(registry: Registry, queue: Queue, deadLetters: DeadLetterQueue): void {
+export function registerQueueMetrics(registry: Registry, queue: Queue, deadLetters: DeadLetterQueue, unreadable: UnreadableJobs): void {
   const registers = [registry];
   new Gauge({
     name: `${metricPrefix}queue_jobs`,
@@ -44,6 +45,18 @@ export function registerQueueMetrics(registry: Registry, queue: Queue, deadLette
     async collect() {
       try {
         this.set(await deadLetters.size());
+      } catch {
+        return;
+      }
+    },
+  });
+  new Gauge({
+    name: `${metricPrefix}unreadable_jobs`,
+    help: 'Jobs no forwarder could read, kept whole in the failed set until `apm-sidecar dlq replay` (shared by all forwarders of the queue).',
+    registers,
+    async collect() {
+      try {
+        this.set(await unreadable.count());
       } catch {
         return;
       }

@@ -1,4 +1,4 @@
-import { WaitingError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/log';
 import { workerLockDurationMs, workerMaxStalledCount } from '../queue/job-options';
@@ -8,6 +8,11 @@ export interface ForwarderWorkerOptions {
   readonly queueName: string;
   readonly concurrency: number;
   readonly connection: Redis;
+  /**
+   * Names a job the processor cannot read before BullMQ moves it to the failed set (kept there whole, shown by
+   * `dlq list`, replayed by `dlq replay`). If naming it fails, the job is retried instead: never failed silently.
+   */
+  readonly onUnreadable?: (job: Job<unknown, JobSummary>, reason: string) => Promise<void>;
 }
 
 /**
@@ -21,6 +26,8 @@ export class ForwarderWorker {
   private readonly inHand = new Map<string, { job: Job<unknown, JobSummary>; token: string; handBack: () => void }>();
   private running: Promise<void> | undefined;
   private pausedFor: string | undefined;
+
+  private readonly onUnreadable: ForwarderWorkerOptions['onUnreadable'];
 
   constructor(
     options: ForwarderWorkerOptions,
@@ -37,6 +44,7 @@ export class ForwarderWorker {
       // BullMQ's 30 s cuts the worst-case delay from 60 s to 40 s for one cheap script per interval.
       stalledInterval: 10_000,
     });
+    this.onUnreadable = options.onUnreadable;
     this.worker.on('error', (err) => this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'));
     this.worker.on('failed', (job, err) => {
       if (job !== undefined) this.logger.warn({ err, jobId: job.id, attempts: job.attemptsMade }, 'job failed; it is retried unless unreadable');
@@ -56,6 +64,9 @@ export class ForwarderWorker {
     });
     try {
       return await Promise.race([this.processor.process(job), handedBack]);
+    } catch (err) {
+      if (err instanceof UnrecoverableError && this.onUnreadable !== undefined) await this.onUnreadable(job, err.message);
+      throw err;
     } finally {
       this.inHand.delete(key);
     }

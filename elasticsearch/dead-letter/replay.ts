@@ -13,41 +13,50 @@ export interface SelectOptions {
 
 /**
  * Walks the entries dead-lettered before the walk started (entries a replay sends back to the DLQ land after the
- * cut-off, so a replay never chases its own tail), hands each matching page to `act`, which returns how many it
- * removed, and keeps its place although removed entries shift the positions.
+ * cut-off, so a replay never chases its own tail), claiming each page of matching entries out of the queue in one
+ * atomic step and handing it to `act`. Two runs at once therefore share the entries between them, each exactly
+ * once, and neither skips any. If `act` throws, the page goes back into the queue. A run that died holding a page
+ * leaves a claim that the next run puts back once it is 10 minutes old.
  */
-async function forEachMatchingPage(dlq: DeadLetterQueue, options: SelectOptions, act: (page: StoredEntry[]) => Promise<number>): Promise<number> {
+async function forEachMatchingPage(dlq: DeadLetterQueue, options: SelectOptions, act: (page: StoredEntry[]) => Promise<void>, dropCorrupt = false): Promise<number> {
+  await dlq.restoreStaleClaims();
   const cutoff = Date.now();
   const pageSize = options.pageSize ?? 500;
-  let offset = 0;
+  const claimId = randomUUID();
+  let skip = 0;
   let done = 0;
   for (;;) {
-    const page = await dlq.page(offset, pageSize);
-    if (page.positions === 0) return done;
-    const matching = page.entries.filter((s) => s.entry.deadLetteredAt <= cutoff && (options.reason === undefined || s.entry.reason === options.reason));
-    const removed = matching.length > 0 ? await act(matching) : 0;
-    done += removed;
-    options.onProgress?.(done);
-    offset += page.positions - removed;
-    if (page.positions < pageSize || (page.entries.length > 0 && page.entries.every((s) => s.entry.deadLetteredAt > cutoff))) return done;
+    const page = await dlq.claim(claimId, { cutoff, reason: options.reason, skip, count: pageSize, dropCorrupt });
+    if (page.entries.length > 0) {
+      try {
+        await act(page.entries);
+      } catch (err) {
+        await dlq.unclaim(claimId);
+        throw err;
+      }
+      await dlq.release(claimId);
+      done += page.entries.length;
+      options.onProgress?.(done);
+    }
+    skip += page.skipped;
+    if (page.scanned < pageSize) return done;
   }
 }
 
 /**
- * Puts matching entries back on the intake queue as replay jobs (one per page) and then removes them. The job is
- * added before the entries are removed: a crash in between replays them twice, which their unchanged `_id`s make
- * harmless, while the other order could lose them.
+ * Puts matching entries back on the intake queue as replay jobs (one per page). The job is added before the claim
+ * is released: a crash in between replays them twice, which their unchanged `_id`s make harmless, while the other
+ * order could lose them.
  */
 export async function replayDeadLetters(dlq: DeadLetterQueue, queue: Queue, keepCompleted: number, options: SelectOptions): Promise<number> {
   return forEachMatchingPage(dlq, options, async (page) => {
     const data: ReplayJobData = { v: replayJobVersion, entries: page.map((s) => s.entry) };
     await queue.add(replayJobName, data, intakeJobOptions(`dlq-replay-${randomUUID()}`, keepCompleted));
-    return dlq.remove(page);
   });
 }
 
 export async function purgeDeadLetters(dlq: DeadLetterQueue, options: SelectOptions): Promise<number> {
-  return forEachMatchingPage(dlq, options, async (page) => dlq.remove(page));
+  return forEachMatchingPage(dlq, options, () => Promise.resolve(), true);
 }
 
 export interface DeadLetterSummary {

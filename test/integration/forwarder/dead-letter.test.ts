@@ -90,7 +90,7 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
 
   it('keeps the dead-letter queue within its bounds and purges by reason', async () => {
     const connection = new Redis(redis.url);
-    const dlq = new DeadLetterQueue(connection, `bounded-${randomUUID()}`, { maxEntries: 3, maxAgeMs: 60_000 });
+    const dlq = new DeadLetterQueue(connection, `bounded-${randomUUID()}`, { maxEntries: 3, maxAgeMs: 60_000, whenFull: 'drop_oldest' });
     const entry = (n: number, reason: string) => ({
       id: `r.${n}`, jobId: 'r', lineIndex: n, dataStream: 'traces-apm-default', reason, status: 400, message: 'm', attempts: 1,
       deadLetteredAt: Date.now(), metadata: '{"metadata":{}}', event: '{"span":{}}',
