@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/load';
 import { SidecarError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { createEsClient, type EsCredential } from '../elasticsearch/client';
+import { sourceMappingOn } from '../elasticsearch/privileges';
 import { clientSender } from '../elasticsearch/setup/requests';
 import { dryRunSender, runSetupSteps, type SetupOptions, type SetupOutput } from '../elasticsearch/setup/runner';
 import type { StepResult } from '../elasticsearch/setup/steps';
@@ -26,6 +27,7 @@ export function setupOptionsFrom(options: Record<string, unknown>, loaded: Loade
     createWriterUser: text(options.createWriterUser),
     createAgentApiKey: text(options.createAgentApiKey),
     agentConfigFromElasticsearch: loaded.config.agent_config.source === 'elasticsearch',
+    sourceMapping: sourceMappingOn(loaded.config),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import { SidecarError } from '../core/errors';
 import type { SidecarConfig } from '../config/schema';
-import { agentConfigIndex, apmIndexPatterns } from './setup/roles';
+import { agentConfigIndex, apmIndexPatterns, sourceMapReadEntry } from './setup/roles';
 
 export interface IndexPrivilegeRequirement {
   readonly names: readonly string[];
@@ -20,6 +20,16 @@ export const writerPrivileges: RequiredPrivileges = {
   cluster: ['monitor'],
   index: [{ names: [...apmIndexPatterns], privileges: ['auto_configure', 'create_doc'] }],
 };
+
+/** RUM source mapping reads .apm-source-map: on when RUM is served and source_mapping.enabled (the default). */
+export function sourceMappingOn(config: SidecarConfig): boolean {
+  return config.server.rum.enabled && config.server.rum.source_mapping.enabled;
+}
+
+/** The writer's privileges as configured (read on .apm-source-map only with source mapping on). */
+export function writerPrivilegesFor(sourceMapping: boolean): RequiredPrivileges {
+  return sourceMapping ? { ...writerPrivileges, index: [...writerPrivileges.index, sourceMapReadEntry] } : writerPrivileges;
+}
 
 /** What the proxy's credential must hold to serve central agent configuration from Elasticsearch. */
 export const agentConfigPrivileges: RequiredPrivileges = {
@@ -114,7 +124,7 @@ export async function assertPrivileges(client: Client, required: RequiredPrivile
 
 /** What each process needs from its own output.elasticsearch credential, by the configuration. */
 export function requiredPrivilegesFor(role: 'forwarder' | 'proxy', config: SidecarConfig): RequiredPrivileges | undefined {
-  if (role === 'forwarder') return config.output.elasticsearch.hosts.length > 0 ? writerPrivileges : undefined;
+  if (role === 'forwarder') return config.output.elasticsearch.hosts.length > 0 ? writerPrivilegesFor(sourceMappingOn(config)) : undefined;
   // API-key verification authenticates as the agent's key, so the proxy needs privileges of its own only
   // for central agent configuration read from Elasticsearch.
   return config.agent_config.source === 'elasticsearch' ? agentConfigPrivileges : undefined;

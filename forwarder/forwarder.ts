@@ -25,6 +25,7 @@ import { FileSink } from './output/file-sink';
 import type { BulkSink } from './output/sink';
 import type { Readiness } from './preconditions';
 import { registerQueueMetrics } from './queue-metrics';
+import { createRumFrameProcessor } from './sourcemap/rum-frames';
 import { ForwarderWorker } from './worker';
 
 export interface Forwarder {
@@ -91,6 +92,7 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
   const processor = new JobProcessor(batcher, deadLetters, metrics, logger, {
     namespace: config.data_streams.namespace,
     maxRequestBytes: config.server.max_request_size,
+    rumFrames: createRumFrameProcessor(config, client, logger),
   });
   const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {
     await unreadable.record(job.id ?? '', job.name, reason);

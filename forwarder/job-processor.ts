@@ -11,6 +11,7 @@ import { createJobTransformer, sharedFields, type ApmDocument, type TransformCon
 import { transformOtlpRequest } from './transform/otlp';
 import { isOtlpDocumentMetadata, otlpDocumentMetadata, replayOtlpDocument } from './transform/otlp/replay';
 import { expandRumV3Job } from './transform/rum/v3-job';
+import type { RumFrameProcessor } from './sourcemap/rum-frames';
 import type { ForwarderMetrics } from './metrics';
 import type { DocumentOutcome } from './outcomes';
 import { prepareDocument, type PreparedDocument } from './output/sink';
@@ -32,6 +33,8 @@ export interface JobProcessorOptions {
   readonly namespace: string;
   /** Bound on a job body's decompressed size (the proxy enforced it already). */
   readonly maxRequestBytes: number;
+  /** Source maps, library frames and grouping rules for documents of RUM jobs. */
+  readonly rumFrames?: Pick<RumFrameProcessor, 'process'>;
 }
 
 /**
@@ -59,6 +62,7 @@ export class JobProcessor {
     const transformers = new Map<string, ReturnType<typeof createJobTransformer> | Error>();
     for (const origin of origins) {
       const result = this.transform(origin, transformers);
+      if (result.ok && origin.context.rum !== undefined && this.options.rumFrames !== undefined) await this.options.rumFrames.process(result.doc.source);
       if (result.ok) {
         documents.push(prepareDocument(origin.id, result.doc.dataStream, result.doc.source, result.doc.dynamicTemplates));
         sent.push({ ...origin, dataStream: result.doc.dataStream });

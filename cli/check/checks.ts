@@ -6,7 +6,7 @@ import { assertProxyStartable } from '../../proxy/preflight';
 import { createProducerConnection } from '../../queue/connections';
 import { assertRedisSafe, readRedisFacts } from '../../queue/redis-checks';
 import { classifyEsError } from '../../elasticsearch/errors';
-import { agentConfigPrivileges, describeMissing, findMissingPrivileges, privilegeRemediation, writerPrivileges, type RequiredPrivileges } from '../../elasticsearch/privileges';
+import { agentConfigPrivileges, describeMissing, findMissingPrivileges, privilegeRemediation, sourceMappingOn, writerPrivilegesFor, type RequiredPrivileges } from '../../elasticsearch/privileges';
 import { agentConfigReaderRoleName, writerRoleName } from '../../elasticsearch/setup/roles';
 import { stringAt } from '../../elasticsearch/setup/requests';
 
@@ -117,7 +117,7 @@ async function excessPrivilegeCheck(client: Client): Promise<CheckResult | undef
 
 /** Privileges of each configured process: forwarder writes; proxy reads agent config from the cluster. */
 export async function privilegeChecks(client: Client, config: SidecarConfig): Promise<CheckResult[]> {
-  const results = [await privilegeCheck(client, 'forwarder privileges', writerPrivileges, writerRoleName)];
+  const results = [await privilegeCheck(client, 'forwarder privileges', writerPrivilegesFor(sourceMappingOn(config)), writerRoleName)];
   const excess = await excessPrivilegeCheck(client);
   if (excess !== undefined) results.push(excess);
   if (config.agent_config.source === 'elasticsearch') {

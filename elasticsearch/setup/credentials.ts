@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SidecarError } from '../../core/errors';
-import { agentApiKeyRoleDescriptors, agentConfigReaderRole, agentConfigReaderRoleName, writerApiKeyRoleDescriptors, writerRoleName } from './roles';
+import { agentApiKeyRoleDescriptors, agentConfigReaderRole, agentConfigReaderRoleName, writerApiKeyRoleDescriptorsFor, writerRoleName } from './roles';
 import { pick, stringAt, type RequestSender } from './requests';
 import type { StepResult } from './steps';
 
@@ -25,9 +25,10 @@ function apiKeyLines(answer: unknown, what: string): { id: string; encoded: stri
 }
 
 /** The forwarder's API key: exactly the writer role (plus agent-config read when the proxy needs it). */
-export async function createWriterApiKey(sender: RequestSender, withAgentConfig: boolean, dryRun: boolean): Promise<IssuedCredential> {
+export async function createWriterApiKey(sender: RequestSender, withAgentConfig: boolean, dryRun: boolean, sourceMapping = false): Promise<IssuedCredential> {
   const name = `apm-sidecar-writer-${new Date().toISOString().slice(0, 10)}`;
-  const descriptors = withAgentConfig ? { ...writerApiKeyRoleDescriptors, [agentConfigReaderRoleName]: agentConfigReaderRole } : writerApiKeyRoleDescriptors;
+  const writer = writerApiKeyRoleDescriptorsFor(sourceMapping);
+  const descriptors = withAgentConfig ? { ...writer, [agentConfigReaderRoleName]: agentConfigReaderRole } : writer;
   const answer = await sender.write({
     method: 'POST',
     path: '/_security/api_key',

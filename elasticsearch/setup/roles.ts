@@ -4,6 +4,12 @@ export const apmIndexPatterns = ['traces-apm*', 'logs-apm*', 'metrics-apm*'] as 
 /** Kibana's index of central agent configuration; restricted, so roles must allow_restricted_indices. */
 export const agentConfigIndex = '.apm-agent-configuration';
 
+/** Kibana's index of uploaded RUM source maps; the writer reads it only when source mapping is on. */
+export const sourceMapIndex = '.apm-source-map';
+
+/** read on .apm-source-map (a system index, hence allow_restricted_indices). */
+export const sourceMapReadEntry: RoleIndexEntry = { names: [sourceMapIndex], privileges: ['read'], allow_restricted_indices: true };
+
 export const writerRoleName = 'apm_sidecar_writer';
 export const readerRoleName = 'apm_sidecar_reader';
 export const agentConfigReaderRoleName = 'apm_sidecar_agent_config_reader';
@@ -46,9 +52,14 @@ export const agentConfigReaderRole: RoleBody = {
   metadata: { managed_by: 'apm-sidecar' },
 };
 
-export function managedRoles(): RoleDefinition[] {
+/** The writer role as configured: with read on .apm-source-map when RUM source mapping is on. */
+export function writerRoleFor(sourceMapping: boolean): RoleBody {
+  return sourceMapping ? { ...writerRole, indices: [...writerRole.indices, sourceMapReadEntry] } : writerRole;
+}
+
+export function managedRoles(options: { readonly sourceMapping?: boolean } = {}): RoleDefinition[] {
   return [
-    { name: writerRoleName, body: writerRole },
+    { name: writerRoleName, body: writerRoleFor(options.sourceMapping === true) },
     { name: readerRoleName, body: readerRole },
     { name: agentConfigReaderRoleName, body: agentConfigReaderRole },
   ];
@@ -71,3 +82,7 @@ export const agentApiKeyRoleDescriptors = {
 
 /** The writer API key: exactly the writer role (an API key needs explicit descriptors to be limited). */
 export const writerApiKeyRoleDescriptors = { [writerRoleName]: { ...writerRole, metadata: { managed_by: 'apm-sidecar' } } };
+
+export function writerApiKeyRoleDescriptorsFor(sourceMapping: boolean): Record<string, RoleBody> {
+  return { [writerRoleName]: { ...writerRoleFor(sourceMapping), metadata: { managed_by: 'apm-sidecar' } } };
+}

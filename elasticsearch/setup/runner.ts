@@ -3,6 +3,7 @@ import { describeMissing, parseHasPrivileges } from '../privileges';
 import { createAgentApiKey, createWriterApiKey, ensureWriterUser, type IssuedCredential } from './credentials';
 import { coreMappingFeatures, fullMappingFeatures, type MappingFeatures } from './mappings';
 import { formatRequest, pick, type EsAnswer, type EsRequest, type RequestSender } from './requests';
+import { managedRoles } from './roles';
 import { ensureObject, lifecycleObjects, parseIndexTemplates, providedByCluster, roleObjects, templateObjects, type StepResult } from './steps';
 
 export interface SetupOptions {
@@ -12,6 +13,8 @@ export interface SetupOptions {
   readonly createAgentApiKey?: string | undefined;
   /** The proxy reads central agent configuration from Elasticsearch: writer credentials also get that read. */
   readonly agentConfigFromElasticsearch: boolean;
+  /** RUM source mapping on: the writer role (and a writer API key) also read .apm-source-map. */
+  readonly sourceMapping?: boolean;
 }
 
 export interface SetupOutput {
@@ -119,12 +122,12 @@ export async function runSetupSteps(sender: RequestSender, options: SetupOptions
       output.line('note: this cluster lacks mapper-extras/constant-keyword; templates use keyword, text and double in their place');
     }
   }
-  for (const object of roleObjects()) output.step(await ensureObject(sender, object, options.dryRun));
+  for (const object of roleObjects(managedRoles({ sourceMapping: options.sourceMapping === true }))) output.step(await ensureObject(sender, object, options.dryRun));
   await setUpTemplates(sender, capabilities, options, output);
   if (options.createWriterUser !== undefined) {
     report(await ensureWriterUser(sender, options.createWriterUser, options.agentConfigFromElasticsearch, options.dryRun), output);
   }
-  if (options.createWriterApiKey) report(await createWriterApiKey(sender, options.agentConfigFromElasticsearch, options.dryRun), output);
+  if (options.createWriterApiKey) report(await createWriterApiKey(sender, options.agentConfigFromElasticsearch, options.dryRun, options.sourceMapping === true), output);
   if (options.createAgentApiKey !== undefined) report(await createAgentApiKey(sender, options.createAgentApiKey, options.dryRun), output);
 }
 
