@@ -12,7 +12,7 @@ export interface SidecarConfig {
     auth: {
       secret_tokens: string[];
       allow_insecure: boolean;
-      api_key: { enabled: boolean; cache_ttl: string; limit: number };
+      api_key: { enabled: boolean; cache_ttl: string; limit: number; global_limit: number };
       anonymous: {
         enabled: boolean | null;
         allow_agent: string[];
@@ -45,6 +45,7 @@ export interface SidecarConfig {
     trusted_proxies: string[];
     max_event_size: number;
     max_request_size: number;
+    max_inflight_bytes: number;
     max_connections: number;
     max_header_size: number;
     read_timeout: string;
@@ -138,9 +139,14 @@ export const schema: Schema<SidecarConfig> = {
           default: '1m',
         },
         limit: {
-          doc: 'Most distinct API keys verified per minute; more get 429.',
+          doc: 'Per client address: most distinct API keys per minute that fail verification (or are being verified); that client\'s further new keys get 429. A key that verifies never counts, so a client sending invalid keys exhausts only its own budget.',
           format: 'nat',
           default: 100,
+        },
+        global_limit: {
+          doc: 'Across all clients: most failed (or pending) API-key lookups per minute, for Elasticsearch\'s sake. Beyond it only clients that sent a failing key in the minute get 429; a client that sent only valid keys is still verified.',
+          format: 'nat',
+          default: 1000,
         },
       },
       anonymous: {
@@ -318,6 +324,11 @@ export const schema: Schema<SidecarConfig> = {
       doc: 'Largest accepted request body after decompression, in bytes; bounds a decompression bomb.',
       format: 'nat',
       default: 67108864,
+    },
+    max_inflight_bytes: {
+      doc: 'Decompressed intake bytes held in memory at once across all requests (lines being judged, partial lines, decompressor output). A request that would go beyond it is answered 503 + Retry-After, so many concurrent large or compressed bodies cannot exhaust memory. 0: no global bound.',
+      format: 'nat',
+      default: 33554432,
     },
     max_connections: {
       doc: 'Most connections open at once on the intake listener (as APM Server\'s max_connections); more are closed at once, before TLS. 0: no limit.',

@@ -206,6 +206,13 @@ export const errorCatalogue = {
     result: 'queue_not_durable',
     description: 'Redis no longer gives the configured queue.durability (e.g. restarted with appendonly no, or a replica lost); nothing is accepted until it does. /readyz says why; fix the Redis config.',
   },
+  SIDECAR_ERR_OVERLOADED: {
+    status: 503,
+    message: 'server is overloaded',
+    retryable: true,
+    result: 'overloaded',
+    description: 'The decompressed intake bytes held in memory across all requests reached server.max_inflight_bytes; nothing of the request was accepted. Agents retry; raise the key (and the memory limit) or add proxies.',
+  },
   SIDECAR_ERR_SHUTTING_DOWN: {
     status: 503,
     message: 'server is shutting down',

@@ -15,6 +15,7 @@ import { SecretTokenVerifier } from './auth/secret-tokens';
 import { QueueDepthMonitor, sizeHighWaterMark } from './backpressure';
 import { connectIntakeQueue } from './intake/enqueue';
 import { intakeHandler } from './intake/handler';
+import { MemoryBudget } from './intake/memory-budget';
 import { ProxyMetrics } from './metrics';
 import { otlpHandler, renderOtlpFailure } from './otlp/handler';
 import { assertProxyStartable } from './preflight';
@@ -47,7 +48,8 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
   const authenticator = new RequestAuthenticator(new SecretTokenVerifier(s.auth.secret_tokens), apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
-  const intakeDeps = { authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger };
+  const budget = new MemoryBudget(s.max_inflight_bytes);
+  const intakeDeps = { authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger, budget };
   const rum = createRumRoutes(s, intakeDeps);
   const routes = new RouteTable({
     intake: intakeHandler(intakeDeps),

@@ -22,9 +22,10 @@ export type ApiKeyVerdict =
 export interface ApiKeyVerifier {
   /**
    * `credentials` is what follows "ApiKey " in the Authorization header (base64 of id:key).
+   * `client` is the caller's address: the lookup budget is kept per client (see CachingApiKeyVerifier).
    * Throws SidecarError SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE (cluster unreachable) or SIDECAR_ERR_RATE_LIMITED.
    */
-  verify(credentials: string, privilege: ApiKeyPrivilege): Promise<ApiKeyVerdict>;
+  verify(credentials: string, privilege: ApiKeyPrivilege, client?: string): Promise<ApiKeyVerdict>;
   close(): Promise<void>;
 }
 
@@ -41,9 +42,19 @@ export type PrivilegeLookup = (credentials: string) => Promise<KeyStatus>;
 
 export interface VerifierOptions {
   readonly cacheTtlMs: number;
-  /** Most distinct keys verified against the cluster per minute. */
+  /** Per client address: most distinct keys per minute that failed (or are being) verified. */
   readonly limit: number;
+  /** Across all clients: most failed (or pending) lookups per minute before suspect clients are refused. */
+  readonly globalLimit?: number;
   readonly now?: () => number;
+}
+
+/** One lookup counted in the current window. */
+interface Lookup {
+  readonly at: number;
+  readonly client: string;
+  /** Pending or failed; a key that verified stops counting against anyone. */
+  counts: boolean;
 }
 
 /** "id:key" from base64, or undefined when the header cannot be an API key. */
@@ -100,8 +111,8 @@ interface CacheEntry {
 export class CachingApiKeyVerifier implements ApiKeyVerifier {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<KeyStatus>>();
-  /** When each distinct key was first sent to the cluster within the current window. */
-  private readonly lookups = new Map<string, number>();
+  /** Each distinct key sent to the cluster within the current window (by digest). */
+  private readonly lookups = new Map<string, Lookup>();
   private readonly now: () => number;
 
   constructor(
@@ -112,10 +123,10 @@ export class CachingApiKeyVerifier implements ApiKeyVerifier {
     this.now = options.now ?? Date.now;
   }
 
-  async verify(credentials: string, privilege: ApiKeyPrivilege): Promise<ApiKeyVerdict> {
+  async verify(credentials: string, privilege: ApiKeyPrivilege, client = ''): Promise<ApiKeyVerdict> {
     const decoded = decodeApiKey(credentials);
     if (decoded === undefined) return { kind: 'unauthorized', reason: 'malformed API key' };
-    const status = await this.statusOf(digest(credentials), credentials);
+    const status = await this.statusOf(digest(credentials), credentials, client);
     if (status.kind === 'unauthorized') return { kind: 'unauthorized', reason: status.reason };
     if (!status.granted.has(privilege)) {
       return { kind: 'forbidden', reason: `API Key not granted the apm application privilege ${privilege}` };
@@ -123,16 +134,18 @@ export class CachingApiKeyVerifier implements ApiKeyVerifier {
     return { kind: 'ok', keyId: decoded.id };
   }
 
-  private async statusOf(key: string, credentials: string): Promise<KeyStatus> {
+  private async statusOf(key: string, credentials: string, client: string): Promise<KeyStatus> {
     const now = this.now();
     const cached = this.cache.get(key);
     if (cached !== undefined && cached.expiresAt > now) return cached.status;
     const pending = this.inFlight.get(key);
     if (pending !== undefined) return pending;
-    this.admit(key, now);
+    const counted = this.admit(key, client, now);
     const promise = this.lookup(credentials).then(
       (status) => {
         this.inFlight.delete(key);
+        // A key that verified gives its slot back: valid keys never spend anyone's budget.
+        if (status.kind === 'known') counted.counts = false;
         this.cache.set(key, { expiresAt: this.now() + this.options.cacheTtlMs, status });
         return status;
       },
@@ -145,16 +158,33 @@ export class CachingApiKeyVerifier implements ApiKeyVerifier {
     return promise;
   }
 
-  /** Throws SIDECAR_ERR_RATE_LIMITED past `limit` distinct keys in a minute; sweeps what has expired. */
-  private admit(key: string, now: number): void {
-    for (const [k, at] of this.lookups) if (now - at >= rateWindowMs) this.lookups.delete(k);
+  /**
+   * The lookup budget, so one client sending invalid keys exhausts only its own: per client address, at most
+   * `limit` distinct keys that failed (or are pending) in a minute; across all clients `globalLimit` of them
+   * (Elasticsearch's sake), beyond which only clients with such a failure in the window are refused, so a client
+   * that has sent only valid keys is still looked up. Throws SIDECAR_ERR_RATE_LIMITED; sweeps what has expired.
+   */
+  private admit(key: string, client: string, now: number): Lookup {
+    for (const [k, lookup] of this.lookups) if (now - lookup.at >= rateWindowMs) this.lookups.delete(k);
     for (const [k, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(k);
-    if (!this.lookups.has(key) && this.lookups.size >= this.options.limit) {
+    const existing = this.lookups.get(key);
+    if (existing !== undefined) return existing;
+    let mine = 0;
+    let all = 0;
+    for (const lookup of this.lookups.values()) {
+      if (!lookup.counts) continue;
+      all++;
+      if (lookup.client === client) mine++;
+    }
+    const globalLimit = this.options.globalLimit ?? Number.POSITIVE_INFINITY;
+    if (mine >= this.options.limit || (mine > 0 && all >= globalLimit)) {
       throw new SidecarError('SIDECAR_ERR_RATE_LIMITED', undefined, {
-        remediation: 'more distinct API keys than server.auth.api_key.limit were used in a minute; raise the limit to the number of keys your agents use',
+        remediation: `this client sent more unverifiable API keys than server.auth.api_key.limit (per client) or server.auth.api_key.global_limit (all clients) allow in a minute; check the agents' apiKey settings`,
       });
     }
-    if (!this.lookups.has(key)) this.lookups.set(key, now);
+    const lookup: Lookup = { at: now, client, counts: true };
+    this.lookups.set(key, lookup);
+    return lookup;
   }
 
   close(): Promise<void> {
@@ -176,7 +206,7 @@ export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): Api
   const closeClient = (): Promise<void> => (closing ??= client.close());
   return new CachingApiKeyVerifier(
     elasticsearchLookup(client),
-    { cacheTtlMs: parseDuration(config.server.auth.api_key.cache_ttl), limit: config.server.auth.api_key.limit },
+    { cacheTtlMs: parseDuration(config.server.auth.api_key.cache_ttl), limit: config.server.auth.api_key.limit, globalLimit: config.server.auth.api_key.global_limit },
     closeClient,
   );
 }

@@ -41,7 +41,7 @@ export class RequestAuthenticator {
   }
 
   /** The caller's identity, or a SidecarError: 401 (bad credential), 403 (key lacks the privilege), 503/429 (key backend). */
-  async authenticate(header: string | undefined, privilege: ApiKeyPrivilege): Promise<Identity> {
+  async authenticate(header: string | undefined, privilege: ApiKeyPrivilege, client?: string): Promise<Identity> {
     if (!this.required) return { kind: 'anonymous' };
     const { kind, token } = parseAuthorizationHeader(header);
     switch (kind) {
@@ -54,7 +54,7 @@ export class RequestAuthenticator {
       }
       case 'ApiKey':
         if (this.apiKeys === undefined) throw unauthorized();
-        return this.verifyApiKey(this.apiKeys, token, privilege);
+        return this.verifyApiKey(this.apiKeys, token, privilege, client);
       default:
         throw unauthorized(`authentication failed: unknown Authentication header ${kind}: ${expectedHeaderFormat}`);
     }
@@ -70,8 +70,8 @@ export class RequestAuthenticator {
     }
   }
 
-  private async verifyApiKey(verifier: ApiKeyVerifier, credentials: string, privilege: ApiKeyPrivilege): Promise<Identity> {
-    const verdict = await verifier.verify(credentials, privilege);
+  private async verifyApiKey(verifier: ApiKeyVerifier, credentials: string, privilege: ApiKeyPrivilege, client: string | undefined): Promise<Identity> {
+    const verdict = await verifier.verify(credentials, privilege, client);
     switch (verdict.kind) {
       case 'ok':
         return { kind: 'api_key', id: verdict.keyId };

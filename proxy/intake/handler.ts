@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
-import { errorCatalogue, type ErrorCode } from '../../core/errors';
+import { errorCatalogue, SidecarError, type ErrorCode } from '../../core/errors';
 import { jobSchemaVersion, type Identity, type IntakeJobData } from '../../queue/contract';
 import type { RequestAuthenticator } from '../auth/authenticate';
 import type { QueueDepthMonitor } from '../backpressure';
 import type { ProxyMetrics } from '../metrics';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
 import type { IntakeEnqueuer } from './enqueue';
+import type { MemoryBudget } from './memory-budget';
 import { processIntakeStream, type IntakeLimits, type IntakeLineError, type IntakeOutcome, type IntakePayload } from './process';
 import { acceptsJson, renderIntakeResponse } from './response';
 
@@ -16,7 +17,12 @@ export interface IntakeDeps {
   readonly limits: IntakeLimits;
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
+  /** server.max_inflight_bytes across all requests (memory-budget.ts); none: unbounded. */
+  readonly budget?: MemoryBudget;
 }
+
+/** What queueing a payload holds besides the payload: its base64 text and the job's JSON on the way to Redis. */
+const enqueueOverhead = 3;
 
 /**
  * POST /intake/v2/events, in APM Server's order: credential, method, content type; then, before a byte of the
@@ -25,22 +31,30 @@ export interface IntakeDeps {
  */
 export function intakeHandler(deps: IntakeDeps): RouteHandler {
   return async (request: ProxyRequest): Promise<HandledResponse> => {
-    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write');
+    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write', request.clientIp);
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
     deps.backpressure.admit();
-    const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits);
-    if (outcome.payload !== null) {
-      try {
-        deps.backpressure.assertDurable();
-        await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload));
-      } catch (err) {
-        deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
-        throw err;
+    const budget = deps.budget;
+    if (budget !== undefined && budget.limit > 0 && budget.inUse >= budget.limit) throw new SidecarError('SIDECAR_ERR_OVERLOADED');
+    const lease = budget?.lease();
+    try {
+      const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, lease === undefined ? {} : { lease });
+      if (outcome.payload !== null) {
+        lease?.reserve(outcome.payload.body.length * enqueueOverhead);
+        try {
+          deps.backpressure.assertDurable();
+          await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload));
+        } catch (err) {
+          deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
+          throw err;
+        }
       }
+      countEvents(deps.metrics, outcome);
+      return respond(request, outcome);
+    } finally {
+      lease?.release();
     }
-    countEvents(deps.metrics, outcome);
-    return respond(request, outcome);
   };
 }
 

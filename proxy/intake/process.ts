@@ -4,6 +4,7 @@ import { compressNdjson, type BodyEncoding } from '../../queue/contract';
 import { decodeBody, type StreamEncoding } from './decode';
 import { LineSplitter, type LineSink } from './lines';
 import type { IntakeDialect } from './line-check';
+import type { MemoryLease } from './memory-budget';
 import { IntakeLineScanner, type LineInspector } from './scan';
 
 /**
@@ -40,6 +41,20 @@ export interface StreamOptions {
   readonly dialect?: IntakeDialect;
   readonly inspect?: LineInspector;
   readonly pacer?: EventPacer;
+  /**
+   * server.max_inflight_bytes (memory-budget.ts): every received byte and each line while it is judged are
+   * reserved in it; the caller releases it once the job is queued. The stream rejects with
+   * SIDECAR_ERR_OVERLOADED when the budget is spent (nothing of the request is then queued).
+   */
+  readonly lease?: MemoryLease;
+}
+
+/** The body's chunks, each reserved in the lease first: every received byte is kept until the job is queued. */
+async function* reserving(source: AsyncIterable<unknown>, lease: MemoryLease): AsyncGenerator<unknown, void, undefined> {
+  for await (const chunk of source) {
+    lease.reserve(chunk instanceof Uint8Array ? chunk.byteLength : typeof chunk === 'string' ? Buffer.byteLength(chunk) : 0);
+    yield chunk;
+  }
 }
 
 interface ScanResult {
@@ -60,13 +75,14 @@ async function paced(scanner: IntakeLineScanner, pacer: EventPacer | undefined, 
 }
 
 async function scanStream(body: Readable, contentEncoding: string | undefined, limits: IntakeLimits, options: StreamOptions): Promise<ScanResult> {
-  const scanner = new IntakeLineScanner(options.dialect, options.inspect);
+  const scanner = new IntakeLineScanner(options.dialect, options.inspect, options.lease);
   const splitter = new LineSplitter(limits.maxEventSize, scanner);
   const received: Buffer[] = [];
   const state: { encoding: StreamEncoding | null } = { encoding: null };
   let rawBytes = 0;
   // destroyOnReturn false: stopping early (bad metadata) must leave the socket to answer on.
-  const source = body.iterator({ destroyOnReturn: false });
+  const iterator = body.iterator({ destroyOnReturn: false });
+  const source = options.lease === undefined ? iterator : reserving(iterator, options.lease);
   try {
     for await (const chunk of decodeBody(source, contentEncoding, limits.maxRequestSize, received, state)) {
       rawBytes += chunk.length;
@@ -78,7 +94,8 @@ async function scanStream(body: Readable, contentEncoding: string | undefined, l
       await paced(scanner, options.pacer, true);
     }
   } catch (err) {
-    if (!(err instanceof SidecarError)) throw err;
+    // Shedding (the global memory budget) fails the whole request: nothing of it is queued, the agent retries it.
+    if (!(err instanceof SidecarError) || err.code === 'SIDECAR_ERR_OVERLOADED') throw err;
     scanner.streamFailed(err);
   }
   return { scanner, received, encoding: state.encoding, rawBytes };

@@ -1,3 +1,4 @@
+import type { MemoryLease } from './memory-budget';
 import { SidecarError } from '../../core/errors';
 import { checkEventLine, checkMetadataLine, intakeV2, type IntakeDialect, type LineVerdict } from './line-check';
 import type { LineSink } from './lines';
@@ -32,9 +33,11 @@ export class IntakeLineScanner implements LineSink {
   /** Ordinals of the accepted event lines, in order (so the tail can be given back, see keepFirst). */
   private readonly acceptedOrdinals: number[] = [];
 
+  /** `lease`: the line being judged (its text and parsed value, about 4x its bytes) is reserved meanwhile. */
   constructor(
     private readonly dialect: IntakeDialect = intakeV2,
     private readonly inspect?: LineInspector,
+    private readonly lease?: MemoryLease,
   ) {}
 
   /** Keeps only the first `count` accepted events; the others count as not received (a rate limit stopped them). */
@@ -59,6 +62,16 @@ export class IntakeLineScanner implements LineSink {
       return;
     }
     if (isEmptyLine(line)) return;
+    const working = line.length * 4;
+    this.lease?.reserve(working);
+    try {
+      this.eventLine(line, ordinal);
+    } finally {
+      this.lease?.free(working);
+    }
+  }
+
+  private eventLine(line: Buffer, ordinal: number): void {
     const text = line.toString('utf8');
     const verdict = this.judged(checkEventLine(text, this.dialect));
     if ('ok' in verdict && verdict.ok) {

@@ -9,7 +9,7 @@ import { UpstreamPassthrough } from './passthrough';
  */
 export function passthroughRoute(passthrough: UpstreamPassthrough, authenticator: RequestAuthenticator): RouteHandler {
   return async (request, res) => {
-    const identity = await authenticator.authenticate(request.headers.authorization, 'event:write');
+    const identity = await authenticator.authenticate(request.headers.authorization, 'event:write', request.clientIp);
     UpstreamPassthrough.assertPassable(res.req);
     await passthrough.handle(res.req, res, identity, request.body);
     return { status: res.statusCode, headers: {}, body: '', result: 'passthrough' };

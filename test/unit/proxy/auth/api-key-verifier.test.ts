@@ -57,15 +57,37 @@ describe('CachingApiKeyVerifier', () => {
     expect(cluster.calls).toEqual(['a']);
   });
 
-  it('refuses more than `limit` distinct keys a minute with 429, while cached keys keep working', async () => {
-    const cluster = fakeCluster({ a: ['event:write'], b: ['event:write'], c: ['event:write'] });
+  it('refuses a client more than `limit` distinct failing keys a minute with 429, while cached keys keep working', async () => {
+    const cluster = fakeCluster({ good: ['event:write'] });
     const v = new CachingApiKeyVerifier(cluster.lookup, { cacheTtlMs: 600_000, limit: 2, now });
-    await v.verify(key('a'), 'event:write');
-    await v.verify(key('b'), 'event:write');
-    await expect(v.verify(key('c'), 'event:write')).rejects.toMatchObject({ code: 'SIDECAR_ERR_RATE_LIMITED', status: 429 });
-    await expect(v.verify(key('a'), 'event:write')).resolves.toMatchObject({ kind: 'ok' });
+    await expect(v.verify(key('bad1'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
+    await expect(v.verify(key('bad2'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
+    await expect(v.verify(key('bad3'), 'event:write', '10.0.0.66')).rejects.toMatchObject({ code: 'SIDECAR_ERR_RATE_LIMITED', status: 429 });
+    await expect(v.verify(key('bad1'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
     clock += 60_000;
-    await expect(v.verify(key('c'), 'event:write')).resolves.toMatchObject({ kind: 'ok' });
+    await expect(v.verify(key('bad3'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
+  });
+
+  it('one client flooding invalid keys never locks out a new valid key from another client (issue 14 item 9)', async () => {
+    const cluster = fakeCluster({ legit: ['event:write'] });
+    const v = new CachingApiKeyVerifier(cluster.lookup, { cacheTtlMs: 60_000, limit: 100, globalLimit: 1000, now });
+    for (let i = 0; i < 100; i++) await v.verify(key(`attack${i}`), 'event:write', '6.6.6.6');
+    await expect(v.verify(key('attack-more'), 'event:write', '6.6.6.6')).rejects.toMatchObject({ code: 'SIDECAR_ERR_RATE_LIMITED' });
+    await expect(v.verify(key('legit'), 'event:write', '10.1.1.1')).resolves.toEqual({ kind: 'ok', keyId: 'legit' });
+  });
+
+  it('valid keys spend no budget: a client with many agents behind it is never limited by its good keys', async () => {
+    const grants = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`agent${i}`, ['event:write'] as ApiKeyPrivilege[]]));
+    const v = new CachingApiKeyVerifier(fakeCluster(grants).lookup, { cacheTtlMs: 60_000, limit: 2, globalLimit: 2, now });
+    for (let i = 0; i < 10; i++) await expect(v.verify(key(`agent${i}`), 'event:write', '10.0.0.1')).resolves.toMatchObject({ kind: 'ok' });
+  });
+
+  it('past the global ceiling only clients with a failing key are refused; clean clients are still verified', async () => {
+    const v = new CachingApiKeyVerifier(fakeCluster({ legit: ['event:write'] }).lookup, { cacheTtlMs: 60_000, limit: 100, globalLimit: 3, now });
+    for (const client of ['6.6.6.1', '6.6.6.2', '6.6.6.3']) await v.verify(key(`bad-${client}`), 'event:write', client);
+    await expect(v.verify(key('bad-again'), 'event:write', '6.6.6.1')).rejects.toMatchObject({ code: 'SIDECAR_ERR_RATE_LIMITED' });
+    await expect(v.verify(key('fresh-bad'), 'event:write', '6.6.6.9')).resolves.toMatchObject({ kind: 'unauthorized' });
+    await expect(v.verify(key('legit'), 'event:write', '10.1.1.1')).resolves.toMatchObject({ kind: 'ok' });
   });
 
   it('does not cache an unreachable cluster: 503 now, verified once it is back', async () => {

@@ -1,0 +1,213 @@
+/**
+ * Question: how much memory does `apm-sidecar proxy` take under an adversarial load, and does it stay healthy?
+ * (issue 14 item 4: peak RSS <= 150 MB). Runs the built CLI against a real redis-server and, all at once:
+ * - 12 concurrent gzip streams of valid events with random (barely compressible) content, each near
+ *   server.max_request_size decompressed;
+ * - 6 concurrent plain bodies of 10 MB lines (too large: refused line by line);
+ * - 300 header floods (TLS, 15 KiB of headers trickled in 1 KiB pieces);
+ * - 3,000 TCP connections that never start TLS and 1,500 TLS connections that trickle their headers.
+ * Prints one JSON line: the proxy's peak RSS (VmHWM from /proc), the answers, how long the slow connections
+ * lived, and whether the proxy still answers a normal request afterwards.
+ *
+ *   npm run build && npx tsx bench/adversarial-rss.ts [--cli dist/cli/apm-sidecar.js] [--body-mb 60]
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import zlib from 'node:zlib';
+import { spawn } from 'node:child_process';
+import { RedisServer } from '../test/support/redis';
+import { freePort } from '../test/support/ports';
+import { makePki, progress } from './processes';
+import { waitReady } from './scenarios/intake';
+
+const token = 'adversarial-token';
+
+function arg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
+}
+
+const cli = path.resolve(arg('--cli', path.join(__dirname, '..', 'dist', 'cli', 'apm-sidecar.js')));
+const bodyBytes = Number(arg('--body-mb', '60')) * 1024 * 1024;
+
+const metadata = '{"metadata":{"service":{"name":"adversary","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
+
+/** Valid span lines with random hex in them (about 2:1 compressible, like real-world high-entropy ids). */
+function randomEvents(bytes: number): Buffer {
+  const lines: string[] = [metadata];
+  let size = metadata.length;
+  let i = 0;
+  while (size < bytes) {
+    const noise = randomBytes(600).toString('hex');
+    const line = `{"span":{"id":"${(i++).toString(16).padStart(16, '0')}","trace_id":"0af7651916cd43dd8448eb211c80319c","parent_id":"b7ad6b7169203331","name":"GET /${noise.slice(0, 200)}","type":"external","timestamp":1764547200000000,"duration":3.2,"context":{"custom":{"noise":"${noise}"}}}}\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  return Buffer.from(lines.join(''));
+}
+
+interface Answer { status: number; error?: string }
+
+/** One POST over its own TLS connection; the body is written in 64 KiB pieces with backpressure. */
+function post(port: number, ca: string, body: Buffer, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
+      const head = [`POST /intake/v2/events HTTP/1.1`, 'Host: localhost', `Authorization: Bearer ${token}`, 'Content-Type: application/x-ndjson', `Content-Length: ${body.length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+      socket.write(head);
+      let offset = 0;
+      const pump = (): void => {
+        while (offset < body.length) {
+          const piece = body.subarray(offset, offset + 65536);
+          offset += piece.length;
+          if (!socket.write(piece)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    let received = '';
+    socket.on('data', (c: Buffer) => {
+      received += c.toString('latin1');
+      if (received.includes('\r\n\r\n')) {
+        resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(received)?.[1] ?? 0) });
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err: Error) => resolve({ status: 0, error: err.message }));
+    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(received)?.[1] ?? 0) }));
+  });
+}
+
+/** Holds a connection and measures how long the server keeps it; `feed` sends bytes now and then. */
+function held(open: () => net.Socket, feed: ((s: net.Socket, n: number) => void) | null, intervalMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = open();
+    let n = 0;
+    const timer = feed === null ? undefined : setInterval(() => feed(socket, n++), intervalMs);
+    const done = (): void => {
+      clearInterval(timer);
+      resolve(Date.now() - started);
+    };
+    socket.on('error', () => undefined);
+    socket.on('close', done);
+    // The bench's own bound: 90 s.
+    setTimeout(() => socket.destroy(), 90_000).unref();
+  });
+}
+
+function summary(ms: number[]): { count: number; p50_s: number; max_s: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { count: sorted.length, p50_s: (sorted[sorted.length >> 1] ?? 0) / 1000, max_s: (sorted[sorted.length - 1] ?? 0) / 1000 };
+}
+
+function statuses(answers: Answer[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of answers) out[a.status === 0 ? `error` : String(a.status)] = (out[a.status === 0 ? `error` : String(a.status)] ?? 0) + 1;
+  return out;
+}
+
+function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  let status = '';
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return Number.NaN; // the proxy is gone
+  }
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adversarial-'));
+  const pki = makePki(dir);
+  const ca = fs.readFileSync(pki.caFile, 'utf8');
+  const redis = await RedisServer.start();
+  const port = await freePort();
+  const adminPort = await freePort();
+  const proxy = spawn(process.execPath, [cli, 'proxy'], {
+    env: {
+      PATH: process.env.PATH,
+      APM_SIDECAR_HOST: `127.0.0.1:${port}`,
+      APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
+      APM_SIDECAR_SECRET_TOKEN: token,
+      APM_SIDECAR_SSL_CERTIFICATE: pki.certFile,
+      APM_SIDECAR_SSL_KEY: pki.keyFile,
+      APM_SIDECAR_REDIS_URL: redis.url,
+      APM_SIDECAR_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitReady(adminPort);
+    const pid = proxy.pid ?? 0;
+    let exited: string | null = null;
+    let peakBeforeExit = 0;
+    proxy.once('exit', (code, signal) => (exited = `exit ${String(code)} signal ${String(signal)}`));
+    const idle = vm(pid, 'VmRSS');
+    progress(`proxy ${cli} ready, RSS ${idle.toFixed(0)} MB; building bodies`);
+    const plainEvents = randomEvents(bodyBytes);
+    const gzipBody = zlib.gzipSync(plainEvents, { level: 1 });
+    const hugeLine = `{"span":{"name":"${'x'.repeat(10 * 1024 * 1024)}"}}\n`;
+    const bigLines = Buffer.from(metadata + hugeLine + hugeLine + hugeLine);
+    progress(`gzip body ${(gzipBody.length / 1048576).toFixed(1)} MB -> ${(plainEvents.length / 1048576).toFixed(1)} MB; 10 MB-line body ${(bigLines.length / 1048576).toFixed(1)} MB; attacking`);
+
+    const started = Date.now();
+    const slowHeaderHead = `POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n`;
+    const tcpSilent = Array.from({ length: 3000 }, () => held(() => net.connect(port, '127.0.0.1'), null, 0));
+    const tlsSlow = Array.from({ length: 1500 }, () =>
+      held(() => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }), (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Slow-${n}: a\r\n`), 2000),
+    );
+    const floods = Array.from({ length: 300 }, () =>
+      held(() => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }), (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Flood-${n}: ${'f'.repeat(1000)}\r\n`), 200),
+    );
+    const gzipAnswers = Promise.all(Array.from({ length: 12 }, () => post(port, ca, gzipBody, { 'Content-Encoding': 'gzip' })));
+    const lineAnswers = Promise.all(Array.from({ length: 6 }, () => post(port, ca, bigLines, {})));
+
+    let peakSampled = 0;
+    const sampler = setInterval(() => {
+      const rss = vm(pid, 'VmRSS');
+      if (!Number.isNaN(rss)) peakSampled = Math.max(peakSampled, rss);
+      const hwm = vm(pid, 'VmHWM');
+      if (!Number.isNaN(hwm)) peakBeforeExit = hwm;
+    }, 100);
+    const [gzip, lines] = await Promise.all([gzipAnswers, lineAnswers]);
+    progress(`bodies answered after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the slow connections`);
+    const [silent, slow, flood] = await Promise.all([Promise.all(tcpSilent), Promise.all(tlsSlow), Promise.all(floods)]);
+    clearInterval(sampler);
+
+    const after = await post(port, ca, zlib.gzipSync(Buffer.from(`${metadata}{"span":{"id":"a","trace_id":"b","parent_id":"c","name":"n","type":"t","timestamp":1764547200000000,"duration":1}}\n`)), { 'Content-Encoding': 'gzip' });
+    const healthz = await fetch(`http://127.0.0.1:${adminPort}/healthz`).then((r) => r.status, () => 0);
+    process.stdout.write(
+      `${JSON.stringify({
+        cli,
+        peak_rss_mb: Number((Number.isNaN(vm(pid, 'VmHWM')) ? peakBeforeExit : vm(pid, 'VmHWM')).toFixed(1)),
+        proxy_exited: exited,
+        peak_rss_sampled_mb: Number(peakSampled.toFixed(1)),
+        idle_rss_mb: Number(idle.toFixed(1)),
+        gzip_streams: statuses(gzip),
+        ten_mb_line_bodies: statuses(lines),
+        tcp_never_tls: summary(silent),
+        tls_slow_headers: summary(slow),
+        header_floods: summary(flood),
+        after: { intake: after.status, healthz },
+        seconds: (Date.now() - started) / 1000,
+      })}\n`,
+    );
+  } finally {
+    proxy.kill('SIGTERM');
+    await new Promise((r) => proxy.once('exit', r));
+    await redis.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`adversarial-rss: ${String(err)}\n`);
+  process.exitCode = 1;
+});

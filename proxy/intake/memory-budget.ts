@@ -1,0 +1,75 @@
+import { SidecarError } from '../../core/errors';
+
+/**
+ * server.max_inflight_bytes: one budget for the request bytes all intake requests hold in memory at once (the
+ * received body kept as the job's payload, the line being judged, the job being sent to Redis). Each request
+ * takes a lease; the lease reserves as bytes arrive and gives everything back when the request is done. Beyond
+ * the budget the request is shed with 503 + Retry-After (SIDECAR_ERR_OVERLOADED) and nothing of it is queued; a
+ * request that alone would need more than the whole budget can never fit and is refused as too large.
+ * Per-request bounds (max_event_size, max_request_size) stay as they are; this one bounds their sum.
+ */
+export class MemoryBudget {
+  private held = 0;
+  private peakHeld = 0;
+
+  /** `limit` 0: no global bound (leases only count). */
+  constructor(readonly limit: number) {}
+
+  lease(): MemoryLease {
+    return new MemoryLease(this);
+  }
+
+  /** Bytes held by every lease now. */
+  get inUse(): number {
+    return this.held;
+  }
+
+  /** Most bytes held at once since start. */
+  get peak(): number {
+    return this.peakHeld;
+  }
+
+  /** @internal by MemoryLease */
+  take(bytes: number, leaseHeld: number): void {
+    if (this.limit > 0 && this.held + bytes > this.limit) {
+      if (leaseHeld + bytes > this.limit) throw new SidecarError('SIDECAR_ERR_REQUEST_TOO_LARGE');
+      throw new SidecarError('SIDECAR_ERR_OVERLOADED');
+    }
+    this.held += bytes;
+    if (this.held > this.peakHeld) this.peakHeld = this.held;
+  }
+
+  /** @internal by MemoryLease */
+  give(bytes: number): void {
+    this.held -= bytes;
+  }
+}
+
+export class MemoryLease {
+  private held = 0;
+  private released = false;
+
+  constructor(private readonly budget: MemoryBudget) {}
+
+  /** Reserves `bytes` or throws (503 overloaded, or too large when this request alone exceeds the budget). */
+  reserve(bytes: number): void {
+    if (this.released) return;
+    this.budget.take(bytes, this.held);
+    this.held += bytes;
+  }
+
+  /** Gives back part of what was reserved (a transient: the line just judged). */
+  free(bytes: number): void {
+    const given = Math.min(bytes, this.held);
+    this.held -= given;
+    this.budget.give(given);
+  }
+
+  /** Idempotent: everything back. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.budget.give(this.held);
+    this.held = 0;
+  }
+}

@@ -1,0 +1,89 @@
+import tls from 'node:tls';
+import { testPki } from '../../support/certs';
+import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness';
+import { RedisServer } from '../../support/redis';
+
+/**
+ * server.max_inflight_bytes (issue 14 item 4): one budget for what all intake requests hold in memory. A request
+ * that would go beyond it is shed with 503 + Retry-After and nothing of it is queued; once the budget is free
+ * again the same request is accepted; a request that alone needs more than the whole budget is refused as too
+ * large. Before, only per-request bounds existed: twelve near-limit bodies at once took the proxy past 1 GB.
+ */
+
+const metadata = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
+
+function events(bytes: number): string {
+  const lines: string[] = [metadata];
+  let size = metadata.length;
+  for (let i = 0; size < bytes; i++) {
+    const line = `{"span":{"id":"${i.toString(16)}","trace_id":"t","parent_id":"p","name":"${'n'.repeat(900)}","type":"db","timestamp":1764547200000000,"duration":1}}\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  return lines.join('');
+}
+
+/** A POST whose body is sent up to `sendFirst` bytes, then held until release() sends the rest. */
+function heldUpload(port: number, body: string, sendFirst: number): { release: () => void; answer: Promise<string> } {
+  let release = (): void => undefined;
+  const answer = new Promise<string>((resolve, reject) => {
+    let received = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost' }, () => {
+      socket.write(`POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${testToken}\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+      socket.write(body.slice(0, sendFirst));
+      release = () => socket.write(body.slice(sendFirst));
+    });
+    socket.on('data', (c: Buffer) => (received += c.toString('utf8')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', (err: Error) => (received === '' ? reject(err) : resolve(received)));
+  });
+  return { release: () => release(), answer };
+}
+
+describe('server.max_inflight_bytes', () => {
+  let redis: RedisServer;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    proxy = await ProxyHarness.start({ redis, overrides: { server: { max_inflight_bytes: 1_000_000 } } });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await redis?.destroy();
+  });
+
+  const post = (body: string): ReturnType<ProxyHarness['request']> =>
+    proxy.request('/intake/v2/events', { method: 'POST', headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' }, body });
+
+  it('sheds a request with 503 + Retry-After while others hold the budget, and accepts it once they are done', async () => {
+    const big = events(700_000);
+    const holder = heldUpload(proxy.proxy.intake.port, big, 650_000);
+    // The held request has reserved what it received so far.
+    await eventually(async () => {
+      const shed = await post(events(400_000));
+      return shed.status === 503 ? shed : undefined;
+    }, 10_000, 'a 503 while the budget is held').then((shed) => {
+      expect(shed.headers['retry-after']).toBeDefined();
+      expect(JSON.parse(shed.body)).toEqual({ error: 'server is overloaded' });
+    });
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(0);
+    holder.release();
+    expect(await holder.answer).toMatch(/^HTTP\/1\.1 202 /);
+    const retried = await post(events(400_000));
+    expect(retried.status).toBe(202);
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(2);
+    proxy.sink.assertNoUnexpectedErrors();
+  });
+
+  it('refuses a request that alone needs more than the whole budget as too large, keeping what came before', async () => {
+    const res = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      body: events(1_500_000),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('request body exceeded the permitted size');
+  });
+});
