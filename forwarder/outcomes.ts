@@ -58,21 +58,45 @@ function itemError(error: unknown): { errorType: string; reason: string } {
   return { errorType: 'unknown', reason: typeof error === 'string' ? error : 'no error detail' };
 }
 
-function parseItem(item: unknown, position: number): ItemResult {
+interface ParsedItem {
+  readonly id: string | undefined;
+  readonly result: ItemResult;
+}
+
+function parseItem(item: unknown, position: number): ParsedItem {
   if (!isRecord(item)) throw new BulkResponseError(`item ${position} is not an object`);
   const action = item.create ?? item.index;
   if (!isRecord(action) || typeof action.status !== 'number') {
     throw new BulkResponseError(`item ${position} has no create result with a numeric status`);
   }
+  const id = typeof action._id === 'string' ? action._id : undefined;
   const kind = classifyItemStatus(action.status);
-  if (kind === 'indexed' || kind === 'duplicate') return { kind };
-  return { kind, status: action.status, ...itemError(action.error) };
+  if (kind === 'indexed' || kind === 'duplicate') return { id, result: { kind } };
+  return { id, result: { kind, status: action.status, ...itemError(action.error) } };
 }
 
-/** Parses a bulk response body into one result per sent item, in order; throws BulkResponseError otherwise. */
-export function parseBulkResponse(body: unknown, sentItems: number): ItemResult[] {
+/** What an item the answer left out gets: sent again alone, like a 5xx item. */
+export const missingItem: ItemResult = { kind: 'retry', status: 0, errorType: 'missing_item', reason: 'the bulk answer has no result for this document' };
+
+/**
+ * Parses a bulk response body into one result per sent document, in order. Items are matched by `_id` when
+ * the answer carries it (a proxy or a node can leave items out: those, and only those, are `missingItem`);
+ * by position otherwise, when the counts agree. Throws BulkResponseError for anything else.
+ */
+export function parseBulkResponse(body: unknown, sentIds: readonly string[]): ItemResult[] {
   if (!isRecord(body) || !Array.isArray(body.items)) throw new BulkResponseError('no items array');
-  const items: unknown[] = body.items;
-  if (items.length !== sentItems) throw new BulkResponseError(`${items.length} items for ${sentItems} sent`);
-  return items.map((item, i) => parseItem(item, i));
+  const items: ParsedItem[] = body.items.map((item: unknown, i) => parseItem(item, i));
+  if (items.length === sentIds.length && items.every((item, i) => item.id === undefined || item.id === sentIds[i])) {
+    return items.map((item) => item.result);
+  }
+  if (items.some((item) => item.id === undefined)) throw new BulkResponseError(`${items.length} items for ${sentIds.length} sent, without _id`);
+  // The same _id can be sent twice in one bulk (a job redelivered while its first run still goes on): answers
+  // for one id are taken in order.
+  const byId = new Map<string, ItemResult[]>();
+  for (const item of items) {
+    const list = byId.get(item.id ?? '');
+    if (list === undefined) byId.set(item.id ?? '', [item.result]);
+    else list.push(item.result);
+  }
+  return sentIds.map((id) => byId.get(id)?.shift() ?? missingItem);
 }

@@ -1,5 +1,5 @@
-import { fullJitterDelay, type BackoffPolicy } from '../backoff';
-import type { DocumentOutcome, ItemResult } from '../outcomes';
+import { backoffCeiling, fullJitterDelay, type BackoffPolicy } from '../backoff';
+import { missingItem, type DocumentOutcome, type ItemResult } from '../outcomes';
 import type { BulkSink, PreparedDocument, RequestFailure } from '../output/sink';
 
 export interface BulkBatcherOptions {
@@ -16,7 +16,15 @@ export interface BulkBatcherOptions {
   readonly maxSubmitters: number;
   readonly backoff: BackoffPolicy;
   readonly random?: () => number;
+  /**
+   * A request in flight longer than this gives up its slot, so a hung request costs only itself (at most
+   * 4 x maxRequests are in flight in all). Default: adaptive, 4 x the average latency of answered bulks, at
+   * least 250 ms.
+   */
+  readonly slowRequestMs?: number;
 }
+
+const minSlowRequestMs = 250;
 
 /** What the batcher reports; metrics and the worker's pause-on-auth-failure listen here. */
 export interface BatcherObserver {
@@ -37,8 +45,11 @@ interface PendingDocument {
 /**
  * Collects the documents of many jobs into bulk requests bounded by bytes and time, with a bounded number in
  * flight. Each submit() resolves when every document it carried has a final outcome: written, already there, or
- * rejected for good. Items that can succeed later (429, 5xx, connection errors) are retried alone, with
- * exponential backoff and full jitter, for as long as it takes: at-least-once means nothing is dropped.
+ * rejected for good. Items that can succeed later (429, 5xx, connection errors, left out of the answer) are
+ * retried alone, with exponential backoff and full jitter, for as long as it takes: at-least-once means nothing
+ * is dropped. A failed or hung request costs only itself: a slow one gives up its slot, and only signals that
+ * the whole cluster refuses hold every bulk back. A bulk answered 413 or 400 is split until the document that
+ * causes it is alone.
  */
 export class BulkBatcher {
   private buffer: PendingDocument[] = [];
@@ -46,6 +57,15 @@ export class BulkBatcher {
   private due = false;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** Requests in flight that still hold a slot (those not yet slow). */
+  private occupied = 0;
+  private averageMs = 0;
+  /** While the whole cluster refuses (429 on every item, 503, connection refused): no bulk starts before this. */
+  private holdUntil = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private overloadedStreak = 0;
+  /** Halves of bulks answered 413 or 400, sent before anything else. */
+  private readonly splits: PendingDocument[][] = [];
   private submitters = 0;
   private draining = false;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
@@ -91,6 +111,7 @@ export class BulkBatcher {
   /** Stops timers. Documents still pending never settle: their jobs' locks lapse and another worker redoes them. */
   close(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     this.timer = undefined;
@@ -98,7 +119,7 @@ export class BulkBatcher {
   }
 
   private isIdle(): boolean {
-    return this.buffer.length === 0 && this.inFlight === 0 && this.retryTimers.size === 0;
+    return this.buffer.length === 0 && this.splits.length === 0 && this.inFlight === 0 && this.retryTimers.size === 0;
   }
 
   private enqueue(pending: PendingDocument): void {
@@ -118,9 +139,9 @@ export class BulkBatcher {
 
   /** Sends bulks while one is ready and a request slot is free. */
   private pump(): void {
-    while (this.buffer.length > 0 && this.inFlight < this.options.maxRequests && this.readyToSend()) {
-      const batch = this.takeBatch();
-      void this.send(batch);
+    if (!this.holding()) {
+      while (this.slotFree() && this.splits.length > 0) void this.send(this.splits.shift() ?? []);
+      while (this.buffer.length > 0 && this.slotFree() && this.readyToSend()) void this.send(this.takeBatch());
     }
     if (this.buffer.length === 0) {
       this.due = this.draining;
@@ -128,6 +149,20 @@ export class BulkBatcher {
       this.timer = undefined;
     }
     this.notifyIdle();
+  }
+
+  private slotFree(): boolean {
+    return this.occupied < this.options.maxRequests && this.inFlight < this.options.maxRequests * 4;
+  }
+
+  private holding(): boolean {
+    const wait = this.holdUntil - Date.now();
+    if (wait <= 0) return false;
+    this.holdTimer ??= setTimeout(() => {
+      this.holdTimer = undefined;
+      this.pump();
+    }, wait);
+    return true;
   }
 
   private readyToSend(): boolean {
@@ -153,19 +188,30 @@ export class BulkBatcher {
 
   private async send(batch: PendingDocument[]): Promise<void> {
     this.inFlight++;
+    this.occupied++;
+    let holdsSlot = true;
+    const slow = setTimeout(() => {
+      holdsSlot = false;
+      this.occupied--;
+      this.pump();
+    }, this.options.slowRequestMs ?? Math.max(minSlowRequestMs, 4 * this.averageMs));
     const bytes = batch.reduce((n, p) => n + p.doc.bytes, 0);
     this.observer.bulkStarted?.(batch.length, bytes, this.inFlight);
     for (const pending of batch) pending.attempts++;
     const started = performance.now();
     const result = await this.sink.write(batch.map((p) => p.doc));
+    clearTimeout(slow);
+    if (holdsSlot) this.occupied--;
     this.inFlight--;
-    this.observer.bulkFinished?.(performance.now() - started, result.ok ? 'ok' : result.failure.kind, this.inFlight);
+    const duration = performance.now() - started;
+    this.observer.bulkFinished?.(duration, result.ok ? 'ok' : result.failure.kind, this.inFlight);
     if (result.ok) {
+      this.averageMs = this.averageMs === 0 ? duration : 0.8 * this.averageMs + 0.2 * duration;
       this.observer.requestSucceeded?.();
       this.settleItems(batch, result.items);
     } else {
       this.observer.requestFailed?.(result.failure);
-      this.settleFailedRequest(batch, result.failure);
+      this.settleFailedRequest(batch, bytes, result.failure);
     }
     this.pump();
   }
@@ -173,22 +219,42 @@ export class BulkBatcher {
   private settleItems(batch: PendingDocument[], items: readonly ItemResult[]): void {
     const retries: PendingDocument[] = [];
     batch.forEach((pending, i) => {
-      const item = items[i] ?? { kind: 'retry', status: 0, errorType: 'missing_item', reason: 'no result for this item' };
+      const item = items[i] ?? missingItem;
       if (item.kind === 'retry') retries.push(pending);
       else if (item.kind === 'rejected') pending.settle({ kind: 'dead_letter', attempts: pending.attempts, status: item.status, errorType: item.errorType, reason: item.reason });
       else pending.settle(item.kind === 'indexed' ? { kind: 'indexed', attempts: pending.attempts } : { kind: 'duplicate', attempts: pending.attempts });
     });
+    // 429 on every item is the whole cluster refusing (its write queues are full): hold off as for a 503.
+    const allRejected = retries.length === batch.length && items.every((item) => item.kind === 'retry' && item.status === 429);
+    if (allRejected) this.holdOff();
+    else this.overloadedStreak = 0;
     this.scheduleRetries(retries);
   }
 
-  private settleFailedRequest(batch: PendingDocument[], failure: RequestFailure): void {
-    if (failure.kind === 'rejected') {
-      for (const p of batch) {
-        p.settle({ kind: 'dead_letter', attempts: p.attempts, status: failure.status ?? 0, errorType: failure.errorType, reason: failure.reason });
+  private settleFailedRequest(batch: PendingDocument[], bytes: number, failure: RequestFailure): void {
+    if (failure.kind === 'too_large' || failure.kind === 'rejected') {
+      if (batch.length > 1) {
+        // Split and send the halves at once: only a document that fails alone is refused for good.
+        const half = Math.ceil(batch.length / 2);
+        this.splits.push(batch.slice(0, half), batch.slice(half));
+        return;
       }
+      const reason = failure.kind === 'too_large'
+        ? `a single document of ${bytes} bytes is over the request size limit (HTTP 413): raise http.max_content_length or the reverse proxy's body limit, or lower server.max_event_size`
+        : failure.reason;
+      const errorType = failure.kind === 'too_large' ? 'document_too_large' : failure.errorType;
+      for (const p of batch) p.settle({ kind: 'dead_letter', attempts: p.attempts, status: failure.status ?? 0, errorType, reason });
       return;
     }
+    if (failure.kind === 'overloaded') this.holdOff();
     this.scheduleRetries(batch);
+  }
+
+  /** Holds every new bulk back for a backoff that grows while the cluster keeps refusing. */
+  private holdOff(): void {
+    this.overloadedStreak++;
+    const ceiling = backoffCeiling(this.options.backoff, this.overloadedStreak);
+    this.holdUntil = Math.max(this.holdUntil, Date.now() + ceiling / 2 + this.random() * (ceiling / 2));
   }
 
   private scheduleRetries(retries: PendingDocument[]): void {

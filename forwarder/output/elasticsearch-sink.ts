@@ -4,19 +4,33 @@ import { errors, type Client } from '@elastic/elasticsearch';
 import { parseBulkResponse } from '../outcomes';
 import type { BulkSink, BulkWriteResult, PreparedDocument, RequestFailure } from './sink';
 
-/** Turns a thrown client error into what the batcher should do about it. */
+function fromElasticsearch(err: errors.ResponseError): boolean {
+  const value = err.meta.headers?.['x-elastic-product'];
+  return (Array.isArray(value) ? value[0] : value) === 'Elasticsearch';
+}
+
+/** Turns a thrown client error into what the batcher should do about it (see RequestFailure). */
 export function classifyRequestError(err: unknown): RequestFailure {
   if (err instanceof errors.ResponseError) {
     const status = err.meta.statusCode ?? 0;
     const reason = err.message;
-    const errorType = `http_${status}`;
-    if (status === 401 || status === 403) return { kind: 'auth', status, errorType, reason };
-    if (status === 429 || status >= 500 || status === 0) return { kind: 'retry', status, errorType, reason };
-    return { kind: 'rejected', status, errorType, reason };
+    if (status === 413) return { kind: 'too_large', status, errorType: 'http_413', reason };
+    if (status === 401 || status === 403) return { kind: 'auth', status, errorType: `http_${status}`, reason };
+    if (!fromElasticsearch(err)) {
+      // Elasticsearch sends x-elastic-product on every answer it makes; without it this is a load balancer's or
+      // proxy's page (a 404 or 502 during a rollout): transient, never a reason to dead-letter.
+      return { kind: 'retry', status, errorType: `not_elasticsearch_${status}`, reason: `HTTP ${status} without x-elastic-product: Elasticsearch` };
+    }
+    if (status === 429 || status === 503) return { kind: 'overloaded', status, errorType: `http_${status}`, reason };
+    if (status >= 500 || status === 0 || status === 408) return { kind: 'retry', status, errorType: `http_${status}`, reason };
+    return { kind: 'rejected', status, errorType: `http_${status}`, reason };
   }
   if (err instanceof errors.ProductNotSupportedError) {
     // Not Elasticsearch (a load balancer's error page, a wrong port): retry; readiness says what is wrong.
     return { kind: 'retry', status: null, errorType: 'product_not_supported', reason: err.message };
+  }
+  if (err instanceof errors.ConnectionError && /ECONNREFUSED/.test(err.message)) {
+    return { kind: 'overloaded', status: null, errorType: err.name, reason: err.message };
   }
   if (err instanceof Error) {
     // ConnectionError, TimeoutError, NoLivingConnectionsError, a body that could not be parsed: all transient.
@@ -45,10 +59,10 @@ export class ElasticsearchSink implements BulkSink {
       const compressed = this.compressionLevel > 0;
       const body = compressed ? await gzip(Buffer.from(text), { level: this.compressionLevel }) : text;
       const response = await this.client.transport.request(
-        { method: 'POST', path: '/_bulk', bulkBody: body, querystring: { filter_path: 'errors,items.*.status,items.*.error' } },
+        { method: 'POST', path: '/_bulk', bulkBody: body, querystring: { filter_path: 'errors,items.*._id,items.*.status,items.*.error' } },
         { meta: true, compression: false, ...(compressed ? { headers: { 'content-encoding': 'gzip' } } : {}) },
       );
-      return { ok: true, items: parseBulkResponse(response.body, documents.length) };
+      return { ok: true, items: parseBulkResponse(response.body, documents.map((d) => d.id)) };
     } catch (err) {
       return { ok: false, failure: classifyRequestError(err) };
     }

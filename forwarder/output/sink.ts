@@ -22,12 +22,20 @@ export function prepareDocument(
 }
 
 /**
- * A failure of the whole request. `retry`: the cluster is unreachable, overloaded or failing (connection
- * errors, timeouts, 429, 5xx). `auth`: 401/403, the credential is wrong or lacks a privilege: retrying at full
- * speed would only spin, so the forwarder pauses. `rejected`: any other answer that will not change by itself.
+ * A failure of the whole request, by what it costs:
+ * - `retry`: this request failed (a timeout, a reset, a 5xx, an answer that did not come from Elasticsearch such
+ *   as a load balancer's HTML 502 or 404): its documents are sent again, nothing else waits.
+ * - `overloaded`: the cluster as a whole refuses (429 on the request, 503, connection refused): its documents
+ *   are sent again and every bulk holds off for a backoff.
+ * - `auth`: 401/403, the credential is wrong or lacks a privilege: retrying at full speed would only spin, so
+ *   the forwarder pauses.
+ * - `too_large`: 413, the body is over a size limit (the cluster's http.max_content_length, a reverse proxy's):
+ *   the bulk is split in halves; a single document over it is dead-lettered.
+ * - `rejected`: any other answer of Elasticsearch that will not change by itself: split as well, so only the
+ *   document that causes it is dead-lettered.
  */
 export interface RequestFailure {
-  readonly kind: 'retry' | 'auth' | 'rejected';
+  readonly kind: 'retry' | 'overloaded' | 'auth' | 'too_large' | 'rejected';
   readonly status: number | null;
   readonly errorType: string;
   readonly reason: string;

@@ -33,6 +33,11 @@ function parsePlan(body: Buffer): FaultPlan {
   if (reset !== undefined) plan.resetMidResponse = reset;
   const omit = fault('omitProductHeader');
   if (omit !== undefined) plan.omitProductHeader = omit;
+  for (const key of ['hangShare', 'dropLastItemShare'] as const) if (typeof raw[key] === 'number') plan[key] = raw[key];
+  const tooLarge = raw['tooLarge'];
+  if (isObject(tooLarge) && typeof tooLarge['maxBytes'] === 'number') plan.tooLarge = { ...fault('tooLarge'), maxBytes: tooLarge['maxBytes'], fromProxy: tooLarge['fromProxy'] === true };
+  const html = raw['htmlAnswer'];
+  if (isObject(html) && typeof html['status'] === 'number') plan.htmlAnswer = { ...fault('htmlAnswer'), status: html['status'] };
   return plan;
 }
 

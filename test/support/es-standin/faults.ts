@@ -18,6 +18,18 @@ export interface FaultPlan {
   resetMidResponse?: RequestFault;
   /** Responses sent without `x-elastic-product: Elasticsearch` (the client then refuses them). */
   omitProductHeader?: RequestFault;
+  /**
+   * Bulks whose body as received (compressed, when it was) is over `maxBytes` are answered 413, as a reverse
+   * proxy's `client_max_body_size` or the cluster's `http.max_content_length` would. `fromProxy`: an HTML page
+   * without `x-elastic-product` (nginx); otherwise Elasticsearch's own empty 413.
+   */
+  tooLarge?: RequestFault & { readonly maxBytes: number; readonly fromProxy?: boolean };
+  /** Share (0..1) of bulks never answered: the connection stays open until the client gives up. Spread evenly. */
+  hangShare?: number;
+  /** Share (0..1) of bulk answers that leave out their last item. Spread evenly. */
+  dropLastItemShare?: number;
+  /** Whole requests answered by a load balancer: an HTML page with this status, without `x-elastic-product`. */
+  htmlAnswer?: RequestFault & { readonly status: number };
 }
 
 export interface Counters {
@@ -46,7 +58,7 @@ export function takeFault<T extends RequestFault>(fault: T | undefined, path: st
   return fault;
 }
 
-/** Decides per bulk item whether it is rejected, so that `share` of items are, spread evenly. */
+/** Decides per bulk item (or request) whether a fault applies, so that `share` of them get it, spread evenly. */
 export class ItemRejector {
   private credit = 0;
 
@@ -70,6 +82,14 @@ export const requestFailureBodies: Readonly<Record<number, unknown>> = {
     },
     status: 429,
   },
+  400: {
+    error: {
+      root_cause: [{ type: 'illegal_argument_exception', reason: 'stand-in injected whole-bulk rejection' }],
+      type: 'illegal_argument_exception',
+      reason: 'stand-in injected whole-bulk rejection',
+    },
+    status: 400,
+  },
   500: { error: { root_cause: [{ type: 'exception', reason: 'stand-in injected failure' }], type: 'exception', reason: 'stand-in injected failure' }, status: 500 },
   503: {
     error: {
@@ -80,3 +100,9 @@ export const requestFailureBodies: Readonly<Record<number, unknown>> = {
     status: 503,
   },
 };
+
+/** A load balancer's error page, as nginx sends it during a rollout. */
+export function htmlPage(status: number): string {
+  const title = `${status} ${status === 404 ? 'Not Found' : status === 413 ? 'Request Entity Too Large' : status === 502 ? 'Bad Gateway' : 'Error'}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+}

@@ -7,7 +7,7 @@ import { testPki } from '../certs';
 import { bulk } from './bulk';
 import { route, type RequestContext, type Route, type RouteResult } from './context';
 import { EsHttpError } from './es-errors';
-import { emptyCounters, ItemRejector, requestFailureBodies, takeFault, type Counters, type FaultPlan } from './faults';
+import { emptyCounters, htmlPage, ItemRejector, requestFailureBodies, takeFault, type Counters, type FaultPlan } from './faults';
 import { applyFilterPath } from './filter-path';
 import { loadState, saveState } from './persistence';
 import { dataRoutes } from './routes-data';
@@ -15,6 +15,7 @@ import { securityRoutes } from './routes-security';
 import { SecurityRealm } from './security';
 import { DocumentStore } from './store';
 import { handleControl } from './control';
+import { isObject } from './json';
 
 export interface EsStandinOptions {
   /** 0 (default): a free port. */
@@ -40,6 +41,8 @@ export class EsStandin {
   faults: FaultPlan = {};
   private counts: Counters = emptyCounters();
   private readonly rejector = new ItemRejector();
+  private readonly hangs = new ItemRejector();
+  private readonly drops = new ItemRejector();
   private readonly server: https.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly routes: Route[];
@@ -148,7 +151,8 @@ export class EsStandin {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://standin');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
-    const body = decodeBody(await readBody(req), req.headers['content-encoding']);
+    const received = await readBody(req);
+    const body = decodeBody(received, req.headers['content-encoding']);
     if (path.startsWith('/_standin/')) return handleControl(this, req.method ?? 'GET', path, url.searchParams, body, res);
     this.counts.requests += 1;
     const delay = takeFault(this.faults.delay, path);
@@ -157,17 +161,16 @@ export class EsStandin {
       // unref: a delayed answer must not keep jest (or a closing stand-in) alive.
       await new Promise((resolve) => setTimeout(resolve, delay.ms).unref());
     }
-    const failure = takeFault(this.faults.failRequests, path);
-    const result: RouteResult & { headers?: Record<string, string | string[]> } = failure !== undefined
-      ? (this.count('failRequests'), { status: failure.status, body: requestFailureBodies[failure.status] ?? `${failure.status} injected by the stand-in` })
-      : this.dispatch(req, path, url.searchParams, body);
-    const omit = takeFault(this.faults.omitProductHeader, path) !== undefined;
-    if (omit) this.count('omitProductHeader');
+    const result = this.faultOrDispatch(req, path, url.searchParams, body, received.length);
+    if (result === 'hang') return;
+    const omit = result.fromProxy === true || takeFault(this.faults.omitProductHeader, path) !== undefined;
+    if (omit && result.fromProxy !== true) this.count('omitProductHeader');
     const payload = result.body === undefined || req.method === 'HEAD' ? '' : typeof result.body === 'string' ? result.body : JSON.stringify(applyFilterPath(result.body, url.searchParams.get('filter_path')));
     const compatible = String(req.headers.accept ?? '').includes('compatible-with');
+    const textType = result.fromProxy === true ? 'text/html' : 'text/plain';
     res.writeHead(result.status, {
       ...(omit ? {} : { 'x-elastic-product': 'Elasticsearch' }),
-      'content-type': typeof result.body === 'string' ? 'text/plain' : compatible ? 'application/vnd.elasticsearch+json;compatible-with=8' : 'application/json',
+      'content-type': typeof result.body === 'string' ? textType : compatible ? 'application/vnd.elasticsearch+json;compatible-with=8' : 'application/json',
       'content-length': String(Buffer.byteLength(payload)),
       ...(result.headers ?? {}),
     });
@@ -178,6 +181,29 @@ export class EsStandin {
       return;
     }
     res.end(payload);
+  }
+
+  /** The answer a request gets: an injected fault's, or the route's; 'hang' for none at all. */
+  private faultOrDispatch(req: http.IncomingMessage, path: string, query: URLSearchParams, body: Buffer, receivedBytes: number): Answer | 'hang' {
+    const html = takeFault(this.faults.htmlAnswer, path);
+    if (html !== undefined) return (this.count('htmlAnswer'), { status: html.status, body: htmlPage(html.status), fromProxy: true });
+    const tooLarge = this.faults.tooLarge !== undefined && receivedBytes > this.faults.tooLarge.maxBytes ? takeFault(this.faults.tooLarge, path) : undefined;
+    if (tooLarge !== undefined) {
+      this.count('tooLarge');
+      return tooLarge.fromProxy === true ? { status: 413, body: htmlPage(413), fromProxy: true } : { status: 413, body: undefined };
+    }
+    const failure = takeFault(this.faults.failRequests, path);
+    if (failure !== undefined) return (this.count('failRequests'), { status: failure.status, body: requestFailureBodies[failure.status] ?? `${failure.status} injected by the stand-in` });
+    const result = this.dispatch(req, path, query, body);
+    if (!/\/_bulk$/.test(path)) return result;
+    // A hung bulk was executed (its documents are stored) but is never answered, as a node that stalls after
+    // indexing: resending it gives 409s.
+    if (this.hangs.reject(this.faults.hangShare)) return (this.count('hang'), 'hang');
+    if (this.drops.reject(this.faults.dropLastItemShare) && isObject(result.body) && Array.isArray(result.body['items']) && result.body['items'].length > 0) {
+      this.count('dropLastItem');
+      return { ...result, body: { ...result.body, items: result.body['items'].slice(0, -1) } };
+    }
+    return result;
   }
 
   private count(fault: string): void {
@@ -211,6 +237,8 @@ export class EsStandin {
     }
   }
 }
+
+type Answer = RouteResult & { headers?: Record<string, string | string[]>; fromProxy?: boolean };
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 import { BulkBatcher, type BulkBatcherOptions } from '../../../forwarder/batch/bulk-batcher';
-import type { ItemResult } from '../../../forwarder/outcomes';
+import { missingItem, type ItemResult } from '../../../forwarder/outcomes';
 import { prepareDocument, type BulkSink, type BulkWriteResult, type PreparedDocument } from '../../../forwarder/output/sink';
 import { backoffCeiling, fullJitterDelay } from '../../../forwarder/backoff';
 
@@ -118,6 +118,88 @@ describe('BulkBatcher', () => {
     expect(outcomes.map((o) => o.attempts)).toEqual([3, 3, 3]);
     expect(failures).toEqual(['retry', 'auth']);
     await batcher.close();
+  });
+
+  it('splits a bulk answered 413 until it fits, and dead-letters only a single document over the limit, with its size', async () => {
+    const sink = new ScriptedSink();
+    const all = [...docs('s', 6), prepareDocument('s.big', 'traces-apm-default', { pad: 'x'.repeat(500) })];
+    const limit = all.reduce((n, d) => Math.max(n, d.id === 's.big' ? 0 : d.bytes), 0) * 2;
+    const bulkBytes = new Map(all.map((d) => [d.id, d.bytes]));
+    sink.requestFailure = (n) => {
+      const bytes = (sink.bulks[n - 1] ?? []).reduce((sum, id) => sum + (bulkBytes.get(id) ?? 0), 0);
+      return bytes > limit ? { ok: false, failure: { kind: 'too_large', status: 413, errorType: 'http_413', reason: '413 Request Entity Too Large' } } : undefined;
+    };
+    const batcher = new BulkBatcher(sink, options());
+    const outcomes = await batcher.submit(all);
+    expect(outcomes.slice(0, 6).every((o) => o.kind === 'indexed')).toBe(true);
+    const big = outcomes[6];
+    expect(big?.kind).toBe('dead_letter');
+    if (big?.kind === 'dead_letter') {
+      expect(big.errorType).toBe('document_too_large');
+      expect(big.reason).toContain(`a single document of ${bulkBytes.get('s.big') ?? 0} bytes is over the request size limit`);
+    }
+    expect(sink.bulks[0]).toHaveLength(7);
+    await batcher.close();
+  });
+
+  it('splits a bulk Elasticsearch refuses as a whole (400), so only the document that causes it is dead-lettered', async () => {
+    const sink = new ScriptedSink();
+    sink.requestFailure = (n) =>
+      sink.bulks[n - 1]?.includes('w.5') === true ? { ok: false, failure: { kind: 'rejected', status: 400, errorType: 'http_400', reason: 'x_content_parse_exception' } } : undefined;
+    const batcher = new BulkBatcher(sink, options());
+    const outcomes = await batcher.submit(docs('w', 8));
+    expect(outcomes.map((o) => o.kind)).toEqual(['indexed', 'indexed', 'indexed', 'indexed', 'indexed', 'dead_letter', 'indexed', 'indexed']);
+    expect(sink.bulks.flat().filter((id) => id === 'w.0')).toHaveLength(2);
+    await batcher.close();
+  });
+
+  it('sends again only the item an answer left out', async () => {
+    const sink = new ScriptedSink();
+    sink.answer = (doc, attempt) => (doc.id === 'o.2' && attempt === 1 ? missingItem : { kind: 'indexed' });
+    const batcher = new BulkBatcher(sink, options());
+    const outcomes = await batcher.submit(docs('o', 4));
+    expect(outcomes.map((o) => o.attempts)).toEqual([1, 1, 2, 1]);
+    expect(sink.bulks).toEqual([['o.0', 'o.1', 'o.2', 'o.3'], ['o.2']]);
+    await batcher.close();
+  });
+
+  it('lets a hung request give up its slot, so the next bulks go while it hangs', async () => {
+    const sink = new ScriptedSink();
+    let release: () => void = () => undefined;
+    const hung = new Promise<void>((r) => (release = r));
+    const hanging: BulkSink = {
+      write: async (d) => {
+        if (d.some((doc) => doc.id === 'h.0')) await hung;
+        return sink.write(d);
+      },
+      close: () => Promise.resolve(),
+    };
+    const batcher = new BulkBatcher(hanging, options({ maxRequests: 1, slowRequestMs: 20, maxSubmitters: 1 }));
+    const first = batcher.submit(docs('h', 1));
+    await expect(batcher.submit(docs('k', 3))).resolves.toHaveLength(3);
+    expect(sink.bulks).toEqual([['k.0', 'k.1', 'k.2']]);
+    release();
+    await expect(first).resolves.toEqual([{ kind: 'indexed', attempts: 1 }]);
+    await batcher.close();
+  });
+
+  it('holds every bulk back only when the whole cluster refuses (503), not after a failure of one request', async () => {
+    const times: number[] = [];
+    const run = async (kind: 'retry' | 'overloaded'): Promise<number> => {
+      const sink = new ScriptedSink();
+      times.length = 0;
+      sink.requestFailure = (n) => {
+        times.push(performance.now());
+        return n === 1 ? { ok: false, failure: { kind, status: 503, errorType: 'http_503', reason: 'unavailable' } } : undefined;
+      };
+      // random 0: retries are due at once; only a hold can delay the second bulk.
+      const batcher = new BulkBatcher(sink, options({ backoff: { initMs: 2000, maxMs: 2000 }, random: () => 0 }));
+      await batcher.submit(docs(kind, 2));
+      await batcher.close();
+      return (times[1] ?? 0) - (times[0] ?? 0);
+    };
+    expect(await run('overloaded')).toBeGreaterThanOrEqual(999);
+    expect(await run('retry')).toBeLessThan(999);
   });
 
   it('flushes at once when every job slot is waiting on it, without waiting for the interval', async () => {

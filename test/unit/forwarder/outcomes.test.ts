@@ -1,4 +1,4 @@
-import { BulkResponseError, classifyItemStatus, parseBulkResponse } from '../../../forwarder/outcomes';
+import { BulkResponseError, classifyItemStatus, missingItem, parseBulkResponse } from '../../../forwarder/outcomes';
 import { prepareDocument } from '../../../forwarder/output/sink';
 import { documentId } from '../../../forwarder/document-id';
 
@@ -19,7 +19,7 @@ describe('bulk outcomes', () => {
         { create: { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'busy' } } },
       ],
     };
-    expect(parseBulkResponse(body, 4)).toEqual([
+    expect(parseBulkResponse(body, ['a', 'b', 'c', 'd'])).toEqual([
       { kind: 'indexed' },
       { kind: 'duplicate' },
       { kind: 'rejected', status: 400, errorType: 'document_parsing_exception', reason: 'failed to parse: not a number' },
@@ -27,10 +27,17 @@ describe('bulk outcomes', () => {
     ]);
   });
 
-  it('refuses a response that does not account for every item', () => {
-    expect(() => parseBulkResponse({ items: [{ create: { status: 201 } }] }, 2)).toThrow(BulkResponseError);
-    expect(() => parseBulkResponse({ took: 1 }, 0)).toThrow(BulkResponseError);
-    expect(() => parseBulkResponse({ items: [{ create: { status: '201' } }] }, 1)).toThrow(BulkResponseError);
+  it('refuses a response it cannot match to what was sent', () => {
+    expect(() => parseBulkResponse({ items: [{ create: { status: 201 } }] }, ['a', 'b'])).toThrow(BulkResponseError);
+    expect(() => parseBulkResponse({ took: 1 }, [])).toThrow(BulkResponseError);
+    expect(() => parseBulkResponse({ items: [{ create: { status: '201' } }] }, ['a'])).toThrow(BulkResponseError);
+  });
+
+  it('matches items by _id, so only the items an answer left out are sent again', () => {
+    const body = { items: [{ create: { _id: 'c', status: 201 } }, { create: { _id: 'a', status: 409 } }] };
+    expect(parseBulkResponse(body, ['a', 'b', 'c'])).toEqual([{ kind: 'duplicate' }, missingItem, { kind: 'indexed' }]);
+    const twice = { items: [{ create: { _id: 'a', status: 201 } }, { create: { _id: 'a', status: 409 } }] };
+    expect(parseBulkResponse(twice, ['a', 'a', 'b'])).toEqual([{ kind: 'indexed' }, { kind: 'duplicate' }, missingItem]);
   });
 
   it('serializes a create action with the deterministic _id once', () => {
