@@ -61,11 +61,12 @@ export class JobProcessor {
     const failures: TransformFailure[] = [];
     const transformers = new Map<string, ReturnType<typeof createJobTransformer> | Error>();
     for (const origin of origins) {
-      const result = this.transform(origin, transformers);
-      if (result.ok && origin.context.rum !== undefined && this.options.rumFrames !== undefined) await this.options.rumFrames.process(result.doc.source);
+      const transformed = this.transform(origin, transformers);
+      if (transformed.ok && origin.context.rum !== undefined && this.options.rumFrames !== undefined) await this.options.rumFrames.process(transformed.doc.source);
+      const result = this.serialize(origin, transformed);
       if (result.ok) {
-        documents.push(prepareDocument(origin.id, result.doc.dataStream, result.doc.source, result.doc.dynamicTemplates));
-        sent.push({ ...origin, dataStream: result.doc.dataStream });
+        documents.push(result.document);
+        sent.push({ ...origin, dataStream: result.document.dataStream });
       } else {
         failures.push({ origin, reason: result.reason });
       }
@@ -136,6 +137,19 @@ export class JobProcessor {
       this.transformed.set(origin, doc);
       return origin;
     });
+  }
+
+  /**
+   * The event as a bulk document, or why it cannot be one. Nothing here may throw: a throw would fail the whole
+   * job, and it would fail the same way on every redelivery (a poison job).
+   */
+  private serialize(origin: Origin, result: TransformResult): { ok: true; document: PreparedDocument } | { ok: false; reason: string } {
+    if (!result.ok) return result;
+    try {
+      return { ok: true, document: prepareDocument(origin.id, result.doc.dataStream, result.doc.source, result.doc.dynamicTemplates) };
+    } catch (err) {
+      return { ok: false, reason: `document cannot be serialized: ${err instanceof Error ? err.message : String(err)}` };
+    }
   }
 
   private transform(origin: Origin, cache: Map<string, ReturnType<typeof createJobTransformer> | Error>): TransformResult {

@@ -3,6 +3,7 @@ import type { JobState } from './common';
 import { agentName, jobState, serviceName } from './common';
 import { transformError } from './error';
 import { isRecord, type JsonObject } from './json';
+import { unindexableReason } from './hostile';
 import { transformLog } from './log';
 import { parseMetadata } from './metadata';
 import { transformMetricset } from './metricset';
@@ -136,6 +137,8 @@ export function createJobTransformer(metadataLine: string, ctx: TransformContext
       try {
         const event = parseFirstValue(eventLine);
         if (!isRecord(event)) return { ok: false, reason: 'event line is not a JSON object' };
+        const unindexable = unindexableReason(eventLine, event);
+        if (unindexable !== undefined) return { ok: false, reason: `event cannot be indexed: ${unindexable}` };
         return transformEvent(event, state);
       } catch (error) {
         return { ok: false, reason: `event could not be mapped: ${describe(error)}` };
