@@ -1,4 +1,4 @@
-import { FaultHarness } from './support';
+import { FaultHarness } from './support/harness';
 
 /**
  * A whole-bulk 413 (a reverse proxy's client_max_body_size, the cluster's http.max_content_length): the bulk

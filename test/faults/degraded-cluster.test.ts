@@ -1,4 +1,4 @@
-import { FaultHarness } from './support';
+import { FaultHarness } from './support/harness';
 
 /**
  * A degraded cluster: a slow or failing request costs only itself. With 30% of bulks never answered

@@ -1,4 +1,4 @@
-import { FaultHarness } from './support';
+import { FaultHarness } from './support/harness';
 
 /**
  * A load balancer in front of the cluster answers during a rollout with its own HTML 404 or 502 (no

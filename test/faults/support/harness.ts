@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DeadLetterQueue, type StoredEntry } from '../../elasticsearch/dead-letter';
-import { startForwarder, type Forwarder } from '../../forwarder/forwarder';
-import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, waitFor, type Writer } from '../integration/forwarder/support';
-import type { FaultPlan } from '../support/es-standin/faults';
-import { EsStandin } from '../support/es-standin/server';
-import { LogSink } from '../support/log-sink';
-import { RedisServer } from '../support/redis';
+import { DeadLetterQueue, type StoredEntry } from '../../../elasticsearch/dead-letter';
+import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
+import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, waitFor, type Writer } from '../../integration/forwarder/support';
+import type { FaultPlan } from '../../support/es-standin/faults';
+import { EsStandin } from '../../support/es-standin/server';
+import { LogSink } from '../../support/log-sink';
+import { RedisServer } from '../../support/redis';
 
 /**
  * The per-event oracle of the fault suite: jobs enqueued as the proxy enqueues them (each one an acknowledged
