@@ -4,7 +4,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // test/faults is the fault suite (jest.faults.config.js, .ci/stages/30-faults.sh), minutes long.
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/support/.cache/', '/test/faults/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/support/.cache/', '/test/faults/', '/test/browser/'],
   testTimeout: 60000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
