@@ -1,10 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import https from 'node:https';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { CliProcess, forwarderProcessConfig } from '../../e2e/forwarder/processes';
-import { createWriter, mergeDeep, metadataLine, transactionLine, type Writer } from '../../integration/forwarder/support';
+import { cliPath, CliProcess, forwarderProcessConfig } from '../../e2e/forwarder/processes';
+import { createWriter, errorLine, mergeDeep, metadataLine, transactionLine, type Writer } from '../../integration/forwarder/support';
 import { testPki } from '../../support/certs';
 import { EsStandin } from '../../support/es-standin/server';
 import { DeliveryOracle } from '../../support/oracle';
@@ -31,8 +34,10 @@ export interface LoadOptions {
   readonly eventsPerRequest?: number;
   /** Pause after each answered request, ms (default 0: as fast as answers come). */
   readonly pauseMs?: number;
-  /** Extra padding per event, bytes (large requests). */
+  /** Extra padding per event, bytes (large requests); random hex, so gzip cannot shrink it much. */
   readonly padBytes?: number;
+  /** Make the last event of each request an error (logs-apm.error-*) instead of a transaction. */
+  readonly withError?: boolean;
 }
 
 export interface LoadFigures {
@@ -90,15 +95,32 @@ export class FaultRig {
     return forwarder;
   }
 
-  /** One agent request of `events` transactions; its ids go to the oracle when it is answered 202. */
-  async send(events: number, padBytes = 0, port = this.proxyPort): Promise<number> {
+  /** One agent request of `events` transactions (the last an error with `withError`); its ids go to the oracle on a 202. */
+  async send(events: number, padBytes = 0, withError = false, port = this.proxyPort): Promise<number> {
     const first = this.seq;
     this.seq += events;
-    const pad = padBytes > 0 ? { context: { custom: { pad: 'x'.repeat(padBytes) } } } : {};
-    const lines = Array.from({ length: events }, (_, i) => transactionLine(first + i, pad));
+    const pad = (): Record<string, unknown> => (padBytes > 0 ? { context: { custom: { pad: randomBytes(Math.ceil(padBytes / 2)).toString('hex') } } } : {});
+    const lines = Array.from({ length: events }, (_, i) => (withError && i === events - 1 ? errorLine(first + i) : transactionLine(first + i, pad())));
     const status = await post(port, this.ca, `${[metadataLine, ...lines].join('\n')}\n`);
-    if (status === 202) this.oracle.acknowledge(Array.from({ length: events }, (_, i) => eventId(first + i)));
+    if (status === 202) this.oracle.acknowledge(Array.from({ length: events }, (_, i) => (withError && i === events - 1 ? errorId(first + i) : eventId(first + i))));
     return status;
+  }
+
+  /** Runs a one-shot CLI command (e.g. `dlq replay`) with the forwarders' config; resolves with its stdout. */
+  async cli(args: readonly string[], extra: Record<string, unknown> = {}): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-fault-cli-'));
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify(mergeDeep({ queue: { redis: { url: this.redis.url }, name: this.queueName }, log: { level: 'warn' } }, extra)));
+    try {
+      return await new Promise((resolve, reject) => {
+        execFile(process.execPath, [cliPath, ...args, '--config', file], { env: { PATH: process.env.PATH, HOME: process.env.HOME } }, (err, stdout, stderr) => {
+          if (err !== null) reject(new Error(`apm-sidecar ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+          else resolve(stdout);
+        });
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Agent-like load until `stop()` is called: each sender posts, waits for the answer, posts again. */
@@ -108,7 +130,7 @@ export class FaultRig {
     let requests = 0;
     const sender = async (): Promise<void> => {
       while (running) {
-        const status = await this.send(options.eventsPerRequest ?? 50, options.padBytes ?? 0);
+        const status = await this.send(options.eventsPerRequest ?? 50, options.padBytes ?? 0, options.withError ?? false);
         requests++;
         byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
         // An agent backs off after a refusal; a short pause keeps a refused sender from spinning.
@@ -126,13 +148,15 @@ export class FaultRig {
     };
   }
 
-  /** The transaction ids in the index, one per document (a doubled event appears twice). */
+  /** The transaction and error ids in the index, one per document (a doubled event appears twice). */
   indexedIds(): string[] {
     const ids: string[] = [];
-    for (const index of this.standin.store.resolve('traces-apm*', true)) {
-      for (const doc of index.docs.values()) {
-        const tx = doc.source.transaction;
-        if (tx !== null && typeof tx === 'object' && 'id' in tx && typeof tx.id === 'string') ids.push(tx.id);
+    for (const [pattern, field] of [['traces-apm*', 'transaction'], ['logs-apm.error*', 'error']] as const) {
+      for (const index of this.standin.store.resolve(pattern, true)) {
+        for (const doc of index.docs.values()) {
+          const event = doc.source[field];
+          if (event !== null && typeof event === 'object' && 'id' in event && typeof event.id === 'string') ids.push(event.id);
+        }
       }
     }
     return ids;
@@ -173,6 +197,11 @@ export class FaultRig {
 /** The id the oracle tracks for the `seq`th event: its transaction.id. */
 export function eventId(seq: number): string {
   return seq.toString(16).padStart(16, '0');
+}
+
+/** The id of an error event sent as the `seq`th event. */
+export function errorId(seq: number): string {
+  return seq.toString(16).padStart(32, '0');
 }
 
 export function sleep(ms: number): Promise<void> {
