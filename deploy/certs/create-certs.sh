@@ -6,7 +6,10 @@
 # proxy, then sets ownership so that each service can read its own key and nothing else:
 #   /certs/ca/ca.crt                         public, every service trusts it (agents too: serverCaCertFile)
 #   /certs/elasticsearch/elasticsearch.{crt,key}   uid 1000 (the Elasticsearch user)
-#   /certs/proxy/proxy.{crt,key}             uid SIDECAR_UID (the apm-sidecar image's user)
+#   /certs/proxy/proxy.{crt,key}             uid SIDECAR_UID (the apm-sidecar image's user); the folder is
+#                                            world-listable because Elasticsearch walks its whole config dir
+#                                            (this volume is its config/certs) and stops on one it cannot open;
+#                                            the key itself is 0600
 #   /ca/ca.key                               the CA's private key, on its own volume that only this service mounts
 # Re-running it changes nothing that exists; to rotate a certificate delete its folder and run the service
 # again (docs/operations.md, "Rotating certificates").
@@ -64,9 +67,10 @@ chown -R root:root "$CERTS_DIR/ca" "$CA_DIR"
 chown -R "$ES_UID:0" "$CERTS_DIR/elasticsearch"
 chown -R "$SIDECAR_UID:$SIDECAR_GID" "$CERTS_DIR/proxy"
 chmod 0644 "$CERTS_DIR"/*/*.crt
-chmod 0640 "$CERTS_DIR/elasticsearch/elasticsearch.key" "$CERTS_DIR/proxy/proxy.key"
-chmod 0755 "$CERTS_DIR" "$CERTS_DIR/ca"
-chmod 0750 "$CERTS_DIR/elasticsearch" "$CERTS_DIR/proxy"
+chmod 0640 "$CERTS_DIR/elasticsearch/elasticsearch.key"
+chmod 0600 "$CERTS_DIR/proxy/proxy.key"
+chmod 0755 "$CERTS_DIR" "$CERTS_DIR/ca" "$CERTS_DIR/proxy"
+chmod 0750 "$CERTS_DIR/elasticsearch"
 
 if command -v openssl >/dev/null 2>&1; then
   fingerprint="$(openssl x509 -in "$CERTS_DIR/ca/ca.crt" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d ':' | tr 'A-F' 'a-f')"
