@@ -28,7 +28,11 @@ build_image() {
     return
   fi
   log "$name: building"
-  docker build -q --label "apm-sidecar-ci.inputs=$inputs" -t "$name" "$ctx" >/dev/null
+  if ! docker build --label "apm-sidecar-ci.inputs=$inputs" -t "$name" "$ctx" >"$work/build.log" 2>&1; then
+    tail -40 "$work/build.log" >&2
+    log "$name: build failed"
+    exit 1
+  fi
   log "$name: built in $((SECONDS - started))s"
 }
 

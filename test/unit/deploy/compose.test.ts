@@ -52,6 +52,7 @@ const composeFiles = [mainFile, sidecarFile];
  * exit code; a healthcheck would only ever say "starting". They are the only services allowed without one.
  */
 const oneShotServices = new Map([
+  ['secrets', 'copies the secrets of deploy/.env into the volume of the service that needs each, then exits'],
   ['certs', 'creates the CA and certificates, then exits'],
   ['setup', 'installs templates and roles and writes the writer API key, then exits'],
   ['kibana-setup', 'sets the kibana_system password, then exits'],
@@ -188,11 +189,14 @@ describe('deploy/docker-compose.yml: the stack', () => {
     const args = redis.command;
     const flag = (name: string): string | undefined => args[args.indexOf(name) + 1];
     expect(args[0]).toBe('redis-server');
+    // The password is in the config file the secrets service writes (requirepass), never on the command line.
+    expect(args[1]).toBe('/usr/local/etc/redis/redis.conf');
+    expect(redis.volumes).toContain('redis-secrets:/usr/local/etc/redis:ro');
+    expect(args.filter((a) => a.includes('PASSWORD') || a === '--requirepass')).toEqual([]);
     expect(flag('--maxmemory-policy')).toBe('noeviction');
     expect(flag('--appendonly')).toBe('yes');
     expect(flag('--appendfsync')).toBe('everysec');
     expect(interpolate(flag('--maxmemory') ?? '', envExample)).toMatch(/^\d+(gb|mb|kb)?$/i);
-    expect(flag('--requirepass')).toMatch(variableOnly);
     expect(redis.volumes.some((v) => v.endsWith(':/data'))).toBe(true);
     expect(redis.ports).toEqual([]);
   });
@@ -203,7 +207,11 @@ describe('deploy/docker-compose.yml: the stack', () => {
     expect(es['xpack.security.http.ssl.enabled']).toBe('true');
     expect(es['xpack.security.transport.ssl.enabled']).toBe('true');
     expect(es['discovery.type']).toBe('single-node');
-    expect(es.ELASTIC_PASSWORD_FILE).toBe('/run/secrets/elastic_password');
+    // Mode 0400 for uid 1000, written by the secrets service: the image refuses a 0444 ELASTIC_PASSWORD_FILE.
+    expect(es.ELASTIC_PASSWORD_FILE).toBe('/run/elasticsearch-secrets/elastic_password');
+    expect(service(main, 'elasticsearch').volumes).toContain('elasticsearch-secrets:/run/elasticsearch-secrets:ro');
+    expect(service(main, 'secrets').volumes).toContain('elasticsearch-secrets:/out/elasticsearch');
+    expect(service(main, 'secrets').secrets).toContain('elastic_password');
     expect(main.secrets.get('elastic_password')?.environment).toBe('ELASTIC_PASSWORD');
     expect(service(main, 'elasticsearch').dependsOn.get('certs')).toBe('service_completed_successfully');
   });
@@ -214,7 +222,9 @@ describe('deploy/docker-compose.yml: the stack', () => {
     expect(proxy.ports.map((p) => interpolate(p, envExample))).toEqual(['0.0.0.0:8200:8200']);
     expect(proxy.environment.APM_SIDECAR_SSL_CERTIFICATE).toBeDefined();
     expect(proxy.environment.APM_SIDECAR_SSL_KEY).toBeDefined();
-    expect(proxy.environment.APM_SIDECAR_SECRET_TOKEN_FILE).toBe('/run/secrets/apm_secret_token');
+    expect(proxy.environment.APM_SIDECAR_SECRET_TOKEN_FILE).toBe('/run/apm-sidecar/secrets/apm_secret_token');
+    expect(proxy.environment.APM_SIDECAR_REDIS_URL_FILE).toBe('/run/apm-sidecar/secrets/redis_url');
+    expect(proxy.volumes).toContain('proxy-secrets:/run/apm-sidecar/secrets:ro');
     expect(main.secrets.get('apm_secret_token')?.environment).toBe('APM_SIDECAR_SECRET_TOKEN');
     expect(proxy.dependsOn.get('redis')).toBe('service_healthy');
     for (const name of ['setup', 'forwarder']) expect(service(main, name).ports).toEqual([]);
@@ -236,10 +246,12 @@ describe('deploy/docker-compose.yml: the stack', () => {
     const setup = service(main, 'setup');
     expect(setup.restart).toBe('no');
     expect(setup.environment.APM_SIDECAR_SETUP_ES_USERNAME).toBe('elastic');
-    expect(setup.environment.APM_SIDECAR_SETUP_ES_PASSWORD_FILE).toBe('/run/secrets/elastic_password');
+    expect(setup.environment.APM_SIDECAR_SETUP_ES_PASSWORD_FILE).toBe('/run/apm-sidecar/secrets/elastic_password');
+    expect(setup.volumes).toContain('setup-secrets:/run/apm-sidecar/secrets:ro');
     for (const name of ['proxy', 'forwarder']) {
       expect(Object.keys(service(main, name).environment).filter((k) => k.startsWith('APM_SIDECAR_SETUP_'))).toEqual([]);
       expect(service(main, name).secrets).not.toContain('elastic_password');
+      expect(service(main, name).volumes.filter((v) => /^(setup|elasticsearch)-secrets:/.test(v))).toEqual([]);
     }
   });
 
@@ -259,6 +271,55 @@ describe('deploy/docker-compose.yml: the stack', () => {
     for (const [name, value] of envExample) if (secretName.test(name)) expect({ name, value }).toEqual({ name, value: '' });
     const known = knownSidecarVariables();
     expect(Array.from(envExample.keys()).filter((n) => n.startsWith('APM_SIDECAR_') && !known.has(n))).toEqual([]);
+  });
+});
+
+describe('deploy/docker-compose.yml: secrets and image, as Compose v2 on Engine 20.10 runs them', () => {
+  /** Kibana (profile kibana) takes its password as ELASTICSEARCH_PASSWORD: its image reads no *_FILE variable. */
+  const secretVariables = ['ELASTIC_PASSWORD', 'REDIS_PASSWORD', 'APM_SIDECAR_SECRET_TOKEN', 'KIBANA_PASSWORD'];
+  const exempt = new Set(['kibana']);
+
+  it('hands no environment-sourced secret to a read-only service (Compose refuses to copy one in)', () => {
+    for (const compose of [main, sidecar]) {
+      for (const s of compose.services.values()) {
+        if (s.raw.read_only !== true) continue;
+        const sourced = s.secrets.filter((name) => typeof compose.secrets.get(name)?.environment === 'string');
+        expect({ service: s.name, sourced }).toEqual({ service: s.name, sourced: [] });
+      }
+    }
+  });
+
+  it('interpolates no secret into an environment variable or a command (docker inspect shows both)', () => {
+    for (const compose of [main, sidecar]) {
+      for (const s of compose.services.values()) {
+        if (exempt.has(s.name)) continue;
+        const text = JSON.stringify({ environment: s.environment, command: s.command, entrypoint: s.entrypoint });
+        expect({ service: s.name, secrets: secretVariables.filter((v) => text.includes(`\${${v}`)) }).toEqual({ service: s.name, secrets: [] });
+      }
+    }
+  });
+
+  it('builds the apm-sidecar image in one service, which every other apm-sidecar service depends on', () => {
+    const image = service(main, 'proxy').image;
+    const users = Array.from(main.services.values()).filter((s) => s.image === image);
+    const builders = users.filter((s) => s.raw.build !== undefined);
+    expect(builders.map((s) => s.name)).toEqual(['secrets']);
+    for (const s of users) if (s.name !== 'secrets') expect({ service: s.name, after: s.dependsOn.get('secrets') }).toEqual({ service: s.name, after: 'service_completed_successfully' });
+  });
+
+  it('gives the secrets one-shot no network and only the CHOWN capability', () => {
+    const secrets = service(main, 'secrets');
+    expect(secrets.networkMode).toBe('none');
+    expect(secrets.raw.cap_drop).toEqual(['ALL']);
+    expect(secrets.raw.cap_add).toEqual(['CHOWN']);
+  });
+
+  it('says in its header that it needs Compose v2 and which Engine', () => {
+    for (const compose of [main, sidecar]) {
+      const header = compose.text.split('\nname:')[0] ?? '';
+      expect(header).toMatch(/Compose v2/);
+      expect(header).toMatch(/Engine 20\.10/);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { type DockerInstruction, knownSidecarVariables, readComposeFile, readDockerfile, repoRoot, sidecarVariablesIn } from './deploy-files';
 
@@ -53,6 +54,18 @@ describe('deploy/Dockerfile', () => {
     expect(inStage(finalStage, 'COPY').some((i) => i.args.startsWith('--from=') && i.args.includes('dist'))).toBe(true);
   });
 
+  it('has no `# syntax=` line: BuildKit would fetch that frontend from Docker Hub, failing builds without it', () => {
+    const text = fs.readFileSync(path.join(repoRoot, 'deploy/Dockerfile'), 'utf8');
+    expect(text).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
+  it('fails the step when `npm ci` exits 0 without finishing (verify-node-modules.js after each one)', () => {
+    const npmCi = dockerfile.filter((i) => i.keyword === 'RUN' && i.args.includes('npm ci'));
+    expect(npmCi.length).toBe(2);
+    for (const i of npmCi) expect(i.args).toMatch(/npm ci [^&]*&& node deploy\/scripts\/verify-node-modules\.js/);
+    for (const i of npmCi) expect(dockerfile.some((c) => c.stage === i.stage && c.keyword === 'COPY' && c.args.includes('verify-node-modules.js'))).toBe(true);
+  });
+
   it('copies every folder tsconfig.build.json compiles, and .dockerignore lets each one in', () => {
     const parsed: unknown = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tsconfig.build.json'), 'utf8'));
     const include = typeof parsed === 'object' && parsed !== null && 'include' in parsed ? parsed.include : undefined;
@@ -102,6 +115,7 @@ describe('deploy scripts', () => {
     { file: 'deploy/certs/create-certs.sh', shell: 'bash' },
     { file: 'deploy/kibana/set-kibana-system-password.sh', shell: 'bash' },
     { file: 'deploy/scripts/setup-and-writer-key.sh', shell: 'sh' },
+    { file: 'deploy/scripts/write-secrets.sh', shell: 'sh' },
   ];
 
   it.each(scripts)('$file is executable, strict, and parses with $shell -n', ({ file, shell }) => {
@@ -123,5 +137,43 @@ describe('deploy scripts', () => {
       const script = service.entrypoint.find((a) => a.startsWith('/app/deploy/'));
       if (script !== undefined) expect(fs.existsSync(path.join(repoRoot, script.slice('/app/'.length)))).toBe(true);
     }
+  });
+});
+
+describe('deploy/scripts/verify-node-modules.js', () => {
+  const script = path.join(repoRoot, 'deploy/scripts/verify-node-modules.js');
+  function project(installed: string[], lockRecord: boolean): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-verify-modules-'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ dependencies: { a: '1', '@s/b': '1' }, devDependencies: { c: '1' } }));
+    for (const name of installed) {
+      fs.mkdirSync(path.join(dir, 'node_modules', name), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'node_modules', name, 'package.json'), '{}');
+    }
+    if (lockRecord) fs.writeFileSync(path.join(dir, 'node_modules', '.package-lock.json'), '{}');
+    return dir;
+  }
+  function verify(dir: string, ...args: string[]): { code: number; stderr: string } {
+    try {
+      execFileSync(process.execPath, [script, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, stderr: '' };
+    } catch (err) {
+      const e = err as { status: number; stderr: Buffer };
+      return { code: e.status, stderr: e.stderr.toString('utf8') };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('passes when every dependency and npm\'s own install record are there', () => {
+    expect(verify(project(['a', '@s/b'], true)).code).toBe(0);
+    expect(verify(project(['a', '@s/b', 'c'], true), '--dev').code).toBe(0);
+  });
+
+  it('fails naming what an interrupted install left out', () => {
+    const missingDep = verify(project(['a'], true));
+    expect(missingDep.code).toBe(1);
+    expect(missingDep.stderr).toContain('missing: @s/b');
+    expect(verify(project(['a', '@s/b'], true), '--dev').stderr).toContain('missing: c');
+    expect(verify(project(['a', '@s/b'], false)).stderr).toContain('node_modules/.package-lock.json');
   });
 });
