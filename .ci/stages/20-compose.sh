@@ -76,7 +76,7 @@ wait_compose() {
     echo "compose-stage: building Compose v2 failed (log: $logs/compose-build.log)"
     exit 1
   fi
-  echo "compose-stage: Compose ready $((SECONDS - compose_started))s after the stage began: $(tail -1 "$logs/compose-build.log")"
+  echo "compose-stage: Compose binary ready (its build, cached or not, ran for the first $((SECONDS - compose_started))s of the stage at most): $(tail -1 "$logs/compose-build.log")"
 }
 
 timed install install_packages

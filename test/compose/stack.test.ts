@@ -66,6 +66,8 @@ async function allValues(index: string, query: unknown, field: string): Promise<
 
 async function countAsReader(index: string, query: unknown): Promise<number> {
   const { status, json } = await esCall<{ count?: number }>('POST', `/${index}/_count?ignore_unavailable=true&allow_no_indices=true`, reader, { query });
+  // A data stream's first backing index answers 503 (no_shard_available) until its shard is active: not yet.
+  if (status === 503) return 0;
   if (status !== 200) throw new Error(`count ${index} as the reader: ${status} ${JSON.stringify(json)}`);
   return json.count ?? 0;
 }
