@@ -33,6 +33,9 @@ function arg(name: string, fallback: string): string {
 
 const cli = path.resolve(arg('--cli', path.join(__dirname, '..', 'dist', 'cli', 'apm-sidecar.js')));
 const bodyBytes = Number(arg('--body-mb', '60')) * 1024 * 1024;
+/** --phases gzip,lines,tcp,tls,flood (default: all at once). */
+const phases = new Set(arg('--phases', 'gzip,lines,tcp,tls,flood').split(','));
+const count = (phase: string, n: number): number => (phases.has(phase) ? n : 0);
 
 const metadata = '{"metadata":{"service":{"name":"adversary","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
 
@@ -159,15 +162,15 @@ async function main(): Promise<void> {
 
     const started = Date.now();
     const slowHeaderHead = `POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n`;
-    const tcpSilent = Array.from({ length: 3000 }, () => held(() => net.connect(port, '127.0.0.1'), null, 0));
-    const tlsSlow = Array.from({ length: 1500 }, () =>
+    const tcpSilent = Array.from({ length: count('tcp', 3000) }, () => held(() => net.connect(port, '127.0.0.1'), null, 0));
+    const tlsSlow = Array.from({ length: count('tls', 1500) }, () =>
       held(() => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }), (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Slow-${n}: a\r\n`), 2000),
     );
-    const floods = Array.from({ length: 300 }, () =>
+    const floods = Array.from({ length: count('flood', 300) }, () =>
       held(() => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }), (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Flood-${n}: ${'f'.repeat(1000)}\r\n`), 200),
     );
-    const gzipAnswers = Promise.all(Array.from({ length: 12 }, () => post(port, ca, gzipBody, { 'Content-Encoding': 'gzip' })));
-    const lineAnswers = Promise.all(Array.from({ length: 6 }, () => post(port, ca, bigLines, {})));
+    const gzipAnswers = Promise.all(Array.from({ length: count('gzip', 12) }, () => post(port, ca, gzipBody, { 'Content-Encoding': 'gzip' })));
+    const lineAnswers = Promise.all(Array.from({ length: count('lines', 6) }, () => post(port, ca, bigLines, {})));
 
     let peakSampled = 0;
     const sampler = setInterval(() => {

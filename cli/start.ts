@@ -1,3 +1,4 @@
+import { tokenValue } from '../proxy/auth/secret-tokens';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load';
@@ -95,7 +96,7 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     components.push({ name: 'forwarder', close: forwarder.close });
     const output = config.output.elasticsearch.hosts.length > 0 ? config.output.elasticsearch.hosts.join(', ') : `ndjson files in ${path.resolve(config.path.data, 'documents')}`;
     progress(`forwarder: writing to ${output}; /healthz, /readyz and /metrics on http://${adminInterface}:${forwarder.adminPort}`);
-    process.stdout.write(formatAgentSettings({ serverUrl, secretToken: config.server.auth.secret_tokens[0], serverCaCertFile: caFile }));
+    process.stdout.write(formatAgentSettings({ serverUrl, secretToken: tokenValue(config.server.auth.secret_tokens[0] ?? ''), serverCaCertFile: caFile }));
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

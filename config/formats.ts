@@ -7,6 +7,22 @@ function asList(value: unknown): unknown[] {
   throw new Error('must be a list');
 }
 
+/**
+ * Secret tokens as text (the environment, a token file): separated by commas or new lines; "name token" names
+ * one; blank lines and "#" comments skipped.
+ */
+export function parseTokenList(text: string): Array<string | { name: string; token: string }> {
+  const entries: Array<string | { name: string; token: string }> = [];
+  for (const raw of text.split(/[\n,]/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const parts = line.split(/\s+/);
+    if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined) entries.push({ name: parts[0], token: parts[1] });
+    else entries.push(line);
+  }
+  return entries;
+}
+
 /** Formats the schema uses beyond convict's built-ins; each error says what a good value looks like. */
 export function registerFormats(): void {
   convict.addFormats({
@@ -29,6 +45,17 @@ export function registerFormats(): void {
         for (const item of asList(value)) if (typeof item !== 'string' || item === '') throw new Error('must be a list of non-empty strings');
       },
       coerce: (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    },
+    'secret-token-list': {
+      validate(value: unknown) {
+        for (const item of asList(value)) {
+          if (typeof item === 'string' && item !== '') continue;
+          const entry = item as { name?: unknown; token?: unknown } | null;
+          const named = entry !== null && typeof entry === 'object' && typeof entry.name === 'string' && entry.name !== '' && typeof entry.token === 'string' && entry.token !== '';
+          if (!named || Object.keys(entry).some((k) => k !== 'name' && k !== 'token')) throw new Error('must be a list of tokens, each a non-empty string or {name, token}');
+        }
+      },
+      coerce: (value: string) => parseTokenList(value),
     },
     'cidr-list': {
       validate(value: unknown) {

@@ -4,8 +4,8 @@ import convict from 'convict';
 import YAML from 'yaml';
 import { SidecarError } from '../core/errors';
 import { redact, registerSecrets, urlUserinfo } from '../core/redact';
-import { registerFormats } from './formats';
-import { configLeaves } from './leaves';
+import { parseTokenList, registerFormats } from './formats';
+import { configLeaves, defaultEnvName } from './leaves';
 import { schema, type SidecarConfig } from './schema';
 
 export type { SidecarConfig } from './schema';
@@ -60,6 +60,8 @@ function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const fileVar = env[`${leaf.env}_FILE`];
     if (fileVar === undefined || fileVar === '') continue;
     if (env[leaf.env] !== undefined) throw invalid(`both ${leaf.env} and ${leaf.env}_FILE are set: keep one`);
+    // The token file stays watched by the proxy (server.auth.secret_tokens_file): rotation without a restart.
+    if (leaf.key === 'server.auth.secret_tokens') resolved[defaultEnvName('server.auth.secret_tokens_file')] = fileVar;
     try {
       resolved[leaf.env] = fs.readFileSync(fileVar, 'utf8').trim();
     } catch (err) {
@@ -103,7 +105,24 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     if (err instanceof SidecarError) throw new SidecarError(err.code, redact(err.message), { cause: err.cause, remediation: err.remediation });
     throw invalid(redact(rewordConvictError(err instanceof Error ? err.message : String(err), file)));
   }
-  return { config: config.getProperties(), printable: redact(config.toString()), file };
+  const properties = config.getProperties();
+  loadTokenFile(properties);
+  return { config: properties, printable: redact(config.toString()), file };
+}
+
+/** server.auth.secret_tokens_file set in the file without secret_tokens: the tokens come from that file. */
+function loadTokenFile(config: SidecarConfig): void {
+  const file = config.server.auth.secret_tokens_file;
+  if (file === null || file === '' || config.server.auth.secret_tokens.length > 0) return;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw invalid(`server.auth.secret_tokens_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const tokens = parseTokenList(text);
+  registerSecrets(tokens.map((t) => (typeof t === 'string' ? t : t.token)));
+  config.server.auth.secret_tokens = tokens;
 }
 
 /**
@@ -134,7 +153,8 @@ function registerConfiguredSecrets(config: convict.Config<SidecarConfig>): void 
     } catch {
       continue;
     }
-    for (const item of [value].flat()) {
+    for (const raw of [value].flat()) {
+      const item: unknown = raw !== null && typeof raw === 'object' && 'token' in raw ? raw.token : raw;
       if (typeof item !== 'string' || item === '') continue;
       if (leaf.sensitive) values.push(item);
       const userinfo = urlUserinfo(item);

@@ -6,11 +6,15 @@ import type { Schema } from 'convict';
  * APM_SIDECAR_<KEY_PATH> (see docs/configuration.md, generated from this file). Secrets may also come from
  * <ENV>_FILE.
  */
+/** A secret token: the token alone (its identity is a short hash of it), or with a name that is its identity. */
+export type SecretTokenEntry = string | { readonly name: string; readonly token: string };
+
 export interface SidecarConfig {
   server: {
     host: string;
     auth: {
-      secret_tokens: string[];
+      secret_tokens: SecretTokenEntry[];
+      secret_tokens_file: string | null;
       allow_insecure: boolean;
       api_key: { enabled: boolean; cache_ttl: string; limit: number; global_limit: number };
       anonymous: {
@@ -115,11 +119,16 @@ export const schema: Schema<SidecarConfig> = {
     },
     auth: {
       secret_tokens: {
-        doc: 'Accepted secret tokens (Authorization: Bearer <token>). Several may be active at once so a token can be rotated without downtime. Compared in constant time; never logged.',
-        format: 'string-list',
+        doc: 'Accepted secret tokens (Authorization: Bearer <token>). Several may be active at once so a token can be rotated without downtime. An entry is a token, or {name, token}: logs and jobs name the token by that name, or else by a short hash of it (token-1a2b3c4d), never by the token or its position. Compared in constant time; never logged.',
+        format: 'secret-token-list',
         default: [],
         env: 'APM_SIDECAR_SECRET_TOKEN',
         sensitive: true,
+      },
+      secret_tokens_file: {
+        doc: 'A file of secret tokens (one per line or comma-separated; "name token" names one; # comments) used in place of secret_tokens and reloaded without a restart when it changes (checked every server.ssl.reload_interval) and on SIGHUP. Set for you when APM_SIDECAR_SECRET_TOKEN_FILE is used. A file that cannot be read or is empty keeps the previous tokens.',
+        format: 'optional-string',
+        default: null,
       },
       allow_insecure: {
         doc: 'Allow credentials without TLS. A token sent in clear text protects nothing: this logs a warning on every start.',

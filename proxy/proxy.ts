@@ -11,7 +11,7 @@ import { agentConfigRoute } from './agent-config/route';
 import { createApiKeyVerifier } from './auth/api-key-verifier';
 import { RequestAuthenticator } from './auth/authenticate';
 import { NetworkAllowList } from './auth/networks';
-import { SecretTokenVerifier } from './auth/secret-tokens';
+import { SecretTokenVerifier, TokenFileWatcher } from './auth/secret-tokens';
 import { QueueDepthMonitor, sizeHighWaterMark } from './backpressure';
 import { connectIntakeQueue } from './intake/enqueue';
 import { intakeHandler } from './intake/handler';
@@ -46,7 +46,10 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     durability: { durability: q.durability, replicas: q.replicas },
   });
   const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
-  const authenticator = new RequestAuthenticator(new SecretTokenVerifier(s.auth.secret_tokens), apiKeys);
+  const tokens = new SecretTokenVerifier(s.auth.secret_tokens);
+  const tokenFile = s.auth.secret_tokens_file;
+  const tokenWatcher = tokenFile === null || tokenFile === '' ? undefined : new TokenFileWatcher(tokenFile, tokens, logger, parseDuration(s.ssl.reload_interval));
+  const authenticator = new RequestAuthenticator(tokens, apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
   const budget = new MemoryBudget(s.max_inflight_bytes);
   const intakeDeps = { authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger, budget };
@@ -65,6 +68,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const readiness = (): ReturnType<typeof proxyReadiness> => proxyReadiness(server, monitor, q);
   const admin = new AdminServer({ listen: parseHostPort(config.admin.host), registry: metrics.registry, readiness, logger });
   const close = closeOnce(async () => {
+    tokenWatcher?.close();
     await server.close();
     await closeAll([admin.close, () => monitor.close(), () => queue.enqueuer.close(), async () => void (await queue.redis.quit()), async () => apiKeys?.close(), agentConfig.close, async () => passthrough?.close()]);
   });
@@ -72,6 +76,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     await monitor.start();
     await agentConfig.start();
     await passthrough?.start();
+    tokenWatcher?.start();
     await server.start().catch(explainListenFailure(settingName('server.host'), s.host));
     await admin.start().catch(explainListenFailure(settingName('admin.host'), config.admin.host));
   } catch (err) {

@@ -48,9 +48,9 @@ export class RequestAuthenticator {
       case '':
         throw unauthorized(missingHeaderMessage);
       case 'Bearer': {
-        const index = this.tokens.match(token);
-        if (index === undefined) throw unauthorized();
-        return { kind: 'secret_token', id: String(index) };
+        const identity = this.tokens.match(token);
+        if (identity === undefined) throw unauthorized();
+        return { kind: 'secret_token', id: identity };
       }
       case 'ApiKey':
         if (this.apiKeys === undefined) throw unauthorized();
@@ -84,7 +84,7 @@ export class RequestAuthenticator {
 }
 
 export interface CredentialSettings {
-  readonly secretTokens: readonly string[];
+  readonly secretTokens: readonly unknown[];
   readonly apiKeyEnabled: boolean;
   readonly allowInsecure: boolean;
   readonly tlsEnabled: boolean;

@@ -1,3 +1,4 @@
+import { tokenIdentity } from '../../proxy/auth/secret-tokens';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -72,7 +73,7 @@ describe('the OpenTelemetry JS SDK exporters against the built proxy and forward
       service: { name: 'otlp-checkout', version: '1.4.2', environment: 'staging', language: { name: 'nodejs' }, framework: { name: 'checkout-instrumentation' } },
       agent: { name: 'opentelemetry/nodejs' },
       event: { outcome: 'success' },
-      apm_sidecar: { identity: { kind: 'secret_token', id: '0' } },
+      apm_sidecar: { identity: { kind: 'secret_token', id: tokenIdentity(testToken) } },
     });
     const db = ofTrace().find((s) => (s.span as { type?: string } | undefined)?.type === 'db');
     expect(db).toMatchObject({ span: { subtype: 'postgresql', db: { statement: 'SELECT * FROM carts WHERE id = $1' } } });

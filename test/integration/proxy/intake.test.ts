@@ -1,3 +1,4 @@
+import { tokenIdentity } from '../../../proxy/auth/secret-tokens';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { decodeJobBody, parseIntakeJobData } from '../../../queue/contract';
@@ -41,7 +42,7 @@ describe('proxy intake (real redis-server, real TLS)', () => {
     expect(jobs).toHaveLength(1);
     const data = parseIntakeJobData(jobs[0]?.data);
     expect(jobs[0]?.id).toBe(data.requestId);
-    expect(data.identity).toEqual({ kind: 'secret_token', id: '0' });
+    expect(data.identity).toEqual({ kind: 'secret_token', id: tokenIdentity(testToken) });
     expect(data.client).toEqual({ ip: '127.0.0.1', userAgent: 'apm-agent-nodejs/4.18.0' });
     expect(data.events).toBe(agentEvents);
     const decoded = decodeJobBody(data, 64 * 1024 * 1024);

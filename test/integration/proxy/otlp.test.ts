@@ -1,3 +1,4 @@
+import { tokenIdentity } from '../../../proxy/auth/secret-tokens';
 import zlib from 'node:zlib';
 import protobuf from 'protobufjs';
 import { decompressJobBody, parseIntakeJobData } from '../../../queue/contract';
@@ -58,7 +59,7 @@ describe('OTLP/HTTP intake (real redis-server, real TLS)', () => {
     const data = await onlyJob();
     expect(data.otlp).toEqual({ signal: 'traces', format: 'protobuf' });
     expect(data.events).toBe(3);
-    expect(data.identity).toEqual({ kind: 'secret_token', id: '0' });
+    expect(data.identity).toEqual({ kind: 'secret_token', id: tokenIdentity(testToken) });
     expect(data.client.userAgent).toBe('OTel-OTLP-Exporter-JavaScript/0.223.1');
     expect(decompressJobBody(data, 1 << 20)).toEqual(body);
   });

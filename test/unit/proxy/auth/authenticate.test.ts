@@ -1,3 +1,4 @@
+import { tokenIdentity } from '../../../../proxy/auth/secret-tokens';
 import { SidecarError } from '../../../../core/errors';
 import type { ApiKeyVerifier } from '../../../../proxy/auth/api-key-verifier';
 import {
@@ -56,9 +57,9 @@ describe('RequestAuthenticator', () => {
     await expect(auth.authenticate('Bearer whatever', 'event:write')).resolves.toEqual({ kind: 'anonymous' });
   });
 
-  it('identifies a secret token by its position, never its value', async () => {
+  it('identifies a secret token by a short hash of it, never its value or its position', async () => {
     const auth = new RequestAuthenticator(tokens, undefined);
-    await expect(auth.authenticate('Bearer t1', 'event:write')).resolves.toEqual({ kind: 'secret_token', id: '1' });
+    await expect(auth.authenticate('Bearer t1', 'event:write')).resolves.toEqual({ kind: 'secret_token', id: tokenIdentity('t1') });
   });
 
   it('answers APM Server\'s 401 messages', async () => {
@@ -89,7 +90,7 @@ describe('RequestAuthenticator', () => {
   it('for GET / returns null instead of a 401', async () => {
     const auth = new RequestAuthenticator(tokens, undefined);
     await expect(auth.identifyOptionally('Bearer nope')).resolves.toBeNull();
-    await expect(auth.identifyOptionally('Bearer t0')).resolves.toEqual({ kind: 'secret_token', id: '0' });
+    await expect(auth.identifyOptionally('Bearer t0')).resolves.toEqual({ kind: 'secret_token', id: tokenIdentity('t0') });
   });
 });
 
