@@ -42,8 +42,11 @@ export interface ShutdownOptions {
   readonly signals?: readonly NodeJS.Signals[];
 }
 
-/** What a drain may take past server.shutdown_timeout to close its connections and listeners. */
-export const closingMs = 3000;
+/**
+ * What a drain may take past server.shutdown_timeout: closing connections and listeners, and a forwarder's bulk
+ * already sent when its jobs were handed back (its answer is awaited, so a document is not written twice).
+ */
+export const closingMs = 10_000;
 
 /** Signals this close together are one stop request: npm forwards SIGTERM to a child its process group got too. */
 const sameRequestMs = 1000;
