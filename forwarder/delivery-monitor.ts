@@ -2,6 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../core/log';
 import type { BackoffPolicy } from './backoff';
 import type { BatcherObserver } from './batch/bulk-batcher';
+import { isMissingTemplate } from './outcomes';
 import type { RequestFailure } from './output/sink';
 import { waitForPreconditions, type Readiness } from './preconditions';
 import type { ForwarderWorker } from './worker';
@@ -25,6 +26,8 @@ export class DeliveryMonitor {
   private failing: RequestFailure['kind'] | undefined;
   private deadLetterFull = false;
   private readonly abort = new AbortController();
+  /** Data stream -> when a document for it was last refused for a missing template (bounded: see itemRejected). */
+  private readonly missingTemplates = new Map<string, number>();
 
   constructor(
     private readonly client: Client | undefined,
@@ -55,7 +58,16 @@ export class DeliveryMonitor {
     if (this.deadLetterFull && this.state.ready) {
       return { ready: false, code: 'SIDECAR_ERR_DLQ_FULL', reason: 'the dead-letter queue is full (queue.dead_letter.max_entries): not taking jobs until `apm-sidecar dlq replay` or `purge` makes room' };
     }
-    return this.state;
+    const warnings = this.templateWarnings();
+    return this.state.ready && warnings.length > 0 ? { ...this.state, warnings } : this.state;
+  }
+
+  /** Data streams whose documents were refused for a missing index template in the last ten minutes. */
+  private templateWarnings(): string[] {
+    const since = Date.now() - 600_000;
+    const names = [...this.missingTemplates].filter(([, at]) => at >= since).map(([name]) => name);
+    if (names.length === 0) return [];
+    return [`documents for ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} were dead-lettered: no index template with data_stream matches them. Run \`apm-sidecar setup\`, then \`apm-sidecar dlq replay\``];
   }
 
   /**
@@ -87,6 +99,15 @@ export class DeliveryMonitor {
   observer(): BatcherObserver {
     return {
       requestFailed: (failure) => this.onRequestFailed(failure),
+      itemRejected: (dataStream, errorType, reason) => {
+        if (!isMissingTemplate(errorType, reason)) return;
+        if (!this.missingTemplates.has(dataStream)) {
+          this.logger.warn({ dataStream }, 'no index template with data_stream matches this data stream: its documents are dead-lettered until `apm-sidecar setup` installs the templates');
+        }
+        this.missingTemplates.delete(dataStream);
+        this.missingTemplates.set(dataStream, Date.now());
+        if (this.missingTemplates.size > 100) this.missingTemplates.delete(this.missingTemplates.keys().next().value ?? '');
+      },
       requestSucceeded: () => {
         if (this.failing !== undefined && this.failing !== 'auth') this.logger.info('bulk requests succeed again');
         if (this.failing !== 'auth') this.failing = undefined;

@@ -58,6 +58,19 @@ function itemError(error: unknown): { errorType: string; reason: string } {
   return { errorType: 'unknown', reason: typeof error === 'string' ? error : 'no error detail' };
 }
 
+/** Elasticsearch's item error with what to do about it, where we know. */
+function withRemedy(error: { errorType: string; reason: string }): string {
+  if (error.errorType === 'index_not_found_exception' && error.reason.includes('require_data_stream')) {
+    return `${error.reason}: no index template with data_stream matches it. To remediate: run \`apm-sidecar setup\` (it installs the APM index templates), then \`apm-sidecar dlq replay\``;
+  }
+  return error.reason;
+}
+
+/** A per-item error that says the cluster lacks the index templates (require_data_stream): readiness shows it. */
+export function isMissingTemplate(errorType: string, reason: string): boolean {
+  return errorType === 'index_not_found_exception' && reason.includes('require_data_stream');
+}
+
 interface ParsedItem {
   readonly id: string | undefined;
   readonly result: ItemResult;
@@ -72,7 +85,8 @@ function parseItem(item: unknown, position: number): ParsedItem {
   const id = typeof action._id === 'string' ? action._id : undefined;
   const kind = classifyItemStatus(action.status);
   if (kind === 'indexed' || kind === 'duplicate') return { id, result: { kind } };
-  return { id, result: { kind, status: action.status, ...itemError(action.error) } };
+  const error = itemError(action.error);
+  return { id, result: { kind, status: action.status, errorType: error.errorType, reason: withRemedy(error) } };
 }
 
 /** What an item the answer left out gets: sent again alone, like a 5xx item. */

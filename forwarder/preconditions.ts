@@ -8,7 +8,7 @@ import { fullJitterDelay, type BackoffPolicy } from './backoff';
 
 /** What /readyz reports: ready, or the failing precondition with its remediation. */
 export type Readiness =
-  | { readonly ready: true }
+  | { readonly ready: true; readonly warnings?: readonly string[] }
   | { readonly ready: false; readonly code: string; readonly reason: string };
 
 /**

@@ -34,6 +34,8 @@ export interface BatcherObserver {
   retryReleased?(waitingForRetry: number): void;
   requestFailed?(failure: RequestFailure): void;
   requestSucceeded?(): void;
+  /** A document Elasticsearch refused for good (it is dead-lettered). */
+  itemRejected?(dataStream: string, errorType: string, reason: string): void;
 }
 
 interface PendingDocument {
@@ -221,7 +223,7 @@ export class BulkBatcher {
     batch.forEach((pending, i) => {
       const item = items[i] ?? missingItem;
       if (item.kind === 'retry') retries.push(pending);
-      else if (item.kind === 'rejected') pending.settle({ kind: 'dead_letter', attempts: pending.attempts, status: item.status, errorType: item.errorType, reason: item.reason });
+      else if (item.kind === 'rejected') this.reject(pending, item);
       else pending.settle(item.kind === 'indexed' ? { kind: 'indexed', attempts: pending.attempts } : { kind: 'duplicate', attempts: pending.attempts });
     });
     // 429 on every item is the whole cluster refusing (its write queues are full): hold off as for a 503.
@@ -248,6 +250,11 @@ export class BulkBatcher {
     }
     if (failure.kind === 'overloaded') this.holdOff();
     this.scheduleRetries(batch);
+  }
+
+  private reject(pending: PendingDocument, item: { status: number; errorType: string; reason: string }): void {
+    this.observer.itemRejected?.(pending.doc.dataStream, item.errorType, item.reason);
+    pending.settle({ kind: 'dead_letter', attempts: pending.attempts, status: item.status, errorType: item.errorType, reason: item.reason });
   }
 
   /** Holds every new bulk back for a backoff that grows while the cluster keeps refusing. */

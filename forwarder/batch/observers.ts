@@ -9,5 +9,6 @@ export function combineObservers(...observers: BatcherObserver[]): BatcherObserv
     retryReleased: (...a) => observers.forEach((o) => o.retryReleased?.(...a)),
     requestFailed: (...a) => observers.forEach((o) => o.requestFailed?.(...a)),
     requestSucceeded: () => observers.forEach((o) => o.requestSucceeded?.()),
+    itemRejected: (...a) => observers.forEach((o) => o.itemRejected?.(...a)),
   };
 }

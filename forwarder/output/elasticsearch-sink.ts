@@ -48,6 +48,9 @@ const gzip = promisify(zlib.gzip);
  * outcomes) is the batcher's; helpers.bulk would drop failed items.
  */
 export class ElasticsearchSink implements BulkSink {
+  /** Whether the cluster takes `include_source_on_error` (8.18+); asked once, again after a failed ask. */
+  private sourceOnError: Promise<boolean> | undefined;
+
   constructor(
     private readonly client: Client,
     private readonly compressionLevel = 1,
@@ -59,7 +62,7 @@ export class ElasticsearchSink implements BulkSink {
       const compressed = this.compressionLevel > 0;
       const body = compressed ? await gzip(Buffer.from(text), { level: this.compressionLevel }) : text;
       const response = await this.client.transport.request(
-        { method: 'POST', path: '/_bulk', bulkBody: body, querystring: { filter_path: 'errors,items.*._id,items.*.status,items.*.error' } },
+        { method: 'POST', path: '/_bulk', bulkBody: body, querystring: await this.bulkParameters() },
         { meta: true, compression: false, ...(compressed ? { headers: { 'content-encoding': 'gzip' } } : {}) },
       );
       return { ok: true, items: parseBulkResponse(response.body, documents.map((d) => d.id)) };
@@ -68,7 +71,30 @@ export class ElasticsearchSink implements BulkSink {
     }
   }
 
+  /**
+   * As APM Server: `require_data_stream=true`, so a missing index template is a per-item error that names it
+   * instead of a plain index created silently; `include_source_on_error=false` where the cluster knows it, so
+   * document bodies do not land in error messages (and from there in logs and the dead-letter queue).
+   */
+  private async bulkParameters(): Promise<Record<string, string>> {
+    const base = { filter_path: 'errors,items.*._id,items.*.status,items.*.error', require_data_stream: 'true' };
+    this.sourceOnError ??= this.client.transport.request({ method: 'GET', path: '/' }).then(takesSourceOnError, () => {
+      this.sourceOnError = undefined;
+      return false;
+    });
+    return (await this.sourceOnError) ? { ...base, include_source_on_error: 'false' } : base;
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** `include_source_on_error` came with Elasticsearch 8.18 (an older node refuses the unknown parameter with 400). */
+export function takesSourceOnError(info: unknown): boolean {
+  const version = typeof info === 'object' && info !== null && 'version' in info ? info.version : undefined;
+  const number = typeof version === 'object' && version !== null && 'number' in version && typeof version.number === 'string' ? version.number : '';
+  const [major, minor] = number.split('.').map((n) => Number.parseInt(n, 10));
+  if (major === undefined || minor === undefined || Number.isNaN(major) || Number.isNaN(minor)) return false;
+  return major > 8 || (major === 8 && minor >= 18);
 }

@@ -46,8 +46,25 @@ function denied(ctx: RequestContext, op: BulkOperation, id: string, action: stri
   return failure(op, op.index, id, 403, { type: 'security_exception', reason });
 }
 
-function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean): Record<string, unknown> {
+const builtinApmPatterns = /^(traces-apm|logs-apm|metrics-apm)/;
+
+/** `require_data_stream=true` and the target is neither a data stream nor one a template would create. */
+function notADataStream(ctx: RequestContext, op: BulkOperation, faults: FaultPlan): Record<string, unknown> | undefined {
+  if (ctx.query.get('require_data_stream') !== 'true' || ctx.store.dataStreams.has(op.index)) return undefined;
+  const template = ctx.store.matchingTemplate(op.index);
+  if (template !== undefined && isObject(template[1]['data_stream'])) return undefined;
+  if (faults.missingApmTemplates !== true && builtinApmPatterns.test(op.index)) return undefined;
+  return failure(op, op.index, op.id ?? '', 404, {
+    type: 'index_not_found_exception',
+    reason: `no such index [${op.index}] and [require_data_stream] request flag is [true] and [${op.index}] is not a data stream`,
+    index: op.index,
+  });
+}
+
+function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean, faults: FaultPlan): Record<string, unknown> {
   const id = op.id ?? crypto.randomBytes(15).toString('base64url').slice(0, 20);
+  const refused = notADataStream(ctx, op, faults);
+  if (refused !== undefined) return refused;
   const layers = ctx.principal.layers;
   // As in Elasticsearch, auto-creation is authorized before the shard-level write.
   const exists = ctx.store.writeIndexFor(op.index, false) !== undefined;
@@ -99,7 +116,7 @@ export function bulk(ctx: RequestContext, faults: FaultPlan, rejector: ItemRejec
     throw forbidden(unauthorizedReason('indices:data/write/bulk', subject(ctx.principal), ctx.principal.roles, undefined, bulkPrivileges.join(','), 'index'));
   }
   counters.bulkRequests += 1;
-  const items = ops.map((op) => executeOne(ctx, op, rejector.reject(faults.bulkItemRejectShare)));
+  const items = ops.map((op) => executeOne(ctx, op, rejector.reject(faults.bulkItemRejectShare), faults));
   let errors = false;
   for (const item of items) {
     const result = Object.values(item)[0];

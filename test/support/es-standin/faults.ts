@@ -28,6 +28,12 @@ export interface FaultPlan {
   hangShare?: number;
   /** Share (0..1) of bulk answers that leave out their last item. Spread evenly. */
   dropLastItemShare?: number;
+  /**
+   * A cluster without the apm-data plugin's built-in templates (and without `apm-sidecar setup`'s): a bulk with
+   * `require_data_stream=true` gets a per-item 404 for every APM data stream no data-stream template matches.
+   * Otherwise the stand-in takes APM names as a default distribution does (stored as plain indices, simplified).
+   */
+  missingApmTemplates?: boolean;
   /** Whole requests answered by a load balancer: an HTML page with this status, without `x-elastic-product`. */
   htmlAnswer?: RequestFault & { readonly status: number };
 }
