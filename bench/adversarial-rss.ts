@@ -9,7 +9,9 @@
  * Prints one JSON line: the proxy's peak RSS (VmHWM from /proc), the answers, how long the slow connections
  * lived, and whether the proxy still answers a normal request afterwards.
  *
- *   npm run build && npx tsx bench/adversarial-rss.ts [--cli dist/cli/apm-sidecar.js] [--body-mb 60]
+ *   npm run build && npx tsx bench/adversarial-rss.ts [--cli dist/cli/apm-sidecar.js] [--body-mb 60] [--phases gzip,lines,tcp,tls,flood]
+ * PROXY_NODE_OPTIONS and PROXY_MAX_INFLIGHT_BYTES, when set, are passed to the proxy (NODE_OPTIONS,
+ * server.max_inflight_bytes).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
       APM_SIDECAR_SSL_KEY: pki.keyFile,
       APM_SIDECAR_REDIS_URL: redis.url,
       APM_SIDECAR_LOG_LEVEL: 'warn',
+      ...(process.env.PROXY_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.PROXY_NODE_OPTIONS }),
+      ...(process.env.PROXY_MAX_INFLIGHT_BYTES === undefined ? {} : { APM_SIDECAR_SERVER_MAX_INFLIGHT_BYTES: process.env.PROXY_MAX_INFLIGHT_BYTES }),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -8,6 +8,9 @@ import { SidecarError } from '../../core/errors';
  * request that alone would need more than the whole budget can never fit and is refused as too large.
  * Per-request bounds (max_event_size, max_request_size) stay as they are; this one bounds their sum.
  */
+/** A refusal of the budget: the whole request fails with it (nothing queued), unlike a bad line. */
+export class BudgetError extends SidecarError {}
+
 export class MemoryBudget {
   private held = 0;
   private peakHeld = 0;
@@ -32,8 +35,8 @@ export class MemoryBudget {
   /** @internal by MemoryLease */
   take(bytes: number, leaseHeld: number): void {
     if (this.limit > 0 && this.held + bytes > this.limit) {
-      if (leaseHeld + bytes > this.limit) throw new SidecarError('SIDECAR_ERR_REQUEST_TOO_LARGE');
-      throw new SidecarError('SIDECAR_ERR_OVERLOADED');
+      if (leaseHeld + bytes > this.limit) throw new BudgetError('SIDECAR_ERR_REQUEST_TOO_LARGE');
+      throw new BudgetError('SIDECAR_ERR_OVERLOADED');
     }
     this.held += bytes;
     if (this.held > this.peakHeld) this.peakHeld = this.held;

@@ -4,7 +4,7 @@ import { compressNdjson, type BodyEncoding } from '../../queue/contract';
 import { decodeBody, type StreamEncoding } from './decode';
 import { LineSplitter, type LineSink } from './lines';
 import type { IntakeDialect } from './line-check';
-import type { MemoryLease } from './memory-budget';
+import { BudgetError, type MemoryLease } from './memory-budget';
 import { IntakeLineScanner, type LineInspector } from './scan';
 
 /**
@@ -95,7 +95,7 @@ async function scanStream(body: Readable, contentEncoding: string | undefined, l
     }
   } catch (err) {
     // Shedding (the global memory budget) fails the whole request: nothing of it is queued, the agent retries it.
-    if (!(err instanceof SidecarError) || err.code === 'SIDECAR_ERR_OVERLOADED') throw err;
+    if (!(err instanceof SidecarError) || err instanceof BudgetError) throw err;
     scanner.streamFailed(err);
   }
   return { scanner, received, encoding: state.encoding, rawBytes };
@@ -109,7 +109,7 @@ export async function processIntakeStream(
 ): Promise<IntakeOutcome> {
   const scan = await scanStream(body, contentEncoding, limits, options);
   const { scanner } = scan;
-  const payload = scanner.metadataValid && scanner.accepted > 0 ? await buildPayload(scan, contentEncoding, limits) : null;
+  const payload = scanner.metadataValid && scanner.accepted > 0 ? await buildPayload(scan, contentEncoding, limits, options.lease) : null;
   return { accepted: scanner.accepted, errors: scanner.errors, payload };
 }
 
@@ -118,7 +118,7 @@ function asPayload(ndjson: Buffer, events: number): IntakePayload {
   return { encoding: compressed.encoding, body: Buffer.from(compressed.body, 'base64'), rawBytes: ndjson.length, events };
 }
 
-async function buildPayload(scan: ScanResult, contentEncoding: string | undefined, limits: IntakeLimits): Promise<IntakePayload> {
+async function buildPayload(scan: ScanResult, contentEncoding: string | undefined, limits: IntakeLimits, lease: MemoryLease | undefined): Promise<IntakePayload> {
   const { scanner, received, encoding } = scan;
   const untouched = scanner.errors.length === 0 && scanner.rewritten.size === 0;
   if (untouched && (encoding === 'gzip' || encoding === 'deflate')) {
@@ -126,7 +126,7 @@ async function buildPayload(scan: ScanResult, contentEncoding: string | undefine
     return { encoding, body: Buffer.concat(received), rawBytes: scan.rawBytes, events: scanner.accepted };
   }
   if (untouched) return asPayload(Buffer.concat(received), scanner.accepted);
-  const ndjson = await rebuildAccepted(received, contentEncoding, limits, scanner);
+  const ndjson = await rebuildAccepted(received, contentEncoding, limits, scanner, lease);
   return asPayload(ndjson.body, ndjson.events);
 }
 
@@ -140,6 +140,7 @@ async function rebuildAccepted(
   contentEncoding: string | undefined,
   limits: IntakeLimits,
   scanner: IntakeLineScanner,
+  lease: MemoryLease | undefined,
 ): Promise<{ body: Buffer; events: number }> {
   const kept: Buffer[] = [];
   let events = 0;
@@ -150,6 +151,8 @@ async function rebuildAccepted(
       if (ordinal > 0 && (line.length === 0 || scanner.rejected.has(ordinal))) return;
       if (ordinal > 0 && line.length === 1 && line[0] === 0x0d) return;
       const replacement = scanner.rewritten.get(ordinal);
+      // The rebuilt body is held decompressed: in the budget too (a BudgetError fails the whole request).
+      lease?.reserve(line.length + 1);
       kept.push(replacement === undefined ? Buffer.from(line) : Buffer.from(replacement, 'utf8'), newline);
       if (ordinal > 0) events++;
     },
@@ -164,7 +167,7 @@ async function rebuildAccepted(
     splitter.end();
   } catch (err) {
     // The first pass met the same error at the same byte: everything before it is already in `kept`.
-    if (!(err instanceof SidecarError)) throw err;
+    if (!(err instanceof SidecarError) || err instanceof BudgetError) throw err;
   }
   return { body: Buffer.concat(kept), events };
 }

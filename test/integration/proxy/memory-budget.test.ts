@@ -77,7 +77,8 @@ describe('server.max_inflight_bytes', () => {
     proxy.sink.assertNoUnexpectedErrors();
   });
 
-  it('refuses a request that alone needs more than the whole budget as too large, keeping what came before', async () => {
+  it('refuses a request that alone needs more than the whole budget as too large, queueing nothing of it', async () => {
+    const before = (await proxy.queue.getJobs(['waiting'])).length;
     const res = await proxy.request('/intake/v2/events', {
       method: 'POST',
       headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson', accept: 'application/json' },
@@ -85,5 +86,6 @@ describe('server.max_inflight_bytes', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body).toContain('request body exceeded the permitted size');
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before);
   });
 });
