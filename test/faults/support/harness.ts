@@ -10,6 +10,7 @@ import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, wai
 import type { FaultPlan } from '../../support/es-standin/faults';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
+import { recordScenario } from '../../support/oracle';
 import { RedisServer } from '../../support/redis';
 
 /**
@@ -152,6 +153,12 @@ function record(figures: Figures): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `${figures.scenario}.json`), `${JSON.stringify(figures, null, 2)}\n`);
   process.stdout.write(`fault figures ${JSON.stringify(figures)}\n`);
+  // The same row in the suite's results file, which scripts/fault-table.ts renders into docs/operations.md.
+  recordScenario({
+    scenario: figures.scenario, fault: figures.scenario, acknowledged: figures.acknowledged, indexed: figures.indexed, lost: figures.lost,
+    doubled: figures.doubled, rateDuringFault: figures.faultRate, drainSeconds: figures.drainSeconds,
+    notes: `${figures.healthyRate === null ? '' : `healthy ${figures.healthyRate}/s; `}${figures.deadLettered} dead-lettered`,
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
