@@ -17,7 +17,7 @@ describe('fault: a forwarder SIGKILLed in a loop', () => {
     let forwarder = await rig.startForwarder('forwarder-0');
     rig.standin.setFaults({ bulkItemRejectShare: 0.2 });
     const load = rig.load({ senders: 4, eventsPerRequest: 20, pauseMs: 100 });
-    const kills = 6;
+    const kills = 5;
     const rate = await rig.rateDuring(async () => {
       for (let i = 1; i <= kills; i++) {
         await sleep(3000);
