@@ -12,7 +12,8 @@ if [[ -x "$out" ]] && "$out" version >/dev/null 2>&1; then
   exit 0
 fi
 mkdir -p "$(dirname "$out")"
-export GOPATH="$cache/go" GOFLAGS="-buildvcs=false -modcacherw" CGO_ENABLED=0
+# Module and build caches in the CI cache too, so "cached" means one folder to keep.
+export GOPATH="$cache/go" GOCACHE="$cache/go-build" GOFLAGS="-buildvcs=false -modcacherw" CGO_ENABLED=0
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 
 go_bin="$(command -v go || true)"
