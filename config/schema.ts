@@ -24,6 +24,7 @@ export interface SidecarConfig {
         rate_limit: { event_limit: number; ip_limit: number };
       };
     };
+    otlp: { grpc: boolean };
     rum: {
       enabled: boolean;
       allow_origins: string[];
@@ -191,6 +192,14 @@ export const schema: Schema<SidecarConfig> = {
             env: 'APM_SIDECAR_ANONYMOUS_IP_LIMIT',
           },
         },
+      },
+    },
+    otlp: {
+      grpc: {
+        doc: 'Also serve OTLP over gRPC (the three Export services, HTTP/2 negotiated by ALPN) on the TLS intake port; HTTP/1.1 keeps serving intake v2 and OTLP/HTTP. Needs TLS. Clients that offer h2 (curl) then talk HTTP/2 and get only gRPC: use --http1.1.',
+        format: Boolean,
+        default: false,
+        env: 'APM_SIDECAR_OTLP_GRPC',
       },
     },
     rum: {

@@ -1,5 +1,6 @@
 import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
+import { SidecarError } from '../core/errors';
 import { parseDuration } from '../core/duration';
 import { closeAll, closeOnce } from '../core/lifecycle';
 import { explainListenFailure } from '../core/listen';
@@ -17,6 +18,7 @@ import { connectIntakeQueue } from './intake/enqueue';
 import { intakeHandler } from './intake/handler';
 import { MemoryBudget } from './intake/memory-budget';
 import { ProxyMetrics } from './metrics';
+import { GrpcIntake } from './otlp/grpc';
 import { otlpHandler, renderOtlpFailure } from './otlp/handler';
 import { assertProxyStartable } from './preflight';
 import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
@@ -31,6 +33,16 @@ export interface RunningProxy {
   readonly admin: ListenAddress;
   readonly server: ProxyServer;
   readonly close: () => Promise<void>;
+}
+
+/** server.otlp.grpc: HTTP/2 is negotiated by ALPN, so it needs TLS. */
+function otlpGrpc(tlsEnabled: boolean, options: ConstructorParameters<typeof GrpcIntake>[0]): GrpcIntake {
+  if (!tlsEnabled) {
+    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'server.otlp.grpc needs TLS (HTTP/2 is negotiated by ALPN on the TLS intake port)', {
+      remediation: 'configure server.ssl.certificate and server.ssl.key, or set server.otlp.grpc: false (APM_SIDECAR_OTLP_GRPC)',
+    });
+  }
+  return new GrpcIntake(options);
 }
 
 /** Checks the config, connects to a safe Redis, then opens the intake and admin listeners. */
@@ -64,7 +76,9 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   });
   const timeouts = { readTimeoutMs: parseDuration(s.read_timeout), idleTimeoutMs: parseDuration(s.idle_timeout), shutdownTimeoutMs: parseDuration(s.shutdown_timeout), certificatePollMs: parseDuration(s.ssl.reload_interval) };
   const bounds = { maxConnections: s.max_connections, maxHeaderSize: s.max_header_size };
-  const server = new ProxyServer({ listen: parseHostPort(s.host), tls, routes, networks: new NetworkAllowList(s.allowed_networks), ...timeouts, ...bounds, metrics, logger });
+  const networks = new NetworkAllowList(s.allowed_networks);
+  const grpc = s.otlp.grpc ? otlpGrpc(tls.enabled, { deps: intakeDeps, networks, readTimeoutMs: timeouts.readTimeoutMs, accepting: () => server.accepting }) : undefined;
+  const server: ProxyServer = new ProxyServer({ listen: parseHostPort(s.host), tls, routes, networks, ...timeouts, ...bounds, metrics, logger, ...(grpc === undefined ? {} : { http2: grpc }) });
   const readiness = (): ReturnType<typeof proxyReadiness> => proxyReadiness(server, monitor, q);
   const admin = new AdminServer({ listen: parseHostPort(config.admin.host), registry: metrics.registry, readiness, logger });
   const close = closeOnce(async () => {

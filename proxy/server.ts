@@ -34,6 +34,14 @@ export interface ProxyServerOptions {
   readonly logger: Logger;
   /** How often certificate files are polled for changes. */
   readonly certificatePollMs?: number;
+  /** With TLS: connections that negotiate h2 (ALPN) go here (OTLP/gRPC); HTTP/1.1 ones are served as before. */
+  readonly http2?: Http2Connections;
+}
+
+export interface Http2Connections {
+  accept(socket: TLSSocket): void;
+  /** Graceful within `graceMs`, then every connection closed. */
+  close(graceMs: number): Promise<void>;
 }
 
 /** One request being served: its body can be cut off (timeout, shutdown) with the error its answer should carry. */
@@ -66,7 +74,9 @@ export class ProxyServer {
       ...(options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize }),
     };
     if (options.tls.enabled) {
-      const server = https.createServer({ ...httpsServerOptions(options.tls), ...httpOptions }, onRequest);
+      const alpn = options.http2 === undefined ? {} : { ALPNProtocols: ['h2', 'http/1.1'] };
+      const server = https.createServer({ ...httpsServerOptions(options.tls), ...httpOptions, ...alpn }, onRequest);
+      if (options.http2 !== undefined) dispatchHttp2(server, options.http2);
       guardHandshakes(server, options.tls.handshakeTimeoutMs, options.networks, options.logger);
       if (options.tls.clientAuthentication === 'optional') server.on('secureConnection', rejectUnverifiedClientCertificate);
       server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
@@ -218,6 +228,8 @@ export class ProxyServer {
     for (const entry of this.inFlight) entry.abort(new SidecarError('SIDECAR_ERR_SHUTTING_DOWN'));
     await this.settleWithin(grace);
     this.server.closeAllConnections();
+    // HTTP/2 sockets are not among the connections closeAllConnections knows: close them or close() never ends.
+    await this.options.http2?.close(grace);
     await closed;
   });
 
@@ -271,6 +283,20 @@ function guardHandshakes(server: https.Server, timeoutMs: number, networks: Netw
     const key = keyOf(socket);
     clearTimeout(pending.get(key));
     pending.delete(key);
+  });
+}
+
+/**
+ * Node's https server parses every TLS socket as HTTP/1 (its one 'secureConnection' listener, added by the
+ * constructor); sockets that negotiated h2 go to `http2` instead, everything else to that listener as before.
+ */
+function dispatchHttp2(server: https.Server, http2: Http2Connections): void {
+  const [http1, ...others] = server.listeners('secureConnection');
+  if (http1 === undefined || others.length > 0) throw new Error('expected exactly the HTTP/1 connection listener of https.Server');
+  server.removeAllListeners('secureConnection');
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') http2.accept(socket);
+    else Reflect.apply(http1, server, [socket]);
   });
 }
 

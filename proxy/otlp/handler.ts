@@ -1,7 +1,7 @@
 import { SidecarError } from '../../core/errors';
 import { compressNdjson, jobSchemaVersion, type BodyEncoding, type Identity, type IntakeJobData } from '../../queue/contract';
 import { decodeOtlpRequest, OtlpDecodeError } from '../../queue/otlp/decode';
-import { countItems, type OtlpFormat, type OtlpSignal } from '../../queue/otlp/model';
+import { countItems, type OtlpCounts, type OtlpFormat, type OtlpSignal } from '../../queue/otlp/model';
 import type { IntakeDeps } from '../intake/handler';
 import { decodeBody, type StreamEncoding } from '../intake/decode';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
@@ -9,7 +9,7 @@ import { otlpFormatOf, renderOtlpError, renderOtlpSuccess } from './response';
 
 export type OtlpDeps = Omit<IntakeDeps, 'limits'> & { readonly limits: { readonly maxRequestSize: number } };
 
-interface OtlpBody {
+export interface OtlpBody {
   /** Decompressed. */
   readonly raw: Buffer;
   /** As received (compressed or not). */
@@ -45,26 +45,44 @@ export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
     if (format === undefined) throw new SidecarError('SIDECAR_ERR_OTLP_MEDIA_TYPE');
     deps.backpressure.admit();
     const body = await readOtlpBody(request, deps.limits.maxRequestSize);
-    let counts;
-    try {
-      counts = countItems(decodeOtlpRequest(signal, format, body.raw));
-    } catch (err) {
-      if (!(err instanceof OtlpDecodeError)) throw err;
-      deps.metrics.events.inc({ result: 'otlp_invalid' });
-      throw new SidecarError('SIDECAR_ERR_OTLP_INVALID', `failed to unmarshal request body: ${err.message}`, { cause: err });
-    }
-    if (counts.items > 0) {
-      try {
-        await deps.enqueuer.enqueue(jobData(request, identity, { signal, format }, body, counts.items));
-      } catch (err) {
-        deps.metrics.events.inc({ result: 'queue_unavailable' }, counts.items);
-        throw err;
-      }
-      deps.metrics.events.inc({ result: 'accepted' }, counts.items);
-    }
-    if (counts.rejected > 0) deps.metrics.events.inc({ result: 'otlp_unsupported' }, counts.rejected);
+    const userAgent = request.headers['user-agent'];
+    const counts = await acceptOtlp(deps, { signal, format }, body, { id: request.id, receivedAt: request.receivedAt, clientIp: request.clientIp, userAgent: userAgent ?? null }, identity);
     return { ...renderOtlpSuccess(signal, format, counts.rejected), result: 'accepted' };
   };
+}
+
+/** Who sent an OTLP request, as its job records it. */
+export interface OtlpSender {
+  readonly id: string;
+  readonly receivedAt: number;
+  readonly clientIp: string;
+  readonly userAgent: string | null;
+}
+
+/**
+ * The step both transports share (OTLP/HTTP and gRPC): decode the body (a 400 / InvalidArgument when it does
+ * not), queue it as one job when it holds anything to index, and count the items. Resolves once Redis has it.
+ */
+export async function acceptOtlp(deps: OtlpDeps, otlp: { signal: OtlpSignal; format: OtlpFormat }, body: OtlpBody, sender: OtlpSender, identity: Identity): Promise<OtlpCounts> {
+  let counts: OtlpCounts;
+  try {
+    counts = countItems(decodeOtlpRequest(otlp.signal, otlp.format, body.raw));
+  } catch (err) {
+    if (!(err instanceof OtlpDecodeError)) throw err;
+    deps.metrics.events.inc({ result: 'otlp_invalid' });
+    throw new SidecarError('SIDECAR_ERR_OTLP_INVALID', `failed to unmarshal request body: ${err.message}`, { cause: err });
+  }
+  if (counts.items > 0) {
+    try {
+      await deps.enqueuer.enqueue(jobData(sender, identity, otlp, body, counts.items));
+    } catch (err) {
+      deps.metrics.events.inc({ result: 'queue_unavailable' }, counts.items);
+      throw err;
+    }
+    deps.metrics.events.inc({ result: 'accepted' }, counts.items);
+  }
+  if (counts.rejected > 0) deps.metrics.events.inc({ result: 'otlp_unsupported' }, counts.rejected);
+  return counts;
 }
 
 /** Failures on the OTLP routes as google.rpc.Status, in the request's format. */
@@ -72,14 +90,13 @@ export function renderOtlpFailure(err: unknown, request: ProxyRequest): ReturnTy
   return renderOtlpError(err, otlpFormatOf(request.headers['content-type']) ?? 'protobuf');
 }
 
-function jobData(request: ProxyRequest, identity: Identity, otlp: { signal: OtlpSignal; format: OtlpFormat }, body: OtlpBody, items: number): IntakeJobData {
-  const userAgent = request.headers['user-agent'];
+function jobData(sender: OtlpSender, identity: Identity, otlp: { signal: OtlpSignal; format: OtlpFormat }, body: OtlpBody, items: number): IntakeJobData {
   return {
     v: jobSchemaVersion,
-    requestId: request.id,
-    receivedAt: request.receivedAt,
+    requestId: sender.id,
+    receivedAt: sender.receivedAt,
     identity,
-    client: { ip: request.clientIp, userAgent: userAgent ?? null },
+    client: { ip: sender.clientIp, userAgent: sender.userAgent },
     ...storedBody(body),
     events: items,
     rawBytes: body.raw.length,

@@ -1,5 +1,9 @@
 import fs from 'node:fs';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import type { ExportResult } from '@opentelemetry/core';
+import { OTLPLogExporter as LogsGrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPMetricExporter as MetricsGrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPTraceExporter as TracesGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPLogExporter as LogsJsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as LogsProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as MetricsJsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -10,7 +14,7 @@ import { sdkLogs, sdkMetrics, sdkSpans } from '../support/otlp-sdk';
 
 /**
  * A child process (the exporters load their transport with a dynamic import, which jest's VM refuses): exports one
- * batch of spans, metrics and logs with the SDK's own OTLP/HTTP exporters (OTLP_FORMAT protobuf or json) to
+ * batch of spans, metrics and logs with the SDK's own OTLP exporters (OTLP_FORMAT protobuf, json or grpc) to
  * OTLP_BASE_URL with OTLP_TOKEN over TLS trusting CA_FILE, and prints the results as one JSON line.
  */
 function exported(run: (done: (result: ExportResult) => void) => void): Promise<{ code: number; error?: string }> {
@@ -24,10 +28,18 @@ async function main(): Promise<void> {
     headers: { Authorization: `Bearer ${process.env.OTLP_TOKEN ?? ''}` },
     httpAgentOptions: { ca: fs.readFileSync(process.env.CA_FILE ?? '', 'utf8') },
   });
-  const json = process.env.OTLP_FORMAT === 'json';
-  const traces = json ? new TracesJsonExporter(options('traces')) : new TracesProtoExporter(options('traces'));
-  const metrics = json ? new MetricsJsonExporter(options('metrics')) : new MetricsProtoExporter(options('metrics'));
-  const logs = json ? new LogsJsonExporter(options('logs')) : new LogsProtoExporter(options('logs'));
+  const format = process.env.OTLP_FORMAT;
+  const ca = fs.readFileSync(process.env.CA_FILE ?? '');
+  const grpcOptions = (): { url: string; credentials: ReturnType<typeof credentials.createSsl>; metadata: Metadata } => {
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${process.env.OTLP_TOKEN ?? ''}`);
+    return { url: base, credentials: credentials.createSsl(ca), metadata };
+  };
+  const json = format === 'json';
+  const grpc = format === 'grpc';
+  const traces = grpc ? new TracesGrpcExporter(grpcOptions()) : json ? new TracesJsonExporter(options('traces')) : new TracesProtoExporter(options('traces'));
+  const metrics = grpc ? new MetricsGrpcExporter(grpcOptions()) : json ? new MetricsJsonExporter(options('metrics')) : new MetricsProtoExporter(options('metrics'));
+  const logs = grpc ? new LogsGrpcExporter(grpcOptions()) : json ? new LogsJsonExporter(options('logs')) : new LogsProtoExporter(options('logs'));
   const spans = sdkSpans();
   const collected = await sdkMetrics();
   const result = {

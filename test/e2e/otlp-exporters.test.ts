@@ -17,7 +17,7 @@ const success = 0;
 const failed = 1;
 
 /** Runs otlp-exporter-app.ts (the SDK's exporters) in a child process; its one JSON line is the export results. */
-async function exportOnce(format: 'protobuf' | 'json', base: string, token: string): Promise<AppResult> {
+async function exportOnce(format: 'protobuf' | 'json' | 'grpc', base: string, token: string): Promise<AppResult> {
   const root = path.resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'otlp-exporter-app.ts')], {
     cwd: root,
@@ -31,7 +31,7 @@ async function exportOnce(format: 'protobuf' | 'json', base: string, token: stri
   return JSON.parse(line) as AppResult;
 }
 
-describe('the OpenTelemetry JS SDK exporters against the built proxy and forwarder (TLS, token, stand-in)', () => {
+describe('the OpenTelemetry JS SDK exporters (OTLP/HTTP protobuf and JSON, gRPC) against the built proxy and forwarder (TLS, token, stand-in)', () => {
   let redis: RedisServer;
   let standin: EsStandin;
   let proxy: SpawnedProcess | undefined;
@@ -43,7 +43,7 @@ describe('the OpenTelemetry JS SDK exporters against the built proxy and forward
     standin = await EsStandin.start();
     const writer = await createWriter(standin);
     const queueName = `otlp-e2e-${randomUUID()}`;
-    proxy = spawnCli(['proxy'], proxyEnv(redis.url, { APM_SIDECAR_QUEUE: queueName }));
+    proxy = spawnCli(['proxy'], proxyEnv(redis.url, { APM_SIDECAR_QUEUE: queueName, APM_SIDECAR_OTLP_GRPC: 'true' }));
     await proxy.waitFor(/"msg":"intake listening"/);
     base = `https://localhost:${Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port)}`;
     forwarder = await CliProcess.start('otlp-fwd', 'forwarder', forwarderProcessConfig(redis.url, queueName, { url: standin.url, caFile: standin.caFile, ...writer }));
@@ -56,7 +56,7 @@ describe('the OpenTelemetry JS SDK exporters against the built proxy and forward
     await redis?.destroy();
   });
 
-  it.each(['protobuf', 'json'] as const)('OTLP/HTTP %s: spans, metrics and logs exported with success become APM documents', async (format) => {
+  it.each(['protobuf', 'json', 'grpc'] as const)('OTLP %s: spans, metrics and logs exported with success become APM documents', async (format) => {
     const metricsBefore = standin.documents('metrics-apm.app.otlp_checkout-*').length;
     const logsBefore = standin.documents('logs-apm.app.otlp_checkout-*').length;
     const result = await exportOnce(format, base, testToken);
