@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import zlib from 'node:zlib';
+import { tokenIdentity } from '../../../proxy/auth/secret-tokens';
 import { decompressJobBody, parseIntakeJobData } from '../../../queue/contract';
 import { testPki } from '../../support/certs';
 import { tracesBody } from '../../support/otlp-sdk';
@@ -64,7 +65,7 @@ describe('OTLP/gRPC on the TLS intake port (server.otlp.grpc)', () => {
       const jobs = await proxy.queue.getJobs(['waiting']);
       expect(jobs).toHaveLength(1);
       const data = parseIntakeJobData(jobs[0]?.data);
-      expect(data).toMatchObject({ events: 3, otlp: { signal: 'traces', format: 'protobuf' }, identity: { kind: 'secret_token', id: '0' }, client: { userAgent: 'OTel-OTLP-Exporter-JavaScript/0.223.1' } });
+      expect(data).toMatchObject({ events: 3, otlp: { signal: 'traces', format: 'protobuf' }, identity: { kind: 'secret_token', id: tokenIdentity(testToken) }, client: { userAgent: 'OTel-OTLP-Exporter-JavaScript/0.223.1' } });
       expect(decompressJobBody(data, 1 << 20)).toEqual(body);
       await proxy.queue.drain();
     }
