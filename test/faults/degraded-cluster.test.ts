@@ -17,7 +17,7 @@ describe('fault: degraded cluster (hung bulks, answers missing items)', () => {
 
   it('with 30% of bulks hung, keeps at least half the healthy rate and indexes every event once', async () => {
     const figures = await harness.run({
-      name: 'hung-bulks-30pct', jobs: 2500, eventsPerJob: 20, healthyMs: 4000, faultMs: 8000, forwarder,
+      name: 'hung-bulks-30pct', fault: '30% of bulks never answered (timeout 1 s)', jobs: 2500, eventsPerJob: 20, healthyMs: 4000, faultMs: 8000, forwarder,
       faults: { hangShare: 0.3 },
     });
     expect(figures.faultsApplied['hang']).toBeGreaterThan(0);
@@ -29,7 +29,7 @@ describe('fault: degraded cluster (hung bulks, answers missing items)', () => {
 
   it('with 30% of answers missing their last item, resends only those items', async () => {
     const figures = await harness.run({
-      name: 'missing-items-30pct', jobs: 1000, eventsPerJob: 20, faultMs: 6000, forwarder,
+      name: 'missing-items-30pct', fault: '30% of bulk answers miss their last item', jobs: 1000, eventsPerJob: 20, faultMs: 6000, forwarder,
       faults: { dropLastItemShare: 0.3 },
     });
     expect(figures.faultsApplied['dropLastItem']).toBeGreaterThan(0);

@@ -1,10 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DeadLetterQueue, type StoredEntry } from '../../../elasticsearch/dead-letter';
+import { replayDeadLetters } from '../../../elasticsearch/dead-letter/replay';
 import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
 import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, waitFor, type Writer } from '../../integration/forwarder/support';
 import type { FaultPlan } from '../../support/es-standin/faults';
@@ -16,8 +14,9 @@ import { RedisServer } from '../../support/redis';
 /**
  * The per-event oracle of the fault suite: jobs enqueued as the proxy enqueues them (each one an acknowledged
  * request), a forwarder in this process, the stand-in with a fault plan; after the fault clears, every enqueued
- * event must be indexed exactly once. The figures of each run go to $TMPDIR/apm-sidecar-faults/<name>.json for
- * docs/operations.md.
+ * event must be indexed exactly once. The figures of each run go to the suite's results (test/support/oracle.ts),
+ * from which scripts/fault-table.ts writes the table in docs/operations.md. Here *lost* counts every enqueued
+ * event not indexed, dead-lettered ones included.
  */
 export interface Figures {
   readonly scenario: string;
@@ -38,6 +37,8 @@ export interface Figures {
 
 export interface ScenarioOptions {
   readonly name: string;
+  /** What the fault is, in a few words, for the table in docs/operations.md. */
+  readonly fault: string;
   readonly jobs: number;
   readonly eventsPerJob: number;
   readonly faults: FaultPlan;
@@ -48,6 +49,8 @@ export interface ScenarioOptions {
   /** Extra bytes per event (a `context.custom` string), to make bulks big. */
   readonly padding?: number;
   readonly forwarder?: Record<string, unknown>;
+  /** The fault was the operator's to fix: once the queue drained, `dlq replay` what was dead-lettered (then the oracle). */
+  readonly replayAfter?: boolean;
   /** How long the drain may take after the fault clears (ms). */
   readonly drainTimeoutMs?: number;
 }
@@ -127,10 +130,14 @@ export class FaultHarness {
       return counts !== undefined && Object.values(counts).every((n) => n === 0);
     };
     await waitFor('the queue drains after the fault clears', settled, options.drainTimeoutMs ?? 60_000);
+    const dead = (await deadLetters.page(0, 1_000_000)).entries;
+    if (options.replayAfter === true && dead.length > 0) {
+      await replayDeadLetters(deadLetters, this.queue, 1000, { reason: undefined });
+      await waitFor('the replayed entries are delivered', settled, options.drainTimeoutMs ?? 60_000);
+    }
     const drainSeconds = (Date.now() - cleared) / 1000;
     const ids = this.standin.documents(`traces-apm*-${namespace}`).flatMap((d) => transactionSeq(d.source));
     const unique = new Set(ids);
-    const dead = (await deadLetters.page(0, 1_000_000)).entries;
     let lost = 0;
     for (let s = first; s < this.seq; s++) if (!unique.has(s)) lost++;
     const figures: Figures = {
@@ -138,7 +145,7 @@ export class FaultHarness {
       faultRate: Math.round(faultRate), healthyRate: healthyRate === null ? null : Math.round(healthyRate), drainSeconds: Math.round(drainSeconds * 10) / 10,
       itemsByStatus, faultsApplied,
     };
-    record(figures);
+    record(figures, options.fault, options.replayAfter === true);
     return { ...figures, deadLetters: dead };
   }
 }
@@ -148,16 +155,16 @@ function transactionSeq(source: Record<string, unknown>): number[] {
   return tx !== null && typeof tx === 'object' && 'id' in tx && typeof tx.id === 'string' ? [parseInt(tx.id, 16)] : [];
 }
 
-function record(figures: Figures): void {
-  const dir = path.join(os.tmpdir(), 'apm-sidecar-faults');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${figures.scenario}.json`), `${JSON.stringify(figures, null, 2)}\n`);
-  process.stdout.write(`fault figures ${JSON.stringify(figures)}\n`);
-  // The same row in the suite's results file, which scripts/fault-table.ts renders into docs/operations.md.
+function record(figures: Figures, fault: string, replayed: boolean): void {
+  const notes = [
+    `${figures.deadLettered} dead-lettered${replayed ? ', then `dlq replay`' : ''}`,
+    ...(figures.healthyRate === null ? [] : [`healthy rate ${figures.healthyRate}/s`]),
+    `${figures.itemsByStatus['409'] ?? 0} items answered 409`,
+    `faults applied ${JSON.stringify(figures.faultsApplied)}`,
+  ].join(', ');
   recordScenario({
-    scenario: figures.scenario, fault: figures.scenario, acknowledged: figures.acknowledged, indexed: figures.indexed, lost: figures.lost,
-    doubled: figures.doubled, rateDuringFault: figures.faultRate, drainSeconds: figures.drainSeconds,
-    notes: `${figures.healthyRate === null ? '' : `healthy ${figures.healthyRate}/s; `}${figures.deadLettered} dead-lettered`,
+    scenario: figures.scenario, fault, acknowledged: figures.acknowledged, indexed: figures.indexed, lost: figures.lost, doubled: figures.doubled,
+    rateDuringFault: figures.faultRate, drainSeconds: figures.drainSeconds, notes,
   });
 }
 
