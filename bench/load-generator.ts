@@ -18,6 +18,9 @@ interface LoadOptions {
   connections: number;
   /** Stop after this many requests (0: only the time bound). */
   maxRequests?: number;
+  /** Another endpoint than /intake/v2/events (the OTLP scenario: /v1/traces with application/x-protobuf). */
+  path?: string;
+  contentType?: string;
 }
 
 export interface LoadResult {
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     connect: options.ca === undefined ? {} : { ca: fs.readFileSync(options.ca) },
   });
   const headers: Record<string, string> = {
-    'content-type': 'application/x-ndjson',
+    'content-type': options.contentType ?? 'application/x-ndjson',
     'content-encoding': 'gzip',
     'user-agent': 'apm-agent-nodejs/4.18.0 (bench 1.0.0)',
   };
@@ -74,12 +77,12 @@ async function main(): Promise<void> {
       requests++;
       const t0 = process.hrtime.bigint();
       try {
-        const res = await pool.request({ path: '/intake/v2/events', method: 'POST', headers, body: req.body });
+        const res = await pool.request({ path: options.path ?? '/intake/v2/events', method: 'POST', headers, body: req.body });
         await res.body.dump();
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         latencies.push(ms);
         byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;
-        if (res.statusCode === 202) {
+        if (res.statusCode === 202 || res.statusCode === 200) {
           eventsAccepted += req.events;
           rawBytesAccepted += req.rawBytes;
         } else if (res.statusCode === 503) {

@@ -12,6 +12,7 @@ import { makePki, progress, repoRoot } from './processes';
 import { writeReport, type ScenarioResult } from './report';
 import { endToEndScenario } from './scenarios/end-to-end';
 import { intakeScenario } from './scenarios/intake';
+import { otlpIntakeScenario } from './scenarios/otlp-intake';
 import { overloadScenario } from './scenarios/overload';
 import { transformScenario } from './scenarios/transform';
 
@@ -37,6 +38,7 @@ const notes = [
   'end-to-end: both sides write to the same Elasticsearch stand-in (a JavaScript emulation of Elasticsearch on the same 2 cores), which bounds both; ours also runs the proxy, Redis and the transform on those cores, and includes the final flush_interval (1 s) wait in its time.',
   'overload: no forwarder drains the queue, so everything past the high-water mark is refused. The goal is judged on the proxy\'s own request_duration_seconds histogram; the latency the load generator sees also includes a new TLS connection per 503 (every status >= 400 closes the connection, as APM Server does) and the load generator\'s own CPU.',
   'transform: one process, one core, including JSON.parse of the event and JSON.stringify of the document.',
+  'otlp: OTLP/HTTP protobuf requests of 40 spans (gzip) written by the OpenTelemetry JS SDK serializer, through TLS, the token, a full protobuf decode and the durable enqueue; no baseline (APM Server is not run here), so the figure is spans per proxy CPU second.',
 ];
 
 function detail(results: readonly ScenarioResult[], scenario: string, key: string): number | undefined {
@@ -60,6 +62,8 @@ function sizing(results: readonly ScenarioResult[], requests: ReturnType<typeof 
     const perEvent = redisPerRaw * raw;
     lines.push(`sizing: Redis holds ${redisPerRaw.toFixed(3)} bytes per raw intake byte queued (job hash and lists included): ${perEvent.toFixed(0)} bytes per queued event, ${((perEvent * 1e6) / 2 ** 20).toFixed(0)} MiB per million queued events.`);
   }
+  const otlpRate = detail(results, 'otlp', 'events per proxy CPU s');
+  if (otlpRate !== undefined) lines.push(`sizing: one proxy process accepts about ${otlpRate.toFixed(0)} OTLP spans per CPU second (OTLP/HTTP protobuf, TLS, decode and enqueue included).`);
   if (proxyRate !== undefined) lines.push(`sizing: one proxy process accepts about ${proxyRate.toFixed(0)} events per CPU second (TLS, validation and enqueue included).`);
   if (e2eDocs !== undefined && forwarderCpu !== undefined && forwarderCpu > 0) {
     lines.push(`sizing: one forwarder process indexes about ${(e2eDocs / forwarderCpu).toFixed(0)} documents per CPU second (decode, transform, bulk, gzip).`);
@@ -77,6 +81,7 @@ async function main(): Promise<void> {
   const wanted = (name: string): boolean => args.only === null || args.only.includes(name);
   const common = { dir, pki, requests, seconds, connections: 16 };
   if (wanted('intake')) results.push(await intakeScenario(common));
+  if (wanted('otlp')) results.push(await otlpIntakeScenario(common));
   const totalRequests = args.smoke ? 40 : 1200;
   if (wanted('e2e')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 1 }));
   if (wanted('e2e2')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 2 }));
