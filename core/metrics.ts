@@ -3,10 +3,17 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 /** Every metric apm-sidecar exports starts with this prefix. */
 export const metricPrefix = 'apm_sidecar_';
 
+/**
+ * prom-client's gauges named `*_total`, which Prometheus reserves for counters (`promtool check metrics` fails on
+ * them); each is the sum of its by-type gauge without the suffix (`sum(apm_sidecar_nodejs_active_handles)`).
+ */
+const gaugesNamedTotal = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** One registry per process, with Node's default process metrics under the same prefix. */
 export function createRegistry(role: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry, prefix: metricPrefix });
+  for (const name of gaugesNamedTotal) registry.removeSingleMetric(`${metricPrefix}${name}`);
   return registry;
 }
