@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { jobSchemaVersion, type IntakeJobData } from '../../../queue/contract';
+import { decodeOtlpRequest } from '../../../queue/otlp/decode';
+import { countItems, type OtlpSignal } from '../../../queue/otlp/model';
+
+/** The job the proxy would enqueue for one OTLP/JSON request of the golden fixtures (test/unit/forwarder/otlp). */
+export function otlpJob(signal: OtlpSignal, requestId: string = randomUUID()): IntakeJobData {
+  const raw = fs.readFileSync(path.join(__dirname, '..', '..', 'unit', 'forwarder', 'otlp', 'fixtures', `${signal}.json`));
+  return {
+    v: jobSchemaVersion,
+    requestId,
+    receivedAt: Date.now(),
+    identity: { kind: 'secret_token', id: 'token-test' },
+    client: { ip: '127.0.0.1', userAgent: 'OTel-OTLP-Exporter-JavaScript/0.223.1' },
+    encoding: 'gzip',
+    body: zlib.gzipSync(raw).toString('base64'),
+    events: countItems(decodeOtlpRequest(signal, 'json', raw)).items,
+    rawBytes: raw.length,
+    otlp: { signal, format: 'json' },
+  };
+}
