@@ -6,6 +6,7 @@ import type { OutcomeLabel } from './outcomes';
 /** The forwarder's own metrics (queue depth is collected separately, at scrape time). */
 export class ForwarderMetrics {
   readonly documents: Counter<'outcome'>;
+  readonly documentRetries: Counter;
   readonly bulkDuration: Histogram<'result'>;
   readonly bulksInFlight: Gauge;
   readonly documentsWaitingForRetry: Gauge;
@@ -18,8 +19,13 @@ export class ForwarderMetrics {
     const registers = [registry];
     this.documents = new Counter({
       name: `${metricPrefix}documents_total`,
-      help: 'Documents by outcome: indexed, duplicate (already indexed: a redelivery), retried (one per retry), dead_lettered.',
+      help: 'Documents by final outcome: indexed, duplicate (already indexed: a redelivery), dead_lettered. A sum counts documents.',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.documentRetries = new Counter({
+      name: `${metricPrefix}document_retries_total`,
+      help: 'Retry attempts of documents Elasticsearch answered 429 or 5xx (one per document per retry; not documents).',
       registers,
     });
     this.bulkDuration = new Histogram({
@@ -67,7 +73,7 @@ export class ForwarderMetrics {
         if (result === 'ok') this.retryBackoffSeconds.set(0);
       },
       itemsRetried: (count, waiting, delayMs) => {
-        this.countDocuments('retried', count);
+        if (count > 0) this.documentRetries.inc(count);
         this.documentsWaitingForRetry.set(waiting);
         this.retryBackoffSeconds.set(delayMs / 1000);
       },

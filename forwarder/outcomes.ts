@@ -1,6 +1,6 @@
 /**
  * What happened to each document, as Sentry Relay's "outcomes": every document a job carries ends in exactly one
- * of indexed, duplicate (already there: a redelivery) or dead_lettered; `retried` counts attempts on the way.
+ * of indexed, duplicate (already there: a redelivery) or dead_lettered; retry attempts on the way are counted apart (document_retries_total).
  * Also the parser of Elasticsearch's bulk response: it comes from the network, so it is checked, not cast.
  */
 
@@ -23,7 +23,8 @@ export type DocumentOutcome =
       readonly reason: string;
     };
 
-export type OutcomeLabel = 'indexed' | 'duplicate' | 'retried' | 'dead_lettered';
+/** A document's final outcome (a retry is not one: it is counted in document_retries_total). */
+export type OutcomeLabel = 'indexed' | 'duplicate' | 'dead_lettered';
 
 /**
  * 201 and 200 are written; 409 means a document with this `_id` exists (a redelivered event): delivered. 429 and

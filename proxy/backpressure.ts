@@ -144,7 +144,6 @@ export class QueueDepthMonitor {
       ]);
       const backlog = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
       const bytes = usedMemory(memory);
-      for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.metrics.queueDepth.set({ state }, counts[state] ?? 0);
       this.metrics.queueBytes.set(bytes);
       this.update(this.judge(backlog + (counts.active ?? 0), backlog, bytes));
     } catch (err) {

@@ -1,13 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { metricPrefix } from '../core/metrics';
 
-export type QueueState = 'waiting' | 'active' | 'delayed' | 'failed';
-
 /** The proxy's metrics. `result` labels are the catalogue's result ids (core/errors.ts), as APM Server does. */
 export class ProxyMetrics {
   readonly intakeRequests: Counter<'status' | 'result'>;
   readonly events: Counter<'result'>;
-  readonly queueDepth: Gauge<'state'>;
   readonly queueBytes: Gauge;
   readonly enqueueSeconds: Histogram;
   readonly requestSeconds: Histogram<'status'>;
@@ -23,12 +20,6 @@ export class ProxyMetrics {
       name: `${metricPrefix}intake_events_total`,
       help: 'Intake events by result: accepted, or the error result id that rejected them',
       labelNames: ['result'],
-      registers: [registry],
-    });
-    this.queueDepth = new Gauge({
-      name: `${metricPrefix}queue_jobs`,
-      help: 'Jobs in the intake queue by state, as last polled',
-      labelNames: ['state'],
       registers: [registry],
     });
     this.queueBytes = new Gauge({

@@ -62,7 +62,7 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
     expect(standin.counters.itemsByStatus['429']).toBeGreaterThan(0);
     const metrics = (await admin('/metrics')).body;
     expect(metrics).toMatch(/apm_sidecar_documents_total\{outcome="indexed",role="forwarder"\} 200/);
-    expect(metrics).toMatch(/apm_sidecar_documents_total\{outcome="retried",role="forwarder"\} [1-9]/);
+    expect(metrics).toMatch(/apm_sidecar_document_retries_total\{role="forwarder"\} [1-9]/);
     expect(metrics).toMatch(/apm_sidecar_queue_jobs\{state="waiting",role="forwarder"\} 0/);
     expect(metrics).toMatch(/apm_sidecar_bulk_request_duration_seconds_count\{[^}]*result="ok"[^}]*\} [1-9]/);
     expect((await admin('/readyz')).status).toBe(200);
