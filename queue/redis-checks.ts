@@ -16,13 +16,18 @@ function infoField(info: string, name: string): string | undefined {
   return m?.[1]?.trim();
 }
 
+/** Redis' answers that mean CONFIG is not offered here (renamed, or denied by ACLs on a managed Redis). */
+const configUnavailable = /^(ERR unknown command|NOPERM|ERR unknown subcommand)/;
+
 async function configGet(redis: Redis, name: string): Promise<string | undefined> {
   try {
     const reply: unknown = await redis.call('CONFIG', 'GET', name);
     return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
-  } catch {
-    // CONFIG may be renamed or denied by ACLs (managed Redis); INFO is the fallback.
-    return undefined;
+  } catch (err) {
+    // Only a CONFIG that is not offered falls back to INFO. A dropped connection or a Redis still loading its
+    // AOF is transient: reading it as "appendfsync unknown" would report a healthy Redis as not durable.
+    if (err instanceof Error && configUnavailable.test(err.message)) return undefined;
+    throw err;
   }
 }
 
