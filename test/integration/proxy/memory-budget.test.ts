@@ -60,22 +60,26 @@ describe('server.max_inflight_bytes', () => {
   it('sheds a request with 503 + Retry-After while others hold the budget, and accepts it once they are done', async () => {
     const big = events(700_000);
     const holder = heldUpload(proxy.proxy.intake.port, big, 650_000);
-    // The held request has reserved what it received so far.
+    // Until the held request's bytes have reached the proxy a probe fits and is accepted: count those, since
+    // they are queued, then expect none of the shed ones to be.
+    let acceptedBeforeHeld = 0;
     await eventually(async () => {
       const shed = await post(events(400_000));
+      if (shed.status === 202) acceptedBeforeHeld++;
       return shed.status === 503 ? shed : undefined;
-    }, 10_000, 'a 503 while the budget is held').then((shed) => {
+    }, 60_000, 'a 503 while the budget is held').then((shed) => {
       expect(shed.headers['retry-after']).toBeDefined();
       expect(JSON.parse(shed.body)).toEqual({ error: 'server is overloaded' });
     });
-    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(0);
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(acceptedBeforeHeld);
     holder.release();
     expect(await holder.answer).toMatch(/^HTTP\/1\.1 202 /);
     const retried = await post(events(400_000));
     expect(retried.status).toBe(202);
-    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(2);
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(acceptedBeforeHeld + 2);
     proxy.sink.assertNoUnexpectedErrors();
-  });
+    // Generous: on a loaded machine the held upload takes a while to reach the proxy.
+  }, 120_000);
 
   it('refuses a request that alone needs more than the whole budget as too large, queueing nothing of it', async () => {
     const before = (await proxy.queue.getJobs(['waiting'])).length;
