@@ -12,7 +12,7 @@ export class ProxyMetrics {
   constructor(readonly registry: Registry) {
     this.intakeRequests = new Counter({
       name: `${metricPrefix}intake_requests_total`,
-      help: 'HTTP requests to the agents\' listener, by status and result id',
+      help: 'Intake requests (events in: intake/v2, RUM, OTLP) by status and result id; not root, agent config, passthrough or 404',
       labelNames: ['status', 'result'],
       registers: [registry],
     });
@@ -42,8 +42,9 @@ export class ProxyMetrics {
     });
   }
 
-  countRequest(status: number, result: string, seconds: number): void {
-    this.intakeRequests.inc({ status: String(status), result });
+  /** Every request's latency; intake_requests_total only for an intake endpoint. */
+  countRequest(status: number, result: string, seconds: number, intake = true): void {
+    if (intake) this.intakeRequests.inc({ status: String(status), result });
     this.requestSeconds.observe({ status: String(status) }, seconds);
   }
 }

@@ -41,6 +41,8 @@ export interface Route {
   readonly path: string;
   readonly handler: RouteHandler;
   readonly renderError?: ErrorRenderer;
+  /** An intake endpoint (events in): counted in intake_requests_total. */
+  readonly intake?: boolean;
 }
 
 /** The agents' endpoints beyond intake and root, as APM Server answers them while the feature is off. */
@@ -75,15 +77,19 @@ export class RouteTable {
     const rum = rejectWith('SIDECAR_ERR_RUM_DISABLED');
     const entries: Route[] = [
       { path: '/', handler: parts.root },
-      { path: '/intake/v2/events', handler: parts.intake },
+      { path: '/intake/v2/events', handler: parts.intake, intake: true },
       { path: '/config/v1/agents', handler: parts.agentConfig ?? rejectWith('SIDECAR_ERR_AGENT_CONFIG_DISABLED') },
       { path: '/config/v1/rum/agents', handler: rum },
-      { path: '/intake/v2/rum/events', handler: parts.rum?.v2 ?? rum },
-      { path: '/intake/v3/rum/events', handler: parts.rum?.v3 ?? rum },
+      { path: '/intake/v2/rum/events', handler: parts.rum?.v2 ?? rum, intake: true },
+      { path: '/intake/v3/rum/events', handler: parts.rum?.v3 ?? rum, intake: true },
     ];
     if (parts.otlp !== undefined) {
       const { renderError } = parts.otlp;
-      entries.push({ path: '/v1/traces', handler: parts.otlp.traces, renderError }, { path: '/v1/metrics', handler: parts.otlp.metrics, renderError }, { path: '/v1/logs', handler: parts.otlp.logs, renderError });
+      entries.push(
+        { path: '/v1/traces', handler: parts.otlp.traces, renderError, intake: true },
+        { path: '/v1/metrics', handler: parts.otlp.metrics, renderError, intake: true },
+        { path: '/v1/logs', handler: parts.otlp.logs, renderError, intake: true },
+      );
     }
     this.routes = new Map(entries.map((r) => [r.path, r]));
     this.fallback = parts.fallback ?? notFound;
@@ -91,6 +97,11 @@ export class RouteTable {
 
   handlerFor(path: string): RouteHandler {
     return this.routes.get(path)?.handler ?? this.fallback;
+  }
+
+  /** Whether the path is an intake endpoint (events in), as opposed to root, agent config, passthrough or 404. */
+  isIntake(path: string): boolean {
+    return this.routes.get(path)?.intake === true;
   }
 
   /** The route's own failure renderer, if its protocol has one. */

@@ -182,7 +182,7 @@ export class ProxyServer {
       response = this.renderFailure(entry.abortReason ?? err, request);
     }
     if (Object.keys(request.responseHeaders).length > 0) response = { ...response, headers: { ...request.responseHeaders, ...response.headers } };
-    this.send(res, response, Number(process.hrtime.bigint() - started) / 1e9);
+    this.send(res, response, Number(process.hrtime.bigint() - started) / 1e9, this.options.routes.isIntake(request.path));
   }
 
   /** The one place a failure becomes an answer, a metric label and a log line at the level its status deserves. */
@@ -196,8 +196,8 @@ export class ProxyServer {
     return { ...rendered, headers, result: outcome.result };
   }
 
-  private send(res: http.ServerResponse, response: HandledResponse, seconds: number): void {
-    this.options.metrics.countRequest(response.status, response.result, seconds);
+  private send(res: http.ServerResponse, response: HandledResponse, seconds: number, intake: boolean): void {
+    this.options.metrics.countRequest(response.status, response.result, seconds, intake);
     if (res.destroyed || res.headersSent) return;
     const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', ...response.headers };
     headers['Content-Length'] = String(Buffer.byteLength(response.body));

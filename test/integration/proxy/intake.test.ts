@@ -139,6 +139,13 @@ describe('proxy intake (real redis-server, real TLS)', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/apm_sidecar_intake_requests_total\{status="202",result="accepted"[^}]*\} \d+/);
     expect(metrics.body).toMatch(/apm_sidecar_intake_events_total\{result="accepted"[^}]*\} \d+/);
+    // Only intake endpoints count in intake_requests_total: the earlier 404 and agent-config 403 are in the latency
+    // histogram only, the RUM 403s (an intake endpoint, disabled) in both.
+    const intakeLines = metrics.body.split('\n').filter((l) => l.startsWith('apm_sidecar_intake_requests_total{'));
+    expect(intakeLines.filter((l) => l.includes('status="404"'))).toEqual([]);
+    expect(intakeLines.filter((l) => l.includes('status="403"'))).toEqual([expect.stringMatching(/ 2$/) as string]);
+    expect(metrics.body).toMatch(/apm_sidecar_request_duration_seconds_count\{[^}]*status="404"[^}]*\} 1/);
+    expect(metrics.body).toMatch(/apm_sidecar_request_duration_seconds_count\{[^}]*status="403"[^}]*\} 3/);
     // Queue depth is the forwarders' series (one role exports it, so a sum over instances is not doubled).
     expect(metrics.body).not.toContain('apm_sidecar_queue_jobs');
     expect(metrics.body).toContain('apm_sidecar_enqueue_duration_seconds_bucket');
