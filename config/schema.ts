@@ -89,7 +89,7 @@ export interface SidecarConfig {
     };
     file: { rotate_bytes: number };
   };
-  forwarder: { concurrency: number };
+  forwarder: { concurrency: number; max_inflight_bytes: number };
   data_streams: { namespace: string };
   agent_config: {
     source: 'none' | 'elasticsearch' | 'file' | 'upstream';
@@ -559,6 +559,11 @@ export const schema: Schema<SidecarConfig> = {
       doc: 'Jobs (intake requests) a forwarder process works on at once; their documents share bulk requests.',
       format: 'nat',
       default: 32,
+    },
+    max_inflight_bytes: {
+      doc: 'Decompressed intake bytes of the jobs a forwarder process works on at once, in bytes (memory grows several times this). Jobs wait in order for room; a job larger than this runs alone. 0: bounded by forwarder.concurrency only.',
+      format: 'nat',
+      default: 32 * 1024 * 1024,
     },
   },
   data_streams: {

@@ -93,6 +93,7 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     namespace: config.data_streams.namespace,
     maxRequestBytes: config.server.max_request_size,
     rumFrames: createRumFrameProcessor(config, client, logger),
+    maxInflightBytes: config.forwarder.max_inflight_bytes,
   });
   const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {
     await unreadable.record(job.id ?? '', job.name, reason);

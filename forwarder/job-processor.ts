@@ -15,6 +15,7 @@ import type { RumFrameProcessor } from './sourcemap/rum-frames';
 import type { ForwarderMetrics } from './metrics';
 import type { DocumentOutcome } from './outcomes';
 import { prepareDocument, type PreparedDocument } from './output/sink';
+import { declaredJobBytes, JobAdmission } from './job-admission';
 
 /** Where an event came from: enough to dead-letter it with its original line and to replay it later. */
 type Origin = Omit<DeadLetterEntry, 'reason' | 'status' | 'message' | 'attempts' | 'deadLetteredAt'>;
@@ -35,6 +36,8 @@ export interface JobProcessorOptions {
   readonly maxRequestBytes: number;
   /** Source maps, library frames and grouping rules for documents of RUM jobs. */
   readonly rumFrames?: Pick<RumFrameProcessor, 'process'>;
+  /** forwarder.max_inflight_bytes: decompressed job bytes worked on at once (job-admission.ts); 0 or none: unbounded. */
+  readonly maxInflightBytes?: number;
 }
 
 /**
@@ -45,6 +48,7 @@ export interface JobProcessorOptions {
 export class JobProcessor {
   /** OTLP jobs are transformed as a whole request (items need their resource): their documents, by origin. */
   private readonly transformed = new WeakMap<Origin, ApmDocument>();
+  private readonly admission: JobAdmission;
 
   constructor(
     private readonly batcher: BulkBatcher,
@@ -52,9 +56,20 @@ export class JobProcessor {
     private readonly metrics: ForwarderMetrics,
     private readonly logger: Logger,
     private readonly options: JobProcessorOptions,
-  ) {}
+  ) {
+    this.admission = new JobAdmission(options.maxInflightBytes ?? 0);
+  }
 
   async process(job: Job<unknown>): Promise<JobSummary> {
+    const release = await this.admission.acquire(declaredJobBytes(job.data));
+    try {
+      return await this.processAdmitted(job);
+    } finally {
+      release();
+    }
+  }
+
+  private async processAdmitted(job: Job<unknown>): Promise<JobSummary> {
     const origins = this.originsOf(job);
     const documents: PreparedDocument[] = [];
     const sent: Origin[] = [];
