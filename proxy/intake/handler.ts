@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import { errorCatalogue, SidecarError, type ErrorCode } from '../../core/errors';
+import { errorCatalogue, type ErrorCode } from '../../core/errors';
 import { jobSchemaVersion, type Identity, type IntakeJobData } from '../../queue/contract';
 import type { RequestAuthenticator } from '../auth/authenticate';
 import type { QueueDepthMonitor } from '../backpressure';
 import type { ProxyMetrics } from '../metrics';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
 import type { IntakeEnqueuer } from './enqueue';
-import type { MemoryBudget } from './memory-budget';
+import { budgetLease, type MemoryBudget } from './memory-budget';
 import { processIntakeStream, type IntakeLimits, type IntakeLineError, type IntakeOutcome, type IntakePayload } from './process';
 import { acceptsJson, renderIntakeResponse } from './response';
 
@@ -22,7 +22,7 @@ export interface IntakeDeps {
 }
 
 /** What queueing a payload holds besides the payload: its base64 text and the job's JSON on the way to Redis. */
-const enqueueOverhead = 3;
+export const enqueueOverhead = 3;
 
 /**
  * POST /intake/v2/events, in APM Server's order: credential, method, content type; then, before a byte of the
@@ -35,9 +35,7 @@ export function intakeHandler(deps: IntakeDeps): RouteHandler {
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
     deps.backpressure.admit();
-    const budget = deps.budget;
-    if (budget !== undefined && budget.limit > 0 && budget.inUse >= budget.limit) throw new SidecarError('SIDECAR_ERR_OVERLOADED');
-    const lease = budget?.lease();
+    const lease = budgetLease(deps.budget);
     try {
       const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, lease === undefined ? {} : { lease });
       if (outcome.payload !== null) {

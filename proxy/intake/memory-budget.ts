@@ -76,3 +76,13 @@ export class MemoryLease {
     this.held = 0;
   }
 }
+
+/**
+ * A lease on `budget` for one request, or none without a budget. A budget already spent sheds the request at
+ * once (503), before a byte of its body is read.
+ */
+export function budgetLease(budget: MemoryBudget | undefined): MemoryLease | undefined {
+  if (budget === undefined) return undefined;
+  if (budget.limit > 0 && budget.inUse >= budget.limit) throw new BudgetError('SIDECAR_ERR_OVERLOADED');
+  return budget.lease();
+}

@@ -4,8 +4,12 @@ import { decodeOtlpRequest, OtlpDecodeError } from '../../queue/otlp/decode';
 import { countItems, type OtlpCounts, type OtlpFormat, type OtlpSignal } from '../../queue/otlp/model';
 import type { IntakeDeps } from '../intake/handler';
 import { decodeBody, type StreamEncoding } from '../intake/decode';
+import { budgetLease, type MemoryLease } from '../intake/memory-budget';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
 import { otlpFormatOf, renderOtlpError, renderOtlpSuccess } from './response';
+
+/** What holding and decoding one decompressed byte costs, for server.max_inflight_bytes. */
+const decodeOverhead = 3;
 
 export type OtlpDeps = Omit<IntakeDeps, 'limits'> & { readonly limits: { readonly maxRequestSize: number } };
 
@@ -18,11 +22,15 @@ export interface OtlpBody {
 }
 
 /** The whole body, decompressed (gzip/deflate by header or sniffed, as intake v2), bounded by max_request_size. */
-async function readOtlpBody(request: ProxyRequest, maxRequestSize: number): Promise<OtlpBody> {
+async function readOtlpBody(request: ProxyRequest, maxRequestSize: number, lease: MemoryLease | undefined): Promise<OtlpBody> {
   const received: Buffer[] = [];
   const state: { encoding: StreamEncoding | null } = { encoding: null };
   const chunks: Buffer[] = [];
-  for await (const chunk of decodeBody(request.body, request.headers['content-encoding'], maxRequestSize, received, state)) chunks.push(chunk);
+  for await (const chunk of decodeBody(request.body, request.headers['content-encoding'], maxRequestSize, received, state)) {
+    // The decoded request (protobuf objects) costs a few times the bytes it came from.
+    lease?.reserve(chunk.length * decodeOverhead);
+    chunks.push(chunk);
+  }
   return { raw: Buffer.concat(chunks), received: Buffer.concat(received), encoding: state.encoding };
 }
 
@@ -39,15 +47,20 @@ function storedBody(body: OtlpBody): { encoding: BodyEncoding; body: string } {
  */
 export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
   return async (request: ProxyRequest): Promise<HandledResponse> => {
-    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write');
+    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write', request.clientIp);
     if (request.method !== 'POST') throw new SidecarError('SIDECAR_ERR_METHOD_NOT_ALLOWED');
     const format = otlpFormatOf(request.headers['content-type']);
     if (format === undefined) throw new SidecarError('SIDECAR_ERR_OTLP_MEDIA_TYPE');
     deps.backpressure.admit();
-    const body = await readOtlpBody(request, deps.limits.maxRequestSize);
-    const userAgent = request.headers['user-agent'];
-    const counts = await acceptOtlp(deps, { signal, format }, body, { id: request.id, receivedAt: request.receivedAt, clientIp: request.clientIp, userAgent: userAgent ?? null }, identity);
-    return { ...renderOtlpSuccess(signal, format, counts.rejected), result: 'accepted' };
+    const lease = budgetLease(deps.budget);
+    try {
+      const body = await readOtlpBody(request, deps.limits.maxRequestSize, lease);
+      const userAgent = request.headers['user-agent'];
+      const counts = await acceptOtlp(deps, { signal, format }, body, { id: request.id, receivedAt: request.receivedAt, clientIp: request.clientIp, userAgent: userAgent ?? null }, identity);
+      return { ...renderOtlpSuccess(signal, format, counts.rejected), result: 'accepted' };
+    } finally {
+      lease?.release();
+    }
   };
 }
 
@@ -74,6 +87,7 @@ export async function acceptOtlp(deps: OtlpDeps, otlp: { signal: OtlpSignal; for
   }
   if (counts.items > 0) {
     try {
+      deps.backpressure.assertDurable();
       await deps.enqueuer.enqueue(jobData(sender, identity, otlp, body, counts.items));
     } catch (err) {
       deps.metrics.events.inc({ result: 'queue_unavailable' }, counts.items);

@@ -1,7 +1,8 @@
 import { SidecarError } from '../../core/errors';
 import type { Identity } from '../../queue/contract';
 import type { TrustedProxies } from '../auth/client-ip';
-import { checkRequestShape, countEvents, jobData, respond, type IntakeDeps } from '../intake/handler';
+import { checkRequestShape, countEvents, enqueueOverhead, jobData, respond, type IntakeDeps } from '../intake/handler';
+import { budgetLease } from '../intake/memory-budget';
 import { rumV2, rumV3 } from '../intake/line-check';
 import { processIntakeStream, type EventPacer, type StreamOptions } from '../intake/process';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
@@ -62,24 +63,32 @@ export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHand
       if (!anonymous.limiters.allowRequest(clientIp)) throw new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED');
       identity = { kind: 'anonymous' };
     } else {
-      identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write');
+      identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write', request.clientIp);
     }
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
     deps.backpressure.admit();
-    const options: StreamOptions = anonymous === null
-      ? { dialect }
-      : { dialect, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
-    const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, options);
-    if (outcome.payload !== null) {
-      try {
-        await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload, { version, clientIp }));
-      } catch (err) {
-        deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
-        throw err;
+    const lease = budgetLease(deps.budget);
+    try {
+      const shared: StreamOptions = lease === undefined ? { dialect } : { dialect, lease };
+      const options: StreamOptions = anonymous === null
+        ? shared
+        : { ...shared, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
+      const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, options);
+      if (outcome.payload !== null) {
+        lease?.reserve(outcome.payload.body.length * enqueueOverhead);
+        try {
+          deps.backpressure.assertDurable();
+          await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload, { version, clientIp }));
+        } catch (err) {
+          deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
+          throw err;
+        }
       }
+      countEvents(deps.metrics, outcome);
+      return respond(request, outcome);
+    } finally {
+      lease?.release();
     }
-    countEvents(deps.metrics, outcome);
-    return respond(request, outcome);
   };
 }

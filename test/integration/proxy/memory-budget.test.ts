@@ -46,7 +46,7 @@ describe('server.max_inflight_bytes', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    proxy = await ProxyHarness.start({ redis, overrides: { server: { max_inflight_bytes: 1_000_000 } } });
+    proxy = await ProxyHarness.start({ redis, overrides: { server: { max_inflight_bytes: 1_000_000, rum: { enabled: true } } } });
   });
 
   afterAll(async () => {
@@ -92,4 +92,35 @@ describe('server.max_inflight_bytes', () => {
     expect(res.body).toContain('request body exceeded the permitted size');
     expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before);
   });
+
+  it('binds the OTLP and RUM routes too: shed while the budget is held, OTLP accepted once it is free', async () => {
+    const otlpBody = JSON.stringify({
+      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ spans: [{
+        traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'n'.repeat(150_000), kind: 2,
+        startTimeUnixNano: '1764547200000000000', endTimeUnixNano: '1764547200001000000',
+      }] }] }],
+    });
+    const otlp = (): ReturnType<ProxyHarness['request']> =>
+      proxy.request('/v1/traces', { method: 'POST', headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/json' }, body: otlpBody });
+    const rum = (): ReturnType<ProxyHarness['request']> =>
+      proxy.request('/intake/v2/rum/events', { method: 'POST', headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' }, body: events(400_000) });
+    const before = (await proxy.queue.getJobs(['waiting'])).length;
+    const holder = heldUpload(proxy.proxy.intake.port, events(700_000), 650_000);
+    // Held once an intake request is shed (as in the first case); until then probes fit and are queued.
+    let acceptedBeforeHeld = 0;
+    await eventually(async () => {
+      const res = await post(events(400_000));
+      if (res.status === 202) acceptedBeforeHeld++;
+      return res.status === 503 ? res : undefined;
+    }, 60_000, 'an intake 503 while the budget is held');
+    const shedOtlp = await otlp();
+    expect(shedOtlp.status).toBe(503);
+    expect(shedOtlp.headers['retry-after']).toBeDefined();
+    expect((await rum()).status).toBe(503);
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before + acceptedBeforeHeld);
+    holder.release();
+    expect(await holder.answer).toMatch(/^HTTP\/1\.1 202 /);
+    expect((await otlp()).status).toBe(200);
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before + acceptedBeforeHeld + 2);
+  }, 120_000);
 });
