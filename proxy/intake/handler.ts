@@ -6,7 +6,7 @@ import type { QueueDepthMonitor } from '../backpressure';
 import type { ProxyMetrics } from '../metrics';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
 import type { IntakeEnqueuer } from './enqueue';
-import { budgetLease, type MemoryBudget } from './memory-budget';
+import { budgetLease, type MemoryBudget, type MemoryLease } from './memory-budget';
 import { processIntakeStream, type IntakeLimits, type IntakeLineError, type IntakeOutcome, type IntakePayload } from './process';
 import { acceptsJson, renderIntakeResponse } from './response';
 
@@ -22,7 +22,7 @@ export interface IntakeDeps {
 }
 
 /** What queueing a payload holds besides the payload: its base64 text and the job's JSON on the way to Redis. */
-export const enqueueOverhead = 3;
+const enqueueOverhead = 3;
 
 /**
  * POST /intake/v2/events, in APM Server's order: credential, method, content type; then, before a byte of the
@@ -38,16 +38,7 @@ export function intakeHandler(deps: IntakeDeps): RouteHandler {
     const lease = budgetLease(deps.budget);
     try {
       const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, lease === undefined ? {} : { lease });
-      if (outcome.payload !== null) {
-        lease?.reserve(outcome.payload.body.length * enqueueOverhead);
-        try {
-          deps.backpressure.assertDurable();
-          await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload));
-        } catch (err) {
-          deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
-          throw err;
-        }
-      }
+      await queueAccepted(deps, lease, outcome, (payload) => jobData(request, identity, payload));
       countEvents(deps.metrics, outcome);
       return respond(request, outcome);
     } finally {
@@ -66,6 +57,22 @@ export function checkRequestShape(request: ProxyRequest): IntakeLineError | unde
     return { code: 'SIDECAR_ERR_INVALID_CONTENT_TYPE', message: `${errorCatalogue.SIDECAR_ERR_INVALID_CONTENT_TYPE.message}: '${contentType}'` };
   }
   return undefined;
+}
+
+/**
+ * Queues what a request had accepted, as one job, once Redis still gives the configured durability: the step the
+ * intake v2 and RUM routes share. The job being sent is charged to the request's memory lease.
+ */
+export async function queueAccepted(deps: IntakeDeps, lease: MemoryLease | undefined, outcome: IntakeOutcome, job: (payload: IntakePayload) => IntakeJobData): Promise<void> {
+  if (outcome.payload === null) return;
+  lease?.reserve(outcome.payload.body.length * enqueueOverhead);
+  try {
+    deps.backpressure.assertDurable();
+    await deps.enqueuer.enqueue(job(outcome.payload));
+  } catch (err) {
+    deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
+    throw err;
+  }
 }
 
 export function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {

@@ -1,7 +1,7 @@
 import { SidecarError } from '../../core/errors';
 import type { Identity } from '../../queue/contract';
 import type { TrustedProxies } from '../auth/client-ip';
-import { checkRequestShape, countEvents, enqueueOverhead, jobData, respond, type IntakeDeps } from '../intake/handler';
+import { checkRequestShape, countEvents, jobData, queueAccepted, respond, type IntakeDeps } from '../intake/handler';
 import { budgetLease } from '../intake/memory-budget';
 import { rumV2, rumV3 } from '../intake/line-check';
 import { processIntakeStream, type EventPacer, type StreamOptions } from '../intake/process';
@@ -75,16 +75,7 @@ export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHand
         ? shared
         : { ...shared, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
       const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, options);
-      if (outcome.payload !== null) {
-        lease?.reserve(outcome.payload.body.length * enqueueOverhead);
-        try {
-          deps.backpressure.assertDurable();
-          await deps.enqueuer.enqueue(jobData(request, identity, outcome.payload, { version, clientIp }));
-        } catch (err) {
-          deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);
-          throw err;
-        }
-      }
+      await queueAccepted(deps, lease, outcome, (payload) => jobData(request, identity, payload, { version, clientIp }));
       countEvents(deps.metrics, outcome);
       return respond(request, outcome);
     } finally {
