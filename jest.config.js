@@ -5,7 +5,14 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // test/faults is the fault suite (jest.faults.config.js, .ci/stages/30-faults.sh), minutes long; test/compose
   // needs a Docker Engine and Compose v2 (test/compose/jest.config.js, .ci/stages/20-compose.sh).
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/support/.cache/', '/test/faults/', '/test/browser/', '/test/compose/'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/dist/',
+    '/test/support/.cache/',
+    '/test/faults/',
+    '/test/browser/',
+    '/test/compose/',
+  ],
   testTimeout: 60000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

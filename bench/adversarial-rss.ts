@@ -13,6 +13,7 @@
  * PROXY_NODE_OPTIONS and PROXY_MAX_INFLIGHT_BYTES, when set, are passed to the proxy (NODE_OPTIONS,
  * server.max_inflight_bytes).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -20,9 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { spawn } from 'node:child_process';
-import { RedisServer } from '../test/support/redis';
+
 import { freePort } from '../test/support/ports';
+import { RedisServer } from '../test/support/redis';
 import { makePki, progress } from './processes';
 import { waitReady } from './scenarios/intake';
 
@@ -55,13 +56,25 @@ function randomEvents(bytes: number): Buffer {
   return Buffer.from(lines.join(''));
 }
 
-interface Answer { status: number; error?: string }
+interface Answer {
+  status: number;
+  error?: string;
+}
 
 /** One POST over its own TLS connection; the body is written in 64 KiB pieces with backpressure. */
 function post(port: number, ca: string, body: Buffer, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve) => {
     const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
-      const head = [`POST /intake/v2/events HTTP/1.1`, 'Host: localhost', `Authorization: Bearer ${token}`, 'Content-Type: application/x-ndjson', `Content-Length: ${body.length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+      const head = [
+        `POST /intake/v2/events HTTP/1.1`,
+        'Host: localhost',
+        `Authorization: Bearer ${token}`,
+        'Content-Type: application/x-ndjson',
+        `Content-Length: ${body.length}`,
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+        '',
+        '',
+      ].join('\r\n');
       socket.write(head);
       let offset = 0;
       const pump = (): void => {
@@ -90,7 +103,11 @@ function post(port: number, ca: string, body: Buffer, headers: Record<string, st
 }
 
 /** Holds a connection and measures how long the server keeps it; `feed` sends bytes now and then. */
-function held(open: () => net.Socket, feed: ((s: net.Socket, n: number) => void) | null, intervalMs: number): Promise<number> {
+function held(
+  open: () => net.Socket,
+  feed: ((s: net.Socket, n: number) => void) | null,
+  intervalMs: number,
+): Promise<number> {
   return new Promise((resolve) => {
     const started = Date.now();
     const socket = open();
@@ -109,12 +126,17 @@ function held(open: () => net.Socket, feed: ((s: net.Socket, n: number) => void)
 
 function summary(ms: number[]): { count: number; p50_s: number; max_s: number } {
   const sorted = [...ms].sort((a, b) => a - b);
-  return { count: sorted.length, p50_s: (sorted[sorted.length >> 1] ?? 0) / 1000, max_s: (sorted[sorted.length - 1] ?? 0) / 1000 };
+  return {
+    count: sorted.length,
+    p50_s: (sorted[sorted.length >> 1] ?? 0) / 1000,
+    max_s: (sorted[sorted.length - 1] ?? 0) / 1000,
+  };
 }
 
 function statuses(answers: Answer[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const a of answers) out[a.status === 0 ? `error` : String(a.status)] = (out[a.status === 0 ? `error` : String(a.status)] ?? 0) + 1;
+  for (const a of answers)
+    out[a.status === 0 ? `error` : String(a.status)] = (out[a.status === 0 ? `error` : String(a.status)] ?? 0) + 1;
   return out;
 }
 
@@ -146,7 +168,9 @@ async function main(): Promise<void> {
       APM_SIDECAR_REDIS_URL: redis.url,
       APM_SIDECAR_LOG_LEVEL: 'warn',
       ...(process.env.PROXY_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.PROXY_NODE_OPTIONS }),
-      ...(process.env.PROXY_MAX_INFLIGHT_BYTES === undefined ? {} : { APM_SIDECAR_SERVER_MAX_INFLIGHT_BYTES: process.env.PROXY_MAX_INFLIGHT_BYTES }),
+      ...(process.env.PROXY_MAX_INFLIGHT_BYTES === undefined
+        ? {}
+        : { APM_SIDECAR_SERVER_MAX_INFLIGHT_BYTES: process.env.PROXY_MAX_INFLIGHT_BYTES }),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -162,18 +186,32 @@ async function main(): Promise<void> {
     const gzipBody = zlib.gzipSync(plainEvents, { level: 1 });
     const hugeLine = `{"span":{"name":"${'x'.repeat(10 * 1024 * 1024)}"}}\n`;
     const bigLines = Buffer.from(metadata + hugeLine + hugeLine + hugeLine);
-    progress(`gzip body ${(gzipBody.length / 1048576).toFixed(1)} MB -> ${(plainEvents.length / 1048576).toFixed(1)} MB; 10 MB-line body ${(bigLines.length / 1048576).toFixed(1)} MB; attacking`);
+    progress(
+      `gzip body ${(gzipBody.length / 1048576).toFixed(1)} MB -> ${(plainEvents.length / 1048576).toFixed(1)} MB; 10 MB-line body ${(bigLines.length / 1048576).toFixed(1)} MB; attacking`,
+    );
 
     const started = Date.now();
     const slowHeaderHead = `POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n`;
-    const tcpSilent = Array.from({ length: count('tcp', 3000) }, () => held(() => net.connect(port, '127.0.0.1'), null, 0));
+    const tcpSilent = Array.from({ length: count('tcp', 3000) }, () =>
+      held(() => net.connect(port, '127.0.0.1'), null, 0),
+    );
     const tlsSlow = Array.from({ length: count('tls', 1500) }, () =>
-      held(() => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }), (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Slow-${n}: a\r\n`), 2000),
+      held(
+        () => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }),
+        (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Slow-${n}: a\r\n`),
+        2000,
+      ),
     );
     const floods = Array.from({ length: count('flood', 300) }, () =>
-      held(() => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }), (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Flood-${n}: ${'f'.repeat(1000)}\r\n`), 200),
+      held(
+        () => tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }),
+        (s, n) => s.write(n === 0 ? slowHeaderHead : `X-Flood-${n}: ${'f'.repeat(1000)}\r\n`),
+        200,
+      ),
     );
-    const gzipAnswers = Promise.all(Array.from({ length: count('gzip', 12) }, () => post(port, ca, gzipBody, { 'Content-Encoding': 'gzip' })));
+    const gzipAnswers = Promise.all(
+      Array.from({ length: count('gzip', 12) }, () => post(port, ca, gzipBody, { 'Content-Encoding': 'gzip' })),
+    );
     const lineAnswers = Promise.all(Array.from({ length: count('lines', 6) }, () => post(port, ca, bigLines, {})));
 
     let peakSampled = 0;
@@ -185,11 +223,27 @@ async function main(): Promise<void> {
     }, 100);
     const [gzip, lines] = await Promise.all([gzipAnswers, lineAnswers]);
     progress(`bodies answered after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the slow connections`);
-    const [silent, slow, flood] = await Promise.all([Promise.all(tcpSilent), Promise.all(tlsSlow), Promise.all(floods)]);
+    const [silent, slow, flood] = await Promise.all([
+      Promise.all(tcpSilent),
+      Promise.all(tlsSlow),
+      Promise.all(floods),
+    ]);
     clearInterval(sampler);
 
-    const after = await post(port, ca, zlib.gzipSync(Buffer.from(`${metadata}{"span":{"id":"a","trace_id":"b","parent_id":"c","name":"n","type":"t","timestamp":1764547200000000,"duration":1}}\n`)), { 'Content-Encoding': 'gzip' });
-    const healthz = await fetch(`http://127.0.0.1:${adminPort}/healthz`).then((r) => r.status, () => 0);
+    const after = await post(
+      port,
+      ca,
+      zlib.gzipSync(
+        Buffer.from(
+          `${metadata}{"span":{"id":"a","trace_id":"b","parent_id":"c","name":"n","type":"t","timestamp":1764547200000000,"duration":1}}\n`,
+        ),
+      ),
+      { 'Content-Encoding': 'gzip' },
+    );
+    const healthz = await fetch(`http://127.0.0.1:${adminPort}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
     process.stdout.write(
       `${JSON.stringify({
         cli,

@@ -7,6 +7,7 @@
  * Prints {"docs":N,"seconds":S,"errors":E}.
  */
 import fs from 'node:fs';
+
 import { Client } from '@elastic/elasticsearch';
 
 interface LoaderOptions {

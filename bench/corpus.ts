@@ -11,7 +11,10 @@ export const corpusFile = path.join(__dirname, '..', 'test', 'fixtures', 'bench'
 /** Non-empty lines of an ndjson corpus, gunzipped when the file name ends in .gz. */
 export function corpusLines(file = corpusFile): string[] {
   const raw = fs.readFileSync(file);
-  return (file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8').split('\n').filter((l) => l.trim() !== '');
+  return (file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 export interface AgentRequest {
@@ -42,7 +45,10 @@ export function agentRequests(eventsPerRequest = 40, file = corpusFile): AgentRe
 
 /** Writes requests to a file a separate load-generator process reads (length-prefixed gzip bodies + counts). */
 export function writeRequestsFile(requests: readonly AgentRequest[], file: string): void {
-  fs.writeFileSync(file, JSON.stringify(requests.map((r) => ({ body: r.body.toString('base64'), events: r.events, rawBytes: r.rawBytes }))));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(requests.map((r) => ({ body: r.body.toString('base64'), events: r.events, rawBytes: r.rawBytes }))),
+  );
 }
 
 export function readRequestsFile(file: string): AgentRequest[] {
@@ -51,7 +57,8 @@ export function readRequestsFile(file: string): AgentRequest[] {
   return parsed.map((r: unknown) => {
     if (r === null || typeof r !== 'object') throw new Error(`${file}: bad entry`);
     const entry = r as { body?: unknown; events?: unknown; rawBytes?: unknown };
-    if (typeof entry.body !== 'string' || typeof entry.events !== 'number' || typeof entry.rawBytes !== 'number') throw new Error(`${file}: bad entry`);
+    if (typeof entry.body !== 'string' || typeof entry.events !== 'number' || typeof entry.rawBytes !== 'number')
+      throw new Error(`${file}: bad entry`);
     return { body: Buffer.from(entry.body, 'base64'), events: entry.events, rawBytes: entry.rawBytes };
   });
 }

@@ -10,14 +10,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { CliProcess } from '../test/e2e/forwarder/processes';
 import { enqueue, intakeJob, transactionLine } from '../test/integration/forwarder/support';
 import { RedisServer } from '../test/support/redis';
 import { peakRss } from './procstat';
 
-const { values } = parseArgs({ options: { jobs: { type: 'string', default: '6' }, mib: { type: 'string', default: '30' }, 'max-inflight-bytes': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    jobs: { type: 'string', default: '6' },
+    mib: { type: 'string', default: '30' },
+    'max-inflight-bytes': { type: 'string' },
+  },
+});
 const jobs = Number(values.jobs);
 const mib = Number(values.mib);
 
@@ -38,7 +46,8 @@ async function main(): Promise<void> {
     process.stdout.write(`enqueued job ${j + 1}/${jobs} (${lines.length} events)\n`);
   }
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-'));
-  const extra = values['max-inflight-bytes'] === undefined ? {} : { max_inflight_bytes: Number(values['max-inflight-bytes']) };
+  const extra =
+    values['max-inflight-bytes'] === undefined ? {} : { max_inflight_bytes: Number(values['max-inflight-bytes']) };
   const started = Date.now();
   const forwarder = await CliProcess.start('forwarder', 'forwarder', {
     queue: { redis: { url: redis.url }, name: queueName },
@@ -54,11 +63,24 @@ async function main(): Promise<void> {
     if (forwarder.running) peak = Math.max(peak, peakRss(pid));
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
     const left = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0);
-    process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${left} jobs left, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB\n`);
+    process.stdout.write(
+      `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${left} jobs left, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB\n`,
+    );
     if (left === 0 || !forwarder.running) break;
   }
   const crashed = !forwarder.running;
-  console.log(JSON.stringify({ jobs, mib, maxInflightBytes: values['max-inflight-bytes'] ?? 'default', events: seq, peakRssMb: Math.round(peak / 2 ** 20), drainSeconds: (Date.now() - started) / 1000, crashed, stderr: crashed ? forwarder.stderr.join('').slice(-500) : undefined }));
+  console.log(
+    JSON.stringify({
+      jobs,
+      mib,
+      maxInflightBytes: values['max-inflight-bytes'] ?? 'default',
+      events: seq,
+      peakRssMb: Math.round(peak / 2 ** 20),
+      drainSeconds: (Date.now() - started) / 1000,
+      crashed,
+      stderr: crashed ? forwarder.stderr.join('').slice(-500) : undefined,
+    }),
+  );
   await forwarder.kill('SIGTERM');
   await forwarder.destroy();
   await queue.close();

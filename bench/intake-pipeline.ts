@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
+
 import { processIntakeStream } from '../proxy/intake/process';
 import { agentRequests } from './corpus';
 
@@ -22,7 +23,10 @@ function chunks(body: Buffer): Buffer[] {
 /** Requests in flight at once, as on a busy server (zlib works on the thread pool meanwhile). */
 const concurrency = 8;
 
-interface Rate { readonly wall: number; readonly cpu: number }
+interface Rate {
+  readonly wall: number;
+  readonly cpu: number;
+}
 
 /**
  * Events per wall second and per CPU second of this process (user + system). On a shared, busy machine the
@@ -73,9 +77,11 @@ async function main(): Promise<void> {
   await measure('gunzip + JSON.parse per line', seconds, async (i) => {
     const r = pick(i);
     const decoded: Buffer[] = [];
-    for await (const chunk of Readable.from(r.chunks).pipe(zlib.createGunzip())) if (Buffer.isBuffer(chunk)) decoded.push(chunk);
+    for await (const chunk of Readable.from(r.chunks).pipe(zlib.createGunzip()))
+      if (Buffer.isBuffer(chunk)) decoded.push(chunk);
     let parsed = 0;
-    for (const line of Buffer.concat(decoded).toString('utf8').split('\n')) if (line !== '' && JSON.parse(line) !== null) parsed++;
+    for (const line of Buffer.concat(decoded).toString('utf8').split('\n'))
+      if (line !== '' && JSON.parse(line) !== null) parsed++;
     return parsed - 1;
   });
   const pipeline = await measure('processIntakeStream', seconds, async (i) => {
@@ -84,8 +90,16 @@ async function main(): Promise<void> {
     if (outcome.errors.length > 0) throw new Error(`corpus request rejected: ${outcome.errors[0]?.message ?? ''}`);
     return outcome.accepted;
   });
-  console.log(`pipeline / bare gunzip: ${(pipeline.wall / gunzip.wall).toFixed(2)} wall, ${(pipeline.cpu / gunzip.cpu).toFixed(2)} CPU`);
-  console.log(JSON.stringify({ scenario: 'intake-pipeline', events_per_s: Math.round(pipeline.wall), events_per_cpu_s: Math.round(pipeline.cpu) }));
+  console.log(
+    `pipeline / bare gunzip: ${(pipeline.wall / gunzip.wall).toFixed(2)} wall, ${(pipeline.cpu / gunzip.cpu).toFixed(2)} CPU`,
+  );
+  console.log(
+    JSON.stringify({
+      scenario: 'intake-pipeline',
+      events_per_s: Math.round(pipeline.wall),
+      events_per_cpu_s: Math.round(pipeline.cpu),
+    }),
+  );
 }
 
 main().catch((err: unknown) => {

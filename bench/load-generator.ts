@@ -6,7 +6,9 @@
  *   tsx bench/load-generator.ts '{"url":"https://127.0.0.1:8200","ca":"ca.crt","token":"t","requests":"reqs.json","seconds":10,"connections":16}'
  */
 import fs from 'node:fs';
+
 import { Pool } from 'undici';
+
 import { readRequestsFile } from './corpus';
 
 interface LoadOptions {
@@ -77,7 +79,12 @@ async function main(): Promise<void> {
       requests++;
       const t0 = process.hrtime.bigint();
       try {
-        const res = await pool.request({ path: options.path ?? '/intake/v2/events', method: 'POST', headers, body: req.body });
+        const res = await pool.request({
+          path: options.path ?? '/intake/v2/events',
+          method: 'POST',
+          headers,
+          body: req.body,
+        });
         await res.body.dump();
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         latencies.push(ms);

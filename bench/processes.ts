@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+
 import { createCertificateAuthority, issueCertificate } from '../tls/local-ca';
 
 export const repoRoot = path.join(__dirname, '..');
@@ -21,7 +22,11 @@ export function makePki(dir: string): BenchPki {
     fs.writeFileSync(file, content);
     return file;
   };
-  return { caFile: write('ca.crt', ca.cert), certFile: write('server.crt', server.cert), keyFile: write('server.key', server.key) };
+  return {
+    caFile: write('ca.crt', ca.cert),
+    certFile: write('server.crt', server.cert),
+    keyFile: write('server.key', server.key),
+  };
 }
 
 /**
@@ -29,7 +34,11 @@ export function makePki(dir: string): BenchPki {
  * which forks a second process) so that the child's pid is the process doing the work, for CPU accounting.
  */
 export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: repoRoot });
+  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: repoRoot,
+  });
 }
 
 /**
@@ -43,7 +52,11 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 /** Resolves with the first stdout line of `child` that parses as JSON and satisfies `accept`. */
-export async function firstJsonLine<T>(child: ChildProcess, accept: (v: unknown) => v is T, timeoutMs = 60_000): Promise<T> {
+export async function firstJsonLine<T>(
+  child: ChildProcess,
+  accept: (v: unknown) => v is T,
+  timeoutMs = 60_000,
+): Promise<T> {
   const stdout = child.stdout;
   if (stdout === null) throw new Error('child has no stdout pipe');
   const lines = readline.createInterface({ input: stdout });

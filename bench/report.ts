@@ -73,9 +73,15 @@ export function ratioChart(results: readonly ScenarioResult[]): string {
 
 export function renderMarkdown(results: readonly ScenarioResult[], command: string, notes: readonly string[]): string {
   const table = results.map(
-    (r) => `| ${r.scenario} | ${r.metric} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.ratio === null ? '–' : r.ratio.toFixed(2)} | ${r.goal} | ${r.met ? 'met' : '**not met**'} |`,
+    (r) =>
+      `| ${r.scenario} | ${r.metric} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.ratio === null ? '–' : r.ratio.toFixed(2)} | ${r.goal} | ${r.met ? 'met' : '**not met**'} |`,
   );
-  const details = results.map((r) => `- **${r.scenario}**: ${Object.entries(r.details).map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`).join(', ')}`);
+  const details = results.map(
+    (r) =>
+      `- **${r.scenario}**: ${Object.entries(r.details)
+        .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`)
+        .join(', ')}`,
+  );
   return [
     '# Benchmarks',
     '',
@@ -104,7 +110,12 @@ export function renderMarkdown(results: readonly ScenarioResult[], command: stri
   ].join('\n');
 }
 
-export function writeReport(results: readonly ScenarioResult[], command: string, notes: readonly string[], docsDir: string): void {
+export function writeReport(
+  results: readonly ScenarioResult[],
+  command: string,
+  notes: readonly string[],
+  docsDir: string,
+): void {
   fs.writeFileSync(path.join(docsDir, 'benchmarks.md'), renderMarkdown(results, command, notes));
   fs.writeFileSync(path.join(docsDir, 'benchmarks.svg'), ratioChart(results));
 }

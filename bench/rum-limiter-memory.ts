@@ -15,7 +15,10 @@ function heapUsed(): number {
 const ipv4 = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 const ipv6 = (i: number): string => `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`;
 
-for (const [family, address] of [['IPv4', ipv4], ['IPv6', ipv6]] as const) {
+for (const [family, address] of [
+  ['IPv4', ipv4],
+  ['IPv6', ipv6],
+] as const) {
   for (const ipLimit of [1000, 100_000]) {
     const before = heapUsed();
     const limiters = new IpRateLimiters({ eventLimit: 300, ipLimit });
@@ -24,6 +27,8 @@ for (const [family, address] of [['IPv4', ipv4], ['IPv6', ipv6]] as const) {
     for (let i = ipLimit; i < ipLimit * 11; i++) limiters.allowRequest(address(i));
     const afterFlood = heapUsed();
     const perIp = (full - before) / ipLimit;
-    console.log(`${family} ip_limit=${ipLimit}: ${perIp.toFixed(0)} bytes per tracked IP; after ${ipLimit * 10} more distinct IPs: tracked=${limiters.size}, heap ${((afterFlood - full) / 1024).toFixed(0)} KiB vs full`);
+    console.log(
+      `${family} ip_limit=${ipLimit}: ${perIp.toFixed(0)} bytes per tracked IP; after ${ipLimit * 10} more distinct IPs: tracked=${limiters.size}, heap ${((afterFlood - full) / 1024).toFixed(0)} KiB vs full`,
+    );
   }
 }

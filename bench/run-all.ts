@@ -7,9 +7,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { agentRequests } from './corpus';
 import { makePki, progress, repoRoot } from './processes';
-import { writeReport, type ScenarioResult } from './report';
+import { type ScenarioResult, writeReport } from './report';
 import { endToEndScenario } from './scenarios/end-to-end';
 import { intakeScenario } from './scenarios/intake';
 import { otlpIntakeScenario } from './scenarios/otlp-intake';
@@ -36,7 +37,7 @@ function parseArgs(argv: readonly string[]): Args {
 const notes = [
   'intake: the baseline only gunzips; the proxy also parses every line (JSON.parse), validates it against the intake v2 schemas, checks the token over TLS and waits for Redis to acknowledge one BullMQ job per request. Compare "events per proxy CPU s" with "events per baseline CPU s": the ratio is CPU-bound on one core, and the proxy is stateless, so more proxy processes scale it.',
   'end-to-end: both sides write to the same Elasticsearch stand-in (a JavaScript emulation of Elasticsearch on the same 2 cores), which bounds both; ours also runs the proxy, Redis and the transform on those cores, and includes the final flush_interval (1 s) wait in its time.',
-  'overload: no forwarder drains the queue, so everything past the high-water mark is refused. The goal is judged on the proxy\'s own request_duration_seconds histogram; the latency the load generator sees also includes a new TLS connection per 503 (every status >= 400 closes the connection, as APM Server does) and the load generator\'s own CPU.',
+  "overload: no forwarder drains the queue, so everything past the high-water mark is refused. The goal is judged on the proxy's own request_duration_seconds histogram; the latency the load generator sees also includes a new TLS connection per 503 (every status >= 400 closes the connection, as APM Server does) and the load generator's own CPU.",
   'transform: one process, one core, including JSON.parse of the event and JSON.stringify of the document.',
   'otlp: OTLP/HTTP protobuf requests of 40 spans (gzip) written by the OpenTelemetry JS SDK serializer, through TLS, the token, a full protobuf decode and the durable enqueue; no baseline (APM Server is not run here), so the figure is spans per proxy CPU second.',
 ];
@@ -60,13 +61,23 @@ function sizing(results: readonly ScenarioResult[], requests: ReturnType<typeof 
   ];
   if (redisPerRaw !== undefined) {
     const perEvent = redisPerRaw * raw;
-    lines.push(`sizing: Redis holds ${redisPerRaw.toFixed(3)} bytes per raw intake byte queued (job hash and lists included): ${perEvent.toFixed(0)} bytes per queued event, ${((perEvent * 1e6) / 2 ** 20).toFixed(0)} MiB per million queued events.`);
+    lines.push(
+      `sizing: Redis holds ${redisPerRaw.toFixed(3)} bytes per raw intake byte queued (job hash and lists included): ${perEvent.toFixed(0)} bytes per queued event, ${((perEvent * 1e6) / 2 ** 20).toFixed(0)} MiB per million queued events.`,
+    );
   }
   const otlpRate = detail(results, 'otlp', 'events per proxy CPU s');
-  if (otlpRate !== undefined) lines.push(`sizing: one proxy process accepts about ${otlpRate.toFixed(0)} OTLP spans per CPU second (OTLP/HTTP protobuf, TLS, decode and enqueue included).`);
-  if (proxyRate !== undefined) lines.push(`sizing: one proxy process accepts about ${proxyRate.toFixed(0)} events per CPU second (TLS, validation and enqueue included).`);
+  if (otlpRate !== undefined)
+    lines.push(
+      `sizing: one proxy process accepts about ${otlpRate.toFixed(0)} OTLP spans per CPU second (OTLP/HTTP protobuf, TLS, decode and enqueue included).`,
+    );
+  if (proxyRate !== undefined)
+    lines.push(
+      `sizing: one proxy process accepts about ${proxyRate.toFixed(0)} events per CPU second (TLS, validation and enqueue included).`,
+    );
   if (e2eDocs !== undefined && forwarderCpu !== undefined && forwarderCpu > 0) {
-    lines.push(`sizing: one forwarder process indexes about ${(e2eDocs / forwarderCpu).toFixed(0)} documents per CPU second (decode, transform, bulk, gzip).`);
+    lines.push(
+      `sizing: one forwarder process indexes about ${(e2eDocs / forwarderCpu).toFixed(0)} documents per CPU second (decode, transform, bulk, gzip).`,
+    );
   }
   return lines;
 }
@@ -85,15 +96,29 @@ async function main(): Promise<void> {
   const totalRequests = args.smoke ? 40 : 1200;
   if (wanted('e2e')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 1 }));
   if (wanted('e2e2')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 2 }));
-  if (wanted('overload')) results.push(await overloadScenario({ ...common, seconds: args.smoke ? 3 : 30, highWaterBytes: (args.smoke ? 2 : 32) * 1024 * 1024 }));
+  if (wanted('overload'))
+    results.push(
+      await overloadScenario({
+        ...common,
+        seconds: args.smoke ? 3 : 30,
+        highWaterBytes: (args.smoke ? 2 : 32) * 1024 * 1024,
+      }),
+    );
   if (wanted('transform')) results.push(await transformScenario());
   for (const r of results) {
-    progress(`${r.scenario}: ${r.metric} ours ${r.ours.toFixed(0)} baseline ${r.baseline?.toFixed(0) ?? '-'} ratio ${r.ratio?.toFixed(2) ?? '-'} (${r.goal}: ${r.met ? 'met' : 'not met'})`);
+    progress(
+      `${r.scenario}: ${r.metric} ours ${r.ours.toFixed(0)} baseline ${r.baseline?.toFixed(0) ?? '-'} ratio ${r.ratio?.toFixed(2) ?? '-'} (${r.goal}: ${r.met ? 'met' : 'not met'})`,
+    );
   }
   process.stdout.write(`${JSON.stringify({ results })}\n`);
   if (!args.smoke) {
     const docs = args.out ?? path.join(repoRoot, 'docs');
-    writeReport(results, `npm run bench${args.only ? ` -- --only ${args.only.join(',')}` : ''}`, [...notes, ...sizing(results, requests)], docs);
+    writeReport(
+      results,
+      `npm run bench${args.only ? ` -- --only ${args.only.join(',')}` : ''}`,
+      [...notes, ...sizing(results, requests)],
+      docs,
+    );
     progress(`wrote ${path.join(docs, 'benchmarks.md')}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });

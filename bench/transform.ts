@@ -57,4 +57,6 @@ process.stdout.write(
   `corpus: ${events.length} events; ${transformed} transformed in ${(elapsedMs / 1000).toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ` +
     `${failures} failures, ${(bytes / transformed).toFixed(0)} bytes/doc: ${eventsPerSecond} events/s wall, ${eventsPerCpuSecond} events/CPU s\n`,
 );
-process.stdout.write(`${JSON.stringify({ scenario: 'transform', events_per_s: eventsPerSecond, events_per_cpu_s: eventsPerCpuSecond })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ scenario: 'transform', events_per_s: eventsPerSecond, events_per_cpu_s: eventsPerCpuSecond })}\n`,
+);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { describeForOperator } from '../core/errors';
+
 import { loadConfig, type LoadedConfig } from '../config/load';
+import { describeForOperator } from '../core/errors';
 import { runForwarder } from '../forwarder/main';
 import { runProxy } from '../proxy/main';
 import { runCheck } from './check';
@@ -33,7 +34,9 @@ function withCommon(command: Command): Command {
 }
 
 /** Runs a subcommand: operator errors are printed with their remediation and exit 1. */
-function action<T extends CommonOptions>(run: (loaded: LoadedConfig, options: T, args: string[]) => Promise<number | void>) {
+function action<T extends CommonOptions>(
+  run: (loaded: LoadedConfig, options: T, args: string[]) => Promise<number | void>,
+) {
   return async (...received: unknown[]): Promise<void> => {
     const command = received[received.length - 1] as Command;
     const options = command.opts<T>();
@@ -61,7 +64,9 @@ function exitSoon(code: number): void {
 
 program
   .name('apm-sidecar')
-  .description('A secure, durable front door for Elastic APM data.\nAgents -> proxy (TLS, secret token, validation) -> Redis (BullMQ) -> forwarders -> Elasticsearch.')
+  .description(
+    'A secure, durable front door for Elastic APM data.\nAgents -> proxy (TLS, secret token, validation) -> Redis (BullMQ) -> forwarders -> Elasticsearch.',
+  )
   .version('0.1.0')
   .showHelpAfterError()
   .addHelpText(
@@ -79,7 +84,9 @@ Errors and their fixes: docs/errors.md. Deployment and operations: docs/security
   );
 
 withCommon(program.command('start'))
-  .description('run everything on this machine for a first try: proxy + forwarder, a private redis-server, a local CA, certificate and token in path.data; prints the agent settings')
+  .description(
+    'run everything on this machine for a first try: proxy + forwarder, a private redis-server, a local CA, certificate and token in path.data; prints the agent settings',
+  )
   .action(
     action(async (loaded) => {
       await runStart(loaded);
@@ -95,7 +102,9 @@ withCommon(program.command('proxy'))
   );
 
 withCommon(program.command('forwarder'))
-  .description('run one forwarder: drain the queue, transform events into APM documents, bulk-write them to Elasticsearch')
+  .description(
+    'run one forwarder: drain the queue, transform events into APM documents, bulk-write them to Elasticsearch',
+  )
   .action(
     action(async (loaded) => {
       await runForwarder(loaded);
@@ -103,11 +112,16 @@ withCommon(program.command('forwarder'))
   );
 
 withCommon(program.command('setup'))
-  .description('with admin credentials: install or verify templates, lifecycle policy, writer and reader roles (idempotent)')
+  .description(
+    'with admin credentials: install or verify templates, lifecycle policy, writer and reader roles (idempotent)',
+  )
   .option('--dry-run', 'print every request it would send, send nothing')
   .option('--create-writer-api-key', 'create and print an API key limited to the writer role')
   .option('--create-writer-user <name>', 'create a user with the writer role (password printed once)')
-  .option('--create-agent-api-key <name>', 'create and print an API key agents can use (apm event:write, config_agent:read)')
+  .option(
+    '--create-agent-api-key <name>',
+    'create and print an API key agents can use (apm event:write, config_agent:read)',
+  )
   .action(
     action(async (loaded, options: CommonOptions & Record<string, unknown>) => {
       return runSetup(loaded, options);
@@ -115,7 +129,9 @@ withCommon(program.command('setup'))
   );
 
 withCommon(program.command('check'))
-  .description('validate the config, reach Redis and Elasticsearch, verify privileges; exit 1 with a remediation per failed check')
+  .description(
+    'validate the config, reach Redis and Elasticsearch, verify privileges; exit 1 with a remediation per failed check',
+  )
   .action(
     action(async (loaded) => {
       return runCheck(loaded);

@@ -1,11 +1,21 @@
 import type { Client } from '@elastic/elasticsearch';
+
 import type { LoadedConfig } from '../config/load';
 import { createEsClient } from '../elasticsearch/client';
-import { configChecks, failedCheck, elasticsearchReachCheck, privilegeChecks, redisCheck, type CheckResult } from './check/checks';
+import {
+  type CheckResult,
+  configChecks,
+  elasticsearchReachCheck,
+  failedCheck,
+  privilegeChecks,
+  redisCheck,
+} from './check/checks';
 
-export function formatCheck(result: CheckResult): string {
+function formatCheck(result: CheckResult): string {
   const line = `${result.status.padEnd(4, ' ')}  ${result.name}: ${result.detail}`;
-  return result.remediation === undefined || result.status === 'ok' ? line : `${line}\n      to remediate: ${result.remediation}`;
+  return result.remediation === undefined || result.status === 'ok'
+    ? line
+    : `${line}\n      to remediate: ${result.remediation}`;
 }
 
 /** Every check in order; Elasticsearch privileges only once the cluster answered. */
@@ -13,7 +23,11 @@ export async function collectChecks(loaded: LoadedConfig): Promise<CheckResult[]
   const config = loaded.config;
   const results = [...configChecks(config), await redisCheck(config)];
   if (config.output.elasticsearch.hosts.length === 0) {
-    results.push({ name: 'elasticsearch', status: 'skip', detail: 'no output.elasticsearch.hosts: documents go to ndjson files under path.data' });
+    results.push({
+      name: 'elasticsearch',
+      status: 'skip',
+      detail: 'no output.elasticsearch.hosts: documents go to ndjson files under path.data',
+    });
     return results;
   }
   let client: Client;

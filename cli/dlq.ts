@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+
 import type { LoadedConfig } from '../config/load';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
@@ -16,7 +17,10 @@ const stderr: Out = (line) => process.stderr.write(`${line}\n`);
 /** The reason `dlq replay --reason` takes for jobs a forwarder could not read. */
 const unreadableReason = 'unreadable_job';
 
-async function withDeadLetters<T>(loaded: LoadedConfig, use: (dlq: DeadLetterQueue, queue: () => Queue, unreadable: UnreadableJobs) => Promise<T>): Promise<T> {
+async function withDeadLetters<T>(
+  loaded: LoadedConfig,
+  use: (dlq: DeadLetterQueue, queue: () => Queue, unreadable: UnreadableJobs) => Promise<T>,
+): Promise<T> {
   const { config } = loaded;
   if (config.queue.redis.url === null) {
     throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'queue.redis.url is not set', {
@@ -31,13 +35,21 @@ async function withDeadLetters<T>(loaded: LoadedConfig, use: (dlq: DeadLetterQue
       maxEntries: config.queue.dead_letter.max_entries,
       maxAgeMs: parseDuration(config.queue.dead_letter.max_age),
     });
-    return await use(dlq, () => (queue ??= new Queue(config.queue.name, { connection: redis })), new UnreadableJobs(redis, config.queue.name));
+    return await use(
+      dlq,
+      () => (queue ??= new Queue(config.queue.name, { connection: redis })),
+      new UnreadableJobs(redis, config.queue.name),
+    );
   } catch (err) {
     if (err instanceof SidecarError) throw err;
-    throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', `Redis at queue.redis.url: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-      remediation: 'check that Redis is running and queue.redis.url (APM_SIDECAR_REDIS_URL) points at it',
-    });
+    throw new SidecarError(
+      'SIDECAR_ERR_QUEUE_UNAVAILABLE',
+      `Redis at queue.redis.url: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+        remediation: 'check that Redis is running and queue.redis.url (APM_SIDECAR_REDIS_URL) points at it',
+      },
+    );
   } finally {
     await queue?.close();
     redis.disconnect();
@@ -48,47 +60,76 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 }
 
-export async function runDlqList(loaded: LoadedConfig, options: { samples: number }, out: Out = stdout): Promise<number> {
+export async function runDlqList(
+  loaded: LoadedConfig,
+  options: { samples: number },
+  out: Out = stdout,
+): Promise<number> {
   const samples = Number.isInteger(options.samples) && options.samples >= 0 ? options.samples : 3;
   return withDeadLetters(loaded, async (dlq, _queue, unreadable) => {
     const summary = await summarizeDeadLetters(dlq, samples);
-    out(`${summary.total} dead-lettered documents in queue ${loaded.config.queue.name}${summary.dropped > 0 ? ` (${summary.dropped} dropped by queue.dead_letter bounds)` : ''}`);
+    out(
+      `${summary.total} dead-lettered documents in queue ${loaded.config.queue.name}${summary.dropped > 0 ? ` (${summary.dropped} dropped by queue.dead_letter bounds)` : ''}`,
+    );
     const jobs = await unreadable.list();
     if (jobs.length > 0) {
       out(`\n${unreadableReason}: ${jobs.length} jobs no forwarder could read, kept whole in the failed set`);
-      for (const j of jobs.slice(-Math.max(samples, 1))) out(`  - job ${j.jobId} (${j.name}) at ${new Date(j.at).toISOString()}: ${truncate(j.reason, 300)}`);
+      for (const j of jobs.slice(-Math.max(samples, 1)))
+        out(`  - job ${j.jobId} (${j.name}) at ${new Date(j.at).toISOString()}: ${truncate(j.reason, 300)}`);
     }
     for (const group of summary.reasons) {
       out(`\n${group.reason}: ${group.count}`);
       for (const e of group.samples) {
-        out(`  - _id ${e.id} -> ${e.dataStream || '(no data stream)'}, status ${e.status}, attempts ${e.attempts}, job ${e.jobId}, at ${new Date(e.deadLetteredAt).toISOString()}`);
+        out(
+          `  - _id ${e.id} -> ${e.dataStream || '(no data stream)'}, status ${e.status}, attempts ${e.attempts}, job ${e.jobId}, at ${new Date(e.deadLetteredAt).toISOString()}`,
+        );
         out(`    reason: ${truncate(e.message, 300)}`);
         out(`    event:  ${truncate(e.event, 300)}`);
       }
     }
-    if (summary.reasons.length > 0 || jobs.length > 0) out('\nreplay with `apm-sidecar dlq replay [--reason R]` once the cause is fixed; drop with `apm-sidecar dlq purge [--reason R]`');
+    if (summary.reasons.length > 0 || jobs.length > 0)
+      out(
+        '\nreplay with `apm-sidecar dlq replay [--reason R]` once the cause is fixed; drop with `apm-sidecar dlq purge [--reason R]`',
+      );
     return 0;
   });
 }
 
-export async function runDlqReplay(loaded: LoadedConfig, options: { reason: string | undefined }, out: Out = stdout, progress: Out = stderr): Promise<number> {
+export async function runDlqReplay(
+  loaded: LoadedConfig,
+  options: { reason: string | undefined },
+  out: Out = stdout,
+  progress: Out = stderr,
+): Promise<number> {
   return withDeadLetters(loaded, async (dlq, queue, unreadable) => {
     const total = await dlq.size();
-    const replayed = options.reason === unreadableReason ? 0 : await replayDeadLetters(dlq, queue(), loaded.config.queue.retention.completed, {
-      reason: options.reason,
-      onProgress: (done) => progress(`replaying: ${done} documents queued (of at most ${total})`),
-    });
-    const jobs = options.reason === undefined || options.reason === unreadableReason ? await unreadable.replay(queue()) : 0;
-    out(`${replayed} dead-lettered documents put back on queue ${loaded.config.queue.name}${options.reason === undefined ? '' : ` (reason ${options.reason})`}; they keep their _id, so any already indexed count as duplicates`);
+    const replayed =
+      options.reason === unreadableReason
+        ? 0
+        : await replayDeadLetters(dlq, queue(), loaded.config.queue.retention.completed, {
+            reason: options.reason,
+            onProgress: (done) => progress(`replaying: ${done} documents queued (of at most ${total})`),
+          });
+    const jobs =
+      options.reason === undefined || options.reason === unreadableReason ? await unreadable.replay(queue()) : 0;
+    out(
+      `${replayed} dead-lettered documents put back on queue ${loaded.config.queue.name}${options.reason === undefined ? '' : ` (reason ${options.reason})`}; they keep their _id, so any already indexed count as duplicates`,
+    );
     if (jobs > 0) out(`${jobs} unreadable jobs moved from the failed set back to waiting`);
     return 0;
   });
 }
 
-export async function runDlqPurge(loaded: LoadedConfig, options: { reason: string | undefined }, out: Out = stdout): Promise<number> {
+export async function runDlqPurge(
+  loaded: LoadedConfig,
+  options: { reason: string | undefined },
+  out: Out = stdout,
+): Promise<number> {
   return withDeadLetters(loaded, async (dlq) => {
     const purged = await purgeDeadLetters(dlq, { reason: options.reason });
-    out(`${purged} dead-lettered documents deleted${options.reason === undefined ? '' : ` (reason ${options.reason})`}`);
+    out(
+      `${purged} dead-lettered documents deleted${options.reason === undefined ? '' : ` (reason ${options.reason})`}`,
+    );
     return 0;
   });
 }

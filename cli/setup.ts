@@ -1,4 +1,5 @@
 import pino from 'pino';
+
 import type { LoadedConfig } from '../config/load';
 import { SidecarError } from '../core/errors';
 import { createLogger } from '../core/log';
@@ -13,13 +14,16 @@ function present(value: string | null): boolean {
 }
 
 /** The admin credential: setup.elasticsearch when given, else the output credential (then it must be an admin). */
-export function setupCredential(loaded: LoadedConfig): { credential: EsCredential; source: 'setup.elasticsearch' | 'output.elasticsearch' } {
+function setupCredential(loaded: LoadedConfig): {
+  credential: EsCredential;
+  source: 'setup.elasticsearch' | 'output.elasticsearch';
+} {
   const setup = loaded.config.setup.elasticsearch;
   if (present(setup.username) || present(setup.api_key)) return { credential: setup, source: 'setup.elasticsearch' };
   return { credential: loaded.config.output.elasticsearch, source: 'output.elasticsearch' };
 }
 
-export function setupOptionsFrom(options: Record<string, unknown>, loaded: LoadedConfig): SetupOptions {
+function setupOptionsFrom(options: Record<string, unknown>, loaded: LoadedConfig): SetupOptions {
   const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
   return {
     dryRun: options.dryRun === true,
@@ -31,7 +35,7 @@ export function setupOptionsFrom(options: Record<string, unknown>, loaded: Loade
   };
 }
 
-export function formatStep(result: StepResult): string {
+function formatStep(result: StepResult): string {
   const detail = result.detail === undefined ? '' : ` (${result.detail})`;
   return `${result.object.padEnd(52, ' ')} ${result.outcome}${detail}`;
 }
@@ -55,7 +59,7 @@ export async function runSetup(loaded: LoadedConfig, rawOptions: Record<string, 
   const es = loaded.config.output.elasticsearch;
   if (es.hosts.length === 0) {
     throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'setup needs output.elasticsearch.hosts', {
-      remediation: 'set output.elasticsearch.hosts (APM_SIDECAR_ES_HOSTS) to the cluster\'s https URL(s)',
+      remediation: "set output.elasticsearch.hosts (APM_SIDECAR_ES_HOSTS) to the cluster's https URL(s)",
     });
   }
   const logger = createLogger({ name: 'setup', level: loaded.config.log.level, destination: pino.destination(2) });

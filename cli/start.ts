@@ -1,20 +1,21 @@
-import { tokenValue } from '../proxy/auth/secret-tokens';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import type { LoadedConfig } from '../config/load';
 import type { SidecarConfig } from '../config/schema';
 import { parseDuration } from '../core/duration';
 import { closeOnce, closingMs, installShutdown, watchParent } from '../core/lifecycle';
 import { createLogger } from '../core/log';
 import { startForwarder } from '../forwarder/forwarder';
+import { tokenValue } from '../proxy/auth/secret-tokens';
 import { startProxy } from '../proxy/main';
-import { claimDataDir } from './start/data-dir-lock';
 import { formatAgentSettings, serverUrlFor } from './start/agent-settings';
+import { claimDataDir } from './start/data-dir-lock';
 import { ensureLocalTls, ensureSecretToken } from './start/local-credentials';
 import { PrivateRedisServer } from './start/redis-server';
 
 /** Something start runs; stopped in reverse order of starting. */
-export interface StartedComponent {
+interface StartedComponent {
   readonly name: string;
   close(): Promise<void>;
 }
@@ -40,7 +41,9 @@ async function prepare(loaded: SidecarConfig, components: StartedComponent[], pr
   let caFile: string | undefined;
   if (config.server.ssl.certificate === null && config.server.ssl.enabled !== false) {
     const tls = ensureLocalTls(dataDir);
-    progress(`TLS: ${tls.created ? 'created' : 'reusing'} a local CA and server certificate in ${path.dirname(tls.caFile)}`);
+    progress(
+      `TLS: ${tls.created ? 'created' : 'reusing'} a local CA and server certificate in ${path.dirname(tls.caFile)}`,
+    );
     Object.assign(config.server.ssl, { certificate: tls.certificateFile, key: tls.keyFile, enabled: true });
     caFile = tls.caFile;
   }
@@ -51,7 +54,11 @@ async function prepare(loaded: SidecarConfig, components: StartedComponent[], pr
   }
   if (config.queue.redis.url === null) {
     progress('redis-server: starting a private one (AOF on, noeviction)');
-    const redis = await PrivateRedisServer.start({ dir: path.join(dataDir, 'redis'), port: 0, fsyncAlways: config.queue.durability === 'fsync' });
+    const redis = await PrivateRedisServer.start({
+      dir: path.join(dataDir, 'redis'),
+      port: 0,
+      fsyncAlways: config.queue.durability === 'fsync',
+    });
     components.push({ name: 'redis-server', close: () => redis.close() });
     progress(`redis-server: ready at ${redis.url}, data in ${path.join(dataDir, 'redis')}`);
     config.queue.redis.url = redis.url;
@@ -70,7 +77,7 @@ async function stopAll(components: readonly StartedComponent[], foundations: num
 }
 
 /** The drain's bound: shutdown_timeout for the proxy and forwarder, then a little for them and Redis to close. */
-export function drainDeadlineMs(config: SidecarConfig, closingMs: number): number {
+function drainDeadlineMs(config: SidecarConfig, closingMs: number): number {
   return parseDuration(config.server.shutdown_timeout) + closingMs;
 }
 
@@ -89,19 +96,39 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     components.push({ name: 'proxy', close: proxy.close });
     const tls = config.server.ssl.certificate !== null && config.server.ssl.enabled !== false;
     const serverUrl = serverUrlFor(tls, proxy.intake.host, proxy.intake.port);
-    progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on http://${proxy.admin.host}:${proxy.admin.port}`);
+    progress(
+      `proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on http://${proxy.admin.host}:${proxy.admin.port}`,
+    );
     // The proxy has admin.host; the forwarder's admin endpoints take any free port on the same interface.
     const adminInterface = config.admin.host.slice(0, config.admin.host.lastIndexOf(':'));
-    const forwarder = await startForwarder({ ...config, admin: { host: `${adminInterface}:0` } }, createLogger({ name: 'forwarder', level: config.log.level }));
+    const forwarder = await startForwarder(
+      { ...config, admin: { host: `${adminInterface}:0` } },
+      createLogger({ name: 'forwarder', level: config.log.level }),
+    );
     components.push({ name: 'forwarder', close: forwarder.close });
-    const output = config.output.elasticsearch.hosts.length > 0 ? config.output.elasticsearch.hosts.join(', ') : `ndjson files in ${path.resolve(config.path.data, 'documents')}`;
-    progress(`forwarder: writing to ${output}; /healthz, /readyz and /metrics on http://${adminInterface}:${forwarder.adminPort}`);
-    process.stdout.write(formatAgentSettings({ serverUrl, secretToken: tokenValue(config.server.auth.secret_tokens[0] ?? ''), serverCaCertFile: caFile }));
+    const output =
+      config.output.elasticsearch.hosts.length > 0
+        ? config.output.elasticsearch.hosts.join(', ')
+        : `ndjson files in ${path.resolve(config.path.data, 'documents')}`;
+    progress(
+      `forwarder: writing to ${output}; /healthz, /readyz and /metrics on http://${adminInterface}:${forwarder.adminPort}`,
+    );
+    process.stdout.write(
+      formatAgentSettings({
+        serverUrl,
+        secretToken: tokenValue(config.server.auth.secret_tokens[0] ?? ''),
+        serverCaCertFile: caFile,
+      }),
+    );
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
   }
-  const shutdown = installShutdown({ logger, drain: stop, deadlineMs: drainDeadlineMs(loaded.config, closingMs + 5000) });
+  const shutdown = installShutdown({
+    logger,
+    drain: stop,
+    deadlineMs: drainDeadlineMs(loaded.config, closingMs + 5000),
+  });
   // Run from a shell or supervisor that dies without signalling (a closed terminal, a SIGKILLed npm): stop too.
   watchParent(() => shutdown.begin('parent process exited'));
 }

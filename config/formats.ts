@@ -1,5 +1,7 @@
 import net from 'node:net';
+
 import convict from 'convict';
+
 import { parseDuration } from '../core/duration';
 
 function asList(value: unknown): unknown[] {
@@ -17,7 +19,8 @@ export function parseTokenList(text: string): Array<string | { name: string; tok
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const parts = line.split(/\s+/);
-    if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined) entries.push({ name: parts[0], token: parts[1] });
+    if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined)
+      entries.push({ name: parts[0], token: parts[1] });
     else entries.push(line);
   }
   return entries;
@@ -42,17 +45,29 @@ export function registerFormats(): void {
     },
     'string-list': {
       validate(value: unknown) {
-        for (const item of asList(value)) if (typeof item !== 'string' || item === '') throw new Error('must be a list of non-empty strings');
+        for (const item of asList(value))
+          if (typeof item !== 'string' || item === '') throw new Error('must be a list of non-empty strings');
       },
-      coerce: (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+      coerce: (value: string) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
     },
     'secret-token-list': {
       validate(value: unknown) {
         for (const item of asList(value)) {
           if (typeof item === 'string' && item !== '') continue;
           const entry = item as { name?: unknown; token?: unknown } | null;
-          const named = entry !== null && typeof entry === 'object' && typeof entry.name === 'string' && entry.name !== '' && typeof entry.token === 'string' && entry.token !== '';
-          if (!named || Object.keys(entry).some((k) => k !== 'name' && k !== 'token')) throw new Error('must be a list of tokens, each a non-empty string or {name, token}');
+          const named =
+            entry !== null &&
+            typeof entry === 'object' &&
+            typeof entry.name === 'string' &&
+            entry.name !== '' &&
+            typeof entry.token === 'string' &&
+            entry.token !== '';
+          if (!named || Object.keys(entry).some((k) => k !== 'name' && k !== 'token'))
+            throw new Error('must be a list of tokens, each a non-empty string or {name, token}');
         }
       },
       coerce: (value: string) => parseTokenList(value),
@@ -69,7 +84,11 @@ export function registerFormats(): void {
           }
         }
       },
-      coerce: (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+      coerce: (value: string) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
     },
     'url-list': {
       validate(value: unknown) {
@@ -80,20 +99,27 @@ export function registerFormats(): void {
           } catch {
             throw new Error(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
           }
-          if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`"${String(item)}" must be http(s)`);
+          if (url.protocol !== 'https:' && url.protocol !== 'http:')
+            throw new Error(`"${String(item)}" must be http(s)`);
         }
       },
-      coerce: (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+      coerce: (value: string) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
     },
     'optional-url': {
       validate(value: unknown) {
         if (value === null || value === '') return;
-        if (typeof value !== 'string' || !URL.canParse(value)) throw new Error(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
+        if (typeof value !== 'string' || !URL.canParse(value))
+          throw new Error(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
       },
     },
     'gzip-level': {
       validate(value: unknown) {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 9) throw new Error('must be a whole number from 0 (no compression) to 9');
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 9)
+          throw new Error('must be a whole number from 0 (no compression) to 9');
       },
       coerce: (value: string) => Number(value),
     },
@@ -104,9 +130,11 @@ export function registerFormats(): void {
     },
     'header-map': {
       validate(value: unknown) {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
+        if (value === null || typeof value !== 'object' || Array.isArray(value))
+          throw new Error('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
         for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-          if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof v !== 'string' || /[\r\n]/.test(v)) throw new Error(`"${name}" must be a header name with a one-line string value`);
+          if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof v !== 'string' || /[\r\n]/.test(v))
+            throw new Error(`"${name}" must be a header name with a one-line string value`);
         }
       },
       coerce: (value: string): unknown => JSON.parse(value),
@@ -117,7 +145,9 @@ export function registerFormats(): void {
         try {
           new RegExp(value);
         } catch (err) {
-          throw new Error(`"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
+          throw new Error(
+            `"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       },
     },

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import convict from 'convict';
 import YAML from 'yaml';
+
 import { SidecarError } from '../core/errors';
 import { redact, registerSecrets, urlUserinfo } from '../core/redact';
 import { parseTokenList, registerFormats } from './formats';
 import { configLeaves, defaultEnvName } from './leaves';
 import { schema, type SidecarConfig } from './schema';
-
-export type { SidecarConfig } from './schema';
 
 let registered = false;
 
@@ -53,7 +53,9 @@ function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const known = new Set(['APM_SIDECAR_CONFIG', ...leaves.map((l) => l.env), ...leaves.map((l) => `${l.env}_FILE`)]);
   const unknown = Object.keys(env).filter((name) => name.startsWith('APM_SIDECAR_') && !known.has(name));
   if (unknown.length > 0) {
-    throw invalid(`unknown environment variable ${unknown.join(', ')}: every variable is listed in docs/configuration.md`);
+    throw invalid(
+      `unknown environment variable ${unknown.join(', ')}: every variable is listed in docs/configuration.md`,
+    );
   }
   const resolved: NodeJS.ProcessEnv = { ...env };
   for (const leaf of leaves) {
@@ -95,14 +97,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     if (file !== undefined && file !== '') {
       if (!fs.existsSync(file)) throw invalid(`config file ${file} does not exist`);
       const ext = path.extname(file).toLowerCase();
-      if (!['.yml', '.yaml', '.json'].includes(ext)) throw invalid(`config file ${file}: use a .yml, .yaml or .json file`);
+      if (!['.yml', '.yaml', '.json'].includes(ext))
+        throw invalid(`config file ${file}: use a .yml, .yaml or .json file`);
       loadFileQuietly(config, file);
     }
     if (options.overrides) config.load(options.overrides);
     registerConfiguredSecrets(config);
     config.validate({ allowed: 'strict' });
   } catch (err) {
-    if (err instanceof SidecarError) throw new SidecarError(err.code, redact(err.message), { cause: err.cause, remediation: err.remediation });
+    if (err instanceof SidecarError)
+      throw new SidecarError(err.code, redact(err.message), { cause: err.cause, remediation: err.remediation });
     throw invalid(redact(rewordConvictError(err instanceof Error ? err.message : String(err), file)));
   }
   const properties = config.getProperties();
@@ -118,7 +122,9 @@ function loadTokenFile(config: SidecarConfig): void {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw invalid(`server.auth.secret_tokens_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw invalid(
+      `server.auth.secret_tokens_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   const tokens = parseTokenList(text);
   registerSecrets(tokens.map((t) => (typeof t === 'string' ? t : t.token)));
@@ -135,7 +141,9 @@ function loadFileQuietly(config: convict.Config<SidecarConfig>, file: string): v
   } catch (err) {
     const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
     const position = /line \d+, column \d+|position \d+/.exec(first);
-    throw invalid(`config file ${file} does not parse${position === null ? '' : ` (${position[0]})`}: check its YAML/JSON syntax`);
+    throw invalid(
+      `config file ${file} does not parse${position === null ? '' : ` (${position[0]})`}: check its YAML/JSON syntax`,
+    );
   }
 }
 

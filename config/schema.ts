@@ -149,12 +149,12 @@ export const schema: Schema<SidecarConfig> = {
           default: '1m',
         },
         limit: {
-          doc: 'Per client address: most distinct API keys per minute that fail verification (or are being verified); that client\'s further new keys get 429. A key that verifies never counts, so a client sending invalid keys exhausts only its own budget.',
+          doc: "Per client address: most distinct API keys per minute that fail verification (or are being verified); that client's further new keys get 429. A key that verifies never counts, so a client sending invalid keys exhausts only its own budget.",
           format: 'nat',
           default: 100,
         },
         global_limit: {
-          doc: 'Across all clients: most failed (or pending) API-key lookups per minute, for Elasticsearch\'s sake. Beyond it only clients that sent a failing key in the minute get 429; a client that sent only valid keys is still verified.',
+          doc: "Across all clients: most failed (or pending) API-key lookups per minute, for Elasticsearch's sake. Beyond it only clients that sent a failing key in the minute get 429; a client that sent only valid keys is still verified.",
           format: 'nat',
           default: 1000,
         },
@@ -186,7 +186,7 @@ export const schema: Schema<SidecarConfig> = {
             env: 'APM_SIDECAR_ANONYMOUS_EVENT_LIMIT',
           },
           ip_limit: {
-            doc: 'Client IPs whose rate limiters are kept (least recently used evicted; an evicted IP starts with a full bucket). Bounds the limiter\'s memory.',
+            doc: "Client IPs whose rate limiters are kept (least recently used evicted; an evicted IP starts with a full bucket). Bounds the limiter's memory.",
             format: 'nat',
             default: 1000,
             env: 'APM_SIDECAR_ANONYMOUS_IP_LIMIT',
@@ -238,7 +238,7 @@ export const schema: Schema<SidecarConfig> = {
       },
       source_mapping: {
         enabled: {
-          doc: 'Apply source maps (uploaded through Kibana into .apm-source-map) to RUM stack frames. The forwarder\'s credential then needs read on the index (setup grants it).',
+          doc: "Apply source maps (uploaded through Kibana into .apm-source-map) to RUM stack frames. The forwarder's credential then needs read on the index (setup grants it).",
           format: Boolean,
           default: true,
           env: 'APM_SIDECAR_RUM_SOURCE_MAPPING_ENABLED',
@@ -250,7 +250,7 @@ export const schema: Schema<SidecarConfig> = {
             default: '5m',
           },
           max_entries: {
-            doc: 'Most source maps kept in a forwarder\'s memory (least recently used evicted).',
+            doc: "Most source maps kept in a forwarder's memory (least recently used evicted).",
             format: 'nat',
             default: 100,
           },
@@ -308,7 +308,14 @@ export const schema: Schema<SidecarConfig> = {
       cipher_suites: {
         doc: 'TLS 1.2 cipher suites offered, OpenSSL names, most preferred first. The default is ECDHE key exchange with AEAD ciphers only (forward secrecy, as Go and so APM Server offer by default). TLS 1.3 suites are always the three AEAD ones. Unknown names are refused at startup.',
         format: 'string-list',
-        default: ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'],
+        default: [
+          'ECDHE-ECDSA-AES128-GCM-SHA256',
+          'ECDHE-RSA-AES128-GCM-SHA256',
+          'ECDHE-ECDSA-AES256-GCM-SHA384',
+          'ECDHE-RSA-AES256-GCM-SHA384',
+          'ECDHE-ECDSA-CHACHA20-POLY1305',
+          'ECDHE-RSA-CHACHA20-POLY1305',
+        ],
       },
       handshake_timeout: {
         doc: 'A connection that has not completed its TLS handshake this long after it was accepted is closed (a client that connects and sends nothing, or trickles its hello).',
@@ -349,7 +356,7 @@ export const schema: Schema<SidecarConfig> = {
       default: 33554432,
     },
     max_connections: {
-      doc: 'Most connections open at once on the intake listener (as APM Server\'s max_connections); more are closed at once, before TLS. 0: no limit.',
+      doc: "Most connections open at once on the intake listener (as APM Server's max_connections); more are closed at once, before TLS. 0: no limit.",
       format: 'nat',
       default: 1024,
     },
@@ -376,7 +383,7 @@ export const schema: Schema<SidecarConfig> = {
   },
   admin: {
     host: {
-      doc: 'Address of the admin listener (/healthz, /readyz, /metrics); never the agents\' port.',
+      doc: "Address of the admin listener (/healthz, /readyz, /metrics); never the agents' port.",
       format: 'host-port',
       default: '127.0.0.1:8201',
       env: 'APM_SIDECAR_ADMIN_HOST',
@@ -486,13 +493,13 @@ export const schema: Schema<SidecarConfig> = {
       },
       ssl: {
         certificate_authorities: {
-          doc: 'PEM files of the CAs that sign the cluster\'s HTTP certificate.',
+          doc: "PEM files of the CAs that sign the cluster's HTTP certificate.",
           format: 'string-list',
           default: [],
           env: 'APM_SIDECAR_ES_CA',
         },
         ca_trusted_fingerprint: {
-          doc: 'SHA-256 fingerprint of the cluster\'s CA, hex as Elasticsearch prints it at first start (colons optional).',
+          doc: "SHA-256 fingerprint of the cluster's CA, hex as Elasticsearch prints it at first start (colons optional).",
           format: 'optional-string',
           default: null,
           env: 'APM_SIDECAR_ES_CA_FINGERPRINT',
@@ -602,13 +609,13 @@ export const schema: Schema<SidecarConfig> = {
       env: 'APM_SIDECAR_UPSTREAM_URL',
     },
     secret_token: {
-      doc: 'Secret token sent to the upstream in place of the agent\'s credential.',
+      doc: "Secret token sent to the upstream in place of the agent's credential.",
       format: 'optional-string',
       default: null,
       sensitive: true,
     },
     api_key: {
-      doc: 'API key sent to the upstream in place of the agent\'s credential.',
+      doc: "API key sent to the upstream in place of the agent's credential.",
       format: 'optional-string',
       default: null,
       sensitive: true,
@@ -619,13 +626,13 @@ export const schema: Schema<SidecarConfig> = {
       default: '30s',
     },
     x_forwarded_for: {
-      doc: 'Tell the upstream the agent\'s address: X-Forwarded-For and Forwarded on passed-through requests, rebuilt from the connection\'s real peer (a client\'s own forwarding headers are kept only when it is one of server.trusted_proxies; otherwise they are dropped, as are cookies, whether this is on or off).',
+      doc: "Tell the upstream the agent's address: X-Forwarded-For and Forwarded on passed-through requests, rebuilt from the connection's real peer (a client's own forwarding headers are kept only when it is one of server.trusted_proxies; otherwise they are dropped, as are cookies, whether this is on or off).",
       format: Boolean,
       default: false,
     },
     ssl: {
       certificate_authorities: {
-        doc: 'PEM files of the CAs that sign the upstream\'s certificate (system CAs when empty).',
+        doc: "PEM files of the CAs that sign the upstream's certificate (system CAs when empty).",
         format: 'string-list',
         default: [],
       },

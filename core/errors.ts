@@ -27,14 +27,15 @@ export const errorCatalogue = {
     message: 'authentication failed',
     retryable: false,
     result: 'unauthorized',
-    description: 'Missing, malformed or unknown secret token or API key. Check the agent\'s secretToken / apiKey.',
+    description: "Missing, malformed or unknown secret token or API key. Check the agent's secretToken / apiKey.",
   },
   SIDECAR_ERR_FORBIDDEN: {
     status: 403,
     message: 'forbidden request',
     retryable: false,
     result: 'forbidden',
-    description: 'The credential is valid but lacks the privilege (API key without event:write), or the endpoint is disabled.',
+    description:
+      'The credential is valid but lacks the privilege (API key without event:write), or the endpoint is disabled.',
   },
   SIDECAR_ERR_NETWORK_NOT_ALLOWED: {
     status: 403,
@@ -45,52 +46,61 @@ export const errorCatalogue = {
   },
   SIDECAR_ERR_RUM_DISABLED: {
     status: 403,
-    message: 'forbidden request: RUM endpoint is disabled. Configure the `apm-server.rum` section in apm-server.yml to enable ingestion of RUM events. If you are not using the RUM agent, you can safely ignore this error.',
+    message:
+      'forbidden request: RUM endpoint is disabled. Configure the `apm-server.rum` section in apm-server.yml to enable ingestion of RUM events. If you are not using the RUM agent, you can safely ignore this error.',
     retryable: false,
     result: 'forbidden_rum',
-    description: 'RUM intake is off (server.rum.enabled: false, the default). Set server.rum.enabled (APM_SIDECAR_RUM_ENABLED) to serve the RUM agent.',
+    description:
+      'RUM intake is off (server.rum.enabled: false, the default). Set server.rum.enabled (APM_SIDECAR_RUM_ENABLED) to serve the RUM agent.',
   },
   SIDECAR_ERR_ORIGIN_NOT_ALLOWED: {
     status: 403,
     message: 'forbidden request: origin not allowed',
     retryable: false,
     result: 'forbidden_origin',
-    description: "A RUM request whose Origin matches none of server.rum.allow_origins (\"forbidden request: origin: '<origin>' is not allowed\").",
+    description:
+      'A RUM request whose Origin matches none of server.rum.allow_origins ("forbidden request: origin: \'<origin>\' is not allowed").',
   },
   SIDECAR_ERR_ANONYMOUS_NOT_ALLOWED: {
     status: 403,
     message: 'forbidden request: anonymous access not permitted',
     retryable: false,
     result: 'forbidden_anonymous',
-    description: 'An anonymous RUM request names an agent or service outside server.auth.anonymous.allow_agent / allow_service.',
+    description:
+      'An anonymous RUM request names an agent or service outside server.auth.anonymous.allow_agent / allow_service.',
   },
   SIDECAR_ERR_ANONYMOUS_RATE_LIMITED: {
     status: 429,
     message: 'rate limit exceeded',
     retryable: true,
     result: 'rate_limited_anonymous',
-    description: 'An anonymous client IP sent more than server.auth.anonymous.rate_limit.event_limit events a second (bursts 3x). Events before the limit was hit are accepted.',
+    description:
+      'An anonymous client IP sent more than server.auth.anonymous.rate_limit.event_limit events a second (bursts 3x). Events before the limit was hit are accepted.',
   },
   SIDECAR_ERR_AGENT_CONFIG_DISABLED: {
     status: 403,
-    message: 'forbidden request: Agent remote configuration is disabled. Configure the `agent_config` section in the apm-sidecar configuration to enable it. If you are not using remote configuration, you can safely ignore this error.',
+    message:
+      'forbidden request: Agent remote configuration is disabled. Configure the `agent_config` section in the apm-sidecar configuration to enable it. If you are not using remote configuration, you can safely ignore this error.',
     retryable: false,
     result: 'forbidden_agent_config',
-    description: 'Central agent configuration is off (agent_config.source: none). Agents read this as "central config off".',
+    description:
+      'Central agent configuration is off (agent_config.source: none). Agents read this as "central config off".',
   },
   SIDECAR_ERR_AGENT_CONFIG_INVALID_QUERY: {
     status: 400,
     message: 'invalid query',
     retryable: false,
     result: 'invalid_query',
-    description: '/config/v1/agents without service.name, or a POST body that is not {"service":{"name","environment"}} JSON.',
+    description:
+      '/config/v1/agents without service.name, or a POST body that is not {"service":{"name","environment"}} JSON.',
   },
   SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE: {
     status: 503,
     message: 'service unavailable',
     retryable: true,
     result: 'agent_config_unavailable',
-    description: 'Central agent configuration could not be read (cluster or upstream unreachable, or the credential lacks read on .apm-agent-configuration) and no earlier answer is cached. The log line names the fix.',
+    description:
+      'Central agent configuration could not be read (cluster or upstream unreachable, or the credential lacks read on .apm-agent-configuration) and no earlier answer is cached. The log line names the fix.',
   },
   SIDECAR_ERR_RATE_LIMITED: {
     status: 429,
@@ -112,14 +122,16 @@ export const errorCatalogue = {
     message: 'method not supported',
     retryable: false,
     result: 'method_not_supported',
-    description: 'The root endpoint accepts GET and HEAD only; the pass-through GET, POST, HEAD and OPTIONS (TRACE, CONNECT and the rest are refused).',
+    description:
+      'The root endpoint accepts GET and HEAD only; the pass-through GET, POST, HEAD and OPTIONS (TRACE, CONNECT and the rest are refused).',
   },
   SIDECAR_ERR_PASSTHROUGH_REFUSED: {
     status: 400,
     message: 'request refused',
     retryable: false,
     result: 'passthrough_refused',
-    description: 'A request for the upstream (upstream.url) with an encoded slash or backslash or a dot segment in its path, or asking for a protocol upgrade (WebSocket): such requests are never passed on.',
+    description:
+      'A request for the upstream (upstream.url) with an encoded slash or backslash or a dot segment in its path, or asking for a protocol upgrade (WebSocket): such requests are never passed on.',
   },
   SIDECAR_ERR_INVALID_CONTENT_TYPE: {
     status: 400,
@@ -133,7 +145,8 @@ export const errorCatalogue = {
     message: 'validation error',
     retryable: false,
     result: 'validation_error',
-    description: 'A line is not valid JSON, not a known event type, or breaks the intake v2 rules. Valid lines of the same request are still accepted.',
+    description:
+      'A line is not valid JSON, not a known event type, or breaks the intake v2 rules. Valid lines of the same request are still accepted.',
   },
   SIDECAR_ERR_EVENT_TOO_LARGE: {
     status: 400,
@@ -161,14 +174,16 @@ export const errorCatalogue = {
     message: 'failed to unmarshal request body',
     retryable: false,
     result: 'otlp_invalid',
-    description: 'An OTLP/HTTP body that is not a valid export request of its signal (protobuf, or OTLP/JSON with hex ids); nothing of it is queued. The message names the field.',
+    description:
+      'An OTLP/HTTP body that is not a valid export request of its signal (protobuf, or OTLP/JSON with hex ids); nothing of it is queued. The message names the field.',
   },
   SIDECAR_ERR_OTLP_MEDIA_TYPE: {
     status: 415,
     message: 'unsupported media type: OTLP/HTTP accepts application/x-protobuf or application/json',
     retryable: false,
     result: 'otlp_media_type',
-    description: 'An OTLP/HTTP request whose Content-Type is neither application/x-protobuf nor application/json (none means protobuf).',
+    description:
+      'An OTLP/HTTP request whose Content-Type is neither application/x-protobuf nor application/json (none means protobuf).',
   },
   SIDECAR_ERR_REQUEST_TIMEOUT: {
     status: 408,
@@ -190,7 +205,8 @@ export const errorCatalogue = {
     message: 'queue is full',
     retryable: true,
     result: 'queue_full',
-    description: 'The queue is over queue.high_water_mark. Scale forwarders or check Elasticsearch; agents back off and retry.',
+    description:
+      'The queue is over queue.high_water_mark. Scale forwarders or check Elasticsearch; agents back off and retry.',
   },
   SIDECAR_ERR_QUEUE_UNAVAILABLE: {
     status: 503,
@@ -204,14 +220,16 @@ export const errorCatalogue = {
     message: 'queue is full',
     retryable: true,
     result: 'queue_not_durable',
-    description: 'Redis no longer gives the configured queue.durability (e.g. restarted with appendonly no, or a replica lost); nothing is accepted until it does. /readyz says why; fix the Redis config.',
+    description:
+      'Redis no longer gives the configured queue.durability (e.g. restarted with appendonly no, or a replica lost); nothing is accepted until it does. /readyz says why; fix the Redis config.',
   },
   SIDECAR_ERR_OVERLOADED: {
     status: 503,
     message: 'server is overloaded',
     retryable: true,
     result: 'overloaded',
-    description: 'The decompressed intake bytes held in memory across all requests reached server.max_inflight_bytes; nothing of the request was accepted. Agents retry; raise the key (and the memory limit) or add proxies.',
+    description:
+      'The decompressed intake bytes held in memory across all requests reached server.max_inflight_bytes; nothing of the request was accepted. Agents retry; raise the key (and the memory limit) or add proxies.',
   },
   SIDECAR_ERR_SHUTTING_DOWN: {
     status: 503,
@@ -261,42 +279,48 @@ export const errorCatalogue = {
     message: 'credentials are configured but TLS is off',
     retryable: false,
     result: 'insecure_credentials',
-    description: 'A secret token or API key without TLS protects nothing. Configure server.ssl.* or set server.auth.allow_insecure: true.',
+    description:
+      'A secret token or API key without TLS protects nothing. Configure server.ssl.* or set server.auth.allow_insecure: true.',
   },
   SIDECAR_ERR_LISTEN_FAILED: {
     status: 500,
     message: 'cannot listen on the configured address',
     retryable: false,
     result: 'listen_failed',
-    description: 'The address of server.host (APM_SIDECAR_HOST) or admin.host (APM_SIDECAR_ADMIN_HOST) is taken by another process (EADDRINUSE), privileged or not on this machine. The message names the key.',
+    description:
+      'The address of server.host (APM_SIDECAR_HOST) or admin.host (APM_SIDECAR_ADMIN_HOST) is taken by another process (EADDRINUSE), privileged or not on this machine. The message names the key.',
   },
   SIDECAR_ERR_DATA_DIR_IN_USE: {
     status: 500,
     message: 'the data directory is in use by another apm-sidecar start',
     retryable: false,
     result: 'data_dir_in_use',
-    description: 'A running `apm-sidecar start` owns path.data (its pid is in path.data/start.pid). Stop it, or give this one another path.data (APM_SIDECAR_DATA).',
+    description:
+      'A running `apm-sidecar start` owns path.data (its pid is in path.data/start.pid). Stop it, or give this one another path.data (APM_SIDECAR_DATA).',
   },
   SIDECAR_ERR_DLQ_FULL: {
     status: 500,
     message: 'the dead-letter queue is full',
     retryable: true,
     result: 'dlq_full',
-    description: 'queue.dead_letter.max_entries documents are dead-lettered and queue.dead_letter.when_full is block: forwarders stop taking jobs (nothing is dropped) and the queue backs up until `apm-sidecar dlq replay` or `purge` makes room, or max_entries is raised.',
+    description:
+      'queue.dead_letter.max_entries documents are dead-lettered and queue.dead_letter.when_full is block: forwarders stop taking jobs (nothing is dropped) and the queue backs up until `apm-sidecar dlq replay` or `purge` makes room, or max_entries is raised.',
   },
   SIDECAR_ERR_REDIS_POLICY: {
     status: 500,
     message: 'Redis must run with maxmemory-policy noeviction',
     retryable: false,
     result: 'redis_policy',
-    description: 'Any eviction policy can silently drop queued events. Run CONFIG SET maxmemory-policy noeviction (and persist it).',
+    description:
+      'Any eviction policy can silently drop queued events. Run CONFIG SET maxmemory-policy noeviction (and persist it).',
   },
   SIDECAR_ERR_REDIS_DURABILITY: {
     status: 500,
     message: 'Redis cannot provide the configured queue.durability',
     retryable: false,
     result: 'redis_durability',
-    description: 'queue.durability fsync needs appendonly yes + appendfsync always; replicated needs enough connected replicas.',
+    description:
+      'queue.durability fsync needs appendonly yes + appendfsync always; replicated needs enough connected replicas.',
   },
   SIDECAR_ERR_ES_UNAVAILABLE: {
     status: 503,
@@ -331,14 +355,16 @@ export const errorCatalogue = {
     message: 'the TLS connection to Elasticsearch could not be verified',
     retryable: false,
     result: 'es_tls',
-    description: 'The cluster\'s certificate is not signed by output.elasticsearch.ssl.certificate_authorities, does not match ca_trusted_fingerprint or the host name, or the host speaks plain HTTP. The message names which.',
+    description:
+      "The cluster's certificate is not signed by output.elasticsearch.ssl.certificate_authorities, does not match ca_trusted_fingerprint or the host name, or the host speaks plain HTTP. The message names which.",
   },
   SIDECAR_ERR_ES_REQUEST_REJECTED: {
     status: 500,
     message: 'Elasticsearch rejected a request',
     retryable: false,
     result: 'es_request_rejected',
-    description: 'A setup or check request got a 4xx other than 401/403 (for example an invalid template); the message carries Elasticsearch\'s reason.',
+    description:
+      "A setup or check request got a 4xx other than 401/403 (for example an invalid template); the message carries Elasticsearch's reason.",
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -76,7 +76,10 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
     drainingSince = Date.now();
     options.logger.info({ reason }, 'draining: finishing in-flight work (send the signal again to exit now)');
     const deadline = setTimeout(() => {
-      options.logger.error({ deadlineMs: options.deadlineMs }, 'drain did not finish within server.shutdown_timeout: exiting without it (a job not yet acknowledged is redelivered)');
+      options.logger.error(
+        { deadlineMs: options.deadlineMs },
+        'drain did not finish within server.shutdown_timeout: exiting without it (a job not yet acknowledged is redelivered)',
+      );
       exit(1);
     }, options.deadlineMs);
     deadline.unref();

@@ -1,4 +1,5 @@
 import type { Server } from 'node:net';
+
 import { SidecarError } from './errors';
 
 export interface ListenAddress {

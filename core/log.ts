@@ -1,10 +1,11 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
 import { redact, redactDeep } from './redact';
 
 export type { Logger } from 'pino';
 
 /** Paths pino censors wherever they appear in a log object: credentials never reach a log line. */
-export const redactedPaths: readonly string[] = [
+const redactedPaths: readonly string[] = [
   'authorization',
   '*.authorization',
   'req.headers.authorization',
@@ -46,7 +47,10 @@ export function createLogger(options: LogOptions): Logger {
     },
     hooks: {
       logMethod(args, method) {
-        method.apply(this, args.map((arg: unknown) => (typeof arg === 'string' ? redact(arg) : arg)) as Parameters<typeof method>);
+        method.apply(
+          this,
+          args.map((arg: unknown) => (typeof arg === 'string' ? redact(arg) : arg)) as Parameters<typeof method>,
+        );
       },
     },
   };
@@ -56,10 +60,17 @@ export function createLogger(options: LogOptions): Logger {
 /** A copy of an Error, of the same class (pino's serializer names it by its constructor), with its text redacted. */
 function redactError(err: Error, depth: number): Error {
   const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
-  for (const [key, value] of Object.entries(err)) (copy as unknown as Record<string, unknown>)[key] = redactValue(value, depth + 1);
+  for (const [key, value] of Object.entries(err))
+    (copy as unknown as Record<string, unknown>)[key] = redactValue(value, depth + 1);
   Object.defineProperty(copy, 'message', { value: redact(err.message), enumerable: false, writable: true });
-  if (err.stack !== undefined) Object.defineProperty(copy, 'stack', { value: redact(err.stack), enumerable: false, writable: true });
-  if (err.cause !== undefined && depth < 4) Object.defineProperty(copy, 'cause', { value: redactValue(err.cause, depth + 1), enumerable: false, writable: true });
+  if (err.stack !== undefined)
+    Object.defineProperty(copy, 'stack', { value: redact(err.stack), enumerable: false, writable: true });
+  if (err.cause !== undefined && depth < 4)
+    Object.defineProperty(copy, 'cause', {
+      value: redactValue(err.cause, depth + 1),
+      enumerable: false,
+      writable: true,
+    });
   return copy;
 }
 

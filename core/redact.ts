@@ -6,7 +6,7 @@
  *   encoded (as in an Authorization header) and percent-encoded, whatever the message that carries it.
  */
 
-export const redactedMark = '[redacted]';
+const redactedMark = '[redacted]';
 
 /** Userinfo of a URL: between "scheme://" and the first "@" before any "/", "?", "#" or space. */
 const urlCredentials = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*@/gi;

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
+
 import { Client, type ClientOptions, type UndiciAgentOptions } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import { parseDuration } from '../core/duration';
-import { SidecarError } from '../core/errors';
+
 import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
-import { createPinnedCaConnector, skipHostNameCheck, type Connector } from './pinned-ca';
+import { parseDuration } from '../core/duration';
+import { SidecarError } from '../core/errors';
+import { type Connector, createPinnedCaConnector, skipHostNameCheck } from './pinned-ca';
 
 export type EsOutput = SidecarConfig['output']['elasticsearch'];
 
@@ -21,12 +23,12 @@ function present(value: string | null): value is string {
 }
 
 /** "id:key" -> base64(id:key); an already encoded key is passed through. */
-export function encodeApiKey(apiKey: string): string {
+function encodeApiKey(apiKey: string): string {
   return apiKey.includes(':') ? Buffer.from(apiKey).toString('base64') : apiKey;
 }
 
 /** Basic auth, or an API key given as "id:key" or already base64-encoded. */
-export function authFor(credential: EsCredential): ClientOptions['auth'] {
+function authFor(credential: EsCredential): ClientOptions['auth'] {
   if (present(credential.api_key)) return { apiKey: encodeApiKey(credential.api_key) };
   if (present(credential.username)) return { username: credential.username, password: credential.password ?? '' };
   return undefined;
@@ -36,9 +38,14 @@ export function authFor(credential: EsCredential): ClientOptions['auth'] {
 export function normaliseFingerprint(fingerprint: string): string {
   const hex = fingerprint.replace(/[:\s]/g, '').toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'output.elasticsearch.ssl.ca_trusted_fingerprint is not a SHA-256 fingerprint (64 hex digits)', {
-      remediation: 'copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
-    });
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      'output.elasticsearch.ssl.ca_trusted_fingerprint is not a SHA-256 fingerprint (64 hex digits)',
+      {
+        remediation:
+          'copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
+      },
+    );
   }
   return hex;
 }
@@ -67,9 +74,15 @@ interface PinnedAgentOptions extends UndiciAgentOptions {
  */
 export function tlsOptionsFor(output: EsOutput): Pick<ClientOptions, 'tls' | 'agent'> {
   const ssl = output.ssl;
-  const ca = ssl.certificate_authorities.map((file) => readPem(file, 'output.elasticsearch.ssl.certificate_authorities'));
-  const fingerprint = present(ssl.ca_trusted_fingerprint) ? normaliseFingerprint(ssl.ca_trusted_fingerprint) : undefined;
-  const clientCert = present(ssl.certificate) ? readPem(ssl.certificate, 'output.elasticsearch.ssl.certificate') : undefined;
+  const ca = ssl.certificate_authorities.map((file) =>
+    readPem(file, 'output.elasticsearch.ssl.certificate_authorities'),
+  );
+  const fingerprint = present(ssl.ca_trusted_fingerprint)
+    ? normaliseFingerprint(ssl.ca_trusted_fingerprint)
+    : undefined;
+  const clientCert = present(ssl.certificate)
+    ? readPem(ssl.certificate, 'output.elasticsearch.ssl.certificate')
+    : undefined;
   const clientKey = present(ssl.key) ? readPem(ssl.key, 'output.elasticsearch.ssl.key') : undefined;
   if (fingerprint !== undefined && ssl.verification_mode !== 'none') {
     // No `tls` here: the transport would replace our connector with one built from it. Should a transport
@@ -110,7 +123,10 @@ export function warnAboutInsecureTransport(output: EsOutput, logger: Logger): vo
   }
   const plain = output.hosts.filter((host) => host.startsWith('http://'));
   if (plain.length > 0) {
-    logger.warn({ hosts: plain }, 'Elasticsearch hosts use plain http: the credential and all APM data cross the network unencrypted. Use https');
+    logger.warn(
+      { hosts: plain },
+      'Elasticsearch hosts use plain http: the credential and all APM data cross the network unencrypted. Use https',
+    );
   }
 }
 
@@ -126,7 +142,11 @@ export interface EsClientOptions {
  * (maxRetries 0: the transport's own retries would multiply with ours), and every request has a timeout
  * (a v9 client has none by default).
  */
-export function createEsClient(output: EsOutput, overrides: Partial<ClientOptions> = {}, options: EsClientOptions = {}): Client {
+export function createEsClient(
+  output: EsOutput,
+  overrides: Partial<ClientOptions> = {},
+  options: EsClientOptions = {},
+): Client {
   if (options.logger !== undefined) warnAboutInsecureTransport(output, options.logger);
   const credential = options.credential === undefined ? output : options.credential;
   const clientOptions: ClientOptions = {

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { SidecarError } from '../core/errors';
-import { parseDeadLetterEntry, type DeadLetterEntry } from './dead-letter/entry';
 
-export { parseDeadLetterEntry, replayJobName, parseReplayJobData } from './dead-letter/entry';
-export type { DeadLetterEntry, ReplayJobData } from './dead-letter/entry';
+import { SidecarError } from '../core/errors';
+import { type DeadLetterEntry, parseDeadLetterEntry } from './dead-letter/entry';
+
+export type { DeadLetterEntry } from './dead-letter/entry';
+export { parseReplayJobData, replayJobName } from './dead-letter/entry';
 
 /**
  * Adds entries and enforces the bounds in one step, so every forwarder sharing the queue sees the same bounded
@@ -101,9 +102,14 @@ export interface DeadLetterBounds {
 /** The dead-letter queue is at max_entries and when_full is block: the documents were not stored. */
 export class DeadLetterFullError extends SidecarError {
   constructor(maxEntries: number) {
-    super('SIDECAR_ERR_DLQ_FULL', `the dead-letter queue holds queue.dead_letter.max_entries (${maxEntries}) documents`, {
-      remediation: 'fix the cause, then `apm-sidecar dlq replay` (or `dlq purge` what cannot be fixed), or raise queue.dead_letter.max_entries',
-    });
+    super(
+      'SIDECAR_ERR_DLQ_FULL',
+      `the dead-letter queue holds queue.dead_letter.max_entries (${maxEntries}) documents`,
+      {
+        remediation:
+          'fix the cause, then `apm-sidecar dlq replay` (or `dlq purge` what cannot be fixed), or raise queue.dead_letter.max_entries',
+      },
+    );
   }
 }
 
@@ -147,7 +153,14 @@ export class DeadLetterQueue {
     const pairs = entries.flatMap((e) => [e.id, JSON.stringify(e)]);
     const mode = this.bounds.whenFull ?? 'block';
     const args = [String(now), String(this.bounds.maxEntries), String(now - this.bounds.maxAgeMs), mode, ...pairs];
-    const dropped: unknown = await this.redis.eval(addScript, 3, this.entriesKey, this.orderKey, this.droppedKey, ...args);
+    const dropped: unknown = await this.redis.eval(
+      addScript,
+      3,
+      this.entriesKey,
+      this.orderKey,
+      this.droppedKey,
+      ...args,
+    );
     if (dropped === -1) {
       this.bounds.onFull?.();
       throw new DeadLetterFullError(this.bounds.maxEntries);
@@ -166,9 +179,23 @@ export class DeadLetterQueue {
    * `skipped`; `scanned` < count means the walk reached the end. Unparseable entries go back into the queue
    * (after `cutoff`), unless `dropCorrupt` (purge), which leaves them in the claim to be released.
    */
-  async claim(claimId: string, options: { cutoff: number; reason: string | undefined; skip: number; count: number; dropCorrupt?: boolean }): Promise<{ entries: StoredEntry[]; skipped: number; scanned: number }> {
-    const reply: unknown = await this.redis.eval(claimScript, 4, this.entriesKey, this.orderKey, this.claimKey(claimId), this.claimsKey,
-      String(options.cutoff), options.reason ?? '', String(options.skip), String(options.count), String(Date.now()));
+  async claim(
+    claimId: string,
+    options: { cutoff: number; reason: string | undefined; skip: number; count: number; dropCorrupt?: boolean },
+  ): Promise<{ entries: StoredEntry[]; skipped: number; scanned: number }> {
+    const reply: unknown = await this.redis.eval(
+      claimScript,
+      4,
+      this.entriesKey,
+      this.orderKey,
+      this.claimKey(claimId),
+      this.claimsKey,
+      String(options.cutoff),
+      options.reason ?? '',
+      String(options.skip),
+      String(options.count),
+      String(Date.now()),
+    );
     if (!Array.isArray(reply)) return { entries: [], skipped: 0, scanned: 0 };
     const values: unknown[] = reply;
     const [skipped, scanned, ...pairs] = values;
@@ -182,7 +209,12 @@ export class DeadLetterQueue {
         // A corrupted entry cannot be replayed: it goes back (after the walk's cut-off), where purge can remove it.
         if (options.dropCorrupt === true) continue;
         const id = String(pairs[i]);
-        await this.redis.multi().hdel(this.claimKey(claimId), id).hset(this.entriesKey, id, raw).zadd(this.orderKey, Date.now(), id).exec();
+        await this.redis
+          .multi()
+          .hdel(this.claimKey(claimId), id)
+          .hset(this.entriesKey, id, raw)
+          .zadd(this.orderKey, Date.now(), id)
+          .exec();
       }
     }
     return { entries, skipped: Number(skipped), scanned: Number(scanned) };
@@ -195,7 +227,15 @@ export class DeadLetterQueue {
 
   /** Puts a claim's entries back into the queue (the enqueue failed). */
   async unclaim(claimId: string): Promise<number> {
-    const restored: unknown = await this.redis.eval(unclaimScript, 4, this.entriesKey, this.orderKey, this.claimKey(claimId), this.claimsKey, String(Date.now()));
+    const restored: unknown = await this.redis.eval(
+      unclaimScript,
+      4,
+      this.entriesKey,
+      this.orderKey,
+      this.claimKey(claimId),
+      this.claimsKey,
+      String(Date.now()),
+    );
     return typeof restored === 'number' ? restored : 0;
   }
 
@@ -204,7 +244,15 @@ export class DeadLetterQueue {
     const stale = await this.redis.zrangebyscore(this.claimsKey, '-inf', String(now - staleClaimMs));
     let restored = 0;
     for (const key of stale) {
-      const value: unknown = await this.redis.eval(unclaimScript, 4, this.entriesKey, this.orderKey, key, this.claimsKey, String(now));
+      const value: unknown = await this.redis.eval(
+        unclaimScript,
+        4,
+        this.entriesKey,
+        this.orderKey,
+        key,
+        this.claimsKey,
+        String(now),
+      );
       restored += typeof value === 'number' ? value : 0;
     }
     return restored;
@@ -243,5 +291,4 @@ export class DeadLetterQueue {
     }
     return { positions: ids.length, entries };
   }
-
 }

@@ -15,14 +15,14 @@ import tls from 'node:tls';
  */
 
 /** What undici hands a `connect` function (a subset: the rest is for proxies and sockets we do not use). */
-export interface ConnectParams {
+interface ConnectParams {
   readonly hostname: string;
   readonly protocol: string;
   readonly port: string;
   readonly servername?: string | null;
 }
 
-export type ConnectCallback = (err: Error | null, socket: net.Socket | null) => void;
+type ConnectCallback = (err: Error | null, socket: net.Socket | null) => void;
 
 /** An undici `connect` function. */
 export type Connector = (params: ConnectParams, callback: ConnectCallback) => void;
@@ -45,7 +45,7 @@ function fingerprintOf(cert: crypto.X509Certificate): string {
 }
 
 /** The certificates the server presented, leaf first, as Node links them (by issuer name, not by signature). */
-export function presentedChain(socket: tls.TLSSocket): crypto.X509Certificate[] {
+function presentedChain(socket: tls.TLSSocket): crypto.X509Certificate[] {
   const chain: crypto.X509Certificate[] = [];
   const seen = new Set<string>();
   let current: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
@@ -64,7 +64,8 @@ export function findPinned(pems: readonly string[], fingerprint: string): string
 }
 
 function serverNameFor(params: ConnectParams): string | undefined {
-  if (params.servername !== undefined && params.servername !== null && params.servername !== '') return params.servername;
+  if (params.servername !== undefined && params.servername !== null && params.servername !== '')
+    return params.servername;
   // SNI carries DNS names only (RFC 6066); for an IP, Node's checkServerIdentity falls back to `host`.
   return net.isIP(params.hostname) === 0 ? params.hostname : undefined;
 }
@@ -81,7 +82,9 @@ function mismatch(hostname: string, fingerprint: string, presented: readonly cry
       `Invalid or malformed certificate chain: ${hostname} presented ${sent || 'no certificate'} and no CA certificate linked to it, so ssl.ca_trusted_fingerprint ${fingerprint} cannot be matched: the server must send its chain including the CA, as Elasticsearch does`,
     );
   }
-  return new Error(`Server certificate CA fingerprint does not match ssl.ca_trusted_fingerprint ${fingerprint}: the chain ${hostname} presented holds ${presented.length} certificates: ${sent}`);
+  return new Error(
+    `Server certificate CA fingerprint does not match ssl.ca_trusted_fingerprint ${fingerprint}: the chain ${hostname} presented holds ${presented.length} certificates: ${sent}`,
+  );
 }
 
 /**
@@ -101,8 +104,13 @@ function codeOf(err: Error): unknown {
 function explain(err: Error, hostname: string, withCaFiles: boolean): Error {
   const code = codeOf(err);
   if (typeof code !== 'string' || !isChainFailure(code)) return err;
-  const trusted = withCaFiles ? 'the CA pinned by ssl.ca_trusted_fingerprint or those of ssl.certificate_authorities' : 'the CA pinned by ssl.ca_trusted_fingerprint';
-  const explained = new Error(`${err.message}: the certificate chain ${hostname} presented does not verify against ${trusted}`, { cause: err });
+  const trusted = withCaFiles
+    ? 'the CA pinned by ssl.ca_trusted_fingerprint or those of ssl.certificate_authorities'
+    : 'the CA pinned by ssl.ca_trusted_fingerprint';
+  const explained = new Error(
+    `${err.message}: the certificate chain ${hostname} presented does not verify against ${trusted}`,
+    { cause: err },
+  );
   return Object.assign(explained, { code });
 }
 
@@ -117,7 +125,12 @@ export function skipHostNameCheck(): Error | undefined {
  * Opens a socket and calls back once when it is ready or failed, with a connect timeout (undici's own
  * connector has one; ours replaces it).
  */
-function open(socket: net.Socket, readyEvent: 'connect' | 'secureConnect', timeoutMs: number, callback: ConnectCallback): void {
+function open(
+  socket: net.Socket,
+  readyEvent: 'connect' | 'secureConnect',
+  timeoutMs: number,
+  callback: ConnectCallback,
+): void {
   let done = false;
   const finish = (err: Error | null): void => {
     if (done) return;
@@ -130,7 +143,10 @@ function open(socket: net.Socket, readyEvent: 'connect' | 'secureConnect', timeo
       callback(null, socket);
     }
   };
-  const timer = setTimeout(() => finish(Object.assign(new Error(`connect ETIMEDOUT after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+  const timer = setTimeout(
+    () => finish(Object.assign(new Error(`connect ETIMEDOUT after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    timeoutMs,
+  );
   socket.setNoDelay(true).setKeepAlive(true, 60_000);
   socket.once(readyEvent, () => finish(null));
   // After the callback the socket belongs to undici, which adds its own error listener.
@@ -148,13 +164,20 @@ export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
     ...(options.clientKey !== undefined ? { key: options.clientKey } : {}),
   };
   const alreadyTrusted = findPinned(options.certificateAuthorities, options.fingerprint);
-  let trusted: Promise<string[]> | undefined = alreadyTrusted === undefined ? undefined : Promise.resolve([...options.certificateAuthorities]);
+  let trusted: Promise<string[]> | undefined =
+    alreadyTrusted === undefined ? undefined : Promise.resolve([...options.certificateAuthorities]);
 
   const probe = (params: ConnectParams): Promise<string[]> =>
     new Promise((resolve, reject) => {
       const servername = serverNameFor(params);
       // Verification is off for the probe only: it learns the pinned certificate's bytes and sends nothing.
-      const socket = tls.connect({ ...clientAuth, host: params.hostname, port: portOf(params), ...(servername !== undefined ? { servername } : {}), rejectUnauthorized: false });
+      const socket = tls.connect({
+        ...clientAuth,
+        host: params.hostname,
+        port: portOf(params),
+        ...(servername !== undefined ? { servername } : {}),
+        rejectUnauthorized: false,
+      });
       open(socket, 'secureConnect', options.connectTimeoutMs, (err) => {
         if (err !== null) return reject(err);
         const presented = presentedChain(socket);
@@ -190,7 +213,9 @@ export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
       checkServerIdentity: options.checkHostName ? tls.checkServerIdentity : skipHostNameCheck,
       ALPNProtocols: ['http/1.1'],
     });
-    open(socket, 'secureConnect', options.connectTimeoutMs, (err, ready) => callback(err === null ? null : explain(err, params.hostname, options.certificateAuthorities.length > 0), ready));
+    open(socket, 'secureConnect', options.connectTimeoutMs, (err, ready) =>
+      callback(err === null ? null : explain(err, params.hostname, options.certificateAuthorities.length > 0), ready),
+    );
   };
 
   return (params, callback) => {

@@ -1,9 +1,10 @@
 import type { Client } from '@elastic/elasticsearch';
-import { SidecarError } from '../core/errors';
+
 import type { SidecarConfig } from '../config/schema';
+import { SidecarError } from '../core/errors';
 import { agentConfigIndex, apmIndexPatterns, sourceMapReadEntry } from './setup/roles';
 
-export interface IndexPrivilegeRequirement {
+interface IndexPrivilegeRequirement {
   readonly names: readonly string[];
   readonly privileges: readonly string[];
   /** Needed for Kibana's restricted indices (.apm-agent-configuration). */
@@ -28,7 +29,9 @@ export function sourceMappingOn(config: SidecarConfig): boolean {
 
 /** The writer's privileges as configured (read on .apm-source-map only with source mapping on). */
 export function writerPrivilegesFor(sourceMapping: boolean): RequiredPrivileges {
-  return sourceMapping ? { ...writerPrivileges, index: [...writerPrivileges.index, sourceMapReadEntry] } : writerPrivileges;
+  return sourceMapping
+    ? { ...writerPrivileges, index: [...writerPrivileges.index, sourceMapReadEntry] }
+    : writerPrivileges;
 }
 
 /** What the proxy's credential must hold to serve central agent configuration from Elasticsearch. */
@@ -46,7 +49,9 @@ export interface MissingPrivilege {
 }
 
 export function describeMissing(missing: MissingPrivilege): string {
-  return missing.kind === 'cluster' ? `cluster privilege ${missing.privilege}` : `${missing.privilege} on ${missing.resource ?? '?'}`;
+  return missing.kind === 'cluster'
+    ? `cluster privilege ${missing.privilege}`
+    : `${missing.privilege} on ${missing.resource ?? '?'}`;
 }
 
 function invalidResponse(what: string): SidecarError {
@@ -56,7 +61,8 @@ function invalidResponse(what: string): SidecarError {
 }
 
 function booleanMap(value: unknown, what: string): Map<string, boolean> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidResponse(`${what} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidResponse(`${what} is not an object`);
   const out = new Map<string, boolean>();
   for (const [name, held] of Object.entries(value)) {
     if (typeof held !== 'boolean') throw invalidResponse(`${what}.${name} is not a boolean`);
@@ -117,14 +123,22 @@ export function privilegeRemediation(missing: readonly MissingPrivilege[], roleN
 export async function assertPrivileges(client: Client, required: RequiredPrivileges, roleName: string): Promise<void> {
   const missing = await findMissingPrivileges(client, required);
   if (missing.length === 0) return;
-  throw new SidecarError('SIDECAR_ERR_ES_PRIVILEGES', `the Elasticsearch credential lacks ${missing.map(describeMissing).join(', ')}`, {
-    remediation: privilegeRemediation(missing, roleName),
-  });
+  throw new SidecarError(
+    'SIDECAR_ERR_ES_PRIVILEGES',
+    `the Elasticsearch credential lacks ${missing.map(describeMissing).join(', ')}`,
+    {
+      remediation: privilegeRemediation(missing, roleName),
+    },
+  );
 }
 
 /** What each process needs from its own output.elasticsearch credential, by the configuration. */
-export function requiredPrivilegesFor(role: 'forwarder' | 'proxy', config: SidecarConfig): RequiredPrivileges | undefined {
-  if (role === 'forwarder') return config.output.elasticsearch.hosts.length > 0 ? writerPrivilegesFor(sourceMappingOn(config)) : undefined;
+export function requiredPrivilegesFor(
+  role: 'forwarder' | 'proxy',
+  config: SidecarConfig,
+): RequiredPrivileges | undefined {
+  if (role === 'forwarder')
+    return config.output.elasticsearch.hosts.length > 0 ? writerPrivilegesFor(sourceMappingOn(config)) : undefined;
   // API-key verification authenticates as the agent's key, so the proxy needs privileges of its own only
   // for central agent configuration read from Elasticsearch.
   return config.agent_config.source === 'elasticsearch' ? agentConfigPrivileges : undefined;

@@ -1,8 +1,10 @@
 import http from 'node:http';
+
 import type { Registry } from 'prom-client';
+
+import { listen, parseHostPort } from '../core/listen';
 import type { Logger } from '../core/log';
 import type { Readiness } from './preconditions';
-import { listen, parseHostPort } from '../core/listen';
 
 /**
  * /healthz (the process is alive), /readyz (200 only once the Elasticsearch preconditions passed and while not
@@ -45,7 +47,10 @@ export class AdminServer {
   /** Listens on host:port (port 0: any free port); resolves with the bound port. */
   async start(hostPort: string): Promise<number> {
     const bound = await listen(this.server, parseHostPort(hostPort));
-    this.logger.info({ admin: `${bound.host}:${bound.port}` }, 'admin endpoints listening (/healthz, /readyz, /metrics)');
+    this.logger.info(
+      { admin: `${bound.host}:${bound.port}` },
+      'admin endpoints listening (/healthz, /readyz, /metrics)',
+    );
     return bound.port;
   }
 

@@ -1,10 +1,11 @@
 import type { Client } from '@elastic/elasticsearch';
+
 import type { Logger } from '../core/log';
 import type { BackoffPolicy } from './backoff';
 import type { BatcherObserver } from './batch/bulk-batcher';
 import { isMissingTemplate } from './outcomes';
 import type { RequestFailure } from './output/sink';
-import { waitForPreconditions, type Readiness } from './preconditions';
+import { type Readiness, waitForPreconditions } from './preconditions';
 import type { ForwarderWorker } from './worker';
 
 const authRemedy: Record<number, string> = {
@@ -56,7 +57,12 @@ export class DeliveryMonitor {
   readiness(): Readiness {
     if (this.draining) return { ready: false, code: 'shutting_down', reason: 'draining after SIGTERM' };
     if (this.deadLetterFull && this.state.ready) {
-      return { ready: false, code: 'SIDECAR_ERR_DLQ_FULL', reason: 'the dead-letter queue is full (queue.dead_letter.max_entries): not taking jobs until `apm-sidecar dlq replay` or `purge` makes room' };
+      return {
+        ready: false,
+        code: 'SIDECAR_ERR_DLQ_FULL',
+        reason:
+          'the dead-letter queue is full (queue.dead_letter.max_entries): not taking jobs until `apm-sidecar dlq replay` or `purge` makes room',
+      };
     }
     const warnings = this.templateWarnings();
     return this.state.ready && warnings.length > 0 ? { ...this.state, warnings } : this.state;
@@ -67,7 +73,9 @@ export class DeliveryMonitor {
     const since = Date.now() - 600_000;
     const names = [...this.missingTemplates].filter(([, at]) => at >= since).map(([name]) => name);
     if (names.length === 0) return [];
-    return [`documents for ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} were dead-lettered: no index template with data_stream matches them. Run \`apm-sidecar setup\`, then \`apm-sidecar dlq replay\``];
+    return [
+      `documents for ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} were dead-lettered: no index template with data_stream matches them. Run \`apm-sidecar setup\`, then \`apm-sidecar dlq replay\``,
+    ];
   }
 
   /**
@@ -102,11 +110,15 @@ export class DeliveryMonitor {
       itemRejected: (dataStream, errorType, reason) => {
         if (!isMissingTemplate(errorType, reason)) return;
         if (!this.missingTemplates.has(dataStream)) {
-          this.logger.warn({ dataStream }, 'no index template with data_stream matches this data stream: its documents are dead-lettered until `apm-sidecar setup` installs the templates');
+          this.logger.warn(
+            { dataStream },
+            'no index template with data_stream matches this data stream: its documents are dead-lettered until `apm-sidecar setup` installs the templates',
+          );
         }
         this.missingTemplates.delete(dataStream);
         this.missingTemplates.set(dataStream, Date.now());
-        if (this.missingTemplates.size > 100) this.missingTemplates.delete(this.missingTemplates.keys().next().value ?? '');
+        if (this.missingTemplates.size > 100)
+          this.missingTemplates.delete(this.missingTemplates.keys().next().value ?? '');
       },
       requestSucceeded: () => {
         if (this.failing !== undefined && this.failing !== 'auth') this.logger.info('bulk requests succeed again');
@@ -151,7 +163,11 @@ export class DeliveryMonitor {
           { status, reason: failure.reason },
           `Elasticsearch refused a bulk request (${status}): stopped taking jobs; they stay queued and the documents in hand are retried until the credential works. To remediate: ${authRemedy[status] ?? authRemedy[401]}`,
         );
-        this.state = { ready: false, code: status === 403 ? 'SIDECAR_ERR_ES_PRIVILEGES' : 'SIDECAR_ERR_ES_AUTH', reason: failure.reason };
+        this.state = {
+          ready: false,
+          code: status === 403 ? 'SIDECAR_ERR_ES_PRIVILEGES' : 'SIDECAR_ERR_ES_AUTH',
+          reason: failure.reason,
+        };
         this.worker?.pause('credential rejected');
       }
       this.failing = 'auth';
@@ -159,7 +175,10 @@ export class DeliveryMonitor {
       return;
     }
     if (this.failing === undefined) {
-      this.logger.warn({ kind: failure.kind, status: failure.status, errorType: failure.errorType, reason: failure.reason }, 'bulk request failed; its documents are retried with backoff');
+      this.logger.warn(
+        { kind: failure.kind, status: failure.status, errorType: failure.errorType, reason: failure.reason },
+        'bulk request failed; its documents are retried with backoff',
+      );
     }
     this.failing ??= failure.kind;
   }

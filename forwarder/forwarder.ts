@@ -1,6 +1,8 @@
 import os from 'node:os';
+
 import { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
+
 import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
 import { parseDuration } from '../core/duration';
@@ -43,9 +45,14 @@ function maxRequestsFor(configured: number): number {
 
 function requireRedisUrl(config: SidecarConfig): string {
   if (config.queue.redis.url !== null) return config.queue.redis.url;
-  throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'queue.redis.url is not set: the forwarder drains the queue the proxy fills', {
-    remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the proxy\'s Redis, or run `apm-sidecar start` for a local all-in-one',
-  });
+  throw new SidecarError(
+    'SIDECAR_ERR_CONFIG_INVALID',
+    'queue.redis.url is not set: the forwarder drains the queue the proxy fills',
+    {
+      remediation:
+        "set queue.redis.url (APM_SIDECAR_REDIS_URL) to the proxy's Redis, or run `apm-sidecar start` for a local all-in-one",
+    },
+  );
 }
 
 /** Connects, checks Redis, starts the admin endpoints and the worker (once Elasticsearch is ready). */
@@ -75,7 +82,10 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
   const unreadable = new UnreadableJobs(connection, config.queue.name);
   registerQueueMetrics(registry, queue, deadLetters, unreadable);
 
-  const sink: BulkSink = client !== undefined ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level) : new FileSink(config.path.data, config.output.file.rotate_bytes);
+  const sink: BulkSink =
+    client !== undefined
+      ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level)
+      : new FileSink(config.path.data, config.output.file.rotate_bytes);
   const backoff = { initMs: parseDuration(es.backoff.init), maxMs: parseDuration(es.backoff.max) };
   const monitor = new DeliveryMonitor(client, logger, backoff);
   const batcher = new BulkBatcher(
@@ -99,17 +109,33 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     await unreadable.record(job.id ?? '', job.name, reason);
     metrics.jobsUnreadable.inc();
   };
-  const worker = new ForwarderWorker({ queueName: config.queue.name, concurrency: config.forwarder.concurrency, connection, onUnreadable }, processor, logger);
+  const worker = new ForwarderWorker(
+    { queueName: config.queue.name, concurrency: config.forwarder.concurrency, connection, onUnreadable },
+    processor,
+    logger,
+  );
   monitor.attach(worker);
 
   // /readyz names what is kept for the operator: unreadable jobs do not stop this forwarder, but need a human.
   let unreadableCount = 0;
-  const countUnreadable = (): void => void unreadable.count().then((n) => { unreadableCount = n; }, () => undefined);
+  const countUnreadable = (): void =>
+    void unreadable.count().then(
+      (n) => {
+        unreadableCount = n;
+      },
+      () => undefined,
+    );
   countUnreadable();
   const unreadableTimer = setInterval(countUnreadable, 5000).unref();
   const readiness = (): Readiness => {
     const state = monitor.readiness();
-    return unreadableCount === 0 ? state : Object.assign({}, state, { unreadable_jobs: unreadableCount, unreadable: 'jobs no forwarder could read are kept in the failed set: see `apm-sidecar dlq list`, fix the cause, then `dlq replay`' });
+    return unreadableCount === 0
+      ? state
+      : Object.assign({}, state, {
+          unreadable_jobs: unreadableCount,
+          unreadable:
+            'jobs no forwarder could read are kept in the failed set: see `apm-sidecar dlq list`, fix the cause, then `dlq replay`',
+        });
   };
   const admin = new AdminServer(registry, readiness, logger);
   const close = closeOnce(async () => {
@@ -124,7 +150,11 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     await close().catch(() => undefined);
     return explainListenFailure(settingName('admin.host'), config.admin.host)(err);
   });
-  if (client === undefined) logger.info({ directory: `${config.path.data}/documents` }, 'no output.elasticsearch.hosts: writing documents as ndjson files');
+  if (client === undefined)
+    logger.info(
+      { directory: `${config.path.data}/documents` },
+      'no output.elasticsearch.hosts: writing documents as ndjson files',
+    );
   monitor.start();
 
   return { adminPort, registry, readiness, close };

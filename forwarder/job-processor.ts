@@ -1,21 +1,36 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
+
 import type { Logger } from '../core/log';
 import type { DeadLetterQueue } from '../elasticsearch/dead-letter';
-import { parseReplayJobData, replayJobName, type DeadLetterEntry } from '../elasticsearch/dead-letter';
-import { decodeJobBody, decompressJobBody, intakeJobName, JobContractError, parseIntakeJobData, type IntakeJobData, type OtlpJobFormat } from '../queue/contract';
+import { type DeadLetterEntry, parseReplayJobData, replayJobName } from '../elasticsearch/dead-letter';
+import {
+  decodeJobBody,
+  decompressJobBody,
+  type IntakeJobData,
+  intakeJobName,
+  JobContractError,
+  type OtlpJobFormat,
+  parseIntakeJobData,
+} from '../queue/contract';
 import { decodeOtlpRequest } from '../queue/otlp/decode';
 import type { BulkBatcher } from './batch/bulk-batcher';
 import { documentId, otlpDocumentId } from './document-id';
-import { createJobTransformer, sharedFields, type ApmDocument, type TransformContext, type TransformResult } from './transform';
+import { declaredJobBytes, JobAdmission } from './job-admission';
+import type { ForwarderMetrics } from './metrics';
+import type { DocumentOutcome } from './outcomes';
+import { type PreparedDocument, prepareDocument } from './output/sink';
+import type { RumFrameProcessor } from './sourcemap/rum-frames';
+import {
+  type ApmDocument,
+  createJobTransformer,
+  sharedFields,
+  type TransformContext,
+  type TransformResult,
+} from './transform';
 import { transformOtlpRequest } from './transform/otlp';
 import { isOtlpDocumentMetadata, otlpDocumentMetadata, replayOtlpDocument } from './transform/otlp/replay';
 import { expandRumV3Job } from './transform/rum/v3-job';
-import type { RumFrameProcessor } from './sourcemap/rum-frames';
-import type { ForwarderMetrics } from './metrics';
-import type { DocumentOutcome } from './outcomes';
-import { prepareDocument, type PreparedDocument } from './output/sink';
-import { declaredJobBytes, JobAdmission } from './job-admission';
 
 /** Where an event came from: enough to dead-letter it with its original line and to replay it later. */
 type Origin = Omit<DeadLetterEntry, 'reason' | 'status' | 'message' | 'attempts' | 'deadLetteredAt'>;
@@ -77,7 +92,8 @@ export class JobProcessor {
     const transformers = new Map<string, ReturnType<typeof createJobTransformer> | Error>();
     for (const origin of origins) {
       const transformed = this.transform(origin, transformers);
-      if (transformed.ok && origin.context.rum !== undefined && this.options.rumFrames !== undefined) await this.options.rumFrames.process(transformed.doc.source);
+      if (transformed.ok && origin.context.rum !== undefined && this.options.rumFrames !== undefined)
+        await this.options.rumFrames.process(transformed.doc.source);
       const result = this.serialize(origin, transformed);
       if (result.ok) {
         documents.push(result.document);
@@ -94,13 +110,20 @@ export class JobProcessor {
   private originsOf(job: Job<unknown>): Origin[] {
     try {
       if (job.name === replayJobName) {
-        return parseReplayJobData(job.data).entries.map(({ reason: _r, status: _s, message: _m, attempts: _a, deadLetteredAt: _d, ...origin }) => origin);
+        return parseReplayJobData(job.data).entries.map(
+          ({ reason: _r, status: _s, message: _m, attempts: _a, deadLetteredAt: _d, ...origin }) => origin,
+        );
       }
       if (job.name !== intakeJobName) throw new JobContractError(`unknown job name ${job.name}`);
       const data = parseIntakeJobData(job.data);
       if (data.otlp !== undefined) return this.otlpOrigins(data, data.otlp);
       const decoded = decodeJobBody(data, this.options.maxRequestBytes);
-      const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity, ...(data.rum === undefined ? {} : { rum: data.rum }) };
+      const context = {
+        receivedAt: data.receivedAt,
+        client: data.client,
+        identity: data.identity,
+        ...(data.rum === undefined ? {} : { rum: data.rum }),
+      };
       if (data.rum?.version === 'v3') {
         // Minified RUM: expanded here, so the documents and any dead-lettered line are plain intake v2.
         const expanded = expandRumV3Job(decoded);
@@ -124,7 +147,10 @@ export class JobProcessor {
         context,
       }));
     } catch (err) {
-      this.logger.error({ err, jobId: job.id, jobName: job.name }, 'job cannot be read; it is moved to the failed set for inspection');
+      this.logger.error(
+        { err, jobId: job.id, jobName: job.name },
+        'job cannot be read; it is moved to the failed set for inspection',
+      );
       throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
     }
   }
@@ -138,7 +164,12 @@ export class JobProcessor {
     const request = decodeOtlpRequest(otlp.signal, otlp.format, decompressJobBody(data, this.options.maxRequestBytes));
     const context = { receivedAt: data.receivedAt, client: data.client, identity: data.identity };
     const shared = sharedFields({ ...context, namespace: this.options.namespace });
-    const documents = transformOtlpRequest(request, { requestId: data.requestId, shared, namespace: this.options.namespace, receivedAtUs: Math.trunc(data.receivedAt * 1000) });
+    const documents = transformOtlpRequest(request, {
+      requestId: data.requestId,
+      shared,
+      namespace: this.options.namespace,
+      receivedAtUs: Math.trunc(data.receivedAt * 1000),
+    });
     return documents.map(({ position, doc }, index) => {
       const origin: Origin = {
         id: otlpDocumentId(data.requestId, position),
@@ -158,19 +189,32 @@ export class JobProcessor {
    * The event as a bulk document, or why it cannot be one. Nothing here may throw: a throw would fail the whole
    * job, and it would fail the same way on every redelivery (a poison job).
    */
-  private serialize(origin: Origin, result: TransformResult): { ok: true; document: PreparedDocument } | { ok: false; reason: string } {
+  private serialize(
+    origin: Origin,
+    result: TransformResult,
+  ): { ok: true; document: PreparedDocument } | { ok: false; reason: string } {
     if (!result.ok) return result;
     try {
-      return { ok: true, document: prepareDocument(origin.id, result.doc.dataStream, result.doc.source, result.doc.dynamicTemplates) };
+      return {
+        ok: true,
+        document: prepareDocument(origin.id, result.doc.dataStream, result.doc.source, result.doc.dynamicTemplates),
+      };
     } catch (err) {
-      return { ok: false, reason: `document cannot be serialized: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        ok: false,
+        reason: `document cannot be serialized: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
   }
 
-  private transform(origin: Origin, cache: Map<string, ReturnType<typeof createJobTransformer> | Error>): TransformResult {
+  private transform(
+    origin: Origin,
+    cache: Map<string, ReturnType<typeof createJobTransformer> | Error>,
+  ): TransformResult {
     const otlp = this.transformed.get(origin);
     if (otlp !== undefined) return { ok: true, doc: otlp };
-    if (isOtlpDocumentMetadata(origin.metadata)) return replayOtlpDocument(origin.metadata, origin.event, origin.dataStream);
+    if (isOtlpDocumentMetadata(origin.metadata))
+      return replayOtlpDocument(origin.metadata, origin.event, origin.dataStream);
     let transformer = cache.get(origin.metadata);
     if (transformer === undefined) {
       const ctx: TransformContext = { ...origin.context, namespace: this.options.namespace };
@@ -189,7 +233,12 @@ export class JobProcessor {
     }
   }
 
-  private async record(job: Job<unknown>, sent: Origin[], outcomes: DocumentOutcome[], failures: TransformFailure[]): Promise<JobSummary> {
+  private async record(
+    job: Job<unknown>,
+    sent: Origin[],
+    outcomes: DocumentOutcome[],
+    failures: TransformFailure[],
+  ): Promise<JobSummary> {
     const now = Date.now();
     const dead: DeadLetterEntry[] = failures.map(({ origin, reason }) => ({
       ...origin,
@@ -206,14 +255,29 @@ export class JobProcessor {
       if (origin === undefined) return;
       if (outcome.kind === 'indexed') indexed++;
       else if (outcome.kind === 'duplicate') duplicate++;
-      else dead.push({ ...origin, reason: outcome.errorType, status: outcome.status, message: outcome.reason, attempts: outcome.attempts, deadLetteredAt: now });
+      else
+        dead.push({
+          ...origin,
+          reason: outcome.errorType,
+          status: outcome.status,
+          message: outcome.reason,
+          attempts: outcome.attempts,
+          deadLetteredAt: now,
+        });
     });
     if (dead.length > 0) {
       // Stored before the job completes: if Redis is down this throws, and the job is retried as a whole.
       const dropped = await this.deadLetters.add(dead, now);
       this.metrics.deadLetterDropped.inc(dropped);
-      if (dropped > 0) this.logger.error({ dropped }, 'dead-letter entries dropped to make room (queue.dead_letter.when_full drop_oldest) or past queue.dead_letter.max_age: acknowledged documents are gone');
-      this.logger.warn({ jobId: job.id, count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] }, 'documents dead-lettered (see `apm-sidecar dlq list`)');
+      if (dropped > 0)
+        this.logger.error(
+          { dropped },
+          'dead-letter entries dropped to make room (queue.dead_letter.when_full drop_oldest) or past queue.dead_letter.max_age: acknowledged documents are gone',
+        );
+      this.logger.warn(
+        { jobId: job.id, count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] },
+        'documents dead-lettered (see `apm-sidecar dlq list`)',
+      );
     }
     this.metrics.countDocuments('indexed', indexed);
     this.metrics.countDocuments('duplicate', duplicate);

@@ -13,7 +13,14 @@ export async function runForwarder(loaded: LoadedConfig): Promise<void> {
   const { config } = loaded;
   const logger = createLogger({ name: 'forwarder', level: config.log.level });
   const forwarder = await startForwarder(config, logger);
-  logger.info({ queue: config.queue.name, concurrency: config.forwarder.concurrency, adminPort: forwarder.adminPort }, 'forwarder started');
+  logger.info(
+    { queue: config.queue.name, concurrency: config.forwarder.concurrency, adminPort: forwarder.adminPort },
+    'forwarder started',
+  );
   // The process lives on its handles (worker, admin server) until a signal drains it and exits.
-  installShutdown({ logger, drain: () => forwarder.close(), deadlineMs: parseDuration(config.server.shutdown_timeout) + closingMs });
+  installShutdown({
+    logger,
+    drain: () => forwarder.close(),
+    deadlineMs: parseDuration(config.server.shutdown_timeout) + closingMs,
+  });
 }

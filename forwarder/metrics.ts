@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
 import { metricPrefix } from '../core/metrics';
 import type { BatcherObserver } from './batch/bulk-batcher';
 import type { OutcomeLabel } from './outcomes';
@@ -35,7 +36,11 @@ export class ForwarderMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.bulksInFlight = new Gauge({ name: `${metricPrefix}bulk_requests_in_flight`, help: 'Bulk requests in flight.', registers });
+    this.bulksInFlight = new Gauge({
+      name: `${metricPrefix}bulk_requests_in_flight`,
+      help: 'Bulk requests in flight.',
+      registers,
+    });
     this.documentsWaitingForRetry = new Gauge({
       name: `${metricPrefix}documents_waiting_for_retry`,
       help: 'Documents waiting out a retry backoff.',
@@ -46,7 +51,12 @@ export class ForwarderMetrics {
       help: 'The latest retry delay chosen (exponential with full jitter); 0 after a successful bulk.',
       registers,
     });
-    this.jobs = new Counter({ name: `${metricPrefix}forwarder_jobs_total`, help: 'Jobs finished, by result.', labelNames: ['result'], registers });
+    this.jobs = new Counter({
+      name: `${metricPrefix}forwarder_jobs_total`,
+      help: 'Jobs finished, by result.',
+      labelNames: ['result'],
+      registers,
+    });
     this.jobsUnreadable = new Counter({
       name: `${metricPrefix}jobs_unreadable_total`,
       help: 'Jobs this forwarder could not read (kept in the failed set, listed by `apm-sidecar dlq list`, replayed by `dlq replay`).',

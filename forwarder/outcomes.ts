@@ -52,7 +52,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function itemError(error: unknown): { errorType: string; reason: string } {
   if (isRecord(error)) {
     const errorType = typeof error.type === 'string' ? error.type : 'unknown';
-    const causedBy = isRecord(error.caused_by) && typeof error.caused_by.reason === 'string' ? `: ${error.caused_by.reason}` : '';
+    const causedBy =
+      isRecord(error.caused_by) && typeof error.caused_by.reason === 'string' ? `: ${error.caused_by.reason}` : '';
     const reason = typeof error.reason === 'string' ? `${error.reason}${causedBy}` : JSON.stringify(error);
     return { errorType, reason };
   }
@@ -91,7 +92,12 @@ function parseItem(item: unknown, position: number): ParsedItem {
 }
 
 /** What an item the answer left out gets: sent again alone, like a 5xx item. */
-export const missingItem: ItemResult = { kind: 'retry', status: 0, errorType: 'missing_item', reason: 'the bulk answer has no result for this document' };
+export const missingItem: ItemResult = {
+  kind: 'retry',
+  status: 0,
+  errorType: 'missing_item',
+  reason: 'the bulk answer has no result for this document',
+};
 
 /**
  * Parses a bulk response body into one result per sent document, in order. Items are matched by `_id` when
@@ -104,7 +110,8 @@ export function parseBulkResponse(body: unknown, sentIds: readonly string[]): It
   if (items.length === sentIds.length && items.every((item, i) => item.id === undefined || item.id === sentIds[i])) {
     return items.map((item) => item.result);
   }
-  if (items.some((item) => item.id === undefined)) throw new BulkResponseError(`${items.length} items for ${sentIds.length} sent, without _id`);
+  if (items.some((item) => item.id === undefined))
+    throw new BulkResponseError(`${items.length} items for ${sentIds.length} sent, without _id`);
   // The same _id can be sent twice in one bulk (a job redelivered while its first run still goes on): answers
   // for one id are taken in order.
   const byId = new Map<string, ItemResult[]>();

@@ -1,10 +1,11 @@
 import type { Client } from '@elastic/elasticsearch';
+
 import { describeForOperator, type SidecarError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { classifyEsError } from '../elasticsearch/errors';
 import { assertPrivileges, writerPrivileges } from '../elasticsearch/privileges';
 import { writerRoleName } from '../elasticsearch/setup/roles';
-import { fullJitterDelay, type BackoffPolicy } from './backoff';
+import { type BackoffPolicy, fullJitterDelay } from './backoff';
 
 /** What /readyz reports: ready, or the failing precondition with its remediation. */
 export type Readiness =
@@ -16,11 +17,11 @@ export type Readiness =
  * when the cluster is reachable (TLS verified), is Elasticsearch (product header), accepts the credential, and
  * then tells which writer privileges are missing. Resolves, or throws a classified SidecarError.
  */
-export async function checkPreconditions(client: Client): Promise<void> {
+async function checkPreconditions(client: Client): Promise<void> {
   try {
     await assertPrivileges(client, writerPrivileges, writerRoleName);
   } catch (err) {
-    throw classifyEsError(err, { credential: 'output.elasticsearch', action: 'checking the writer\'s preconditions' });
+    throw classifyEsError(err, { credential: 'output.elasticsearch', action: "checking the writer's preconditions" });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
+
 import { metricPrefix } from '../core/metrics';
 import type { DeadLetterQueue } from '../elasticsearch/dead-letter';
 import type { UnreadableJobs } from '../elasticsearch/dead-letter/unreadable';
@@ -10,7 +11,12 @@ const states = ['waiting', 'active', 'delayed', 'failed'] as const;
  * Queue depth and the age of the oldest waiting job, read from Redis at scrape time: what an autoscaler needs
  * (depth says how much, age says how late). A scrape while Redis is down keeps the last values.
  */
-export function registerQueueMetrics(registry: Registry, queue: Queue, deadLetters: DeadLetterQueue, unreadable: UnreadableJobs): void {
+export function registerQueueMetrics(
+  registry: Registry,
+  queue: Queue,
+  deadLetters: DeadLetterQueue,
+  unreadable: UnreadableJobs,
+): void {
   const registers = [registry];
   new Gauge({
     name: `${metricPrefix}queue_jobs`,

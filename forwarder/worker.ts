@@ -1,5 +1,6 @@
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+
 import type { Logger } from '../core/log';
 import { workerLockDurationMs, workerMaxStalledCount } from '../queue/job-options';
 import type { JobProcessor, JobSummary } from './job-processor';
@@ -45,9 +46,15 @@ export class ForwarderWorker {
       stalledInterval: 10_000,
     });
     this.onUnreadable = options.onUnreadable;
-    this.worker.on('error', (err) => this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'));
+    this.worker.on('error', (err) =>
+      this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'),
+    );
     this.worker.on('failed', (job, err) => {
-      if (job !== undefined) this.logger.warn({ err, jobId: job.id, attempts: job.attemptsMade }, 'job failed; it is retried unless unreadable');
+      if (job !== undefined)
+        this.logger.warn(
+          { err, jobId: job.id, attempts: job.attemptsMade },
+          'job failed; it is retried unless unreadable',
+        );
     });
   }
 
@@ -65,7 +72,8 @@ export class ForwarderWorker {
     try {
       return await Promise.race([this.processor.process(job), handedBack]);
     } catch (err) {
-      if (err instanceof UnrecoverableError && this.onUnreadable !== undefined) await this.onUnreadable(job, err.message);
+      if (err instanceof UnrecoverableError && this.onUnreadable !== undefined)
+        await this.onUnreadable(job, err.message);
       throw err;
     } finally {
       this.inHand.delete(key);
@@ -74,7 +82,9 @@ export class ForwarderWorker {
 
   /** Starts taking jobs (after the preconditions passed). */
   start(): void {
-    this.running ??= this.worker.run().catch((err: unknown) => this.logger.error({ err }, 'worker stopped unexpectedly'));
+    this.running ??= this.worker
+      .run()
+      .catch((err: unknown) => this.logger.error({ err }, 'worker stopped unexpectedly'));
   }
 
   get paused(): boolean {

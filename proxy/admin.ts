@@ -1,9 +1,11 @@
 import http from 'node:http';
+
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+
 import { closeOnce } from '../core/lifecycle';
-import type { QueueCondition } from './backpressure';
 import { listen, type ListenAddress } from '../core/listen';
+import type { QueueCondition } from './backpressure';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -58,7 +60,10 @@ export class AdminServer {
 
   async start(): Promise<void> {
     await listen(this.server, this.options.listen);
-    this.options.logger.info({ host: this.options.listen.host, port: this.address().port }, 'admin listening (/healthz, /readyz, /metrics)');
+    this.options.logger.info(
+      { host: this.options.listen.host, port: this.address().port },
+      'admin listening (/healthz, /readyz, /metrics)',
+    );
   }
 
   address(): ListenAddress {
@@ -95,7 +100,8 @@ export function proxyReadiness(
     ...(condition.state === 'unavailable' ? [`Redis unavailable: ${condition.reason}`] : []),
     ...(condition.state === 'unsafe' ? [`Redis below queue.durability: ${condition.reason}`] : []),
   ];
-  const durability = settings.durability === 'replicated' ? `replicated (${settings.replicas} replicas)` : settings.durability;
+  const durability =
+    settings.durability === 'replicated' ? `replicated (${settings.replicas} replicas)` : settings.durability;
   const shedding = condition.state === 'open' ? {} : { shedding: condition.reason };
   return { ready: reasons.length === 0, reasons, details: { durability, queue: condition.state, ...shedding } };
 }

@@ -1,8 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+
 import { SidecarError } from '../core/errors';
-import { assertRedisSafe, readRedisFacts, type Durability } from '../queue/redis-checks';
+import { assertRedisSafe, type Durability, readRedisFacts } from '../queue/redis-checks';
 import type { ProxyMetrics } from './metrics';
 
 export interface HighWaterMark {
@@ -95,7 +96,8 @@ export class QueueDepthMonitor {
 
   /** The condition now: the connection's state, then Redis' durability, then the last poll of the depth. */
   current(): QueueCondition {
-    if (this.redis.status !== 'ready') return { state: 'unavailable', reason: `Redis connection is ${this.redis.status}` };
+    if (this.redis.status !== 'ready')
+      return { state: 'unavailable', reason: `Redis connection is ${this.redis.status}` };
     if (this.safety.state !== 'open') return this.safety;
     return this.condition;
   }
@@ -103,7 +105,8 @@ export class QueueDepthMonitor {
   /** Throws the 503 a request gets when the queue cannot take it. */
   admit(): void {
     const condition = this.current();
-    if (condition.state === 'full') throw new SidecarError('SIDECAR_ERR_QUEUE_FULL', undefined, { cause: new Error(condition.reason) });
+    if (condition.state === 'full')
+      throw new SidecarError('SIDECAR_ERR_QUEUE_FULL', undefined, { cause: new Error(condition.reason) });
     this.assertDurable();
   }
 
@@ -113,22 +116,31 @@ export class QueueDepthMonitor {
    */
   assertDurable(): void {
     const condition = this.current();
-    if (condition.state === 'unavailable') throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, { cause: new Error(condition.reason) });
-    if (condition.state === 'unsafe') throw new SidecarError('SIDECAR_ERR_QUEUE_NOT_DURABLE', undefined, { cause: new Error(condition.reason) });
+    if (condition.state === 'unavailable')
+      throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, { cause: new Error(condition.reason) });
+    if (condition.state === 'unsafe')
+      throw new SidecarError('SIDECAR_ERR_QUEUE_NOT_DURABLE', undefined, { cause: new Error(condition.reason) });
   }
 
   private async checkSafety(): Promise<void> {
     if (Date.now() - this.lastSafetyCheck < this.durabilityIntervalMs) return;
     let next: QueueCondition = { state: 'open' };
     try {
-      assertRedisSafe(await readRedisFacts(this.redis), this.options.durability.durability, this.options.durability.replicas);
+      assertRedisSafe(
+        await readRedisFacts(this.redis),
+        this.options.durability.durability,
+        this.options.durability.replicas,
+      );
     } catch (err) {
       if (!(err instanceof SidecarError)) throw err;
       next = { state: 'unsafe', reason: err.message };
     }
     this.lastSafetyCheck = Date.now();
     if (next.state === 'unsafe' && this.safety.state !== 'unsafe') {
-      this.logger.error({ reason: next.reason }, 'Redis no longer gives the configured queue.durability: intake answers 503 until it does (fix the Redis config, see docs/operations.md)');
+      this.logger.error(
+        { reason: next.reason },
+        'Redis no longer gives the configured queue.durability: intake answers 503 until it does (fix the Redis config, see docs/operations.md)',
+      );
     } else if (next.state === 'open' && this.safety.state === 'unsafe') {
       this.logger.info('Redis gives the configured queue.durability again: intake accepts requests');
     }
@@ -147,7 +159,10 @@ export class QueueDepthMonitor {
       this.metrics.queueBytes.set(bytes);
       this.update(this.judge(backlog + (counts.active ?? 0), backlog, bytes));
     } catch (err) {
-      this.update({ state: 'unavailable', reason: `cannot read the queue depth: ${err instanceof Error ? err.message : String(err)}` });
+      this.update({
+        state: 'unavailable',
+        reason: `cannot read the queue depth: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
   }
 
@@ -160,7 +175,11 @@ export class QueueDepthMonitor {
   private judge(undelivered: number, backlog: number, bytes: number): QueueCondition {
     const { jobs, bytes: maxBytes } = this.highWaterMark;
     if (backlog >= jobs) return { state: 'full', reason: `${backlog} jobs waiting, high-water mark ${jobs}` };
-    if (undelivered > 0 && bytes >= maxBytes) return { state: 'full', reason: `Redis uses ${bytes} bytes with ${undelivered} jobs undelivered, high-water mark ${maxBytes}` };
+    if (undelivered > 0 && bytes >= maxBytes)
+      return {
+        state: 'full',
+        reason: `Redis uses ${bytes} bytes with ${undelivered} jobs undelivered, high-water mark ${maxBytes}`,
+      };
     return { state: 'open' };
   }
 

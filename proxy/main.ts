@@ -4,7 +4,7 @@ import { closingMs, installShutdown } from '../core/lifecycle';
 import { createLogger } from '../core/log';
 import { startProxy } from './proxy';
 
-export { startProxy, type RunningProxy } from './proxy';
+export { type RunningProxy, startProxy } from './proxy';
 
 /**
  * `apm-sidecar proxy`: load config, make the logger, check the TLS and credential rules, connect to a Redis that
@@ -14,5 +14,9 @@ export { startProxy, type RunningProxy } from './proxy';
 export async function runProxy(loaded: LoadedConfig): Promise<void> {
   const logger = createLogger({ name: 'proxy', level: loaded.config.log.level });
   const proxy = await startProxy(loaded.config, logger);
-  installShutdown({ logger, drain: proxy.close, deadlineMs: parseDuration(loaded.config.server.shutdown_timeout) + closingMs });
+  installShutdown({
+    logger,
+    drain: proxy.close,
+    deadlineMs: parseDuration(loaded.config.server.shutdown_timeout) + closingMs,
+  });
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
 import { metricPrefix } from '../core/metrics';
 
 /** The proxy's metrics. `result` labels are the catalogue's result ids (core/errors.ts), as APM Server does. */

@@ -12,6 +12,14 @@ export function assertProxyStartable(config: SidecarConfig, logger: Logger): Tls
   const s = config.server;
   const tls = resolveTlsSettings(s.ssl);
   if (tls.enabled) loadSecureContextOptions(tls);
-  assertCredentialsProtected({ secretTokens: s.auth.secret_tokens, apiKeyEnabled: s.auth.api_key.enabled, allowInsecure: s.auth.allow_insecure, tlsEnabled: tls.enabled }, logger);
+  assertCredentialsProtected(
+    {
+      secretTokens: s.auth.secret_tokens,
+      apiKeyEnabled: s.auth.api_key.enabled,
+      allowInsecure: s.auth.allow_insecure,
+      tlsEnabled: tls.enabled,
+    },
+    logger,
+  );
   return tls;
 }

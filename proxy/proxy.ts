@@ -1,7 +1,7 @@
 import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
-import { SidecarError } from '../core/errors';
 import { parseDuration } from '../core/duration';
+import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
 import { explainListenFailure } from '../core/listen';
 import type { Logger } from '../core/log';
@@ -20,13 +20,13 @@ import { MemoryBudget } from './intake/memory-budget';
 import { ProxyMetrics } from './metrics';
 import { GrpcIntake } from './otlp/grpc';
 import { otlpHandler, renderOtlpFailure } from './otlp/handler';
-import { assertProxyStartable } from './preflight';
 import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
 import { passthroughRoute } from './passthrough/route';
+import { assertProxyStartable } from './preflight';
 import { rootHandler } from './root';
 import { RouteTable } from './routes';
 import { createRumRoutes } from './rum';
-import { parseHostPort, ProxyServer, type ListenAddress } from './server';
+import { type ListenAddress, parseHostPort, ProxyServer } from './server';
 
 export interface RunningProxy {
   readonly intake: ListenAddress;
@@ -38,9 +38,14 @@ export interface RunningProxy {
 /** server.otlp.grpc: HTTP/2 is negotiated by ALPN, so it needs TLS. */
 function otlpGrpc(tlsEnabled: boolean, options: ConstructorParameters<typeof GrpcIntake>[0]): GrpcIntake {
   if (!tlsEnabled) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'server.otlp.grpc needs TLS (HTTP/2 is negotiated by ALPN on the TLS intake port)', {
-      remediation: 'configure server.ssl.certificate and server.ssl.key, or set server.otlp.grpc: false (APM_SIDECAR_OTLP_GRPC)',
-    });
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      'server.otlp.grpc needs TLS (HTTP/2 is negotiated by ALPN on the TLS intake port)',
+      {
+        remediation:
+          'configure server.ssl.certificate and server.ssl.key, or set server.otlp.grpc: false (APM_SIDECAR_OTLP_GRPC)',
+      },
+    );
   }
   return new GrpcIntake(options);
 }
@@ -54,37 +59,95 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const agentConfig = createAgentConfigEndpoint(config, { logger, registry: metrics.registry, upstream });
   const passthrough = createUpstreamPassthrough(config, { logger, registry: metrics.registry, upstream });
   const queue = await connectIntakeQueue(q, metrics, logger);
-  const monitor = new QueueDepthMonitor(queue.enqueuer.queue, queue.redis, sizeHighWaterMark(q.high_water_mark, queue.facts.maxmemory), metrics, logger, {
-    durability: { durability: q.durability, replicas: q.replicas },
-  });
+  const monitor = new QueueDepthMonitor(
+    queue.enqueuer.queue,
+    queue.redis,
+    sizeHighWaterMark(q.high_water_mark, queue.facts.maxmemory),
+    metrics,
+    logger,
+    {
+      durability: { durability: q.durability, replicas: q.replicas },
+    },
+  );
   const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
   const tokens = new SecretTokenVerifier(s.auth.secret_tokens);
   const tokenFile = s.auth.secret_tokens_file;
-  const tokenWatcher = tokenFile === null || tokenFile === '' ? undefined : new TokenFileWatcher(tokenFile, tokens, logger, parseDuration(s.ssl.reload_interval));
+  const tokenWatcher =
+    tokenFile === null || tokenFile === ''
+      ? undefined
+      : new TokenFileWatcher(tokenFile, tokens, logger, parseDuration(s.ssl.reload_interval));
   const authenticator = new RequestAuthenticator(tokens, apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
   const budget = new MemoryBudget(s.max_inflight_bytes);
-  const intakeDeps = { authenticator, backpressure: monitor, enqueuer: queue.enqueuer, limits, metrics, logger, budget };
+  const intakeDeps = {
+    authenticator,
+    backpressure: monitor,
+    enqueuer: queue.enqueuer,
+    limits,
+    metrics,
+    logger,
+    budget,
+  };
   const rum = createRumRoutes(s, intakeDeps);
   const routes = new RouteTable({
     intake: intakeHandler(intakeDeps),
-    otlp: { traces: otlpHandler('traces', intakeDeps), metrics: otlpHandler('metrics', intakeDeps), logs: otlpHandler('logs', intakeDeps), renderError: renderOtlpFailure },
+    otlp: {
+      traces: otlpHandler('traces', intakeDeps),
+      metrics: otlpHandler('metrics', intakeDeps),
+      logs: otlpHandler('logs', intakeDeps),
+      renderError: renderOtlpFailure,
+    },
     ...(rum === undefined ? {} : { rum }),
     root: rootHandler({ authenticator, publishReady: () => monitor.current().state !== 'unavailable' }),
     agentConfig: agentConfigRoute(agentConfig, authenticator),
     ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),
   });
-  const timeouts = { readTimeoutMs: parseDuration(s.read_timeout), idleTimeoutMs: parseDuration(s.idle_timeout), shutdownTimeoutMs: parseDuration(s.shutdown_timeout), certificatePollMs: parseDuration(s.ssl.reload_interval) };
+  const timeouts = {
+    readTimeoutMs: parseDuration(s.read_timeout),
+    idleTimeoutMs: parseDuration(s.idle_timeout),
+    shutdownTimeoutMs: parseDuration(s.shutdown_timeout),
+    certificatePollMs: parseDuration(s.ssl.reload_interval),
+  };
   const bounds = { maxConnections: s.max_connections, maxHeaderSize: s.max_header_size };
   const networks = new NetworkAllowList(s.allowed_networks);
-  const grpc = s.otlp.grpc ? otlpGrpc(tls.enabled, { deps: intakeDeps, networks, readTimeoutMs: timeouts.readTimeoutMs, accepting: () => server.accepting }) : undefined;
-  const server: ProxyServer = new ProxyServer({ listen: parseHostPort(s.host), tls, routes, networks, ...timeouts, ...bounds, metrics, logger, ...(grpc === undefined ? {} : { http2: grpc }) });
+  const grpc = s.otlp.grpc
+    ? otlpGrpc(tls.enabled, {
+        deps: intakeDeps,
+        networks,
+        readTimeoutMs: timeouts.readTimeoutMs,
+        accepting: () => server.accepting,
+      })
+    : undefined;
+  const server: ProxyServer = new ProxyServer({
+    listen: parseHostPort(s.host),
+    tls,
+    routes,
+    networks,
+    ...timeouts,
+    ...bounds,
+    metrics,
+    logger,
+    ...(grpc === undefined ? {} : { http2: grpc }),
+  });
   const readiness = (): ReturnType<typeof proxyReadiness> => proxyReadiness(server, monitor, q);
-  const admin = new AdminServer({ listen: parseHostPort(config.admin.host), registry: metrics.registry, readiness, logger });
+  const admin = new AdminServer({
+    listen: parseHostPort(config.admin.host),
+    registry: metrics.registry,
+    readiness,
+    logger,
+  });
   const close = closeOnce(async () => {
     tokenWatcher?.close();
     await server.close();
-    await closeAll([admin.close, () => monitor.close(), () => queue.enqueuer.close(), async () => void (await queue.redis.quit()), async () => apiKeys?.close(), agentConfig.close, async () => passthrough?.close()]);
+    await closeAll([
+      admin.close,
+      () => monitor.close(),
+      () => queue.enqueuer.close(),
+      async () => void (await queue.redis.quit()),
+      async () => apiKeys?.close(),
+      agentConfig.close,
+      async () => passthrough?.close(),
+    ]);
   });
   try {
     await monitor.start();

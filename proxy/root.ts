@@ -8,8 +8,8 @@ import type { HandledResponse, ProxyRequest, RouteHandler } from './routes';
  * sent only to servers >= 8.7.1; older ones reject the field), so we report the APM Server 8.x whose intake
  * and documents we reproduce rather than our own 0.x version.
  */
-export const reportedApmServerVersion = '8.19.0';
-export const sidecarBuild = { date: '2026-01-01T00:00:00Z', sha: 'apm-sidecar-0.1.0' } as const;
+const reportedApmServerVersion = '8.19.0';
+const sidecarBuild = { date: '2026-01-01T00:00:00Z', sha: 'apm-sidecar-0.1.0' } as const;
 
 export interface RootDeps {
   readonly authenticator: RequestAuthenticator;

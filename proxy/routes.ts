@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+
 import { SidecarError } from '../core/errors';
 import type { AnyResponse } from './intake/response';
 
@@ -46,11 +47,11 @@ export interface Route {
 }
 
 /** The agents' endpoints beyond intake and root, as APM Server answers them while the feature is off. */
-export function rejectWith(code: 'SIDECAR_ERR_RUM_DISABLED' | 'SIDECAR_ERR_AGENT_CONFIG_DISABLED'): RouteHandler {
+function rejectWith(code: 'SIDECAR_ERR_RUM_DISABLED' | 'SIDECAR_ERR_AGENT_CONFIG_DISABLED'): RouteHandler {
   return () => Promise.reject(new SidecarError(code));
 }
 
-export const notFound: RouteHandler = () => Promise.reject(new SidecarError('SIDECAR_ERR_NOT_FOUND'));
+const notFound: RouteHandler = () => Promise.reject(new SidecarError('SIDECAR_ERR_NOT_FOUND'));
 
 export interface RouteTableParts {
   readonly intake: RouteHandler;
@@ -62,7 +63,12 @@ export interface RouteTableParts {
   /** Anything else: the upstream when configured, else 404. */
   readonly fallback?: RouteHandler;
   /** OTLP/HTTP: /v1/traces, /v1/metrics, /v1/logs. */
-  readonly otlp?: { readonly traces: RouteHandler; readonly metrics: RouteHandler; readonly logs: RouteHandler; readonly renderError: ErrorRenderer };
+  readonly otlp?: {
+    readonly traces: RouteHandler;
+    readonly metrics: RouteHandler;
+    readonly logs: RouteHandler;
+    readonly renderError: ErrorRenderer;
+  };
 }
 
 /**

@@ -4,19 +4,20 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+
 import type { Logger } from 'pino';
+
 import { SidecarError, toErrorOutcome } from '../core/errors';
 import { closeOnce } from '../core/lifecycle';
+import { listen, type ListenAddress } from '../core/listen';
 import { mappedIpv4, type NetworkAllowList } from './auth/networks';
 import { acceptsJson, renderErrorResponse } from './intake/response';
 import type { ProxyMetrics } from './metrics';
 import type { HandledResponse, ProxyRequest, RouteTable } from './routes';
 import { CertificateReloader, httpsServerOptions, type TlsSettings } from './tls';
-import { listen, type ListenAddress } from '../core/listen';
-
 
 /** "127.0.0.1:8200", "[::1]:8200", ":8200" (all interfaces). */
-export { parseHostPort, type ListenAddress } from '../core/listen';
+export { type ListenAddress, parseHostPort } from '../core/listen';
 
 export interface ProxyServerOptions {
   readonly listen: ListenAddress;
@@ -38,7 +39,7 @@ export interface ProxyServerOptions {
   readonly http2?: Http2Connections;
 }
 
-export interface Http2Connections {
+interface Http2Connections {
   accept(socket: TLSSocket): void;
   /** Graceful within `graceMs`, then every connection closed. */
   close(graceMs: number): Promise<void>;
@@ -78,7 +79,8 @@ export class ProxyServer {
       const server = https.createServer({ ...httpsServerOptions(options.tls), ...httpOptions, ...alpn }, onRequest);
       if (options.http2 !== undefined) dispatchHttp2(server, options.http2);
       guardHandshakes(server, options.tls.handshakeTimeoutMs, options.networks, options.logger);
-      if (options.tls.clientAuthentication === 'optional') server.on('secureConnection', rejectUnverifiedClientCertificate);
+      if (options.tls.clientAuthentication === 'optional')
+        server.on('secureConnection', rejectUnverifiedClientCertificate);
       server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
       this.reloader = new CertificateReloader(options.tls, server, options.logger, options.certificatePollMs);
       this.server = server;
@@ -88,7 +90,9 @@ export class ProxyServer {
     if (options.maxConnections !== undefined && options.maxConnections > 0) {
       // Beyond the cap Node closes the new connection at once (before TLS), without reading from it.
       this.server.maxConnections = options.maxConnections;
-      this.server.on('drop', (data?: { remoteAddress?: string }) => options.logger.debug({ client: data?.remoteAddress }, 'connection closed: server.max_connections reached'));
+      this.server.on('drop', (data?: { remoteAddress?: string }) =>
+        options.logger.debug({ client: data?.remoteAddress }, 'connection closed: server.max_connections reached'),
+      );
     }
     this.server.keepAliveTimeout = options.idleTimeoutMs;
     // Headers: server.read_timeout bounds them (Node answers 408 and closes). The body: our own read timer
@@ -102,7 +106,10 @@ export class ProxyServer {
     await listen(this.server, this.options.listen);
     this.reloader?.start();
     const { port } = this.address();
-    this.options.logger.info({ host: this.options.listen.host, port, tls: this.options.tls.enabled }, 'intake listening');
+    this.options.logger.info(
+      { host: this.options.listen.host, port, tls: this.options.tls.enabled },
+      'intake listening',
+    );
   }
 
   address(): ListenAddress {
@@ -142,7 +149,10 @@ export class ProxyServer {
         body.destroy(new Error(`request body cut off: ${reason.message}`));
       },
     };
-    const readTimer = setTimeout(() => entry.abort(new SidecarError('SIDECAR_ERR_REQUEST_TIMEOUT')), this.options.readTimeoutMs);
+    const readTimer = setTimeout(
+      () => entry.abort(new SidecarError('SIDECAR_ERR_REQUEST_TIMEOUT')),
+      this.options.readTimeoutMs,
+    );
     this.inFlight.add(entry);
     this.bySocket.set(req.socket, entry);
     void this.serve(req, res, body, entry)
@@ -158,7 +168,12 @@ export class ProxyServer {
       });
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse, body: PassThrough, entry: InFlight): Promise<void> {
+  private async serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: PassThrough,
+    entry: InFlight,
+  ): Promise<void> {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://intake');
     const request: ProxyRequest = {
@@ -175,24 +190,42 @@ export class ProxyServer {
     };
     let response: HandledResponse;
     try {
-      if (!this.options.networks.allows(req.socket.remoteAddress)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
+      if (!this.options.networks.allows(req.socket.remoteAddress))
+        throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (this.draining) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
       response = await this.options.routes.handlerFor(request.path)(request, res);
     } catch (err) {
       response = this.renderFailure(entry.abortReason ?? err, request);
     }
-    if (Object.keys(request.responseHeaders).length > 0) response = { ...response, headers: { ...request.responseHeaders, ...response.headers } };
-    this.send(res, response, Number(process.hrtime.bigint() - started) / 1e9, this.options.routes.isIntake(request.path));
+    if (Object.keys(request.responseHeaders).length > 0)
+      response = { ...response, headers: { ...request.responseHeaders, ...response.headers } };
+    this.send(
+      res,
+      response,
+      Number(process.hrtime.bigint() - started) / 1e9,
+      this.options.routes.isIntake(request.path),
+    );
   }
 
   /** The one place a failure becomes an answer, a metric label and a log line at the level its status deserves. */
   private renderFailure(err: unknown, request: ProxyRequest): HandledResponse {
     const outcome = toErrorOutcome(err);
-    const line = { requestId: request.id, path: request.path, status: outcome.status, code: outcome.code, client: request.clientIp };
+    const line = {
+      requestId: request.id,
+      path: request.path,
+      status: outcome.status,
+      code: outcome.code,
+      client: request.clientIp,
+    };
     if (outcome.logLevel === 'error') this.options.logger.error({ ...line, err }, outcome.body.error);
     else this.options.logger[outcome.logLevel]({ ...line, cause: causeOf(err) }, outcome.body.error);
-    const rendered = this.options.routes.errorRendererFor(request.path)?.(err, request) ?? renderErrorResponse(err, acceptsJson(request.headers.accept));
-    const headers = outcome.status === 503 && outcome.retryable ? { ...rendered.headers, 'Retry-After': retryAfterSeconds } : rendered.headers;
+    const rendered =
+      this.options.routes.errorRendererFor(request.path)?.(err, request) ??
+      renderErrorResponse(err, acceptsJson(request.headers.accept));
+    const headers =
+      outcome.status === 503 && outcome.retryable
+        ? { ...rendered.headers, 'Retry-After': retryAfterSeconds }
+        : rendered.headers;
     return { ...rendered, headers, result: outcome.result };
   }
 
@@ -261,7 +294,10 @@ function guardHandshakes(server: https.Server, timeoutMs: number, networks: Netw
   const keyOf = (socket: Socket): string => `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
   server.on('connection', (socket: Socket) => {
     if (!networks.allows(socket.remoteAddress)) {
-      logger.debug({ client: socket.remoteAddress }, 'connection dropped: client address outside server.allowed_networks');
+      logger.debug(
+        { client: socket.remoteAddress },
+        'connection dropped: client address outside server.allowed_networks',
+      );
       socket.destroy();
       return;
     }
@@ -269,7 +305,10 @@ function guardHandshakes(server: https.Server, timeoutMs: number, networks: Netw
     const key = keyOf(socket);
     const timer = setTimeout(() => {
       pending.delete(key);
-      logger.debug({ client: socket.remoteAddress }, 'connection closed: TLS handshake not completed within server.ssl.handshake_timeout');
+      logger.debug(
+        { client: socket.remoteAddress },
+        'connection closed: TLS handshake not completed within server.ssl.handshake_timeout',
+      );
       socket.destroy();
     }, timeoutMs);
     timer.unref();
@@ -292,7 +331,8 @@ function guardHandshakes(server: https.Server, timeoutMs: number, networks: Netw
  */
 function dispatchHttp2(server: https.Server, http2: Http2Connections): void {
   const [http1, ...others] = server.listeners('secureConnection');
-  if (http1 === undefined || others.length > 0) throw new Error('expected exactly the HTTP/1 connection listener of https.Server');
+  if (http1 === undefined || others.length > 0)
+    throw new Error('expected exactly the HTTP/1 connection listener of https.Server');
   server.removeAllListeners('secureConnection');
   server.on('secureConnection', (socket: TLSSocket) => {
     if (socket.alpnProtocol === 'h2') http2.accept(socket);

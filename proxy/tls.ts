@@ -2,7 +2,9 @@ import { constants as cryptoConstants } from 'node:crypto';
 import fs from 'node:fs';
 import type https from 'node:https';
 import tls from 'node:tls';
+
 import type { Logger } from 'pino';
+
 import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
 import { parseDuration } from '../core/duration';
@@ -66,7 +68,10 @@ export function resolveTlsSettings(ssl: SidecarConfig['server']['ssl']): TlsSett
   const enabled = ssl.enabled ?? ssl.certificate !== null;
   if (!enabled) return { enabled: false };
   if (ssl.certificate === null || ssl.key === null) {
-    throw invalid('server.ssl is enabled but server.ssl.certificate or server.ssl.key is not set', 'set both to PEM files, or set server.ssl.enabled: false');
+    throw invalid(
+      'server.ssl is enabled but server.ssl.certificate or server.ssl.key is not set',
+      'set both to PEM files, or set server.ssl.enabled: false',
+    );
   }
   if (ssl.client_authentication !== 'none' && ssl.certificate_authorities.length === 0) {
     throw invalid(
@@ -94,7 +99,10 @@ function readPem(file: string, key: string): Buffer {
     return fs.readFileSync(file);
   } catch (err) {
     const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
-    throw invalid(`${key}: cannot read ${file} (${reason})`, `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`);
+    throw invalid(
+      `${key}: cannot read ${file} (${reason})`,
+      `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`,
+    );
   }
 }
 
@@ -119,9 +127,15 @@ export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContex
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     if (/key values mismatch/.test(reason)) {
-      throw invalid(`server.ssl.key (${settings.key}) is not the key of server.ssl.certificate (${settings.certificate})`, 'point server.ssl.key (APM_SIDECAR_SSL_KEY) at the key the certificate was issued for');
+      throw invalid(
+        `server.ssl.key (${settings.key}) is not the key of server.ssl.certificate (${settings.certificate})`,
+        'point server.ssl.key (APM_SIDECAR_SSL_KEY) at the key the certificate was issued for',
+      );
     }
-    throw invalid(`server.ssl: the certificate, key or passphrase is unusable (${reason})`, 'check that the key matches the certificate and the passphrase is right');
+    throw invalid(
+      `server.ssl: the certificate, key or passphrase is unusable (${reason})`,
+      'check that the key matches the certificate and the passphrase is right',
+    );
   }
   return options;
 }
@@ -160,7 +174,8 @@ export class CertificateReloader {
 
   start(): void {
     if (this.pollIntervalMs > 0) {
-      for (const file of this.files) fs.watchFile(file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
+      for (const file of this.files)
+        fs.watchFile(file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
     }
     process.on('SIGHUP', this.onSignal);
   }
@@ -169,7 +184,10 @@ export class CertificateReloader {
     if (this.closed) return;
     try {
       this.server.setSecureContext(loadSecureContextOptions(this.settings));
-      this.logger.info({ reason, certificate: this.settings.certificate }, 'TLS certificate reloaded; new connections use it');
+      this.logger.info(
+        { reason, certificate: this.settings.certificate },
+        'TLS certificate reloaded; new connections use it',
+      );
     } catch (err) {
       this.logger.warn({ reason, err }, 'TLS certificate reload failed; still serving the previous certificate');
     }

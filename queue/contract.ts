@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+
 import type { OtlpFormat, OtlpSignal } from './otlp/model';
 
 /**
@@ -64,7 +65,8 @@ export interface RumJobInfo {
 /** The `rum` part of a job (or of a dead-letter entry's context); undefined when absent. */
 export function parseRumJobInfo(value: unknown): RumJobInfo | undefined {
   if (value === undefined) return undefined;
-  if (!isRecord(value) || (value.version !== 'v2' && value.version !== 'v3')) throw new JobContractError('rum.version must be v2 or v3');
+  if (!isRecord(value) || (value.version !== 'v2' && value.version !== 'v3'))
+    throw new JobContractError('rum.version must be v2 or v3');
   const source = value.source;
   if (!isRecord(source) || typeof source.ip !== 'string') throw new JobContractError('rum.source.ip must be a string');
   const port = source.port;
@@ -95,16 +97,23 @@ function parseIdentity(value: unknown): Identity {
 /** Parses job data read back from Redis into the typed contract, or throws JobContractError. */
 export function parseIntakeJobData(value: unknown): IntakeJobData {
   if (!isRecord(value)) throw new JobContractError('data must be an object');
-  if (!readableVersions.has(value.v)) throw new JobContractError(`unsupported schema version ${String(value.v)} (this build reads 1 to ${jobSchemaVersion})`);
+  if (!readableVersions.has(value.v))
+    throw new JobContractError(
+      `unsupported schema version ${String(value.v)} (this build reads 1 to ${jobSchemaVersion})`,
+    );
   const { requestId, receivedAt, client, encoding, body, events, rawBytes } = value;
-  if (typeof requestId !== 'string' || requestId === '') throw new JobContractError('requestId must be a non-empty string');
-  if (typeof receivedAt !== 'number' || !Number.isFinite(receivedAt)) throw new JobContractError('receivedAt must be a number');
+  if (typeof requestId !== 'string' || requestId === '')
+    throw new JobContractError('requestId must be a non-empty string');
+  if (typeof receivedAt !== 'number' || !Number.isFinite(receivedAt))
+    throw new JobContractError('receivedAt must be a number');
   if (!isRecord(client) || typeof client.ip !== 'string') throw new JobContractError('client.ip must be a string');
   const userAgent = client.userAgent;
-  if (userAgent !== null && typeof userAgent !== 'string') throw new JobContractError('client.userAgent must be a string or null');
+  if (userAgent !== null && typeof userAgent !== 'string')
+    throw new JobContractError('client.userAgent must be a string or null');
   if (encoding !== 'gzip' && encoding !== 'deflate') throw new JobContractError('encoding must be gzip or deflate');
   if (typeof body !== 'string') throw new JobContractError('body must be a base64 string');
-  if (typeof events !== 'number' || typeof rawBytes !== 'number') throw new JobContractError('events and rawBytes must be numbers');
+  if (typeof events !== 'number' || typeof rawBytes !== 'number')
+    throw new JobContractError('events and rawBytes must be numbers');
   const rum = parseRumJobInfo(value.rum);
   return {
     ...(rum === undefined ? {} : { rum }),
@@ -126,7 +135,8 @@ const otlpSignals: ReadonlySet<unknown> = new Set(['traces', 'metrics', 'logs'])
 function parseOtlpFormat(value: unknown): OtlpJobFormat {
   if (!isRecord(value)) throw new JobContractError('otlp must be an object');
   const { signal, format } = value;
-  if (signal !== 'traces' && signal !== 'metrics' && signal !== 'logs') throw new JobContractError(`otlp.signal must be one of ${[...otlpSignals].join(', ')}`);
+  if (signal !== 'traces' && signal !== 'metrics' && signal !== 'logs')
+    throw new JobContractError(`otlp.signal must be one of ${[...otlpSignals].join(', ')}`);
   if (format !== 'protobuf' && format !== 'json') throw new JobContractError('otlp.format must be protobuf or json');
   return { signal, format };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+
 import { SidecarError } from '../core/errors';
 
 export type Durability = 'applied' | 'fsync' | 'replicated';
@@ -51,22 +52,30 @@ export async function readRedisFacts(redis: Redis): Promise<RedisFacts> {
  */
 export function assertRedisSafe(facts: RedisFacts, durability: Durability, replicas: number): void {
   if (facts.policy !== 'noeviction') {
-    throw new SidecarError('SIDECAR_ERR_REDIS_POLICY', `Redis runs maxmemory-policy ${facts.policy}; queued events could be evicted`, {
-      remediation: 'run `CONFIG SET maxmemory-policy noeviction` and put `maxmemory-policy noeviction` in redis.conf',
-    });
+    throw new SidecarError(
+      'SIDECAR_ERR_REDIS_POLICY',
+      `Redis runs maxmemory-policy ${facts.policy}; queued events could be evicted`,
+      {
+        remediation: 'run `CONFIG SET maxmemory-policy noeviction` and put `maxmemory-policy noeviction` in redis.conf',
+      },
+    );
   }
   if (durability === 'fsync' && !(facts.appendonly && facts.appendfsync === 'always')) {
     throw new SidecarError(
       'SIDECAR_ERR_REDIS_DURABILITY',
       `queue.durability is fsync but Redis runs appendonly ${facts.appendonly ? 'yes' : 'no'}, appendfsync ${facts.appendfsync}`,
-      { remediation: 'set `appendonly yes` and `appendfsync always` in redis.conf, or choose queue.durability: applied' },
+      {
+        remediation: 'set `appendonly yes` and `appendfsync always` in redis.conf, or choose queue.durability: applied',
+      },
     );
   }
   if (durability === 'replicated' && facts.connectedReplicas < replicas) {
     throw new SidecarError(
       'SIDECAR_ERR_REDIS_DURABILITY',
       `queue.durability is replicated with queue.replicas ${replicas} but Redis has ${facts.connectedReplicas} connected replicas`,
-      { remediation: 'attach replicas to the Redis primary, lower queue.replicas, or choose queue.durability: applied' },
+      {
+        remediation: 'attach replicas to the Redis primary, lower queue.replicas, or choose queue.durability: applied',
+      },
     );
   }
 }

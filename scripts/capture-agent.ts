@@ -34,11 +34,19 @@ async function captureServer(): Promise<{ url: string; received: Received[]; clo
     req.on('end', () => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string') headers[name] = name === 'authorization' ? value.replace(token, '<secret-token>') : value;
+        if (typeof value === 'string')
+          headers[name] = name === 'authorization' ? value.replace(token, '<secret-token>') : value;
       }
       received.push({ method: req.method ?? '', url: req.url ?? '', headers, body: Buffer.concat(chunks) });
       if (req.url === '/') {
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ build_date: '2025-01-01T00:00:00Z', build_sha: 'capture', publish_ready: true, version: '8.19.0' }));
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify({
+            build_date: '2025-01-01T00:00:00Z',
+            build_sha: 'capture',
+            publish_ready: true,
+            version: '8.19.0',
+          }),
+        );
       } else if (req.url?.startsWith('/config/v1/agents') === true) {
         res.writeHead(200, { 'Content-Type': 'application/json', Etag: '"capture"' }).end('{}');
       } else {
@@ -49,7 +57,11 @@ async function captureServer(): Promise<{ url: string; received: Received[]; clo
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('capture server not listening');
-  return { url: `http://127.0.0.1:${address.port}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The instrumented app: an HTTP server whose handler queries a "db"; `requests` calls to it, then flush. */
@@ -113,18 +125,33 @@ async function captureSmall(): Promise<void> {
   fs.writeFileSync(path.join(dir, 'intake-v2-events.ndjson.gz'), body.body);
   fs.writeFileSync(path.join(dir, 'intake-v2-events.ndjson'), ndjsonOf(body));
   const port = new URL(body.headers.host === undefined ? 'http://x' : `http://${body.headers.host}`).port;
-  const requests = received.map((r) => ({ method: r.method, url: r.url, headers: { ...r.headers, ...(r.headers.host === undefined ? {} : { host: r.headers.host.replace(port, '8200') }) } }));
+  const requests = received.map((r) => ({
+    method: r.method,
+    url: r.url,
+    headers: { ...r.headers, ...(r.headers.host === undefined ? {} : { host: r.headers.host.replace(port, '8200') }) },
+  }));
   fs.writeFileSync(path.join(dir, 'requests.json'), `${JSON.stringify(requests, null, 1)}\n`);
-  const events = ndjsonOf(body).split('\n').filter((l) => l.trim() !== '').length - 1;
-  process.stdout.write(`${dir}: ${events} events in one request; test/integration/proxy/golden/verbose.json must read {"accepted":${events}}\n`);
+  const events =
+    ndjsonOf(body)
+      .split('\n')
+      .filter((l) => l.trim() !== '').length - 1;
+  process.stdout.write(
+    `${dir}: ${events} events in one request; test/integration/proxy/golden/verbose.json must read {"accepted":${events}}\n`,
+  );
 }
 
 async function captureCorpus(): Promise<void> {
   const received = await runApp({ REQUESTS: '4000', METRICS_INTERVAL: '0s', SETTLE_MS: '200' });
-  const lines = received.filter(intake).flatMap((r) => ndjsonOf(r).split('\n').filter((l) => l.trim() !== ''));
+  const lines = received.filter(intake).flatMap((r) =>
+    ndjsonOf(r)
+      .split('\n')
+      .filter((l) => l.trim() !== ''),
+  );
   const metadata = lines.find((l) => l.startsWith('{"metadata"'));
   if (metadata === undefined) throw new Error('the agent sent no metadata');
-  const events = lines.filter((l) => l.startsWith('{"transaction"') || l.startsWith('{"span"') || l.startsWith('{"error"'));
+  const events = lines.filter(
+    (l) => l.startsWith('{"transaction"') || l.startsWith('{"span"') || l.startsWith('{"error"'),
+  );
   const file = path.join(root, 'test', 'fixtures', 'bench', 'agent-nodejs-traces.ndjson.gz');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // Kept compressed: the ndjson is ~5 MB.
@@ -139,6 +166,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { faultResultsFile, type ScenarioResult } from '../test/support/oracle';
 
 /**
@@ -20,21 +21,36 @@ function fmtNumber(n: number): string {
 }
 
 export function renderTable(rows: readonly ScenarioResult[]): string {
-  const header = ['scenario', 'fault', 'acknowledged', 'lost', 'doubled', 'indexed/s during the fault', 'drain', 'notes'];
+  const header = [
+    'scenario',
+    'fault',
+    'acknowledged',
+    'lost',
+    'doubled',
+    'indexed/s during the fault',
+    'drain',
+    'notes',
+  ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of [...rows].sort((a, b) => a.scenario.localeCompare(b.scenario))) {
-    lines.push(`| ${[
-      r.scenario,
-      r.fault,
-      fmtNumber(r.acknowledged),
-      fmtNumber(r.lost),
-      fmtNumber(r.doubled),
-      r.rateDuringFault === null ? '–' : fmtNumber(r.rateDuringFault),
-      r.drainSeconds === null ? 'never' : `${r.drainSeconds.toFixed(1)} s`,
-      r.notes.replace(/\|/g, '/'),
-    ].join(' | ')} |`);
+    lines.push(
+      `| ${[
+        r.scenario,
+        r.fault,
+        fmtNumber(r.acknowledged),
+        fmtNumber(r.lost),
+        fmtNumber(r.doubled),
+        r.rateDuringFault === null ? '–' : fmtNumber(r.rateDuringFault),
+        r.drainSeconds === null ? 'never' : `${r.drainSeconds.toFixed(1)} s`,
+        r.notes.replace(/\|/g, '/'),
+      ].join(' | ')} |`,
+    );
   }
-  const when = rows.map((r) => r.recordedAt).sort().at(-1) ?? 'never';
+  const when =
+    rows
+      .map((r) => r.recordedAt)
+      .sort()
+      .at(-1) ?? 'never';
   return [...lines, '', `Last run: ${when}, \`.ci/stages/30-faults.sh\`.`].join('\n');
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { renderConfigurationDoc, renderErrorsDoc } from './render-docs';
 import { descriptorFile, renderOtlpDescriptor } from './render-otlp-descriptor';
 

@@ -1,5 +1,5 @@
-import { errorCatalogue, type ErrorSpec } from '../core/errors';
 import { configLeaves } from '../config/leaves';
+import { errorCatalogue, type ErrorSpec } from '../core/errors';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -7,14 +7,18 @@ function cell(text: string): string {
 
 function showDefault(value: unknown): string {
   if (value === null) return '(unset)';
-  if (Array.isArray(value)) return value.length === 0 ? '[]' : `\`${value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}\``;
+  if (Array.isArray(value))
+    return value.length === 0
+      ? '[]'
+      : `\`${value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}\``;
   return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 }
 
 /** docs/configuration.md, generated from config/schema.ts. */
 export function renderConfigurationDoc(): string {
   const rows = configLeaves().map(
-    (l) => `| \`${l.key}\` | \`${l.env}\`${l.sensitive ? ' (also `' + l.env + '_FILE`)' : ''} | ${cell(l.format)} | ${showDefault(l.default)} | ${cell(l.doc)}${l.sensitive ? ' Secret: masked in --print-config and logs.' : ''} |`,
+    (l) =>
+      `| \`${l.key}\` | \`${l.env}\`${l.sensitive ? ' (also `' + l.env + '_FILE`)' : ''} | ${cell(l.format)} | ${showDefault(l.default)} | ${cell(l.doc)}${l.sensitive ? ' Secret: masked in --print-config and logs.' : ''} |`,
   );
   return [
     '# Configuration',
@@ -41,7 +45,8 @@ export function renderConfigurationDoc(): string {
 export function renderErrorsDoc(): string {
   const entries = Object.entries(errorCatalogue) as Array<[string, ErrorSpec]>;
   const rows = entries.map(
-    ([code, spec]) => `| \`${code}\` | ${spec.status} | \`${spec.result}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.message)} | ${cell(spec.description)} |`,
+    ([code, spec]) =>
+      `| \`${code}\` | ${spec.status} | \`${spec.result}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.message)} | ${cell(spec.description)} |`,
   );
   return [
     '# Errors',

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+
 import forge from 'node-forge';
 
 /** A PEM certificate with its private key. */

@@ -1,8 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { ChildProcess } from 'node:child_process';
+
 import { createJobTransformer } from '../../forwarder/transform';
 import { createWriter } from '../../test/integration/forwarder/support';
 import { EsStandin } from '../../test/support/es-standin/server';
@@ -11,7 +12,7 @@ import { RedisServer } from '../../test/support/redis';
 import { firstJsonLine, progress, spawnCli, spawnTs, stop } from '../processes';
 import { procStat } from '../procstat';
 import type { ScenarioResult } from '../report';
-import { runLoad, startProxyProcess, waitReady, type IntakeBenchOptions } from './intake';
+import { type IntakeBenchOptions, runLoad, startProxyProcess, waitReady } from './intake';
 
 export interface EndToEndOptions extends IntakeBenchOptions {
   /** Agent requests sent through the proxy (each of ~40 events). */
@@ -26,11 +27,22 @@ function documentsFile(options: EndToEndOptions, count: number): string {
   for (let i = 0; i < count; i++) {
     const request = options.requests[i % options.requests.length];
     if (request === undefined) break;
-    const [metadata = '', ...events] = zlib.gunzipSync(request.body).toString('utf8').split('\n').filter((l) => l !== '');
-    const transformer = createJobTransformer(metadata, { receivedAt: Date.now(), client: { ip: '127.0.0.1', userAgent: null }, identity: { kind: 'anonymous' }, namespace: 'default' });
+    const [metadata = '', ...events] = zlib
+      .gunzipSync(request.body)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    const transformer = createJobTransformer(metadata, {
+      receivedAt: Date.now(),
+      client: { ip: '127.0.0.1', userAgent: null },
+      identity: { kind: 'anonymous' },
+      namespace: 'default',
+    });
     const lines = events.flatMap((line) => {
       const result = transformer.transform(line);
-      return result.ok ? [JSON.stringify({ index: result.doc.dataStream, id: randomUUID(), source: result.doc.source })] : [];
+      return result.ok
+        ? [JSON.stringify({ index: result.doc.dataStream, id: randomUUID(), source: result.doc.source })]
+        : [];
     });
     fs.writeSync(out, `${lines.join('\n')}\n`);
   }
@@ -45,12 +57,18 @@ function indexed(standin: EsStandin): number {
 async function waitIndexed(standin: EsStandin, expected: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (indexed(standin) < expected) {
-    if (Date.now() > deadline) throw new Error(`only ${indexed(standin)} of ${expected} documents indexed after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${indexed(standin)} of ${expected} documents indexed after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-async function startForwarder(standin: EsStandin, writer: { username: string; password: string }, redisUrl: string, queue: string): Promise<ChildProcess> {
+async function startForwarder(
+  standin: EsStandin,
+  writer: { username: string; password: string },
+  redisUrl: string,
+  queue: string,
+): Promise<ChildProcess> {
   const adminPort = await freePort();
   const child = spawnCli(['forwarder'], {
     PATH: process.env.PATH,
@@ -79,13 +97,19 @@ function isLoaderResult(v: unknown): v is { docs: number; seconds: number; error
  */
 export async function endToEndScenario(options: EndToEndOptions): Promise<ScenarioResult> {
   const standin = await EsStandin.start({
-    tls: { cert: fs.readFileSync(options.pki.certFile, 'utf8'), key: fs.readFileSync(options.pki.keyFile, 'utf8'), caFile: options.pki.caFile },
+    tls: {
+      cert: fs.readFileSync(options.pki.certFile, 'utf8'),
+      key: fs.readFileSync(options.pki.keyFile, 'utf8'),
+      caFile: options.pki.caFile,
+    },
   });
   const writer = await createWriter(standin);
   const redis = await RedisServer.start();
   const procs: ChildProcess[] = [];
   try {
-    progress(`end-to-end (${options.forwarders} forwarder${options.forwarders > 1 ? 's' : ''}): baseline direct _bulk loader`);
+    progress(
+      `end-to-end (${options.forwarders} forwarder${options.forwarders > 1 ? 's' : ''}): baseline direct _bulk loader`,
+    );
     const docs = documentsFile(options, options.totalRequests);
     const loader = spawnTs('bench/baseline-bulk-loader.ts', [
       JSON.stringify({ url: standin.url, ca: standin.caFile, ...writer, docs, concurrency: 4, flushBytes: 1048576 }),

@@ -1,12 +1,14 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+
 import { Redis } from 'ioredis';
-import { RedisServer } from '../../test/support/redis';
+
 import { freePort } from '../../test/support/ports';
+import { RedisServer } from '../../test/support/redis';
+import { type AgentRequest, writeRequestsFile } from '../corpus';
 import type { LoadResult } from '../load-generator';
-import { writeRequestsFile, type AgentRequest } from '../corpus';
-import { firstJsonLine, progress, spawnCli, spawnTs, stop, type BenchPki } from '../processes';
+import { type BenchPki, firstJsonLine, progress, spawnCli, spawnTs, stop } from '../processes';
 import { procStat } from '../procstat';
 import type { ScenarioResult } from '../report';
 
@@ -25,11 +27,23 @@ function isLoadResult(v: unknown): v is LoadResult {
 }
 
 /** Runs the load generator (its own process) against `url` and returns its result. */
-export async function runLoad(url: string, options: IntakeBenchOptions, extra: Record<string, unknown> = {}): Promise<LoadResult> {
+export async function runLoad(
+  url: string,
+  options: IntakeBenchOptions,
+  extra: Record<string, unknown> = {},
+): Promise<LoadResult> {
   const requestsFile = path.join(options.dir, 'requests.json');
   if (!fs.existsSync(requestsFile)) writeRequestsFile(options.requests, requestsFile);
   const load = spawnTs('bench/load-generator.ts', [
-    JSON.stringify({ url, ca: options.pki.caFile, token, requests: requestsFile, seconds: options.seconds, connections: options.connections, ...extra }),
+    JSON.stringify({
+      url,
+      ca: options.pki.caFile,
+      token,
+      requests: requestsFile,
+      seconds: options.seconds,
+      connections: options.connections,
+      ...extra,
+    }),
   ]);
   return firstJsonLine(load, isLoadResult, (options.seconds + 60) * 1000);
 }
@@ -56,7 +70,11 @@ export interface RunningProxyProcess {
 }
 
 /** Starts `apm-sidecar proxy` (built CLI) with TLS and a token against `redisUrl`. */
-export async function startProxyProcess(options: IntakeBenchOptions, redisUrl: string, env: Record<string, string> = {}): Promise<RunningProxyProcess> {
+export async function startProxyProcess(
+  options: IntakeBenchOptions,
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<RunningProxyProcess> {
   const port = await freePort();
   const adminPort = await freePort();
   const child = spawnCli(['proxy'], {
@@ -87,8 +105,13 @@ function cpuDuring<T>(pids: number[], run: () => Promise<T>): Promise<{ value: T
  */
 export async function intakeScenario(options: IntakeBenchOptions): Promise<ScenarioResult> {
   progress(`intake: baseline (bare HTTPS + gunzip), ${options.seconds}s, ${options.connections} connections`);
-  const baselineServer = spawnTs('bench/baseline-intake-server.ts', [JSON.stringify({ port: 0, cert: options.pki.certFile, key: options.pki.keyFile })]);
-  const { port } = await firstJsonLine(baselineServer, (v): v is { port: number } => typeof v === 'object' && v !== null && 'port' in v);
+  const baselineServer = spawnTs('bench/baseline-intake-server.ts', [
+    JSON.stringify({ port: 0, cert: options.pki.certFile, key: options.pki.keyFile }),
+  ]);
+  const { port } = await firstJsonLine(
+    baselineServer,
+    (v): v is { port: number } => typeof v === 'object' && v !== null && 'port' in v,
+  );
   const baseline = await cpuDuring([baselineServer.pid ?? 0], () => runLoad(`https://127.0.0.1:${port}`, options));
   await stop(baselineServer);
 

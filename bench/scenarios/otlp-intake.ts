@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
 import { sdkResource } from '../../test/support/otlp-sdk';
 import { RedisServer } from '../../test/support/redis';
 import type { AgentRequest } from '../corpus';
 import { progress, stop } from '../processes';
-import type { ScenarioResult } from '../report';
-import { runLoad, startProxyProcess, type IntakeBenchOptions } from './intake';
 import { procStat } from '../procstat';
+import type { ScenarioResult } from '../report';
+import { type IntakeBenchOptions, runLoad, startProxyProcess } from './intake';
 
 /**
  * OTLP intake: how many spans per proxy CPU second `apm-sidecar proxy` accepts as OTLP/HTTP protobuf (gzip, TLS,
@@ -18,16 +20,41 @@ import { procStat } from '../procstat';
  */
 function otlpRequests(count: number): AgentRequest[] {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ resource: sdkResource, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({
+    resource: sdkResource,
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
   const tracer = provider.getTracer('bench-instrumentation', '1.0.0');
   const requests: AgentRequest[] = [];
   for (let r = 0; r < count; r++) {
     exporter.reset();
     for (let t = 0; t < 10; t++) {
-      const server = tracer.startSpan(`GET /items/${t}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'url.path': `/items/${t}`, 'url.scheme': 'https', 'http.response.status_code': 200, 'http.route': '/items/:id' } });
+      const server = tracer.startSpan(`GET /items/${t}`, {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': 'GET',
+          'url.path': `/items/${t}`,
+          'url.scheme': 'https',
+          'http.response.status_code': 200,
+          'http.route': '/items/:id',
+        },
+      });
       const parent = trace.setSpan(context.active(), server);
       for (let c = 0; c < 3; c++) {
-        const child = tracer.startSpan('SELECT items', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql', 'db.query.text': 'SELECT * FROM items WHERE id = $1', 'db.namespace': 'shop', 'server.address': 'db.local', 'server.port': 5432 } }, parent);
+        const child = tracer.startSpan(
+          'SELECT items',
+          {
+            kind: SpanKind.CLIENT,
+            attributes: {
+              'db.system': 'postgresql',
+              'db.query.text': 'SELECT * FROM items WHERE id = $1',
+              'db.namespace': 'shop',
+              'server.address': 'db.local',
+              'server.port': 5432,
+            },
+          },
+          parent,
+        );
         child.end();
       }
       server.end();
@@ -43,7 +70,9 @@ export async function otlpIntakeScenario(options: Omit<IntakeBenchOptions, 'requ
   const requests = otlpRequests(50);
   const load = { ...options, requests, dir: `${options.dir}/otlp` };
   fs.mkdirSync(load.dir, { recursive: true });
-  progress(`otlp: apm-sidecar proxy + redis-server, OTLP/HTTP protobuf, ${options.seconds}s, ${options.connections} connections`);
+  progress(
+    `otlp: apm-sidecar proxy + redis-server, OTLP/HTTP protobuf, ${options.seconds}s, ${options.connections} connections`,
+  );
   const redis = await RedisServer.start();
   try {
     const proxy = await startProxyProcess(load, redis.url);

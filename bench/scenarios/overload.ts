@@ -1,9 +1,10 @@
 import { Redis } from 'ioredis';
+
 import { RedisServer } from '../../test/support/redis';
-import { peakRss } from '../procstat';
 import { progress, stop } from '../processes';
+import { peakRss } from '../procstat';
 import type { ScenarioResult } from '../report';
-import { runLoad, startProxyProcess, type IntakeBenchOptions } from './intake';
+import { type IntakeBenchOptions, runLoad, startProxyProcess } from './intake';
 
 const mib = 1024 * 1024;
 
@@ -41,12 +42,18 @@ async function usedMemory(url: string): Promise<number> {
  * refused fast with 503 + Retry-After while the proxy's memory stays flat. Measures proxy peak RSS, Redis bytes per
  * accepted raw intake byte, the share of 503s and their latency, and any answer other than 202/503.
  */
-export async function overloadScenario(options: IntakeBenchOptions & { readonly highWaterBytes: number }): Promise<ScenarioResult> {
-  progress(`overload: proxy with no forwarder, high-water mark ${options.highWaterBytes / mib} MiB, ${options.seconds}s of load`);
+export async function overloadScenario(
+  options: IntakeBenchOptions & { readonly highWaterBytes: number },
+): Promise<ScenarioResult> {
+  progress(
+    `overload: proxy with no forwarder, high-water mark ${options.highWaterBytes / mib} MiB, ${options.seconds}s of load`,
+  );
   const redis = await RedisServer.start();
   try {
     const before = await usedMemory(redis.url);
-    const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE_HIGH_WATER_MARK_BYTES: String(options.highWaterBytes) });
+    const proxy = await startProxyProcess(options, redis.url, {
+      APM_SIDECAR_QUEUE_HIGH_WATER_MARK_BYTES: String(options.highWaterBytes),
+    });
     const load = await runLoad(proxy.url, options);
     const rss = peakRss(proxy.child.pid ?? 0);
     const p99 = await serverP99Ms(proxy.adminPort, '503');

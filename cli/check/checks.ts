@@ -1,14 +1,23 @@
 import type { Client } from '@elastic/elasticsearch';
+
 import type { SidecarConfig } from '../../config/schema';
 import { describeForOperator, isSidecarError } from '../../core/errors';
 import { createLogger } from '../../core/log';
+import { classifyEsError } from '../../elasticsearch/errors';
+import {
+  agentConfigPrivileges,
+  describeMissing,
+  findMissingPrivileges,
+  privilegeRemediation,
+  type RequiredPrivileges,
+  sourceMappingOn,
+  writerPrivilegesFor,
+} from '../../elasticsearch/privileges';
+import { stringAt } from '../../elasticsearch/setup/requests';
+import { agentConfigReaderRoleName, writerRoleName } from '../../elasticsearch/setup/roles';
 import { assertProxyStartable } from '../../proxy/preflight';
 import { createProducerConnection } from '../../queue/connections';
 import { assertRedisSafe, readRedisFacts } from '../../queue/redis-checks';
-import { classifyEsError } from '../../elasticsearch/errors';
-import { agentConfigPrivileges, describeMissing, findMissingPrivileges, privilegeRemediation, sourceMappingOn, writerPrivilegesFor, type RequiredPrivileges } from '../../elasticsearch/privileges';
-import { agentConfigReaderRoleName, writerRoleName } from '../../elasticsearch/setup/roles';
-import { stringAt } from '../../elasticsearch/setup/requests';
 
 /** One line of `apm-sidecar check`. */
 export interface CheckResult {
@@ -20,7 +29,12 @@ export interface CheckResult {
 
 export function failedCheck(name: string, err: unknown): CheckResult {
   const remediation = isSidecarError(err) ? err.remediation : undefined;
-  return { name, status: 'fail', detail: describeForOperator(err).split('. To remediate:')[0] ?? String(err), ...(remediation === undefined ? {} : { remediation }) };
+  return {
+    name,
+    status: 'fail',
+    detail: describeForOperator(err).split('. To remediate:')[0] ?? String(err),
+    ...(remediation === undefined ? {} : { remediation }),
+  };
 }
 
 const silent = createLogger({ name: 'check', level: 'silent' });
@@ -34,29 +48,60 @@ export function configChecks(config: SidecarConfig): CheckResult[] {
   try {
     // The very assertions the proxy makes before it opens anything: TLS files, key against certificate, credentials.
     tls = assertProxyStartable(config, silent).enabled;
-    results.push({ name: 'proxy', status: 'ok', detail: tls ? 'TLS certificate and key load and match' : 'starts without TLS' });
+    results.push({
+      name: 'proxy',
+      status: 'ok',
+      detail: tls ? 'TLS certificate and key load and match' : 'starts without TLS',
+    });
   } catch (err) {
     const failed = failedCheck('proxy', err);
     results.push({ ...failed, detail: `the proxy will refuse to start: ${failed.detail}` });
   }
   if (credentials && !tls && auth.allow_insecure) {
-    results.push({ name: 'proxy tls', status: 'warn', detail: 'agent credentials travel without TLS (server.auth.allow_insecure: true)', remediation: 'set server.ssl.certificate and server.ssl.key' });
+    results.push({
+      name: 'proxy tls',
+      status: 'warn',
+      detail: 'agent credentials travel without TLS (server.auth.allow_insecure: true)',
+      remediation: 'set server.ssl.certificate and server.ssl.key',
+    });
   } else if (!credentials) {
-    results.push({ name: 'proxy auth', status: 'warn', detail: 'no secret token and no API keys: any client can send data', remediation: 'set server.auth.secret_tokens or server.auth.api_key.enabled' });
+    results.push({
+      name: 'proxy auth',
+      status: 'warn',
+      detail: 'no secret token and no API keys: any client can send data',
+      remediation: 'set server.auth.secret_tokens or server.auth.api_key.enabled',
+    });
   }
   const es = config.output.elasticsearch;
   if (es.ssl.verification_mode === 'none') {
-    results.push({ name: 'elasticsearch tls', status: 'warn', detail: 'ssl.verification_mode is none: the cluster is not authenticated', remediation: 'set output.elasticsearch.ssl.certificate_authorities or ca_trusted_fingerprint and verification_mode: full' });
+    results.push({
+      name: 'elasticsearch tls',
+      status: 'warn',
+      detail: 'ssl.verification_mode is none: the cluster is not authenticated',
+      remediation:
+        'set output.elasticsearch.ssl.certificate_authorities or ca_trusted_fingerprint and verification_mode: full',
+    });
   }
   if (es.hosts.some((h) => h.startsWith('http://'))) {
-    results.push({ name: 'elasticsearch tls', status: 'warn', detail: 'a host uses plain http: the writer credential crosses the network in clear text', remediation: 'use https hosts' });
+    results.push({
+      name: 'elasticsearch tls',
+      status: 'warn',
+      detail: 'a host uses plain http: the writer credential crosses the network in clear text',
+      remediation: 'use https hosts',
+    });
   }
   return results;
 }
 
 export async function redisCheck(config: SidecarConfig): Promise<CheckResult> {
   const url = config.queue.redis.url;
-  if (url === null) return { name: 'redis', status: 'fail', detail: 'queue.redis.url is not set', remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL); only `apm-sidecar start` runs its own redis-server' };
+  if (url === null)
+    return {
+      name: 'redis',
+      status: 'fail',
+      detail: 'queue.redis.url is not set',
+      remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL); only `apm-sidecar start` runs its own redis-server',
+    };
   const redis = createProducerConnection(url, 5000);
   // Errors surface through connect(); without a listener ioredis would also print them.
   redis.on('error', () => undefined);
@@ -64,7 +109,11 @@ export async function redisCheck(config: SidecarConfig): Promise<CheckResult> {
     await redis.connect();
     await redis.ping();
     assertRedisSafe(await readRedisFacts(redis), config.queue.durability, config.queue.replicas);
-    return { name: 'redis', status: 'ok', detail: `reachable; noeviction; durability ${config.queue.durability} possible` };
+    return {
+      name: 'redis',
+      status: 'ok',
+      detail: `reachable; noeviction; durability ${config.queue.durability} possible`,
+    };
   } catch (err) {
     return failedCheck('redis', err);
   } finally {
@@ -78,19 +127,39 @@ export async function elasticsearchReachCheck(client: Client): Promise<CheckResu
     const body: unknown = await client.security.authenticate();
     const user = stringAt(body, 'username') ?? '?';
     const apiKeyName = stringAt(body, 'api_key', 'name');
-    return { name: 'elasticsearch', status: 'ok', detail: `reachable over TLS; authenticated as ${apiKeyName === undefined ? `user ${user}` : `API key ${apiKeyName} of ${user}`}` };
+    return {
+      name: 'elasticsearch',
+      status: 'ok',
+      detail: `reachable over TLS; authenticated as ${apiKeyName === undefined ? `user ${user}` : `API key ${apiKeyName} of ${user}`}`,
+    };
   } catch (err) {
-    return failedCheck('elasticsearch', classifyEsError(err, { credential: 'output.elasticsearch', action: 'authenticating' }));
+    return failedCheck(
+      'elasticsearch',
+      classifyEsError(err, { credential: 'output.elasticsearch', action: 'authenticating' }),
+    );
   }
 }
 
-async function privilegeCheck(client: Client, name: string, required: RequiredPrivileges, roleName: string): Promise<CheckResult> {
+async function privilegeCheck(
+  client: Client,
+  name: string,
+  required: RequiredPrivileges,
+  roleName: string,
+): Promise<CheckResult> {
   try {
     const missing = await findMissingPrivileges(client, required);
     if (missing.length === 0) return { name, status: 'ok', detail: 'every required privilege is held' };
-    return { name, status: 'fail', detail: `missing ${missing.map(describeMissing).join(', ')}`, remediation: privilegeRemediation(missing, roleName) };
+    return {
+      name,
+      status: 'fail',
+      detail: `missing ${missing.map(describeMissing).join(', ')}`,
+      remediation: privilegeRemediation(missing, roleName),
+    };
   } catch (err) {
-    return failedCheck(name, classifyEsError(err, { credential: 'output.elasticsearch', action: 'checking privileges' }));
+    return failedCheck(
+      name,
+      classifyEsError(err, { credential: 'output.elasticsearch', action: 'checking privileges' }),
+    );
   }
 }
 
@@ -117,14 +186,22 @@ async function excessPrivilegeCheck(client: Client): Promise<CheckResult | undef
 
 /** Privileges of each configured process: forwarder writes; proxy reads agent config from the cluster. */
 export async function privilegeChecks(client: Client, config: SidecarConfig): Promise<CheckResult[]> {
-  const results = [await privilegeCheck(client, 'forwarder privileges', writerPrivilegesFor(sourceMappingOn(config)), writerRoleName)];
+  const results = [
+    await privilegeCheck(client, 'forwarder privileges', writerPrivilegesFor(sourceMappingOn(config)), writerRoleName),
+  ];
   const excess = await excessPrivilegeCheck(client);
   if (excess !== undefined) results.push(excess);
   if (config.agent_config.source === 'elasticsearch') {
-    results.push(await privilegeCheck(client, 'proxy agent-config privileges', agentConfigPrivileges, agentConfigReaderRoleName));
+    results.push(
+      await privilegeCheck(client, 'proxy agent-config privileges', agentConfigPrivileges, agentConfigReaderRoleName),
+    );
   }
   if (config.server.auth.api_key.enabled) {
-    results.push({ name: 'proxy api keys', status: 'ok', detail: 'keys are verified as the agent\'s own key: the proxy needs only to reach the cluster' });
+    results.push({
+      name: 'proxy api keys',
+      status: 'ok',
+      detail: "keys are verified as the agent's own key: the proxy needs only to reach the cluster",
+    });
   }
   return results;
 }

@@ -8,8 +8,18 @@ export interface AgentSettings {
 export function formatAgentSettings(settings: AgentSettings): string {
   const options: Array<[string, string, string]> = [
     ['serverUrl', 'ELASTIC_APM_SERVER_URL', settings.serverUrl],
-    ...(settings.secretToken === undefined ? [] : [['secretToken', 'ELASTIC_APM_SECRET_TOKEN', settings.secretToken] as [string, string, string]]),
-    ...(settings.serverCaCertFile === undefined ? [] : [['serverCaCertFile', 'ELASTIC_APM_SERVER_CA_CERT_FILE', settings.serverCaCertFile] as [string, string, string]]),
+    ...(settings.secretToken === undefined
+      ? []
+      : [['secretToken', 'ELASTIC_APM_SECRET_TOKEN', settings.secretToken] as [string, string, string]]),
+    ...(settings.serverCaCertFile === undefined
+      ? []
+      : [
+          ['serverCaCertFile', 'ELASTIC_APM_SERVER_CA_CERT_FILE', settings.serverCaCertFile] as [
+            string,
+            string,
+            string,
+          ],
+        ]),
   ];
   const width = Math.max(...options.map(([name]) => name.length));
   return [

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { SidecarError } from '../../core/errors';
 
 const lockName = 'start.pid';
@@ -29,9 +30,13 @@ export function isApmSidecar(pid: number): boolean {
 }
 
 export function dataDirInUse(dataDir: string, pid: number): SidecarError {
-  return new SidecarError('SIDECAR_ERR_DATA_DIR_IN_USE', `${dataDir} is used by a running apm-sidecar start (pid ${pid})`, {
-    remediation: `stop it (kill -TERM ${pid}) or give this one another path.data (APM_SIDECAR_DATA); two starts on one data directory would share one redis-server AOF`,
-  });
+  return new SidecarError(
+    'SIDECAR_ERR_DATA_DIR_IN_USE',
+    `${dataDir} is used by a running apm-sidecar start (pid ${pid})`,
+    {
+      remediation: `stop it (kill -TERM ${pid}) or give this one another path.data (APM_SIDECAR_DATA); two starts on one data directory would share one redis-server AOF`,
+    },
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { createCertificateAuthority, issueCertificate } from '../../tls/local-ca';
 
 export interface LocalTls {
@@ -28,7 +29,12 @@ const publicMode = 0o644;
 export function ensureLocalTls(dataDir: string): LocalTls {
   const dir = path.join(dataDir, 'tls');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = { caFile: path.join(dir, 'ca.crt'), caKey: path.join(dir, 'ca.key'), certificateFile: path.join(dir, 'server.crt'), keyFile: path.join(dir, 'server.key') };
+  const files = {
+    caFile: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    certificateFile: path.join(dir, 'server.crt'),
+    keyFile: path.join(dir, 'server.key'),
+  };
   const complete = Object.values(files).every((f) => fs.existsSync(f));
   if (!complete) {
     const ca = createCertificateAuthority('apm-sidecar local CA');
@@ -50,7 +56,11 @@ export function ensureLocalTls(dataDir: string): LocalTls {
 }
 
 /** A random secret token (256 bits, URL-safe), made on the first run and kept in path.data. */
-export function ensureSecretToken(dataDir: string): { readonly token: string; readonly file: string; readonly created: boolean } {
+export function ensureSecretToken(dataDir: string): {
+  readonly token: string;
+  readonly file: string;
+  readonly created: boolean;
+} {
   const file = path.join(dataDir, 'secret-token');
   if (fs.existsSync(file)) {
     const token = fs.readFileSync(file, 'utf8').trim();

@@ -1,8 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+
 import { Redis } from 'ioredis';
+
 import { SidecarError } from '../../core/errors';
 import { commandLineOf, dataDirInUse, isApmSidecar, parentOf } from './data-dir-lock';
 
@@ -83,16 +85,26 @@ export class PrivateRedisServer {
 
   private async spawn(): Promise<void> {
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', path.resolve(this.options.dir),
-      '--save', '',
-      '--appendonly', 'yes',
-      '--appendfsync', this.options.fsyncAlways ? 'always' : 'everysec',
-      '--maxmemory-policy', 'noeviction',
-      '--logfile', path.resolve(this.options.dir, 'redis-server.log'),
-      '--daemonize', 'no',
-      '--pidfile', path.resolve(this.options.dir, pidFileName),
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      path.resolve(this.options.dir),
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      this.options.fsyncAlways ? 'always' : 'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--logfile',
+      path.resolve(this.options.dir, 'redis-server.log'),
+      '--daemonize',
+      'no',
+      '--pidfile',
+      path.resolve(this.options.dir, pidFileName),
     ];
     // Its own process group: a Ctrl-C or a signal to start's group reaches start, which stops Redis last, after
     // the proxy and forwarder drained into it.
@@ -102,7 +114,13 @@ export class PrivateRedisServer {
     let gone = false;
     const failed = new Promise<never>((_, reject) => {
       child.once('error', (err) => reject(this.failure(`cannot run redis-server from PATH (${err.message})`)));
-      child.once('exit', (code) => reject(this.failure(`redis-server exited with status ${String(code)}; see ${path.join(this.options.dir, 'redis-server.log')}`)));
+      child.once('exit', (code) =>
+        reject(
+          this.failure(
+            `redis-server exited with status ${String(code)}; see ${path.join(this.options.dir, 'redis-server.log')}`,
+          ),
+        ),
+      );
     });
     failed.catch(() => {
       gone = true;
@@ -112,7 +130,8 @@ export class PrivateRedisServer {
 
   private failure(message: string): SidecarError {
     return new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', message, {
-      remediation: 'install Redis (apt-get install redis-server) or set queue.redis.url (APM_SIDECAR_REDIS_URL) to a Redis of yours',
+      remediation:
+        'install Redis (apt-get install redis-server) or set queue.redis.url (APM_SIDECAR_REDIS_URL) to a Redis of yours',
     });
   }
 
@@ -120,7 +139,12 @@ export class PrivateRedisServer {
   private async waitUntilReady(gone: () => boolean): Promise<void> {
     const deadline = Date.now() + 15_000;
     while (!gone()) {
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+      const client = new Redis(this.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: false,
+        retryStrategy: () => null,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();
@@ -128,7 +152,10 @@ export class PrivateRedisServer {
         await client.ping();
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw this.failure(`redis-server did not become ready on port ${this.port}: ${err instanceof Error ? err.message : String(err)}`);
+        if (Date.now() > deadline)
+          throw this.failure(
+            `redis-server did not become ready on port ${this.port}: ${err instanceof Error ? err.message : String(err)}`,
+          );
       } finally {
         client.disconnect();
       }

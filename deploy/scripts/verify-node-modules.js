@@ -12,7 +12,9 @@ if (process.argv.includes('--dev')) names.push(...Object.keys(pkg.devDependencie
 const missing = names.filter((name) => !fs.existsSync(path.join('node_modules', name, 'package.json')));
 if (!fs.existsSync(path.join('node_modules', '.package-lock.json'))) missing.push('node_modules/.package-lock.json');
 if (missing.length > 0) {
-  console.error(`npm ci did not finish although it exited 0; missing: ${missing.join(', ')}. Re-run the build; check the npm log above and the registry/proxy access.`);
+  console.error(
+    `npm ci did not finish although it exited 0; missing: ${missing.join(', ')}. Re-run the build; check the npm log above and the registry/proxy access.`,
+  );
   process.exit(1);
 }
 console.log(`verify-node-modules: ${names.length} direct dependencies installed`);

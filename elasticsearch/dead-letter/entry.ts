@@ -1,4 +1,4 @@
-import { JobContractError, parseRumJobInfo, type IntakeJobData, type RumJobInfo } from '../../queue/contract';
+import { type IntakeJobData, JobContractError, parseRumJobInfo, type RumJobInfo } from '../../queue/contract';
 
 /**
  * One dead-lettered document: the original event (and its metadata line and job context, so a replay produces the
@@ -31,7 +31,7 @@ export interface DeadLetterEntry {
   };
 }
 
-export class DeadLetterFormatError extends Error {
+class DeadLetterFormatError extends Error {
   constructor(message: string) {
     super(`invalid dead-letter entry: ${message}`);
     this.name = 'DeadLetterFormatError';
@@ -65,16 +65,23 @@ function parseIdentity(value: unknown): DeadLetterEntry['context']['identity'] {
 function parseContext(value: unknown): DeadLetterEntry['context'] {
   if (!isRecord(value)) throw new DeadLetterFormatError('context must be an object');
   const client = value.client;
-  if (!isRecord(client) || typeof client.ip !== 'string') throw new DeadLetterFormatError('context.client.ip must be a string');
+  if (!isRecord(client) || typeof client.ip !== 'string')
+    throw new DeadLetterFormatError('context.client.ip must be a string');
   const userAgent = client.userAgent;
-  if (userAgent !== null && typeof userAgent !== 'string') throw new DeadLetterFormatError('context.client.userAgent must be a string or null');
+  if (userAgent !== null && typeof userAgent !== 'string')
+    throw new DeadLetterFormatError('context.client.userAgent must be a string or null');
   let rum: RumJobInfo | undefined;
   try {
     rum = parseRumJobInfo(value.rum);
   } catch (err) {
     throw new DeadLetterFormatError(err instanceof JobContractError ? err.message : String(err));
   }
-  return { receivedAt: num(value, 'receivedAt'), client: { ip: client.ip, userAgent }, identity: parseIdentity(value.identity), ...(rum === undefined ? {} : { rum }) };
+  return {
+    receivedAt: num(value, 'receivedAt'),
+    client: { ip: client.ip, userAgent },
+    identity: parseIdentity(value.identity),
+    ...(rum === undefined ? {} : { rum }),
+  };
 }
 
 /** Parses a value read back from Redis (or a replay job) into an entry, or throws DeadLetterFormatError. */

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+
 import type { Queue } from 'bullmq';
+
 import { intakeJobOptions } from '../../queue/job-options';
 import type { DeadLetterQueue, StoredEntry } from '../dead-letter';
-import { replayJobName, replayJobVersion, type DeadLetterEntry, type ReplayJobData } from './entry';
+import { type DeadLetterEntry, type ReplayJobData, replayJobName, replayJobVersion } from './entry';
 
 export interface SelectOptions {
   /** Only entries dead-lettered for this reason; all when undefined. */
@@ -18,7 +20,12 @@ export interface SelectOptions {
  * once, and neither skips any. If `act` throws, the page goes back into the queue. A run that died holding a page
  * leaves a claim that the next run puts back once it is 10 minutes old.
  */
-async function forEachMatchingPage(dlq: DeadLetterQueue, options: SelectOptions, act: (page: StoredEntry[]) => Promise<void>, dropCorrupt = false): Promise<number> {
+async function forEachMatchingPage(
+  dlq: DeadLetterQueue,
+  options: SelectOptions,
+  act: (page: StoredEntry[]) => Promise<void>,
+  dropCorrupt = false,
+): Promise<number> {
   await dlq.restoreStaleClaims();
   const cutoff = Date.now();
   const pageSize = options.pageSize ?? 500;
@@ -48,7 +55,12 @@ async function forEachMatchingPage(dlq: DeadLetterQueue, options: SelectOptions,
  * is released: a crash in between replays them twice, which their unchanged `_id`s make harmless, while the other
  * order could lose them.
  */
-export async function replayDeadLetters(dlq: DeadLetterQueue, queue: Queue, keepCompleted: number, options: SelectOptions): Promise<number> {
+export async function replayDeadLetters(
+  dlq: DeadLetterQueue,
+  queue: Queue,
+  keepCompleted: number,
+  options: SelectOptions,
+): Promise<number> {
   return forEachMatchingPage(dlq, options, async (page) => {
     const data: ReplayJobData = { v: replayJobVersion, entries: page.map((s) => s.entry) };
     await queue.add(replayJobName, data, intakeJobOptions(`dlq-replay-${randomUUID()}`, keepCompleted));
@@ -62,7 +74,11 @@ export async function purgeDeadLetters(dlq: DeadLetterQueue, options: SelectOpti
 export interface DeadLetterSummary {
   readonly total: number;
   readonly dropped: number;
-  readonly reasons: ReadonlyArray<{ readonly reason: string; readonly count: number; readonly samples: readonly DeadLetterEntry[] }>;
+  readonly reasons: ReadonlyArray<{
+    readonly reason: string;
+    readonly count: number;
+    readonly samples: readonly DeadLetterEntry[];
+  }>;
 }
 
 /** Counts by reason, most frequent first, with up to `samples` entries each (the newest). */
@@ -82,6 +98,8 @@ export async function summarizeDeadLetters(dlq: DeadLetterQueue, samples: number
     }
     if (page.positions < 500) break;
   }
-  const reasons = [...byReason.entries()].map(([reason, g]) => ({ reason, count: g.count, samples: g.samples })).sort((a, b) => b.count - a.count);
+  const reasons = [...byReason.entries()]
+    .map(([reason, g]) => ({ reason, count: g.count, samples: g.samples }))
+    .sort((a, b) => b.count - a.count);
   return { total, dropped: await dlq.droppedTotal(), reasons };
 }

@@ -59,7 +59,9 @@ export class UnreadableJobs {
 
   private async read(): Promise<Array<{ job: UnreadableJob; raw: string }>> {
     const all = await this.redis.hgetall(this.key);
-    return Object.entries(all).map(([id, raw]) => ({ job: parseUnreadable(id, raw), raw })).sort((a, b) => a.job.at - b.job.at);
+    return Object.entries(all)
+      .map(([id, raw]) => ({ job: parseUnreadable(id, raw), raw }))
+      .sort((a, b) => a.job.at - b.job.at);
   }
 
   /**
@@ -69,7 +71,10 @@ export class UnreadableJobs {
    */
   async replay(queue: Queue): Promise<number> {
     let moved = 0;
-    for (const { job: { jobId }, raw } of await this.read()) {
+    for (const {
+      job: { jobId },
+      raw,
+    } of await this.read()) {
       const job: Job | undefined = await queue.getJob(jobId);
       if (job !== undefined && (await job.getState()) === 'failed') {
         try {
@@ -79,7 +84,8 @@ export class UnreadableJobs {
           // Another replay moved it first.
         }
       }
-      if (job === undefined || (await job.getState()) !== 'failed') await this.redis.eval(forgetIfUnchanged, 1, this.key, jobId, raw);
+      if (job === undefined || (await job.getState()) !== 'failed')
+        await this.redis.eval(forgetIfUnchanged, 1, this.key, jobId, raw);
     }
     return moved;
   }

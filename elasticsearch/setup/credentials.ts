@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
+
 import { SidecarError } from '../../core/errors';
-import { agentApiKeyRoleDescriptors, agentConfigReaderRole, agentConfigReaderRoleName, writerApiKeyRoleDescriptorsFor, writerRoleName } from './roles';
-import { pick, stringAt, type RequestSender } from './requests';
+import { pick, type RequestSender, stringAt } from './requests';
+import {
+  agentApiKeyRoleDescriptors,
+  agentConfigReaderRole,
+  agentConfigReaderRoleName,
+  writerApiKeyRoleDescriptorsFor,
+  writerRoleName,
+} from './roles';
 import type { StepResult } from './steps';
 
 /** A credential setup created, printed once: it is never stored or logged by apm-sidecar. */
@@ -25,7 +32,12 @@ function apiKeyLines(answer: unknown, what: string): { id: string; encoded: stri
 }
 
 /** The forwarder's API key: exactly the writer role (plus agent-config read when the proxy needs it). */
-export async function createWriterApiKey(sender: RequestSender, withAgentConfig: boolean, dryRun: boolean, sourceMapping = false): Promise<IssuedCredential> {
+export async function createWriterApiKey(
+  sender: RequestSender,
+  withAgentConfig: boolean,
+  dryRun: boolean,
+  sourceMapping = false,
+): Promise<IssuedCredential> {
   const name = `apm-sidecar-writer-${new Date().toISOString().slice(0, 10)}`;
   const writer = writerApiKeyRoleDescriptorsFor(sourceMapping);
   const descriptors = withAgentConfig ? { ...writer, [agentConfigReaderRoleName]: agentConfigReaderRole } : writer;
@@ -47,12 +59,21 @@ export async function createWriterApiKey(sender: RequestSender, withAgentConfig:
 }
 
 /** A user holding the writer role. An existing user keeps its password and gains the role if it lacks it. */
-export async function ensureWriterUser(sender: RequestSender, username: string, withAgentConfig: boolean, dryRun: boolean): Promise<IssuedCredential> {
+export async function ensureWriterUser(
+  sender: RequestSender,
+  username: string,
+  withAgentConfig: boolean,
+  dryRun: boolean,
+): Promise<IssuedCredential> {
   const path = `/_security/user/${encodeURIComponent(username)}`;
   const wanted = withAgentConfig ? [writerRoleName, agentConfigReaderRoleName] : [writerRoleName];
   const object = `writer user ${username}`;
   if (dryRun) {
-    await sender.write({ method: 'PUT', path, body: { password: '<generated>', roles: wanted, metadata: { managed_by: 'apm-sidecar' } } });
+    await sender.write({
+      method: 'PUT',
+      path,
+      body: { password: '<generated>', roles: wanted, metadata: { managed_by: 'apm-sidecar' } },
+    });
     return { result: { object, outcome: 'planned' }, lines: [] };
   }
   const current = await sender.read({ method: 'GET', path });
@@ -60,13 +81,24 @@ export async function ensureWriterUser(sender: RequestSender, username: string, 
     const roles = pick(current.body, username, 'roles');
     const held = Array.isArray(roles) ? roles.filter((r: unknown): r is string => typeof r === 'string') : [];
     const missing = wanted.filter((r) => !held.includes(r));
-    if (missing.length === 0) return { result: { object, outcome: 'unchanged', detail: 'already has the writer role; password not changed' }, lines: [] };
+    if (missing.length === 0)
+      return {
+        result: { object, outcome: 'unchanged', detail: 'already has the writer role; password not changed' },
+        lines: [],
+      };
     // PUT without a password keeps the user's password.
     await sender.write({ method: 'PUT', path, body: { roles: [...held, ...missing] } });
-    return { result: { object, outcome: 'updated', detail: `granted ${missing.join(', ')}; password not changed` }, lines: [] };
+    return {
+      result: { object, outcome: 'updated', detail: `granted ${missing.join(', ')}; password not changed` },
+      lines: [],
+    };
   }
   const password = randomBytes(24).toString('base64url');
-  await sender.write({ method: 'PUT', path, body: { password, roles: wanted, metadata: { managed_by: 'apm-sidecar' } } });
+  await sender.write({
+    method: 'PUT',
+    path,
+    body: { password, roles: wanted, metadata: { managed_by: 'apm-sidecar' } },
+  });
   return {
     result: { object, outcome: 'created' },
     lines: [
@@ -78,11 +110,19 @@ export async function ensureWriterUser(sender: RequestSender, username: string, 
 }
 
 /** An API key for agents: application apm, event:write and config_agent:read, nothing else. */
-export async function createAgentApiKey(sender: RequestSender, name: string, dryRun: boolean): Promise<IssuedCredential> {
+export async function createAgentApiKey(
+  sender: RequestSender,
+  name: string,
+  dryRun: boolean,
+): Promise<IssuedCredential> {
   const answer = await sender.write({
     method: 'POST',
     path: '/_security/api_key',
-    body: { name, role_descriptors: agentApiKeyRoleDescriptors, metadata: { managed_by: 'apm-sidecar', purpose: 'apm agent' } },
+    body: {
+      name,
+      role_descriptors: agentApiKeyRoleDescriptors,
+      metadata: { managed_by: 'apm-sidecar', purpose: 'apm agent' },
+    },
   });
   if (dryRun) return { result: { object: `agent API key ${name}`, outcome: 'planned' }, lines: [] };
   const { id, encoded } = apiKeyLines(answer.body, 'POST /_security/api_key');

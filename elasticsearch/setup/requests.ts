@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+
 import type { Client } from '@elastic/elasticsearch';
+
 import { classifyEsError, type CredentialSource } from '../errors';
 
 /** One REST call of setup: what --dry-run prints and what the runner sends. */
@@ -22,7 +24,9 @@ export interface RequestSender {
 }
 
 export function formatRequest(request: EsRequest): string {
-  return request.body === undefined ? `${request.method} ${request.path}` : `${request.method} ${request.path}\n${JSON.stringify(request.body, null, 2)}`;
+  return request.body === undefined
+    ? `${request.method} ${request.path}`
+    : `${request.method} ${request.path}\n${JSON.stringify(request.body, null, 2)}`;
 }
 
 /** Sends through the Elasticsearch client; failures become SidecarErrors with their remediation. */

@@ -8,10 +8,14 @@ export const agentConfigIndex = '.apm-agent-configuration';
 export const sourceMapIndex = '.apm-source-map';
 
 /** read on .apm-source-map (a system index, hence allow_restricted_indices). */
-export const sourceMapReadEntry: RoleIndexEntry = { names: [sourceMapIndex], privileges: ['read'], allow_restricted_indices: true };
+export const sourceMapReadEntry: RoleIndexEntry = {
+  names: [sourceMapIndex],
+  privileges: ['read'],
+  allow_restricted_indices: true,
+};
 
 export const writerRoleName = 'apm_sidecar_writer';
-export const readerRoleName = 'apm_sidecar_reader';
+const readerRoleName = 'apm_sidecar_reader';
 export const agentConfigReaderRoleName = 'apm_sidecar_agent_config_reader';
 
 export interface RoleIndexEntry {
@@ -66,7 +70,7 @@ export function managedRoles(options: { readonly sourceMapping?: boolean } = {})
 }
 
 /** Application privileges an agent API key carries, as APM Server checks them (application apm, resource "-"). */
-export const agentApplicationPrivileges = {
+const agentApplicationPrivileges = {
   application: 'apm',
   privileges: ['event:write', 'config_agent:read'],
   resources: ['-'],
@@ -77,11 +81,13 @@ export const agentApplicationPrivileges = {
  * of them and its creator's privileges, so an admin's key made this way can do nothing but send APM data.
  */
 export const agentApiKeyRoleDescriptors = {
-  apm_agent: { cluster: [], indices: [], applications: [agentApplicationPrivileges], metadata: { managed_by: 'apm-sidecar' } },
+  apm_agent: {
+    cluster: [],
+    indices: [],
+    applications: [agentApplicationPrivileges],
+    metadata: { managed_by: 'apm-sidecar' },
+  },
 };
-
-/** The writer API key: exactly the writer role (an API key needs explicit descriptors to be limited). */
-export const writerApiKeyRoleDescriptors = { [writerRoleName]: { ...writerRole, metadata: { managed_by: 'apm-sidecar' } } };
 
 export function writerApiKeyRoleDescriptorsFor(sourceMapping: boolean): Record<string, RoleBody> {
   return { [writerRoleName]: { ...writerRoleFor(sourceMapping), metadata: { managed_by: 'apm-sidecar' } } };

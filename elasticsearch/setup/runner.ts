@@ -1,10 +1,18 @@
-import { SidecarError, isSidecarError } from '../../core/errors';
+import { isSidecarError, SidecarError } from '../../core/errors';
 import { describeMissing, parseHasPrivileges } from '../privileges';
 import { createAgentApiKey, createWriterApiKey, ensureWriterUser, type IssuedCredential } from './credentials';
 import { coreMappingFeatures, fullMappingFeatures, type MappingFeatures } from './mappings';
-import { formatRequest, pick, type EsAnswer, type EsRequest, type RequestSender } from './requests';
+import { type EsAnswer, type EsRequest, formatRequest, pick, type RequestSender } from './requests';
 import { managedRoles } from './roles';
-import { ensureObject, lifecycleObjects, parseIndexTemplates, providedByCluster, roleObjects, templateObjects, type StepResult } from './steps';
+import {
+  ensureObject,
+  lifecycleObjects,
+  parseIndexTemplates,
+  providedByCluster,
+  roleObjects,
+  type StepResult,
+  templateObjects,
+} from './steps';
 
 export interface SetupOptions {
   readonly dryRun: boolean;
@@ -57,7 +65,9 @@ export function parseCapabilities(answer: unknown): ClusterCapabilities {
 /** The node modules decide ILM and field types; a cluster that will not say is treated as minimal. */
 async function detectCapabilities(sender: RequestSender, output: SetupOutput): Promise<ClusterCapabilities> {
   try {
-    return parseCapabilities((await sender.read({ method: 'GET', path: '/_nodes?filter_path=nodes.*.modules.name' })).body);
+    return parseCapabilities(
+      (await sender.read({ method: 'GET', path: '/_nodes?filter_path=nodes.*.modules.name' })).body,
+    );
   } catch (err) {
     if (!isSidecarError(err) || err.code !== 'SIDECAR_ERR_ES_REQUEST_REJECTED') throw err;
     output.line(`note: cannot list the cluster's modules (${err.message}); assuming no ILM and core field types only`);
@@ -69,10 +79,14 @@ async function detectCapabilities(sender: RequestSender, output: SetupOutput): P
  * Cluster privileges the setup credential needs (manage_ilm too when the cluster has ILM). manage_security
  * covers roles, users and API keys; monitor reads the node modules.
  */
-export const setupPrivileges = ['monitor', 'manage_security', 'manage_index_templates'];
+const setupPrivileges = ['monitor', 'manage_security', 'manage_index_templates'];
 
 async function assertAdminPrivileges(sender: RequestSender, cluster: string[], extra: string[]): Promise<void> {
-  const answer = await sender.write({ method: 'POST', path: '/_security/user/_has_privileges', body: { cluster: [...cluster, ...extra] } });
+  const answer = await sender.write({
+    method: 'POST',
+    path: '/_security/user/_has_privileges',
+    body: { cluster: [...cluster, ...extra] },
+  });
   const missing = parseHasPrivileges(answer.body);
   if (missing.length === 0) return;
   const names = missing.map(describeMissing).join(', ');
@@ -81,14 +95,27 @@ async function assertAdminPrivileges(sender: RequestSender, cluster: string[], e
   });
 }
 
-async function setUpTemplates(sender: RequestSender, capabilities: ClusterCapabilities, options: SetupOptions, output: SetupOutput): Promise<void> {
+async function setUpTemplates(
+  sender: RequestSender,
+  capabilities: ClusterCapabilities,
+  options: SetupOptions,
+  output: SetupOutput,
+): Promise<void> {
   if (!options.dryRun) {
     const found = await sender.read({ method: 'GET', path: '/_index_template/*apm*' });
     const provided = providedByCluster(parseIndexTemplates(found.body));
     if (provided.size === 5) {
       const names = [...new Set(provided.values())].join(', ');
-      output.step({ object: 'APM index templates', outcome: 'verified', detail: `provided by the cluster (${names}); none installed` });
-      output.step({ object: 'lifecycle policies', outcome: 'verified', detail: 'managed by the cluster\'s APM templates' });
+      output.step({
+        object: 'APM index templates',
+        outcome: 'verified',
+        detail: `provided by the cluster (${names}); none installed`,
+      });
+      output.step({
+        object: 'lifecycle policies',
+        outcome: 'verified',
+        detail: "managed by the cluster's APM templates",
+      });
       return;
     }
   }
@@ -96,7 +123,11 @@ async function setUpTemplates(sender: RequestSender, capabilities: ClusterCapabi
     output.step(await ensureObject(sender, object, options.dryRun));
   }
   if (!capabilities.ilm) {
-    output.step({ object: 'lifecycle policies', outcome: 'skipped', detail: 'ILM not available on this cluster (no x-pack-ilm module); data streams keep their data until deleted' });
+    output.step({
+      object: 'lifecycle policies',
+      outcome: 'skipped',
+      detail: 'ILM not available on this cluster (no x-pack-ilm module); data streams keep their data until deleted',
+    });
     return;
   }
   for (const object of lifecycleObjects()) output.step(await ensureObject(sender, object, options.dryRun));
@@ -119,15 +150,30 @@ export async function runSetupSteps(sender: RequestSender, options: SetupOptions
     capabilities = await detectCapabilities(sender, output);
     if (capabilities.ilm) await assertAdminPrivileges(sender, ['manage_ilm'], []);
     if (!capabilities.features.mapperExtras || !capabilities.features.constantKeyword) {
-      output.line('note: this cluster lacks mapper-extras/constant-keyword; templates use keyword, text and double in their place');
+      output.line(
+        'note: this cluster lacks mapper-extras/constant-keyword; templates use keyword, text and double in their place',
+      );
     }
   }
-  for (const object of roleObjects(managedRoles({ sourceMapping: options.sourceMapping === true }))) output.step(await ensureObject(sender, object, options.dryRun));
+  for (const object of roleObjects(managedRoles({ sourceMapping: options.sourceMapping === true })))
+    output.step(await ensureObject(sender, object, options.dryRun));
   await setUpTemplates(sender, capabilities, options, output);
   if (options.createWriterUser !== undefined) {
-    report(await ensureWriterUser(sender, options.createWriterUser, options.agentConfigFromElasticsearch, options.dryRun), output);
+    report(
+      await ensureWriterUser(sender, options.createWriterUser, options.agentConfigFromElasticsearch, options.dryRun),
+      output,
+    );
   }
-  if (options.createWriterApiKey) report(await createWriterApiKey(sender, options.agentConfigFromElasticsearch, options.dryRun, options.sourceMapping === true), output);
-  if (options.createAgentApiKey !== undefined) report(await createAgentApiKey(sender, options.createAgentApiKey, options.dryRun), output);
+  if (options.createWriterApiKey)
+    report(
+      await createWriterApiKey(
+        sender,
+        options.agentConfigFromElasticsearch,
+        options.dryRun,
+        options.sourceMapping === true,
+      ),
+      output,
+    );
+  if (options.createAgentApiKey !== undefined)
+    report(await createAgentApiKey(sender, options.createAgentApiKey, options.dryRun), output);
 }
-

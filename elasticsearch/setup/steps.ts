@@ -1,5 +1,5 @@
+import { digestOf, type EsRequest, pick, type RequestSender, stringAt } from './requests';
 import { managedRoles, type RoleDefinition } from './roles';
-import { digestOf, pick, stringAt, type EsRequest, type RequestSender } from './requests';
 import {
   apmComponentTemplates,
   apmDataStreamKinds,
@@ -8,7 +8,7 @@ import {
   type TemplateOptions,
 } from './templates';
 
-export type StepOutcome = 'created' | 'updated' | 'unchanged' | 'verified' | 'skipped' | 'planned';
+type StepOutcome = 'created' | 'updated' | 'unchanged' | 'verified' | 'skipped' | 'planned';
 
 /** One line of setup's report: what happened to which object. */
 export interface StepResult {
@@ -28,7 +28,11 @@ interface ManagedObject {
 }
 
 /** Creates, updates or leaves alone one object; with dryRun it only says what it would send. */
-export async function ensureObject(sender: RequestSender, managed: ManagedObject, dryRun: boolean): Promise<StepResult> {
+export async function ensureObject(
+  sender: RequestSender,
+  managed: ManagedObject,
+  dryRun: boolean,
+): Promise<StepResult> {
   if (dryRun) {
     await sender.write(managed.put);
     return { object: managed.object, outcome: 'planned' };
@@ -76,7 +80,8 @@ export function templateObjects(options: TemplateOptions): ManagedObject[] {
       getPath: path,
       put: { method: 'PUT', path, body },
       digest,
-      storedDigest: (answer) => stringAt(firstTemplate(answer, 'component_templates', 'component_template'), '_meta', 'digest'),
+      storedDigest: (answer) =>
+        stringAt(firstTemplate(answer, 'component_templates', 'component_template'), '_meta', 'digest'),
     };
   });
   const indexTemplates = apmIndexTemplates(options).map((t): ManagedObject => {
@@ -123,17 +128,24 @@ export function parseIndexTemplates(answer: unknown): FoundTemplate[] {
     const patterns = pick(item, 'index_template', 'index_patterns');
     const priority = pick(item, 'index_template', 'priority');
     if (name === undefined || !Array.isArray(patterns)) return [];
-    return [{
-      name,
-      patterns: patterns.filter((p: unknown): p is string => typeof p === 'string'),
-      priority: typeof priority === 'number' ? priority : 0,
-      ours: stringAt(item, 'index_template', '_meta', 'managed_by') === 'apm-sidecar',
-    }];
+    return [
+      {
+        name,
+        patterns: patterns.filter((p: unknown): p is string => typeof p === 'string'),
+        priority: typeof priority === 'number' ? priority : 0,
+        ours: stringAt(item, 'index_template', '_meta', 'managed_by') === 'apm-sidecar',
+      },
+    ];
   });
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(name);
 }
 

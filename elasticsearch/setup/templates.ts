@@ -2,19 +2,19 @@ import {
   commonMappings,
   fullMappingFeatures,
   logsMappings,
+  type MappingFeatures,
   metricsMappings,
   tracesMappings,
-  type MappingFeatures,
 } from './mappings';
 
-export { coreMappingFeatures, fullMappingFeatures, type MappingFeatures } from './mappings';
+export { coreMappingFeatures, fullMappingFeatures } from './mappings';
 
 /**
  * Component templates, index templates and lifecycle policies for the APM data streams, for clusters that do
  * not ship APM's own (Elasticsearch < 8.15 without the APM integration, or a test distribution without the
  * apm-data plugin). data_stream is enabled so that `create` into traces-apm-* auto-creates a data stream.
  */
-export const templateVersion = 2;
+const templateVersion = 2;
 
 const managedMeta = { managed_by: 'apm-sidecar', version: templateVersion };
 
@@ -22,7 +22,7 @@ const managedMeta = { managed_by: 'apm-sidecar', version: templateVersion };
  * Above the stack's built-in logs-*-* / metrics-*-* templates (100) and below the apm-data plugin's (140), so
  * that after an upgrade to Elasticsearch >= 8.15 APM's own templates take over new backing indices.
  */
-export const templatePriority = 120;
+const templatePriority = 120;
 
 export interface ComponentTemplate {
   readonly name: string;
@@ -49,16 +49,48 @@ export interface IndexTemplate {
 
 export interface LifecyclePolicy {
   readonly name: string;
-  readonly body: { readonly policy: { readonly phases: Record<string, unknown>; readonly _meta: Record<string, unknown> } };
+  readonly body: {
+    readonly policy: { readonly phases: Record<string, unknown>; readonly _meta: Record<string, unknown> };
+  };
 }
 
 /** The data streams APM documents go to, with an example name each (SPEC: Documents and Elasticsearch). */
 export const apmDataStreamKinds = [
-  { template: 'apm-sidecar-traces', pattern: 'traces-apm-*', type: 'traces', dataset: 'apm', example: 'traces-apm-default' },
-  { template: 'apm-sidecar-logs-error', pattern: 'logs-apm.error-*', type: 'logs', dataset: 'apm.error', example: 'logs-apm.error-default' },
-  { template: 'apm-sidecar-logs-app', pattern: 'logs-apm.app.*-*', type: 'logs', dataset: undefined, example: 'logs-apm.app.svc-default' },
-  { template: 'apm-sidecar-metrics-internal', pattern: 'metrics-apm.internal-*', type: 'metrics', dataset: 'apm.internal', example: 'metrics-apm.internal-default' },
-  { template: 'apm-sidecar-metrics-app', pattern: 'metrics-apm.app.*-*', type: 'metrics', dataset: undefined, example: 'metrics-apm.app.svc-default' },
+  {
+    template: 'apm-sidecar-traces',
+    pattern: 'traces-apm-*',
+    type: 'traces',
+    dataset: 'apm',
+    example: 'traces-apm-default',
+  },
+  {
+    template: 'apm-sidecar-logs-error',
+    pattern: 'logs-apm.error-*',
+    type: 'logs',
+    dataset: 'apm.error',
+    example: 'logs-apm.error-default',
+  },
+  {
+    template: 'apm-sidecar-logs-app',
+    pattern: 'logs-apm.app.*-*',
+    type: 'logs',
+    dataset: undefined,
+    example: 'logs-apm.app.svc-default',
+  },
+  {
+    template: 'apm-sidecar-metrics-internal',
+    pattern: 'metrics-apm.internal-*',
+    type: 'metrics',
+    dataset: 'apm.internal',
+    example: 'metrics-apm.internal-default',
+  },
+  {
+    template: 'apm-sidecar-metrics-app',
+    pattern: 'metrics-apm.app.*-*',
+    type: 'metrics',
+    dataset: undefined,
+    example: 'metrics-apm.app.svc-default',
+  },
 ] as const;
 
 type StreamType = (typeof apmDataStreamKinds)[number]['type'];
@@ -66,7 +98,7 @@ type StreamType = (typeof apmDataStreamKinds)[number]['type'];
 /** Retention as APM Server's defaults: traces and logs 10 days, metrics 90 days. */
 const retention: Record<StreamType, string> = { traces: '10d', logs: '10d', metrics: '90d' };
 
-export function lifecyclePolicyName(type: StreamType): string {
+function lifecyclePolicyName(type: StreamType): string {
   return `apm-sidecar-${type}`;
 }
 
@@ -105,7 +137,9 @@ export function apmComponentTemplates(options: TemplateOptions = {}): ComponentT
   ];
   if (options.ilm === true) {
     for (const type of ['traces', 'logs', 'metrics'] as const) {
-      components.push(component(`apm-sidecar-${type}@lifecycle`, { settings: { 'index.lifecycle.name': lifecyclePolicyName(type) } }));
+      components.push(
+        component(`apm-sidecar-${type}@lifecycle`, { settings: { 'index.lifecycle.name': lifecyclePolicyName(type) } }),
+      );
     }
   }
   return components;
@@ -130,7 +164,10 @@ export function apmIndexTemplates(options: TemplateOptions = {}): IndexTemplate[
         // setup installs the component templates first, so nothing is missing there.
         ignore_missing_component_templates: composedOf,
         template: {},
-        _meta: { ...managedMeta, description: `APM ${kind.type} data streams (${kind.pattern}), installed by apm-sidecar setup` },
+        _meta: {
+          ...managedMeta,
+          description: `APM ${kind.type} data streams (${kind.pattern}), installed by apm-sidecar setup`,
+        },
         version: templateVersion,
       },
     };

@@ -1,5 +1,5 @@
-import { backoffCeiling, fullJitterDelay, type BackoffPolicy } from '../backoff';
-import { missingItem, type DocumentOutcome, type ItemResult } from '../outcomes';
+import { backoffCeiling, type BackoffPolicy, fullJitterDelay } from '../backoff';
+import { type DocumentOutcome, type ItemResult, missingItem } from '../outcomes';
 import type { BulkSink, PreparedDocument, RequestFailure } from '../output/sink';
 
 export interface BulkBatcherOptions {
@@ -192,11 +192,14 @@ export class BulkBatcher {
     this.inFlight++;
     this.occupied++;
     let holdsSlot = true;
-    const slow = setTimeout(() => {
-      holdsSlot = false;
-      this.occupied--;
-      this.pump();
-    }, this.options.slowRequestMs ?? Math.max(minSlowRequestMs, 4 * this.averageMs));
+    const slow = setTimeout(
+      () => {
+        holdsSlot = false;
+        this.occupied--;
+        this.pump();
+      },
+      this.options.slowRequestMs ?? Math.max(minSlowRequestMs, 4 * this.averageMs),
+    );
     const bytes = batch.reduce((n, p) => n + p.doc.bytes, 0);
     this.observer.bulkStarted?.(batch.length, bytes, this.inFlight);
     for (const pending of batch) pending.attempts++;
@@ -224,10 +227,16 @@ export class BulkBatcher {
       const item = items[i] ?? missingItem;
       if (item.kind === 'retry') retries.push(pending);
       else if (item.kind === 'rejected') this.reject(pending, item);
-      else pending.settle(item.kind === 'indexed' ? { kind: 'indexed', attempts: pending.attempts } : { kind: 'duplicate', attempts: pending.attempts });
+      else
+        pending.settle(
+          item.kind === 'indexed'
+            ? { kind: 'indexed', attempts: pending.attempts }
+            : { kind: 'duplicate', attempts: pending.attempts },
+        );
     });
     // 429 on every item is the whole cluster refusing (its write queues are full): hold off as for a 503.
-    const allRejected = retries.length === batch.length && items.every((item) => item.kind === 'retry' && item.status === 429);
+    const allRejected =
+      retries.length === batch.length && items.every((item) => item.kind === 'retry' && item.status === 429);
     if (allRejected) this.holdOff();
     else this.overloadedStreak = 0;
     this.scheduleRetries(retries);
@@ -241,11 +250,13 @@ export class BulkBatcher {
         this.splits.push(batch.slice(0, half), batch.slice(half));
         return;
       }
-      const reason = failure.kind === 'too_large'
-        ? `a single document of ${bytes} bytes is over the request size limit (HTTP 413): raise http.max_content_length or the reverse proxy's body limit, or lower server.max_event_size`
-        : failure.reason;
+      const reason =
+        failure.kind === 'too_large'
+          ? `a single document of ${bytes} bytes is over the request size limit (HTTP 413): raise http.max_content_length or the reverse proxy's body limit, or lower server.max_event_size`
+          : failure.reason;
       const errorType = failure.kind === 'too_large' ? 'document_too_large' : failure.errorType;
-      for (const p of batch) p.settle({ kind: 'dead_letter', attempts: p.attempts, status: failure.status ?? 0, errorType, reason });
+      for (const p of batch)
+        p.settle({ kind: 'dead_letter', attempts: p.attempts, status: failure.status ?? 0, errorType, reason });
       return;
     }
     if (failure.kind === 'overloaded') this.holdOff();
@@ -254,7 +265,13 @@ export class BulkBatcher {
 
   private reject(pending: PendingDocument, item: { status: number; errorType: string; reason: string }): void {
     this.observer.itemRejected?.(pending.doc.dataStream, item.errorType, item.reason);
-    pending.settle({ kind: 'dead_letter', attempts: pending.attempts, status: item.status, errorType: item.errorType, reason: item.reason });
+    pending.settle({
+      kind: 'dead_letter',
+      attempts: pending.attempts,
+      status: item.status,
+      errorType: item.errorType,
+      reason: item.reason,
+    });
   }
 
   /** Holds every new bulk back for a backoff that grows while the cluster keeps refusing. */

@@ -1,6 +1,8 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { errors, type Client } from '@elastic/elasticsearch';
+
+import { type Client, errors } from '@elastic/elasticsearch';
+
 import { parseBulkResponse } from '../outcomes';
 import type { BulkSink, BulkWriteResult, PreparedDocument, RequestFailure } from './sink';
 
@@ -10,7 +12,7 @@ function fromElasticsearch(err: errors.ResponseError): boolean {
 }
 
 /** Turns a thrown client error into what the batcher should do about it (see RequestFailure). */
-export function classifyRequestError(err: unknown): RequestFailure {
+function classifyRequestError(err: unknown): RequestFailure {
   if (err instanceof errors.ResponseError) {
     const status = err.meta.statusCode ?? 0;
     const reason = err.message;
@@ -19,10 +21,16 @@ export function classifyRequestError(err: unknown): RequestFailure {
     if (!fromElasticsearch(err)) {
       // Elasticsearch sends x-elastic-product on every answer it makes; without it this is a load balancer's or
       // proxy's page (a 404 or 502 during a rollout): transient, never a reason to dead-letter.
-      return { kind: 'retry', status, errorType: `not_elasticsearch_${status}`, reason: `HTTP ${status} without x-elastic-product: Elasticsearch` };
+      return {
+        kind: 'retry',
+        status,
+        errorType: `not_elasticsearch_${status}`,
+        reason: `HTTP ${status} without x-elastic-product: Elasticsearch`,
+      };
     }
     if (status === 429 || status === 503) return { kind: 'overloaded', status, errorType: `http_${status}`, reason };
-    if (status >= 500 || status === 0 || status === 408) return { kind: 'retry', status, errorType: `http_${status}`, reason };
+    if (status >= 500 || status === 0 || status === 408)
+      return { kind: 'retry', status, errorType: `http_${status}`, reason };
     return { kind: 'rejected', status, errorType: `http_${status}`, reason };
   }
   if (err instanceof errors.ProductNotSupportedError) {
@@ -65,7 +73,13 @@ export class ElasticsearchSink implements BulkSink {
         { method: 'POST', path: '/_bulk', bulkBody: body, querystring: await this.bulkParameters() },
         { meta: true, compression: false, ...(compressed ? { headers: { 'content-encoding': 'gzip' } } : {}) },
       );
-      return { ok: true, items: parseBulkResponse(response.body, documents.map((d) => d.id)) };
+      return {
+        ok: true,
+        items: parseBulkResponse(
+          response.body,
+          documents.map((d) => d.id),
+        ),
+      };
     } catch (err) {
       return { ok: false, failure: classifyRequestError(err) };
     }
@@ -91,9 +105,12 @@ export class ElasticsearchSink implements BulkSink {
 }
 
 /** `include_source_on_error` came with Elasticsearch 8.18 (an older node refuses the unknown parameter with 400). */
-export function takesSourceOnError(info: unknown): boolean {
+function takesSourceOnError(info: unknown): boolean {
   const version = typeof info === 'object' && info !== null && 'version' in info ? info.version : undefined;
-  const number = typeof version === 'object' && version !== null && 'number' in version && typeof version.number === 'string' ? version.number : '';
+  const number =
+    typeof version === 'object' && version !== null && 'number' in version && typeof version.number === 'string'
+      ? version.number
+      : '';
   const [major, minor] = number.split('.').map((n) => Number.parseInt(n, 10));
   if (major === undefined || minor === undefined || Number.isNaN(major) || Number.isNaN(minor)) return false;
   return major > 8 || (major === 8 && minor >= 18);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import type { BulkSink, BulkWriteResult, PreparedDocument } from './sink';
 
 /**
@@ -15,7 +16,10 @@ export class FileSink implements BulkSink {
   private readonly dir: string;
   private sequence = 0;
 
-  constructor(dataPath: string, private readonly rotateBytes: number) {
+  constructor(
+    dataPath: string,
+    private readonly rotateBytes: number,
+  ) {
     this.dir = path.join(dataPath, 'documents');
   }
 

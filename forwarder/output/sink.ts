@@ -16,7 +16,10 @@ export function prepareDocument(
   dynamicTemplates?: Readonly<Record<string, string>>,
 ): PreparedDocument {
   // dynamic_templates: how APM Server maps histogram metric samples without a static mapping.
-  const action = dynamicTemplates === undefined ? { _index: dataStream, _id: id } : { _index: dataStream, _id: id, dynamic_templates: dynamicTemplates };
+  const action =
+    dynamicTemplates === undefined
+      ? { _index: dataStream, _id: id }
+      : { _index: dataStream, _id: id, dynamic_templates: dynamicTemplates };
   const lines = `${JSON.stringify({ create: action })}\n${JSON.stringify(source)}\n`;
   return { id, dataStream, lines, bytes: Buffer.byteLength(lines) };
 }

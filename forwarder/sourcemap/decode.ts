@@ -1,12 +1,15 @@
 import zlib from 'node:zlib';
+
 import { TraceMap } from '@jridgewell/trace-mapping';
 
 /** Largest inflated source map accepted (a bound on what one document of .apm-source-map can cost us). */
-export const maxSourceMapBytes = 64 * 1024 * 1024;
+const maxSourceMapBytes = 64 * 1024 * 1024;
 
 /** A `.apm-source-map` document's content as Kibana stores it: base64(zlib(source map JSON)). */
 export function decodeSourceMapContent(content: string): TraceMap {
-  const json = zlib.inflateSync(Buffer.from(content, 'base64'), { maxOutputLength: maxSourceMapBytes }).toString('utf8');
+  const json = zlib
+    .inflateSync(Buffer.from(content, 'base64'), { maxOutputLength: maxSourceMapBytes })
+    .toString('utf8');
   return new TraceMap(json);
 }
 

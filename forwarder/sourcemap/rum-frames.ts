@@ -1,11 +1,12 @@
 import type { Client } from '@elastic/elasticsearch';
+
 import type { SidecarConfig } from '../../config/schema';
 import { parseDuration } from '../../core/duration';
 import type { Logger } from '../../core/log';
 import { sourceMappingOn } from '../../elasticsearch/privileges';
 import type { JsonObject } from '../transform/json';
 import { applyRumFrameRules, bundlePaths, type FrameRules, type SourceMapLookup } from '../transform/rum/frame-rules';
-import { SourceMapStore, type SourceMapFetcher } from './source-map-store';
+import { type SourceMapFetcher, SourceMapStore } from './source-map-store';
 
 /** The RUM frame rules with the maps they need fetched first (the one async step before a RUM document is sent). */
 export class RumFrameProcessor {
@@ -22,7 +23,8 @@ export class RumFrameProcessor {
   private async prefetch(doc: JsonObject, store: SourceMapStore): Promise<SourceMapLookup | null> {
     const service = doc.service;
     const name = typeof service === 'object' && service !== null && 'name' in service ? service.name : undefined;
-    const version = typeof service === 'object' && service !== null && 'version' in service ? service.version : undefined;
+    const version =
+      typeof service === 'object' && service !== null && 'version' in service ? service.version : undefined;
     if (typeof name !== 'string' || typeof version !== 'string') return null;
     const paths = bundlePaths(doc);
     if (paths.length === 0) return null;
@@ -32,7 +34,7 @@ export class RumFrameProcessor {
 }
 
 /** Reads `<index>/_doc/<id>` and returns its `content`; a 404 is "no map". */
-export function elasticsearchSourceMapFetcher(client: Client, index: string): SourceMapFetcher {
+function elasticsearchSourceMapFetcher(client: Client, index: string): SourceMapFetcher {
   return async (id) => {
     const response = await client.get<{ content?: unknown }>({ index, id }, { ignore: [404] });
     if (response.found !== true) return null;
@@ -41,15 +43,24 @@ export function elasticsearchSourceMapFetcher(client: Client, index: string): So
   };
 }
 
-export function createRumFrameProcessor(config: SidecarConfig, client: Client | undefined, logger: Logger): RumFrameProcessor {
+export function createRumFrameProcessor(
+  config: SidecarConfig,
+  client: Client | undefined,
+  logger: Logger,
+): RumFrameProcessor {
   const rum = config.server.rum;
   const rules: FrameRules = {
     libraryPattern: rum.library_pattern === '' ? null : new RegExp(rum.library_pattern),
     excludeFromGrouping: rum.exclude_from_grouping === '' ? null : new RegExp(rum.exclude_from_grouping),
   };
   const mapping = rum.source_mapping;
-  const store = sourceMappingOn(config) && client !== undefined
-    ? new SourceMapStore(elasticsearchSourceMapFetcher(client, mapping.index_pattern), { ttlMs: parseDuration(mapping.cache.expiration), maxEntries: mapping.cache.max_entries }, logger)
-    : null;
+  const store =
+    sourceMappingOn(config) && client !== undefined
+      ? new SourceMapStore(
+          elasticsearchSourceMapFetcher(client, mapping.index_pattern),
+          { ttlMs: parseDuration(mapping.cache.expiration), maxEntries: mapping.cache.max_entries },
+          logger,
+        )
+      : null;
   return new RumFrameProcessor(rules, store);
 }

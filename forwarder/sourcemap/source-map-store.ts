@@ -1,4 +1,5 @@
 import type { TraceMap } from '@jridgewell/trace-mapping';
+
 import type { Logger } from '../../core/log';
 import { decodeSourceMapContent, sourceMapDocumentId } from './decode';
 
@@ -68,7 +69,10 @@ export class SourceMapStore {
       const content = await this.fetch(id);
       map = content === null ? null : decodeSourceMapContent(content);
     } catch (err) {
-      this.logger.warn({ err: err instanceof Error ? err.message : String(err), sourceMap: id }, 'source map could not be read; RUM frames stay unmapped until it can (check read on .apm-source-map)');
+      this.logger.warn(
+        { err: err instanceof Error ? err.message : String(err), sourceMap: id },
+        'source map could not be read; RUM frames stay unmapped until it can (check read on .apm-source-map)',
+      );
     }
     this.entries.delete(id);
     this.entries.set(id, { map, expires: this.now() + this.options.ttlMs });

@@ -1,6 +1,6 @@
-import { agentDoc, serviceDoc, userDoc, type JobMetadata } from './metadata';
-import { nonEmptyObj, num, obj, str, type JsonObject } from './json';
-import { putLabels, mergeLabels, type Labels } from './labels';
+import { type JsonObject, nonEmptyObj, num, obj, str } from './json';
+import { type Labels, mergeLabels, putLabels } from './labels';
+import { agentDoc, type JobMetadata, serviceDoc, userDoc } from './metadata';
 
 /** Everything a per-event mapper needs: the job's metadata and the fields every document carries. */
 export interface JobState {
@@ -81,7 +81,9 @@ export function applyServiceContext(draft: DocDraft, state: JobState, context: J
   const base = state.meta.service ?? {};
   const service: JsonObject = { ...base };
   for (const key of ['environment', 'language', 'runtime', 'framework'] as const) {
-    if (override[key] !== undefined) service[key] = key === 'environment' ? override[key] : { ...(obj(base, key) ?? {}), ...(obj(override, key) ?? {}) };
+    if (override[key] !== undefined)
+      service[key] =
+        key === 'environment' ? override[key] : { ...(obj(base, key) ?? {}), ...(obj(override, key) ?? {}) };
   }
   if (override.name !== undefined) {
     service.name = override.name;
@@ -97,12 +99,14 @@ export function applyServiceContext(draft: DocDraft, state: JobState, context: J
   }
   const target = obj(from, 'target');
   if (target !== undefined) service.target = targetDoc(str(target, 'type'), str(target, 'name'));
-  if (service.node === undefined && state.meta.defaultNodeName !== undefined) service.node = { name: state.meta.defaultNodeName };
+  if (service.node === undefined && state.meta.defaultNodeName !== undefined)
+    service.node = { name: state.meta.defaultNodeName };
   draft.doc.service = service;
   const agentOverride = agentDoc(obj(from, 'agent'));
   if (agentOverride !== undefined) {
     const agent: JsonObject = { ...(state.meta.agent ?? {}) };
-    for (const key of ['name', 'version', 'ephemeral_id'] as const) if (agentOverride[key] !== undefined) agent[key] = agentOverride[key];
+    for (const key of ['name', 'version', 'ephemeral_id'] as const)
+      if (agentOverride[key] !== undefined) agent[key] = agentOverride[key];
     draft.doc.agent = agent;
   }
 }

@@ -1,6 +1,15 @@
-import { applyServiceContext, applyTags, applyUserContext, finishDraft, newDraft, putTimestamp, timestampUs, type JobState } from './common';
-import { groupingKey, type ExceptionNode } from './grouping';
-import { bool, isRecord, list, nonEmptyObj, obj, put, str, type JsonObject } from './json';
+import {
+  applyServiceContext,
+  applyTags,
+  applyUserContext,
+  finishDraft,
+  type JobState,
+  newDraft,
+  putTimestamp,
+  timestampUs,
+} from './common';
+import { type ExceptionNode, groupingKey } from './grouping';
+import { bool, isRecord, type JsonObject, list, nonEmptyObj, obj, put, str } from './json';
 import { stacktraceDoc } from './stacktrace';
 import { putRequestContext } from './transaction';
 import { sanitizeKeys } from './values';
@@ -96,4 +105,3 @@ export function transformError(from: JsonObject, state: JobState): JsonObject {
   putTimestamp(doc, timestampUs(from, state), true);
   return finishDraft(draft);
 }
-

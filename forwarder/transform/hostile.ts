@@ -23,13 +23,15 @@ export function unindexableReason(line: string, value: unknown): string | undefi
     if (top === undefined) break;
     const v = top.value;
     if (typeof v === 'number') {
-      if (checkNumbers && !Number.isFinite(v)) return 'a number is out of the float64 range (it would be indexed as null)';
+      if (checkNumbers && !Number.isFinite(v))
+        return 'a number is out of the float64 range (it would be indexed as null)';
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
     if (top.depth >= maxEventDepth) return `nesting deeper than ${maxEventDepth} levels`;
     for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && (typeof child === 'object' || (checkNumbers && typeof child === 'number'))) stack.push({ value: child, depth: top.depth + 1 });
+      if (child !== null && (typeof child === 'object' || (checkNumbers && typeof child === 'number')))
+        stack.push({ value: child, depth: top.depth + 1 });
     }
   }
   return undefined;

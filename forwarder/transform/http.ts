@@ -1,4 +1,4 @@
-import { bool, isRecord, nonEmptyObj, num, obj, orUndefined, put, str, type JsonObject } from './json';
+import { bool, type JsonObject, nonEmptyObj, num, obj, orUndefined, put, str } from './json';
 import { memoizeBounded } from './memo';
 import { splitAddrPort } from './net';
 import { sanitizeKeys } from './values';
@@ -45,7 +45,7 @@ export function parseHeaders(from: JsonObject | undefined, key: string): Headers
   return any ? out : undefined;
 }
 
-export interface ClientAddress {
+interface ClientAddress {
   readonly ip: string;
   readonly port: number;
 }
@@ -59,7 +59,11 @@ function firstHeader(headers: Headers | undefined, name: string): string | undef
 function clientFromHeaders(headers: Headers | undefined): ClientAddress | undefined {
   const forwarded = firstHeader(headers, 'Forwarded');
   const forMatch = forwarded === undefined ? null : /(?:^|[;,\s])for=("?)([^";,]+)\1/i.exec(forwarded);
-  const candidates = [forMatch?.[2], firstHeader(headers, 'X-Real-Ip'), firstHeader(headers, 'X-Forwarded-For')?.split(',')[0]?.trim()];
+  const candidates = [
+    forMatch?.[2],
+    firstHeader(headers, 'X-Real-Ip'),
+    firstHeader(headers, 'X-Forwarded-For')?.split(',')[0]?.trim(),
+  ];
   for (const candidate of candidates) {
     if (candidate === undefined) continue;
     const addr = splitAddrPort(candidate);
@@ -69,7 +73,11 @@ function clientFromHeaders(headers: Headers | undefined): ClientAddress | undefi
 }
 
 /** source.* and client.* of a backend event, from context.request (socket address, then forwarding headers). */
-export function putClientAndSource(doc: JsonObject, request: JsonObject | undefined, headers: Headers | undefined): void {
+export function putClientAndSource(
+  doc: JsonObject,
+  request: JsonObject | undefined,
+  headers: Headers | undefined,
+): void {
   const remote = str(obj(request, 'socket'), 'remote_address');
   const socket = remote === undefined ? undefined : splitAddrPort(remote);
   const forwarded = clientFromHeaders(headers);
@@ -123,9 +131,11 @@ export function requestUrlDoc(url: JsonObject): JsonObject | undefined {
   put(out, 'query', str(url, 'search'));
   put(out, 'fragment', str(url, 'hash'));
   const protocol = str(url, 'protocol');
-  if (protocol !== undefined) put(out, 'scheme', protocol.endsWith(':') ? protocol.slice(0, -1) || undefined : protocol);
+  if (protocol !== undefined)
+    put(out, 'scheme', protocol.endsWith(':') ? protocol.slice(0, -1) || undefined : protocol);
   const port = url.port;
-  const portNumber = typeof port === 'number' ? port : typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : undefined;
+  const portNumber =
+    typeof port === 'number' ? port : typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : undefined;
   if (portNumber !== undefined && portNumber > 0) out.port = portNumber;
   return orUndefined(out);
 }
@@ -149,8 +159,4 @@ export function parseUrl(original: string): JsonObject {
   put(out, 'fragment', url.hash.replace(/^#/, '') || undefined);
   if (url.port !== '') out.port = Number(url.port);
   return out;
-}
-
-export function isNonEmpty(value: unknown): boolean {
-  return isRecord(value) && Object.keys(value).length > 0;
 }

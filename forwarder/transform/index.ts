@@ -2,14 +2,14 @@ import type { IntakeJobData } from '../../queue/contract';
 import type { JobState } from './common';
 import { agentName, jobState, serviceName } from './common';
 import { transformError } from './error';
-import { isRecord, type JsonObject } from './json';
 import { unindexableReason } from './hostile';
+import { isRecord, type JsonObject } from './json';
 import { transformLog } from './log';
 import { parseMetadata } from './metadata';
 import { transformMetricset } from './metricset';
-import { appLogsStream, dataStreamName, errorsStream, tracesStream, type DataStream } from './routing';
-import { transformSpan } from './span';
+import { appLogsStream, type DataStream, dataStreamName, errorsStream, tracesStream } from './routing';
 import { rumRequestFields } from './rum/request-fields';
+import { transformSpan } from './span';
 import { transformTransaction } from './transaction';
 
 /**
@@ -38,14 +38,15 @@ export interface ApmDocument {
   readonly dynamicTemplates?: Readonly<Record<string, string>>;
 }
 
-export type TransformResult = { readonly ok: true; readonly doc: ApmDocument } | { readonly ok: false; readonly reason: string };
+export type TransformResult =
+  { readonly ok: true; readonly doc: ApmDocument } | { readonly ok: false; readonly reason: string };
 
 export interface JobTransformer {
   transform(eventLine: string): TransformResult;
 }
 
 /** Field of our own recording who sent the data (apm-server#3731): never the credential, only its id. */
-export const identityField = 'apm_sidecar';
+const identityField = 'apm_sidecar';
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -60,9 +61,16 @@ export function sharedFields(ctx: TransformContext): JsonObject {
   return { observer, [identityField]: { identity }, ...rumRequestFields(ctx.client, ctx.rum) };
 }
 
-function withDataStream(source: JsonObject, ds: DataStream, dynamicTemplates?: Record<string, string>): TransformResult {
+function withDataStream(
+  source: JsonObject,
+  ds: DataStream,
+  dynamicTemplates?: Record<string, string>,
+): TransformResult {
   source.data_stream = ds;
-  const doc: ApmDocument = dynamicTemplates === undefined ? { dataStream: dataStreamName(ds), source } : { dataStream: dataStreamName(ds), source, dynamicTemplates };
+  const doc: ApmDocument =
+    dynamicTemplates === undefined
+      ? { dataStream: dataStreamName(ds), source }
+      : { dataStream: dataStreamName(ds), source, dynamicTemplates };
   return { ok: true, doc };
 }
 
@@ -87,7 +95,11 @@ function transformEvent(event: JsonObject, state: JobState): TransformResult {
       }
       case 'metricset': {
         const result = transformMetricset(body, state);
-        if (result.doc === undefined) return { ok: false, reason: 'metricset with transaction fields has no known breakdown samples (APM Server drops it too)' };
+        if (result.doc === undefined)
+          return {
+            ok: false,
+            reason: 'metricset with transaction fields has no known breakdown samples (APM Server drops it too)',
+          };
         return withDataStream(result.doc, result.dataStream, result.dynamicTemplates);
       }
       default:

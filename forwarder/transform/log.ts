@@ -1,5 +1,5 @@
-import { applyTags, finishDraft, newDraft, putTimestamp, type JobState } from './common';
-import { isRecord, obj, orUndefined, put, type JsonObject } from './json';
+import { applyTags, finishDraft, type JobState, newDraft, putTimestamp } from './common';
+import { isRecord, type JsonObject, obj, orUndefined, put } from './json';
 import { faasDoc } from './parts';
 
 /**

@@ -1,5 +1,5 @@
-import { isRecord, list, num, obj, orUndefined, put, str, strings, type JsonObject } from './json';
-import { mergeLabels, noLabels, type Labels } from './labels';
+import { type JsonObject, num, obj, orUndefined, put, str, strings } from './json';
+import { type Labels, mergeLabels, noLabels } from './labels';
 import { canonicalIp } from './net';
 
 /** What one job's metadata line contributes to every document of the job, computed once. */
@@ -112,14 +112,22 @@ function kubernetesDoc(from: JsonObject | undefined): JsonObject | undefined {
  * host.* after APM Server's SetHostHostname rule: inside Kubernetes host.hostname is the node name (or absent when
  * only pod fields are known); host.name falls back to host.hostname. host.ip is the client address the proxy saw.
  */
-function hostDoc(system: JsonObject | undefined, kubernetes: JsonObject | undefined, clientIp: string): JsonObject | undefined {
+function hostDoc(
+  system: JsonObject | undefined,
+  kubernetes: JsonObject | undefined,
+  clientIp: string,
+): JsonObject | undefined {
   const out: JsonObject = {};
   const configured = str(system, 'configured_hostname');
   const detected = str(system, 'detected_hostname');
   let hostname = detected ?? (configured === undefined ? str(system, 'hostname') : undefined);
   const nodeName = str(obj(kubernetes, 'node'), 'name');
   if (nodeName !== undefined) hostname = nodeName;
-  else if (kubernetes !== undefined && (str(kubernetes, 'namespace') ?? str(obj(kubernetes, 'pod'), 'name') ?? str(obj(kubernetes, 'pod'), 'uid')) !== undefined) {
+  else if (
+    kubernetes !== undefined &&
+    (str(kubernetes, 'namespace') ?? str(obj(kubernetes, 'pod'), 'name') ?? str(obj(kubernetes, 'pod'), 'uid')) !==
+      undefined
+  ) {
     hostname = undefined;
   }
   put(out, 'hostname', hostname);
@@ -150,7 +158,8 @@ export function parseMetadata(metadata: JsonObject, clientIp: string): JobMetada
   const serviceFrom = obj(metadata, 'service');
   const defaultNodeName = containerId ?? (typeof host?.name === 'string' ? host.name : undefined);
   const service = serviceFrom === undefined ? undefined : serviceDoc(serviceFrom);
-  if (service !== undefined && service.node === undefined && defaultNodeName !== undefined) service.node = { name: defaultNodeName };
+  if (service !== undefined && service.node === undefined && defaultNodeName !== undefined)
+    service.node = { name: defaultNodeName };
   const agent = agentDoc(obj(serviceFrom, 'agent'));
   const labelsFrom = obj(metadata, 'labels');
   return {
@@ -164,9 +173,3 @@ export function parseMetadata(metadata: JsonObject, clientIp: string): JobMetada
     agentName: typeof agent?.name === 'string' ? agent.name : '',
   };
 }
-
-export function isNonEmptyList(from: JsonObject | undefined, key: string): boolean {
-  return list(from, key) !== undefined;
-}
-
-export { isRecord };

@@ -1,7 +1,7 @@
-import { applyTags, finishDraft, newDraft, putTimestamp, serviceName, timestampUs, type JobState } from './common';
-import { isRecord, num, obj, put, str, type JsonObject } from './json';
+import { applyTags, finishDraft, type JobState, newDraft, putTimestamp, serviceName, timestampUs } from './common';
+import { isRecord, type JsonObject, num, obj, put, str } from './json';
 import { faasDoc } from './parts';
-import { internalMetricNames, metricsStream, type DataStream } from './routing';
+import { type DataStream, internalMetricNames, metricsStream } from './routing';
 
 export interface MetricsetOutcome {
   readonly doc: JsonObject | undefined;
@@ -30,7 +30,10 @@ function putBreakdown(doc: JsonObject, samples: JsonObject, span: JsonObject | u
 }
 
 /** Application samples become top-level fields named by the sample, as the APM pipelines index them. */
-function putSamples(doc: JsonObject, samples: JsonObject): { internal: boolean; templates: Record<string, string> | undefined } {
+function putSamples(
+  doc: JsonObject,
+  samples: JsonObject,
+): { internal: boolean; templates: Record<string, string> | undefined } {
   let internal = true;
   let templates: Record<string, string> | undefined;
   for (const name in samples) {
@@ -84,7 +87,8 @@ export function transformMetricset(from: JsonObject, state: JobState): Metricset
     put(transaction, 'type', str(txFrom, 'type'));
     doc.transaction = transaction;
     internal = true;
-    if (!putBreakdown(doc, samples, span)) return { doc: undefined, dataStream: metricsStream(true, '', state.namespace), dynamicTemplates };
+    if (!putBreakdown(doc, samples, span))
+      return { doc: undefined, dataStream: metricsStream(true, '', state.namespace), dynamicTemplates };
   } else {
     const result = putSamples(doc, samples);
     internal = result.internal || span !== undefined;

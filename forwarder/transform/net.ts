@@ -21,11 +21,13 @@ function canonicalIpv6(s: string): string {
   const headParts = head === '' ? [] : head.split(':');
   const tailParts = tail === undefined || tail === '' ? [] : tail.split(':');
   const missing = 8 - headParts.length - tailParts.length;
-  const groups = [...headParts, ...new Array<string>(Math.max(missing, 0)).fill('0'), ...tailParts].map((g) => parseInt(g, 16).toString(16));
+  const groups = [...headParts, ...new Array<string>(Math.max(missing, 0)).fill('0'), ...tailParts].map((g) =>
+    parseInt(g, 16).toString(16),
+  );
   // RFC 5952: compress the longest run (2+) of zero groups.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== '0') {
       i++;
       continue;

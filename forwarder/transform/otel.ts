@@ -1,5 +1,5 @@
-import { isRecord, obj, str, type JsonObject } from './json';
-import { sanitizeLabelKey, type Labels } from './labels';
+import { isRecord, type JsonObject, obj, str } from './json';
+import { type Labels, sanitizeLabelKey } from './labels';
 
 /**
  * The OpenTelemetry bridge's `otel` object (span_kind and attributes). A deliberate subset of APM Server's OTLP
@@ -16,7 +16,15 @@ export interface OtelResult {
   queueName: string | undefined;
 }
 
-const consumedKeys = new Set(['elastic.profiler_stack_trace_ids', 'http.status_code', 'http.response.status_code', 'http.method', 'http.request.method', 'messaging.destination', 'messaging.destination.name']);
+const consumedKeys = new Set([
+  'elastic.profiler_stack_trace_ids',
+  'http.status_code',
+  'http.response.status_code',
+  'http.method',
+  'http.request.method',
+  'messaging.destination',
+  'messaging.destination.name',
+]);
 
 export function readOtel(event: JsonObject, base: Labels): OtelResult | undefined {
   const otel = obj(event, 'otel');
@@ -31,7 +39,8 @@ export function readOtel(event: JsonObject, base: Labels): OtelResult | undefine
     if (typeof value === 'string' || typeof value === 'boolean') labels[labelKey] = String(value);
     else if (typeof value === 'number') numeric[labelKey] = value;
     else if (Array.isArray(value) && value.length > 0) {
-      if (value.every((v) => typeof v === 'number')) numeric[labelKey] = value.filter((v): v is number => typeof v === 'number');
+      if (value.every((v) => typeof v === 'number'))
+        numeric[labelKey] = value.filter((v): v is number => typeof v === 'number');
       else labels[labelKey] = value.map((v) => (isRecord(v) ? JSON.stringify(v) : String(v)));
     }
   }

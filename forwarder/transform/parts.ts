@@ -1,5 +1,5 @@
-import { bool, isRecord, list, num, obj, orUndefined, put, str, type JsonObject } from './json';
 import { parseHeaders } from './http';
+import { bool, isRecord, type JsonObject, list, num, obj, orUndefined, put, str } from './json';
 
 export function faasDoc(from: JsonObject | undefined): JsonObject | undefined {
   if (from === undefined) return undefined;
@@ -33,7 +33,9 @@ export function messageDoc(from: JsonObject): JsonObject {
 export function linksDoc(from: JsonObject): JsonObject[] | undefined {
   const links = list(from, 'links');
   if (links === undefined) return undefined;
-  return links.filter(isRecord).map((link) => ({ trace: { id: str(link, 'trace_id') ?? '' }, span: { id: str(link, 'span_id') ?? '' } }));
+  return links
+    .filter(isRecord)
+    .map((link) => ({ trace: { id: str(link, 'trace_id') ?? '' }, span: { id: str(link, 'span_id') ?? '' } }));
 }
 
 /** event.outcome plus event.success_count (1 for success, 0 for failure), as the APM ingest pipeline adds it. */

@@ -1,6 +1,15 @@
-import { applyServiceContext, applyTags, finishDraft, newDraft, putTimestamp, targetDoc, timestampUs, type JobState } from './common';
+import {
+  applyServiceContext,
+  applyTags,
+  finishDraft,
+  type JobState,
+  newDraft,
+  putTimestamp,
+  targetDoc,
+  timestampUs,
+} from './common';
 import { parseHeaders } from './http';
-import { bool, list, nonEmptyObj, num, obj, orUndefined, put, str, type JsonObject } from './json';
+import { bool, type JsonObject, list, nonEmptyObj, num, obj, orUndefined, put, str } from './json';
 import { canonicalIp } from './net';
 import { defaultSpanKind, readOtel } from './otel';
 import { eventDoc, linksDoc, messageDoc, representativeCount } from './parts';

@@ -1,4 +1,4 @@
-import { isRecord, list, nonEmptyObj, num, strings, type JsonObject } from './json';
+import { isRecord, type JsonObject, list, nonEmptyObj, num, strings } from './json';
 import { sanitizeKeys } from './values';
 
 /** A non-empty string field of a frame, else undefined (as str() in json.ts). */

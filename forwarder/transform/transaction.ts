@@ -1,10 +1,27 @@
-import { applyServiceContext, applyTags, applyUserContext, finishDraft, newDraft, putTimestamp, timestampUs, type JobState } from './common';
-import { parseHeaders, parseUrl, putClientAndSource, requestDoc, requestUrlDoc, responseDoc, userAgentOriginal } from './http';
-import { bool, isRecord, nonEmptyObj, num, obj, orUndefined, put, str, type JsonObject } from './json';
+import {
+  applyServiceContext,
+  applyTags,
+  applyUserContext,
+  finishDraft,
+  type JobState,
+  newDraft,
+  putTimestamp,
+  timestampUs,
+} from './common';
+import {
+  parseHeaders,
+  parseUrl,
+  putClientAndSource,
+  requestDoc,
+  requestUrlDoc,
+  responseDoc,
+  userAgentOriginal,
+} from './http';
+import { bool, isRecord, type JsonObject, nonEmptyObj, num, obj, orUndefined, put, str } from './json';
 import { sanitizeLabelKey } from './labels';
 import { defaultTransactionKind, readOtel } from './otel';
 import { eventDoc, faasDoc, linksDoc, messageDoc, representativeCount } from './parts';
-import { sanitizeKeys, msToUs } from './values';
+import { msToUs, sanitizeKeys } from './values';
 
 /** The http.*, url.*, user_agent, client and source fields of a transaction or error, from its context. */
 export function putRequestContext(doc: JsonObject, context: JsonObject | undefined): void {
@@ -55,7 +72,12 @@ function experienceDoc(from: JsonObject | undefined): JsonObject | undefined {
     if (value !== undefined && value >= 0) out[key] = value;
   }
   const longtask = obj(from, 'longtask');
-  if (longtask !== undefined) out.longtask = { count: Math.trunc(num(longtask, 'count') ?? 0), sum: num(longtask, 'sum') ?? 0, max: num(longtask, 'max') ?? 0 };
+  if (longtask !== undefined)
+    out.longtask = {
+      count: Math.trunc(num(longtask, 'count') ?? 0),
+      sum: num(longtask, 'sum') ?? 0,
+      max: num(longtask, 'max') ?? 0,
+    };
   return out;
 }
 
@@ -134,7 +156,8 @@ export function transformTransaction(tx: JsonObject, state: JobState): JsonObjec
   doc.event = eventDoc(outcome);
 
   const sessionId = str(obj(tx, 'session'), 'id');
-  if (sessionId !== undefined) doc.session = { id: sessionId, sequence: Math.trunc(num(obj(tx, 'session'), 'sequence') ?? 0) };
+  if (sessionId !== undefined)
+    doc.session = { id: sessionId, sequence: Math.trunc(num(obj(tx, 'session'), 'sequence') ?? 0) };
   const traceId = str(tx, 'trace_id');
   if (traceId !== undefined) doc.trace = { id: traceId };
   const parentId = str(tx, 'parent_id');

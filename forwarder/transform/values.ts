@@ -1,4 +1,4 @@
-import { isRecord, type JsonObject } from './json';
+import { type JsonObject } from './json';
 import { sanitizeLabelKey } from './labels';
 
 /**
@@ -20,15 +20,11 @@ export function sanitizeKeys(value: JsonObject): JsonObject {
 }
 
 /** Truncates a number toward zero and clamps at zero (Go's uint conversions of non-negative values). */
-export function toUint(value: number): number {
+function toUint(value: number): number {
   return value > 0 ? Math.trunc(value) : 0;
 }
 
 /** Milliseconds (float) to whole microseconds, as APM Server does: ns = trunc(ms * 1e6), then us = trunc(ns / 1000). */
 export function msToUs(ms: number): number {
   return Math.trunc(toUint(ms * 1e6) / 1000);
-}
-
-export function recordOrUndefined(value: unknown): JsonObject | undefined {
-  return isRecord(value) ? value : undefined;
 }

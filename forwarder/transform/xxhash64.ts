@@ -35,8 +35,9 @@ export function xxhash64Hex(data: Uint8Array): string {
     h = p5;
   }
   h = (h + BigInt(len)) & mask;
-  for (; i + 8 <= len; i += 8) h = ((rotl(h ^ round(0n, view.getBigUint64(i, true)), 27n) * p1) & mask) + p4 & mask;
-  for (; i + 4 <= len; i += 4) h = ((rotl(h ^ ((BigInt(view.getUint32(i, true)) * p1) & mask), 23n) * p2) & mask) + p3 & mask;
+  for (; i + 8 <= len; i += 8) h = (((rotl(h ^ round(0n, view.getBigUint64(i, true)), 27n) * p1) & mask) + p4) & mask;
+  for (; i + 4 <= len; i += 4)
+    h = (((rotl(h ^ ((BigInt(view.getUint32(i, true)) * p1) & mask), 23n) * p2) & mask) + p3) & mask;
   for (; i < len; i++) h = (rotl(h ^ ((BigInt(data[i] ?? 0) * p5) & mask), 11n) * p1) & mask;
   h ^= h >> 33n;
   h = (h * p2) & mask;

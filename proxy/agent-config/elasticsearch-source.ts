@@ -1,23 +1,35 @@
 import { type Client, errors } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import { SidecarError, describeForOperator, isSidecarError } from '../../core/errors';
+
+import { describeForOperator, isSidecarError, SidecarError } from '../../core/errors';
 import { closeOnce } from '../../core/lifecycle';
-import { type AgentConfigEntry, type AgentConfigQuery, type AgentConfigResult, AgentConfigParseError, matchAgentConfig, parseAgentConfigEntry } from './model';
+import {
+  type AgentConfigEntry,
+  AgentConfigParseError,
+  type AgentConfigQuery,
+  type AgentConfigResult,
+  matchAgentConfig,
+  parseAgentConfigEntry,
+} from './model';
 import { RefreshingCache } from './refreshing-cache';
 import type { AgentConfigSource } from './source';
 
 /** Kibana's index for the Agent Configuration page (APM Server's agentcfg.ElasticsearchIndexName). */
-export const agentConfigIndex = '.apm-agent-configuration';
+const agentConfigIndex = '.apm-agent-configuration';
 
 /** Kibana's UI keeps a handful of configurations; one page this large holds every realistic set. */
 const pageSize = 1000;
 
-export const readPrivilegeRemediation =
+const readPrivilegeRemediation =
   `grant the output.elasticsearch credential the "read" index privilege on ${agentConfigIndex} ` +
   '(a restricted system index: the role needs allow_restricted_indices: true for it), or set agent_config.source to file or none';
 
-function parseHits(hits: ReadonlyArray<{ readonly _id?: string | null; readonly _source?: unknown }>): AgentConfigEntry[] {
-  return hits.map((hit, index) => parseAgentConfigEntry(hit._source, `${agentConfigIndex} document ${hit._id ?? index}`));
+function parseHits(
+  hits: ReadonlyArray<{ readonly _id?: string | null; readonly _source?: unknown }>,
+): AgentConfigEntry[] {
+  return hits.map((hit, index) =>
+    parseAgentConfigEntry(hit._source, `${agentConfigIndex} document ${hit._id ?? index}`),
+  );
 }
 
 function totalOf(total: number | { readonly value: number } | undefined): number | undefined {
@@ -25,17 +37,24 @@ function totalOf(total: number | { readonly value: number } | undefined): number
 }
 
 /** What an agent-config read failure means for the operator: the privilege is named, as the brief of setup needs. */
-export function classifyReadFailure(err: unknown): SidecarError {
+function classifyReadFailure(err: unknown): SidecarError {
   if (isSidecarError(err)) return err;
   if (err instanceof AgentConfigParseError) {
-    return new SidecarError('SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE', `a document in ${agentConfigIndex} is not an agent configuration: ${err.message}`, {
-      cause: err,
-      remediation: 'fix or delete the configuration in Kibana (APM > Settings > Agent Configuration)',
-    });
+    return new SidecarError(
+      'SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE',
+      `a document in ${agentConfigIndex} is not an agent configuration: ${err.message}`,
+      {
+        cause: err,
+        remediation: 'fix or delete the configuration in Kibana (APM > Settings > Agent Configuration)',
+      },
+    );
   }
   if (err instanceof errors.ResponseError && (err.statusCode === 401 || err.statusCode === 403)) {
     const code = err.statusCode === 401 ? 'SIDECAR_ERR_ES_AUTH' : 'SIDECAR_ERR_ES_PRIVILEGES';
-    return new SidecarError(code, `reading ${agentConfigIndex}: Elasticsearch answered ${err.statusCode}`, { cause: err, remediation: readPrivilegeRemediation });
+    return new SidecarError(code, `reading ${agentConfigIndex}: Elasticsearch answered ${err.statusCode}`, {
+      cause: err,
+      remediation: readPrivilegeRemediation,
+    });
   }
   const message = err instanceof Error ? err.message : String(err);
   return new SidecarError('SIDECAR_ERR_ES_UNAVAILABLE', `reading ${agentConfigIndex}: ${message}`, {
@@ -65,7 +84,11 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
     this.cache = new RefreshingCache({
       periodMs,
       fetch: () => this.readAll(),
-      onStaleServed: (err) => this.logger.warn({ err }, `agent configuration refresh failed; serving the last good configuration. ${describeForOperator(classifyReadFailure(err))}`),
+      onStaleServed: (err) =>
+        this.logger.warn(
+          { err },
+          `agent configuration refresh failed; serving the last good configuration. ${describeForOperator(classifyReadFailure(err))}`,
+        ),
     });
   }
 
@@ -87,7 +110,10 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
       // Per-request 503s are logged at debug; the cause is logged here whenever it changes (a proxy started
       // before the cluster sees "unreachable" at start, then the missing privilege once the cluster answers).
       this.reportLoadFailure(cause);
-      throw new SidecarError('SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE', undefined, { cause, remediation: describeForOperator(cause) });
+      throw new SidecarError('SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE', undefined, {
+        cause,
+        remediation: describeForOperator(cause),
+      });
     }
   }
 
@@ -106,10 +132,17 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
 
   private async searchAll(): Promise<AgentConfigEntry[]> {
     try {
-      const response = await this.client.search<unknown>({ index: agentConfigIndex, size: pageSize, query: { match_all: {} } });
+      const response = await this.client.search<unknown>({
+        index: agentConfigIndex,
+        size: pageSize,
+        query: { match_all: {} },
+      });
       const total = totalOf(response.hits.total);
       if (total !== undefined && total > response.hits.hits.length) {
-        this.logger.warn({ total, read: response.hits.hits.length }, `${agentConfigIndex} holds more configurations than one page; the rest are ignored`);
+        this.logger.warn(
+          { total, read: response.hits.hits.length },
+          `${agentConfigIndex} holds more configurations than one page; the rest are ignored`,
+        );
       }
       return parseHits(response.hits.hits);
     } catch (err) {
@@ -125,7 +158,8 @@ export class ElasticsearchAgentConfigSource implements AgentConfigSource {
     this.reportedFailure = failure.code;
     const line = `agent configuration could not be read from ${agentConfigIndex}: ${describeForOperator(failure)}`;
     // A missing privilege or bad credential will not fix itself: error. An outage may: warn.
-    if (failure.code === 'SIDECAR_ERR_ES_PRIVILEGES' || failure.code === 'SIDECAR_ERR_ES_AUTH') this.logger.error({ err: failure }, line);
+    if (failure.code === 'SIDECAR_ERR_ES_PRIVILEGES' || failure.code === 'SIDECAR_ERR_ES_AUTH')
+      this.logger.error({ err: failure }, line);
     else this.logger.warn({ err: failure }, line);
   }
 }

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { SidecarError, describeForOperator, toErrorOutcome } from '../../core/errors';
+
+import { describeForOperator, SidecarError, toErrorOutcome } from '../../core/errors';
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
@@ -63,7 +65,10 @@ export class AgentConfigEndpoint implements Component {
   /** Writes the answer to a raw response. Never rejects. */
   async handle(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const response = await this.respond({ method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body: req }, identity);
+    const response = await this.respond(
+      { method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body: req },
+      identity,
+    );
     if (res.destroyed || res.headersSent) return;
     const headers: Record<string, string> = { ...response.headers };
     // APM Server closes the connection after every error.
@@ -90,14 +95,24 @@ export class AgentConfigEndpoint implements Component {
   }
 
   private render(result: AgentConfigResult, ifNoneMatch: string): AgentConfigResponse {
-    const headers = { 'cache-control': this.cacheControl, etag: `"${result.etag}"`, 'access-control-expose-headers': 'Etag' };
+    const headers = {
+      'cache-control': this.cacheControl,
+      etag: `"${result.etag}"`,
+      'access-control-expose-headers': 'Etag',
+    };
     if (result.etag === ifNoneMatch) return { status: 304, headers, body: '', result: 'not_modified' };
-    return { status: 200, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(result.settings), result: 'ok' };
+    return {
+      status: 200,
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(result.settings),
+      result: 'ok',
+    };
   }
 
   private renderError(err: unknown, identity: Identity): AgentConfigResponse {
     const outcome = toErrorOutcome(err);
-    const line = outcome.status >= 500 ? `/config/v1/agents failed: ${describeForOperator(err)}` : '/config/v1/agents refused';
+    const line =
+      outcome.status >= 500 ? `/config/v1/agents failed: ${describeForOperator(err)}` : '/config/v1/agents refused';
     this.options.logger[outcome.logLevel]({ err, status: outcome.status, identity: identity.kind }, line);
     return {
       status: outcome.status,

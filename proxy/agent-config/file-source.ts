@@ -1,10 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import type { Logger } from 'pino';
 import YAML from 'yaml';
-import { SidecarError, describeForOperator } from '../../core/errors';
+
+import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce } from '../../core/lifecycle';
-import { type AgentConfigEntry, type AgentConfigQuery, type AgentConfigResult, matchAgentConfig, parseAgentConfigEntry } from './model';
+import {
+  type AgentConfigEntry,
+  type AgentConfigQuery,
+  type AgentConfigResult,
+  matchAgentConfig,
+  parseAgentConfigEntry,
+} from './model';
 import { RefreshingCache } from './refreshing-cache';
 import type { AgentConfigSource } from './source';
 
@@ -18,16 +26,26 @@ export function parseAgentConfigFile(text: string, file: string): AgentConfigEnt
   try {
     document = YAML.parse(text);
   } catch (err) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `agent_config.file ${file} is not valid YAML or JSON: ${String(err)}`, { cause: err, remediation: fileRemediation });
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      `agent_config.file ${file} is not valid YAML or JSON: ${String(err)}`,
+      { cause: err, remediation: fileRemediation },
+    );
   }
   if (document === null || document === undefined) return [];
   if (!Array.isArray(document)) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `agent_config.file ${file} must hold a list`, { remediation: fileRemediation });
+    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `agent_config.file ${file} must hold a list`, {
+      remediation: fileRemediation,
+    });
   }
   try {
     return document.map((item: unknown, index) => parseAgentConfigEntry(item, `${file}[${index}]`));
   } catch (err) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `agent_config.file ${err instanceof Error ? err.message : String(err)}`, { cause: err, remediation: fileRemediation });
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      `agent_config.file ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, remediation: fileRemediation },
+    );
   }
 }
 
@@ -50,7 +68,11 @@ export class FileAgentConfigSource implements AgentConfigSource {
     this.cache = new RefreshingCache({
       periodMs,
       fetch: () => this.read(),
-      onStaleServed: (err) => this.logger.error({ err, file }, `agent_config.file could not be reloaded; still serving the previous configuration. ${describeForOperator(err)}`),
+      onStaleServed: (err) =>
+        this.logger.error(
+          { err, file },
+          `agent_config.file could not be reloaded; still serving the previous configuration. ${describeForOperator(err)}`,
+        ),
     });
   }
 
@@ -75,10 +97,14 @@ export class FileAgentConfigSource implements AgentConfigSource {
     try {
       text = await fs.promises.readFile(this.file, 'utf8');
     } catch (err) {
-      throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `cannot read agent_config.file ${this.file}: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-        remediation: 'set agent_config.file to a readable YAML or JSON file',
-      });
+      throw new SidecarError(
+        'SIDECAR_ERR_CONFIG_INVALID',
+        `cannot read agent_config.file ${this.file}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+          remediation: 'set agent_config.file to a readable YAML or JSON file',
+        },
+      );
     }
     return parseAgentConfigFile(text, this.file);
   }
@@ -89,9 +115,17 @@ export class FileAgentConfigSource implements AgentConfigSource {
       this.watcher = fs.watch(path.dirname(this.file), { persistent: false }, (_event, changed) => {
         if (changed === null || changed === name) this.cache.invalidate();
       });
-      this.watcher.on('error', (err) => this.logger.warn({ err, file: this.file }, 'watching agent_config.file failed; changes are picked up once per cache period'));
+      this.watcher.on('error', (err) =>
+        this.logger.warn(
+          { err, file: this.file },
+          'watching agent_config.file failed; changes are picked up once per cache period',
+        ),
+      );
     } catch (err) {
-      this.logger.warn({ err, file: this.file }, 'cannot watch agent_config.file; changes are picked up once per cache period');
+      this.logger.warn(
+        { err, file: this.file },
+        'cannot watch agent_config.file; changes are picked up once per cache period',
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+
 import type { SidecarConfig } from '../../config/schema';
 import { parseDuration } from '../../core/duration';
 import { SidecarError } from '../../core/errors';
@@ -24,7 +25,9 @@ export interface AgentConfigDependencies {
 }
 
 function missing(key: string, source: string, fix: string): SidecarError {
-  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `agent_config.source is ${source} but ${key} is not set`, { remediation: fix });
+  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `agent_config.source is ${source} but ${key} is not set`, {
+    remediation: fix,
+  });
 }
 
 function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDependencies): AgentConfigSource | null {
@@ -34,19 +37,38 @@ function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDep
       return null;
     case 'file': {
       const file = config.agent_config.file;
-      if (file === null || file === '') throw missing('agent_config.file', 'file', 'set agent_config.file (APM_SIDECAR_AGENT_CONFIG_FILE) to a YAML or JSON file');
+      if (file === null || file === '')
+        throw missing(
+          'agent_config.file',
+          'file',
+          'set agent_config.file (APM_SIDECAR_AGENT_CONFIG_FILE) to a YAML or JSON file',
+        );
       return new FileAgentConfigSource(file, periodMs, logger);
     }
     case 'elasticsearch': {
       if (deps.esClient === undefined && config.output.elasticsearch.hosts.length === 0) {
-        throw missing('output.elasticsearch.hosts', 'elasticsearch', 'set output.elasticsearch.hosts and a credential with read on .apm-agent-configuration');
+        throw missing(
+          'output.elasticsearch.hosts',
+          'elasticsearch',
+          'set output.elasticsearch.hosts and a credential with read on .apm-agent-configuration',
+        );
       }
       const owned = deps.esClient === undefined;
-      return new ElasticsearchAgentConfigSource(deps.esClient ?? createEsClient(config.output.elasticsearch), periodMs, logger, owned);
+      return new ElasticsearchAgentConfigSource(
+        deps.esClient ?? createEsClient(config.output.elasticsearch),
+        periodMs,
+        logger,
+        owned,
+      );
     }
     case 'upstream': {
       const upstream = deps.upstream === undefined ? upstreamSettingsFrom(config.upstream) : deps.upstream;
-      if (upstream === null) throw missing('upstream.url', 'upstream', 'set upstream.url (APM_SIDECAR_UPSTREAM_URL) to an APM Server with central configuration on');
+      if (upstream === null)
+        throw missing(
+          'upstream.url',
+          'upstream',
+          'set upstream.url (APM_SIDECAR_UPSTREAM_URL) to an APM Server with central configuration on',
+        );
       return new UpstreamAgentConfigSource(upstream, periodMs, logger);
     }
   }

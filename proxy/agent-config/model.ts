@@ -26,13 +26,17 @@ export interface AgentConfigResult {
 }
 
 /** APM Server's agentcfg.EtagSentinel: the etag of "no configuration for this service". */
-export const noConfigEtag = '-';
+const noConfigEtag = '-';
 
 export const noConfig: AgentConfigResult = { settings: {}, etag: noConfigEtag };
 
 /** An etag that changes exactly when the settings change: a hash of their canonical (key-sorted) JSON. */
 export function etagOfSettings(settings: AgentSettings): string {
-  const canonical = JSON.stringify(Object.keys(settings).sort().map((key) => [key, settings[key]]));
+  const canonical = JSON.stringify(
+    Object.keys(settings)
+      .sort()
+      .map((key) => [key, settings[key]]),
+  );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
@@ -46,7 +50,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Settings as APM Server reads them: every scalar becomes its text ("0.5", "true"); nested values are refused. */
 export function parseSettings(value: unknown, where: string): AgentSettings {
-  if (!isRecord(value)) throw new AgentConfigParseError(`${where}: settings must be an object of setting names to values`);
+  if (!isRecord(value))
+    throw new AgentConfigParseError(`${where}: settings must be an object of setting names to values`);
   const settings: Record<string, string> = {};
   for (const [key, raw] of Object.entries(value)) {
     if (typeof raw === 'string') settings[key] = raw;
@@ -69,7 +74,8 @@ function optionalText(value: unknown, where: string): string {
 export function parseAgentConfigEntry(value: unknown, where: string): AgentConfigEntry {
   if (!isRecord(value)) throw new AgentConfigParseError(`${where} must be an object with service and settings`);
   const service = value.service ?? {};
-  if (!isRecord(service)) throw new AgentConfigParseError(`${where}.service must be an object with name and/or environment`);
+  if (!isRecord(service))
+    throw new AgentConfigParseError(`${where}.service must be an object with name and/or environment`);
   const settings = parseSettings(value.settings, `${where}.settings`);
   const etag = optionalText(value.etag, `${where}.etag`);
   return {

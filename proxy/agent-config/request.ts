@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+
 import { SidecarError } from '../../core/errors';
 import type { AgentConfigQuery } from './model';
 
@@ -24,7 +25,7 @@ export interface ParsedAgentConfigRequest {
  * APM Server's ifNoneMatch(): the If-None-Match header with every quote removed, else the `ifnonematch` query
  * parameter (RUM agents cannot set the header). A POST body's "etag" is not consulted, as APM Server does not.
  */
-export function ifNoneMatchOf(req: AgentConfigRequest): string {
+function ifNoneMatchOf(req: AgentConfigRequest): string {
   const header = req.headers['if-none-match'];
   if (header !== undefined && header !== '') return header.replaceAll('"', '');
   return req.query.get('ifnonematch') ?? '';
@@ -50,7 +51,8 @@ export function parseQueryBody(text: string, verbose: boolean): AgentConfigQuery
   if (service !== undefined && !isRecord(service)) throw invalidQuery('service must be an object', verbose);
   const name = service?.name ?? '';
   const environment = service?.environment ?? '';
-  if (typeof name !== 'string' || typeof environment !== 'string') throw invalidQuery('service.name and service.environment must be strings', verbose);
+  if (typeof name !== 'string' || typeof environment !== 'string')
+    throw invalidQuery('service.name and service.environment must be strings', verbose);
   return { serviceName: name, serviceEnvironment: environment };
 }
 
@@ -71,14 +73,23 @@ async function readBody(body: Readable, verbose: boolean): Promise<string> {
  * APM Server's rule: authenticated callers get the detailed message, anonymous ones only "invalid query".
  * Throws SIDECAR_ERR_METHOD_NOT_SUPPORTED (405) or SIDECAR_ERR_AGENT_CONFIG_INVALID_QUERY (400).
  */
-export async function parseAgentConfigRequest(req: AgentConfigRequest, verbose: boolean): Promise<ParsedAgentConfigRequest> {
+export async function parseAgentConfigRequest(
+  req: AgentConfigRequest,
+  verbose: boolean,
+): Promise<ParsedAgentConfigRequest> {
   let query: AgentConfigQuery;
   if (req.method === 'GET') {
-    query = { serviceName: req.query.get('service.name') ?? '', serviceEnvironment: req.query.get('service.environment') ?? '' };
+    query = {
+      serviceName: req.query.get('service.name') ?? '',
+      serviceEnvironment: req.query.get('service.environment') ?? '',
+    };
   } else if (req.method === 'POST') {
     query = parseQueryBody(await readBody(req.body, verbose), verbose);
   } else {
-    throw new SidecarError('SIDECAR_ERR_METHOD_NOT_SUPPORTED', verbose ? `method not supported: ${req.method}` : undefined);
+    throw new SidecarError(
+      'SIDECAR_ERR_METHOD_NOT_SUPPORTED',
+      verbose ? `method not supported: ${req.method}` : undefined,
+    );
   }
   if (query.serviceName === '') throw invalidQuery('service.name is required', verbose);
   return { query, ifNoneMatch: ifNoneMatchOf(req) };

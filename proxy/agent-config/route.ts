@@ -8,7 +8,14 @@ import type { AgentConfigEndpoint } from './endpoint';
  */
 export function agentConfigRoute(endpoint: AgentConfigEndpoint, authenticator: RequestAuthenticator): RouteHandler {
   return async (request) => {
-    const identity = await authenticator.authenticate(request.headers.authorization, 'config_agent:read', request.clientIp);
-    return endpoint.respond({ method: request.method, query: request.query, headers: request.headers, body: request.body }, identity);
+    const identity = await authenticator.authenticate(
+      request.headers.authorization,
+      'config_agent:read',
+      request.clientIp,
+    );
+    return endpoint.respond(
+      { method: request.method, query: request.query, headers: request.headers, body: request.body },
+      identity,
+    );
   };
 }

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
+
 import type { Logger } from 'pino';
-import { SidecarError, describeForOperator } from '../../core/errors';
+
+import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce } from '../../core/lifecycle';
 import type { UpstreamSettings } from '../passthrough/upstream';
 import { type AgentConfigQuery, type AgentConfigResult, etagOfSettings, parseSettings } from './model';
@@ -21,21 +23,24 @@ interface UpstreamAnswer {
 function unavailable(message: string, cause?: unknown): SidecarError {
   return new SidecarError('SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE', message, {
     cause,
-    remediation: 'check upstream.url, upstream.ssl.certificate_authorities and the upstream credential (upstream.secret_token / upstream.api_key)',
+    remediation:
+      'check upstream.url, upstream.ssl.certificate_authorities and the upstream credential (upstream.secret_token / upstream.api_key)',
   });
 }
 
 /** Interprets the upstream's answer as APM Server gives it: settings as the body, the etag quoted in ETag. */
 export function parseUpstreamAnswer(answer: UpstreamAnswer): AgentConfigResult {
   if (answer.status === 403) {
-    throw new SidecarError('SIDECAR_ERR_AGENT_CONFIG_DISABLED', undefined, { remediation: 'the upstream has central configuration off' });
+    throw new SidecarError('SIDECAR_ERR_AGENT_CONFIG_DISABLED', undefined, {
+      remediation: 'the upstream has central configuration off',
+    });
   }
   if (answer.status !== 200) throw unavailable(`the upstream answered ${answer.status} to /config/v1/agents`);
   let body: unknown;
   try {
     body = JSON.parse(answer.body);
   } catch (err) {
-    throw unavailable('the upstream\'s /config/v1/agents answer is not JSON', err);
+    throw unavailable("the upstream's /config/v1/agents answer is not JSON", err);
   }
   const settings = parseSettings(body, 'upstream /config/v1/agents');
   const etag = answer.etag?.replaceAll('"', '');
@@ -69,7 +74,11 @@ export class UpstreamAgentConfigSource implements AgentConfigSource {
       cache = new RefreshingCache({
         periodMs: this.periodMs,
         fetch: async () => parseUpstreamAnswer(await this.request(query)),
-        onStaleServed: (err) => this.logger.warn({ err }, `upstream agent configuration refresh failed; serving the last good answer. ${describeForOperator(err)}`),
+        onStaleServed: (err) =>
+          this.logger.warn(
+            { err },
+            `upstream agent configuration refresh failed; serving the last good answer. ${describeForOperator(err)}`,
+          ),
       });
       if (this.caches.size >= maxCachedQueries) this.caches.delete(this.caches.keys().next().value ?? key);
       this.caches.set(key, cache);
@@ -95,14 +104,24 @@ export class UpstreamAgentConfigSource implements AgentConfigSource {
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > maxBodyBytes) req.destroy(unavailable('the upstream\'s /config/v1/agents answer is too large'));
+          if (size > maxBodyBytes) req.destroy(unavailable("the upstream's /config/v1/agents answer is too large"));
           else chunks.push(chunk);
         });
         res.on('error', (err) => reject(unavailable(`reading the upstream's answer failed: ${err.message}`, err)));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, etag: res.headers.etag, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            etag: res.headers.etag,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
       });
-      req.on('timeout', () => req.destroy(unavailable('the upstream did not answer /config/v1/agents within upstream.timeout')));
-      req.on('error', (err) => reject(err instanceof SidecarError ? err : unavailable(`cannot reach the upstream: ${err.message}`, err)));
+      req.on('timeout', () =>
+        req.destroy(unavailable('the upstream did not answer /config/v1/agents within upstream.timeout')),
+      );
+      req.on('error', (err) =>
+        reject(err instanceof SidecarError ? err : unavailable(`cannot reach the upstream: ${err.message}`, err)),
+      );
       req.end();
     });
   }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { errors, type Client } from '@elastic/elasticsearch';
+
+import { type Client, errors } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
+
 import type { SidecarConfig } from '../../config/schema';
 import { parseDuration } from '../../core/duration';
 import { SidecarError } from '../../core/errors';
@@ -73,7 +75,8 @@ function digest(credentials: string): string {
 /** Reads application.apm["-"] of a _has_privileges answer; unknown shapes count as "not granted". */
 export function parseApplicationPrivileges(body: unknown): Set<ApiKeyPrivilege> {
   const granted = new Set<ApiKeyPrivilege>();
-  const apm: unknown = typeof body === 'object' && body !== null && 'application' in body ? body.application : undefined;
+  const apm: unknown =
+    typeof body === 'object' && body !== null && 'application' in body ? body.application : undefined;
   const app: unknown = typeof apm === 'object' && apm !== null && 'apm' in apm ? apm.apm : undefined;
   const resource: unknown = typeof app === 'object' && app !== null && '-' in app ? app['-'] : undefined;
   if (typeof resource !== 'object' || resource === null) return granted;
@@ -83,7 +86,7 @@ export function parseApplicationPrivileges(body: unknown): Set<ApiKeyPrivilege> 
   return granted;
 }
 
-export function elasticsearchLookup(client: Client): PrivilegeLookup {
+function elasticsearchLookup(client: Client): PrivilegeLookup {
   return async (credentials) => {
     const keyId = decodeApiKey(credentials)?.id ?? '?';
     try {
@@ -97,7 +100,10 @@ export function elasticsearchLookup(client: Client): PrivilegeLookup {
         return { kind: 'unauthorized', reason: 'API key is unknown, expired or invalidated' };
       }
       const classified = classifyEsError(err, { credential: 'agent api key', action: 'verifying an agent API key' });
-      throw new SidecarError('SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE', undefined, { cause: classified, remediation: classified.remediation });
+      throw new SidecarError('SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE', undefined, {
+        cause: classified,
+        remediation: classified.remediation,
+      });
     }
   };
 }
@@ -196,9 +202,13 @@ export class CachingApiKeyVerifier implements ApiKeyVerifier {
 export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): ApiKeyVerifier {
   const output = config.output.elasticsearch;
   if (output.hosts.length === 0) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'server.auth.api_key.enabled needs output.elasticsearch.hosts to verify keys', {
-      remediation: 'set output.elasticsearch.hosts (and its ssl settings), or turn server.auth.api_key.enabled off',
-    });
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      'server.auth.api_key.enabled needs output.elasticsearch.hosts to verify keys',
+      {
+        remediation: 'set output.elasticsearch.hosts (and its ssl settings), or turn server.auth.api_key.enabled off',
+      },
+    );
   }
   // No credential of its own: every request carries the agent's key in its Authorization header.
   const client = createEsClient(output, {}, { credential: null, logger });
@@ -206,7 +216,11 @@ export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): Api
   const closeClient = (): Promise<void> => (closing ??= client.close());
   return new CachingApiKeyVerifier(
     elasticsearchLookup(client),
-    { cacheTtlMs: parseDuration(config.server.auth.api_key.cache_ttl), limit: config.server.auth.api_key.limit, globalLimit: config.server.auth.api_key.global_limit },
+    {
+      cacheTtlMs: parseDuration(config.server.auth.api_key.cache_ttl),
+      limit: config.server.auth.api_key.limit,
+      globalLimit: config.server.auth.api_key.global_limit,
+    },
     closeClient,
   );
 }

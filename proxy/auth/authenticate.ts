@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+
 import { SidecarError } from '../../core/errors';
 import type { Identity } from '../../queue/contract';
 import type { ApiKeyPrivilege, ApiKeyVerifier } from './api-key-verifier';
@@ -65,12 +66,21 @@ export class RequestAuthenticator {
     try {
       return await this.authenticate(header, 'event:write');
     } catch (err) {
-      if (err instanceof SidecarError && (err.code === 'SIDECAR_ERR_UNAUTHORIZED' || err.code === 'SIDECAR_ERR_FORBIDDEN')) return null;
+      if (
+        err instanceof SidecarError &&
+        (err.code === 'SIDECAR_ERR_UNAUTHORIZED' || err.code === 'SIDECAR_ERR_FORBIDDEN')
+      )
+        return null;
       throw err;
     }
   }
 
-  private async verifyApiKey(verifier: ApiKeyVerifier, credentials: string, privilege: ApiKeyPrivilege, client: string | undefined): Promise<Identity> {
+  private async verifyApiKey(
+    verifier: ApiKeyVerifier,
+    credentials: string,
+    privilege: ApiKeyPrivilege,
+    client: string | undefined,
+  ): Promise<Identity> {
     const verdict = await verifier.verify(credentials, privilege, client);
     switch (verdict.kind) {
       case 'ok':
@@ -99,9 +109,11 @@ export function assertCredentialsProtected(settings: CredentialSettings, logger:
   if (!hasCredentials || settings.tlsEnabled) return;
   if (!settings.allowInsecure) {
     throw new SidecarError('SIDECAR_ERR_INSECURE_CREDENTIALS', undefined, {
-      remediation: 'configure server.ssl.certificate and server.ssl.key, or set server.auth.allow_insecure: true to accept clear-text credentials',
+      remediation:
+        'configure server.ssl.certificate and server.ssl.key, or set server.auth.allow_insecure: true to accept clear-text credentials',
     });
   }
-  logger.warn('server.auth.allow_insecure is true: secret tokens and API keys travel in clear text over HTTP; configure server.ssl.* to protect them');
+  logger.warn(
+    'server.auth.allow_insecure is true: secret tokens and API keys travel in clear text over HTTP; configure server.ssl.* to protect them',
+  );
 }
-

@@ -1,5 +1,6 @@
-import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import net from 'node:net';
+
 import { mappedIpv4, NetworkAllowList } from './networks';
 
 /**
@@ -40,7 +41,7 @@ function headerValues(value: string | string[] | undefined): string[] {
 }
 
 /** An address as a header carries it: "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:80", "\"[2001:db8::1]\"". */
-export function parseHop(raw: string): string | undefined {
+function parseHop(raw: string): string | undefined {
   let value = raw.trim().replace(/^"|"$/g, '');
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
   if (bracketed?.[1] !== undefined) value = bracketed[1];
@@ -55,9 +56,10 @@ export function parseHop(raw: string): string | undefined {
  */
 export function forwardedChain(headers: IncomingHttpHeaders): string[] {
   const forwarded = headerValues(headers.forwarded);
-  const raw = forwarded.length > 0
-    ? forwarded.map((element) => /(?:^|;)\s*for=([^;]*)/i.exec(element)?.[1] ?? '')
-    : headerValues(headers['x-forwarded-for']);
+  const raw =
+    forwarded.length > 0
+      ? forwarded.map((element) => /(?:^|;)\s*for=([^;]*)/i.exec(element)?.[1] ?? '')
+      : headerValues(headers['x-forwarded-for']);
   const chain: string[] = [];
   for (const entry of raw) {
     const hop = parseHop(entry);

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+
 import type { Logger } from 'pino';
+
 import { parseTokenList } from '../../config/formats';
 import type { SecretTokenEntry } from '../../config/schema';
 
@@ -26,7 +28,11 @@ export function tokenValue(entry: SecretTokenEntry): string {
 /** The identity of a configured token (see above). */
 export function tokenIdentity(entry: SecretTokenEntry): string {
   if (typeof entry !== 'string' && entry.name !== '') return entry.name;
-  const hash = crypto.createHash('sha256').update('apm-sidecar secret token identity\0').update(tokenValue(entry), 'utf8').digest('hex');
+  const hash = crypto
+    .createHash('sha256')
+    .update('apm-sidecar secret token identity\0')
+    .update(tokenValue(entry), 'utf8')
+    .digest('hex');
   return `token-${hash.slice(0, 8)}`;
 }
 
@@ -71,7 +77,7 @@ function digest(value: string): Buffer {
 }
 
 /** A token file's content (the syntax of config/formats.ts parseTokenList). */
-export const parseTokenFile = parseTokenList;
+const parseTokenFile = parseTokenList;
 
 /**
  * Reloads the token list from its file when the file changes (polled, as certificates are: an atomic rename by
@@ -91,7 +97,8 @@ export class TokenFileWatcher {
   ) {}
 
   start(): void {
-    if (this.pollIntervalMs > 0) fs.watchFile(this.file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
+    if (this.pollIntervalMs > 0)
+      fs.watchFile(this.file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
     process.on('SIGHUP', this.onSignal);
   }
 
@@ -101,7 +108,10 @@ export class TokenFileWatcher {
     try {
       entries = parseTokenFile(fs.readFileSync(this.file, 'utf8'));
     } catch (err) {
-      this.logger.warn({ reason, file: this.file, code: (err as NodeJS.ErrnoException).code }, 'secret token file unreadable; keeping the previous tokens');
+      this.logger.warn(
+        { reason, file: this.file, code: (err as NodeJS.ErrnoException).code },
+        'secret token file unreadable; keeping the previous tokens',
+      );
       return;
     }
     if (entries.length === 0) {

@@ -14,7 +14,7 @@ import { ChunkInflater } from './inflate';
 
 export type StreamEncoding = BodyEncoding | 'plain';
 
-export function chooseEncoding(contentEncoding: string | undefined, firstBytes: Buffer): StreamEncoding {
+function chooseEncoding(contentEncoding: string | undefined, firstBytes: Buffer): StreamEncoding {
   if (contentEncoding === 'gzip') return 'gzip';
   if (contentEncoding === 'deflate') return 'deflate';
   if (firstBytes.length >= 2 && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b) return 'gzip';
@@ -41,7 +41,8 @@ function describeZlibError(err: unknown, encoding: BodyEncoding): string {
   const message = err instanceof Error ? err.message : String(err);
   const family = encoding === 'gzip' ? 'gzip' : 'zlib';
   if (message.includes('incorrect header check')) return `${family}: invalid header`;
-  if (message.includes('incorrect data check') || message.includes('incorrect length check')) return `${family}: invalid checksum`;
+  if (message.includes('incorrect data check') || message.includes('incorrect length check'))
+    return `${family}: invalid checksum`;
   if (message.includes('unexpected end of file')) return 'unexpected EOF';
   return 'flate: corrupt input';
 }
@@ -78,7 +79,8 @@ async function* decodeChunks(
     const encoding = chooseEncoding(contentEncoding, Buffer.concat(head));
     state.encoding = encoding;
     let total = 0;
-    const decoded = encoding === 'plain' ? passThrough(head, iterator, received) : inflate(head, iterator, received, encoding);
+    const decoded =
+      encoding === 'plain' ? passThrough(head, iterator, received) : inflate(head, iterator, received, encoding);
     for await (const chunk of decoded) {
       total += chunk.length;
       if (total > maxBytes) throw new SidecarError('SIDECAR_ERR_REQUEST_TOO_LARGE');
@@ -114,7 +116,11 @@ async function nextChunk(iterator: AsyncIterator<unknown>): Promise<Buffer | nul
   return result.done === true ? null : toBuffer(result.value);
 }
 
-async function* passThrough(head: readonly Buffer[], iterator: AsyncIterator<unknown>, received: Buffer[]): AsyncGenerator<Buffer> {
+async function* passThrough(
+  head: readonly Buffer[],
+  iterator: AsyncIterator<unknown>,
+  received: Buffer[],
+): AsyncGenerator<Buffer> {
   for (const chunk of head) yield chunk;
   for (let next = await nextChunk(iterator); next !== null; next = await nextChunk(iterator)) {
     received.push(next);
@@ -138,7 +144,11 @@ async function* inflate(
     yield* inflater.end();
   } catch (err) {
     if (err instanceof BodyStreamError) throw err;
-    throw new SidecarError('SIDECAR_ERR_INVALID_COMPRESSION', `data decoding error: ${describeZlibError(err, encoding)}`, { cause: err });
+    throw new SidecarError(
+      'SIDECAR_ERR_INVALID_COMPRESSION',
+      `data decoding error: ${describeZlibError(err, encoding)}`,
+      { cause: err },
+    );
   } finally {
     inflater.destroy();
   }

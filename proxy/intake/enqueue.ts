@@ -1,13 +1,14 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+
 import type { SidecarConfig } from '../../config/schema';
 import { parseDuration } from '../../core/duration';
 import { SidecarError } from '../../core/errors';
 import { createProducerConnection } from '../../queue/connections';
-import { intakeJobName, type IntakeJobData } from '../../queue/contract';
+import { type IntakeJobData, intakeJobName } from '../../queue/contract';
 import { intakeJobOptions } from '../../queue/job-options';
-import { assertRedisSafe, readRedisFacts, type Durability, type RedisFacts } from '../../queue/redis-checks';
+import { assertRedisSafe, type Durability, readRedisFacts, type RedisFacts } from '../../queue/redis-checks';
 import type { ProxyMetrics } from '../metrics';
 
 export interface EnqueueSettings {
@@ -23,17 +24,21 @@ export interface EnqueueSettings {
  * Refuses a Redis that could lose what we acknowledge (eviction policy, a durability level it cannot give) and
  * returns its facts, which also size the default high-water mark.
  */
-export async function verifyQueueRedis(redis: Redis, settings: EnqueueSettings, logger: Logger): Promise<RedisFacts> {
+async function verifyQueueRedis(redis: Redis, settings: EnqueueSettings, logger: Logger): Promise<RedisFacts> {
   const facts = await readRedisFacts(redis);
   assertRedisSafe(facts, settings.durability, settings.replicas);
   logger.info(
-    { durability: settings.durability, replicas: settings.durability === 'replicated' ? settings.replicas : undefined, appendfsync: facts.appendfsync },
+    {
+      durability: settings.durability,
+      replicas: settings.durability === 'replicated' ? settings.replicas : undefined,
+      appendfsync: facts.appendfsync,
+    },
     `queue durability in effect: ${settings.durability} (a 202 is sent once Redis ${describeDurability(settings)})`,
   );
   return facts;
 }
 
-export function describeDurability(settings: Pick<EnqueueSettings, 'durability' | 'replicas'>): string {
+function describeDurability(settings: Pick<EnqueueSettings, 'durability' | 'replicas'>): string {
   switch (settings.durability) {
     case 'applied':
       return 'has executed the write';
@@ -99,7 +104,8 @@ export async function connectIntakeQueue(
 ): Promise<{ readonly redis: Redis; readonly enqueuer: IntakeEnqueuer; readonly facts: RedisFacts }> {
   if (queueConfig.redis.url === null) {
     throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'queue.redis.url is not set', {
-      remediation: 'set APM_SIDECAR_REDIS_URL (e.g. redis://127.0.0.1:6379), or use `apm-sidecar start`, which runs its own redis-server',
+      remediation:
+        'set APM_SIDECAR_REDIS_URL (e.g. redis://127.0.0.1:6379), or use `apm-sidecar start`, which runs its own redis-server',
     });
   }
   const commandTimeoutMs = parseDuration(queueConfig.redis.command_timeout);
@@ -119,9 +125,13 @@ export async function connectIntakeQueue(
   } catch (err) {
     redis.disconnect();
     if (err instanceof SidecarError) throw err;
-    throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', `cannot reach Redis at queue.redis.url: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-      remediation: 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)',
-    });
+    throw new SidecarError(
+      'SIDECAR_ERR_QUEUE_UNAVAILABLE',
+      `cannot reach Redis at queue.redis.url: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+        remediation: 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)',
+      },
+    );
   }
 }

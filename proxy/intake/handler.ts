@@ -1,13 +1,20 @@
 import type { Logger } from 'pino';
+
 import { errorCatalogue, type ErrorCode } from '../../core/errors';
-import { jobSchemaVersion, type Identity, type IntakeJobData } from '../../queue/contract';
+import { type Identity, type IntakeJobData, jobSchemaVersion } from '../../queue/contract';
 import type { RequestAuthenticator } from '../auth/authenticate';
 import type { QueueDepthMonitor } from '../backpressure';
 import type { ProxyMetrics } from '../metrics';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
 import type { IntakeEnqueuer } from './enqueue';
 import { budgetLease, type MemoryBudget, type MemoryLease } from './memory-budget';
-import { processIntakeStream, type IntakeLimits, type IntakeLineError, type IntakeOutcome, type IntakePayload } from './process';
+import {
+  type IntakeLimits,
+  type IntakeLineError,
+  type IntakeOutcome,
+  type IntakePayload,
+  processIntakeStream,
+} from './process';
 import { acceptsJson, renderIntakeResponse } from './response';
 
 export interface IntakeDeps {
@@ -31,13 +38,22 @@ const enqueueOverhead = 3;
  */
 export function intakeHandler(deps: IntakeDeps): RouteHandler {
   return async (request: ProxyRequest): Promise<HandledResponse> => {
-    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write', request.clientIp);
+    const identity = await deps.authenticator.authenticate(
+      request.headers.authorization,
+      'event:write',
+      request.clientIp,
+    );
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
     deps.backpressure.admit();
     const lease = budgetLease(deps.budget);
     try {
-      const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, lease === undefined ? {} : { lease });
+      const outcome = await processIntakeStream(
+        request.body,
+        request.headers['content-encoding'],
+        deps.limits,
+        lease === undefined ? {} : { lease },
+      );
       await queueAccepted(deps, lease, outcome, (payload) => jobData(request, identity, payload));
       countEvents(deps.metrics, outcome);
       return respond(request, outcome);
@@ -54,7 +70,10 @@ export function checkRequestShape(request: ProxyRequest): IntakeLineError | unde
   // As APM Server: absent is fine, and any value containing the ndjson type (e.g. with a charset) is accepted.
   const contentType = request.headers['content-type'];
   if (contentType !== undefined && contentType !== '' && !contentType.includes('application/x-ndjson')) {
-    return { code: 'SIDECAR_ERR_INVALID_CONTENT_TYPE', message: `${errorCatalogue.SIDECAR_ERR_INVALID_CONTENT_TYPE.message}: '${contentType}'` };
+    return {
+      code: 'SIDECAR_ERR_INVALID_CONTENT_TYPE',
+      message: `${errorCatalogue.SIDECAR_ERR_INVALID_CONTENT_TYPE.message}: '${contentType}'`,
+    };
   }
   return undefined;
 }
@@ -63,7 +82,12 @@ export function checkRequestShape(request: ProxyRequest): IntakeLineError | unde
  * Queues what a request had accepted, as one job, once Redis still gives the configured durability: the step the
  * intake v2 and RUM routes share. The job being sent is charged to the request's memory lease.
  */
-export async function queueAccepted(deps: IntakeDeps, lease: MemoryLease | undefined, outcome: IntakeOutcome, job: (payload: IntakePayload) => IntakeJobData): Promise<void> {
+export async function queueAccepted(
+  deps: IntakeDeps,
+  lease: MemoryLease | undefined,
+  outcome: IntakeOutcome,
+  job: (payload: IntakePayload) => IntakeJobData,
+): Promise<void> {
   if (outcome.payload === null) return;
   lease?.reserve(outcome.payload.body.length * enqueueOverhead);
   try {
@@ -76,7 +100,10 @@ export async function queueAccepted(deps: IntakeDeps, lease: MemoryLease | undef
 }
 
 export function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {
-  const rendered = renderIntakeResponse(outcome, { verbose: request.query.has('verbose'), acceptsJson: acceptsJson(request.headers.accept) });
+  const rendered = renderIntakeResponse(outcome, {
+    verbose: request.query.has('verbose'),
+    acceptsJson: acceptsJson(request.headers.accept),
+  });
   return { ...rendered, result: resultOf(rendered.status, outcome.errors) };
 }
 
@@ -94,7 +121,12 @@ export function countEvents(metrics: ProxyMetrics, outcome: IntakeOutcome): void
   for (const [code, count] of rejected) metrics.events.inc({ result: errorCatalogue[code].result }, count);
 }
 
-export function jobData(request: ProxyRequest, identity: Identity, payload: IntakePayload, rum?: { readonly version: 'v2' | 'v3'; readonly clientIp: string }): IntakeJobData {
+export function jobData(
+  request: ProxyRequest,
+  identity: Identity,
+  payload: IntakePayload,
+  rum?: { readonly version: 'v2' | 'v3'; readonly clientIp: string },
+): IntakeJobData {
   const userAgent = request.headers['user-agent'];
   return {
     v: jobSchemaVersion,
@@ -106,6 +138,8 @@ export function jobData(request: ProxyRequest, identity: Identity, payload: Inta
     body: payload.body.toString('base64'),
     events: payload.events,
     rawBytes: payload.rawBytes,
-    ...(rum === undefined ? {} : { rum: { version: rum.version, source: { ip: request.clientIp, port: request.clientPort } } }),
+    ...(rum === undefined
+      ? {}
+      : { rum: { version: rum.version, source: { ip: request.clientIp, port: request.clientPort } } }),
   };
 }

@@ -58,7 +58,8 @@ export function overflowingToken(line: string): string {
 }
 
 /** A \uD800-\uDFFF escape (preceded by an even number of backslashes, so it really is one), with its pair if any. */
-const surrogateEscapes = /(?<=(?:^|[^\\])(?:\\\\)*)\\u([dD][89a-fA-F][0-9a-fA-F]{2})(?:\\u([dD][c-fC-F][0-9a-fA-F]{2}))?/g;
+const surrogateEscapes =
+  /(?<=(?:^|[^\\])(?:\\\\)*)\\u([dD][89a-fA-F][0-9a-fA-F]{2})(?:\\u([dD][c-fC-F][0-9a-fA-F]{2}))?/g;
 const surrogateEscape = /\\u[dD][89a-fA-F]/;
 
 /** The line with lone surrogate escapes replaced by \ufffd (as Go decodes them), or null when it has none. */

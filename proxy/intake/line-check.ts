@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../core/errors';
 import { replaceLoneSurrogates } from './json-bounds';
-import { validateLine, type LineKind } from './validate';
+import { type LineKind, validateLine } from './validate';
 
 /**
  * One intake line judged as APM Server judges it: the object type comes from the first quoted string on the
@@ -20,9 +20,17 @@ export interface IntakeDialect {
 
 const kinds = (...names: LineKind[]): ReadonlyMap<string, LineKind> => new Map(names.map((n) => [n, n]));
 
-export const intakeV2: IntakeDialect = { name: 'v2', metadataKey: 'metadata', events: kinds('transaction', 'span', 'error', 'metricset', 'log') };
+export const intakeV2: IntakeDialect = {
+  name: 'v2',
+  metadataKey: 'metadata',
+  events: kinds('transaction', 'span', 'error', 'metricset', 'log'),
+};
 /** /intake/v2/rum/events: the v2 event types a browser agent sends (no log events). */
-export const rumV2: IntakeDialect = { name: 'rum-v2', metadataKey: 'metadata', events: kinds('transaction', 'span', 'error', 'metricset') };
+export const rumV2: IntakeDialect = {
+  name: 'rum-v2',
+  metadataKey: 'metadata',
+  events: kinds('transaction', 'span', 'error', 'metricset'),
+};
 /** /intake/v3/rum/events: spans and breakdown metricsets travel inside their transaction. */
 export const rumV3: IntakeDialect = { name: 'rum-v3', metadataKey: 'm', events: kinds('x', 'e') };
 

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
-import { SidecarError, type ErrorCode } from '../../core/errors';
-import { compressNdjson, type BodyEncoding } from '../../queue/contract';
+
+import { type ErrorCode, SidecarError } from '../../core/errors';
+import { type BodyEncoding, compressNdjson } from '../../queue/contract';
 import { decodeBody, type StreamEncoding } from './decode';
-import { LineSplitter, type LineSink } from './lines';
 import type { IntakeDialect } from './line-check';
+import { type LineSink, LineSplitter } from './lines';
 import { BudgetError, type MemoryLease } from './memory-budget';
 import { IntakeLineScanner, type LineInspector } from './scan';
 
@@ -14,10 +15,21 @@ import { IntakeLineScanner, type LineInspector } from './scan';
  * fails (the client went away).
  */
 
-export interface IntakeLimits { readonly maxEventSize: number; readonly maxRequestSize: number }
-export interface IntakeLineError { readonly code: ErrorCode; readonly message: string; readonly document?: string }
+export interface IntakeLimits {
+  readonly maxEventSize: number;
+  readonly maxRequestSize: number;
+}
+export interface IntakeLineError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly document?: string;
+}
 export interface IntakePayload {
-  readonly encoding: BodyEncoding; readonly body: Buffer; readonly rawBytes: number; readonly events: number }
+  readonly encoding: BodyEncoding;
+  readonly body: Buffer;
+  readonly rawBytes: number;
+  readonly events: number;
+}
 export interface IntakeOutcome {
   /** Events accepted (metadata not counted). */
   readonly accepted: number;
@@ -50,9 +62,14 @@ export interface StreamOptions {
 }
 
 /** The body's chunks, each reserved in the lease first: every received byte is kept until the job is queued. */
-async function* reserving(source: AsyncIterable<unknown>, lease: MemoryLease): AsyncGenerator<unknown, void, undefined> {
+async function* reserving(
+  source: AsyncIterable<unknown>,
+  lease: MemoryLease,
+): AsyncGenerator<unknown, void, undefined> {
   for await (const chunk of source) {
-    lease.reserve(chunk instanceof Uint8Array ? chunk.byteLength : typeof chunk === 'string' ? Buffer.byteLength(chunk) : 0);
+    lease.reserve(
+      chunk instanceof Uint8Array ? chunk.byteLength : typeof chunk === 'string' ? Buffer.byteLength(chunk) : 0,
+    );
     yield chunk;
   }
 }
@@ -74,7 +91,12 @@ async function paced(scanner: IntakeLineScanner, pacer: EventPacer | undefined, 
   return false;
 }
 
-async function scanStream(body: Readable, contentEncoding: string | undefined, limits: IntakeLimits, options: StreamOptions): Promise<ScanResult> {
+async function scanStream(
+  body: Readable,
+  contentEncoding: string | undefined,
+  limits: IntakeLimits,
+  options: StreamOptions,
+): Promise<ScanResult> {
   const scanner = new IntakeLineScanner(options.dialect, options.inspect, options.lease);
   const splitter = new LineSplitter(limits.maxEventSize, scanner);
   const received: Buffer[] = [];
@@ -109,16 +131,29 @@ export async function processIntakeStream(
 ): Promise<IntakeOutcome> {
   const scan = await scanStream(body, contentEncoding, limits, options);
   const { scanner } = scan;
-  const payload = scanner.metadataValid && scanner.accepted > 0 ? await buildPayload(scan, contentEncoding, limits, options.lease) : null;
+  const payload =
+    scanner.metadataValid && scanner.accepted > 0
+      ? await buildPayload(scan, contentEncoding, limits, options.lease)
+      : null;
   return { accepted: scanner.accepted, errors: scanner.errors, payload };
 }
 
 function asPayload(ndjson: Buffer, events: number): IntakePayload {
   const compressed = compressNdjson(ndjson);
-  return { encoding: compressed.encoding, body: Buffer.from(compressed.body, 'base64'), rawBytes: ndjson.length, events };
+  return {
+    encoding: compressed.encoding,
+    body: Buffer.from(compressed.body, 'base64'),
+    rawBytes: ndjson.length,
+    events,
+  };
 }
 
-async function buildPayload(scan: ScanResult, contentEncoding: string | undefined, limits: IntakeLimits, lease: MemoryLease | undefined): Promise<IntakePayload> {
+async function buildPayload(
+  scan: ScanResult,
+  contentEncoding: string | undefined,
+  limits: IntakeLimits,
+  lease: MemoryLease | undefined,
+): Promise<IntakePayload> {
   const { scanner, received, encoding } = scan;
   const untouched = scanner.errors.length === 0 && scanner.rewritten.size === 0;
   if (untouched && (encoding === 'gzip' || encoding === 'deflate')) {
@@ -163,7 +198,8 @@ async function rebuildAccepted(
   const splitter = new LineSplitter(limits.maxEventSize, sink);
   const replay = Readable.from(received);
   try {
-    for await (const chunk of decodeBody(replay, contentEncoding, limits.maxRequestSize, [], { encoding: null })) splitter.push(chunk);
+    for await (const chunk of decodeBody(replay, contentEncoding, limits.maxRequestSize, [], { encoding: null }))
+      splitter.push(chunk);
     splitter.end();
   } catch (err) {
     // The first pass met the same error at the same byte: everything before it is already in `kept`.

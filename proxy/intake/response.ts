@@ -10,8 +10,14 @@ import type { IntakeOutcome } from './process';
  */
 
 /** Any answer; the body is a Buffer only for binary protocols (OTLP protobuf). */
-export interface AnyResponse { readonly status: number; readonly headers: Record<string, string>; readonly body: string | Buffer }
-export interface RenderedResponse extends AnyResponse { readonly body: string }
+export interface AnyResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Buffer;
+}
+export interface RenderedResponse extends AnyResponse {
+  readonly body: string;
+}
 
 const listedErrors = 5;
 const accepted = 202;
@@ -43,7 +49,10 @@ function render(status: number, body: unknown, json: boolean): RenderedResponse 
   return { status, headers, body: goJson(body, json) };
 }
 
-interface JsonError { message: string; document?: string }
+interface JsonError {
+  message: string;
+  document?: string;
+}
 
 export function renderIntakeResponse(
   outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>,
@@ -51,9 +60,13 @@ export function renderIntakeResponse(
 ): RenderedResponse {
   let status = accepted;
   for (const error of outcome.errors) status = Math.max(status, errorCatalogue[error.code].status);
-  const errors: JsonError[] = outcome.errors.slice(0, listedErrors).map((e) =>
-    e.document === undefined || e.document === '' ? { message: e.message } : { message: e.message, document: e.document },
-  );
+  const errors: JsonError[] = outcome.errors
+    .slice(0, listedErrors)
+    .map((e) =>
+      e.document === undefined || e.document === ''
+        ? { message: e.message }
+        : { message: e.message, document: e.document },
+    );
   const body = errors.length > 0 ? { accepted: outcome.accepted, errors } : { accepted: outcome.accepted };
   return render(status, status >= 400 || options.verbose ? body : undefined, options.acceptsJson);
 }

@@ -1,7 +1,7 @@
-import type { MemoryLease } from './memory-budget';
 import { SidecarError } from '../../core/errors';
-import { checkEventLine, checkMetadataLine, intakeV2, type IntakeDialect, type LineVerdict } from './line-check';
+import { checkEventLine, checkMetadataLine, type IntakeDialect, intakeV2, type LineVerdict } from './line-check';
 import type { LineSink } from './lines';
+import type { MemoryLease } from './memory-budget';
 import type { IntakeLineError } from './process';
 import type { LineKind } from './validate';
 
@@ -9,7 +9,7 @@ import type { LineKind } from './validate';
 export type LineInspector = (kind: LineKind, value: unknown) => IntakeLineError | null;
 
 /** APM Server's wording for a too-large line (its response has no trailing period). */
-export const eventTooLargeMessage = 'event exceeded the permitted size';
+const eventTooLargeMessage = 'event exceeded the permitted size';
 
 /** Errors after this many keep no document: the response lists 5, the rest only count. */
 const documentsKept = 5;
@@ -87,7 +87,11 @@ export class IntakeLineScanner implements LineSink {
   tooLarge(head: Buffer, ordinal: number): void {
     if (this.stopped) return;
     this.judgedThrough = ordinal;
-    this.addError({ code: 'SIDECAR_ERR_EVENT_TOO_LARGE', message: eventTooLargeMessage, document: head.toString('utf8') });
+    this.addError({
+      code: 'SIDECAR_ERR_EVENT_TOO_LARGE',
+      message: eventTooLargeMessage,
+      document: head.toString('utf8'),
+    });
     if (ordinal === 0) {
       this.stopped = true;
       return;

@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+
 import { overflowingToken } from './json-bounds';
 import { patternNames, type SchemaNode } from './schema/builders';
 import { errorSchema } from './schema/error';
@@ -16,9 +17,9 @@ import { transactionSchema } from './schema/transaction';
  * field path the way APM Server's Go decoder does; a broken rule is "validation error: <path>: <rule>".
  */
 
-export type EventKind = 'transaction' | 'span' | 'error' | 'metricset' | 'log';
+type EventKind = 'transaction' | 'span' | 'error' | 'metricset' | 'log';
 /** RUM v3 (minified) lines: metadata `m`, transaction `x`, error `e`. */
-export type RumV3Kind = 'm' | 'x' | 'e';
+type RumV3Kind = 'm' | 'x' | 'e';
 export type LineKind = EventKind | 'metadata' | RumV3Kind;
 
 /** Go type names APM Server's decoder prints in decode errors. */
@@ -95,15 +96,22 @@ function fieldPath(error: ErrorObject): string[] {
 function describeErrors(kind: LineKind, errors: readonly ErrorObject[], value: unknown, line: string): string {
   const bounded = errors.find((e) => e.keyword === 'apmBounded');
   if (bounded !== undefined) {
-    return describeTypeError(kind, bounded, bounded.message === 'depth' ? 'incrementDepth: exceeded max depth' : outOfRange(line));
+    return describeTypeError(
+      kind,
+      bounded,
+      bounded.message === 'depth' ? 'incrementDepth: exceeded max depth' : outOfRange(line),
+    );
   }
-  const nonFinite = errors.find((e) => (e.keyword === 'maximum' || e.keyword === 'minimum') && !Number.isFinite(valueAt(value, e.instancePath)));
+  const nonFinite = errors.find(
+    (e) => (e.keyword === 'maximum' || e.keyword === 'minimum') && !Number.isFinite(valueAt(value, e.instancePath)),
+  );
   if (nonFinite !== undefined) return describeTypeError(kind, nonFinite, outOfRange(line));
   const typeError = errors.find((e) => e.keyword === 'type');
   if (typeError !== undefined) return describeTypeError(kind, typeError, readerMessage(typeError.params.type));
   const overflow = errors.find((e) => e.keyword === 'exclusiveMaximum' || e.keyword === 'exclusiveMinimum');
   if (overflow !== undefined) return describeTypeError(kind, overflow, 'ReadInt64: overflow');
-  const ruleError = errors.find((e) => !(e.keyword === 'pattern' && e.schemaPath.includes('/propertyNames/'))) ?? errors[0];
+  const ruleError =
+    errors.find((e) => !(e.keyword === 'pattern' && e.schemaPath.includes('/propertyNames/'))) ?? errors[0];
   if (ruleError === undefined) return 'validation error: invalid event';
   return `validation error: ${describeRule(ruleError)}`;
 }
@@ -112,7 +120,8 @@ function describeRule(error: ErrorObject): string {
   const path = fieldPath(error);
   const field = path[path.length - 1] ?? '';
   const prefixOf = (segments: readonly string[]): string => segments.map((s) => `${s}: `).join('');
-  const leafRule = (rule: string): string => `${prefixOf(path.slice(0, -1))}'${field}': validation rule '${rule}' violated`;
+  const leafRule = (rule: string): string =>
+    `${prefixOf(path.slice(0, -1))}'${field}': validation rule '${rule}' violated`;
   const params: Record<string, unknown> = error.params;
   switch (error.keyword) {
     case 'maxLength':
@@ -124,7 +133,9 @@ function describeRule(error: ErrorObject): string {
     case 'maximum': {
       const limit = params.limit;
       // Beyond 2^53 String() rounds the digits; BigInt prints the float64 the bound really is.
-      return leafRule(`max(${typeof limit === 'number' && Number.isInteger(limit) ? BigInt(limit).toString() : String(limit)})`);
+      return leafRule(
+        `max(${typeof limit === 'number' && Number.isInteger(limit) ? BigInt(limit).toString() : String(limit)})`,
+      );
     }
     case 'enum':
       return leafRule('enum(enumOutcome)');
@@ -147,12 +158,19 @@ function goFieldName(jsonName: string): string {
   return jsonName
     .split(/[._@]/)
     .filter((part) => part !== '')
-    .map((part) => (/^(id|url|http|ip|uid|ms|us)$/.test(part) ? part.toUpperCase() : part.charAt(0).toUpperCase() + part.slice(1)))
+    .map((part) =>
+      /^(id|url|http|ip|uid|ms|us)$/.test(part) ? part.toUpperCase() : part.charAt(0).toUpperCase() + part.slice(1),
+    )
     .join('');
 }
 
 /** The Go field of a v3 line's root key (deeper short keys are named by goFieldName, close but not exact). */
-const rumv3RootFields: Readonly<Record<LineKind, string>> = { ...goTypeNames, m: 'Metadata', x: 'Transaction', e: 'Error' };
+const rumv3RootFields: Readonly<Record<LineKind, string>> = {
+  ...goTypeNames,
+  m: 'Metadata',
+  x: 'Transaction',
+  e: 'Error',
+};
 
 function readerMessage(expected: unknown): string {
   const types = String(expected).split(',');

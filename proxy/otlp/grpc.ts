@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import zlib from 'node:zlib';
+
 import { SidecarError, toErrorOutcome } from '../../core/errors';
 import type { OtlpSignal } from '../../queue/otlp/model';
 import { mappedIpv4, type NetworkAllowList } from '../auth/networks';
@@ -29,7 +30,10 @@ export interface GrpcIntakeOptions {
 }
 
 class GrpcStatusError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -40,7 +44,11 @@ function header(headers: http2.IncomingHttpHeaders, name: string): string | unde
 }
 
 /** The one request message of a unary call: 1 byte compressed flag, 4 bytes length, the message. */
-async function readMessage(stream: http2.ServerHttp2Stream, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
+async function readMessage(
+  stream: http2.ServerHttp2Stream,
+  encoding: string | undefined,
+  maxBytes: number,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
@@ -56,12 +64,15 @@ async function readMessage(stream: http2.ServerHttp2Stream, encoding: string | u
   if (frame.length !== 5 + length) throw new GrpcStatusError(13, 'unary call with more or less than one message');
   const message = frame.subarray(5);
   if (!compressed) return message;
-  if (encoding !== 'gzip') throw new GrpcStatusError(12, `message compressed with unsupported encoding ${encoding ?? 'identity'}`);
+  if (encoding !== 'gzip')
+    throw new GrpcStatusError(12, `message compressed with unsupported encoding ${encoding ?? 'identity'}`);
   try {
     return zlib.gunzipSync(message, { maxOutputLength: Math.max(1, maxBytes) });
   } catch (err) {
     if (err instanceof RangeError) throw new SidecarError('SIDECAR_ERR_REQUEST_TOO_LARGE');
-    throw new SidecarError('SIDECAR_ERR_INVALID_COMPRESSION', 'data decoding error: gzip: invalid message', { cause: err });
+    throw new SidecarError('SIDECAR_ERR_INVALID_COMPRESSION', 'data decoding error: gzip: invalid message', {
+      cause: err,
+    });
   }
 }
 
@@ -99,14 +110,26 @@ export class GrpcIntake {
     try {
       const signal = services[header(headers, ':path') ?? ''];
       if (signal === undefined) throw new GrpcStatusError(12, `unknown method ${header(headers, ':path') ?? ''}`);
-      if (!(header(headers, 'content-type') ?? '').startsWith('application/grpc')) throw new GrpcStatusError(3, 'content-type must be application/grpc');
+      if (!(header(headers, 'content-type') ?? '').startsWith('application/grpc'))
+        throw new GrpcStatusError(3, 'content-type must be application/grpc');
       if (!this.options.networks.allows(remote)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (!this.options.accepting()) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
       const identity = await deps.authenticator.authenticate(header(headers, 'authorization'), 'event:write');
       deps.backpressure.admit();
       const raw = await readMessage(stream, header(headers, 'grpc-encoding'), deps.limits.maxRequestSize);
-      const sender = { id, receivedAt, clientIp: remote === undefined ? '' : (mappedIpv4(remote) ?? remote), userAgent: header(headers, 'user-agent') ?? null };
-      const counts = await acceptOtlp(deps, { signal, format: 'protobuf' }, { raw, received: raw, encoding: 'plain' }, sender, identity);
+      const sender = {
+        id,
+        receivedAt,
+        clientIp: remote === undefined ? '' : (mappedIpv4(remote) ?? remote),
+        userAgent: header(headers, 'user-agent') ?? null,
+      };
+      const counts = await acceptOtlp(
+        deps,
+        { signal, format: 'protobuf' },
+        { raw, received: raw, encoding: 'plain' },
+        sender,
+        identity,
+      );
       const response = renderOtlpSuccess(signal, 'protobuf', counts.rejected).body;
       const body = Buffer.isBuffer(response) ? response : Buffer.from(response);
       const prefix = Buffer.alloc(5);
@@ -145,7 +168,15 @@ export class GrpcIntake {
     }
     metrics.countRequest(status, result, Number(process.hrtime.bigint() - started) / 1e9);
     if (stream.destroyed || stream.headersSent) return;
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(code), 'grpc-message': encodeURIComponent(message) }, { endStream: true });
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc+proto',
+        'grpc-status': String(code),
+        'grpc-message': encodeURIComponent(message),
+      },
+      { endStream: true },
+    );
   }
 
   /** Graceful: GOAWAY to every session (in-flight calls finish), then gone after `graceMs`. */

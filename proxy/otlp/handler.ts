@@ -1,9 +1,15 @@
 import { SidecarError } from '../../core/errors';
-import { compressNdjson, jobSchemaVersion, type BodyEncoding, type Identity, type IntakeJobData } from '../../queue/contract';
+import {
+  type BodyEncoding,
+  compressNdjson,
+  type Identity,
+  type IntakeJobData,
+  jobSchemaVersion,
+} from '../../queue/contract';
 import { decodeOtlpRequest, OtlpDecodeError } from '../../queue/otlp/decode';
 import { countItems, type OtlpCounts, type OtlpFormat, type OtlpSignal } from '../../queue/otlp/model';
-import type { IntakeDeps } from '../intake/handler';
 import { decodeBody, type StreamEncoding } from '../intake/decode';
+import type { IntakeDeps } from '../intake/handler';
 import { budgetLease, type MemoryLease } from '../intake/memory-budget';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
 import { otlpFormatOf, renderOtlpError, renderOtlpSuccess } from './response';
@@ -22,11 +28,21 @@ export interface OtlpBody {
 }
 
 /** The whole body, decompressed (gzip/deflate by header or sniffed, as intake v2), bounded by max_request_size. */
-async function readOtlpBody(request: ProxyRequest, maxRequestSize: number, lease: MemoryLease | undefined): Promise<OtlpBody> {
+async function readOtlpBody(
+  request: ProxyRequest,
+  maxRequestSize: number,
+  lease: MemoryLease | undefined,
+): Promise<OtlpBody> {
   const received: Buffer[] = [];
   const state: { encoding: StreamEncoding | null } = { encoding: null };
   const chunks: Buffer[] = [];
-  for await (const chunk of decodeBody(request.body, request.headers['content-encoding'], maxRequestSize, received, state)) {
+  for await (const chunk of decodeBody(
+    request.body,
+    request.headers['content-encoding'],
+    maxRequestSize,
+    received,
+    state,
+  )) {
     // The decoded request (protobuf objects) costs a few times the bytes it came from.
     lease?.reserve(chunk.length * decodeOverhead);
     chunks.push(chunk);
@@ -36,7 +52,8 @@ async function readOtlpBody(request: ProxyRequest, maxRequestSize: number, lease
 
 /** The job body: the client's own compressed bytes when it compressed, else gzipped here. */
 function storedBody(body: OtlpBody): { encoding: BodyEncoding; body: string } {
-  if (body.encoding === 'gzip' || body.encoding === 'deflate') return { encoding: body.encoding, body: body.received.toString('base64') };
+  if (body.encoding === 'gzip' || body.encoding === 'deflate')
+    return { encoding: body.encoding, body: body.received.toString('base64') };
   return compressNdjson(body.raw);
 }
 
@@ -47,7 +64,11 @@ function storedBody(body: OtlpBody): { encoding: BodyEncoding; body: string } {
  */
 export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
   return async (request: ProxyRequest): Promise<HandledResponse> => {
-    const identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write', request.clientIp);
+    const identity = await deps.authenticator.authenticate(
+      request.headers.authorization,
+      'event:write',
+      request.clientIp,
+    );
     if (request.method !== 'POST') throw new SidecarError('SIDECAR_ERR_METHOD_NOT_ALLOWED');
     const format = otlpFormatOf(request.headers['content-type']);
     if (format === undefined) throw new SidecarError('SIDECAR_ERR_OTLP_MEDIA_TYPE');
@@ -56,7 +77,13 @@ export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
     try {
       const body = await readOtlpBody(request, deps.limits.maxRequestSize, lease);
       const userAgent = request.headers['user-agent'];
-      const counts = await acceptOtlp(deps, { signal, format }, body, { id: request.id, receivedAt: request.receivedAt, clientIp: request.clientIp, userAgent: userAgent ?? null }, identity);
+      const counts = await acceptOtlp(
+        deps,
+        { signal, format },
+        body,
+        { id: request.id, receivedAt: request.receivedAt, clientIp: request.clientIp, userAgent: userAgent ?? null },
+        identity,
+      );
       return { ...renderOtlpSuccess(signal, format, counts.rejected), result: 'accepted' };
     } finally {
       lease?.release();
@@ -76,14 +103,22 @@ export interface OtlpSender {
  * The step both transports share (OTLP/HTTP and gRPC): decode the body (a 400 / InvalidArgument when it does
  * not), queue it as one job when it holds anything to index, and count the items. Resolves once Redis has it.
  */
-export async function acceptOtlp(deps: OtlpDeps, otlp: { signal: OtlpSignal; format: OtlpFormat }, body: OtlpBody, sender: OtlpSender, identity: Identity): Promise<OtlpCounts> {
+export async function acceptOtlp(
+  deps: OtlpDeps,
+  otlp: { signal: OtlpSignal; format: OtlpFormat },
+  body: OtlpBody,
+  sender: OtlpSender,
+  identity: Identity,
+): Promise<OtlpCounts> {
   let counts: OtlpCounts;
   try {
     counts = countItems(decodeOtlpRequest(otlp.signal, otlp.format, body.raw));
   } catch (err) {
     if (!(err instanceof OtlpDecodeError)) throw err;
     deps.metrics.events.inc({ result: 'otlp_invalid' });
-    throw new SidecarError('SIDECAR_ERR_OTLP_INVALID', `failed to unmarshal request body: ${err.message}`, { cause: err });
+    throw new SidecarError('SIDECAR_ERR_OTLP_INVALID', `failed to unmarshal request body: ${err.message}`, {
+      cause: err,
+    });
   }
   if (counts.items > 0) {
     try {
@@ -104,7 +139,13 @@ export function renderOtlpFailure(err: unknown, request: ProxyRequest): ReturnTy
   return renderOtlpError(err, otlpFormatOf(request.headers['content-type']) ?? 'protobuf');
 }
 
-function jobData(sender: OtlpSender, identity: Identity, otlp: { signal: OtlpSignal; format: OtlpFormat }, body: OtlpBody, items: number): IntakeJobData {
+function jobData(
+  sender: OtlpSender,
+  identity: Identity,
+  otlp: { signal: OtlpSignal; format: OtlpFormat },
+  body: OtlpBody,
+  items: number,
+): IntakeJobData {
   return {
     v: jobSchemaVersion,
     requestId: sender.id,

@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+
 import { toErrorOutcome } from '../../core/errors';
 import { otlpRoot } from '../../queue/otlp/decode';
 import type { OtlpFormat, OtlpSignal } from '../../queue/otlp/model';
@@ -63,7 +64,11 @@ export function renderOtlpError(err: unknown, format: OtlpFormat): AnyResponse {
   const outcome = toErrorOutcome(err);
   const code = grpcCodeFor(outcome.status);
   const message = outcome.body.error;
-  return rendered(outcome.status, format, format === 'json' ? JSON.stringify({ code, message }) : encodeStatus(code, message));
+  return rendered(
+    outcome.status,
+    format,
+    format === 'json' ? JSON.stringify({ code, message }) : encodeStatus(code, message),
+  );
 }
 
 const responseTypes: Readonly<Record<OtlpSignal, protobuf.Type>> = {
@@ -73,16 +78,25 @@ const responseTypes: Readonly<Record<OtlpSignal, protobuf.Type>> = {
 };
 
 /** APM Server's wording for exponential histograms and other metrics it does not index. */
-export const unsupportedDataPointsMessage = 'unsupported data points';
+const unsupportedDataPointsMessage = 'unsupported data points';
 
 export function renderOtlpSuccess(signal: OtlpSignal, format: OtlpFormat, rejectedDataPoints: number): AnyResponse {
   const partial = signal === 'metrics' && rejectedDataPoints > 0;
   if (format === 'json') {
-    const body = partial ? { partialSuccess: { rejectedDataPoints: String(rejectedDataPoints), errorMessage: unsupportedDataPointsMessage } } : {};
+    const body = partial
+      ? {
+          partialSuccess: {
+            rejectedDataPoints: String(rejectedDataPoints),
+            errorMessage: unsupportedDataPointsMessage,
+          },
+        }
+      : {};
     return rendered(200, format, JSON.stringify(body));
   }
   const type = responseTypes[signal];
-  const message = type.fromObject(partial ? { partialSuccess: { rejectedDataPoints, errorMessage: unsupportedDataPointsMessage } } : {});
+  const message = type.fromObject(
+    partial ? { partialSuccess: { rejectedDataPoints, errorMessage: unsupportedDataPointsMessage } } : {},
+  );
   const bytes = type.encode(message).finish();
   return rendered(200, format, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

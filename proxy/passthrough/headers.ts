@@ -6,10 +6,20 @@ import type { IncomingHttpHeaders } from 'node:http';
  * already answered "100 Continue" to the client, and http-proxy-3 skips its proxyReq event (where the upstream
  * timeout is armed) for requests that still carry it.
  */
-const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'upgrade', 'expect'];
+const hopByHop = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+];
 
 /** Removes hop-by-hop headers and every header the Connection header names; mutates and returns `headers`. */
-export function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const listed = (headers.connection ?? '')
     .split(',')
     .map((token) => token.trim().toLowerCase())
@@ -19,7 +29,14 @@ export function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders
 }
 
 /** Headers through which a client claims where it comes from; believed only from server.trusted_proxies. */
-const forwarding = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port'];
+const forwarding = [
+  'x-forwarded-for',
+  'forwarded',
+  'x-real-ip',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+];
 
 export interface UpstreamRequestHeaderOptions {
   /** The upstream's own credential; null sends none. */
@@ -47,7 +64,10 @@ function joined(value: string | string[] | undefined): string {
  * real peer: a client's own claims are kept only when it is a trusted proxy, and the peer is added only when
  * upstream.x_forwarded_for is on.
  */
-export function rewriteRequestHeaders(headers: IncomingHttpHeaders, options: UpstreamRequestHeaderOptions): IncomingHttpHeaders {
+export function rewriteRequestHeaders(
+  headers: IncomingHttpHeaders,
+  options: UpstreamRequestHeaderOptions,
+): IncomingHttpHeaders {
   stripHopByHop(headers);
   delete headers.authorization;
   delete headers.cookie;
@@ -71,21 +91,28 @@ export function rewriteResponseHeaders(headers: IncomingHttpHeaders): IncomingHt
 }
 
 /** The pass-through forwards only the methods the upstream's API needs. */
-export const passedMethods: ReadonlySet<string> = new Set(['GET', 'POST', 'HEAD', 'OPTIONS']);
+const passedMethods: ReadonlySet<string> = new Set(['GET', 'POST', 'HEAD', 'OPTIONS']);
 
 /**
  * Why a request must not reach the upstream, or undefined. The raw request target is judged (before any
  * decoding): an encoded slash or backslash, or a dot segment (plain or percent-encoded), could make a decoding
  * upstream resolve a path outside the one the proxy checked; an Upgrade would turn the exchange into a tunnel.
  */
-export function refusalReason(method: string, rawUrl: string, headers: IncomingHttpHeaders): { status: 'method' | 'refused'; reason: string } | undefined {
+export function refusalReason(
+  method: string,
+  rawUrl: string,
+  headers: IncomingHttpHeaders,
+): { status: 'method' | 'refused'; reason: string } | undefined {
   if (!passedMethods.has(method)) return { status: 'method', reason: `method ${method} is not passed to the upstream` };
-  if (headers.upgrade !== undefined) return { status: 'refused', reason: 'protocol upgrades are not passed to the upstream' };
+  if (headers.upgrade !== undefined)
+    return { status: 'refused', reason: 'protocol upgrades are not passed to the upstream' };
   const queryAt = rawUrl.search(/[?#]/);
   const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
-  if (/%(?:2f|5c)/i.test(path) || path.includes('\\')) return { status: 'refused', reason: 'the path holds an encoded slash or a backslash' };
+  if (/%(?:2f|5c)/i.test(path) || path.includes('\\'))
+    return { status: 'refused', reason: 'the path holds an encoded slash or a backslash' };
   const segments = path.split('/').map((segment) => segment.replace(/%2e/gi, '.'));
-  if (segments.some((segment) => segment === '.' || segment === '..')) return { status: 'refused', reason: 'the path holds a dot segment' };
+  if (segments.some((segment) => segment === '.' || segment === '..'))
+    return { status: 'refused', reason: 'the path holds a dot segment' };
   if (!path.startsWith('/')) return { status: 'refused', reason: 'the request target is not an origin-form path' };
   return undefined;
 }

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+
 import type { SidecarConfig } from '../../config/schema';
 import { UpstreamPassthrough } from './passthrough';
 import { type UpstreamSettings, upstreamSettingsFrom } from './upstream';
 
 export { UpstreamPassthrough } from './passthrough';
-export { type UpstreamSettings, upstreamSettingsFrom } from './upstream';
+export { upstreamSettingsFrom } from './upstream';
 
 export interface PassthroughDependencies {
   readonly logger: Logger;
@@ -15,8 +16,16 @@ export interface PassthroughDependencies {
 }
 
 /** The pass-through, or null without upstream.url (then unknown paths stay 404). */
-export function createUpstreamPassthrough(config: SidecarConfig, deps: PassthroughDependencies): UpstreamPassthrough | null {
+export function createUpstreamPassthrough(
+  config: SidecarConfig,
+  deps: PassthroughDependencies,
+): UpstreamPassthrough | null {
   const upstream = deps.upstream === undefined ? upstreamSettingsFrom(config.upstream) : deps.upstream;
   if (upstream === null) return null;
-  return new UpstreamPassthrough({ upstream, logger: deps.logger, trustedProxies: config.server.trusted_proxies, ...(deps.registry === undefined ? {} : { registry: deps.registry }) });
+  return new UpstreamPassthrough({
+    upstream,
+    logger: deps.logger,
+    trustedProxies: config.server.trusted_proxies,
+    ...(deps.registry === undefined ? {} : { registry: deps.registry }),
+  });
 }

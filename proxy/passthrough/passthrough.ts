@@ -8,10 +8,12 @@
  */
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+
 import { ProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { SidecarError, describeForOperator, toErrorOutcome } from '../../core/errors';
+
+import { describeForOperator, SidecarError, toErrorOutcome } from '../../core/errors';
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
@@ -57,7 +59,9 @@ export class UpstreamPassthrough implements Component {
     this.proxy.on('proxyReq', (proxyReq, req) => {
       this.upstreamRequests.set(req, proxyReq);
       // An idle socket for upstream.timeout (no answer, or a stalled body) ends the exchange.
-      proxyReq.setTimeout(options.upstream.timeoutMs, () => proxyReq.destroy(new UpstreamTimeoutError('upstream.timeout elapsed')));
+      proxyReq.setTimeout(options.upstream.timeoutMs, () =>
+        proxyReq.destroy(new UpstreamTimeoutError('upstream.timeout elapsed')),
+      );
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => this.onUpstreamResponse(proxyRes, req, res));
     // Every web() call has its own callback, so this only guards against an 'error' with no listener.
@@ -65,7 +69,10 @@ export class UpstreamPassthrough implements Component {
   }
 
   start(): Promise<void> {
-    this.logger.info({ upstream: this.options.upstream.url.origin }, 'paths apm-sidecar does not serve are passed to the upstream');
+    this.logger.info(
+      { upstream: this.options.upstream.url.origin },
+      'paths apm-sidecar does not serve are passed to the upstream',
+    );
     return Promise.resolve();
   }
 
@@ -87,7 +94,10 @@ export class UpstreamPassthrough implements Component {
   static assertPassable(req: IncomingMessage): void {
     const refusal = refusalReason(req.method ?? 'GET', req.url ?? '/', req.headers);
     if (refusal === undefined) return;
-    throw new SidecarError(refusal.status === 'method' ? 'SIDECAR_ERR_METHOD_NOT_SUPPORTED' : 'SIDECAR_ERR_PASSTHROUGH_REFUSED', `${refusal.status === 'method' ? 'method not supported' : 'request refused'}: ${refusal.reason}`);
+    throw new SidecarError(
+      refusal.status === 'method' ? 'SIDECAR_ERR_METHOD_NOT_SUPPORTED' : 'SIDECAR_ERR_PASSTHROUGH_REFUSED',
+      `${refusal.status === 'method' ? 'method not supported' : 'request refused'}: ${refusal.reason}`,
+    );
   }
 
   handle(req: IncomingMessage, res: ServerResponse, identity: Identity, body: Readable = req): Promise<void> {
@@ -105,7 +115,13 @@ export class UpstreamPassthrough implements Component {
       forwardFor: upstream.forwardFor,
       peerTrusted: this.trusted !== null && this.trusted.allows(remote),
     });
-    const options = { target: upstream.url, agent: upstream.agent, changeOrigin: true, secure: true, ...(body === req ? {} : { buffer: body }) };
+    const options = {
+      target: upstream.url,
+      agent: upstream.agent,
+      changeOrigin: true,
+      secure: true,
+      ...(body === req ? {} : { buffer: body }),
+    };
     this.proxy.web(req, res, options, (err) => this.onFailure(err, req, res, identity));
     return finished;
   }
@@ -125,7 +141,11 @@ export class UpstreamPassthrough implements Component {
     // A reset after the headers went out cannot become a 502: end the client's response as broken, not complete.
     proxyRes.once('close', () => {
       if (proxyRes.complete) return;
-      if (!res.destroyed) this.logger.warn({ path: req.url, status: proxyRes.statusCode }, 'the upstream broke its response off; closing the client\'s connection');
+      if (!res.destroyed)
+        this.logger.warn(
+          { path: req.url, status: proxyRes.statusCode },
+          "the upstream broke its response off; closing the client's connection",
+        );
       res.destroy();
     });
   }
@@ -139,18 +159,33 @@ export class UpstreamPassthrough implements Component {
     }
     const timedOut = err instanceof UpstreamTimeoutError;
     if (!res.headersSent) this.responses.inc({ status: timedOut ? 'timeout' : 'error' });
-    const failure = new SidecarError(timedOut ? 'SIDECAR_ERR_UPSTREAM_TIMEOUT' : 'SIDECAR_ERR_UPSTREAM_UNAVAILABLE', undefined, {
-      cause: err,
-      remediation: timedOut ? 'the upstream is slow: check it, or raise upstream.timeout' : `check that ${this.options.upstream.url.origin} is up and its TLS certificate is trusted (upstream.ssl.certificate_authorities)`,
-    });
+    const failure = new SidecarError(
+      timedOut ? 'SIDECAR_ERR_UPSTREAM_TIMEOUT' : 'SIDECAR_ERR_UPSTREAM_UNAVAILABLE',
+      undefined,
+      {
+        cause: err,
+        remediation: timedOut
+          ? 'the upstream is slow: check it, or raise upstream.timeout'
+          : `check that ${this.options.upstream.url.origin} is up and its TLS certificate is trusted (upstream.ssl.certificate_authorities)`,
+      },
+    );
     const outcome = toErrorOutcome(failure);
-    this.logger[outcome.logLevel]({ err, path: req.url, identity: identity.kind, headersSent: res.headersSent }, `pass-through failed: ${describeForOperator(failure)}`);
+    this.logger[outcome.logLevel](
+      { err, path: req.url, identity: identity.kind, headersSent: res.headersSent },
+      `pass-through failed: ${describeForOperator(failure)}`,
+    );
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const body = JSON.stringify(outcome.body);
-    res.writeHead(outcome.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+    res
+      .writeHead(outcome.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      })
+      .end(body);
     req.resume();
   }
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+
 import type { SidecarConfig } from '../../config/schema';
-import { SidecarError } from '../../core/errors';
 import { parseDuration } from '../../core/duration';
+import { SidecarError } from '../../core/errors';
 
 /** How to reach the upstream (APM Server or Kibana) and as whom: shared by pass-through and agent config. */
 export interface UpstreamSettings {
@@ -21,7 +22,7 @@ function apiKeyHeader(apiKey: string): string {
   return `ApiKey ${apiKey.includes(':') ? Buffer.from(apiKey).toString('base64') : apiKey}`;
 }
 
-export function upstreamAuthorization(upstream: SidecarConfig['upstream']): string | null {
+function upstreamAuthorization(upstream: SidecarConfig['upstream']): string | null {
   if (upstream.api_key !== null && upstream.api_key !== '') return apiKeyHeader(upstream.api_key);
   if (upstream.secret_token !== null && upstream.secret_token !== '') return `Bearer ${upstream.secret_token}`;
   return null;
@@ -32,10 +33,15 @@ function readCertificateAuthorities(files: readonly string[]): string[] {
     try {
       return fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `cannot read upstream.ssl.certificate_authorities file ${file}`, {
-        cause: err,
-        remediation: 'set upstream.ssl.certificate_authorities to readable PEM files of the CA that signed the upstream\'s certificate',
-      });
+      throw new SidecarError(
+        'SIDECAR_ERR_CONFIG_INVALID',
+        `cannot read upstream.ssl.certificate_authorities file ${file}`,
+        {
+          cause: err,
+          remediation:
+            "set upstream.ssl.certificate_authorities to readable PEM files of the CA that signed the upstream's certificate",
+        },
+      );
     }
   });
 }
@@ -45,7 +51,9 @@ export function upstreamSettingsFrom(upstream: SidecarConfig['upstream']): Upstr
   if (upstream.url === null || upstream.url === '') return null;
   const url = new URL(upstream.url);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `upstream.url must be http(s), got ${url.protocol}`, { remediation: 'set upstream.url to https://host:8200' });
+    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `upstream.url must be http(s), got ${url.protocol}`, {
+      remediation: 'set upstream.url to https://host:8200',
+    });
   }
   const ca = readCertificateAuthorities(upstream.ssl.certificate_authorities);
   const agent =

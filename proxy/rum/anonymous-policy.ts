@@ -27,7 +27,10 @@ function at(value: unknown, path: Path): unknown {
 const paths: Readonly<Partial<Record<LineKind, { agent?: Path; service: Path }>>> = {
   metadata: { agent: ['metadata', 'service', 'agent', 'name'], service: ['metadata', 'service', 'name'] },
   m: { agent: ['m', 'se', 'a', 'n'], service: ['m', 'se', 'n'] },
-  transaction: { agent: ['transaction', 'context', 'service', 'agent', 'name'], service: ['transaction', 'context', 'service', 'name'] },
+  transaction: {
+    agent: ['transaction', 'context', 'service', 'agent', 'name'],
+    service: ['transaction', 'context', 'service', 'name'],
+  },
   error: { agent: ['error', 'context', 'service', 'agent', 'name'], service: ['error', 'context', 'service', 'name'] },
   span: { agent: ['span', 'context', 'service', 'agent', 'name'], service: ['span', 'context', 'service', 'name'] },
   x: { agent: ['x', 'c', 'se', 'a', 'n'], service: ['x', 'c', 'se', 'n'] },
@@ -35,7 +38,10 @@ const paths: Readonly<Partial<Record<LineKind, { agent?: Path; service: Path }>>
 };
 
 function refused(what: 'agent' | 'service', name: string): IntakeLineError {
-  return { code: 'SIDECAR_ERR_ANONYMOUS_NOT_ALLOWED', message: `forbidden request: anonymous access not permitted for ${what} "${name}"` };
+  return {
+    code: 'SIDECAR_ERR_ANONYMOUS_NOT_ALLOWED',
+    message: `forbidden request: anonymous access not permitted for ${what} "${name}"`,
+  };
 }
 
 export class AnonymousPolicy {
@@ -52,9 +58,11 @@ export class AnonymousPolicy {
     const where = paths[kind];
     if (where === undefined) return null;
     const agent = where.agent === undefined ? undefined : at(value, where.agent);
-    if (typeof agent === 'string' && agent !== '' && this.agents.size > 0 && !this.agents.has(agent)) return refused('agent', agent);
+    if (typeof agent === 'string' && agent !== '' && this.agents.size > 0 && !this.agents.has(agent))
+      return refused('agent', agent);
     const service = at(value, where.service);
-    if (typeof service === 'string' && service !== '' && this.services.size > 0 && !this.services.has(service)) return refused('service', service);
+    if (typeof service === 'string' && service !== '' && this.services.size > 0 && !this.services.has(service))
+      return refused('service', service);
     return null;
   };
 }

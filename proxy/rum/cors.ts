@@ -14,7 +14,10 @@ export interface CorsSettings {
  * '/': an Origin has no path, so `https://*.shop.example` must not match `https://evil.example/.shop.example`.
  */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`, 's');
 }
 

@@ -1,10 +1,10 @@
 import { SidecarError } from '../../core/errors';
 import type { Identity } from '../../queue/contract';
 import type { TrustedProxies } from '../auth/client-ip';
-import { checkRequestShape, countEvents, jobData, queueAccepted, respond, type IntakeDeps } from '../intake/handler';
-import { budgetLease } from '../intake/memory-budget';
+import { checkRequestShape, countEvents, type IntakeDeps, jobData, queueAccepted, respond } from '../intake/handler';
 import { rumV2, rumV3 } from '../intake/line-check';
-import { processIntakeStream, type EventPacer, type StreamOptions } from '../intake/process';
+import { budgetLease } from '../intake/memory-budget';
+import { type EventPacer, processIntakeStream, type StreamOptions } from '../intake/process';
 import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
 import type { AnonymousPolicy } from './anonymous-policy';
 import type { CorsPolicy } from './cors';
@@ -52,12 +52,16 @@ export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHand
       return { status: 200, headers: { ...deps.cors.preflightHeaders(origin) }, body: '', result: 'preflight' };
     }
     if (!deps.cors.allows(origin)) {
-      throw new SidecarError('SIDECAR_ERR_ORIGIN_NOT_ALLOWED', `forbidden request: origin: '${origin ?? ''}' is not allowed`);
+      throw new SidecarError(
+        'SIDECAR_ERR_ORIGIN_NOT_ALLOWED',
+        `forbidden request: origin: '${origin ?? ''}' is not allowed`,
+      );
     }
     if (origin !== undefined) request.responseHeaders['Access-Control-Allow-Origin'] = origin;
     const clientIp = deps.trustedProxies.clientIp(request.clientIp, request.headers);
     // With no credential configured at all, a made-up Authorization header must not escape the limits.
-    const anonymous = request.headers.authorization === undefined || !deps.authenticator.required ? deps.anonymous : null;
+    const anonymous =
+      request.headers.authorization === undefined || !deps.authenticator.required ? deps.anonymous : null;
     let identity: Identity;
     if (anonymous !== null) {
       if (!anonymous.limiters.allowRequest(clientIp)) throw new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED');
@@ -71,11 +75,19 @@ export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHand
     const lease = budgetLease(deps.budget);
     try {
       const shared: StreamOptions = lease === undefined ? { dialect } : { dialect, lease };
-      const options: StreamOptions = anonymous === null
-        ? shared
-        : { ...shared, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
-      const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, options);
-      await queueAccepted(deps, lease, outcome, (payload) => jobData(request, identity, payload, { version, clientIp }));
+      const options: StreamOptions =
+        anonymous === null
+          ? shared
+          : { ...shared, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
+      const outcome = await processIntakeStream(
+        request.body,
+        request.headers['content-encoding'],
+        deps.limits,
+        options,
+      );
+      await queueAccepted(deps, lease, outcome, (payload) =>
+        jobData(request, identity, payload, { version, clientIp }),
+      );
       countEvents(deps.metrics, outcome);
       return respond(request, outcome);
     } finally {

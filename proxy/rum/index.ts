@@ -8,7 +8,10 @@ import { rumIntakeHandler } from './handler';
 import { IpRateLimiters } from './ip-rate-limiters';
 
 /** The two RUM routes from the config, or undefined while server.rum.enabled is false (they answer 403 then). */
-export function createRumRoutes(server: SidecarConfig['server'], intake: IntakeDeps): { v2: RouteHandler; v3: RouteHandler } | undefined {
+export function createRumRoutes(
+  server: SidecarConfig['server'],
+  intake: IntakeDeps,
+): { v2: RouteHandler; v3: RouteHandler } | undefined {
   if (!server.rum.enabled) return undefined;
   const anon = server.auth.anonymous;
   const anonymousEnabled = anon.enabled ?? true;

@@ -36,7 +36,9 @@ export class IpRateLimiters {
       this.buckets.set(ip, existing);
       return existing;
     }
-    const bucket = this.evictOldest(now) ?? new TokenBucket(this.settings.eventLimit, this.settings.eventLimit * burstMultiplier, now);
+    const bucket =
+      this.evictOldest(now) ??
+      new TokenBucket(this.settings.eventLimit, this.settings.eventLimit * burstMultiplier, now);
     this.buckets.set(ip, bucket);
     return bucket;
   }

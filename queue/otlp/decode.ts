@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+
 import { otlpDescriptor } from './descriptor';
 import type { OtlpFormat, OtlpRequest, OtlpSignal } from './model';
 import { OtlpDecodeError } from './plain';

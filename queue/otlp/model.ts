@@ -11,14 +11,28 @@ export type OtlpFormat = 'protobuf' | 'json';
 export type OtlpValue = string | number | boolean | Uint8Array | null | readonly OtlpValue[] | Attributes;
 export type Attributes = ReadonlyMap<string, OtlpValue>;
 
-export interface Resource { readonly attributes: Attributes }
-export interface Scope { readonly name: string; readonly version: string; readonly attributes: Attributes }
+export interface Resource {
+  readonly attributes: Attributes;
+}
+export interface Scope {
+  readonly name: string;
+  readonly version: string;
+  readonly attributes: Attributes;
+}
 
 export const SpanKind = { unspecified: 0, internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
 export const StatusCode = { unset: 0, ok: 1, error: 2 } as const;
 
-export interface SpanEvent { readonly timeUnixNano: bigint; readonly name: string; readonly attributes: Attributes }
-export interface SpanLink { readonly traceId: string; readonly spanId: string; readonly attributes: Attributes }
+export interface SpanEvent {
+  readonly timeUnixNano: bigint;
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+export interface SpanLink {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly attributes: Attributes;
+}
 
 export interface Span {
   readonly traceId: string;
@@ -60,13 +74,23 @@ export interface SummaryDataPoint {
 
 export type MetricData =
   | { readonly kind: 'gauge'; readonly points: readonly NumberDataPoint[] }
-  | { readonly kind: 'sum'; readonly points: readonly NumberDataPoint[]; readonly monotonic: boolean; readonly temporality: number }
+  | {
+      readonly kind: 'sum';
+      readonly points: readonly NumberDataPoint[];
+      readonly monotonic: boolean;
+      readonly temporality: number;
+    }
   | { readonly kind: 'histogram'; readonly points: readonly HistogramDataPoint[]; readonly temporality: number }
   | { readonly kind: 'summary'; readonly points: readonly SummaryDataPoint[] }
   /** Exponential histograms and metrics without data: counted, answered as rejected data points. */
   | { readonly kind: 'unsupported'; readonly type: string; readonly points: number };
 
-export interface Metric { readonly name: string; readonly unit: string; readonly description: string; readonly data: MetricData }
+export interface Metric {
+  readonly name: string;
+  readonly unit: string;
+  readonly description: string;
+  readonly data: MetricData;
+}
 
 export interface LogRecord {
   readonly timeUnixNano: bigint;
@@ -80,8 +104,14 @@ export interface LogRecord {
   readonly eventName: string;
 }
 
-export interface ScopeItems<T> { readonly scope: Scope; readonly items: readonly T[] }
-export interface ResourceItems<T> { readonly resource: Resource; readonly scopes: ReadonlyArray<ScopeItems<T>> }
+interface ScopeItems<T> {
+  readonly scope: Scope;
+  readonly items: readonly T[];
+}
+export interface ResourceItems<T> {
+  readonly resource: Resource;
+  readonly scopes: ReadonlyArray<ScopeItems<T>>;
+}
 
 export type OtlpRequest =
   | { readonly signal: 'traces'; readonly resources: ReadonlyArray<ResourceItems<Span>> }
@@ -89,7 +119,10 @@ export type OtlpRequest =
   | { readonly signal: 'logs'; readonly resources: ReadonlyArray<ResourceItems<LogRecord>> };
 
 /** What the proxy counts: items the forwarder will index, and metric data points it cannot (partial success). */
-export interface OtlpCounts { readonly items: number; readonly rejected: number }
+export interface OtlpCounts {
+  readonly items: number;
+  readonly rejected: number;
+}
 
 export function countItems(request: OtlpRequest): OtlpCounts {
   if (request.signal !== 'metrics') {

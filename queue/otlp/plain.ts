@@ -48,7 +48,11 @@ export function bool(value: unknown, where: string): boolean {
 }
 
 const numericString = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
-const specialDoubles: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const specialDoubles: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Infinity,
+  '-Infinity': -Infinity,
+};
 
 /** A double, a 32-bit integer, or a 64-bit integer as protobufjs and proto3 JSON write it (a decimal string). */
 export function number(value: unknown, where: string): number {
@@ -99,7 +103,8 @@ export function id(value: unknown, bytes: 8 | 16, where: string): string {
   }
   if (typeof value === 'string') {
     if (value === '') return '';
-    if (value.length !== bytes * 2 || !hexPattern.test(value)) throw new OtlpDecodeError(`${where} must be ${bytes * 2} hex digits`);
+    if (value.length !== bytes * 2 || !hexPattern.test(value))
+      throw new OtlpDecodeError(`${where} must be ${bytes * 2} hex digits`);
     return value.toLowerCase();
   }
   throw new OtlpDecodeError(`${where} must be bytes or a hex string`);

@@ -1,7 +1,16 @@
 import type {
-  HistogramDataPoint, LogRecord, Metric, MetricData, NumberDataPoint, ResourceItems, Span, SpanEvent, SpanLink, SummaryDataPoint,
+  HistogramDataPoint,
+  LogRecord,
+  Metric,
+  MetricData,
+  NumberDataPoint,
+  ResourceItems,
+  Span,
+  SpanEvent,
+  SpanLink,
+  SummaryDataPoint,
 } from './model';
-import { enumValue, id, list, nanos, number, optionalNumber, bool, record, text, type Plain } from './plain';
+import { bool, enumValue, id, list, nanos, number, optionalNumber, type Plain, record, text } from './plain';
 import { anyValue, attributes, resource, scope } from './values';
 
 /** The three export requests, read from their plain-object form (see plain.ts). */
@@ -25,18 +34,37 @@ function resourceItems<T>(
   });
 }
 
-const spanKinds = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const spanKinds = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+];
 const statusCodes = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
-const temporalities = ['AGGREGATION_TEMPORALITY_UNSPECIFIED', 'AGGREGATION_TEMPORALITY_DELTA', 'AGGREGATION_TEMPORALITY_CUMULATIVE'];
+const temporalities = [
+  'AGGREGATION_TEMPORALITY_UNSPECIFIED',
+  'AGGREGATION_TEMPORALITY_DELTA',
+  'AGGREGATION_TEMPORALITY_CUMULATIVE',
+];
 
 function spanEvent(value: unknown, where: string): SpanEvent {
   const e = record(value, where);
-  return { timeUnixNano: nanos(e.timeUnixNano, `${where}.timeUnixNano`), name: text(e.name, `${where}.name`), attributes: attributes(e.attributes, `${where}.attributes`) };
+  return {
+    timeUnixNano: nanos(e.timeUnixNano, `${where}.timeUnixNano`),
+    name: text(e.name, `${where}.name`),
+    attributes: attributes(e.attributes, `${where}.attributes`),
+  };
 }
 
 function spanLink(value: unknown, where: string): SpanLink {
   const l = record(value, where);
-  return { traceId: id(l.traceId, 16, `${where}.traceId`), spanId: id(l.spanId, 8, `${where}.spanId`), attributes: attributes(l.attributes, `${where}.attributes`) };
+  return {
+    traceId: id(l.traceId, 16, `${where}.traceId`),
+    spanId: id(l.spanId, 8, `${where}.spanId`),
+    attributes: attributes(l.attributes, `${where}.attributes`),
+  };
 }
 
 function span(value: unknown, where: string): Span {
@@ -54,14 +82,21 @@ function span(value: unknown, where: string): Span {
     attributes: attributes(s.attributes, `${where}.attributes`),
     events: list(s.events, `${where}.events`).map((e, i) => spanEvent(e, `${where}.events[${i}]`)),
     links: list(s.links, `${where}.links`).map((l, i) => spanLink(l, `${where}.links[${i}]`)),
-    status: { code: enumValue(status.code, statusCodes, `${where}.status.code`), message: text(status.message, `${where}.status.message`) },
+    status: {
+      code: enumValue(status.code, statusCodes, `${where}.status.code`),
+      message: text(status.message, `${where}.status.message`),
+    },
   };
 }
 
 function numberPoint(value: unknown, where: string): NumberDataPoint {
   const p = record(value, where);
   const raw = p.asDouble ?? p.asInt;
-  return { attributes: attributes(p.attributes, `${where}.attributes`), timeUnixNano: nanos(p.timeUnixNano, `${where}.timeUnixNano`), value: number(raw, `${where}.value`) };
+  return {
+    attributes: attributes(p.attributes, `${where}.attributes`),
+    timeUnixNano: nanos(p.timeUnixNano, `${where}.timeUnixNano`),
+    value: number(raw, `${where}.value`),
+  };
 }
 
 function histogramPoint(value: unknown, where: string): HistogramDataPoint {
@@ -72,7 +107,9 @@ function histogramPoint(value: unknown, where: string): HistogramDataPoint {
     count: number(p.count, `${where}.count`),
     sum: optionalNumber(p.sum, `${where}.sum`),
     bucketCounts: list(p.bucketCounts, `${where}.bucketCounts`).map((c, i) => number(c, `${where}.bucketCounts[${i}]`)),
-    explicitBounds: list(p.explicitBounds, `${where}.explicitBounds`).map((b, i) => number(b, `${where}.explicitBounds[${i}]`)),
+    explicitBounds: list(p.explicitBounds, `${where}.explicitBounds`).map((b, i) =>
+      number(b, `${where}.explicitBounds[${i}]`),
+    ),
   };
 }
 
@@ -80,7 +117,10 @@ function summaryPoint(value: unknown, where: string): SummaryDataPoint {
   const p = record(value, where);
   const quantiles = list(p.quantileValues, `${where}.quantileValues`).map((q, i) => {
     const qv = record(q, `${where}.quantileValues[${i}]`);
-    return { quantile: number(qv.quantile, `${where}.quantileValues[${i}].quantile`), value: number(qv.value, `${where}.quantileValues[${i}].value`) };
+    return {
+      quantile: number(qv.quantile, `${where}.quantileValues[${i}].quantile`),
+      value: number(qv.value, `${where}.quantileValues[${i}].value`),
+    };
   });
   return {
     attributes: attributes(p.attributes, `${where}.attributes`),
@@ -96,7 +136,8 @@ function points<T>(data: Plain, where: string, read: (value: unknown, where: str
 }
 
 function metricData(m: Plain, where: string): MetricData {
-  if (m.gauge !== undefined && m.gauge !== null) return { kind: 'gauge', points: points(record(m.gauge, `${where}.gauge`), `${where}.gauge`, numberPoint) };
+  if (m.gauge !== undefined && m.gauge !== null)
+    return { kind: 'gauge', points: points(record(m.gauge, `${where}.gauge`), `${where}.gauge`, numberPoint) };
   if (m.sum !== undefined && m.sum !== null) {
     const sum = record(m.sum, `${where}.sum`);
     return {
@@ -111,20 +152,34 @@ function metricData(m: Plain, where: string): MetricData {
     return {
       kind: 'histogram',
       points: points(histogram, `${where}.histogram`, histogramPoint),
-      temporality: enumValue(histogram.aggregationTemporality, temporalities, `${where}.histogram.aggregationTemporality`),
+      temporality: enumValue(
+        histogram.aggregationTemporality,
+        temporalities,
+        `${where}.histogram.aggregationTemporality`,
+      ),
     };
   }
-  if (m.summary !== undefined && m.summary !== null) return { kind: 'summary', points: points(record(m.summary, `${where}.summary`), `${where}.summary`, summaryPoint) };
+  if (m.summary !== undefined && m.summary !== null)
+    return { kind: 'summary', points: points(record(m.summary, `${where}.summary`), `${where}.summary`, summaryPoint) };
   if (m.exponentialHistogram !== undefined && m.exponentialHistogram !== null) {
     const eh = record(m.exponentialHistogram, `${where}.exponentialHistogram`);
-    return { kind: 'unsupported', type: 'exponential_histogram', points: list(eh.dataPoints, `${where}.exponentialHistogram.dataPoints`).length };
+    return {
+      kind: 'unsupported',
+      type: 'exponential_histogram',
+      points: list(eh.dataPoints, `${where}.exponentialHistogram.dataPoints`).length,
+    };
   }
   return { kind: 'unsupported', type: 'empty', points: 0 };
 }
 
 function metric(value: unknown, where: string): Metric {
   const m = record(value, where);
-  return { name: text(m.name, `${where}.name`), unit: text(m.unit, `${where}.unit`), description: text(m.description, `${where}.description`), data: metricData(m, where) };
+  return {
+    name: text(m.name, `${where}.name`),
+    unit: text(m.unit, `${where}.unit`),
+    description: text(m.description, `${where}.description`),
+    data: metricData(m, where),
+  };
 }
 
 function logRecord(value: unknown, where: string): LogRecord {

@@ -39,5 +39,9 @@ export function resource(value: unknown, where: string): Resource {
 
 export function scope(value: unknown, where: string): Scope {
   const s = record(value, where);
-  return { name: text(s.name, `${where}.name`), version: text(s.version, `${where}.version`), attributes: attributes(s.attributes, `${where}.attributes`) };
+  return {
+    name: text(s.name, `${where}.name`),
+    version: text(s.version, `${where}.version`),
+    attributes: attributes(s.attributes, `${where}.attributes`),
+  };
 }

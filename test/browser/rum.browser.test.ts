@@ -1,18 +1,20 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+
 import { buildSync } from 'esbuild';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { encodeSourceMapContent, sourceMapDocumentId } from '../../forwarder/sourcemap/decode';
+import { type BrowserContext, chromium } from 'playwright-core';
+
 import { writerRoleFor, writerRoleName } from '../../elasticsearch/setup/roles';
+import { encodeSourceMapContent, sourceMapDocumentId } from '../../forwarder/sourcemap/decode';
+import { CliProcess, forwarderProcessConfig } from '../e2e/forwarder/processes';
 import { superuser, waitFor } from '../integration/forwarder/support';
 import { testPki } from '../support/certs';
 import { EsStandin } from '../support/es-standin/server';
 import { freePort, waitForPort } from '../support/ports';
 import { RedisServer } from '../support/redis';
-import { CliProcess, forwarderProcessConfig } from '../e2e/forwarder/processes';
 
 /**
  * The real @elastic/apm-rum agent in Debian's Chromium (headless, driven by playwright-core) on a page of one
@@ -30,8 +32,22 @@ function spkiHash(certFile: string): string {
 }
 
 function bundles(outDir: string): { rum: string; app: string; appMap: string } {
-  buildSync({ entryPoints: [path.join(pageDir, 'rum-entry.js')], bundle: true, format: 'iife', outfile: path.join(outDir, 'rum.js'), logLevel: 'silent' });
-  buildSync({ entryPoints: [path.join(pageDir, 'app.js')], bundle: true, minify: true, sourcemap: 'external', format: 'iife', outfile: path.join(outDir, 'app.min.js'), logLevel: 'silent' });
+  buildSync({
+    entryPoints: [path.join(pageDir, 'rum-entry.js')],
+    bundle: true,
+    format: 'iife',
+    outfile: path.join(outDir, 'rum.js'),
+    logLevel: 'silent',
+  });
+  buildSync({
+    entryPoints: [path.join(pageDir, 'app.js')],
+    bundle: true,
+    minify: true,
+    sourcemap: 'external',
+    format: 'iife',
+    outfile: path.join(outDir, 'app.min.js'),
+    logLevel: 'silent',
+  });
   return {
     rum: fs.readFileSync(path.join(outDir, 'rum.js'), 'utf8'),
     app: fs.readFileSync(path.join(outDir, 'app.min.js'), 'utf8'),
@@ -41,8 +57,10 @@ function bundles(outDir: string): { rum: string; app: string; appMap: string } {
 
 function pageHtml(serverUrl: string): string {
   const settings = JSON.stringify({ serviceName, serviceVersion, serverUrl, apiVersion: 3 });
-  return `<!doctype html><html><head><title>shop</title><script>window.__rumSettings=${settings}</script>`
-    + '<script src="/static/rum.js"></script><script src="/static/app.min.js"></script></head><body><h1>checkout</h1></body></html>';
+  return (
+    `<!doctype html><html><head><title>shop</title><script>window.__rumSettings=${settings}</script>` +
+    '<script src="/static/rum.js"></script><script src="/static/app.min.js"></script></head><body><h1>checkout</h1></body></html>'
+  );
 }
 
 function servePage(port: number, files: Record<string, { type: string; body: string }>): Promise<http.Server> {
@@ -55,7 +73,12 @@ function servePage(port: number, files: Record<string, { type: string; body: str
 }
 
 const docField = (doc: Record<string, unknown> | undefined, dotted: string): unknown =>
-  dotted.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? Reflect.get(node, key) : undefined), doc);
+  dotted
+    .split('.')
+    .reduce<unknown>(
+      (node, key) => (node !== null && typeof node === 'object' ? Reflect.get(node, key) : undefined),
+      doc,
+    );
 
 describe('the real RUM agent in headless Chromium against the spawned proxy and forwarder', () => {
   let redis: RedisServer;
@@ -94,12 +117,24 @@ describe('the real RUM agent in headless Chromium against the spawned proxy and 
     // the writer with read on .apm-source-map (setup grants it when RUM source mapping is on), and the uploaded map
     const admin = superuser(standin);
     const role = writerRoleFor(true);
-    await admin.security.putRole({ name: writerRoleName, cluster: [...role.cluster], indices: role.indices.map((i) => ({ names: [...i.names], privileges: [...i.privileges], allow_restricted_indices: i.allow_restricted_indices ?? false })) });
+    await admin.security.putRole({
+      name: writerRoleName,
+      cluster: [...role.cluster],
+      indices: role.indices.map((i) => ({
+        names: [...i.names],
+        privileges: [...i.privileges],
+        allow_restricted_indices: i.allow_restricted_indices ?? false,
+      })),
+    });
     await admin.security.putUser({ username: 'rum_writer', password: 'rum-writer-secret', roles: [writerRoleName] });
     await admin.index({
       index: '.apm-source-map',
       id: sourceMapDocumentId(serviceName, serviceVersion, bundleUrl),
-      document: { fields: { service: { name: serviceName, version: serviceVersion }, file: { path: bundleUrl } }, content: encodeSourceMapContent(JSON.parse(code.appMap) as object), created: new Date().toISOString() },
+      document: {
+        fields: { service: { name: serviceName, version: serviceVersion }, file: { path: bundleUrl } },
+        content: encodeSourceMapContent(JSON.parse(code.appMap) as object),
+        created: new Date().toISOString(),
+      },
       refresh: true,
     });
     await admin.close();
@@ -107,13 +142,29 @@ describe('the real RUM agent in headless Chromium against the spawned proxy and 
     const queueName = `rum-browser-${process.pid}`;
     const rum = { enabled: true, allow_origins: [pageOrigin] };
     const proxy = await CliProcess.start('proxy', 'proxy', {
-      server: { host: `127.0.0.1:${intakePort}`, auth: { secret_tokens: ['browser-test-token'] }, ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile }, rum },
+      server: {
+        host: `127.0.0.1:${intakePort}`,
+        auth: { secret_tokens: ['browser-test-token'] },
+        ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile },
+        rum,
+      },
       queue: { redis: { url: redis.url }, name: queueName },
       log: { level: 'info' },
     });
     processes.push(proxy);
     await waitForPort(intakePort);
-    processes.push(await CliProcess.start('forwarder', 'forwarder', forwarderProcessConfig(redis.url, queueName, { url: standin.url, caFile: standin.caFile, username: 'rum_writer', password: 'rum-writer-secret' }, { server: { rum } })));
+    processes.push(
+      await CliProcess.start(
+        'forwarder',
+        'forwarder',
+        forwarderProcessConfig(
+          redis.url,
+          queueName,
+          { url: standin.url, caFile: standin.caFile, username: 'rum_writer', password: 'rum-writer-secret' },
+          { server: { rum } },
+        ),
+      ),
+    );
 
     const serverUrl = `https://127.0.0.1:${intakePort}`;
     page = await servePage(pagePort, {
@@ -126,19 +177,35 @@ describe('the real RUM agent in headless Chromium against the spawned proxy and 
     context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(work, 'profile-')), {
       executablePath: chromiumPath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        `--ignore-certificate-errors-spki-list=${spkiHash(pki.serverCertFile)}`],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--ignore-certificate-errors-spki-list=${spkiHash(pki.serverCertFile)}`,
+      ],
     });
     const tab = await context.newPage();
     const pageErrors: string[] = [];
     tab.on('pageerror', (err) => pageErrors.push(err.message));
     await tab.goto(`${pageOrigin}/`);
-    await waitFor('the page-load transaction is indexed', () => standin.documents('traces-apm.rum-*').some((d) => docField(d.source, 'transaction.type') === 'page-load'), 30_000);
+    await waitFor(
+      'the page-load transaction is indexed',
+      () => standin.documents('traces-apm.rum-*').some((d) => docField(d.source, 'transaction.type') === 'page-load'),
+      30_000,
+    );
     await tab.evaluate('window.changeRoute(window.__apm)');
     await tab.evaluate('window.startCheckout()');
-    await waitFor('the route change and the error are indexed', () =>
-      standin.documents('traces-apm.rum-*').some((d) => docField(d.source, 'transaction.type') === 'route-change')
-      && standin.documents('logs-apm.error-*').length > 0, 30_000);
+    await waitFor(
+      'the route change and the error are indexed',
+      () =>
+        standin.documents('traces-apm.rum-*').some((d) => docField(d.source, 'transaction.type') === 'route-change') &&
+        standin.documents('logs-apm.error-*').length > 0,
+      30_000,
+    );
 
     const traces = standin.documents('traces-apm.rum-*').map((d) => d.source);
     const pageLoad = traces.find((d) => docField(d, 'transaction.type') === 'page-load');
@@ -150,12 +217,20 @@ describe('the real RUM agent in headless Chromium against the spawned proxy and 
     expect(docField(pageLoad, 'transaction.marks.navigationTiming.fetchStart')).toEqual(expect.any(Number));
     const routeChange = traces.find((d) => docField(d, 'transaction.type') === 'route-change');
     expect(docField(routeChange, 'transaction.name')).toBe('/cart');
-    expect(traces.some((d) => docField(d, 'span.name') === 'render cart' && docField(d, 'parent.id') === docField(routeChange, 'transaction.id'))).toBe(true);
+    expect(
+      traces.some(
+        (d) =>
+          docField(d, 'span.name') === 'render cart' &&
+          docField(d, 'parent.id') === docField(routeChange, 'transaction.id'),
+      ),
+    ).toBe(true);
 
     const error = standin.documents('logs-apm.error-*')[0]?.source;
     expect(String(docField(error, 'error.exception.0.message'))).toMatch(/cart is empty/);
     const frames = docField(error, 'error.exception.0.stacktrace');
-    const mapped = Array.isArray(frames) ? frames.filter((f) => docField(f as Record<string, unknown>, 'sourcemap.updated') === true) : [];
+    const mapped = Array.isArray(frames)
+      ? frames.filter((f) => docField(f as Record<string, unknown>, 'sourcemap.updated') === true)
+      : [];
     expect(mapped.length).toBeGreaterThan(0);
     const top = mapped[0] as Record<string, unknown>;
     expect(String(docField(top, 'filename'))).toMatch(/app\.js$/);
@@ -169,15 +244,36 @@ describe('the real RUM agent in headless Chromium against the spawned proxy and 
     const other = await context.newPage();
     await other.goto(`http://127.0.0.1:${otherPort}/`);
     const outcome = await other.evaluate(async (url) => {
-      const simple = await fetch(url, { method: 'POST', mode: 'no-cors', body: '{"m":{}}\n', headers: { 'Content-Type': 'text/plain' } }).then(() => 'sent', (e: Error) => e.message);
-      const cors = await fetch(url, { method: 'POST', body: '{"m":{}}\n', headers: { 'Content-Type': 'application/x-ndjson' } }).then(() => 'allowed', (e: Error) => e.message);
+      const simple = await fetch(url, {
+        method: 'POST',
+        mode: 'no-cors',
+        body: '{"m":{}}\n',
+        headers: { 'Content-Type': 'text/plain' },
+      }).then(
+        () => 'sent',
+        (e: Error) => e.message,
+      );
+      const cors = await fetch(url, {
+        method: 'POST',
+        body: '{"m":{}}\n',
+        headers: { 'Content-Type': 'application/x-ndjson' },
+      }).then(
+        () => 'allowed',
+        (e: Error) => e.message,
+      );
       return { simple, cors };
     }, `${serverUrl}/intake/v3/rum/events`);
     expect(outcome.simple).toBe('sent');
     expect(outcome.cors).toMatch(/Failed to fetch/);
-    await waitFor('the 403 for the other origin is counted', async () => (await proxy.admin('/metrics')).body.includes('result="forbidden_origin"'), 10_000);
+    await waitFor(
+      'the 403 for the other origin is counted',
+      async () => (await proxy.admin('/metrics')).body.includes('result="forbidden_origin"'),
+      10_000,
+    );
     const metrics = (await proxy.admin('/metrics')).body;
-    expect(metrics).toMatch(/intake_requests_total\{[^}]*status="403"[^}]*\} 1|intake_requests_total\{[^}]*result="forbidden_origin"[^}]*\} 1/);
+    expect(metrics).toMatch(
+      /intake_requests_total\{[^}]*status="403"[^}]*\} 1|intake_requests_total\{[^}]*result="forbidden_origin"[^}]*\} 1/,
+    );
     expect(standin.documents('*').filter((d) => JSON.stringify(d.source).includes('"m":{}'))).toHaveLength(0);
     expect(proxy.lines.filter((l) => l.level === 'error')).toEqual([]);
     process.stdout.write(`browser test took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -1,8 +1,9 @@
-import { errors, type Client } from '@elastic/elasticsearch';
-import { EsStandin } from '../support/es-standin/server';
-import { StandinProcess } from '../support/es-standin/process';
-import { makeTarget, startStandinTarget, type EsTarget } from '../support/es-target';
+import { type Client, errors } from '@elastic/elasticsearch';
+
 import { provisionTestPrincipals, type TestPrincipals } from '../support/elasticsearch/principals';
+import { StandinProcess } from '../support/es-standin/process';
+import { EsStandin } from '../support/es-standin/server';
+import { type EsTarget, makeTarget, startStandinTarget } from '../support/es-target';
 
 const doc = { '@timestamp': '2026-01-01T00:00:00.000Z' };
 
@@ -41,12 +42,19 @@ describe('stand-in faults (in process)', () => {
     expect(statuses(res.items)).toEqual([201, 429, 201, 429]);
     expect(Object.values(res.items[1] ?? {})[0]).toMatchObject({ error: { type: 'es_rejected_execution_exception' } });
     expect(standin.counters).toMatchObject({ bulkRequests: 1, itemsByStatus: { 201: 2, 429: 2 }, documentsStored: 2 });
-    expect(standin.documents('traces-apm-faults').map((d) => d.id).sort()).toEqual(['a', 'c']);
+    expect(
+      standin
+        .documents('traces-apm-faults')
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual(['a', 'c']);
   });
 
   test.each([429, 502, 503, 504])('whole requests answered %i, then recovery', async (status) => {
     standin.setFaults({ failRequests: { status, times: 1 } });
-    const failed = await writer.bulk({ operations: operations('traces-apm-faults', [`r${status}`]) }).catch((e: unknown) => e);
+    const failed = await writer
+      .bulk({ operations: operations('traces-apm-faults', [`r${status}`]) })
+      .catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(errors.ResponseError);
     expect(failed instanceof errors.ResponseError ? failed.meta.statusCode : 0).toBe(status);
     const ok = await writer.bulk({ operations: operations('traces-apm-faults', [`r${status}`]) });
@@ -55,13 +63,17 @@ describe('stand-in faults (in process)', () => {
 
   test('delay: the client times out', async () => {
     standin.setFaults({ delay: { ms: 1500, times: 1 } });
-    const slow = await writer.bulk({ operations: operations('traces-apm-faults', ['slow']) }, { requestTimeout: 200 }).catch((e: unknown) => e);
+    const slow = await writer
+      .bulk({ operations: operations('traces-apm-faults', ['slow']) }, { requestTimeout: 200 })
+      .catch((e: unknown) => e);
     expect(slow).toBeInstanceOf(errors.TimeoutError);
   });
 
   test('connection reset mid-response', async () => {
     standin.setFaults({ resetMidResponse: { times: 1 } });
-    const reset = await writer.bulk({ operations: operations('traces-apm-faults', ['reset']) }).catch((e: unknown) => e);
+    const reset = await writer
+      .bulk({ operations: operations('traces-apm-faults', ['reset']) })
+      .catch((e: unknown) => e);
     expect(reset).toBeInstanceOf(errors.ConnectionError);
     expect(standin.counters.faultsApplied).toEqual({ resetMidResponse: 1 });
   });
@@ -92,8 +104,14 @@ describe('stand-in as a process', () => {
   beforeAll(async () => {
     standin = await StandinProcess.start();
     target = makeTarget({
-      kind: 'standin', description: 'stand-in process', url: standin.url, caFile: standin.caFile,
-      admin: { username: 'elastic', password: standin.elasticPassword }, standin: undefined, lacks: new Set(), close: () => standin.close(),
+      kind: 'standin',
+      description: 'stand-in process',
+      url: standin.url,
+      caFile: standin.caFile,
+      admin: { username: 'elastic', password: standin.elasticPassword },
+      standin: undefined,
+      lacks: new Set(),
+      close: () => standin.close(),
     });
   }, 60_000);
   afterAll(async () => {
@@ -111,7 +129,9 @@ describe('stand-in as a process', () => {
     const again = await writer.bulk({ operations: operations('traces-apm-proc', ['p1']) });
     expect(statuses(again.items)).toEqual([409]);
     await standin.setFaults({ failRequests: { status: 503, times: 1 } });
-    expect(await writer.bulk({ operations: operations('traces-apm-proc', ['p3']) }).catch((e: unknown) => e)).toBeInstanceOf(errors.ResponseError);
+    expect(
+      await writer.bulk({ operations: operations('traces-apm-proc', ['p3']) }).catch((e: unknown) => e),
+    ).toBeInstanceOf(errors.ResponseError);
     expect(await standin.counters()).toMatchObject({ faultsApplied: { failRequests: 1 }, documentsStored: 2 });
     await standin.restart({ keepDocuments: false });
     expect(await standin.documents('traces-apm-proc')).toEqual([]);

@@ -1,5 +1,5 @@
-import { esTarget, realTargetAvailable, type EsTarget, type EsTargetKind } from '../support/es-target';
 import { provisionTestPrincipals, type TestPrincipals } from '../support/elasticsearch/principals';
+import { type EsTarget, esTarget, type EsTargetKind, realTargetAvailable } from '../support/es-target';
 
 export interface ContractContext {
   readonly target: EsTarget;

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { decodeJobBody, parseIntakeJobData } from '../../queue/contract';
 import { childEnv, SpawnedProcess } from '../support/spawn-cli';
 

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { testPki } from '../support/certs';
 import { eventually, httpRequest, testToken } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
-import { childEnv, proxyEnv, type SpawnedProcess, SpawnedProcess as Spawned, spawnCli } from '../support/spawn-cli';
+import { childEnv, proxyEnv, spawnCli, SpawnedProcess as Spawned, type SpawnedProcess } from '../support/spawn-cli';
 
 /** A long-running app with the real agent polling central config (the agent's minimum interval is 5 s). */
 const pollingApp = `
@@ -42,12 +43,15 @@ describe('the real Node agent polling central configuration from the built `apm-
     const pki = testPki();
     const file = path.join(dir, 'agents.yml');
     fs.writeFileSync(file, configFor('0.5'));
-    proxy = spawnCli(['proxy'], proxyEnv(redis.url, {
-      APM_SIDECAR_QUEUE: `agent-config-e2e-${process.pid}`,
-      APM_SIDECAR_AGENT_CONFIG_SOURCE: 'file',
-      APM_SIDECAR_AGENT_CONFIG_FILE: file,
-      APM_SIDECAR_AGENT_CONFIG_CACHE_EXPIRATION: '5s',
-    }));
+    proxy = spawnCli(
+      ['proxy'],
+      proxyEnv(redis.url, {
+        APM_SIDECAR_QUEUE: `agent-config-e2e-${process.pid}`,
+        APM_SIDECAR_AGENT_CONFIG_SOURCE: 'file',
+        APM_SIDECAR_AGENT_CONFIG_FILE: file,
+        APM_SIDECAR_AGENT_CONFIG_CACHE_EXPIRATION: '5s',
+      }),
+    );
     await proxy.waitFor(/"msg":"admin listening/);
     const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
     const adminPort = Number(proxy.logLines().find((l) => String(l.msg).startsWith('admin listening'))?.port);
@@ -62,10 +66,16 @@ describe('the real Node agent polling central configuration from the built `apm-
     await agent.waitFor(/Central config success: updated transactionSampleRate: 0\.5/, 30_000);
 
     // The agent polls again after max-age (5 s) with If-None-Match; the proxy answers 304.
-    await eventually(async () => {
-      const metrics = await httpRequest(`http://127.0.0.1:${adminPort}/metrics`);
-      return /apm_sidecar_agent_config_requests_total\{result="not_modified"[^}]*\} [1-9]/.test(metrics.body) ? true : undefined;
-    }, 30_000, 'a 304 to the agent');
+    await eventually(
+      async () => {
+        const metrics = await httpRequest(`http://127.0.0.1:${adminPort}/metrics`);
+        return /apm_sidecar_agent_config_requests_total\{result="not_modified"[^}]*\} [1-9]/.test(metrics.body)
+          ? true
+          : undefined;
+      },
+      30_000,
+      'a 304 to the agent',
+    );
 
     fs.writeFileSync(`${file}.new`, configFor('0.25'));
     fs.renameSync(`${file}.new`, file);

@@ -1,7 +1,7 @@
 import { testPki } from '../support/certs';
 import { eventually, testToken } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
-import { type SpawnedProcess, spawnCli } from '../support/spawn-cli';
+import { spawnCli, type SpawnedProcess } from '../support/spawn-cli';
 import { queuedEvents, runAgentApp } from './agent-app';
 
 describe('the real Node agent against the built `apm-sidecar proxy`', () => {
@@ -32,10 +32,14 @@ describe('the real Node agent against the built `apm-sidecar proxy`', () => {
     await proxy.waitFor(/"msg":"intake listening"/);
     const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
     await runAgentApp(`https://localhost:${port}`, testToken, pki.caFile);
-    const events = await eventually(async () => {
-      const found = await queuedEvents(redis.url, queueName);
-      return ['transaction', 'span', 'error'].every((t) => found.has(t)) ? found : undefined;
-    }, 20_000, 'transaction, span and error in Redis');
+    const events = await eventually(
+      async () => {
+        const found = await queuedEvents(redis.url, queueName);
+        return ['transaction', 'span', 'error'].every((t) => found.has(t)) ? found : undefined;
+      },
+      20_000,
+      'transaction, span and error in Redis',
+    );
     expect(events.get('transaction')?.[0]).toContain('GET /e2e');
     expect(events.get('span')?.[0]).toContain('db-query');
     expect(events.get('error')?.[0]).toContain('e2e boom');

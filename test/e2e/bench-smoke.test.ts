@@ -23,7 +23,14 @@ describe('npm run bench -- --smoke', () => {
     expect(run.status).toBe(0);
     const last = run.stdout.trim().split('\n').pop() ?? '';
     const { results } = JSON.parse(last) as { results: SmokeResult[] };
-    expect(results.map((r) => r.scenario)).toEqual(['intake', 'otlp', 'end-to-end', 'end-to-end, 2 forwarders', 'overload', 'transform']);
+    expect(results.map((r) => r.scenario)).toEqual([
+      'intake',
+      'otlp',
+      'end-to-end',
+      'end-to-end, 2 forwarders',
+      'overload',
+      'transform',
+    ]);
     for (const r of results) {
       expect(Number.isFinite(r.ours)).toBe(true);
       if (r.scenario !== 'overload') expect(r.ours).toBeGreaterThan(0);

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import https from 'node:https';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { DeadLetterQueue } from '../../elasticsearch/dead-letter';
 import { createWriter, metadataLine, transactionLine, waitFor } from '../integration/forwarder/support';
 import { testPki } from '../support/certs';
@@ -32,8 +34,16 @@ async function queueCounts(redisUrl: string, queueName: string): Promise<Record<
 function post(port: number, ca: Buffer, body: string): Promise<number> {
   return new Promise((resolve) => {
     const req = https.request(
-      { host: '127.0.0.1', port, path: '/intake/v2/events', method: 'POST', ca, agent: false, timeout: 10_000,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/intake/v2/events',
+        method: 'POST',
+        ca,
+        agent: false,
+        timeout: 10_000,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -67,13 +77,21 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
     const queueName = `conservation-${randomUUID()}`;
     const intakePort = await freePort();
     const proxy = await CliProcess.start('proxy', 'proxy', {
-      server: { host: `127.0.0.1:${intakePort}`, auth: { secret_tokens: [token] }, ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile } },
+      server: {
+        host: `127.0.0.1:${intakePort}`,
+        auth: { secret_tokens: [token] },
+        ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile },
+      },
       queue: { redis: { url: redis.url, command_timeout: '2s' }, name: queueName, durability: 'fsync' },
       log: { level: 'warn' },
     });
     processes.push(proxy);
     await waitForPort(intakePort);
-    const fwdConfig = forwarderProcessConfig(redis.url, queueName, { url: standin.url, caFile: standin.caFile, ...writer });
+    const fwdConfig = forwarderProcessConfig(redis.url, queueName, {
+      url: standin.url,
+      caFile: standin.caFile,
+      ...writer,
+    });
     const startForwarder = async (name: string): Promise<CliProcess> => {
       const p = await CliProcess.start(name, 'forwarder', fwdConfig);
       processes.push(p);
@@ -125,7 +143,9 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
     const transactionIds = (): number[] =>
       standin.documents('traces-apm*').flatMap((d) => {
         const tx = d.source.transaction;
-        return tx !== null && typeof tx === 'object' && 'id' in tx && typeof tx.id === 'string' ? [parseInt(tx.id, 16)] : [];
+        return tx !== null && typeof tx === 'object' && 'id' in tx && typeof tx.id === 'string'
+          ? [parseInt(tx.id, 16)]
+          : [];
       });
     const missing = (): number[] => {
       const indexed = new Set(transactionIds());
@@ -136,7 +156,9 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
     const stillMissing = missing();
     if (stillMissing.length > 0) {
       const counts = await queueCounts(redis.url, queueName);
-      throw new Error(`${stillMissing.length} of ${acked.size} acknowledged events not indexed (e.g. ${stillMissing.slice(0, 5).join(', ')}); queue: ${JSON.stringify(counts)}`);
+      throw new Error(
+        `${stillMissing.length} of ${acked.size} acknowledged events not indexed (e.g. ${stillMissing.slice(0, 5).join(', ')}); queue: ${JSON.stringify(counts)}`,
+      );
     }
     const ids = transactionIds();
     expect(ids.length).toBe(new Set(ids).size);
@@ -151,7 +173,12 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
     expect((await forwarder.kill('SIGTERM')).code).toBe(0);
     expect((await proxy.kill('SIGTERM')).code).toBe(0);
     // For the record (the report quotes it): how much happened in this run.
-    const summary = { acked: acked.size, indexed: ids.length, itemsByStatus: standin.counters.itemsByStatus, bulkRequests: standin.counters.bulkRequests };
+    const summary = {
+      acked: acked.size,
+      indexed: ids.length,
+      itemsByStatus: standin.counters.itemsByStatus,
+      bulkRequests: standin.counters.bulkRequests,
+    };
     fs.writeFileSync(`${os.tmpdir()}/apm-sidecar-conservation-last.json`, JSON.stringify(summary));
     const unexpected = processes.flatMap((p) => p.errors());
     expect(unexpected).toEqual([]);

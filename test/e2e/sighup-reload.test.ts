@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+
 import { issueCertificate } from '../../tls/local-ca';
 import { testPki } from '../support/certs';
 import { freePort } from '../support/ports';
@@ -56,7 +57,11 @@ describe('`apm-sidecar proxy` reloads its certificate on SIGHUP', () => {
     await proxy.waitFor(/intake listening/);
     const before = await presented(port);
 
-    const next = issueCertificate(testPki().ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const next = issueCertificate(testPki().ca, {
+      commonName: 'localhost',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
     fs.writeFileSync(key, next.key);
     fs.writeFileSync(certificate, next.cert);
     // Without the signal the running pair stays (no poll): still the old certificate a while later.
@@ -65,7 +70,11 @@ describe('`apm-sidecar proxy` reloads its certificate on SIGHUP', () => {
 
     proxy.child.kill('SIGHUP');
     const expected = new crypto.X509Certificate(next.cert).fingerprint256;
-    await eventually(async () => ((await presented(port)) === expected ? true : undefined), 15_000, 'the new certificate after SIGHUP');
+    await eventually(
+      async () => ((await presented(port)) === expected ? true : undefined),
+      15_000,
+      'the new certificate after SIGHUP',
+    );
     await proxy.waitFor(/"reason":"SIGHUP".*TLS certificate reloaded/);
 
     proxy.child.kill('SIGTERM');

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
 import { eventually } from '../support/proxy-harness';
-import { type SpawnedProcess, spawnCli } from '../support/spawn-cli';
+import { spawnCli, type SpawnedProcess } from '../support/spawn-cli';
 import { runAgentApp } from './agent-app';
 
 interface PrintedSettings {
@@ -20,7 +21,12 @@ function setting(output: string, name: string): string {
 }
 
 async function startOn(dataDir: string): Promise<{ process: SpawnedProcess; settings: PrintedSettings }> {
-  const started = spawnCli(['start'], { APM_SIDECAR_DATA: dataDir, APM_SIDECAR_HOST: '127.0.0.1:0', APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0', APM_SIDECAR_LOG_LEVEL: 'warn' });
+  const started = spawnCli(['start'], {
+    APM_SIDECAR_DATA: dataDir,
+    APM_SIDECAR_HOST: '127.0.0.1:0',
+    APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0',
+    APM_SIDECAR_LOG_LEVEL: 'warn',
+  });
   await started.waitFor(/Press Ctrl-C/, 60_000);
   const redisUrl = /redis-server: ready at (redis:\/\/\S+),/.exec(started.stdout)?.[1] ?? '';
   const settings = {
@@ -92,15 +98,22 @@ describe('`apm-sidecar start` on an empty data directory', () => {
       expect(fs.statSync(path.join(dataDir, file)).mode & 0o777).toBe(0o600);
     }
     // Certificates are public: agents are handed ca.crt.
-    for (const file of ['tls/ca.crt', 'tls/server.crt']) expect(fs.statSync(path.join(dataDir, file)).mode & 0o777).toBe(0o644);
+    for (const file of ['tls/ca.crt', 'tls/server.crt'])
+      expect(fs.statSync(path.join(dataDir, file)).mode & 0o777).toBe(0o644);
     expect(fs.existsSync(path.join(dataDir, 'redis'))).toBe(true);
 
     await runAgentApp(settings.serverUrl, settings.secretToken, settings.serverCaCertFile);
     // With no Elasticsearch hosts, the forwarder that start runs writes the documents as ndjson in path.data.
-    await eventually(() => {
-      const written = writtenEvents(dataDir);
-      return Promise.resolve(written.has('transaction') && written.has('span') && written.has('error') ? true : undefined);
-    }, 30_000, 'the agent\'s transaction, span and error as documents under path.data/documents');
+    await eventually(
+      () => {
+        const written = writtenEvents(dataDir);
+        return Promise.resolve(
+          written.has('transaction') && written.has('span') && written.has('error') ? true : undefined,
+        );
+      },
+      30_000,
+      "the agent's transaction, span and error as documents under path.data/documents",
+    );
     const firstRun = writtenEvents(dataDir);
 
     first.process.child.kill('SIGINT');
@@ -115,7 +128,8 @@ describe('`apm-sidecar start` on an empty data directory', () => {
     expect(writtenEvents(dataDir)).toEqual(firstRun);
     second.process.child.kill('SIGTERM');
     const exit = await second.process.exited;
-    if (exit.code !== 0) throw new Error(`second start exited ${String(exit.code)}:\n${second.process.stdout}\n${second.process.stderr}`);
+    if (exit.code !== 0)
+      throw new Error(`second start exited ${String(exit.code)}:\n${second.process.stdout}\n${second.process.stderr}`);
   });
   it('stops a redis-server an earlier start left behind when it was killed with SIGKILL', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-start-kill-'));

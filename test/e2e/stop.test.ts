@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { commandLineOf, parentOf } from '../../cli/start/data-dir-lock';
 import { waitForPort } from '../support/ports';
 import { eventually } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
-import { childEnv, cliPath, proxyEnv, SpawnedProcess, spawnCli } from '../support/spawn-cli';
+import { childEnv, cliPath, proxyEnv, spawnCli, SpawnedProcess } from '../support/spawn-cli';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 /** Generous bounds: they prove that something ends, never how fast. */
@@ -14,7 +15,12 @@ const startBoundMs = 120_000;
 const stopBoundMs = 45_000;
 
 function startEnv(dataDir: string): Record<string, string> {
-  return { APM_SIDECAR_DATA: dataDir, APM_SIDECAR_HOST: '127.0.0.1:0', APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0', APM_SIDECAR_LOG_LEVEL: 'warn' };
+  return {
+    APM_SIDECAR_DATA: dataDir,
+    APM_SIDECAR_HOST: '127.0.0.1:0',
+    APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0',
+    APM_SIDECAR_LOG_LEVEL: 'warn',
+  };
 }
 
 /** The pids a running start wrote in its data directory: its own and its redis-server's. */
@@ -49,7 +55,14 @@ describe('processes end cleanly', () => {
   it('`npm start` execs node, so one SIGTERM to npm stops start and its private redis-server', async () => {
     const dataDir = path.join(tmp, 'npm');
     // detached: npm leads its own process group, as it does in a terminal.
-    const npm = new SpawnedProcess(spawn('npm', ['start', '--silent'], { cwd: repoRoot, env: childEnv(startEnv(dataDir)), stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+    const npm = new SpawnedProcess(
+      spawn('npm', ['start', '--silent'], {
+        cwd: repoRoot,
+        env: childEnv(startEnv(dataDir)),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    );
     await npm.waitFor(/Press Ctrl-C/, startBoundMs);
     const pids = pidsOf(dataDir);
     leftovers.push(pids.start, pids.redis);
@@ -64,7 +77,12 @@ describe('processes end cleanly', () => {
   it('a second start on a live data directory refuses without touching the first; the first stops when its parent dies', async () => {
     const dataDir = path.join(tmp, 'shared');
     // A parent shell between the test and start, so the parent can die alone (SIGKILL: no chance to signal).
-    const shell = new SpawnedProcess(spawn('sh', ['-c', '"$0" "$1" start & wait', process.execPath, cliPath], { env: childEnv(startEnv(dataDir)), stdio: ['ignore', 'pipe', 'pipe'] }));
+    const shell = new SpawnedProcess(
+      spawn('sh', ['-c', '"$0" "$1" start & wait', process.execPath, cliPath], {
+        env: childEnv(startEnv(dataDir)),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     await shell.waitFor(/Press Ctrl-C/, startBoundMs);
     const first = pidsOf(dataDir);
     leftovers.push(first.start, first.redis);
@@ -87,7 +105,12 @@ describe('processes end cleanly', () => {
     const redis = await RedisServer.start();
     const bounded = { APM_SIDECAR_SERVER_SHUTDOWN_TIMEOUT: '1s', APM_SIDECAR_LOG_LEVEL: 'info' };
     const proxy = spawnCli(['proxy'], proxyEnv(redis.url, bounded));
-    const forwarder = spawnCli(['forwarder'], { APM_SIDECAR_REDIS_URL: redis.url, APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0', APM_SIDECAR_DATA: path.join(tmp, 'documents'), ...bounded });
+    const forwarder = spawnCli(['forwarder'], {
+      APM_SIDECAR_REDIS_URL: redis.url,
+      APM_SIDECAR_ADMIN_HOST: '127.0.0.1:0',
+      APM_SIDECAR_DATA: path.join(tmp, 'documents'),
+      ...bounded,
+    });
     try {
       await proxy.waitFor(/admin listening/, startBoundMs);
       await forwarder.waitFor(/taking jobs from the queue/, startBoundMs);

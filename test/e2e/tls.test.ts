@@ -4,6 +4,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+
 import { issueCertificate } from '../../tls/local-ca';
 import { testPki } from '../support/certs';
 import { eventually, httpRequest, ProxyHarness, testToken } from '../support/proxy-harness';
@@ -12,13 +13,19 @@ import { RedisServer } from '../support/redis';
 const auth = { Authorization: `Bearer ${testToken}`, Accept: 'application/json' };
 
 /** Handshakes and returns the certificate the server presented (or the handshake error). */
-function handshake(port: number, options: tls.ConnectionOptions = {}): Promise<{ fingerprint: string; protocol: string | null }> {
+function handshake(
+  port: number,
+  options: tls.ConnectionOptions = {},
+): Promise<{ fingerprint: string; protocol: string | null }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost', ...options }, () => {
-      const result = { fingerprint: socket.getPeerCertificate().fingerprint256, protocol: socket.getProtocol() };
-      socket.end();
-      resolve(result);
-    });
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost', ...options },
+      () => {
+        const result = { fingerprint: socket.getPeerCertificate().fingerprint256, protocol: socket.getProtocol() };
+        socket.end();
+        resolve(result);
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -27,7 +34,7 @@ function fingerprintOf(pem: string): string {
   return new crypto.X509Certificate(pem).fingerprint256;
 }
 
-describe('TLS on the agents\' listener', () => {
+describe("TLS on the agents' listener", () => {
   let redis: RedisServer;
   let dir: string;
   let proxy: ProxyHarness;
@@ -42,7 +49,10 @@ describe('TLS on the agents\' listener', () => {
     keyFile = path.join(dir, 'server.key');
     fs.copyFileSync(pki.serverCertFile, certFile);
     fs.copyFileSync(pki.serverKeyFile, keyFile);
-    proxy = await ProxyHarness.start({ redis, overrides: { server: { ssl: { certificate: certFile, key: keyFile } } } });
+    proxy = await ProxyHarness.start({
+      redis,
+      overrides: { server: { ssl: { certificate: certFile, key: keyFile } } },
+    });
   });
 
   afterAll(async () => {
@@ -58,7 +68,11 @@ describe('TLS on the agents\' listener', () => {
 
   it('refuses a TLS 1.1 client', async () => {
     // SECLEVEL=0 lets this client offer TLS 1.1 at all, so the refusal is the server's.
-    const attempt = handshake(proxy.proxy.intake.port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+    const attempt = handshake(proxy.proxy.intake.port, {
+      minVersion: 'TLSv1',
+      maxVersion: 'TLSv1.1',
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    });
     await expect(attempt).rejects.toThrow(/protocol|version/i);
   });
 
@@ -76,14 +90,22 @@ describe('TLS on the agents\' listener', () => {
         });
       expect(await get()).toBe(200);
       const before = (await handshake(proxy.proxy.intake.port)).fingerprint;
-      const next = issueCertificate(testPki().ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+      const next = issueCertificate(testPki().ca, {
+        commonName: 'localhost',
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1', '::1'],
+      });
       // Key first, then certificate: the pair is only consistent once both are written.
       fs.writeFileSync(keyFile, next.key);
       fs.writeFileSync(certFile, next.cert);
-      const after = await eventually(async () => {
-        const seen = (await handshake(proxy.proxy.intake.port)).fingerprint;
-        return seen === fingerprintOf(next.cert) ? seen : undefined;
-      }, 20_000, 'the new certificate');
+      const after = await eventually(
+        async () => {
+          const seen = (await handshake(proxy.proxy.intake.port)).fingerprint;
+          return seen === fingerprintOf(next.cert) ? seen : undefined;
+        },
+        20_000,
+        'the new certificate',
+      );
       expect(after).not.toBe(before);
       expect(await get()).toBe(200);
       expect(proxy.sink.lines.some((l) => l.msg === 'TLS certificate reloaded; new connections use it')).toBe(true);
@@ -101,7 +123,9 @@ describe('client certificates required', () => {
     redis = await RedisServer.start();
     proxy = await ProxyHarness.start({
       redis,
-      overrides: { server: { ssl: { client_authentication: 'required', certificate_authorities: [testPki().caFile] } } },
+      overrides: {
+        server: { ssl: { client_authentication: 'required', certificate_authorities: [testPki().caFile] } },
+      },
     });
   });
 
@@ -112,13 +136,19 @@ describe('client certificates required', () => {
 
   it('accepts a client certificate from the configured CA', async () => {
     const pki = testPki();
-    const res = await httpRequest(`${proxy.baseUrl}/`, { headers: auth, tlsOptions: { cert: fs.readFileSync(pki.clientCertFile), key: fs.readFileSync(pki.clientKeyFile) } });
+    const res = await httpRequest(`${proxy.baseUrl}/`, {
+      headers: auth,
+      tlsOptions: { cert: fs.readFileSync(pki.clientCertFile), key: fs.readFileSync(pki.clientKeyFile) },
+    });
     expect(res.status).toBe(200);
   });
 
   it('refuses a client certificate from another CA, and no certificate at all', async () => {
     const pki = testPki();
-    const wrong = httpRequest(`${proxy.baseUrl}/`, { headers: auth, tlsOptions: { cert: fs.readFileSync(pki.otherClientCertFile), key: fs.readFileSync(pki.otherClientKeyFile) } });
+    const wrong = httpRequest(`${proxy.baseUrl}/`, {
+      headers: auth,
+      tlsOptions: { cert: fs.readFileSync(pki.otherClientCertFile), key: fs.readFileSync(pki.otherClientKeyFile) },
+    });
     await expect(wrong).rejects.toThrow();
     await expect(httpRequest(`${proxy.baseUrl}/`, { headers: auth })).rejects.toThrow();
   });

@@ -19,7 +19,10 @@ const errorTemplate = (type: 'long' | 'keyword') => ({
 describe('fault: a full dead-letter queue', () => {
   let rig: FaultRig;
   beforeAll(async () => {
-    rig = await FaultRig.start({ proxy: { queue: { high_water_mark: { jobs: 200 } } }, forwarder: { queue: { dead_letter: { max_entries: 100 } } } });
+    rig = await FaultRig.start({
+      proxy: { queue: { high_water_mark: { jobs: 200 } } },
+      forwarder: { queue: { dead_letter: { max_entries: 100 } } },
+    });
   });
   afterAll(() => rig.close());
 
@@ -59,9 +62,14 @@ describe('fault: a full dead-letter queue', () => {
       await rig.cli(['dlq', 'replay']);
       figures = await rig.oracle.settle(() => rig.indexedIds(), 30_000);
     }
-    recordScenario({ scenario: 'dead-letter-full', fault: 'mapping conflict fills the dead-letter queue (max_entries 100); fixed, then dlq replay', ...figures,
-      rateDuringFault: rate, drainSeconds: figures.drainSeconds === null ? null : (Date.now() - fixedAt) / 1000,
-      notes: `${sent.byStatus['503'] ?? 0} of ${sent.requests} requests answered 503 while backed up; ${dropped} dead-letter entries dropped` });
+    recordScenario({
+      scenario: 'dead-letter-full',
+      fault: 'mapping conflict fills the dead-letter queue (max_entries 100); fixed, then dlq replay',
+      ...figures,
+      rateDuringFault: rate,
+      drainSeconds: figures.drainSeconds === null ? null : (Date.now() - fixedAt) / 1000,
+      notes: `${sent.byStatus['503'] ?? 0} of ${sent.requests} requests answered 503 while backed up; ${dropped} dead-letter entries dropped`,
+    });
     expect(proxyShedding).toBe(true);
     expect(forwarderBlocked).toBe(true);
     expect(dropped).toBe(0);

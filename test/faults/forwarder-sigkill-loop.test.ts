@@ -8,7 +8,10 @@ import { FaultRig, sleep } from './support/rig';
 describe('fault: a forwarder SIGKILLed in a loop', () => {
   let rig: FaultRig;
   beforeAll(async () => {
-    rig = await FaultRig.start({ redis: { args: ['--appendfsync', 'always'] }, proxy: { queue: { durability: 'fsync' } } });
+    rig = await FaultRig.start({
+      redis: { args: ['--appendfsync', 'always'] },
+      proxy: { queue: { durability: 'fsync' } },
+    });
   });
   afterAll(() => rig.close());
 
@@ -29,7 +32,13 @@ describe('fault: a forwarder SIGKILLed in a loop', () => {
     rig.standin.setFaults({});
 
     const figures = await rig.oracle.settle(() => rig.indexedIds(), 90_000);
-    recordScenario({ scenario: 'forwarder-sigkill-loop', fault: `forwarder SIGKILLed ${kills}x under load, 20% item 429s`, ...figures, rateDuringFault: rate, notes: `${sent.requests} requests` });
+    recordScenario({
+      scenario: 'forwarder-sigkill-loop',
+      fault: `forwarder SIGKILLed ${kills}x under load, 20% item 429s`,
+      ...figures,
+      rateDuringFault: rate,
+      notes: `${sent.requests} requests`,
+    });
     expect(figures.acknowledged).toBeGreaterThan(1000);
     expect(figures).toMatchObject({ lost: 0, doubled: 0 });
     expect(await rig.send(1)).toBe(202);

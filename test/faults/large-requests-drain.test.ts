@@ -27,8 +27,13 @@ describe('fault: large requests filling the byte high-water mark, then draining'
     }
     const statusAfter = await rig.send(1);
     const readyz = JSON.parse((await proxy.admin('/readyz')).body) as { queue?: string };
-    recordScenario({ scenario: 'large-requests-drain', fault: '~2.5 MB requests over the byte high-water mark (maxmemory 64 MB)', ...figures, rateDuringFault: rate,
-      notes: `${sent.requests} requests, ${sent.byStatus['503'] ?? 0} answered 503; after draining: ${statusAfter}, queue ${readyz.queue ?? '?'}` });
+    recordScenario({
+      scenario: 'large-requests-drain',
+      fault: '~2.5 MB requests over the byte high-water mark (maxmemory 64 MB)',
+      ...figures,
+      rateDuringFault: rate,
+      notes: `${sent.requests} requests, ${sent.byStatus['503'] ?? 0} answered 503; after draining: ${statusAfter}, queue ${readyz.queue ?? '?'}`,
+    });
     expect(sent.byStatus['202'] ?? 0).toBeGreaterThanOrEqual(10);
     expect(figures).toMatchObject({ lost: 0, doubled: 0 });
     expect(statusAfter).toBe(202);

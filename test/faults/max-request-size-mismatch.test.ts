@@ -33,9 +33,14 @@ describe('fault: a forwarder and proxies with different server.max_request_size'
     const fixedAt = Date.now();
     const replay = await rig.cli(['dlq', 'replay']);
     const figures = await rig.oracle.settle(() => rig.indexedIds(), 60_000);
-    recordScenario({ scenario: 'max-request-size-mismatch', fault: 'forwarder server.max_request_size 100 kB, proxies 64 MiB; fixed, then dlq replay', ...figures,
-      rateDuringFault: rate, drainSeconds: figures.drainSeconds === null ? null : (Date.now() - fixedAt) / 1000,
-      notes: `${counts.failed ?? 0} jobs kept unreadable of ${sent.byStatus['202'] ?? 0} acknowledged requests; replayed by dlq replay` });
+    recordScenario({
+      scenario: 'max-request-size-mismatch',
+      fault: 'forwarder server.max_request_size 100 kB, proxies 64 MiB; fixed, then dlq replay',
+      ...figures,
+      rateDuringFault: rate,
+      drainSeconds: figures.drainSeconds === null ? null : (Date.now() - fixedAt) / 1000,
+      notes: `${counts.failed ?? 0} jobs kept unreadable of ${sent.byStatus['202'] ?? 0} acknowledged requests; replayed by dlq replay`,
+    });
     expect(counts.failed ?? 0).toBeGreaterThan(0);
     expect(unreadable).toBe(counts.failed);
     expect(readyz.body).toContain('unreadable_jobs');

@@ -14,11 +14,19 @@ describe('fault: HTML answers from a load balancer', () => {
 
   it.each([404, 502])('retries bulks answered with an HTML %i and indexes every event once', async (status) => {
     const figures = await harness.run({
-      name: `html-${status}`, fault: `five bulks answered with a load balancer's HTML ${status}`, jobs: 200, eventsPerJob: 20, faultMs: 3000,
+      name: `html-${status}`,
+      fault: `five bulks answered with a load balancer's HTML ${status}`,
+      jobs: 200,
+      eventsPerJob: 20,
+      faultMs: 3000,
       faults: { htmlAnswer: { status, times: 5 } },
     });
     expect(figures.faultsApplied['htmlAnswer']).toBe(5);
-    expect({ lost: figures.lost, doubled: figures.doubled, deadLettered: figures.deadLettered }).toEqual({ lost: 0, doubled: 0, deadLettered: 0 });
+    expect({ lost: figures.lost, doubled: figures.doubled, deadLettered: figures.deadLettered }).toEqual({
+      lost: 0,
+      doubled: 0,
+      deadLettered: 0,
+    });
     harness.logs.assertNoUnexpectedErrors();
   });
 });

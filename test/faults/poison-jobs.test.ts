@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { DeadLetterQueue } from '../../elasticsearch/dead-letter';
-import { startForwarder, type Forwarder } from '../../forwarder/forwarder';
-import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, waitFor, type Writer } from '../integration/forwarder/support';
+import { type Forwarder, startForwarder } from '../../forwarder/forwarder';
+import {
+  createWriter,
+  enqueue,
+  forwarderConfig,
+  intakeJob,
+  transactionLine,
+  waitFor,
+  type Writer,
+} from '../integration/forwarder/support';
 import { EsStandin } from '../support/es-standin/server';
 import { LogSink } from '../support/log-sink';
 import { RedisServer } from '../support/redis';
@@ -17,11 +27,31 @@ const valid = (seq: number): string => transactionLine(seq);
 const withRaw = (seq: number, key: string, raw: string): string => valid(seq).replace(/\}\}$/, `,"${key}":${raw}}}`);
 const nested = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
-const hostile: ReadonlyArray<{ readonly name: string; readonly line: (seq: number) => string; readonly reason: RegExp }> = [
-  { name: '100,000-deep nesting in context.custom', line: (s) => withRaw(s, 'context', `{"custom":${nested(100_000)}}`), reason: /nesting deeper than 1000 levels/ },
-  { name: 'duration 1e400', line: (s) => valid(s).replace('"duration":1.5', '"duration":1e400'), reason: /out of the float64 range/ },
-  { name: '30-digit integer timestamp', line: (s) => valid(s).replace(/"timestamp":\d+/, '"timestamp":123456789012345678901234567890'), reason: /Invalid time value/ },
-  { name: 'a 400-digit number in a label', line: (s) => withRaw(s, 'context', `{"tags":{"n":${'9'.repeat(400)}}}`), reason: /out of the float64 range/ },
+const hostile: ReadonlyArray<{
+  readonly name: string;
+  readonly line: (seq: number) => string;
+  readonly reason: RegExp;
+}> = [
+  {
+    name: '100,000-deep nesting in context.custom',
+    line: (s) => withRaw(s, 'context', `{"custom":${nested(100_000)}}`),
+    reason: /nesting deeper than 1000 levels/,
+  },
+  {
+    name: 'duration 1e400',
+    line: (s) => valid(s).replace('"duration":1.5', '"duration":1e400'),
+    reason: /out of the float64 range/,
+  },
+  {
+    name: '30-digit integer timestamp',
+    line: (s) => valid(s).replace(/"timestamp":\d+/, '"timestamp":123456789012345678901234567890'),
+    reason: /Invalid time value/,
+  },
+  {
+    name: 'a 400-digit number in a label',
+    line: (s) => withRaw(s, 'context', `{"tags":{"n":${'9'.repeat(400)}}}`),
+    reason: /out of the float64 range/,
+  },
 ];
 
 describe('fault: hostile lines enqueued directly (no poison jobs)', () => {
@@ -49,20 +79,32 @@ describe('fault: hostile lines enqueued directly (no poison jobs)', () => {
     // One job per hostile line, each with two valid events around it: seq 3k+1 is the hostile one.
     const jobs = hostile.map((h, k) => intakeJob([valid(3 * k), h.line(3 * k + 1), valid(3 * k + 2)]));
     for (const job of jobs) await enqueue(queue, job);
-    forwarder = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'poison' } }), logs.logger('forwarder', 'info'));
+    forwarder = await startForwarder(
+      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'poison' } }),
+      logs.logger('forwarder', 'info'),
+    );
     await waitFor('every job completed', async () => (await queue.getJobCounts('completed')).completed === jobs.length);
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
     expect(counts).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0, prioritized: 0 });
     const attempts = await Promise.all(jobs.map(async (j) => (await queue.getJob(j.requestId))?.attemptsMade));
     expect(attempts.every((n) => n === 0 || n === 1)).toBe(true);
 
-    const indexed = standin.documents('traces-apm*-poison').map((d) => d.id).sort();
+    const indexed = standin
+      .documents('traces-apm*-poison')
+      .map((d) => d.id)
+      .sort();
     expect(indexed).toEqual(jobs.flatMap((j) => [`${j.requestId}.0`, `${j.requestId}.2`]).sort());
-    const dead = (await new DeadLetterQueue(connection, queueName, { maxEntries: 1000, maxAgeMs: 86_400_000 }).page(0, 100)).entries.map((e) => e.entry);
+    const dead = (
+      await new DeadLetterQueue(connection, queueName, { maxEntries: 1000, maxAgeMs: 86_400_000 }).page(0, 100)
+    ).entries.map((e) => e.entry);
     expect(dead).toHaveLength(hostile.length);
     hostile.forEach((h, k) => {
       const entry = dead.find((e) => e.jobId === jobs[k]?.requestId);
-      expect({ case: h.name, lineIndex: entry?.lineIndex, reason: entry?.reason }).toEqual({ case: h.name, lineIndex: 1, reason: 'transform_error' });
+      expect({ case: h.name, lineIndex: entry?.lineIndex, reason: entry?.reason }).toEqual({
+        case: h.name,
+        lineIndex: 1,
+        reason: 'transform_error',
+      });
       expect(entry?.message).toMatch(h.reason);
     });
     await queue.close();

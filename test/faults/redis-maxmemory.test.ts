@@ -26,8 +26,13 @@ describe('fault: Redis at maxmemory', () => {
     const sent = await load.stop();
     await rig.startForwarder('forwarder');
     const figures = await rig.oracle.settle(() => rig.indexedIds(), 90_000);
-    recordScenario({ scenario: 'redis-maxmemory', fault: 'Redis at maxmemory 32 MB, no forwarder until the proxy sheds', ...figures, rateDuringFault: 0,
-      notes: `${sent.byStatus['503'] ?? 0} of ${sent.requests} requests answered 503` });
+    recordScenario({
+      scenario: 'redis-maxmemory',
+      fault: 'Redis at maxmemory 32 MB, no forwarder until the proxy sheds',
+      ...figures,
+      rateDuringFault: 0,
+      notes: `${sent.byStatus['503'] ?? 0} of ${sent.requests} requests answered 503`,
+    });
     expect(shedding).toBe(true);
     expect(sent.byStatus['503'] ?? 0).toBeGreaterThan(0);
     expect(figures).toMatchObject({ lost: 0, doubled: 0 });

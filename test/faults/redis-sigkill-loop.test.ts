@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
+
 import { recordScenario } from '../support/oracle';
 import { FaultRig, sleep } from './support/rig';
 
@@ -9,14 +10,19 @@ import { FaultRig, sleep } from './support/rig';
  * has settled, every acknowledged event is indexed exactly once and no job is left failed or stranded.
  */
 function cpuHogs(): ChildProcess[] {
-  return Array.from({ length: os.availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return Array.from({ length: os.availableParallelism() }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
 }
 
 describe('fault: Redis SIGKILLed in a loop under load, beside a CPU hog', () => {
   let rig: FaultRig;
   let hogs: ChildProcess[] = [];
   beforeAll(async () => {
-    rig = await FaultRig.start({ redis: { args: ['--appendfsync', 'always'] }, proxy: { queue: { durability: 'fsync' } } });
+    rig = await FaultRig.start({
+      redis: { args: ['--appendfsync', 'always'] },
+      proxy: { queue: { durability: 'fsync' } },
+    });
   });
   afterAll(async () => {
     for (const hog of hogs) hog.kill('SIGKILL');

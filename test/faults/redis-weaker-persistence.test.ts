@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+
 import { recordScenario } from '../support/oracle';
 import { FaultRig, sleep } from './support/rig';
 
@@ -10,7 +11,10 @@ import { FaultRig, sleep } from './support/rig';
 describe('fault: Redis restarted with a weaker persistence config', () => {
   let rig: FaultRig;
   beforeAll(async () => {
-    rig = await FaultRig.start({ redis: { args: ['--appendfsync', 'always'] }, proxy: { queue: { durability: 'fsync' } } });
+    rig = await FaultRig.start({
+      redis: { args: ['--appendfsync', 'always'] },
+      proxy: { queue: { durability: 'fsync' } },
+    });
   });
   afterAll(() => rig.close());
 
@@ -41,8 +45,11 @@ describe('fault: Redis restarted with a weaker persistence config', () => {
 
     const figures = await rig.oracle.settle(() => rig.indexedIds(), 60_000);
     recordScenario({
-      scenario: 'redis-weaker-persistence', fault: 'Redis restarted with appendonly no under load, then SIGKILLed (durability fsync)', ...figures,
-      rateDuringFault: rate, drainSeconds: figures.drainSeconds === null ? null : (Date.now() - fixedAt) / 1000,
+      scenario: 'redis-weaker-persistence',
+      fault: 'Redis restarted with appendonly no under load, then SIGKILLed (durability fsync)',
+      ...figures,
+      rateDuringFault: rate,
+      drainSeconds: figures.drainSeconds === null ? null : (Date.now() - fixedAt) / 1000,
       notes: `${ackedWhileWeak} acknowledged while Redis was weaker; ${sent.byStatus['503'] ?? 0} requests answered 503`,
     });
     expect(ackedWhileWeak).toBe(0);

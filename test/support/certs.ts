@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { createCertificateAuthority, issueCertificate, type PemPair } from '../../tls/local-ca';
 
 export interface TestPki {
@@ -24,7 +25,11 @@ export function testPki(): TestPki {
   if (cached) return cached;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-pki-'));
   const ca = createCertificateAuthority('apm-sidecar test CA');
-  const server = issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+  const server = issueCertificate(ca, {
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+  });
   const client = issueCertificate(ca, { commonName: 'test-agent', usage: 'client' });
   const otherCa = createCertificateAuthority('some other CA');
   const other = issueCertificate(otherCa, { commonName: 'intruder', usage: 'client' });

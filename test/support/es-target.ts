@@ -1,11 +1,13 @@
 import fs from 'node:fs';
-import { errors, type Client } from '@elastic/elasticsearch';
+
+import { type Client, errors } from '@elastic/elasticsearch';
+
 import { loadConfig } from '../../config/load';
 import type { SidecarConfig } from '../../config/schema';
 import { createEsClient } from '../../elasticsearch/client';
-import { EsStandin } from './es-standin/server';
 import { announceOncePerRun } from './elasticsearch/run-files';
 import { realNodeRunnable, startRealNodeTarget } from './elasticsearch/target';
+import { EsStandin } from './es-standin/server';
 
 export type EsOutputConfig = SidecarConfig['output']['elasticsearch'];
 
@@ -80,8 +82,13 @@ export function makeTarget(fields: Omit<EsTarget, 'output' | 'client'>): EsTarge
 export async function startStandinTarget(): Promise<EsTarget> {
   const standin = await EsStandin.start();
   return makeTarget({
-    kind: 'standin', description: 'stand-in', url: standin.url, caFile: standin.caFile,
-    admin: { username: 'elastic', password: standin.elasticPassword }, standin, lacks: new Set(),
+    kind: 'standin',
+    description: 'stand-in',
+    url: standin.url,
+    caFile: standin.caFile,
+    admin: { username: 'elastic', password: standin.elasticPassword },
+    standin,
+    lacks: new Set(),
     close: () => standin.close(),
   });
 }
@@ -92,11 +99,18 @@ function externalTarget(): EsTarget | undefined {
   if (url === undefined || url === '') return undefined;
   const caFile = process.env.ES_CA ?? '';
   if (caFile !== '' && !fs.existsSync(caFile)) throw new Error(`ES_CA=${caFile} does not exist`);
-  const admin: EsCredentials = process.env.ES_API_KEY !== undefined && process.env.ES_API_KEY !== ''
-    ? { apiKey: process.env.ES_API_KEY }
-    : { username: process.env.ES_USERNAME ?? 'elastic', password: process.env.ES_PASSWORD ?? '' };
+  const admin: EsCredentials =
+    process.env.ES_API_KEY !== undefined && process.env.ES_API_KEY !== ''
+      ? { apiKey: process.env.ES_API_KEY }
+      : { username: process.env.ES_USERNAME ?? 'elastic', password: process.env.ES_PASSWORD ?? '' };
   return makeTarget({
-    kind: 'real', description: 'ES_URL', url, caFile, admin, standin: undefined, lacks: new Set(),
+    kind: 'real',
+    description: 'ES_URL',
+    url,
+    caFile,
+    admin,
+    standin: undefined,
+    lacks: new Set(),
     close: () => Promise.resolve(),
   });
 }
@@ -104,7 +118,11 @@ function externalTarget(): EsTarget | undefined {
 /** For ES_URL: which optional parts the cluster lacks, asked of the cluster itself. */
 async function withDetectedModules(target: EsTarget): Promise<EsTarget> {
   const client = target.client();
-  const status = (p: Promise<unknown>): Promise<number> => p.then(() => 200, (err: unknown) => (err instanceof errors.ResponseError ? err.statusCode ?? 0 : 0));
+  const status = (p: Promise<unknown>): Promise<number> =>
+    p.then(
+      () => 200,
+      (err: unknown) => (err instanceof errors.ResponseError ? (err.statusCode ?? 0) : 0),
+    );
   const lacks = new Set<MissingModule>();
   if ((await status(client.info())) === 405) lacks.add('root_info').add('mapper_extras');
   if ((await status(client.ilm.getLifecycle())) >= 400) lacks.add('ilm');
@@ -112,8 +130,9 @@ async function withDetectedModules(target: EsTarget): Promise<EsTarget> {
   return makeTarget({ ...target, lacks });
 }
 
-const howToRun = 'real-Elasticsearch suites skipped: install Java 17+ and Maven (the harness fetches the integ-test-zip), '
-  + 'or set ES_URL (+ ES_USERNAME/ES_PASSWORD or ES_API_KEY, ES_CA), or run a Docker engine (and leave APM_SIDECAR_TEST_NO_REAL_ES unset); see test/support/README.md';
+const howToRun =
+  'real-Elasticsearch suites skipped: install Java 17+ and Maven (the harness fetches the integ-test-zip), ' +
+  'or set ES_URL (+ ES_USERNAME/ES_PASSWORD or ES_API_KEY, ES_CA), or run a Docker engine (and leave APM_SIDECAR_TEST_NO_REAL_ES unset); see test/support/README.md';
 
 /**
  * The target a suite runs against: 'standin' always exists; 'real' is ES_URL when set, else the node this

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { announceOncePerRun } from './elasticsearch/run-files';
 
 /**
@@ -27,7 +28,8 @@ const howToGet = `suites that need APM Server's fixtures skipped: put apm-server
  */
 export function sharedFixturesPresent(): boolean {
   const present = fs.existsSync(sharedFixture('apm-server', 'intake-v2'));
-  if (!present && process.env.APM_SIDECAR_TEST_REQUIRE_FIXTURES === '1') throw new Error(`APM_SIDECAR_TEST_REQUIRE_FIXTURES=1 but ${sharedFixtures}/apm-server is missing`);
+  if (!present && process.env.APM_SIDECAR_TEST_REQUIRE_FIXTURES === '1')
+    throw new Error(`APM_SIDECAR_TEST_REQUIRE_FIXTURES=1 but ${sharedFixtures}/apm-server is missing`);
   if (!present) announceOncePerRun(howToGet, 'fixtures-notice');
   return present;
 }

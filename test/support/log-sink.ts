@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+
 import { createLogger, type Logger } from '../../core/log';
 
 export interface LogLine {
@@ -31,6 +32,7 @@ export class LogSink extends Writable {
 
   assertNoUnexpectedErrors(expected: RegExp[] = []): void {
     const unexpected = this.errors().filter((l) => !expected.some((re) => re.test(String(l.msg ?? ''))));
-    if (unexpected.length > 0) throw new Error(`unexpected error log lines:\n${unexpected.map((l) => JSON.stringify(l)).join('\n')}`);
+    if (unexpected.length > 0)
+      throw new Error(`unexpected error log lines:\n${unexpected.map((l) => JSON.stringify(l)).join('\n')}`);
   }
 }

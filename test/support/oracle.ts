@@ -34,7 +34,9 @@ export interface ScenarioResult extends OracleFigures {
 /** Where results go: APM_SIDECAR_FAULTS_RESULTS, or one JSON file in the temp folder. */
 export function faultResultsFile(): string {
   const configured = process.env.APM_SIDECAR_FAULTS_RESULTS;
-  return configured !== undefined && configured !== '' ? configured : path.join(os.tmpdir(), 'apm-sidecar-faults', 'results.json');
+  return configured !== undefined && configured !== ''
+    ? configured
+    : path.join(os.tmpdir(), 'apm-sidecar-faults', 'results.json');
 }
 
 export class DeliveryOracle {
@@ -67,7 +69,10 @@ export class DeliveryOracle {
    * Polls `indexedIds` until nothing acknowledged is missing or `timeoutMs` passed; resolves with the figures and
    * the seconds it took (null when something is still missing).
    */
-  async settle(indexedIds: () => Iterable<string> | Promise<Iterable<string>>, timeoutMs: number): Promise<OracleFigures & { readonly drainSeconds: number | null }> {
+  async settle(
+    indexedIds: () => Iterable<string> | Promise<Iterable<string>>,
+    timeoutMs: number,
+  ): Promise<OracleFigures & { readonly drainSeconds: number | null }> {
     const started = Date.now();
     for (;;) {
       const figures = this.check(await indexedIds());
@@ -79,7 +84,9 @@ export class DeliveryOracle {
 }
 
 /** Prints one scenario's figures and adds them to the results file (replacing an earlier row of that scenario). */
-export function recordScenario(result: Omit<ScenarioResult, 'recordedAt' | 'lostSample'> & { readonly lostSample?: readonly string[] }): void {
+export function recordScenario(
+  result: Omit<ScenarioResult, 'recordedAt' | 'lostSample'> & { readonly lostSample?: readonly string[] },
+): void {
   const row: ScenarioResult = { ...result, lostSample: result.lostSample ?? [], recordedAt: new Date().toISOString() };
   const file = faultResultsFile();
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -94,5 +101,7 @@ export function recordScenario(result: Omit<ScenarioResult, 'recordedAt' | 'lost
   fs.writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
   const rate = row.rateDuringFault === null ? '–' : `${Math.round(row.rateDuringFault)}/s`;
   const drain = row.drainSeconds === null ? 'never' : `${row.drainSeconds.toFixed(1)} s`;
-  process.stdout.write(`faults: ${row.scenario}: acknowledged ${row.acknowledged}, lost ${row.lost}, doubled ${row.doubled}, rate during fault ${rate}, drain ${drain}${row.notes === '' ? '' : `; ${row.notes}`}\n`);
+  process.stdout.write(
+    `faults: ${row.scenario}: acknowledged ${row.acknowledged}, lost ${row.lost}, doubled ${row.doubled}, rate during fault ${rate}, drain ${drain}${row.notes === '' ? '' : `; ${row.notes}`}\n`,
+  );
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { loadConfig } from '../../config/load';
 import type { SidecarConfig } from '../../config/schema';
-import { startProxy, type RunningProxy } from '../../proxy/main';
+import { type RunningProxy, startProxy } from '../../proxy/main';
 import { testPki } from './certs';
 import { LogSink } from './log-sink';
 import type { RedisServer } from './redis';
@@ -78,7 +80,13 @@ export class ProxyHarness {
     const config = ProxyHarness.configFor(options);
     const sink = new LogSink();
     const proxy = await startProxy(config, sink.logger('proxy'));
-    return new ProxyHarness(sink, config, proxy, options.tls !== false, new Redis(options.redis.url, { maxRetriesPerRequest: null }));
+    return new ProxyHarness(
+      sink,
+      config,
+      proxy,
+      options.tls !== false,
+      new Redis(options.redis.url, { maxRetriesPerRequest: null }),
+    );
   }
 
   get baseUrl(): string {
@@ -106,7 +114,10 @@ export class ProxyHarness {
 }
 
 /** One request on a fresh connection; https URLs trust the test CA. */
-export function httpRequest(url: string, options: RequestOptions & { readonly tlsOptions?: https.RequestOptions } = {}): Promise<HttpResult> {
+export function httpRequest(
+  url: string,
+  options: RequestOptions & { readonly tlsOptions?: https.RequestOptions } = {},
+): Promise<HttpResult> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const requestOptions: https.RequestOptions = {
@@ -131,7 +142,11 @@ export function httpRequest(url: string, options: RequestOptions & { readonly tl
 }
 
 /** Polls until the condition holds; a generous deadline instead of a timing assertion. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { freePort, waitForPort } from './ports';
 
 export interface RedisServerOptions {
@@ -38,18 +39,26 @@ export class RedisServer {
 
   private async spawn(): Promise<void> {
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', this.dir,
-      '--save', '',
-      '--appendonly', this.options.appendonly === false ? 'no' : 'yes',
-      '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.options.appendonly === false ? 'no' : 'yes',
+      '--maxmemory-policy',
+      this.options.maxmemoryPolicy ?? 'noeviction',
       ...(this.options.args ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
-      child.once('error', (err) => reject(new Error(`cannot run redis-server (apt-get install -y redis-server): ${err.message}`)));
+      child.once('error', (err) =>
+        reject(new Error(`cannot run redis-server (apt-get install -y redis-server): ${err.message}`)),
+      );
       waitForPort(this.port).then(resolve, reject);
     });
   }

@@ -34,15 +34,33 @@ export function v3Transaction(id = 'a1b2c3d4e5f60718'): Record<string, unknown> 
       o: 'success',
       yc: { sd: 2 },
       k: { a: { fb: 120, di: 400, dc: 700 }, nt: { fs: 0, rs: 110, re: 130 } },
-      c: { p: { url: 'https://shop.example/checkout', rf: 'https://shop.example/' }, r: { ts: 3000, ebs: 2800, dbs: 9000 } },
+      c: {
+        p: { url: 'https://shop.example/checkout', rf: 'https://shop.example/' },
+        r: { ts: 3000, ebs: 2800, dbs: 9000 },
+      },
       exp: { cls: 0.01, tbt: 20, lt: { count: 1, sum: 60, max: 60 } },
       y: [
-        { id: 'b1b2c3d4e5f60718', n: 'GET /api/cart', t: 'external', su: 'http', ac: 'GET', s: 150.2, d: 80.1, o: 'success', c: { h: { url: 'https://shop.example/api/cart', sc: 200, mt: 'GET' }, dt: { ad: 'shop.example', po: 443, se: { rc: 'shop.example:443', n: 'https://shop.example', t: 'external' } } } },
+        {
+          id: 'b1b2c3d4e5f60718',
+          n: 'GET /api/cart',
+          t: 'external',
+          su: 'http',
+          ac: 'GET',
+          s: 150.2,
+          d: 80.1,
+          o: 'success',
+          c: {
+            h: { url: 'https://shop.example/api/cart', sc: 200, mt: 'GET' },
+            dt: {
+              ad: 'shop.example',
+              po: 443,
+              se: { rc: 'shop.example:443', n: 'https://shop.example', t: 'external' },
+            },
+          },
+        },
         { id: 'c1b2c3d4e5f60718', pi: 0, n: 'parse cart', t: 'app', s: 232, d: 5 },
       ],
-      me: [
-        { sa: { ysc: { v: 1 }, yss: { v: 80.1 } }, y: { t: 'external', su: 'http' } },
-      ],
+      me: [{ sa: { ysc: { v: 1 }, yss: { v: 80.1 } }, y: { t: 'external', su: 'http' } }],
     },
   };
 }
@@ -60,7 +78,13 @@ export function v3Error(): Record<string, unknown> {
         mg: 'cart is empty',
         t: 'Error',
         st: [
-          { f: 'https://shop.example/static/app.min.js', ap: 'https://shop.example/static/app.min.js', fn: 'n', li: 1, co: 120 },
+          {
+            f: 'https://shop.example/static/app.min.js',
+            ap: 'https://shop.example/static/app.min.js',
+            fn: 'n',
+            li: 1,
+            co: 120,
+          },
         ],
       },
       c: { p: { url: 'https://shop.example/checkout' } },
@@ -83,7 +107,15 @@ export function v2Metadata(overrides: { agent?: string; service?: string } = {})
 
 export function v2Transaction(id = 'a1b2c3d4e5f60718'): Record<string, unknown> {
   return {
-    transaction: { id, trace_id: rumTraceId, name: '/checkout', type: 'page-load', duration: 812.5, span_count: { started: 0 }, sampled: true },
+    transaction: {
+      id,
+      trace_id: rumTraceId,
+      name: '/checkout',
+      type: 'page-load',
+      duration: 812.5,
+      span_count: { started: 0 },
+      sampled: true,
+    },
   };
 }
 

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { testPki } from './certs';
 import { testToken } from './proxy-harness';
 
@@ -35,7 +36,9 @@ export class SpawnedProcess {
       const m = pattern.exec(this.stdout);
       if (m !== null) return m;
       if (this.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`no ${String(pattern)} in the output (exit ${String(this.child.exitCode)}):\n${this.stdout}\n${this.stderr}`);
+        throw new Error(
+          `no ${String(pattern)} in the output (exit ${String(this.child.exitCode)}):\n${this.stdout}\n${this.stderr}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -75,7 +78,9 @@ export class SpawnedProcess {
 
 export function spawnCli(args: readonly string[], env: Record<string, string>, cwd?: string): SpawnedProcess {
   assertBuilt();
-  return new SpawnedProcess(spawn(process.execPath, [cliPath, ...args], { env: childEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return new SpawnedProcess(
+    spawn(process.execPath, [cliPath, ...args], { env: childEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { renderConfigurationDoc, renderErrorsDoc } from '../../scripts/render-docs';
 
 const docs = path.join(__dirname, '..', '..', 'docs');

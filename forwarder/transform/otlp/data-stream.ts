@@ -1,5 +1,3 @@
-import type { Attributes } from '../../../queue/otlp/model';
-
 /**
  * The data_stream.dataset / data_stream.namespace attributes (resource, scope, span, event, data point, log
  * record): they re-route a document, sanitized as APM Server sanitizes them.
@@ -9,8 +7,8 @@ export interface DataStreamOverride {
   namespace?: string;
 }
 
-export const datasetAttribute = 'data_stream.dataset';
-export const namespaceAttribute = 'data_stream.namespace';
+const datasetAttribute = 'data_stream.dataset';
+const namespaceAttribute = 'data_stream.namespace';
 
 const disallowed = /[\\/*?"<>| ,#:-]/g;
 
@@ -25,8 +23,4 @@ export function readDataStreamAttribute(key: string, value: unknown, into: DataS
   if (key === datasetAttribute) into.dataset = sanitize(value, 100);
   else into.namespace = sanitize(value, 100);
   return true;
-}
-
-export function readDataStreamAttributes(attributes: Attributes, into: DataStreamOverride): void {
-  for (const [key, value] of attributes) readDataStreamAttribute(key, value, into);
 }

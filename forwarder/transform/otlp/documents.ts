@@ -1,5 +1,5 @@
 import type { ApmDocument } from '..';
-import { dataStreamName, normalizeServiceName, type DataStream } from '../routing';
+import { type DataStream, dataStreamName, normalizeServiceName } from '../routing';
 import type { DataStreamOverride } from './data-stream';
 import type { LabelSet } from './labels';
 import type { ResourceFields } from './resource';
@@ -28,7 +28,11 @@ export interface DocumentScope {
 }
 
 /** A new document with the fields every document of the resource carries; `service` is copied so it can change. */
-export function baseDocument(ctx: OtlpTransformContext, scope: DocumentScope, processorEvent: string | undefined): Record<string, unknown> {
+export function baseDocument(
+  ctx: OtlpTransformContext,
+  scope: DocumentScope,
+  processorEvent: string | undefined,
+): Record<string, unknown> {
   const doc: Record<string, unknown> = { ...ctx.shared };
   for (const key in scope.resource.fields) doc[key] = scope.resource.fields[key];
   const service: Record<string, unknown> = { ...scope.resource.fields.service };
@@ -66,7 +70,12 @@ export function finish(doc: Record<string, unknown>, labels: LabelSet, stream: D
 type Kind = 'traces' | 'errors' | 'logs' | 'metrics' | 'internal-metrics';
 
 /** APM Server's routing, with the data_stream.* attributes' overrides (the most specific level wins). */
-export function streamFor(kind: Kind, serviceName: string, override: DataStreamOverride, ctx: OtlpTransformContext): DataStream {
+export function streamFor(
+  kind: Kind,
+  serviceName: string,
+  override: DataStreamOverride,
+  ctx: OtlpTransformContext,
+): DataStream {
   const namespace = override.namespace ?? ctx.namespace;
   const service = normalizeServiceName(serviceName === '' ? 'unknown' : serviceName);
   switch (kind) {

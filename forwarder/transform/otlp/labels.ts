@@ -40,7 +40,9 @@ export class LabelSet {
   private setArray(key: string, values: readonly OtlpValue[]): void {
     const first = values[0];
     if (typeof first === 'string' || typeof first === 'boolean') {
-      this.labels[key] = values.filter((v) => typeof v === 'string' || typeof v === 'boolean').map((v) => truncate(String(v)));
+      this.labels[key] = values
+        .filter((v) => typeof v === 'string' || typeof v === 'boolean')
+        .map((v) => truncate(String(v)));
     } else if (typeof first === 'number') {
       this.numeric[key] = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     }

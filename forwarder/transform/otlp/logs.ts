@@ -1,7 +1,16 @@
 import { isKvList, type LogRecord, type OtlpValue, type ResourceItems } from '../../../queue/otlp/model';
 import { groupingKey } from '../grouping';
-import { readDataStreamAttribute, type DataStreamOverride } from './data-stream';
-import { baseDocument, finish, microsOf, putTime, streamFor, type DocumentScope, type OtlpTransformContext, type PositionedDocument } from './documents';
+import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
+import {
+  baseDocument,
+  type DocumentScope,
+  finish,
+  microsOf,
+  type OtlpTransformContext,
+  type PositionedDocument,
+  putTime,
+  streamFor,
+} from './documents';
 import { LabelSet } from './labels';
 import { resourceFields, scopeFields } from './resource';
 import { errorId } from './span-events';
@@ -25,7 +34,12 @@ function toJson(value: OtlpValue): unknown {
  * log.level from the severity text, event.severity from its number; exception.* attributes make it an error
  * (still in the service's logs data stream, event.type error).
  */
-function logDocument(record: LogRecord, scope: DocumentScope, ctx: OtlpTransformContext, key: string): ReturnType<typeof finish> {
+function logDocument(
+  record: LogRecord,
+  scope: DocumentScope,
+  ctx: OtlpTransformContext,
+  key: string,
+): ReturnType<typeof finish> {
   const labels = LabelSet.from(scope.resource.labels);
   const dataStream: DataStreamOverride = { ...scope.dataStream };
   const doc = baseDocument(ctx, scope, undefined);
@@ -54,9 +68,16 @@ function logDocument(record: LogRecord, scope: DocumentScope, ctx: OtlpTransform
     else labels.set(k, v);
   }
   if (exceptionMessage !== '' || exceptionType !== '') {
-    const exception: Record<string, unknown> = { message: exceptionMessage === '' ? '[EMPTY]' : exceptionMessage, handled: !escaped };
+    const exception: Record<string, unknown> = {
+      message: exceptionMessage === '' ? '[EMPTY]' : exceptionMessage,
+      handled: !escaped,
+    };
     if (exceptionType !== '') exception.type = exceptionType;
-    const error: Record<string, unknown> = { id: errorId(key), exception: [exception], grouping_key: groupingKey({ doc: exception, causes: [] }, undefined) };
+    const error: Record<string, unknown> = {
+      id: errorId(key),
+      exception: [exception],
+      grouping_key: groupingKey({ doc: exception, causes: [] }, undefined),
+    };
     if (stacktrace !== '') error.stack_trace = stacktrace;
     doc.error = error;
     event.kind = 'event';
@@ -67,7 +88,10 @@ function logDocument(record: LogRecord, scope: DocumentScope, ctx: OtlpTransform
 }
 
 /** Every document of a logs request, one per record; positions "l<n>". */
-export function logDocuments(resources: ReadonlyArray<ResourceItems<LogRecord>>, ctx: OtlpTransformContext): PositionedDocument[] {
+export function logDocuments(
+  resources: ReadonlyArray<ResourceItems<LogRecord>>,
+  ctx: OtlpTransformContext,
+): PositionedDocument[] {
   const out: PositionedDocument[] = [];
   let n = 0;
   for (const r of resources) {

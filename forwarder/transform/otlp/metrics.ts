@@ -1,12 +1,30 @@
-import { isKvList, type Attributes, type HistogramDataPoint, type Metric, type OtlpValue, type ResourceItems } from '../../../queue/otlp/model';
+import {
+  type Attributes,
+  type HistogramDataPoint,
+  isKvList,
+  type Metric,
+  type OtlpValue,
+  type ResourceItems,
+} from '../../../queue/otlp/model';
 import { internalMetricNames } from '../routing';
-import { readDataStreamAttribute, type DataStreamOverride } from './data-stream';
-import { baseDocument, microsOf, putTime, streamFor, type DocumentScope, type OtlpTransformContext, type PositionedDocument } from './documents';
+import { dataStreamName } from '../routing';
+import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
+import {
+  baseDocument,
+  type DocumentScope,
+  microsOf,
+  type OtlpTransformContext,
+  type PositionedDocument,
+  putTime,
+  streamFor,
+} from './documents';
 import { LabelSet, stringOf, truncate } from './labels';
 import { resourceFields, scopeFields } from './resource';
-import { dataStreamName } from '../routing';
 
-type Sample = { readonly kind: 'number'; readonly value: number } | { readonly kind: 'histogram'; readonly values: number[]; readonly counts: number[] } | { readonly kind: 'summary'; readonly count: number; readonly sum: number };
+type Sample =
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'histogram'; readonly values: number[]; readonly counts: number[] }
+  | { readonly kind: 'summary'; readonly count: number; readonly sum: number };
 
 interface Metricset {
   /** Position of its first data point (the `_id` suffix). */
@@ -18,7 +36,8 @@ interface Metricset {
 
 /** APM Server's histogramSample: bucket midpoints (half the first bound, the last bound for the overflow bucket). */
 function histogramSample(p: HistogramDataPoint): Sample | undefined {
-  if (p.explicitBounds.length === 0) return { kind: 'histogram', values: [p.count > 0 ? (p.sum ?? 0) / p.count : 0], counts: [p.count] };
+  if (p.explicitBounds.length === 0)
+    return { kind: 'histogram', values: [p.count > 0 ? (p.sum ?? 0) / p.count : 0], counts: [p.count] };
   if (p.bucketCounts.length !== p.explicitBounds.length + 1) return undefined;
   const values: number[] = [];
   const counts: number[] = [];
@@ -26,7 +45,7 @@ function histogramSample(p: HistogramDataPoint): Sample | undefined {
     if (count === 0) return;
     const bounds = p.explicitBounds;
     let value: number;
-    if (i === 0) value = (bounds[0] ?? 0) > 0 ? (bounds[0] ?? 0) / 2 : bounds[0] ?? 0;
+    if (i === 0) value = (bounds[0] ?? 0) > 0 ? (bounds[0] ?? 0) / 2 : (bounds[0] ?? 0);
     else if (i === p.bucketCounts.length - 1) value = bounds[i - 1] ?? 0;
     else value = (bounds[i - 1] ?? 0) + ((bounds[i] ?? 0) - (bounds[i - 1] ?? 0)) / 2;
     counts.push(count);
@@ -37,7 +56,8 @@ function histogramSample(p: HistogramDataPoint): Sample | undefined {
 
 function signature(time: bigint, attributes: Attributes): string {
   let s = `${time}`;
-  for (const [k, v] of attributes) s += `\u0000${k}\u0000${JSON.stringify(v instanceof Uint8Array ? [...v] : valueKey(v))}`;
+  for (const [k, v] of attributes)
+    s += `\u0000${k}\u0000${JSON.stringify(v instanceof Uint8Array ? [...v] : valueKey(v))}`;
   return s;
 }
 
@@ -50,7 +70,13 @@ function valueKey(v: OtlpValue): unknown {
 /** Data points grouped by timestamp and attributes into metricsets, as APM Server's metricsets.upsert. */
 function group(metrics: readonly Metric[], next: () => number): Metricset[] {
   const sets = new Map<string, Metricset>();
-  const add = (time: bigint, attributes: Attributes, name: string, sample: Sample | undefined, position: number): void => {
+  const add = (
+    time: bigint,
+    attributes: Attributes,
+    name: string,
+    sample: Sample | undefined,
+    position: number,
+  ): void => {
     if (sample === undefined) return;
     const key = signature(time, attributes);
     let set = sets.get(key);
@@ -65,13 +91,21 @@ function group(metrics: readonly Metric[], next: () => number): Metricset[] {
     switch (data.kind) {
       case 'gauge':
       case 'sum':
-        for (const p of data.points) add(p.timeUnixNano, p.attributes, metric.name, Number.isFinite(p.value) ? { kind: 'number', value: p.value } : undefined, next());
+        for (const p of data.points)
+          add(
+            p.timeUnixNano,
+            p.attributes,
+            metric.name,
+            Number.isFinite(p.value) ? { kind: 'number', value: p.value } : undefined,
+            next(),
+          );
         break;
       case 'histogram':
         for (const p of data.points) add(p.timeUnixNano, p.attributes, metric.name, histogramSample(p), next());
         break;
       case 'summary':
-        for (const p of data.points) add(p.timeUnixNano, p.attributes, metric.name, { kind: 'summary', count: p.count, sum: p.sum }, next());
+        for (const p of data.points)
+          add(p.timeUnixNano, p.attributes, metric.name, { kind: 'summary', count: p.count, sum: p.sum }, next());
         break;
       case 'unsupported':
         break;
@@ -98,7 +132,8 @@ function setPath(doc: Record<string, unknown>, path: readonly string[], value: s
       return;
     }
     const child = node[key];
-    const next: Record<string, unknown> = child !== null && typeof child === 'object' && !Array.isArray(child) ? { ...child } : {};
+    const next: Record<string, unknown> =
+      child !== null && typeof child === 'object' && !Array.isArray(child) ? { ...child } : {};
     node[key] = next;
     node = next;
   });
@@ -134,11 +169,20 @@ function metricsetDocument(set: Metricset, scope: DocumentScope, ctx: OtlpTransf
   const stream = streamFor(internal ? 'internal-metrics' : 'metrics', scope.resource.serviceName, dataStream, ctx);
   doc.data_stream = stream;
   const dynamicTemplates = Object.keys(templates).length > 0 ? templates : undefined;
-  return { position: set.position, doc: dynamicTemplates === undefined ? { dataStream: dataStreamName(stream), source: doc } : { dataStream: dataStreamName(stream), source: doc, dynamicTemplates } };
+  return {
+    position: set.position,
+    doc:
+      dynamicTemplates === undefined
+        ? { dataStream: dataStreamName(stream), source: doc }
+        : { dataStream: dataStreamName(stream), source: doc, dynamicTemplates },
+  };
 }
 
 /** Every document of a metrics request: one per metricset (data points of one scope sharing time and attributes). */
-export function metricDocuments(resources: ReadonlyArray<ResourceItems<Metric>>, ctx: OtlpTransformContext): PositionedDocument[] {
+export function metricDocuments(
+  resources: ReadonlyArray<ResourceItems<Metric>>,
+  ctx: OtlpTransformContext,
+): PositionedDocument[] {
   const out: PositionedDocument[] = [];
   let n = 0;
   const next = (): number => n++;

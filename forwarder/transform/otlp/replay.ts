@@ -30,10 +30,17 @@ export function replayOtlpDocument(metadata: string, event: string, dataStream: 
   try {
     const meta: unknown = JSON.parse(metadata);
     const source: unknown = JSON.parse(event);
-    if (!isObject(meta) || !isObject(source) || dataStream === '') return { ok: false, reason: 'OTLP dead-letter entry without its document' };
+    if (!isObject(meta) || !isObject(source) || dataStream === '')
+      return { ok: false, reason: 'OTLP dead-letter entry without its document' };
     const dynamicTemplates = stringRecord(isObject(meta[marker]) ? meta[marker].dynamic_templates : undefined);
-    return { ok: true, doc: dynamicTemplates === undefined ? { dataStream, source } : { dataStream, source, dynamicTemplates } };
+    return {
+      ok: true,
+      doc: dynamicTemplates === undefined ? { dataStream, source } : { dataStream, source, dynamicTemplates },
+    };
   } catch (err) {
-    return { ok: false, reason: `OTLP dead-letter entry is not JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      reason: `OTLP dead-letter entry is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }

@@ -1,5 +1,5 @@
 import type { Attributes, OtlpValue, Resource, Scope } from '../../../queue/otlp/model';
-import { readDataStreamAttribute, type DataStreamOverride } from './data-stream';
+import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
 import { intOf, LabelSet, stringOf, truncate } from './labels';
 
 /**
@@ -80,19 +80,38 @@ const setters: ReadonlyMap<string, Setter> = new Map<string, Setter>([
   ['device.model.identifier', str('device.model.identifier')],
   ['device.model.name', str('device.model.name')],
   ['device.manufacturer', str('device.manufacturer')],
-  ['process.pid', (fields, value) => {
-    const pid = intOf(value);
-    if (pid !== undefined) at(fields, ['process', 'pid'], pid);
-  }],
-  ['host.ip', (fields, value) => {
-    if (Array.isArray(value)) at(fields, ['host', 'ip'], value.filter((v): v is string => typeof v === 'string'));
-  }],
+  [
+    'process.pid',
+    (fields, value) => {
+      const pid = intOf(value);
+      if (pid !== undefined) at(fields, ['process', 'pid'], pid);
+    },
+  ],
+  [
+    'host.ip',
+    (fields, value) => {
+      if (Array.isArray(value))
+        at(
+          fields,
+          ['host', 'ip'],
+          value.filter((v): v is string => typeof v === 'string'),
+        );
+    },
+  ],
 ]);
 
 /** Read elsewhere (service.name, telemetry.*), never labels. */
-const consumed = new Set(['service.name', 'telemetry.sdk.name', 'telemetry.sdk.version', 'telemetry.sdk.language', 'telemetry.distro.name', 'telemetry.distro.version', 'telemetry.sdk.elastic_export_timestamp']);
+const consumed = new Set([
+  'service.name',
+  'telemetry.sdk.name',
+  'telemetry.sdk.version',
+  'telemetry.sdk.language',
+  'telemetry.distro.name',
+  'telemetry.distro.version',
+  'telemetry.sdk.elastic_export_timestamp',
+]);
 
-export function cleanServiceName(name: string): string {
+function cleanServiceName(name: string): string {
   return truncate(name).replace(/[^a-zA-Z0-9 _-]/g, '_');
 }
 
@@ -112,9 +131,15 @@ function agentFields(attributes: Attributes, language: string): Record<string, u
   const distroVersion = stringOf(attributes.get('telemetry.distro.version'));
   const base = sdkName === undefined || sdkName === '' ? 'otlp' : truncate(sdkName);
   if (distroName !== undefined && distroName !== '') {
-    return { name: `${base}/${language === '' ? 'unknown' : language}/${distroName}`, version: distroVersion === undefined || distroVersion === '' ? 'unknown' : distroVersion };
+    return {
+      name: `${base}/${language === '' ? 'unknown' : language}/${distroName}`,
+      version: distroVersion === undefined || distroVersion === '' ? 'unknown' : distroVersion,
+    };
   }
-  return { name: language === '' ? base : `${base}/${language}`, version: sdkVersion === undefined || sdkVersion === '' ? 'unknown' : truncate(sdkVersion) };
+  return {
+    name: language === '' ? base : `${base}/${language}`,
+    version: sdkVersion === undefined || sdkVersion === '' ? 'unknown' : truncate(sdkVersion),
+  };
 }
 
 export function resourceFields(resource: Resource): ResourceFields {

@@ -1,6 +1,6 @@
 import type { Attributes } from '../../../queue/otlp/model';
 import { SpanKind } from '../../../queue/otlp/model';
-import { readDataStreamAttribute, type DataStreamOverride } from './data-stream';
+import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
 import { intOf, type LabelSet, truncate } from './labels';
 import { statusOutcome } from './outcome';
 
@@ -12,13 +12,31 @@ export interface SpanAttributes {
 }
 
 interface Collected {
-  httpUrl?: string; httpHost?: string; httpTarget?: string; urlPath?: string; urlQuery?: string; httpScheme: string;
-  httpMethod?: string; httpStatus?: number; isHttp: boolean;
-  db: Record<string, unknown>; isDb: boolean;
-  queueName?: string; messageSystem?: string; messageOperation?: string; tempDestination: boolean; isMessaging: boolean;
-  rpcSystem?: string; rpcService?: string; isRpc: boolean;
+  httpUrl?: string;
+  httpHost?: string;
+  httpTarget?: string;
+  urlPath?: string;
+  urlQuery?: string;
+  httpScheme: string;
+  httpMethod?: string;
+  httpStatus?: number;
+  isHttp: boolean;
+  db: Record<string, unknown>;
+  isDb: boolean;
+  queueName?: string;
+  messageSystem?: string;
+  messageOperation?: string;
+  tempDestination: boolean;
+  isMessaging: boolean;
+  rpcSystem?: string;
+  rpcService?: string;
+  isRpc: boolean;
   genAiSystem?: string;
-  peerName?: string; peerIp?: string; peerPort?: number; peerService?: string; peerAddress?: string;
+  peerName?: string;
+  peerIp?: string;
+  peerPort?: number;
+  peerService?: string;
+  peerAddress?: string;
 }
 
 function defaultPort(scheme: string): number {
@@ -27,11 +45,28 @@ function defaultPort(scheme: string): number {
   return -1;
 }
 
-function collect(attributes: Attributes, labels: LabelSet, dataStream: DataStreamOverride, fields: Record<string, unknown>): Collected {
-  const c: Collected = { httpScheme: 'http', isHttp: false, db: {}, isDb: false, tempDestination: false, isMessaging: false, isRpc: false };
+function collect(
+  attributes: Attributes,
+  labels: LabelSet,
+  dataStream: DataStreamOverride,
+  fields: Record<string, unknown>,
+): Collected {
+  const c: Collected = {
+    httpScheme: 'http',
+    isHttp: false,
+    db: {},
+    isDb: false,
+    tempDestination: false,
+    isMessaging: false,
+    isRpc: false,
+  };
   for (const [key, value] of attributes) {
     if (readDataStreamAttribute(key, value, dataStream)) continue;
-    if (typeof value === 'boolean' && (key === 'messaging.temp_destination' || key === 'messaging.destination.temporary')) c.tempDestination = value;
+    if (
+      typeof value === 'boolean' &&
+      (key === 'messaging.temp_destination' || key === 'messaging.destination.temporary')
+    )
+      c.tempDestination = value;
     if (typeof value === 'number') {
       switch (key) {
         case 'http.status_code':
@@ -56,42 +91,138 @@ function collect(attributes: Attributes, labels: LabelSet, dataStream: DataStrea
     }
     const s = truncate(value);
     switch (key) {
-      case 'http.host': c.httpHost = s; c.isHttp = true; break;
-      case 'http.scheme': case 'url.scheme': c.httpScheme = s; c.isHttp = true; break;
-      case 'http.target': c.httpTarget = s; c.isHttp = true; break;
-      case 'url.path': c.urlPath = s; c.isHttp = true; break;
-      case 'url.query': c.urlQuery = s; c.isHttp = true; break;
-      case 'http.url': case 'url.full': c.httpUrl = s; c.isHttp = true; break;
-      case 'http.method': case 'http.request.method': c.httpMethod = s; c.isHttp = true; break;
-      case 'http.status_code': case 'http.response.status_code': {
+      case 'http.host':
+        c.httpHost = s;
+        c.isHttp = true;
+        break;
+      case 'http.scheme':
+      case 'url.scheme':
+        c.httpScheme = s;
+        c.isHttp = true;
+        break;
+      case 'http.target':
+        c.httpTarget = s;
+        c.isHttp = true;
+        break;
+      case 'url.path':
+        c.urlPath = s;
+        c.isHttp = true;
+        break;
+      case 'url.query':
+        c.urlQuery = s;
+        c.isHttp = true;
+        break;
+      case 'http.url':
+      case 'url.full':
+        c.httpUrl = s;
+        c.isHttp = true;
+        break;
+      case 'http.method':
+      case 'http.request.method':
+        c.httpMethod = s;
+        c.isHttp = true;
+        break;
+      case 'http.status_code':
+      case 'http.response.status_code': {
         const code = intOf(s);
-        if (code !== undefined) { c.httpStatus = code; c.isHttp = true; } else labels.setString(key, s);
+        if (code !== undefined) {
+          c.httpStatus = code;
+          c.isHttp = true;
+        } else labels.setString(key, s);
         break;
       }
       case 'sql.query':
         c.db.type ??= 'sql';
-        c.db.statement = value; c.isDb = true; break;
-      case 'db.statement': case 'db.query.text': c.db.statement = value; c.isDb = true; break;
-      case 'db.name': case 'db.namespace': case 'db.instance': case 'db.elasticsearch.cluster.name': c.db.instance = s; c.isDb = true; break;
-      case 'db.system': case 'db.system.name': case 'db.type': c.db.type = s; c.isDb = true; break;
-      case 'db.user': c.db.user = { name: s }; c.isDb = true; break;
-      case 'net.peer.name': case 'peer.hostname': case 'server.address': c.peerName = s; break;
-      case 'net.peer.ip': case 'net.sock.peer.addr': case 'network.peer.address': case 'peer.ipv4': case 'peer.ipv6': c.peerIp = s; break;
-      case 'peer.address': c.peerAddress = s; break;
-      case 'session.id': fields.session = { id: s }; break;
-      case 'messaging.destination': case 'messaging.destination.name': case 'message_bus.destination': c.queueName = s; c.isMessaging = true; break;
-      case 'messaging.operation': case 'messaging.operation.type': c.messageOperation = s; c.isMessaging = true; break;
-      case 'messaging.operation.name': labels.setString(key, s); c.isMessaging = true; break;
-      case 'messaging.system': c.messageSystem = s; c.isMessaging = true; break;
-      case 'rpc.system': c.rpcSystem = s; c.isRpc = true; break;
-      case 'rpc.service': c.rpcService = s; c.isRpc = true; break;
-      case 'rpc.grpc.status_code': c.rpcSystem = 'grpc'; c.isRpc = true; break;
-      case 'rpc.method': break;
-      case 'code.stacktrace': fields.code = { stacktrace: value }; break;
-      case 'gen_ai.system': case 'gen_ai.provider.name': c.genAiSystem = s; break;
-      case 'span.kind': break;
-      case 'peer.service': c.peerService = s; break;
-      default: labels.setString(key, s);
+        c.db.statement = value;
+        c.isDb = true;
+        break;
+      case 'db.statement':
+      case 'db.query.text':
+        c.db.statement = value;
+        c.isDb = true;
+        break;
+      case 'db.name':
+      case 'db.namespace':
+      case 'db.instance':
+      case 'db.elasticsearch.cluster.name':
+        c.db.instance = s;
+        c.isDb = true;
+        break;
+      case 'db.system':
+      case 'db.system.name':
+      case 'db.type':
+        c.db.type = s;
+        c.isDb = true;
+        break;
+      case 'db.user':
+        c.db.user = { name: s };
+        c.isDb = true;
+        break;
+      case 'net.peer.name':
+      case 'peer.hostname':
+      case 'server.address':
+        c.peerName = s;
+        break;
+      case 'net.peer.ip':
+      case 'net.sock.peer.addr':
+      case 'network.peer.address':
+      case 'peer.ipv4':
+      case 'peer.ipv6':
+        c.peerIp = s;
+        break;
+      case 'peer.address':
+        c.peerAddress = s;
+        break;
+      case 'session.id':
+        fields.session = { id: s };
+        break;
+      case 'messaging.destination':
+      case 'messaging.destination.name':
+      case 'message_bus.destination':
+        c.queueName = s;
+        c.isMessaging = true;
+        break;
+      case 'messaging.operation':
+      case 'messaging.operation.type':
+        c.messageOperation = s;
+        c.isMessaging = true;
+        break;
+      case 'messaging.operation.name':
+        labels.setString(key, s);
+        c.isMessaging = true;
+        break;
+      case 'messaging.system':
+        c.messageSystem = s;
+        c.isMessaging = true;
+        break;
+      case 'rpc.system':
+        c.rpcSystem = s;
+        c.isRpc = true;
+        break;
+      case 'rpc.service':
+        c.rpcService = s;
+        c.isRpc = true;
+        break;
+      case 'rpc.grpc.status_code':
+        c.rpcSystem = 'grpc';
+        c.isRpc = true;
+        break;
+      case 'rpc.method':
+        break;
+      case 'code.stacktrace':
+        fields.code = { stacktrace: value };
+        break;
+      case 'gen_ai.system':
+      case 'gen_ai.provider.name':
+        c.genAiSystem = s;
+        break;
+      case 'span.kind':
+        break;
+      case 'peer.service':
+        c.peerService = s;
+        break;
+      default:
+        labels.setString(key, s);
     }
   }
   return c;
@@ -105,17 +236,28 @@ function parseAbsolute(url: string): URL | undefined {
   }
 }
 
-export function translateSpan(kind: number, attributes: Attributes, status: { code: number }, labels: LabelSet, dataStream: DataStreamOverride): SpanAttributes {
+export function translateSpan(
+  kind: number,
+  attributes: Attributes,
+  status: { code: number },
+  labels: LabelSet,
+  dataStream: DataStreamOverride,
+): SpanAttributes {
   const fields: Record<string, unknown> = {};
   const c = collect(attributes, labels, dataStream, fields);
-  if (c.peerName === undefined && c.peerAddress !== undefined && (!c.peerAddress.includes(':') || /^[0-9a-f:.]+$/i.test(c.peerAddress))) c.peerName = c.peerAddress;
+  if (
+    c.peerName === undefined &&
+    c.peerAddress !== undefined &&
+    (!c.peerAddress.includes(':') || /^[0-9a-f:.]+$/i.test(c.peerAddress))
+  )
+    c.peerName = c.peerAddress;
   let destPort = c.peerPort ?? 0;
   let destAddr = c.peerName ?? c.peerIp ?? '';
   let httpUrl = c.httpUrl;
   let fullUrl: URL | undefined;
   if (httpUrl !== undefined) fullUrl = parseAbsolute(httpUrl);
   else if (c.httpTarget !== undefined || c.urlPath !== undefined) {
-    const target = c.httpTarget ?? (c.urlQuery === undefined ? c.urlPath ?? '' : `${c.urlPath ?? ''}?${c.urlQuery}`);
+    const target = c.httpTarget ?? (c.urlQuery === undefined ? (c.urlPath ?? '') : `${c.urlPath ?? ''}?${c.urlQuery}`);
     const host = c.httpHost ?? (destPort > 0 ? `${destAddr}:${destPort}` : destAddr);
     fullUrl = parseAbsolute(`${c.httpScheme}://${host}${target.startsWith('/') ? '' : '/'}${target}`);
     if (fullUrl !== undefined) httpUrl = fullUrl.href;
@@ -137,7 +279,8 @@ export function translateSpan(kind: number, attributes: Attributes, status: { co
   if (c.peerAddress !== undefined) destination.resource = c.peerAddress;
   let outcome = statusOutcome(status.code);
   if (c.isHttp) {
-    if (c.httpStatus !== undefined && c.httpStatus > 0 && outcome === 'unknown') outcome = c.httpStatus >= 400 ? 'failure' : 'success';
+    if (c.httpStatus !== undefined && c.httpStatus > 0 && outcome === 'unknown')
+      outcome = c.httpStatus >= 400 ? 'failure' : 'success';
     const http: Record<string, unknown> = {};
     if (c.httpMethod !== undefined) http.request = { method: c.httpMethod };
     if (c.httpStatus !== undefined) http.response = { status_code: c.httpStatus };
@@ -165,7 +308,13 @@ export function translateSpan(kind: number, attributes: Attributes, status: { co
       destination.name = c.messageSystem;
       destination.resource = c.messageSystem;
     }
-    if (destination.resource !== undefined && destination.resource !== '' && c.queueName !== undefined && c.queueName !== '') destination.resource += `/${c.queueName}`;
+    if (
+      destination.resource !== undefined &&
+      destination.resource !== '' &&
+      c.queueName !== undefined &&
+      c.queueName !== ''
+    )
+      destination.resource += `/${c.queueName}`;
     if (c.queueName !== undefined && c.queueName !== '' && !c.tempDestination) target.name = c.queueName;
   } else if (c.isRpc) {
     span.type = 'external';
@@ -203,9 +352,11 @@ export function translateSpan(kind: number, attributes: Attributes, status: { co
     span.type = kind === SpanKind.internal ? 'app' : 'unknown';
     if (kind === SpanKind.internal) span.subtype = 'internal';
   }
-  if (destAddr !== '') fields.destination = destPort > 0 ? { address: destAddr, port: destPort } : { address: destAddr };
+  if (destAddr !== '')
+    fields.destination = destPort > 0 ? { address: destAddr, port: destPort } : { address: destAddr };
   if (Object.keys(destination).length > 0) span.destination = { service: { type: span.type, ...destination } };
-  if (Object.keys(target).length > 0) fields.serviceTarget = { type: target.type ?? '', ...(target.name === undefined ? {} : { name: target.name }) };
+  if (Object.keys(target).length > 0)
+    fields.serviceTarget = { type: target.type ?? '', ...(target.name === undefined ? {} : { name: target.name }) };
   if (outcome === 'unknown') outcome = 'success';
   return { span, fields, outcome };
 }

@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
+
 import type { SpanEvent } from '../../../queue/otlp/model';
-import { groupingKey } from '../grouping';
-import { readDataStreamAttribute, type DataStreamOverride } from './data-stream';
-import { baseDocument, finish, microsOf, putTime, streamFor, type DocumentScope, type OtlpTransformContext } from './documents';
-import { LabelSet } from './labels';
 import type { ApmDocument } from '..';
+import { groupingKey } from '../grouping';
+import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
+import {
+  baseDocument,
+  type DocumentScope,
+  finish,
+  microsOf,
+  type OtlpTransformContext,
+  putTime,
+  streamFor,
+} from './documents';
+import { LabelSet } from './labels';
 
 /** The parent span or transaction as its events need it. */
 export interface EventParent {
@@ -25,7 +34,9 @@ export function errorId(documentKey: string): string {
 function putParent(doc: Record<string, unknown>, parent: EventParent, asError: boolean): void {
   if (parent.traceId !== '') doc.trace = { id: parent.traceId };
   if (parent.isTransaction) {
-    doc.transaction = asError ? { id: parent.spanId, sampled: true, type: parent.transactionType } : { id: parent.spanId };
+    doc.transaction = asError
+      ? { id: parent.spanId, sampled: true, type: parent.transactionType }
+      : { id: parent.spanId };
   }
   doc.span = { id: parent.spanId };
   if (asError) {
@@ -40,10 +51,19 @@ function putParent(doc: Record<string, unknown>, parent: EventParent, asError: b
  * error (logs-apm.error); any other event a log event (logs-apm.app.<service>) whose message is the event name.
  * Only the resource's labels and the event's own attributes become its labels, not the span's.
  */
-export function spanEventDocument(event: SpanEvent, parent: EventParent, scope: DocumentScope, ctx: OtlpTransformContext, documentKey: string): ApmDocument {
+export function spanEventDocument(
+  event: SpanEvent,
+  parent: EventParent,
+  scope: DocumentScope,
+  ctx: OtlpTransformContext,
+  documentKey: string,
+): ApmDocument {
   const labels = LabelSet.from(scope.resource.labels);
   const dataStream: DataStreamOverride = { ...parent.dataStream };
-  const isException = event.name === 'exception' && (typeof event.attributes.get('exception.message') === 'string' || typeof event.attributes.get('exception.type') === 'string');
+  const isException =
+    event.name === 'exception' &&
+    (typeof event.attributes.get('exception.message') === 'string' ||
+      typeof event.attributes.get('exception.type') === 'string');
   const us = microsOf(event.timeUnixNano, ctx);
   if (isException) {
     const doc = baseDocument(ctx, scope, 'error');

@@ -1,7 +1,17 @@
 import type { ResourceItems, Span, SpanLink } from '../../../queue/otlp/model';
 import { SpanKind } from '../../../queue/otlp/model';
 import { eventDoc } from '../parts';
-import { baseDocument, finish, setServiceField, microsOf, putTime, streamFor, type DocumentScope, type OtlpTransformContext, type PositionedDocument } from './documents';
+import {
+  baseDocument,
+  type DocumentScope,
+  finish,
+  microsOf,
+  type OtlpTransformContext,
+  type PositionedDocument,
+  putTime,
+  setServiceField,
+  streamFor,
+} from './documents';
 import { LabelSet } from './labels';
 import { resourceFields, scopeFields } from './resource';
 import { translateSpan } from './span-attributes';
@@ -9,12 +19,12 @@ import { spanEventDocument } from './span-events';
 import { translateTransaction } from './transaction-attributes';
 
 /** A span is a transaction when it is a root or its kind is SERVER or CONSUMER (APM Server's rule). */
-export function isTransaction(span: Span): boolean {
+function isTransaction(span: Span): boolean {
   return span.parentSpanId === '' || span.kind === SpanKind.server || span.kind === SpanKind.consumer;
 }
 
 /** tracestate `es=s:<probability>`: the representative count is its inverse (1 when absent). */
-export function representativeCount(traceState: string): number {
+function representativeCount(traceState: string): number {
   for (const member of traceState.split(',')) {
     const [key, value] = member.trim().split('=');
     if (key !== 'es' || value === undefined) continue;
@@ -32,17 +42,25 @@ function linkFields(links: readonly SpanLink[]): { links?: unknown[]; childIds?:
   const out: unknown[] = [];
   const children: string[] = [];
   for (const link of links) {
-    if (link.attributes.get('elastic.is_child') === true || link.attributes.get('is_child') === true) children.push(link.spanId);
+    if (link.attributes.get('elastic.is_child') === true || link.attributes.get('is_child') === true)
+      children.push(link.spanId);
     else out.push({ span: { id: link.spanId }, trace: { id: link.traceId } });
   }
   return children.length > 0 ? { links: out, childIds: children } : { links: out };
 }
 
 function durationUs(span: Span): number {
-  return span.endTimeUnixNano > span.startTimeUnixNano ? Number((span.endTimeUnixNano - span.startTimeUnixNano) / 1000n) : 0;
+  return span.endTimeUnixNano > span.startTimeUnixNano
+    ? Number((span.endTimeUnixNano - span.startTimeUnixNano) / 1000n)
+    : 0;
 }
 
-function spanDocuments(span: Span, scope: DocumentScope, ctx: OtlpTransformContext, position: string): PositionedDocument[] {
+function spanDocuments(
+  span: Span,
+  scope: DocumentScope,
+  ctx: OtlpTransformContext,
+  position: string,
+): PositionedDocument[] {
   const labels = LabelSet.from(scope.resource.labels);
   const dataStream = { ...scope.dataStream };
   const asTransaction = isTransaction(span);
@@ -53,13 +71,27 @@ function spanDocuments(span: Span, scope: DocumentScope, ctx: OtlpTransformConte
   let outcome: string;
   if (asTransaction) {
     const hostName = scope.resource.fields.host?.hostname;
-    const t = translateTransaction(span.attributes, span.status, labels, dataStream, typeof hostName === 'string' ? hostName : undefined);
+    const t = translateTransaction(
+      span.attributes,
+      span.status,
+      labels,
+      dataStream,
+      typeof hostName === 'string' ? hostName : undefined,
+    );
     const { serviceVersion, ...fields } = t.fields;
     Object.assign(doc, fields);
     if (typeof serviceVersion === 'string') setServiceField(doc, 'version', serviceVersion);
     transactionType = t.type;
     outcome = t.outcome;
-    const transaction: Record<string, unknown> = { id: span.spanId, name: span.name, type: t.type, result: t.result, sampled: true, representative_count: count, duration: { us: durationUs(span) } };
+    const transaction: Record<string, unknown> = {
+      id: span.spanId,
+      name: span.name,
+      type: t.type,
+      result: t.result,
+      sampled: true,
+      representative_count: count,
+      duration: { us: durationUs(span) },
+    };
     if (t.queueName !== undefined) transaction.message = { queue: { name: t.queueName } };
     if (t.profilerStackTraceIds !== undefined) transaction.profiler_stack_trace_ids = t.profilerStackTraceIds;
     doc.transaction = transaction;
@@ -70,24 +102,47 @@ function spanDocuments(span: Span, scope: DocumentScope, ctx: OtlpTransformConte
     Object.assign(doc, fields);
     if (serviceTarget !== undefined) setServiceField(doc, 'target', serviceTarget);
     outcome = s.outcome;
-    doc.span = { id: span.spanId, name: span.name, ...s.span, representative_count: count, duration: { us: durationUs(span) }, ...(links === undefined ? {} : { links }) };
+    doc.span = {
+      id: span.spanId,
+      name: span.name,
+      ...s.span,
+      representative_count: count,
+      duration: { us: durationUs(span) },
+      ...(links === undefined ? {} : { links }),
+    };
   }
   if (childIds !== undefined) doc.child = { id: childIds };
   doc.event = eventDoc(outcome);
   if (span.traceId !== '') doc.trace = { id: span.traceId };
   if (span.parentSpanId !== '') doc.parent = { id: span.parentSpanId };
   putTime(doc, microsOf(span.startTimeUnixNano, ctx), true);
-  const out: PositionedDocument[] = [{ position, doc: finish(doc, labels, streamFor('traces', scope.resource.serviceName, dataStream, ctx)) }];
-  const parent = { traceId: span.traceId, spanId: span.spanId, isTransaction: asTransaction, transactionType, http: doc.http, url: doc.url, dataStream: { ...dataStream } };
+  const out: PositionedDocument[] = [
+    { position, doc: finish(doc, labels, streamFor('traces', scope.resource.serviceName, dataStream, ctx)) },
+  ];
+  const parent = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    isTransaction: asTransaction,
+    transactionType,
+    http: doc.http,
+    url: doc.url,
+    dataStream: { ...dataStream },
+  };
   span.events.forEach((event, i) => {
     const eventPosition = `${position}.e${i}`;
-    out.push({ position: eventPosition, doc: spanEventDocument(event, parent, scope, ctx, `${ctx.requestId}.${eventPosition}`) });
+    out.push({
+      position: eventPosition,
+      doc: spanEventDocument(event, parent, scope, ctx, `${ctx.requestId}.${eventPosition}`),
+    });
   });
   return out;
 }
 
 /** Every document of a traces request: per span its transaction or span, then its events. Positions are "s<n>[.e<m>]". */
-export function traceDocuments(resources: ReadonlyArray<ResourceItems<Span>>, ctx: OtlpTransformContext): PositionedDocument[] {
+export function traceDocuments(
+  resources: ReadonlyArray<ResourceItems<Span>>,
+  ctx: OtlpTransformContext,
+): PositionedDocument[] {
   const out: PositionedDocument[] = [];
   let n = 0;
   for (const r of resources) {

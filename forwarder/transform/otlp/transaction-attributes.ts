@@ -1,7 +1,7 @@
 import type { Attributes } from '../../../queue/otlp/model';
 import { parseUrl } from '../http';
 import { canonicalIp } from '../net';
-import { readDataStreamAttribute, type DataStreamOverride } from './data-stream';
+import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
 import { intOf, type LabelSet, truncate } from './labels';
 import { grpcCodeName, httpStatusResult, statusOutcome, statusResult } from './outcome';
 
@@ -39,7 +39,13 @@ function urlFields(original: string, host: string | undefined, scheme: string | 
   return { ...parsed, original };
 }
 
-export function translateTransaction(attributes: Attributes, status: { code: number }, labels: LabelSet, dataStream: DataStreamOverride, hostName: string | undefined): TransactionAttributes {
+export function translateTransaction(
+  attributes: Attributes,
+  status: { code: number },
+  labels: LabelSet,
+  dataStream: DataStreamOverride,
+  hostName: string | undefined,
+): TransactionAttributes {
   const fields: Record<string, unknown> = {};
   const http: HttpParts = { isHttp: false };
   const source: Record<string, unknown> = {};
@@ -182,9 +188,15 @@ export function translateTransaction(attributes: Attributes, status: { code: num
     }
     if (http.version !== undefined) httpDoc.version = http.version;
     if (Object.keys(httpDoc).length > 0) fields.http = httpDoc;
-    const host = http.host ?? http.serverName ?? (netHostName !== undefined || hostName !== undefined ? hostPort(netHostName ?? hostName ?? '', netHostPort) : undefined);
+    const host =
+      http.host ??
+      http.serverName ??
+      (netHostName !== undefined || hostName !== undefined
+        ? hostPort(netHostName ?? hostName ?? '', netHostPort)
+        : undefined);
     let original = http.url;
-    if (original === undefined && http.path !== undefined) original = http.query === undefined ? http.path : `${http.path}?${http.query}`;
+    if (original === undefined && http.path !== undefined)
+      original = http.query === undefined ? http.path : `${http.path}?${http.query}`;
     if (original !== undefined) fields.url = urlFields(original, host, http.scheme);
   }
   if (Object.keys(source).length > 0) {

@@ -1,5 +1,6 @@
 import { originalPositionFor, sourceContentFor, type TraceMap } from '@jridgewell/trace-mapping';
-import { groupingKey, type ExceptionNode } from '../grouping';
+
+import { type ExceptionNode, groupingKey } from '../grouping';
 import { isRecord, type JsonObject } from '../json';
 
 /**
@@ -35,7 +36,7 @@ function frameLists(doc: JsonObject): JsonObject[][] {
 }
 
 /** A URL's path cleaned of dot segments and doubled slashes (APM Server's maybeCleanURLPath). */
-export function cleanBundlePath(absPath: string): string {
+function cleanBundlePath(absPath: string): string {
   if (!URL.canParse(absPath)) return absPath;
   const url = new URL(absPath);
   url.pathname = url.pathname.replace(/\/{2,}/g, '/');
@@ -45,7 +46,8 @@ export function cleanBundlePath(absPath: string): string {
 /** Every bundle a document's frames would be mapped with. */
 export function bundlePaths(doc: JsonObject): string[] {
   const out = new Set<string>();
-  for (const frames of frameLists(doc)) for (const frame of frames) if (mappable(frame)) out.add(cleanBundlePath(String(frame.abs_path)));
+  for (const frames of frameLists(doc))
+    for (const frame of frames) if (mappable(frame)) out.add(cleanBundlePath(String(frame.abs_path)));
   return [...out];
 }
 
@@ -55,7 +57,14 @@ function lineOf(frame: JsonObject): JsonObject | undefined {
 
 function mappable(frame: JsonObject): boolean {
   const line = lineOf(frame);
-  return typeof frame.abs_path === 'string' && frame.abs_path !== '' && typeof line?.number === 'number' && line.number >= 1 && typeof line.column === 'number' && line.column >= 0;
+  return (
+    typeof frame.abs_path === 'string' &&
+    frame.abs_path !== '' &&
+    typeof line?.number === 'number' &&
+    line.number >= 1 &&
+    typeof line.column === 'number' &&
+    line.column >= 0
+  );
 }
 
 function snippet(map: TraceMap, source: string, line: number): { context?: string; pre?: string[]; post?: string[] } {
@@ -89,7 +98,8 @@ function mapFrame(frame: JsonObject, lookup: SourceMapLookup, prevFunction: stri
   const mappedLine: JsonObject = { number: position.line, column: position.column };
   if (context.context !== undefined) mappedLine.context = context.context;
   frame.line = mappedLine;
-  if (context.pre !== undefined || context.post !== undefined) frame.context = { ...(context.pre ? { pre: context.pre } : {}), ...(context.post ? { post: context.post } : {}) };
+  if (context.pre !== undefined || context.post !== undefined)
+    frame.context = { ...(context.pre ? { pre: context.pre } : {}), ...(context.post ? { post: context.post } : {}) };
   else delete frame.context;
   frame.sourcemap = { updated: true };
   return position.name ?? '<unknown>';
@@ -101,21 +111,32 @@ function applyLibraryAndGrouping(frame: JsonObject, rules: FrameRules): void {
     original.library_frame = frame.library_frame === true;
     frame.original = original;
     const { filename, abs_path: absPath } = frame;
-    const library = (typeof filename === 'string' && filename !== '' && rules.libraryPattern.test(filename)) || (typeof absPath === 'string' && absPath !== '' && rules.libraryPattern.test(absPath));
+    const library =
+      (typeof filename === 'string' && filename !== '' && rules.libraryPattern.test(filename)) ||
+      (typeof absPath === 'string' && absPath !== '' && rules.libraryPattern.test(absPath));
     frame.library_frame = library;
   }
   if (rules.excludeFromGrouping !== null) {
-    frame.exclude_from_grouping = typeof frame.filename === 'string' && frame.filename !== '' && rules.excludeFromGrouping.test(frame.filename);
+    frame.exclude_from_grouping =
+      typeof frame.filename === 'string' && frame.filename !== '' && rules.excludeFromGrouping.test(frame.filename);
   }
 }
 
 function culprit(error: JsonObject): string | undefined {
-  const candidates = [isRecord(error.log) ? error.log : undefined, Array.isArray(error.exception) && isRecord(error.exception[0]) ? error.exception[0] : undefined];
+  const candidates = [
+    isRecord(error.log) ? error.log : undefined,
+    Array.isArray(error.exception) && isRecord(error.exception[0]) ? error.exception[0] : undefined,
+  ];
   for (const holder of candidates) {
     const frames = Array.isArray(holder?.stacktrace) ? holder.stacktrace.filter(isRecord) : [];
     const frame = frames.find((f) => isRecord(f.sourcemap) && f.sourcemap.updated === true && f.library_frame !== true);
     if (frame === undefined) continue;
-    const name = typeof frame.filename === 'string' && frame.filename !== '' ? frame.filename : typeof frame.classname === 'string' ? frame.classname : '';
+    const name =
+      typeof frame.filename === 'string' && frame.filename !== ''
+        ? frame.filename
+        : typeof frame.classname === 'string'
+          ? frame.classname
+          : '';
     return typeof frame.function === 'string' && frame.function !== '' ? `${name} in ${frame.function}` : name;
   }
   return undefined;
@@ -148,6 +169,7 @@ export function applyRumFrameRules(doc: JsonObject, rules: FrameRules, lookup: S
   // The grouping key is over the frames as they are now (mapped, exclusions applied), as APM Server computes it last.
   const exceptions = Array.isArray(error.exception) ? error.exception.filter(isRecord) : [];
   const [first, ...rest] = exceptions;
-  const tree: ExceptionNode | undefined = first === undefined ? undefined : { doc: first, causes: rest.map((d) => ({ doc: d, causes: [] })) };
+  const tree: ExceptionNode | undefined =
+    first === undefined ? undefined : { doc: first, causes: rest.map((d) => ({ doc: d, causes: [] })) };
   error.grouping_key = groupingKey(tree, isRecord(error.log) ? error.log : undefined);
 }

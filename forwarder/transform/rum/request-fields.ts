@@ -14,6 +14,7 @@ export function rumRequestFields(client: IntakeJobData['client'], rum: IntakeJob
   const clientIp = canonicalIp(client.ip);
   if (clientIp !== undefined) out.client = { ip: clientIp };
   const sourceIp = canonicalIp(rum.source.ip);
-  if (sourceIp !== undefined) out.source = rum.source.port === null ? { ip: sourceIp } : { ip: sourceIp, port: rum.source.port };
+  if (sourceIp !== undefined)
+    out.source = rum.source.port === null ? { ip: sourceIp } : { ip: sourceIp, port: rum.source.port };
   return out;
 }

@@ -1,5 +1,13 @@
 import { isRecord, type JsonObject } from '../json';
-import { errorNames, markGroupNames, markNames, metadataNames, spanNames, transactionNames, type NameMap } from './v3-names';
+import {
+  errorNames,
+  markGroupNames,
+  markNames,
+  metadataNames,
+  type NameMap,
+  spanNames,
+  transactionNames,
+} from './v3-names';
 
 /**
  * RUM v3 (minified) lines expanded into the intake v2 lines they stand for, so that the v2 transform (and the

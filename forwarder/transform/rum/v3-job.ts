@@ -22,7 +22,10 @@ function parse(line: string): unknown {
  * metricsets and spans, each `e` line as an error. A line that does not parse is kept as it is (the proxy
  * validated it, so this is a corrupt job, and the transform dead-letters it with its reason).
  */
-export function expandRumV3Job(decoded: DecodedJob): { readonly metadata: string; readonly events: readonly ExpandedLine[] } {
+export function expandRumV3Job(decoded: DecodedJob): {
+  readonly metadata: string;
+  readonly events: readonly ExpandedLine[];
+} {
   const m = parse(decoded.metadata);
   const metadata = isRecord(m) && isRecord(m.m) ? JSON.stringify(expandMetadata(m.m)) : decoded.metadata;
   const events: ExpandedLine[] = [];

@@ -8,9 +8,9 @@ export interface NameMap {
 
 const nameVersion: NameMap = { n: ['name'], ve: ['version'] };
 
-export const userNames: NameMap = { id: ['id'], un: ['username'], em: ['email'], ud: ['domain'] };
+const userNames: NameMap = { id: ['id'], un: ['username'], em: ['email'], ud: ['domain'] };
 
-export const serviceNames: NameMap = {
+const serviceNames: NameMap = {
   n: ['name'],
   ve: ['version'],
   en: ['environment'],
@@ -27,7 +27,7 @@ export const metadataNames: NameMap = {
   n: ['network', { c: ['connection', { t: ['type'] }] }],
 };
 
-export const frameNames: NameMap = {
+const frameNames: NameMap = {
   ap: ['abs_path'],
   f: ['filename'],
   fn: ['function'],
@@ -40,14 +40,23 @@ export const frameNames: NameMap = {
   cn: ['classname'],
 };
 
-export const contextNames: NameMap = {
+const contextNames: NameMap = {
   cu: ['custom'],
   g: ['tags'],
   se: ['service', serviceNames],
   u: ['user', userNames],
   q: ['request', { en: ['env'], he: ['headers'], hve: ['http_version'], mt: ['method'] }],
   p: ['page', { rf: ['referer'], url: ['url'] }],
-  r: ['response', { he: ['headers'], dbs: ['decoded_body_size'], ebs: ['encoded_body_size'], sc: ['status_code'], ts: ['transfer_size'] }],
+  r: [
+    'response',
+    {
+      he: ['headers'],
+      dbs: ['decoded_body_size'],
+      ebs: ['encoded_body_size'],
+      sc: ['status_code'],
+      ts: ['transfer_size'],
+    },
+  ],
 };
 
 export const spanNames: NameMap = {
@@ -67,8 +76,19 @@ export const spanNames: NameMap = {
     {
       g: ['tags'],
       se: ['service', { n: ['name'], a: ['agent', nameVersion] }],
-      dt: ['destination', { ad: ['address'], po: ['port'], se: ['service', { n: ['name'], rc: ['resource'], t: ['type'] }] }],
-      h: ['http', { mt: ['method'], url: ['url'], sc: ['status_code'], r: ['response', { dbs: ['decoded_body_size'], ebs: ['encoded_body_size'], ts: ['transfer_size'] }] }],
+      dt: [
+        'destination',
+        { ad: ['address'], po: ['port'], se: ['service', { n: ['name'], rc: ['resource'], t: ['type'] }] },
+      ],
+      h: [
+        'http',
+        {
+          mt: ['method'],
+          url: ['url'],
+          sc: ['status_code'],
+          r: ['response', { dbs: ['decoded_body_size'], ebs: ['encoded_body_size'], ts: ['transfer_size'] }],
+        },
+      ],
     },
   ],
 };
@@ -86,7 +106,10 @@ export const transactionNames: NameMap = {
   sr: ['sample_rate'],
   yc: ['span_count', { sd: ['started'], dd: ['dropped'] }],
   c: ['context', contextNames],
-  exp: ['experience', { cls: ['cls'], fid: ['fid'], tbt: ['tbt'], lt: ['longtask', { count: ['count'], sum: ['sum'], max: ['max'] }] }],
+  exp: [
+    'experience',
+    { cls: ['cls'], fid: ['fid'], tbt: ['tbt'], lt: ['longtask', { count: ['count'], sum: ['sum'], max: ['max'] }] },
+  ],
   ses: ['session', { id: ['id'], seq: ['sequence'] }],
 };
 
@@ -109,7 +132,10 @@ export const errorNames: NameMap = {
   timestamp: ['timestamp'],
   cl: ['culprit'],
   x: ['transaction', { n: ['name'], t: ['type'], sm: ['sampled'] }],
-  log: ['log', { mg: ['message'], pmg: ['param_message'], ln: ['logger_name'], lv: ['level'], st: ['stacktrace', frameNames] }],
+  log: [
+    'log',
+    { mg: ['message'], pmg: ['param_message'], ln: ['logger_name'], lv: ['level'], st: ['stacktrace', frameNames] },
+  ],
   ex: ['exception', exceptionNames],
   c: ['context', contextNames],
 };
@@ -117,8 +143,22 @@ export const errorNames: NameMap = {
 /** Transaction marks: the groups a (agent) and nt (navigation timing) and their measurement names. */
 export const markGroupNames: Readonly<Record<string, string>> = { a: 'agent', nt: 'navigationTiming' };
 export const markNames: Readonly<Record<string, string>> = {
-  ce: 'connectEnd', cs: 'connectStart', dc: 'domComplete', de: 'domContentLoadedEventEnd', di: 'domInteractive',
-  dl: 'domLoading', ds: 'domContentLoadedEventStart', ee: 'loadEventEnd', es: 'loadEventStart', fb: 'timeToFirstByte',
-  fp: 'firstContentfulPaint', fs: 'fetchStart', le: 'domainLookupEnd', lp: 'largestContentfulPaint',
-  ls: 'domainLookupStart', re: 'responseEnd', rs: 'responseStart', qs: 'requestStart',
+  ce: 'connectEnd',
+  cs: 'connectStart',
+  dc: 'domComplete',
+  de: 'domContentLoadedEventEnd',
+  di: 'domInteractive',
+  dl: 'domLoading',
+  ds: 'domContentLoadedEventStart',
+  ee: 'loadEventEnd',
+  es: 'loadEventStart',
+  fb: 'timeToFirstByte',
+  fp: 'firstContentfulPaint',
+  fs: 'fetchStart',
+  le: 'domainLookupEnd',
+  lp: 'largestContentfulPaint',
+  ls: 'domainLookupStart',
+  re: 'responseEnd',
+  rs: 'responseStart',
+  qs: 'requestStart',
 };

@@ -11,7 +11,7 @@ export interface SchemaNode {
   readonly [keyword: string]: unknown;
 }
 
-export const keywordMaxLength = 1024;
+const keywordMaxLength = 1024;
 
 /** A nullable string; keyword fields (the default) are limited to 1024 characters. */
 export function str(options: { maxLength?: number | null; minLength?: number; pattern?: string } = {}): SchemaNode {
@@ -31,10 +31,14 @@ export const text = (): SchemaNode => str({ maxLength: null });
  * APM Server decodes integers as Go int64 ("ReadInt64: overflow" beyond it); JavaScript numbers go further, so
  * the bound is explicit. validate.ts words a broken exclusive bound as that decode error.
  */
-export const int64Bounds = { exclusiveMaximum: 2 ** 63, exclusiveMinimum: -(2 ** 63) } as const;
+const int64Bounds = { exclusiveMaximum: 2 ** 63, exclusiveMinimum: -(2 ** 63) } as const;
 
 export function int(options: { minimum?: number } = {}): SchemaNode {
-  return { type: ['integer', 'null'], ...int64Bounds, ...(options.minimum === undefined ? {} : { minimum: options.minimum }) };
+  return {
+    type: ['integer', 'null'],
+    ...int64Bounds,
+    ...(options.minimum === undefined ? {} : { minimum: options.minimum }),
+  };
 }
 
 /**
@@ -52,10 +56,14 @@ export const bool = (): SchemaNode => ({ type: ['boolean', 'null'] });
  * date cannot be written as one: the forwarder could not index the event, so the proxy refuses it (APM
  * Server takes any int64 and the document then fails in Elasticsearch).
  */
-export const maxTimestampUs = 253402300799999968;
+const maxTimestampUs = 253402300799999968;
 
 /** Microseconds since the epoch, an int64 for APM Server (it also reads an RFC 3339 string). */
-export const timestamp = (): SchemaNode => ({ type: ['number', 'string', 'null'], ...int64Bounds, maximum: maxTimestampUs });
+export const timestamp = (): SchemaNode => ({
+  type: ['number', 'string', 'null'],
+  ...int64Bounds,
+  maximum: maxTimestampUs,
+});
 
 /** Any JSON value (APM Server's interface fields without rules); apmBounded: json-bounds.ts. */
 export const anyValue = (): SchemaNode => ({ apmBounded: true });
@@ -74,7 +82,10 @@ export const labels = (): SchemaNode => ({ type: ['object', 'null'], apmLabels: 
 
 /** A string or an integer (user.id, exception.code); APM Server checks these as validation rules. */
 export function stringOrInt(options: { targetInt?: boolean } = {}): SchemaNode {
-  return { apmInputTypes: options.targetInt === true ? 'string;int;targetInt' : 'string;int', maxLength: keywordMaxLength };
+  return {
+    apmInputTypes: options.targetInt === true ? 'string;int;targetInt' : 'string;int',
+    maxLength: keywordMaxLength,
+  };
 }
 
 export interface ObjectRules {
@@ -98,7 +109,11 @@ export function obj(properties: Readonly<Record<string, SchemaNode>>, rules: Obj
 
 /** A list; `elementsRequired` names it for APM Server's "<name> slice element required" rule. */
 export function arr(items: SchemaNode, elementsRequired?: string): SchemaNode {
-  return { type: ['array', 'null'], items, ...(elementsRequired === undefined ? {} : { apmElementsSet: elementsRequired }) };
+  return {
+    type: ['array', 'null'],
+    items,
+    ...(elementsRequired === undefined ? {} : { apmElementsSet: elementsRequired }),
+  };
 }
 
 /** A map from free keys to one schema (metricset samples). */

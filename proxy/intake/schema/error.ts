@@ -1,4 +1,16 @@
-import { anyValue, arr, bool, freeObject, obj, root, str, stringOrInt, text, timestamp, type SchemaNode } from './builders';
+import {
+  anyValue,
+  arr,
+  bool,
+  freeObject,
+  obj,
+  root,
+  type SchemaNode,
+  str,
+  stringOrInt,
+  text,
+  timestamp,
+} from './builders';
 import { context, stacktrace } from './shared';
 
 /** `{"error": {...}}` (APM Server intake v2 error rules). */

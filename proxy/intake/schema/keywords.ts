@@ -1,5 +1,6 @@
 import type Ajv from 'ajv';
 import type { DataValidateFunction, ErrorObject } from 'ajv/dist/types';
+
 import { boundsProblem } from '../json-bounds';
 import type { SchemaNode } from './builders';
 
@@ -27,11 +28,13 @@ function typesOf(schema: SchemaNode): readonly unknown[] {
  * APM Server's IsSet(): not null and, for an object with known fields, one of them set; for lists and maps,
  * not empty. Built once per schema node at compile time.
  */
-export function makeIsSet(schema: SchemaNode | undefined): IsSet {
+function makeIsSet(schema: SchemaNode | undefined): IsSet {
   if (schema === undefined) return (value) => value !== null && value !== undefined;
   const properties = schema.properties;
   if (isRecord(properties)) {
-    const fields = Object.entries(properties).map(([name, sub]) => [name, makeIsSet(isSchema(sub) ? sub : undefined)] as const);
+    const fields = Object.entries(properties).map(
+      ([name, sub]) => [name, makeIsSet(isSchema(sub) ? sub : undefined)] as const,
+    );
     return (value) => {
       if (!isRecord(value)) return value !== null && value !== undefined;
       for (const [name, fieldIsSet] of fields) if (fieldIsSet(value[name])) return true;
@@ -39,7 +42,8 @@ export function makeIsSet(schema: SchemaNode | undefined): IsSet {
     };
   }
   const types = typesOf(schema);
-  if (types.includes('array')) return (value) => (Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined);
+  if (types.includes('array'))
+    return (value) => (Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined);
   if (types.includes('object')) {
     return (value) => (isRecord(value) ? Object.keys(value).length > 0 : value !== null && value !== undefined);
   }
@@ -78,7 +82,8 @@ function addRequired(ajv: Ajv): void {
       const checks = stringList(names).map((name) => [name, makeIsSet(propertySchema(parent, name))] as const);
       const fn: DataValidateFunction = (data: unknown) => {
         if (!isRecord(data)) return true;
-        for (const [name, isSet] of checks) if (!isSet(data[name])) return fail(fn, 'apmRequired', `'${name}' required`);
+        for (const [name, isSet] of checks)
+          if (!isSet(data[name])) return fail(fn, 'apmRequired', `'${name}' required`);
         return true;
       };
       return fn;
@@ -121,7 +126,8 @@ function addRequiredIfAny(ajv: Ajv): void {
         for (const { name, isSet, others } of checks) {
           if (isSet(data[name])) continue;
           for (const [other, otherIsSet] of others) {
-            if (otherIsSet(data[other])) return fail(fn, 'apmRequiredIfAny', `'${name}' required when '${other}' is set`);
+            if (otherIsSet(data[other]))
+              return fail(fn, 'apmRequiredIfAny', `'${name}' required when '${other}' is set`);
           }
         }
         return true;
@@ -160,8 +166,14 @@ function addLabels(ajv: Ajv): void {
         for (const key in data) {
           const value = data[key];
           if (value === null || typeof value === 'boolean' || typeof value === 'number') continue;
-          if (typeof value !== 'string') return fail(fn, 'apmLabels', `validation rule 'inputTypesVals(string;bool;number)' violated for key ${key}`);
-          if (value.length > 1024 && codePoints(value) > 1024) return fail(fn, 'apmLabels', "validation rule 'maxLengthVals(1024)' violated");
+          if (typeof value !== 'string')
+            return fail(
+              fn,
+              'apmLabels',
+              `validation rule 'inputTypesVals(string;bool;number)' violated for key ${key}`,
+            );
+          if (value.length > 1024 && codePoints(value) > 1024)
+            return fail(fn, 'apmLabels', "validation rule 'maxLengthVals(1024)' violated");
         }
         return true;
       };
@@ -182,7 +194,9 @@ function addInputTypes(ajv: Ajv): void {
       const fn: DataValidateFunction = (data: unknown) => {
         if (data === null || data === undefined) return true;
         if (typeof data === 'string' && allowed.includes('string')) {
-          return !targetInt || /^[+-]?\d+$/.test(data) ? true : fail(fn, 'apmInputTypes', "validation rule 'targetType(int)' violated");
+          return !targetInt || /^[+-]?\d+$/.test(data)
+            ? true
+            : fail(fn, 'apmInputTypes', "validation rule 'targetType(int)' violated");
         }
         if (typeof data === 'number' && Number.isInteger(data) && allowed.includes('int')) return true;
         if (isRecord(data) && allowed.includes('object')) return true;

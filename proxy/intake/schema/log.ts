@@ -1,4 +1,4 @@
-import { int, labels, obj, root, str, text, timestamp, type SchemaNode } from './builders';
+import { int, labels, obj, root, type SchemaNode, str, text, timestamp } from './builders';
 import { faas } from './shared';
 
 /**

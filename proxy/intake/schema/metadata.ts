@@ -1,4 +1,4 @@
-import { arr, int, labels, obj, patterns, root, str, type SchemaNode } from './builders';
+import { arr, int, labels, obj, patterns, root, type SchemaNode, str } from './builders';
 import { user } from './shared';
 
 /** The first line of every intake request: `{"metadata": {...}}` (APM Server intake v2 metadata rules). */

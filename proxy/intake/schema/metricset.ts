@@ -1,4 +1,4 @@
-import { arr, labels, mapOf, num, obj, patterns, root, str, text, timestamp, type SchemaNode } from './builders';
+import { arr, labels, mapOf, num, obj, patterns, root, type SchemaNode, str, text, timestamp } from './builders';
 import { faas } from './shared';
 
 /** `{"metricset": {...}}` (APM Server intake v2 metricset rules). */

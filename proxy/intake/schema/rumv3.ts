@@ -1,4 +1,21 @@
-import { arr, bool, freeObject, headers, int, labels, num, obj, patterns, root, str, stringOrInt, text, timestamp, enumOutcome, type SchemaNode } from './builders';
+import {
+  arr,
+  bool,
+  enumOutcome,
+  freeObject,
+  headers,
+  int,
+  labels,
+  num,
+  obj,
+  patterns,
+  root,
+  type SchemaNode,
+  str,
+  stringOrInt,
+  text,
+  timestamp,
+} from './builders';
 
 /**
  * RUM intake v3 (the minified format of /intake/v3/rum/events): `{"m"}` metadata, then `{"x"}` transactions
@@ -128,7 +145,10 @@ export const rumv3TransactionSchema: SchemaNode = root(
         cls: num({ minimum: 0 }),
         fid: num({ minimum: 0 }),
         tbt: num({ minimum: 0 }),
-        lt: obj({ count: int({ minimum: 0 }), max: num({ minimum: 0 }), sum: num({ minimum: 0 }) }, { required: ['count', 'max', 'sum'] }),
+        lt: obj(
+          { count: int({ minimum: 0 }), max: num({ minimum: 0 }), sum: num({ minimum: 0 }) },
+          { required: ['count', 'max', 'sum'] },
+        ),
       }),
       yc: obj({ dd: int(), sd: int() }, { required: ['sd'] }),
       sr: num(),
@@ -145,7 +165,12 @@ const exception = (): SchemaNode =>
       at: freeObject(),
       cd: stringOrInt(),
       // ca: causes, the same shape; checked one level deep, as deeper causes are rare in browsers
-      ca: arr(obj({ mg: text(), t: str(), mo: str(), st: stacktrace(), hd: bool(), cd: stringOrInt() }, { anyOf: ['mg', 't'] })),
+      ca: arr(
+        obj(
+          { mg: text(), t: str(), mo: str(), st: stacktrace(), hd: bool(), cd: stringOrInt() },
+          { anyOf: ['mg', 't'] },
+        ),
+      ),
       mg: text(),
       mo: str(),
       st: stacktrace(),

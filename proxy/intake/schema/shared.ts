@@ -1,9 +1,21 @@
-import { arr, bool, freeObject, headers, int, labels, obj, patterns, str, stringOrInt, text, type SchemaNode } from './builders';
+import {
+  arr,
+  bool,
+  freeObject,
+  headers,
+  int,
+  labels,
+  obj,
+  patterns,
+  type SchemaNode,
+  str,
+  stringOrInt,
+  text,
+} from './builders';
 
 /** Pieces several intake v2 event types share (APM Server: context, user, faas, stacktrace, otel, links). */
 
-export const user = (): SchemaNode =>
-  obj({ domain: str(), id: stringOrInt(), email: str(), username: str() });
+export const user = (): SchemaNode => obj({ domain: str(), id: stringOrInt(), email: str(), username: str() });
 
 export const faas = (): SchemaNode =>
   obj({
@@ -124,4 +136,3 @@ export const context = (): SchemaNode =>
     message: contextMessage(),
     response: contextResponse(),
   });
-

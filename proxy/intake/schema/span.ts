@@ -1,4 +1,19 @@
-import { anyValue, arr, bool, headers, int, labels, num, obj, root, str, text, timestamp, enumOutcome, type SchemaNode } from './builders';
+import {
+  anyValue,
+  arr,
+  bool,
+  enumOutcome,
+  headers,
+  int,
+  labels,
+  num,
+  obj,
+  root,
+  type SchemaNode,
+  str,
+  text,
+  timestamp,
+} from './builders';
 import { contextMessage, contextService, otel, spanLinks, stacktrace } from './shared';
 
 /** `{"span": {...}}` (APM Server intake v2 span rules). */

@@ -1,4 +1,4 @@
-import { arr, bool, int, num, obj, root, str, timestamp, enumOutcome, type SchemaNode } from './builders';
+import { arr, bool, enumOutcome, int, num, obj, root, type SchemaNode, str, timestamp } from './builders';
 import { context, faas, otel, spanLinks } from './shared';
 
 /** `{"transaction": {...}}` (APM Server intake v2 transaction rules). */
@@ -31,7 +31,10 @@ export const transactionSchema: SchemaNode = root(
   obj(
     {
       // marks: {<group>: {<mark>: number}} (APM Server reads it with a custom decoder)
-      marks: { type: ['object', 'null'], additionalProperties: { type: ['object', 'null'], additionalProperties: { type: ['number', 'null'] } } },
+      marks: {
+        type: ['object', 'null'],
+        additionalProperties: { type: ['object', 'null'], additionalProperties: { type: ['number', 'null'] } },
+      },
       timestamp: timestamp(),
       otel: otel(),
       links: spanLinks(),
@@ -55,4 +58,3 @@ export const transactionSchema: SchemaNode = root(
     { required: ['trace_id', 'id', 'type', 'span_count', 'duration'] },
   ),
 );
-

@@ -18,15 +18,28 @@ export interface RunResult {
 }
 
 export class CommandError extends Error {
-  constructor(readonly command: string, readonly result: RunResult) {
-    super(`${command} exited ${String(result.code)}\n--- stdout (tail)\n${result.stdout.slice(-4000)}\n--- stderr (tail)\n${result.stderr.slice(-6000)}`);
+  constructor(
+    readonly command: string,
+    readonly result: RunResult,
+  ) {
+    super(
+      `${command} exited ${String(result.code)}\n--- stdout (tail)\n${result.stdout.slice(-4000)}\n--- stderr (tail)\n${result.stderr.slice(-6000)}`,
+    );
   }
 }
 
 /** Runs a command to completion (killed after timeoutMs); rejects with its output unless `allowFailure`. */
-export function run(command: string, args: string[], options: { timeoutMs?: number; allowFailure?: boolean; cwd?: string } = {}): Promise<RunResult> {
+export function run(
+  command: string,
+  args: string[],
+  options: { timeoutMs?: number; allowFailure?: boolean; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -47,18 +60,29 @@ export function run(command: string, args: string[], options: { timeoutMs?: numb
 
 /** One compose project: its files and env file, as a user would pass them. */
 export class ComposeProject {
-  constructor(readonly name: string, private readonly files: string[], private readonly envFile: string) {}
+  constructor(
+    readonly name: string,
+    private readonly files: string[],
+    private readonly envFile: string,
+  ) {}
 
   run(args: string[], options: { timeoutMs?: number; allowFailure?: boolean } = {}): Promise<RunResult> {
     const [bin, prefix] = composeCommand();
     const fileArgs = this.files.flatMap((f) => ['-f', f]);
-    return run(bin, [...prefix, '--ansi', 'never', '--progress', 'plain', '--env-file', this.envFile, ...fileArgs, ...args], options);
+    return run(
+      bin,
+      [...prefix, '--ansi', 'never', '--progress', 'plain', '--env-file', this.envFile, ...fileArgs, ...args],
+      options,
+    );
   }
 
   /** `ps -a --format json` (one object per line in Compose v2.40). */
   async containers(): Promise<ComposeContainer[]> {
     const { stdout } = await this.run(['ps', '-a', '--format', 'json']);
-    return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ComposeContainer);
+    return stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as ComposeContainer);
   }
 
   /** What the engine still holds with this project's label (containers, volumes, networks). */
@@ -74,7 +98,10 @@ export class ComposeProject {
 
   /** The last log lines of every service, for a failure message. */
   async logTail(lines = 60): Promise<string> {
-    const logs = await this.run(['logs', '--no-color', '--tail', String(lines)], { allowFailure: true, timeoutMs: 60_000 });
+    const logs = await this.run(['logs', '--no-color', '--tail', String(lines)], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
     const ps = await this.run(['ps', '-a'], { allowFailure: true });
     return `${ps.stdout}\n${logs.stdout}\n${logs.stderr}`;
   }

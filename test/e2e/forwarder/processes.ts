@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { mergeDeep } from '../../integration/forwarder/support';
 import { freePort, waitForPort } from '../../support/ports';
 
@@ -58,7 +59,10 @@ export class CliProcess {
     const file = path.join(dir, 'config.json');
     fs.writeFileSync(file, JSON.stringify({ ...config, admin: { host: `127.0.0.1:${adminPort}` } }));
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-    const child = spawn(process.execPath, [cliPath, command, '--config', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, command, '--config', file], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const proc = new CliProcess(name, child, adminPort, dir);
     await Promise.race([
       waitForPort(adminPort, 30_000),
@@ -106,17 +110,30 @@ export class CliProcess {
 }
 
 /** The config of a spawned forwarder writing to the stand-in as `writer`. */
-export function forwarderProcessConfig(redisUrl: string, queueName: string, es: { url: string; caFile: string; username: string; password: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return mergeDeep({
-    queue: { redis: { url: redisUrl }, name: queueName },
-    output: {
-      elasticsearch: {
-        hosts: [es.url], username: es.username, password: es.password, ssl: { certificate_authorities: [es.caFile] },
-        flush_interval: '100ms', backoff: { init: '50ms', max: '1s' }, timeout: '10s',
+export function forwarderProcessConfig(
+  redisUrl: string,
+  queueName: string,
+  es: { url: string; caFile: string; username: string; password: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return mergeDeep(
+    {
+      queue: { redis: { url: redisUrl }, name: queueName },
+      output: {
+        elasticsearch: {
+          hosts: [es.url],
+          username: es.username,
+          password: es.password,
+          ssl: { certificate_authorities: [es.caFile] },
+          flush_interval: '100ms',
+          backoff: { init: '50ms', max: '1s' },
+          timeout: '10s',
+        },
       },
+      server: { shutdown_timeout: '10s' },
+      forwarder: { concurrency: 16 },
+      log: { level: 'info' },
     },
-    server: { shutdown_timeout: '10s' },
-    forwarder: { concurrency: 16 },
-    log: { level: 'info' },
-  }, extra);
+    extra,
+  );
 }

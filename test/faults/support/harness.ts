@@ -1,10 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { DeadLetterQueue, type StoredEntry } from '../../../elasticsearch/dead-letter';
 import { replayDeadLetters } from '../../../elasticsearch/dead-letter/replay';
-import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
-import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, waitFor, type Writer } from '../../integration/forwarder/support';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
+import {
+  createWriter,
+  enqueue,
+  forwarderConfig,
+  intakeJob,
+  transactionLine,
+  waitFor,
+  type Writer,
+} from '../../integration/forwarder/support';
 import type { FaultPlan } from '../../support/es-standin/faults';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
@@ -99,7 +109,10 @@ export class FaultHarness {
     this.queue = new Queue(queueName, { connection });
     const first = this.seq;
     // Random padding: it must not compress away, or a size limit on compressed bulks is never reached.
-    const pad = (): Record<string, unknown> => options.padding === undefined ? {} : { context: { custom: { pad: randomBytes(Math.ceil(options.padding / 2)).toString('hex') } } };
+    const pad = (): Record<string, unknown> =>
+      options.padding === undefined
+        ? {}
+        : { context: { custom: { pad: randomBytes(Math.ceil(options.padding / 2)).toString('hex') } } };
     for (let j = 0; j < options.jobs; j++) {
       const lines = Array.from({ length: options.eventsPerJob }, () => transactionLine(this.seq++, pad()));
       await enqueue(this.queue, intakeJob(lines));
@@ -107,7 +120,12 @@ export class FaultHarness {
     const acknowledged = this.seq - first;
     this.standin.resetCounters();
     this.standin.setFaults(options.healthyMs === undefined ? options.faults : {});
-    const config = forwarderConfig(this.redis.url, queueName, { standin: this.standin, writer: this.writer }, { data_streams: { namespace }, ...options.forwarder });
+    const config = forwarderConfig(
+      this.redis.url,
+      queueName,
+      { standin: this.standin, writer: this.writer },
+      { data_streams: { namespace }, ...options.forwarder },
+    );
     this.forwarder = await startForwarder(config, this.logs.logger('forwarder', 'info'));
     const stored = (): number => this.standin.counters.documentsStored;
     let healthyRate: number | null = null;
@@ -141,9 +159,17 @@ export class FaultHarness {
     let lost = 0;
     for (let s = first; s < this.seq; s++) if (!unique.has(s)) lost++;
     const figures: Figures = {
-      scenario: options.name, acknowledged, indexed: unique.size, lost, doubled: ids.length - unique.size, deadLettered: dead.length,
-      faultRate: Math.round(faultRate), healthyRate: healthyRate === null ? null : Math.round(healthyRate), drainSeconds: Math.round(drainSeconds * 10) / 10,
-      itemsByStatus, faultsApplied,
+      scenario: options.name,
+      acknowledged,
+      indexed: unique.size,
+      lost,
+      doubled: ids.length - unique.size,
+      deadLettered: dead.length,
+      faultRate: Math.round(faultRate),
+      healthyRate: healthyRate === null ? null : Math.round(healthyRate),
+      drainSeconds: Math.round(drainSeconds * 10) / 10,
+      itemsByStatus,
+      faultsApplied,
     };
     record(figures, options.fault, options.replayAfter === true);
     return { ...figures, deadLetters: dead };
@@ -163,8 +189,15 @@ function record(figures: Figures, fault: string, replayed: boolean): void {
     `faults applied ${JSON.stringify(figures.faultsApplied)}`,
   ].join(', ');
   recordScenario({
-    scenario: figures.scenario, fault, acknowledged: figures.acknowledged, indexed: figures.indexed, lost: figures.lost, doubled: figures.doubled,
-    rateDuringFault: figures.faultRate, drainSeconds: figures.drainSeconds, notes,
+    scenario: figures.scenario,
+    fault,
+    acknowledged: figures.acknowledged,
+    indexed: figures.indexed,
+    lost: figures.lost,
+    doubled: figures.doubled,
+    rateDuringFault: figures.faultRate,
+    drainSeconds: figures.drainSeconds,
+    notes,
   });
 }
 

@@ -1,13 +1,22 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import https from 'node:https';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { cliPath, CliProcess, forwarderProcessConfig } from '../../e2e/forwarder/processes';
-import { createWriter, errorLine, mergeDeep, metadataLine, transactionLine, type Writer } from '../../integration/forwarder/support';
+import {
+  createWriter,
+  errorLine,
+  mergeDeep,
+  metadataLine,
+  transactionLine,
+  type Writer,
+} from '../../integration/forwarder/support';
 import { testPki } from '../../support/certs';
 import { EsStandin } from '../../support/es-standin/server';
 import { DeliveryOracle } from '../../support/oracle';
@@ -71,11 +80,21 @@ export class FaultRig {
 
   proxyConfig(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
     const pki = testPki();
-    return mergeDeep(mergeDeep({
-      server: { host: `127.0.0.1:${port}`, auth: { secret_tokens: [rigToken] }, ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile } },
-      queue: { redis: { url: this.redis.url, command_timeout: '2s' }, name: this.queueName },
-      log: { level: 'warn' },
-    }, this.options.proxy ?? {}), extra);
+    return mergeDeep(
+      mergeDeep(
+        {
+          server: {
+            host: `127.0.0.1:${port}`,
+            auth: { secret_tokens: [rigToken] },
+            ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile },
+          },
+          queue: { redis: { url: this.redis.url, command_timeout: '2s' }, name: this.queueName },
+          log: { level: 'warn' },
+        },
+        this.options.proxy ?? {},
+      ),
+      extra,
+    );
   }
 
   /** Starts a proxy (the first one's port is what load goes to). */
@@ -89,7 +108,12 @@ export class FaultRig {
   }
 
   async startForwarder(name: string, extra: Record<string, unknown> = {}): Promise<CliProcess> {
-    const config = forwarderProcessConfig(this.redis.url, this.queueName, { url: this.standin.url, caFile: this.standin.caFile, ...this.writer }, mergeDeep(mergeDeep({ log: { level: 'warn' } }, this.options.forwarder ?? {}), extra));
+    const config = forwarderProcessConfig(
+      this.redis.url,
+      this.queueName,
+      { url: this.standin.url, caFile: this.standin.caFile, ...this.writer },
+      mergeDeep(mergeDeep({ log: { level: 'warn' } }, this.options.forwarder ?? {}), extra),
+    );
     const forwarder = await CliProcess.start(name, 'forwarder', config);
     this.processes.push(forwarder);
     return forwarder;
@@ -99,10 +123,18 @@ export class FaultRig {
   async send(events: number, padBytes = 0, withError = false, port = this.proxyPort): Promise<number> {
     const first = this.seq;
     this.seq += events;
-    const pad = (): Record<string, unknown> => (padBytes > 0 ? { context: { custom: { pad: randomBytes(Math.ceil(padBytes / 2)).toString('hex') } } } : {});
-    const lines = Array.from({ length: events }, (_, i) => (withError && i === events - 1 ? errorLine(first + i) : transactionLine(first + i, pad())));
+    const pad = (): Record<string, unknown> =>
+      padBytes > 0 ? { context: { custom: { pad: randomBytes(Math.ceil(padBytes / 2)).toString('hex') } } } : {};
+    const lines = Array.from({ length: events }, (_, i) =>
+      withError && i === events - 1 ? errorLine(first + i) : transactionLine(first + i, pad()),
+    );
     const status = await post(port, this.ca, `${[metadataLine, ...lines].join('\n')}\n`);
-    if (status === 202) this.oracle.acknowledge(Array.from({ length: events }, (_, i) => (withError && i === events - 1 ? errorId(first + i) : eventId(first + i))));
+    if (status === 202)
+      this.oracle.acknowledge(
+        Array.from({ length: events }, (_, i) =>
+          withError && i === events - 1 ? errorId(first + i) : eventId(first + i),
+        ),
+      );
     return status;
   }
 
@@ -110,13 +142,23 @@ export class FaultRig {
   async cli(args: readonly string[], extra: Record<string, unknown> = {}): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-fault-cli-'));
     const file = path.join(dir, 'config.json');
-    fs.writeFileSync(file, JSON.stringify(mergeDeep({ queue: { redis: { url: this.redis.url }, name: this.queueName }, log: { level: 'warn' } }, extra)));
+    fs.writeFileSync(
+      file,
+      JSON.stringify(
+        mergeDeep({ queue: { redis: { url: this.redis.url }, name: this.queueName }, log: { level: 'warn' } }, extra),
+      ),
+    );
     try {
       return await new Promise((resolve, reject) => {
-        execFile(process.execPath, [cliPath, ...args, '--config', file], { env: { PATH: process.env.PATH, HOME: process.env.HOME } }, (err, stdout, stderr) => {
-          if (err !== null) reject(new Error(`apm-sidecar ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-          else resolve(stdout);
-        });
+        execFile(
+          process.execPath,
+          [cliPath, ...args, '--config', file],
+          { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+          (err, stdout, stderr) => {
+            if (err !== null) reject(new Error(`apm-sidecar ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+            else resolve(stdout);
+          },
+        );
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -130,11 +172,15 @@ export class FaultRig {
     let requests = 0;
     const sender = async (): Promise<void> => {
       while (running) {
-        const status = await this.send(options.eventsPerRequest ?? 50, options.padBytes ?? 0, options.withError ?? false);
+        const status = await this.send(
+          options.eventsPerRequest ?? 50,
+          options.padBytes ?? 0,
+          options.withError ?? false,
+        );
         requests++;
         byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
         // An agent backs off after a refusal; a short pause keeps a refused sender from spinning.
-        const pause = status === 202 ? options.pauseMs ?? 0 : 200;
+        const pause = status === 202 ? (options.pauseMs ?? 0) : 200;
         if (pause > 0) await sleep(pause);
       }
     };
@@ -151,11 +197,15 @@ export class FaultRig {
   /** The transaction and error ids in the index, one per document (a doubled event appears twice). */
   indexedIds(): string[] {
     const ids: string[] = [];
-    for (const [pattern, field] of [['traces-apm*', 'transaction'], ['logs-apm.error*', 'error']] as const) {
+    for (const [pattern, field] of [
+      ['traces-apm*', 'transaction'],
+      ['logs-apm.error*', 'error'],
+    ] as const) {
       for (const index of this.standin.store.resolve(pattern, true)) {
         for (const doc of index.docs.values()) {
           const event = doc.source[field];
-          if (event !== null && typeof event === 'object' && 'id' in event && typeof event.id === 'string') ids.push(event.id);
+          if (event !== null && typeof event === 'object' && 'id' in event && typeof event.id === 'string')
+            ids.push(event.id);
         }
       }
     }
@@ -184,7 +234,12 @@ export class FaultRig {
 
   /** Error-level log lines of every process, minus the expected ones. */
   unexpectedErrors(expected: readonly RegExp[] = []): string[] {
-    return this.processes.flatMap((p) => p.errors().filter((l) => !expected.some((re) => re.test(String(l.msg ?? '')))).map((l) => `${p.name}: ${JSON.stringify(l)}`));
+    return this.processes.flatMap((p) =>
+      p
+        .errors()
+        .filter((l) => !expected.some((re) => re.test(String(l.msg ?? ''))))
+        .map((l) => `${p.name}: ${JSON.stringify(l)}`),
+    );
   }
 
   async close(): Promise<void> {
@@ -211,8 +266,16 @@ export function sleep(ms: number): Promise<void> {
 function post(port: number, ca: Buffer, body: string): Promise<number> {
   return new Promise((resolve) => {
     const req = https.request(
-      { host: '127.0.0.1', port, path: '/intake/v2/events', method: 'POST', ca, agent: false, timeout: 15_000,
-        headers: { authorization: `Bearer ${rigToken}`, 'content-type': 'application/x-ndjson' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/intake/v2/events',
+        method: 'POST',
+        ca,
+        agent: false,
+        timeout: 15_000,
+        headers: { authorization: `Bearer ${rigToken}`, 'content-type': 'application/x-ndjson' },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

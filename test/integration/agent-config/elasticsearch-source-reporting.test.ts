@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { Client } from '@elastic/elasticsearch';
+
 import { ElasticsearchAgentConfigSource } from '../../../proxy/agent-config/elasticsearch-source';
 import { LogSink } from '../../support/log-sink';
 
@@ -8,11 +10,30 @@ import { LogSink } from '../../support/log-sink';
 function indexAnswering(state: { status: number }): http.Server {
   return http.createServer((req, res) => {
     req.resume();
-    const document = { service: { name: 'checkout' }, settings: { transaction_sample_rate: '0.3' }, etag: 'k1', applied_by_agent: false, '@timestamp': 1 };
-    const body = state.status === 200
-      ? { took: 1, timed_out: false, hits: { total: { value: 1, relation: 'eq' }, hits: [{ _id: 'a', _source: document }] } }
-      : { error: { type: state.status === 403 ? 'security_exception' : 'unavailable_shards_exception', reason: 'refused' }, status: state.status };
-    res.writeHead(state.status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' }).end(JSON.stringify(body));
+    const document = {
+      service: { name: 'checkout' },
+      settings: { transaction_sample_rate: '0.3' },
+      etag: 'k1',
+      applied_by_agent: false,
+      '@timestamp': 1,
+    };
+    const body =
+      state.status === 200
+        ? {
+            took: 1,
+            timed_out: false,
+            hits: { total: { value: 1, relation: 'eq' }, hits: [{ _id: 'a', _source: document }] },
+          }
+        : {
+            error: {
+              type: state.status === 403 ? 'security_exception' : 'unavailable_shards_exception',
+              reason: 'refused',
+            },
+            status: state.status,
+          };
+    res
+      .writeHead(state.status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' })
+      .end(JSON.stringify(body));
   });
 }
 
@@ -49,11 +70,18 @@ describe('ElasticsearchAgentConfigSource: what the operator reads while no confi
     await expect(source.lookup(query)).rejects.toMatchObject({ status: 503 });
     await expect(source.lookup(query)).rejects.toMatchObject({ status: 503 });
     expect(failures()).toHaveLength(2);
-    expect(failures()[1]).toEqual(['error', expect.stringContaining('"read" index privilege on .apm-agent-configuration') as unknown]);
+    expect(failures()[1]).toEqual([
+      'error',
+      expect.stringContaining('"read" index privilege on .apm-agent-configuration') as unknown,
+    ]);
 
     state.status = 200;
     await expect(source.lookup(query)).resolves.toEqual({ settings: { transaction_sample_rate: '0.3' }, etag: 'k1' });
-    expect(sink.lines.filter((l) => l.msg === 'agent configuration loaded from .apm-agent-configuration').map((l) => l.entries)).toEqual([1]);
+    expect(
+      sink.lines
+        .filter((l) => l.msg === 'agent configuration loaded from .apm-agent-configuration')
+        .map((l) => l.entries),
+    ).toEqual([1]);
     await source.close();
   });
 });

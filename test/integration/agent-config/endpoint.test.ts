@@ -3,10 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
 import { Client } from '@elastic/elasticsearch';
 import { Registry } from 'prom-client';
+
 import { loadConfig } from '../../../config/load';
-import { createAgentConfigEndpoint, type AgentConfigEndpoint } from '../../../proxy/agent-config';
+import { type AgentConfigEndpoint, createAgentConfigEndpoint } from '../../../proxy/agent-config';
 import { testPki } from '../../support/certs';
 import { LogSink } from '../../support/log-sink';
 import { startTlsServer, type TestServer, tlsRequest, waitFor } from './https-harness';
@@ -27,7 +29,11 @@ async function serve(overrides: Record<string, unknown>, esClient?: Client): Pro
   const config = loadConfig({ env: {}, overrides }).config;
   const sink = new LogSink();
   const registry = new Registry();
-  const endpoint = createAgentConfigEndpoint(config, { logger: sink.logger(), registry, ...(esClient === undefined ? {} : { esClient }) });
+  const endpoint = createAgentConfigEndpoint(config, {
+    logger: sink.logger(),
+    registry,
+    ...(esClient === undefined ? {} : { esClient }),
+  });
   await endpoint.start();
   const server = await startTlsServer((req, res) => void endpoint.handle(req, res, token));
   const r = { endpoint, server, sink, registry };
@@ -56,7 +62,9 @@ const yamlWith = (rate: string): string =>
 
 describe('/config/v1/agents from a file', () => {
   it('answers settings with a quoted ETag and max-age, then 304 for the same etag (header or ifnonematch)', async () => {
-    const { server, sink } = await serve({ agent_config: { source: 'file', file: tempFile(yamlWith('0.5')), cache: { expiration: '7s' } } });
+    const { server, sink } = await serve({
+      agent_config: { source: 'file', file: tempFile(yamlWith('0.5')), cache: { expiration: '7s' } },
+    });
     const url = `${server.url}/config/v1/agents?service.name=checkout&service.environment=prod`;
     const first = await tlsRequest(url);
     expect(first.status).toBe(200);
@@ -78,7 +86,11 @@ describe('/config/v1/agents from a file', () => {
   it('reads POST bodies as agents send them, falls back to the catch-all, and "-" when nothing matches', async () => {
     const { server } = await serve({ agent_config: { source: 'file', file: tempFile(yamlWith('0.5')) } });
     const post = (body: string): ReturnType<typeof tlsRequest> =>
-      tlsRequest(`${server.url}/config/v1/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      tlsRequest(`${server.url}/config/v1/agents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
     const exact = await post('{"service":{"name":"checkout","environment":"prod"},"etag":""}');
     expect(JSON.parse(exact.body.toString())).toEqual({ transaction_sample_rate: '0.5' });
     const other = await post('{"service":{"name":"cart"}}');
@@ -98,14 +110,17 @@ describe('/config/v1/agents from a file', () => {
     expect(missing.headers.connection).toBe('close');
     const put = await tlsRequest(`${server.url}/config/v1/agents?service.name=a`, { method: 'PUT' });
     expect([put.status, JSON.parse(put.body.toString())]).toEqual([405, { error: 'method not supported: PUT' }]);
-    expect(await registry.getSingleMetricAsString('apm_sidecar_agent_config_requests_total')).toContain('result="invalid_query"} 1');
+    expect(await registry.getSingleMetricAsString('apm_sidecar_agent_config_requests_total')).toContain(
+      'result="invalid_query"} 1',
+    );
   });
 
   it('picks up an edited file within one cache period, and keeps serving the last good one through a broken edit', async () => {
     const file = tempFile(yamlWith('0.5'));
     const { server, sink } = await serve({ agent_config: { source: 'file', file, cache: { expiration: '1s' } } });
     const url = `${server.url}/config/v1/agents?service.name=checkout&service.environment=prod`;
-    const rate = async (): Promise<unknown> => (JSON.parse((await tlsRequest(url)).body.toString()) as Record<string, unknown>).transaction_sample_rate;
+    const rate = async (): Promise<unknown> =>
+      (JSON.parse((await tlsRequest(url)).body.toString()) as Record<string, unknown>).transaction_sample_rate;
     expect(await rate()).toBe('0.5');
     // Replaced by rename, as editors and Kubernetes config maps do.
     fs.writeFileSync(`${file}.new`, yamlWith('0.25'));
@@ -113,10 +128,14 @@ describe('/config/v1/agents from a file', () => {
     await waitFor(async () => ((await rate()) === '0.25' ? true : undefined), 15_000, 'the new rate');
     fs.writeFileSync(file, 'this: [is not');
     // The cache re-reads lazily, on the first poll after a change: poll until the broken edit has been seen.
-    await waitFor(async () => {
-      expect(await rate()).toBe('0.25');
-      return sink.errors().length > 0 ? true : undefined;
-    }, 15_000, 'the reload error');
+    await waitFor(
+      async () => {
+        expect(await rate()).toBe('0.25');
+        return sink.errors().length > 0 ? true : undefined;
+      },
+      15_000,
+      'the reload error',
+    );
     sink.assertNoUnexpectedErrors([/could not be reloaded/]);
   });
 
@@ -124,9 +143,13 @@ describe('/config/v1/agents from a file', () => {
     const { server } = await serve({});
     const res = await tlsRequest(`${server.url}/config/v1/agents?service.name=a`);
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body.toString())).toEqual({ error: expect.stringContaining('Agent remote configuration is disabled') as unknown });
+    expect(JSON.parse(res.body.toString())).toEqual({
+      error: expect.stringContaining('Agent remote configuration is disabled') as unknown,
+    });
     const config = loadConfig({ env: {}, overrides: { agent_config: { source: 'file' } } }).config;
-    expect(() => createAgentConfigEndpoint(config, { logger: new LogSink().logger() })).toThrow(/agent_config.file is not set/);
+    expect(() => createAgentConfigEndpoint(config, { logger: new LogSink().logger() })).toThrow(
+      /agent_config.file is not set/,
+    );
   });
 });
 
@@ -140,9 +163,24 @@ class FakeAgentConfigIndex {
     this.searches += req.url?.startsWith('/.apm-agent-configuration/_search') === true ? 1 : 0;
     const body =
       this.status === 200
-        ? { took: 1, timed_out: false, hits: { total: { value: this.docs.length, relation: 'eq' }, hits: this.docs.map((d, i) => ({ _id: String(i), _source: d })) } }
-        : { error: { type: this.status === 404 ? 'index_not_found_exception' : 'security_exception', reason: 'refused' }, status: this.status };
-    res.writeHead(this.status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' }).end(JSON.stringify(body));
+        ? {
+            took: 1,
+            timed_out: false,
+            hits: {
+              total: { value: this.docs.length, relation: 'eq' },
+              hits: this.docs.map((d, i) => ({ _id: String(i), _source: d })),
+            },
+          }
+        : {
+            error: {
+              type: this.status === 404 ? 'index_not_found_exception' : 'security_exception',
+              reason: 'refused',
+            },
+            status: this.status,
+          };
+    res
+      .writeHead(this.status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' })
+      .end(JSON.stringify(body));
   });
 
   async start(): Promise<string> {
@@ -157,7 +195,13 @@ class FakeAgentConfigIndex {
 }
 
 describe('/config/v1/agents from .apm-agent-configuration', () => {
-  const kibanaDoc = (rate: string, etag: string): unknown => ({ service: { name: 'checkout' }, settings: { transaction_sample_rate: rate }, etag, agent_name: 'nodejs', applied_by_agent: false });
+  const kibanaDoc = (rate: string, etag: string): unknown => ({
+    service: { name: 'checkout' },
+    settings: { transaction_sample_rate: rate },
+    etag,
+    agent_name: 'nodejs',
+    applied_by_agent: false,
+  });
 
   async function withIndex(): Promise<{ index: FakeAgentConfigIndex; client: Client }> {
     const index = new FakeAgentConfigIndex();
@@ -169,11 +213,16 @@ describe('/config/v1/agents from .apm-agent-configuration', () => {
     return { index, client };
   }
 
-  it('asks the cluster once per cache period however many agents poll, and serves Kibana\'s etag', async () => {
+  it("asks the cluster once per cache period however many agents poll, and serves Kibana's etag", async () => {
     const { index, client } = await withIndex();
     index.docs = [kibanaDoc('0.1', 'kibana-etag-1')];
-    const { server, sink } = await serve({ agent_config: { source: 'elasticsearch', cache: { expiration: '10m' } } }, client);
-    const answers = await Promise.all(Array.from({ length: 40 }, () => tlsRequest(`${server.url}/config/v1/agents?service.name=checkout`)));
+    const { server, sink } = await serve(
+      { agent_config: { source: 'elasticsearch', cache: { expiration: '10m' } } },
+      client,
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => tlsRequest(`${server.url}/config/v1/agents?service.name=checkout`)),
+    );
     expect(new Set(answers.map((a) => a.headers.etag))).toEqual(new Set(['"kibana-etag-1"']));
     expect(index.searches).toBe(1);
     sink.assertNoUnexpectedErrors();
@@ -182,14 +231,21 @@ describe('/config/v1/agents from .apm-agent-configuration', () => {
   it('serves a configuration changed in Kibana after the cache period', async () => {
     const { index, client } = await withIndex();
     index.docs = [kibanaDoc('0.1', 'kibana-etag-1')];
-    const { server, sink } = await serve({ agent_config: { source: 'elasticsearch', cache: { expiration: '1s' } } }, client);
+    const { server, sink } = await serve(
+      { agent_config: { source: 'elasticsearch', cache: { expiration: '1s' } } },
+      client,
+    );
     const url = `${server.url}/config/v1/agents?service.name=checkout`;
     expect((await tlsRequest(url)).headers.etag).toBe('"kibana-etag-1"');
     index.docs = [kibanaDoc('0.9', 'kibana-etag-2')];
-    const changed = await waitFor(async () => {
-      const a = await tlsRequest(url);
-      return a.headers.etag === '"kibana-etag-2"' ? a : undefined;
-    }, 10_000, 'the changed configuration');
+    const changed = await waitFor(
+      async () => {
+        const a = await tlsRequest(url);
+        return a.headers.etag === '"kibana-etag-2"' ? a : undefined;
+      },
+      10_000,
+      'the changed configuration',
+    );
     expect(JSON.parse(changed.body.toString())).toEqual({ transaction_sample_rate: '0.9' });
     sink.assertNoUnexpectedErrors();
   });
@@ -197,15 +253,22 @@ describe('/config/v1/agents from .apm-agent-configuration', () => {
   it('keeps serving the last good answer while the cluster is down', async () => {
     const { index, client } = await withIndex();
     index.docs = [kibanaDoc('0.1', 'e1')];
-    const { server, sink } = await serve({ agent_config: { source: 'elasticsearch', cache: { expiration: '1s' } } }, client);
+    const { server, sink } = await serve(
+      { agent_config: { source: 'elasticsearch', cache: { expiration: '1s' } } },
+      client,
+    );
     const url = `${server.url}/config/v1/agents?service.name=checkout`;
     expect((await tlsRequest(url)).status).toBe(200);
     await index.stop();
-    await waitFor(async () => {
-      const during = await tlsRequest(url);
-      expect([during.status, during.headers.etag]).toEqual([200, '"e1"']);
-      return sink.lines.some((l) => l.level === 'warn' && /refresh failed/.test(String(l.msg))) ? true : undefined;
-    }, 10_000, 'a failed refresh');
+    await waitFor(
+      async () => {
+        const during = await tlsRequest(url);
+        expect([during.status, during.headers.etag]).toEqual([200, '"e1"']);
+        return sink.lines.some((l) => l.level === 'warn' && /refresh failed/.test(String(l.msg))) ? true : undefined;
+      },
+      10_000,
+      'a failed refresh',
+    );
     sink.assertNoUnexpectedErrors();
   });
 
@@ -213,7 +276,12 @@ describe('/config/v1/agents from .apm-agent-configuration', () => {
     const { index, client } = await withIndex();
     index.status = 403;
     const { server, sink } = await serve({ agent_config: { source: 'elasticsearch' } }, client);
-    expect(sink.errors().map((l) => String(l.msg)).join('\n')).toMatch(/"read" index privilege on \.apm-agent-configuration/);
+    expect(
+      sink
+        .errors()
+        .map((l) => String(l.msg))
+        .join('\n'),
+    ).toMatch(/"read" index privilege on \.apm-agent-configuration/);
     const res = await tlsRequest(`${server.url}/config/v1/agents?service.name=checkout`);
     expect([res.status, JSON.parse(res.body.toString())]).toEqual([503, { error: 'service unavailable' }]);
     sink.assertNoUnexpectedErrors([/could not be read from \.apm-agent-configuration/]);
@@ -233,12 +301,18 @@ describe('/config/v1/agents from the upstream', () => {
     const seen: Array<string | undefined> = [];
     const upstream = await startTlsServer((req, res) => {
       seen.push(req.headers.authorization);
-      res.writeHead(200, { 'content-type': 'application/json', etag: '"up-1"' }).end('{"transaction_sample_rate":"0.7"}');
+      res
+        .writeHead(200, { 'content-type': 'application/json', etag: '"up-1"' })
+        .end('{"transaction_sample_rate":"0.7"}');
     });
     cleanups.push(() => upstream.close());
     const { server, sink } = await serve({
       agent_config: { source: 'upstream' },
-      upstream: { url: upstream.url, secret_token: 'upstream-token', ssl: { certificate_authorities: [testPki().caFile] } },
+      upstream: {
+        url: upstream.url,
+        secret_token: 'upstream-token',
+        ssl: { certificate_authorities: [testPki().caFile] },
+      },
     });
     const url = `${server.url}/config/v1/agents?service.name=checkout`;
     const answers = await Promise.all(Array.from({ length: 10 }, () => tlsRequest(url)));

@@ -1,16 +1,34 @@
 import { randomUUID } from 'node:crypto';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { runDlqList, runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
-import { DeadLetterFullError, DeadLetterQueue, parseReplayJobData, replayJobName, type DeadLetterEntry } from '../../../elasticsearch/dead-letter';
+import {
+  type DeadLetterEntry,
+  DeadLetterFullError,
+  DeadLetterQueue,
+  parseReplayJobData,
+  replayJobName,
+} from '../../../elasticsearch/dead-letter';
 import { purgeDeadLetters } from '../../../elasticsearch/dead-letter/replay';
-import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
 import { documentId } from '../../../forwarder/document-id';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
-import { createWriter, enqueue, errorLine, forwarderConfig, intakeJob, superuser, transactionLine, waitFor, type Writer } from './support';
+import {
+  createWriter,
+  enqueue,
+  errorLine,
+  forwarderConfig,
+  intakeJob,
+  superuser,
+  transactionLine,
+  waitFor,
+  type Writer,
+} from './support';
 
 /**
  * Issue 13: a full dead-letter queue dropped acknowledged documents by default; jobs a forwarder could not read
@@ -18,8 +36,17 @@ import { createWriter, enqueue, errorLine, forwarderConfig, intakeJob, superuser
  */
 function entry(n: number, reason = 'document_parsing_exception'): DeadLetterEntry {
   return {
-    id: `e.${n}`, jobId: 'j', lineIndex: n, dataStream: 'logs-apm.error-default', reason, status: 400, message: 'm', attempts: 1,
-    deadLetteredAt: Date.now(), metadata: '{"metadata":{}}', event: '{"error":{}}',
+    id: `e.${n}`,
+    jobId: 'j',
+    lineIndex: n,
+    dataStream: 'logs-apm.error-default',
+    reason,
+    status: 400,
+    message: 'm',
+    attempts: 1,
+    deadLetteredAt: Date.now(),
+    metadata: '{"metadata":{}}',
+    event: '{"error":{}}',
     context: { receivedAt: 0, client: { ip: '127.0.0.1', userAgent: null }, identity: { kind: 'anonymous' } },
   };
 }
@@ -52,7 +79,11 @@ describe('dead-letter safety (real redis-server)', () => {
     expect(await dlq.add([entry(3)])).toBe(0);
     expect(await dlq.size()).toBe(3);
     expect(await dlq.droppedTotal()).toBe(0);
-    const dropping = new DeadLetterQueue(connection, `drop-${randomUUID()}`, { maxEntries: 3, maxAgeMs: 60_000, whenFull: 'drop_oldest' });
+    const dropping = new DeadLetterQueue(connection, `drop-${randomUUID()}`, {
+      maxEntries: 3,
+      maxAgeMs: 60_000,
+      whenFull: 'drop_oldest',
+    });
     await dropping.add([entry(1), entry(2), entry(3)]);
     expect(await dropping.add([entry(4)])).toBe(1);
   });
@@ -64,11 +95,16 @@ describe('dead-letter safety (real redis-server)', () => {
     for (let i = 0; i < all.length; i += 200) await dlq.add(all.slice(i, i + 200));
     const loaded = loadConfig({ env: {}, overrides: { queue: { redis: { url: redis.url }, name: queueName } } });
     const quiet = (): void => undefined;
-    await Promise.all([runDlqReplay(loaded, { reason: undefined }, quiet, quiet), runDlqReplay(loaded, { reason: undefined }, quiet, quiet)]);
+    await Promise.all([
+      runDlqReplay(loaded, { reason: undefined }, quiet, quiet),
+      runDlqReplay(loaded, { reason: undefined }, quiet, quiet),
+    ]);
     expect(await dlq.size()).toBe(0);
     const queue = new Queue(queueName, { connection });
     const jobs = await queue.getJobs(['waiting']);
-    const replayed = jobs.filter((j) => j.name === replayJobName).flatMap((j) => parseReplayJobData(j.data).entries.map((e) => e.id));
+    const replayed = jobs
+      .filter((j) => j.name === replayJobName)
+      .flatMap((j) => parseReplayJobData(j.data).entries.map((e) => e.id));
     expect(replayed.length).toBe(all.length);
     expect(new Set(replayed).size).toBe(all.length);
     await queue.obliterate({ force: true });
@@ -78,8 +114,13 @@ describe('dead-letter safety (real redis-server)', () => {
   it('a forwarder stops taking jobs while the dead-letter queue is full, says why, and goes on once there is room', async () => {
     const queueName = `blocked-${randomUUID()}`;
     const es = superuser(standin);
-    await es.indices.putIndexTemplate({ name: `long-event-${queueName}`, index_patterns: ['logs-apm.error-blocked*'], data_stream: {}, priority: 600,
-      template: { mappings: { properties: { processor: { properties: { event: { type: 'long' } } } } } } });
+    await es.indices.putIndexTemplate({
+      name: `long-event-${queueName}`,
+      index_patterns: ['logs-apm.error-blocked*'],
+      data_stream: {},
+      priority: 600,
+      template: { mappings: { properties: { processor: { properties: { event: { type: 'long' } } } } } },
+    });
     await es.close();
     const dlq = new DeadLetterQueue(connection, queueName, { maxEntries: 3, maxAgeMs: 60_000 });
     await dlq.add([entry(1), entry(2), entry(3)]);
@@ -87,9 +128,23 @@ describe('dead-letter safety (real redis-server)', () => {
     const bad = intakeJob([errorLine(1), transactionLine(2)]);
     await enqueue(queue, bad);
     const logs = new LogSink();
-    const forwarder = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'blocked' }, queue: { dead_letter: { max_entries: 3 } } }), logs.logger('forwarder'));
+    const forwarder = await startForwarder(
+      forwarderConfig(
+        redis.url,
+        queueName,
+        { standin, writer },
+        { data_streams: { namespace: 'blocked' }, queue: { dead_letter: { max_entries: 3 } } },
+      ),
+      logs.logger('forwarder'),
+    );
     forwarders.push(forwarder);
-    await waitFor('the forwarder says the dead-letter queue is full', () => !forwarder.readiness().ready && 'code' in forwarder.readiness() && JSON.stringify(forwarder.readiness()).includes('SIDECAR_ERR_DLQ_FULL'));
+    await waitFor(
+      'the forwarder says the dead-letter queue is full',
+      () =>
+        !forwarder.readiness().ready &&
+        'code' in forwarder.readiness() &&
+        JSON.stringify(forwarder.readiness()).includes('SIDECAR_ERR_DLQ_FULL'),
+    );
     const later = intakeJob([transactionLine(3)]);
     await enqueue(queue, later);
     expect(await dlq.size()).toBe(3);
@@ -97,7 +152,11 @@ describe('dead-letter safety (real redis-server)', () => {
     // The operator makes room; the refused job is retried and its refused document stored, the next job delivered.
     expect(await purgeDeadLetters(dlq, { reason: undefined })).toBe(3);
     await waitFor('the refused document is dead-lettered', async () => (await dlq.size()) === 1, 30_000);
-    await waitFor('the waiting job is delivered', () => standin.documents('traces-apm-blocked').some((d) => d.id === documentId(later.requestId, 0)), 30_000);
+    await waitFor(
+      'the waiting job is delivered',
+      () => standin.documents('traces-apm-blocked').some((d) => d.id === documentId(later.requestId, 0)),
+      30_000,
+    );
     expect(forwarder.readiness().ready).toBe(true);
     expect(await dlq.droppedTotal()).toBe(0);
     await queue.close();
@@ -111,10 +170,24 @@ describe('dead-letter safety (real redis-server)', () => {
     await enqueue(queue, big);
     const logs = new LogSink();
     // A forwarder whose server.max_request_size is smaller than the proxies': it cannot decompress the body.
-    const small = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { server: { max_request_size: 1000 }, data_streams: { namespace: 'unreadable' } }), logs.logger('small'));
+    const small = await startForwarder(
+      forwarderConfig(
+        redis.url,
+        queueName,
+        { standin, writer },
+        { server: { max_request_size: 1000 }, data_streams: { namespace: 'unreadable' } },
+      ),
+      logs.logger('small'),
+    );
     await waitFor('the job is failed', async () => (await queue.getJobCounts('failed')).failed === 1);
-    await waitFor('readiness names it', () => JSON.stringify(small.readiness()).includes('"unreadable_jobs":1'), 10_000);
-    expect((await small.registry.getSingleMetricAsString('apm_sidecar_jobs_unreadable_total')).trim().split('\n').pop()).toMatch(/ 1$/);
+    await waitFor(
+      'readiness names it',
+      () => JSON.stringify(small.readiness()).includes('"unreadable_jobs":1'),
+      10_000,
+    );
+    expect(
+      (await small.registry.getSingleMetricAsString('apm_sidecar_jobs_unreadable_total')).trim().split('\n').pop(),
+    ).toMatch(/ 1$/);
     const loaded = loadConfig({ env: {}, overrides: { queue: { redis: { url: redis.url }, name: queueName } } });
     const listed: string[] = [];
     await runDlqList(loaded, { samples: 3 }, (l) => listed.push(l));
@@ -122,14 +195,30 @@ describe('dead-letter safety (real redis-server)', () => {
     expect(listed.join('\n')).toMatch(/unreadable_job: 1 jobs/);
     await small.close();
 
-    const fixed = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'unreadable' } }), logs.logger('fixed'));
+    const fixed = await startForwarder(
+      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'unreadable' } }),
+      logs.logger('fixed'),
+    );
     forwarders.push(fixed);
     const outs: string[] = [];
     const quiet = (): void => undefined;
-    await Promise.all([runDlqReplay(loaded, { reason: undefined }, (l) => outs.push(l), quiet), runDlqReplay(loaded, { reason: undefined }, (l) => outs.push(l), quiet)]);
-    expect(outs.filter((l) => l.includes('unreadable jobs moved'))).toEqual(['1 unreadable jobs moved from the failed set back to waiting']);
-    await waitFor('the replayed job is delivered', () => standin.documents('traces-apm-unreadable').length === 20, 30_000);
-    await waitFor('nothing is left unreadable', () => !JSON.stringify(fixed.readiness()).includes('unreadable_jobs'), 10_000);
+    await Promise.all([
+      runDlqReplay(loaded, { reason: undefined }, (l) => outs.push(l), quiet),
+      runDlqReplay(loaded, { reason: undefined }, (l) => outs.push(l), quiet),
+    ]);
+    expect(outs.filter((l) => l.includes('unreadable jobs moved'))).toEqual([
+      '1 unreadable jobs moved from the failed set back to waiting',
+    ]);
+    await waitFor(
+      'the replayed job is delivered',
+      () => standin.documents('traces-apm-unreadable').length === 20,
+      30_000,
+    );
+    await waitFor(
+      'nothing is left unreadable',
+      () => !JSON.stringify(fixed.readiness()).includes('unreadable_jobs'),
+      10_000,
+    );
     await queue.close();
     logs.assertNoUnexpectedErrors([/job cannot be read/]);
   }, 60_000);

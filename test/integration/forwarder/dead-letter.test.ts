@@ -1,15 +1,27 @@
 import { randomUUID } from 'node:crypto';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { runDlqList, runDlqPurge, runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
-import { documentId } from '../../../forwarder/document-id';
-import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
 import { DeadLetterQueue } from '../../../elasticsearch/dead-letter';
+import { documentId } from '../../../forwarder/document-id';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
-import { createWriter, enqueue, errorLine, forwarderConfig, intakeJob, superuser, transactionLine, waitFor, type Writer } from './support';
+import {
+  createWriter,
+  enqueue,
+  errorLine,
+  forwarderConfig,
+  intakeJob,
+  superuser,
+  transactionLine,
+  waitFor,
+  type Writer,
+} from './support';
 
 const errorTemplate = (eventType: 'long' | 'keyword'): Record<string, unknown> => ({
   index_patterns: ['logs-apm.error-*'],
@@ -46,7 +58,12 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
     const config = forwarderConfig(redis.url, queueName, { standin, writer });
     forwarder = await startForwarder(config, logs.logger('forwarder'));
     await waitFor('job completed', async () => (await queue.getJobCounts('completed')).completed === 1);
-    expect(standin.documents('traces-apm*').map((d) => d.id).sort()).toEqual([documentId(job.requestId, 0), documentId(job.requestId, 2)]);
+    expect(
+      standin
+        .documents('traces-apm*')
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual([documentId(job.requestId, 0), documentId(job.requestId, 2)]);
 
     const loaded = loadConfig({ env: {}, overrides: { queue: { redis: { url: redis.url }, name: queueName } } });
     const listed: string[] = [];
@@ -75,11 +92,21 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
     }
     const progress: string[] = [];
     const replayOut: string[] = [];
-    await runDlqReplay(loaded, { reason: 'document_parsing_exception' }, (l) => replayOut.push(l), (l) => progress.push(l));
+    await runDlqReplay(
+      loaded,
+      { reason: 'document_parsing_exception' },
+      (l) => replayOut.push(l),
+      (l) => progress.push(l),
+    );
     expect(replayOut.join('\n')).toMatch(/^2 dead-lettered documents put back/);
     expect(progress.length).toBeGreaterThan(0);
     await waitFor('replayed errors indexed', () => standin.documents('logs-apm.error-*').length === 2);
-    expect(standin.documents('logs-apm.error-*').map((d) => d.id).sort()).toEqual([documentId(job.requestId, 1), documentId(job.requestId, 3)]);
+    expect(
+      standin
+        .documents('logs-apm.error-*')
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual([documentId(job.requestId, 1), documentId(job.requestId, 3)]);
     expect(await dlq.size()).toBe(0);
     inspect.disconnect();
     await es.close();
@@ -90,11 +117,28 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
 
   it('keeps the dead-letter queue within its bounds and purges by reason', async () => {
     const connection = new Redis(redis.url);
-    const dlq = new DeadLetterQueue(connection, `bounded-${randomUUID()}`, { maxEntries: 3, maxAgeMs: 60_000, whenFull: 'drop_oldest' });
+    const dlq = new DeadLetterQueue(connection, `bounded-${randomUUID()}`, {
+      maxEntries: 3,
+      maxAgeMs: 60_000,
+      whenFull: 'drop_oldest',
+    });
     const entry = (n: number, reason: string) => ({
-      id: `r.${n}`, jobId: 'r', lineIndex: n, dataStream: 'traces-apm-default', reason, status: 400, message: 'm', attempts: 1,
-      deadLetteredAt: Date.now(), metadata: '{"metadata":{}}', event: '{"span":{}}',
-      context: { receivedAt: 0, client: { ip: '127.0.0.1', userAgent: null }, identity: { kind: 'anonymous' as const } },
+      id: `r.${n}`,
+      jobId: 'r',
+      lineIndex: n,
+      dataStream: 'traces-apm-default',
+      reason,
+      status: 400,
+      message: 'm',
+      attempts: 1,
+      deadLetteredAt: Date.now(),
+      metadata: '{"metadata":{}}',
+      event: '{"span":{}}',
+      context: {
+        receivedAt: 0,
+        client: { ip: '127.0.0.1', userAgent: null },
+        identity: { kind: 'anonymous' as const },
+      },
     });
     await dlq.add([entry(1, 'a'), entry(2, 'a')], 1_000);
     await dlq.add([entry(2, 'a')], 2_000);

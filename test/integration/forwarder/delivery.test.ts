@@ -1,12 +1,23 @@
 import { randomUUID } from 'node:crypto';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { documentId } from '../../../forwarder/document-id';
-import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
-import { RedisServer } from '../../support/redis';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
-import { createWriter, enqueue, forwarderConfig, intakeJob, superuser, transactionLine, waitFor, type Writer } from './support';
+import { RedisServer } from '../../support/redis';
+import {
+  createWriter,
+  enqueue,
+  forwarderConfig,
+  intakeJob,
+  superuser,
+  transactionLine,
+  waitFor,
+  type Writer,
+} from './support';
 
 describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () => {
   let redis: RedisServer;
@@ -52,11 +63,18 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
 
   it('writes every event once with its deterministic _id, retrying 30% of items answered 429', async () => {
     standin.setFaults({ bulkItemRejectShare: 0.3 });
-    const jobs = Array.from({ length: 20 }, (_, j) => intakeJob(Array.from({ length: 10 }, (_, i) => transactionLine(j * 10 + i))));
+    const jobs = Array.from({ length: 20 }, (_, j) =>
+      intakeJob(Array.from({ length: 10 }, (_, i) => transactionLine(j * 10 + i))),
+    );
     for (const job of jobs) await enqueue(queue, job);
-    forwarder = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }), logs.logger('forwarder'));
+    forwarder = await startForwarder(
+      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }),
+      logs.logger('forwarder'),
+    );
     await waitFor('all jobs completed', async () => (await queue.getJobCounts('completed')).completed === 20);
-    const ids = docsIn().map((d) => d.id).sort();
+    const ids = docsIn()
+      .map((d) => d.id)
+      .sort();
     const expected = jobs.flatMap((j) => Array.from({ length: 10 }, (_, i) => documentId(j.requestId, i))).sort();
     expect(ids).toEqual(expected);
     expect(standin.counters.itemsByStatus['429']).toBeGreaterThan(0);
@@ -72,26 +90,46 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
 
   it('counts a redelivered job as duplicates, not as new documents', async () => {
     const job = intakeJob([transactionLine(1), transactionLine(2)]);
-    forwarder = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }), logs.logger('forwarder'));
+    forwarder = await startForwarder(
+      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }),
+      logs.logger('forwarder'),
+    );
     await enqueue(queue, job);
     await waitFor('first pass', async () => (await queue.getJobCounts('completed')).completed === 1);
     await queue.add('intake', job, { jobId: `${job.requestId}-again` });
     await waitFor('second pass', async () => (await queue.getJobCounts('completed')).completed === 2);
     expect(docsIn().length).toBe(2);
-    expect((await admin('/metrics')).body).toMatch(/apm_sidecar_documents_total\{outcome="duplicate",role="forwarder"\} 2/);
+    expect((await admin('/metrics')).body).toMatch(
+      /apm_sidecar_documents_total\{outcome="duplicate",role="forwarder"\} 2/,
+    );
   });
 
   it('waits for its preconditions, naming the missing privilege on /readyz, and takes no job until they pass', async () => {
     const es = superuser(standin);
-    await es.security.putRole({ name: 'weak', cluster: ['monitor'], indices: [{ names: ['traces-apm*'], privileges: ['create_doc'] }] });
+    await es.security.putRole({
+      name: 'weak',
+      cluster: ['monitor'],
+      indices: [{ names: ['traces-apm*'], privileges: ['create_doc'] }],
+    });
     await es.security.putUser({ username: 'weak_writer', password: 'weak-secret', roles: ['weak'] });
     await enqueue(queue, intakeJob([transactionLine(7)]));
-    const config = forwarderConfig(redis.url, queueName, { standin, writer: { username: 'weak_writer', password: 'weak-secret' } }, { data_streams: { namespace } });
+    const config = forwarderConfig(
+      redis.url,
+      queueName,
+      { standin, writer: { username: 'weak_writer', password: 'weak-secret' } },
+      { data_streams: { namespace } },
+    );
     forwarder = await startForwarder(config, logs.logger('forwarder'));
-    await waitFor('readyz names the missing privilege', async () => (await admin('/readyz')).body.includes('auto_configure on traces-apm*'));
+    await waitFor('readyz names the missing privilege', async () =>
+      (await admin('/readyz')).body.includes('auto_configure on traces-apm*'),
+    );
     expect((await admin('/readyz')).status).toBe(503);
     expect((await queue.getJobCounts('waiting')).waiting).toBe(1);
-    await es.security.putUser({ username: 'weak_writer', password: 'weak-secret', roles: ['weak', 'apm_sidecar_writer'] });
+    await es.security.putUser({
+      username: 'weak_writer',
+      password: 'weak-secret',
+      roles: ['weak', 'apm_sidecar_writer'],
+    });
     await waitFor('job delivered after the grant', async () => (await queue.getJobCounts('completed')).completed === 1);
     expect((await admin('/readyz')).status).toBe(200);
     await es.close();
@@ -100,17 +138,31 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
 
   it('pauses on a rejected credential with an actionable log, keeps the job queued, resumes when it works again', async () => {
     const es = superuser(standin);
-    forwarder = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }), logs.logger('forwarder'));
+    forwarder = await startForwarder(
+      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }),
+      logs.logger('forwarder'),
+    );
     await waitFor('ready', async () => (await admin('/readyz')).status === 200);
-    await es.security.putUser({ username: writer.username, password: 'rotated-elsewhere', roles: ['apm_sidecar_writer'] });
+    await es.security.putUser({
+      username: writer.username,
+      password: 'rotated-elsewhere',
+      roles: ['apm_sidecar_writer'],
+    });
     await enqueue(queue, intakeJob([transactionLine(11)]));
-    await waitFor('paused with an actionable log', () => logs.errors().some((l) => /refused a bulk request \(401\).*stopped taking jobs.*api_key/.test(String(l.msg))));
+    await waitFor('paused with an actionable log', () =>
+      logs.errors().some((l) => /refused a bulk request \(401\).*stopped taking jobs.*api_key/.test(String(l.msg))),
+    );
     await enqueue(queue, intakeJob([transactionLine(12)]));
-    await waitFor('readyz reports the credential', async () => (await admin('/readyz')).body.includes('SIDECAR_ERR_ES_AUTH'));
+    await waitFor('readyz reports the credential', async () =>
+      (await admin('/readyz')).body.includes('SIDECAR_ERR_ES_AUTH'),
+    );
     expect(docsIn().length).toBe(0);
     await waitFor('the second job stays queued', async () => (await queue.getJobCounts('waiting')).waiting === 1);
     await es.security.putUser({ username: writer.username, password: writer.password, roles: ['apm_sidecar_writer'] });
-    await waitFor('both delivered after the credential works', async () => (await queue.getJobCounts('completed')).completed === 2);
+    await waitFor(
+      'both delivered after the credential works',
+      async () => (await queue.getJobCounts('completed')).completed === 2,
+    );
     expect(docsIn().length).toBe(2);
     await es.close();
     logs.assertNoUnexpectedErrors([/refused a bulk request/, /precondition failed/]);

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
+
 import { Client } from '@elastic/elasticsearch';
+
 import { ElasticsearchSink } from '../../../forwarder/output/elasticsearch-sink';
 import { prepareDocument } from '../../../forwarder/output/sink';
 
@@ -11,7 +13,10 @@ interface Received {
 }
 
 /** A bare HTTP server answering _bulk as Elasticsearch does, recording how each body arrived. */
-async function fakeCluster(received: Received[], version = '8.19.0'): Promise<{ url: string; close: () => Promise<void> }> {
+async function fakeCluster(
+  received: Received[],
+  version = '8.19.0',
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/') {
       res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
@@ -25,7 +30,10 @@ async function fakeCluster(received: Received[], version = '8.19.0'): Promise<{ 
       const encoding = req.headers['content-encoding'];
       const body = (encoding === 'gzip' ? zlib.gunzipSync(raw) : raw).toString('utf8');
       received.push({ encoding, body, url: req.url ?? '' });
-      const items = body.split('\n').filter((l) => l.startsWith('{"create"')).map(() => ({ create: { status: 201 } }));
+      const items = body
+        .split('\n')
+        .filter((l) => l.startsWith('{"create"'))
+        .map(() => ({ create: { status: 201 } }));
       res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
       res.end(JSON.stringify({ errors: false, items }));
     });
@@ -37,7 +45,12 @@ async function fakeCluster(received: Received[], version = '8.19.0'): Promise<{ 
 }
 
 describe('ElasticsearchSink compression (output.elasticsearch.compression_level)', () => {
-  const docs = [prepareDocument('r.0', 'traces-apm-default', { '@timestamp': '2026-01-01T00:00:00.000Z', message: 'x'.repeat(4000) })];
+  const docs = [
+    prepareDocument('r.0', 'traces-apm-default', {
+      '@timestamp': '2026-01-01T00:00:00.000Z',
+      message: 'x'.repeat(4000),
+    }),
+  ];
 
   it.each([
     [1, 'gzip'],
@@ -67,23 +80,26 @@ describe('ElasticsearchSink bulk parameters (as APM Server)', () => {
     ['8.19.0', true],
     ['9.1.0', true],
     ['8.17.4', false],
-  ])('against %s: require_data_stream=true always, include_source_on_error=false only where the cluster knows it (%s)', async (version, sourceParam) => {
-    const received: Received[] = [];
-    const cluster = await fakeCluster(received, version);
-    const client = new Client({ node: cluster.url, maxRetries: 0 });
-    try {
-      const sink = new ElasticsearchSink(client, 1);
-      await sink.write(docs);
-      await sink.write(docs);
-      expect(received).toHaveLength(2);
-      for (const r of received) {
-        const query = new URL(r.url, 'http://x').searchParams;
-        expect(query.get('require_data_stream')).toBe('true');
-        expect(query.get('include_source_on_error')).toBe(sourceParam ? 'false' : null);
+  ])(
+    'against %s: require_data_stream=true always, include_source_on_error=false only where the cluster knows it (%s)',
+    async (version, sourceParam) => {
+      const received: Received[] = [];
+      const cluster = await fakeCluster(received, version);
+      const client = new Client({ node: cluster.url, maxRetries: 0 });
+      try {
+        const sink = new ElasticsearchSink(client, 1);
+        await sink.write(docs);
+        await sink.write(docs);
+        expect(received).toHaveLength(2);
+        for (const r of received) {
+          const query = new URL(r.url, 'http://x').searchParams;
+          expect(query.get('require_data_stream')).toBe('true');
+          expect(query.get('include_source_on_error')).toBe(sourceParam ? 'false' : null);
+        }
+      } finally {
+        await client.close();
+        await cluster.close();
       }
-    } finally {
-      await client.close();
-      await cluster.close();
-    }
-  });
+    },
+  );
 });

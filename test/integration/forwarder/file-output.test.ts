@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { documentId } from '../../../forwarder/document-id';
 import { startForwarder } from '../../../forwarder/forwarder';
 import { oldestWaitingAgeSeconds } from '../../../forwarder/queue-metrics';
@@ -33,16 +35,30 @@ describe('forwarder without Elasticsearch hosts (ndjson files) and queue metrics
     const jobs = Array.from({ length: 5 }, (_, j) => intakeJob([transactionLine(j * 2), errorLine(j * 2 + 1)]));
     for (const job of jobs) await enqueue(queue, job);
     const logs = new LogSink();
-    const config = forwarderConfig(redis.url, queueName, undefined, { path: { data: dataDir }, output: { file: { rotate_bytes: 2000 }, elasticsearch: { flush_bytes: 2000 } } });
+    const config = forwarderConfig(redis.url, queueName, undefined, {
+      path: { data: dataDir },
+      output: { file: { rotate_bytes: 2000 }, elasticsearch: { flush_bytes: 2000 } },
+    });
     const forwarder = await startForwarder(config, logs.logger('forwarder'));
     await waitFor('jobs completed', async () => (await queue.getJobCounts('completed')).completed === jobs.length);
     await forwarder.close();
     const files = fs.readdirSync(path.join(dataDir, 'documents'));
     expect(files.length).toBeGreaterThan(1);
-    const lines = files.flatMap((f) => fs.readFileSync(path.join(dataDir, 'documents', f), 'utf8').split('\n').filter((l) => l !== ''));
-    const actions = lines.filter((_, i) => i % 2 === 0).map((l) => JSON.parse(l) as { create: { _index: string; _id: string } });
-    expect(actions.map((a) => a.create._id).sort()).toEqual(jobs.flatMap((j) => [documentId(j.requestId, 0), documentId(j.requestId, 1)]).sort());
-    expect(new Set(actions.map((a) => a.create._index))).toEqual(new Set(['traces-apm-default', 'logs-apm.error-default']));
+    const lines = files.flatMap((f) =>
+      fs
+        .readFileSync(path.join(dataDir, 'documents', f), 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
+    const actions = lines
+      .filter((_, i) => i % 2 === 0)
+      .map((l) => JSON.parse(l) as { create: { _index: string; _id: string } });
+    expect(actions.map((a) => a.create._id).sort()).toEqual(
+      jobs.flatMap((j) => [documentId(j.requestId, 0), documentId(j.requestId, 1)]).sort(),
+    );
+    expect(new Set(actions.map((a) => a.create._index))).toEqual(
+      new Set(['traces-apm-default', 'logs-apm.error-default']),
+    );
     await queue.close();
     logs.assertNoUnexpectedErrors();
   });

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { DeadLetterQueue } from '../../../elasticsearch/dead-letter';
-import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
@@ -36,10 +38,15 @@ describe('forwarder on a cluster without the APM index templates', () => {
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue(queueName, { connection });
     await enqueue(queue, intakeJob([transactionLine(1), transactionLine(2)]));
-    forwarder = await startForwarder(forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'notpl' } }), logs.logger('forwarder', 'info'));
+    forwarder = await startForwarder(
+      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'notpl' } }),
+      logs.logger('forwarder', 'info'),
+    );
     await waitFor('the job completed', async () => (await queue.getJobCounts('completed')).completed === 1);
     expect(standin.documents('traces-apm*')).toEqual([]);
-    const dead = (await new DeadLetterQueue(connection, queueName, { maxEntries: 100, maxAgeMs: 86_400_000 }).page(0, 10)).entries.map((e) => e.entry);
+    const dead = (
+      await new DeadLetterQueue(connection, queueName, { maxEntries: 100, maxAgeMs: 86_400_000 }).page(0, 10)
+    ).entries.map((e) => e.entry);
     expect(dead).toHaveLength(2);
     for (const entry of dead) {
       expect(entry.reason).toBe('index_not_found_exception');

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { jobSchemaVersion, type IntakeJobData } from '../../../queue/contract';
+
+import { type IntakeJobData, jobSchemaVersion } from '../../../queue/contract';
 import { decodeOtlpRequest } from '../../../queue/otlp/decode';
 import { countItems, type OtlpSignal } from '../../../queue/otlp/model';
 
 /** The job the proxy would enqueue for one OTLP/JSON request of the golden fixtures (test/unit/forwarder/otlp). */
 export function otlpJob(signal: OtlpSignal, requestId: string = randomUUID()): IntakeJobData {
-  const raw = fs.readFileSync(path.join(__dirname, '..', '..', 'unit', 'forwarder', 'otlp', 'fixtures', `${signal}.json`));
+  const raw = fs.readFileSync(
+    path.join(__dirname, '..', '..', 'unit', 'forwarder', 'otlp', 'fixtures', `${signal}.json`),
+  );
   return {
     v: jobSchemaVersion,
     requestId,

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
+
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+
+import { loadConfig } from '../../../config/load';
 import { DeadLetterQueue } from '../../../elasticsearch/dead-letter';
 import { documentId } from '../../../forwarder/document-id';
-import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { provisionTestPrincipals, type TestPrincipals } from '../../support/elasticsearch/principals';
-import { esTarget, realTargetAvailable, type EsCredentials, type EsTarget } from '../../support/es-target';
+import { type EsCredentials, type EsTarget, esTarget, realTargetAvailable } from '../../support/es-target';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
-import { enqueue, errorLine, intakeJob, mergeDeep, transactionLine, waitFor } from './support';
-import { loadConfig } from '../../../config/load';
 import { otlpJob } from './otlp-job';
+import { enqueue, errorLine, intakeJob, mergeDeep, transactionLine, waitFor } from './support';
 
 (realTargetAvailable() ? describe : describe.skip)('forwarder against a real secured Elasticsearch', () => {
   let target: EsTarget;
@@ -64,7 +66,11 @@ import { otlpJob } from './otlp-job';
     await waitFor('redelivered', async () => (await queue.getJobCounts('completed')).completed === 2, 60_000);
     const admin = target.client();
     await admin.indices.refresh({ index: `*-apm*-${namespace}` });
-    const found = await admin.search({ index: `traces-apm-${namespace},logs-apm.error-${namespace}`, size: 10, _source: false });
+    const found = await admin.search({
+      index: `traces-apm-${namespace},logs-apm.error-${namespace}`,
+      size: 10,
+      _source: false,
+    });
     expect(found.hits.hits.map((h) => h._id).sort()).toEqual([0, 1, 2].map((i) => documentId(job.requestId, i)).sort());
     const metrics = await forwarder?.registry.getSingleMetricAsString('apm_sidecar_documents_total');
     expect(metrics).toMatch(/outcome="duplicate"[^\n]* 3/);
@@ -97,16 +103,20 @@ import { otlpJob } from './otlp-job';
     const queue = new Queue(`q-${randomUUID()}`, { connection });
     await enqueue(queue, intakeJob([transactionLine(5)]));
     await start(principals.noCreateDoc, queue.name, `fw${randomUUID().slice(0, 8)}`);
-    await waitFor('readyz names create_doc', () => {
-      const state = forwarder?.readiness();
-      return state !== undefined && !state.ready && state.reason.includes('create_doc');
-    }, 60_000);
+    await waitFor(
+      'readyz names create_doc',
+      () => {
+        const state = forwarder?.readiness();
+        return state !== undefined && !state.ready && state.reason.includes('create_doc');
+      },
+      60_000,
+    );
     expect((await queue.getJobCounts('waiting')).waiting).toBe(1);
     await queue.obliterate({ force: true });
     await queue.close();
   });
 
-  it('dead-letters a real mapping error with Elasticsearch\'s reason', async () => {
+  it("dead-letters a real mapping error with Elasticsearch's reason", async () => {
     const namespace = `fw${randomUUID().slice(0, 8)}`;
     const admin = target.client();
     await admin.indices.putIndexTemplate({
@@ -114,7 +124,11 @@ import { otlpJob } from './otlp-job';
       index_patterns: [`logs-apm.error-${namespace}`],
       data_stream: {},
       priority: 1000,
-      template: { mappings: { properties: { '@timestamp': { type: 'date' }, processor: { properties: { event: { type: 'long' } } } } } },
+      template: {
+        mappings: {
+          properties: { '@timestamp': { type: 'date' }, processor: { properties: { event: { type: 'long' } } } },
+        },
+      },
     });
     const queue = new Queue(`q-${randomUUID()}`, { connection });
     const job = intakeJob([transactionLine(7), errorLine(8)]);
@@ -123,7 +137,9 @@ import { otlpJob } from './otlp-job';
     await waitFor('job completed', async () => (await queue.getJobCounts('completed')).completed === 1, 60_000);
     const dlq = new DeadLetterQueue(connection, queue.name, { maxEntries: 10, maxAgeMs: 60_000 });
     const { entries } = await dlq.page(0, 10);
-    expect(entries.map((e) => [e.entry.id, e.entry.reason, e.entry.status])).toEqual([[documentId(job.requestId, 1), 'document_parsing_exception', 400]]);
+    expect(entries.map((e) => [e.entry.id, e.entry.reason, e.entry.status])).toEqual([
+      [documentId(job.requestId, 1), 'document_parsing_exception', 400],
+    ]);
     expect(entries[0]?.entry.message).toContain('processor.event');
     await admin.indices.deleteIndexTemplate({ name: `apm-sidecar-test-broken-${namespace}` });
     await admin.close();

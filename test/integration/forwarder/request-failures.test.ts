@@ -1,7 +1,7 @@
 import { createEsClient } from '../../../elasticsearch/client';
+import { missingItem } from '../../../forwarder/outcomes';
 import { ElasticsearchSink } from '../../../forwarder/output/elasticsearch-sink';
 import { prepareDocument } from '../../../forwarder/output/sink';
-import { missingItem } from '../../../forwarder/outcomes';
 import type { FaultPlan } from '../../support/es-standin/faults';
 import { EsStandin } from '../../support/es-standin/server';
 import { createWriter, forwarderConfig, type Writer } from './support';
@@ -11,12 +11,19 @@ describe('ElasticsearchSink request failures (stand-in faults)', () => {
   let standin: EsStandin;
   let writer: Writer;
   let sink: ElasticsearchSink;
-  const docs = [0, 1, 2].map((i) => prepareDocument(`rf.${i}`, 'traces-apm-rf', { '@timestamp': '2026-01-01T00:00:00.000Z', n: i }));
+  const docs = [0, 1, 2].map((i) =>
+    prepareDocument(`rf.${i}`, 'traces-apm-rf', { '@timestamp': '2026-01-01T00:00:00.000Z', n: i }),
+  );
 
   beforeAll(async () => {
     standin = await EsStandin.start();
     writer = await createWriter(standin);
-    const config = forwarderConfig('redis://127.0.0.1:1', 'unused', { standin, writer }, { output: { elasticsearch: { timeout: '1s' } } });
+    const config = forwarderConfig(
+      'redis://127.0.0.1:1',
+      'unused',
+      { standin, writer },
+      { output: { elasticsearch: { timeout: '1s' } } },
+    );
     sink = new ElasticsearchSink(createEsClient(config.output.elasticsearch));
   });
   afterAll(async () => {
@@ -31,7 +38,7 @@ describe('ElasticsearchSink request failures (stand-in faults)', () => {
     return result.ok ? result.items : result.failure.kind;
   };
 
-  it('treats a load balancer\'s HTML 404 or 502 (no x-elastic-product) as transient, never as a refusal', async () => {
+  it("treats a load balancer's HTML 404 or 502 (no x-elastic-product) as transient, never as a refusal", async () => {
     expect(await failureOf({ htmlAnswer: { status: 404 } })).toBe('retry');
     expect(await failureOf({ htmlAnswer: { status: 502 } })).toBe('retry');
   });
@@ -50,6 +57,10 @@ describe('ElasticsearchSink request failures (stand-in faults)', () => {
   });
 
   it('marks only the item an answer left out as missing', async () => {
-    expect(await failureOf({ dropLastItemShare: 1 })).toEqual([{ kind: 'duplicate' }, { kind: 'duplicate' }, missingItem]);
+    expect(await failureOf({ dropLastItemShare: 1 })).toEqual([
+      { kind: 'duplicate' },
+      { kind: 'duplicate' },
+      missingItem,
+    ]);
   });
 });

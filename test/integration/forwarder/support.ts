@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+
 import { Client } from '@elastic/elasticsearch';
 import { Queue } from 'bullmq';
+
 import { loadConfig } from '../../../config/load';
 import type { SidecarConfig } from '../../../config/schema';
 import { writerRole, writerRoleName } from '../../../elasticsearch/setup/roles';
-import { intakeJobName, jobSchemaVersion, type IntakeJobData } from '../../../queue/contract';
+import { type IntakeJobData, intakeJobName, jobSchemaVersion } from '../../../queue/contract';
 import { intakeJobOptions } from '../../../queue/job-options';
 import type { EsStandin } from '../../support/es-standin/server';
 
 /** Helpers shared by the forwarder's integration and end-to-end tests. */
 
 export const metadataLine = JSON.stringify({
-  metadata: { service: { name: 'conservation', agent: { name: 'nodejs', version: '4.18.0' }, language: { name: 'javascript' } } },
+  metadata: {
+    service: { name: 'conservation', agent: { name: 'nodejs', version: '4.18.0' }, language: { name: 'javascript' } },
+  },
 });
 
 /** A valid intake transaction line; `seq` makes it unique and findable. */
@@ -21,15 +25,24 @@ export function transactionLine(seq: number, extra: Record<string, unknown> = {}
   const id = seq.toString(16).padStart(16, '0');
   return JSON.stringify({
     transaction: {
-      id, trace_id: `${id}${id}`, name: `GET /t/${seq}`, type: 'request', duration: 1.5,
-      timestamp: 1_700_000_000_000_000 + seq, span_count: { started: 0 }, sampled: true, ...extra,
+      id,
+      trace_id: `${id}${id}`,
+      name: `GET /t/${seq}`,
+      type: 'request',
+      duration: 1.5,
+      timestamp: 1_700_000_000_000_000 + seq,
+      span_count: { started: 0 },
+      sampled: true,
+      ...extra,
     },
   });
 }
 
 export function errorLine(seq: number): string {
   const id = seq.toString(16).padStart(32, '0');
-  return JSON.stringify({ error: { id, timestamp: 1_700_000_000_000_000 + seq, exception: { message: `boom ${seq}`, type: 'Error' } } });
+  return JSON.stringify({
+    error: { id, timestamp: 1_700_000_000_000_000 + seq, exception: { message: `boom ${seq}`, type: 'Error' } },
+  });
 }
 
 /** The job the proxy would enqueue for one request carrying `events`. */
@@ -67,19 +80,37 @@ export interface Writer {
 }
 
 /** Creates the writer role and a user holding it, as `apm-sidecar setup` would. */
-export async function createWriter(standin: EsStandin, username = 'apm_writer', password = 'writer-secret'): Promise<Writer> {
+export async function createWriter(
+  standin: EsStandin,
+  username = 'apm_writer',
+  password = 'writer-secret',
+): Promise<Writer> {
   const admin = superuser(standin);
-  await admin.security.putRole({ name: writerRoleName, cluster: [...writerRole.cluster], indices: writerRole.indices.map((i) => ({ names: [...i.names], privileges: [...i.privileges] })) });
+  await admin.security.putRole({
+    name: writerRoleName,
+    cluster: [...writerRole.cluster],
+    indices: writerRole.indices.map((i) => ({ names: [...i.names], privileges: [...i.privileges] })),
+  });
   await admin.security.putUser({ username, password, roles: [writerRoleName] });
   await admin.close();
   return { username, password };
 }
 
-export function forwarderConfig(redisUrl: string, queueName: string, es: { standin: EsStandin; writer: Writer } | undefined, overrides: Record<string, unknown> = {}): SidecarConfig {
-  const output = es === undefined ? {} : {
-    hosts: [es.standin.url], username: es.writer.username, password: es.writer.password,
-    ssl: { certificate_authorities: [es.standin.caFile] },
-  };
+export function forwarderConfig(
+  redisUrl: string,
+  queueName: string,
+  es: { standin: EsStandin; writer: Writer } | undefined,
+  overrides: Record<string, unknown> = {},
+): SidecarConfig {
+  const output =
+    es === undefined
+      ? {}
+      : {
+          hosts: [es.standin.url],
+          username: es.writer.username,
+          password: es.writer.password,
+          ssl: { certificate_authorities: [es.standin.caFile] },
+        };
   const base = {
     server: { shutdown_timeout: '3s' },
     admin: { host: '127.0.0.1:0' },
@@ -105,7 +136,11 @@ export function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>
 }
 
 /** Polls `check` until it returns true; fails with `what` after a generous deadline (never a timing assertion). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);

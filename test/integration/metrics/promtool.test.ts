@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startForwarder, type Forwarder } from '../../../forwarder/forwarder';
+
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { ProxyHarness, testToken } from '../../support/proxy-harness';
@@ -9,7 +10,10 @@ import { RedisServer } from '../../support/redis';
 import { createWriter, forwarderConfig, metadataLine, transactionLine, waitFor } from '../forwarder/support';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
-if (!promtool) console.log('promtool absent (Debian package prometheus): skipping promtool check metrics / check rules / test rules');
+if (!promtool)
+  console.log(
+    'promtool absent (Debian package prometheus): skipping promtool check metrics / check rules / test rules',
+  );
 const withPromtool = promtool ? it : it.skip;
 const deployDir = path.join(__dirname, '../../../deploy/prometheus');
 
@@ -37,15 +41,20 @@ function queriedNames(expr: string): string[] {
 }
 
 function dashboardExprs(): string[] {
-  const dashboard = JSON.parse(fs.readFileSync(path.join(deployDir, 'grafana-dashboard.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(fs.readFileSync(path.join(deployDir, 'grafana-dashboard.json'), 'utf8')) as {
+    panels: Array<{ targets: Array<{ expr: string }> }>;
+  };
   return dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
 }
 
 function ruleExprs(): string[] {
-  return Array.from(fs.readFileSync(path.join(deployDir, 'alerts.yml'), 'utf8').matchAll(/^\s+expr: (.+)$/gm), (m) => m[1] ?? '');
+  return Array.from(
+    fs.readFileSync(path.join(deployDir, 'alerts.yml'), 'utf8').matchAll(/^\s+expr: (.+)$/gm),
+    (m) => m[1] ?? '',
+  );
 }
 
-describe('promtool check metrics on both processes\' /metrics (real redis-server, Elasticsearch stand-in)', () => {
+describe("promtool check metrics on both processes' /metrics (real redis-server, Elasticsearch stand-in)", () => {
   let redis: RedisServer;
   let standin: EsStandin;
   let proxy: ProxyHarness;
@@ -58,7 +67,10 @@ describe('promtool check metrics on both processes\' /metrics (real redis-server
     proxy = await ProxyHarness.start({ redis });
     logs = new LogSink();
     const writer = await createWriter(standin);
-    forwarder = await startForwarder(forwarderConfig(redis.url, proxy.config.queue.name, { standin, writer }), logs.logger('forwarder'));
+    forwarder = await startForwarder(
+      forwarderConfig(redis.url, proxy.config.queue.name, { standin, writer }),
+      logs.logger('forwarder'),
+    );
   });
   afterAll(async () => {
     await forwarder?.close();
@@ -71,7 +83,9 @@ describe('promtool check metrics on both processes\' /metrics (real redis-server
 
   withPromtool('deploy/prometheus/alerts.yml passes promtool check rules and its unit tests (alerts.test.yml)', () => {
     const check = spawnSync('promtool', ['check', 'rules', 'alerts.yml'], { cwd: deployDir, encoding: 'utf8' });
-    expect(`exit ${String(check.status)}: ${check.stdout}${check.stderr}`).toMatch(/^exit 0: [\s\S]*SUCCESS: 6 rules found/);
+    expect(`exit ${String(check.status)}: ${check.stdout}${check.stderr}`).toMatch(
+      /^exit 0: [\s\S]*SUCCESS: 6 rules found/,
+    );
     const test = spawnSync('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: deployDir, encoding: 'utf8' });
     expect(`exit ${String(test.status)}: ${test.stdout}${test.stderr}`).toMatch(/^exit 0: [\s\S]*SUCCESS/);
   });
@@ -96,7 +110,11 @@ describe('promtool check metrics on both processes\' /metrics (real redis-server
 
   withPromtool('passes on the proxy and the forwarder after an event went through both', async () => {
     const body = `${metadataLine}\n${transactionLine(1)}\n`;
-    const res = await proxy.request('/intake/v2/events', { method: 'POST', headers: { Authorization: `Bearer ${testToken}`, 'Content-Type': 'application/x-ndjson' }, body });
+    const res = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${testToken}`, 'Content-Type': 'application/x-ndjson' },
+      body,
+    });
     expect(res.status).toBe(202);
     await waitFor('the event indexed', () => standin.documents('traces-apm*').length === 1);
     const { proxyMetrics, forwarderMetrics } = await scrape();

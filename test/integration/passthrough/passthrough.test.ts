@@ -1,11 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
+
 import { Registry } from 'prom-client';
+
 import { loadConfig } from '../../../config/load';
 import { createUpstreamPassthrough, type UpstreamPassthrough } from '../../../proxy/passthrough';
 import { testPki } from '../../support/certs';
-import { freePort } from '../../support/ports';
 import { LogSink } from '../../support/log-sink';
+import { freePort } from '../../support/ports';
 import { startTlsServer, type TestServer, tlsRequest, waitFor } from '../agent-config/https-harness';
 
 const identity = { kind: 'secret_token', id: '0' } as const;
@@ -35,7 +37,12 @@ function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse): v
   switch (req.url) {
     case '/echo':
       req.once('data', () => seen.markFirstChunk());
-      res.writeHead(200, { 'content-type': 'application/octet-stream', connection: 'keep-alive, x-upstream-hop', 'x-upstream-hop': '1', 'x-upstream': 'yes' });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        connection: 'keep-alive, x-upstream-hop',
+        'x-upstream-hop': '1',
+        'x-upstream': 'yes',
+      });
       req.pipe(res);
       return;
     case '/cookie':
@@ -66,7 +73,10 @@ function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse): v
       res.write('part one;');
       new Promise<void>((resolve) => {
         clientGotFirstPart = resolve;
-      }).then(() => res.end('part two'), () => undefined);
+      }).then(
+        () => res.end('part two'),
+        () => undefined,
+      );
       return;
     case '/slow':
       req.resume();
@@ -104,8 +114,17 @@ afterEach(async () => {
   for (const stop of started.splice(0).reverse()) await stop();
 });
 
-async function front(upstreamOverrides: Record<string, unknown>, serverOverrides: Record<string, unknown> = {}): Promise<Front> {
-  const config = loadConfig({ env: {}, overrides: { server: serverOverrides, upstream: { ssl: { certificate_authorities: [testPki().caFile] }, ...upstreamOverrides } } }).config;
+async function front(
+  upstreamOverrides: Record<string, unknown>,
+  serverOverrides: Record<string, unknown> = {},
+): Promise<Front> {
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      server: serverOverrides,
+      upstream: { ssl: { certificate_authorities: [testPki().caFile] }, ...upstreamOverrides },
+    },
+  }).config;
   const sink = new LogSink();
   const registry = new Registry();
   const passthrough = createUpstreamPassthrough(config, { logger: sink.logger(), registry });
@@ -122,11 +141,19 @@ async function front(upstreamOverrides: Record<string, unknown>, serverOverrides
 /** A request whose body is sent in two parts, the second only after the upstream received the first. */
 function streamedEcho(url: string, headers: http.OutgoingHttpHeaders): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${url}/echo`, { method: 'POST', headers, ca: testPki().ca.cert, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(`${res.statusCode ?? 0} ${String(res.headers['x-upstream'] ?? '')} ${String(res.headers['x-upstream-hop'] ?? '-')} ${Buffer.concat(chunks).toString()}`));
-    });
+    const req = https.request(
+      `${url}/echo`,
+      { method: 'POST', headers, ca: testPki().ca.cert, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve(
+            `${res.statusCode ?? 0} ${String(res.headers['x-upstream'] ?? '')} ${String(res.headers['x-upstream-hop'] ?? '-')} ${Buffer.concat(chunks).toString()}`,
+          ),
+        );
+      },
+    );
     req.on('error', reject);
     req.write('first;');
     seen.firstChunk.then(() => req.end('second'), reject);
@@ -134,7 +161,7 @@ function streamedEcho(url: string, headers: http.OutgoingHttpHeaders): Promise<s
 }
 
 describe('pass-through to the upstream (http-proxy-3)', () => {
-  it('streams a request both ways without buffering, swapping the agent\'s credential for the upstream\'s', async () => {
+  it("streams a request both ways without buffering, swapping the agent's credential for the upstream's", async () => {
     const { server, sink, registry } = await front({ url: upstream.url, secret_token: 'upstream-token' });
     const answer = await streamedEcho(server.url, {
       authorization: 'Bearer agent-token',
@@ -156,31 +183,58 @@ describe('pass-through to the upstream (http-proxy-3)', () => {
 
   it('sends the upstream API key, or no credential at all, and X-Forwarded-For only when configured', async () => {
     const withKey = await front({ url: upstream.url, api_key: 'key-id:key-secret', x_forwarded_for: true });
-    await tlsRequest(`${withKey.server.url}/echo`, { method: 'POST', headers: { authorization: 'Bearer agent-token', 'x-forwarded-for': '10.0.0.1' }, body: 'x' });
+    await tlsRequest(`${withKey.server.url}/echo`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer agent-token', 'x-forwarded-for': '10.0.0.1' },
+      body: 'x',
+    });
     expect(seen.headers.authorization).toBe(`ApiKey ${Buffer.from('key-id:key-secret').toString('base64')}`);
     // The agent's own X-Forwarded-For is not believed (it is not a trusted proxy): rebuilt from the real peer.
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers.forwarded).toBe('for=127.0.0.1');
     const without = await front({ url: upstream.url });
-    await tlsRequest(`${without.server.url}/echo`, { method: 'POST', headers: { authorization: 'ApiKey agent-key' }, body: 'x' });
+    await tlsRequest(`${without.server.url}/echo`, {
+      method: 'POST',
+      headers: { authorization: 'ApiKey agent-key' },
+      body: 'x',
+    });
     expect(seen.headers.authorization).toBeUndefined();
   });
 
-  it('rebuilds X-Forwarded-For and Forwarded from the real peer, keeps a trusted proxy\'s chain, drops cookies both ways', async () => {
-    const spoofed = { authorization: 'Bearer agent-token', 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', cookie: 'session=agent' };
+  it("rebuilds X-Forwarded-For and Forwarded from the real peer, keeps a trusted proxy's chain, drops cookies both ways", async () => {
+    const spoofed = {
+      authorization: 'Bearer agent-token',
+      'x-forwarded-for': '6.6.6.6',
+      forwarded: 'for=6.6.6.6',
+      'x-real-ip': '6.6.6.6',
+      cookie: 'session=agent',
+    };
     const untrusted = await front({ url: upstream.url, x_forwarded_for: true });
     const answer = await tlsRequest(`${untrusted.server.url}/cookie`, { method: 'POST', headers: spoofed, body: 'x' });
     expect(answer.headers['set-cookie']).toBeUndefined();
     expect(answer.headers['x-upstream']).toBe('yes');
-    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers['x-real-ip'], seen.headers.cookie]).toEqual(['127.0.0.1', 'for=127.0.0.1', undefined, undefined]);
+    expect([
+      seen.headers['x-forwarded-for'],
+      seen.headers.forwarded,
+      seen.headers['x-real-ip'],
+      seen.headers.cookie,
+    ]).toEqual(['127.0.0.1', 'for=127.0.0.1', undefined, undefined]);
 
     const off = await front({ url: upstream.url });
     await tlsRequest(`${off.server.url}/cookie`, { method: 'POST', headers: spoofed, body: 'x' });
-    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers['x-real-ip']]).toEqual([undefined, undefined, undefined]);
+    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers['x-real-ip']]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
 
     const trusted = await front({ url: upstream.url, x_forwarded_for: true }, { trusted_proxies: ['127.0.0.0/8'] });
     await tlsRequest(`${trusted.server.url}/cookie`, { method: 'POST', headers: spoofed, body: 'x' });
-    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers.cookie]).toEqual(['6.6.6.6, 127.0.0.1', 'for=6.6.6.6, for=127.0.0.1', undefined]);
+    expect([seen.headers['x-forwarded-for'], seen.headers.forwarded, seen.headers.cookie]).toEqual([
+      '6.6.6.6, 127.0.0.1',
+      'for=6.6.6.6, for=127.0.0.1',
+      undefined,
+    ]);
   });
 
   it('streams a large response and delivers its first part before the upstream has finished', async () => {
@@ -206,8 +260,14 @@ describe('pass-through to the upstream (http-proxy-3)', () => {
   it('answers 502 when the upstream refuses the connection or its certificate is not trusted', async () => {
     const down = await front({ url: `https://127.0.0.1:${await freePort()}` });
     const refused = await tlsRequest(`${down.server.url}/anything`, { method: 'POST', body: 'payload' });
-    expect([refused.status, JSON.parse(refused.body.toString()), refused.headers.connection]).toEqual([502, { error: 'upstream unavailable' }, 'close']);
-    expect(await down.registry.getSingleMetricAsString('apm_sidecar_upstream_responses_total')).toContain('status="error"} 1');
+    expect([refused.status, JSON.parse(refused.body.toString()), refused.headers.connection]).toEqual([
+      502,
+      { error: 'upstream unavailable' },
+      'close',
+    ]);
+    expect(await down.registry.getSingleMetricAsString('apm_sidecar_upstream_responses_total')).toContain(
+      'status="error"} 1',
+    );
     down.sink.assertNoUnexpectedErrors([/SIDECAR_ERR_UPSTREAM_UNAVAILABLE/]);
 
     const untrusted = await front({ url: upstream.url, ssl: { certificate_authorities: [] } });
@@ -219,17 +279,29 @@ describe('pass-through to the upstream (http-proxy-3)', () => {
     const { server, sink, registry } = await front({ url: upstream.url, timeout: '300ms' });
     const res = await tlsRequest(`${server.url}/slow`);
     expect([res.status, JSON.parse(res.body.toString())]).toEqual([504, { error: 'upstream timed out' }]);
-    expect(await registry.getSingleMetricAsString('apm_sidecar_upstream_responses_total')).toContain('status="timeout"} 1');
+    expect(await registry.getSingleMetricAsString('apm_sidecar_upstream_responses_total')).toContain(
+      'status="timeout"} 1',
+    );
     sink.assertNoUnexpectedErrors([/SIDECAR_ERR_UPSTREAM_TIMEOUT/]);
   });
 
-  it('breaks the client\'s connection, without a hang or an unhandled error, when the upstream resets mid-response', async () => {
+  it("breaks the client's connection, without a hang or an unhandled error, when the upstream resets mid-response", async () => {
     const { server, sink } = await front({ url: upstream.url });
     await expect(tlsRequest(`${server.url}/reset-mid-response`)).rejects.toThrow();
-    await waitFor(() => (sink.lines.some((l) => l.level === 'warn' && /broke its response off/.test(String(l.msg))) ? true : undefined), 5_000, 'the warning');
+    await waitFor(
+      () =>
+        sink.lines.some((l) => l.level === 'warn' && /broke its response off/.test(String(l.msg))) ? true : undefined,
+      5_000,
+      'the warning',
+    );
     sink.assertNoUnexpectedErrors();
     // The front keeps serving.
-    await waitFor(async () => ((await tlsRequest(`${server.url}/echo`, { method: 'POST', body: 'ok' })).status === 200 ? true : undefined), 5_000, 'a healthy answer');
+    await waitFor(
+      async () =>
+        (await tlsRequest(`${server.url}/echo`, { method: 'POST', body: 'ok' })).status === 200 ? true : undefined,
+      5_000,
+      'a healthy answer',
+    );
   });
 
   it('is not built without upstream.url (unknown paths stay 404)', () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+
 import { testPki } from '../../support/certs';
 import { ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
@@ -31,7 +32,11 @@ describe('the proxy wires /config/v1/agents and the pass-through into its route 
       redis,
       overrides: {
         agent_config: { source: 'file', file },
-        upstream: { url: upstream.url, secret_token: 'upstream-token', ssl: { certificate_authorities: [testPki().caFile] } },
+        upstream: {
+          url: upstream.url,
+          secret_token: 'upstream-token',
+          ssl: { certificate_authorities: [testPki().caFile] },
+        },
       },
     });
     plain = await ProxyHarness.start({ redis });
@@ -54,13 +59,23 @@ describe('the proxy wires /config/v1/agents and the pass-through into its route 
     const ok = await withUpstream.request('/config/v1/agents?service.name=checkout', { headers: auth });
     expect([ok.status, JSON.parse(ok.body)]).toEqual([200, { transaction_sample_rate: '0.3' }]);
     const etag = ok.headers.etag ?? '';
-    expect((await withUpstream.request('/config/v1/agents?service.name=checkout', { headers: { ...auth, 'if-none-match': etag } })).status).toBe(304);
+    expect(
+      (
+        await withUpstream.request('/config/v1/agents?service.name=checkout', {
+          headers: { ...auth, 'if-none-match': etag },
+        })
+      ).status,
+    ).toBe(304);
     expect((await withUpstream.request('/config/v1/agents?service.name=checkout')).status).toBe(401);
     expect((await plain.request('/config/v1/agents?service.name=checkout', { headers: auth })).status).toBe(403);
   });
 
   it('passes other paths to the upstream with its own credential after authenticating, and 404s them without one', async () => {
-    const passed = await withUpstream.request('/intake/v2/otlp-ish?x=1', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"a":1}' });
+    const passed = await withUpstream.request('/intake/v2/otlp-ish?x=1', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect([passed.status, passed.body]).toEqual([202, '{"from":"upstream"}']);
     expect(seen.at(-1)).toEqual({ url: '/intake/v2/otlp-ish?x=1', authorization: 'Bearer upstream-token' });
     const count = seen.length;
@@ -78,9 +93,19 @@ describe('the proxy wires /config/v1/agents and the pass-through into its route 
       expect([method, res.status]).toEqual([method, 405]);
       expect(res.headers.connection).toBe('close');
     }
-    const upgrade = await withUpstream.request('/socket', { headers: { ...auth, connection: 'Upgrade', upgrade: 'websocket' } });
+    const upgrade = await withUpstream.request('/socket', {
+      headers: { ...auth, connection: 'Upgrade', upgrade: 'websocket' },
+    });
     expect(upgrade.status).toBe(400);
-    for (const target of ['/..%2f..%2fsecret', '/base%2Fsecret', '/a%5cb', '/a/../secret', '/a/%2e%2e/secret', '/a/./b', '/a/.%2E/b']) {
+    for (const target of [
+      '/..%2f..%2fsecret',
+      '/base%2Fsecret',
+      '/a%5cb',
+      '/a/../secret',
+      '/a/%2e%2e/secret',
+      '/a/./b',
+      '/a/.%2E/b',
+    ]) {
       const res = await rawRequest(withUpstream.proxy.intake.port, target);
       expect([target, res.slice(0, 12)]).toEqual([target, 'HTTP/1.1 400']);
     }
@@ -95,7 +120,9 @@ function rawRequest(port: number, target: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let received = '';
     const socket = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost' }, () => {
-      socket.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth.authorization}\r\nConnection: close\r\n\r\n`);
+      socket.write(
+        `GET ${target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth.authorization}\r\nConnection: close\r\n\r\n`,
+      );
     });
     socket.on('data', (c: Buffer) => (received += c.toString('utf8')));
     socket.on('close', () => resolve(received));

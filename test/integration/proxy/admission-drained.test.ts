@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+
 import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
 
@@ -17,7 +19,16 @@ const metadata = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs",
 function largeBody(seq: number): string {
   const lines = Array.from({ length: 10 }, (_, i) => {
     const id = (seq * 100 + i).toString(16).padStart(16, '0');
-    return JSON.stringify({ transaction: { id, trace_id: `${id}${id}`, type: 'request', duration: 1, span_count: { started: 0 }, context: { custom: { pad: randomBytes(50_000).toString('hex') } } } });
+    return JSON.stringify({
+      transaction: {
+        id,
+        trace_id: `${id}${id}`,
+        type: 'request',
+        duration: 1,
+        span_count: { started: 0 },
+        context: { custom: { pad: randomBytes(50_000).toString('hex') } },
+      },
+    });
   });
   return `${[metadata, ...lines].join('\n')}\n`;
 }
@@ -36,7 +47,10 @@ describe.each([
     proxy = await ProxyHarness.start({ redis, overrides });
     connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     // Stands in for a forwarder: takes every job and completes it, so what is left is what retention keeps.
-    worker = new Worker(proxy.config.queue.name, () => Promise.resolve({ indexed: 10 }), { connection, concurrency: 4 });
+    worker = new Worker(proxy.config.queue.name, () => Promise.resolve({ indexed: 10 }), {
+      connection,
+      concurrency: 4,
+    });
   });
 
   afterAll(async () => {
@@ -48,22 +62,38 @@ describe.each([
 
   it('admits again once the queue is empty, and readiness says when it sheds', async () => {
     for (let seq = 0; seq < 14; seq++) {
-      await eventually(async () => {
-        const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body: largeBody(seq) });
-        return res.status === 202 ? true : undefined;
-      }, 20_000, `request ${seq} accepted`);
+      await eventually(
+        async () => {
+          const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body: largeBody(seq) });
+          return res.status === 202 ? true : undefined;
+        },
+        20_000,
+        `request ${seq} accepted`,
+      );
     }
-    await eventually(async () => {
-      const counts = await proxy.queue.getJobCounts('waiting', 'active', 'delayed');
-      return (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0 ? true : undefined;
-    }, 20_000, 'the queue drained');
+    await eventually(
+      async () => {
+        const counts = await proxy.queue.getJobCounts('waiting', 'active', 'delayed');
+        return (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0 ? true : undefined;
+      },
+      20_000,
+      'the queue drained',
+    );
     // Nothing waits: the next request is admitted, whatever the completed jobs hold.
-    const after = await eventually(async () => {
-      const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body: largeBody(99) });
-      return res.status === 202 ? res : undefined;
-    }, 5_000, 'a 202 with an empty queue');
+    const after = await eventually(
+      async () => {
+        const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body: largeBody(99) });
+        return res.status === 202 ? res : undefined;
+      },
+      5_000,
+      'a 202 with an empty queue',
+    );
     expect(after.status).toBe(202);
-    const ready = JSON.parse((await proxy.admin('/readyz')).body) as { ready: boolean; queue: string; shedding?: string };
+    const ready = JSON.parse((await proxy.admin('/readyz')).body) as {
+      ready: boolean;
+      queue: string;
+      shedding?: string;
+    };
     expect(ready).toMatchObject({ ready: true });
     if (ready.queue !== 'open') expect(ready.shedding).toMatch(/high-water mark/);
     proxy.sink.assertNoUnexpectedErrors();

@@ -2,7 +2,11 @@ import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness
 import { RedisServer } from '../../support/redis';
 import { golden, parsed } from './golden';
 
-const headers = { Authorization: `Bearer ${testToken}`, Accept: 'application/json', 'Content-Type': 'application/x-ndjson' };
+const headers = {
+  Authorization: `Bearer ${testToken}`,
+  Accept: 'application/json',
+  'Content-Type': 'application/x-ndjson',
+};
 const body = [
   '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}',
   '{"transaction":{"id":"945254c567a5417e","trace_id":"0123456789abcdef0123456789abcdef","type":"request","duration":32.5,"span_count":{"started":0}}}',
@@ -26,10 +30,14 @@ describe('backpressure: 503 before the body is read', () => {
   it('answers 503 "queue is full" with Retry-After over the high-water mark, and 202 again once it drains', async () => {
     expect((await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status).toBe(202);
     for (let i = 0; i < 3; i++) await proxy.queue.add('intake', { filler: i });
-    const full = await eventually(async () => {
-      const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body });
-      return res.status === 503 ? res : undefined;
-    }, 15_000, 'a 503 over the high-water mark');
+    const full = await eventually(
+      async () => {
+        const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body });
+        return res.status === 503 ? res : undefined;
+      },
+      15_000,
+      'a 503 over the high-water mark',
+    );
     expect(parsed(full.body)).toEqual(golden('queue-full.json'));
     expect(full.headers['retry-after']).toBe('5');
     expect(full.headers.connection).toBe('close');
@@ -37,9 +45,14 @@ describe('backpressure: 503 before the body is read', () => {
     const readyz = await proxy.admin('/readyz');
     expect(readyz.status).toBe(200);
     // ... but it says that it sheds, and why.
-    expect(parsed(readyz.body)).toMatchObject({ queue: 'full', shedding: expect.stringMatching(/high-water mark 3/) as unknown });
+    expect(parsed(readyz.body)).toMatchObject({
+      queue: 'full',
+      shedding: expect.stringMatching(/high-water mark 3/) as unknown,
+    });
     await proxy.queue.drain();
-    await eventually(async () => ((await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status === 202 ? true : undefined));
+    await eventually(async () =>
+      (await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status === 202 ? true : undefined,
+    );
     proxy.sink.assertNoUnexpectedErrors();
   });
 });
@@ -61,20 +74,31 @@ describe('Redis outage', () => {
   it('answers 503 at once while Redis is down, is not ready, and recovers when Redis is back', async () => {
     expect((await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status).toBe(202);
     await redis.stop();
-    const down = await eventually(async () => {
-      const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body });
-      return res.status === 503 ? res : undefined;
-    }, 15_000, 'a 503 while Redis is down');
+    const down = await eventually(
+      async () => {
+        const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body });
+        return res.status === 503 ? res : undefined;
+      },
+      15_000,
+      'a 503 while Redis is down',
+    );
     expect(parsed(down.body)).toEqual(golden('queue-full.json'));
     expect(down.headers['retry-after']).toBeDefined();
     const notReady = await proxy.admin('/readyz');
     expect(notReady.status).toBe(503);
     expect((parsed(notReady.body) as { reasons: string[] }).reasons.join(' ')).toMatch(/Redis unavailable/);
     // Many requests during the outage are all answered (fail fast), none hang.
-    const burst = await Promise.all(Array.from({ length: 20 }, () => proxy.request('/intake/v2/events', { method: 'POST', headers, body })));
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, () => proxy.request('/intake/v2/events', { method: 'POST', headers, body })),
+    );
     expect(burst.every((r) => r.status === 503)).toBe(true);
     await redis.restart();
-    await eventually(async () => ((await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status === 202 ? true : undefined), 20_000, 'a 202 after Redis is back');
+    await eventually(
+      async () =>
+        (await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status === 202 ? true : undefined,
+      20_000,
+      'a 202 after Redis is back',
+    );
     expect((await proxy.admin('/readyz')).status).toBe(200);
     const jobs = await proxy.queue.getJobs(['waiting']);
     expect(jobs.length).toBeGreaterThanOrEqual(2);

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+
 import { testPki } from '../../support/certs';
 import { ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
@@ -37,7 +38,10 @@ function whenClosed(socket: net.Socket, deadlineMs: number, state: { secured: bo
   });
 }
 
-function tlsConnect(port: number, extra: tls.ConnectionOptions = {}): { socket: tls.TLSSocket; state: { secured: boolean }; secure: Promise<void> } {
+function tlsConnect(
+  port: number,
+  extra: tls.ConnectionOptions = {},
+): { socket: tls.TLSSocket; state: { secured: boolean }; secure: Promise<void> } {
   const state = { secured: false };
   const socket = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost', ...extra });
   const secure = new Promise<void>((resolve, reject) => {
@@ -60,7 +64,9 @@ describe('connection bounds of the intake listener', () => {
     redis = await RedisServer.start();
     proxy = await ProxyHarness.start({
       redis,
-      overrides: { server: { read_timeout: '1s', idle_timeout: '30s', max_header_size: 2048, ssl: { handshake_timeout: '1s' } } },
+      overrides: {
+        server: { read_timeout: '1s', idle_timeout: '30s', max_header_size: 2048, ssl: { handshake_timeout: '1s' } },
+      },
     });
   });
 
@@ -114,7 +120,10 @@ describe('connection bounds of the intake listener', () => {
       await expect(weak.secure).rejects.toThrow();
       weak.socket.destroy();
     }
-    const strong = tlsConnect(proxy.proxy.intake.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    const strong = tlsConnect(proxy.proxy.intake.port, {
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+    });
     await strong.secure;
     expect(strong.socket.getCipher().name).toBe('ECDHE-RSA-AES128-GCM-SHA256');
     strong.socket.destroy();
@@ -126,7 +135,9 @@ describe('connection bounds of the intake listener', () => {
     const outcome = await new Promise<string>((resolve) => {
       socket.on('error', (err: Error) => resolve(`error: ${err.message}`));
       socket.on('close', () => resolve('closed'));
-      const started = socket.renegotiate({ rejectUnauthorized: true }, (err) => resolve(err === null ? 'renegotiated' : `error: ${err.message}`));
+      const started = socket.renegotiate({ rejectUnauthorized: true }, (err) =>
+        resolve(err === null ? 'renegotiated' : `error: ${err.message}`),
+      );
       if (!started) resolve('not started');
     });
     expect(outcome).not.toBe('renegotiated');
@@ -201,7 +212,12 @@ function captureClientHello(): Promise<Buffer> {
     });
     catcher.listen(0, '127.0.0.1', () => {
       const address = catcher.address() as net.AddressInfo;
-      const client = tls.connect({ host: '127.0.0.1', port: address.port, servername: 'localhost', rejectUnauthorized: false });
+      const client = tls.connect({
+        host: '127.0.0.1',
+        port: address.port,
+        servername: 'localhost',
+        rejectUnauthorized: false,
+      });
       client.on('error', () => undefined);
     });
     catcher.on('error', reject);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+
 import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
 import { parsed } from './golden';
@@ -29,7 +30,8 @@ describe('queue.durability fsync is re-checked while the proxy runs', () => {
     await redis?.destroy();
   });
 
-  const post = async (): Promise<number> => (await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status;
+  const post = async (): Promise<number> =>
+    (await proxy.request('/intake/v2/events', { method: 'POST', headers, body })).status;
 
   it('never answers 202 from a Redis restarted with appendonly no, and says why in /readyz', async () => {
     expect(await post()).toBe(202);
@@ -43,7 +45,11 @@ describe('queue.durability fsync is re-checked while the proxy runs', () => {
     expect(statuses.filter((s) => s === 202)).toEqual([]);
     const readyz = await proxy.admin('/readyz');
     expect(readyz.status).toBe(503);
-    expect(parsed(readyz.body)).toMatchObject({ ready: false, queue: 'unsafe', reasons: [expect.stringMatching(/appendonly no/) as unknown] });
+    expect(parsed(readyz.body)).toMatchObject({
+      ready: false,
+      queue: 'unsafe',
+      reasons: [expect.stringMatching(/appendonly no/) as unknown],
+    });
     const fix = new Redis(redis.url);
     await fix.call('CONFIG', 'SET', 'appendonly', 'yes');
     await eventually(async () => ((await post()) === 202 ? true : undefined), 15_000, 'a 202 once appendonly is back');
@@ -51,9 +57,17 @@ describe('queue.durability fsync is re-checked while the proxy runs', () => {
 
     // A change at runtime, without a reconnection, is seen within a few seconds.
     await fix.call('CONFIG', 'SET', 'appendfsync', 'everysec');
-    await eventually(async () => ((await post()) === 503 ? true : undefined), 10_000, 'a 503 once appendfsync is everysec');
+    await eventually(
+      async () => ((await post()) === 503 ? true : undefined),
+      10_000,
+      'a 503 once appendfsync is everysec',
+    );
     await fix.call('CONFIG', 'SET', 'appendfsync', 'always');
-    await eventually(async () => ((await post()) === 202 ? true : undefined), 10_000, 'a 202 once appendfsync is always again');
+    await eventually(
+      async () => ((await post()) === 202 ? true : undefined),
+      10_000,
+      'a 202 once appendfsync is always again',
+    );
     fix.disconnect();
     proxy.sink.assertNoUnexpectedErrors([/no longer gives the configured queue.durability/]);
   }, 60_000);

@@ -1,16 +1,21 @@
-import { tokenIdentity } from '../../../proxy/auth/secret-tokens';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+
+import { tokenIdentity } from '../../../proxy/auth/secret-tokens';
 import { decodeJobBody, parseIntakeJobData } from '../../../queue/contract';
+import { ownFixture } from '../../support/fixtures';
 import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
 import { golden, parsed } from './golden';
-import { ownFixture } from '../../support/fixtures';
 
 /** The real Node agent's request body, captured by scripts/capture-agent.ts. */
 const agentNdjson = fs.readFileSync(ownFixture('agent-nodejs', 'intake-v2-events.ndjson'));
 const agentGzip = zlib.gzipSync(agentNdjson);
-const agentEvents = agentNdjson.toString('utf8').split('\n').filter((l) => l.trim() !== '').length - 1;
+const agentEvents =
+  agentNdjson
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '').length - 1;
 const json = { Accept: 'application/json' };
 const auth = { Authorization: `Bearer ${testToken}` };
 const ndjson = { 'Content-Type': 'application/x-ndjson' };
@@ -32,7 +37,13 @@ describe('proxy intake (real redis-server, real TLS)', () => {
   afterEach(() => proxy.sink.assertNoUnexpectedErrors());
 
   it('answers 202 with an empty body only after the job is in Redis, and the job gives back the events', async () => {
-    const headers = { ...auth, ...ndjson, 'Content-Encoding': 'gzip', 'User-Agent': 'apm-agent-nodejs/4.18.0', Connection: 'keep-alive' };
+    const headers = {
+      ...auth,
+      ...ndjson,
+      'Content-Encoding': 'gzip',
+      'User-Agent': 'apm-agent-nodejs/4.18.0',
+      Connection: 'keep-alive',
+    };
     const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body: agentGzip });
     expect(res.status).toBe(202);
     expect(res.body).toBe('');
@@ -46,20 +57,33 @@ describe('proxy intake (real redis-server, real TLS)', () => {
     expect(data.client).toEqual({ ip: '127.0.0.1', userAgent: 'apm-agent-nodejs/4.18.0' });
     expect(data.events).toBe(agentEvents);
     const decoded = decodeJobBody(data, 64 * 1024 * 1024);
-    const lines = agentNdjson.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = agentNdjson
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(decoded.metadata).toBe(lines[0]);
     expect(decoded.events.map((e) => e.line)).toEqual(lines.slice(1));
   });
 
   it('answers {"accepted":N} with ?verbose', async () => {
-    const res = await proxy.request('/intake/v2/events?verbose', { method: 'POST', headers: { ...auth, ...json, ...ndjson, 'Content-Encoding': 'gzip' }, body: agentGzip });
+    const res = await proxy.request('/intake/v2/events?verbose', {
+      method: 'POST',
+      headers: { ...auth, ...json, ...ndjson, 'Content-Encoding': 'gzip' },
+      body: agentGzip,
+    });
     expect(res.status).toBe(202);
     expect(parsed(res.body)).toEqual(golden('verbose.json'));
   });
 
   it('accepts a plain body with a charset in the content type, and no content type at all', async () => {
-    for (const headers of [{ 'Content-Type': 'application/x-ndjson; charset=utf-8' }, {}] as Array<Record<string, string>>) {
-      const res = await proxy.request('/intake/v2/events', { method: 'POST', headers: { ...auth, ...headers }, body: agentNdjson });
+    for (const headers of [{ 'Content-Type': 'application/x-ndjson; charset=utf-8' }, {}] as Array<
+      Record<string, string>
+    >) {
+      const res = await proxy.request('/intake/v2/events', {
+        method: 'POST',
+        headers: { ...auth, ...headers },
+        body: agentNdjson,
+      });
       expect(res.status).toBe(202);
     }
   });
@@ -69,17 +93,28 @@ describe('proxy intake (real redis-server, real TLS)', () => {
     expect(method.status).toBe(400);
     expect(parsed(method.body)).toEqual(golden('method.json'));
     expect(method.headers.connection).toBe('close');
-    const type = await proxy.request('/intake/v2/events', { method: 'POST', headers: { ...auth, ...json, 'Content-Type': 'application/json' }, body: agentNdjson });
+    const type = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { ...auth, ...json, 'Content-Type': 'application/json' },
+      body: agentNdjson,
+    });
     expect(type.status).toBe(400);
     expect(parsed(type.body)).toEqual(golden('content-type.json'));
     expect(type.headers.connection).toBe('close');
   });
 
   it('answers 400 for invalid lines while keeping the valid ones', async () => {
-    const lines = agentNdjson.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = agentNdjson
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const body = [lines[0], lines[1], '{"transaction": not json', lines[2]].join('\n');
     const before = (await proxy.queue.getJobs(['waiting'])).length;
-    const res = await proxy.request('/intake/v2/events', { method: 'POST', headers: { ...auth, ...json, ...ndjson }, body });
+    const res = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { ...auth, ...json, ...ndjson },
+      body,
+    });
     expect(res.status).toBe(400);
     const answer = parsed(res.body) as { accepted: number; errors: Array<{ message: string }> };
     expect(answer.accepted).toBe(2);
@@ -88,12 +123,20 @@ describe('proxy intake (real redis-server, real TLS)', () => {
     await eventually(async () => ((await proxy.queue.getJobs(['waiting'])).length === before + 1 ? true : undefined));
   });
 
-  it('answers 401 for a missing or wrong token, with APM Server\'s messages', async () => {
-    const missing = await proxy.request('/intake/v2/events', { method: 'POST', headers: { ...json, ...ndjson }, body: agentNdjson });
+  it("answers 401 for a missing or wrong token, with APM Server's messages", async () => {
+    const missing = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { ...json, ...ndjson },
+      body: agentNdjson,
+    });
     expect(missing.status).toBe(401);
     expect(parsed(missing.body)).toEqual(golden('unauthorized-missing.json'));
     expect(missing.headers.connection).toBe('close');
-    const wrong = await proxy.request('/intake/v2/events', { method: 'POST', headers: { ...json, ...ndjson, Authorization: 'Bearer nope' }, body: agentNdjson });
+    const wrong = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { ...json, ...ndjson, Authorization: 'Bearer nope' },
+      body: agentNdjson,
+    });
     expect(wrong.status).toBe(401);
     expect(parsed(wrong.body)).toEqual(golden('unauthorized-invalid.json'));
     expect(JSON.stringify(proxy.sink.lines)).not.toContain(testToken);
@@ -128,7 +171,9 @@ describe('proxy intake (real redis-server, real TLS)', () => {
     }
     const config = await proxy.request('/config/v1/agents?service.name=demo-svc', { headers: { ...json, ...auth } });
     expect(config.status).toBe(403);
-    expect((parsed(config.body) as { error: string }).error).toMatch(/^forbidden request: Agent remote configuration is disabled/);
+    expect((parsed(config.body) as { error: string }).error).toMatch(
+      /^forbidden request: Agent remote configuration is disabled/,
+    );
     const missing = await proxy.request('/nope', { headers: { ...json, ...auth } });
     expect(missing.status).toBe(404);
     expect(missing.headers.connection).toBe('close');
@@ -164,7 +209,11 @@ describe('proxy network allow-list', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    proxy = await ProxyHarness.start({ redis, tls: false, overrides: { server: { allowed_networks: ['10.0.0.0/8', 'fd00::/8'] } } });
+    proxy = await ProxyHarness.start({
+      redis,
+      tls: false,
+      overrides: { server: { allowed_networks: ['10.0.0.0/8', 'fd00::/8'] } },
+    });
   });
 
   afterAll(async () => {
@@ -173,7 +222,11 @@ describe('proxy network allow-list', () => {
   });
 
   it('answers 403 to a client outside server.allowed_networks before reading the body', async () => {
-    const res = await proxy.request('/intake/v2/events', { method: 'POST', headers: { ...auth, ...json, ...ndjson }, body: agentNdjson });
+    const res = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { ...auth, ...json, ...ndjson },
+      body: agentNdjson,
+    });
     expect(res.status).toBe(403);
     expect(parsed(res.body)).toEqual(golden('forbidden-network.json'));
     expect(res.headers.connection).toBe('close');

@@ -1,4 +1,5 @@
 import tls from 'node:tls';
+
 import { testPki } from '../../support/certs';
 import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
@@ -29,7 +30,9 @@ function heldUpload(port: number, body: string, sendFirst: number): { release: (
   const answer = new Promise<string>((resolve, reject) => {
     let received = '';
     const socket = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost' }, () => {
-      socket.write(`POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${testToken}\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+      socket.write(
+        `POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${testToken}\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
+      );
       socket.write(body.slice(0, sendFirst));
       release = () => socket.write(body.slice(sendFirst));
     });
@@ -46,7 +49,10 @@ describe('server.max_inflight_bytes', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    proxy = await ProxyHarness.start({ redis, overrides: { server: { max_inflight_bytes: 1_000_000, rum: { enabled: true } } } });
+    proxy = await ProxyHarness.start({
+      redis,
+      overrides: { server: { max_inflight_bytes: 1_000_000, rum: { enabled: true } } },
+    });
   });
 
   afterAll(async () => {
@@ -55,7 +61,11 @@ describe('server.max_inflight_bytes', () => {
   });
 
   const post = (body: string): ReturnType<ProxyHarness['request']> =>
-    proxy.request('/intake/v2/events', { method: 'POST', headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' }, body });
+    proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' },
+      body,
+    });
 
   it('sheds a request with 503 + Retry-After while others hold the budget, and accepts it once they are done', async () => {
     const big = events(700_000);
@@ -63,11 +73,15 @@ describe('server.max_inflight_bytes', () => {
     // Until the held request's bytes have reached the proxy a probe fits and is accepted: count those, since
     // they are queued, then expect none of the shed ones to be.
     let acceptedBeforeHeld = 0;
-    await eventually(async () => {
-      const shed = await post(events(400_000));
-      if (shed.status === 202) acceptedBeforeHeld++;
-      return shed.status === 503 ? shed : undefined;
-    }, 60_000, 'a 503 while the budget is held').then((shed) => {
+    await eventually(
+      async () => {
+        const shed = await post(events(400_000));
+        if (shed.status === 202) acceptedBeforeHeld++;
+        return shed.status === 503 ? shed : undefined;
+      },
+      60_000,
+      'a 503 while the budget is held',
+    ).then((shed) => {
       expect(shed.headers['retry-after']).toBeDefined();
       expect(JSON.parse(shed.body)).toEqual({ error: 'server is overloaded' });
     });
@@ -85,7 +99,11 @@ describe('server.max_inflight_bytes', () => {
     const before = (await proxy.queue.getJobs(['waiting'])).length;
     const res = await proxy.request('/intake/v2/events', {
       method: 'POST',
-      headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${testToken}`,
+        'content-type': 'application/x-ndjson',
+        accept: 'application/json',
+      },
       body: events(1_500_000),
     });
     expect(res.status).toBe(400);
@@ -95,24 +113,51 @@ describe('server.max_inflight_bytes', () => {
 
   it('binds the OTLP and RUM routes too: shed while the budget is held, OTLP accepted once it is free', async () => {
     const otlpBody = JSON.stringify({
-      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ spans: [{
-        traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'n'.repeat(150_000), kind: 2,
-        startTimeUnixNano: '1764547200000000000', endTimeUnixNano: '1764547200001000000',
-      }] }] }],
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '0af7651916cd43dd8448eb211c80319c',
+                  spanId: 'b7ad6b7169203331',
+                  name: 'n'.repeat(150_000),
+                  kind: 2,
+                  startTimeUnixNano: '1764547200000000000',
+                  endTimeUnixNano: '1764547200001000000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
     const otlp = (): ReturnType<ProxyHarness['request']> =>
-      proxy.request('/v1/traces', { method: 'POST', headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/json' }, body: otlpBody });
+      proxy.request('/v1/traces', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/json' },
+        body: otlpBody,
+      });
     const rum = (): ReturnType<ProxyHarness['request']> =>
-      proxy.request('/intake/v2/rum/events', { method: 'POST', headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' }, body: events(400_000) });
+      proxy.request('/intake/v2/rum/events', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' },
+        body: events(400_000),
+      });
     const before = (await proxy.queue.getJobs(['waiting'])).length;
     const holder = heldUpload(proxy.proxy.intake.port, events(700_000), 650_000);
     // Held once an intake request is shed (as in the first case); until then probes fit and are queued.
     let acceptedBeforeHeld = 0;
-    await eventually(async () => {
-      const res = await post(events(400_000));
-      if (res.status === 202) acceptedBeforeHeld++;
-      return res.status === 503 ? res : undefined;
-    }, 60_000, 'an intake 503 while the budget is held');
+    await eventually(
+      async () => {
+        const res = await post(events(400_000));
+        if (res.status === 202) acceptedBeforeHeld++;
+        return res.status === 503 ? res : undefined;
+      },
+      60_000,
+      'an intake 503 while the budget is held',
+    );
     const shedOtlp = await otlp();
     expect(shedOtlp.status).toBe(503);
     expect(shedOtlp.headers['retry-after']).toBeDefined();

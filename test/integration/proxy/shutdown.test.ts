@@ -1,12 +1,14 @@
 import https from 'node:https';
+
 import { testPki } from '../../support/certs';
-import { eventually, ProxyHarness, testToken, type HttpResult } from '../../support/proxy-harness';
+import { eventually, type HttpResult, ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
 import { proxyEnv, spawnCli } from '../../support/spawn-cli';
 import { golden, parsed } from './golden';
 
 const metadata = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
-const event = '{"transaction":{"id":"945254c567a5417e","trace_id":"0123456789abcdef0123456789abcdef","type":"request","duration":32.5,"span_count":{"started":0}}}\n';
+const event =
+  '{"transaction":{"id":"945254c567a5417e","trace_id":"0123456789abcdef0123456789abcdef","type":"request","duration":32.5,"span_count":{"started":0}}}\n';
 
 /** A POST whose body is sent in part; the test decides when (and whether) the rest follows. */
 function halfSentRequest(port: number): { response: Promise<HttpResult>; finish: () => void } {
@@ -17,7 +19,11 @@ function halfSentRequest(port: number): { response: Promise<HttpResult>; finish:
     method: 'POST',
     ca: testPki().ca.cert,
     agent: false,
-    headers: { Authorization: `Bearer ${testToken}`, Accept: 'application/json', 'Content-Type': 'application/x-ndjson' },
+    headers: {
+      Authorization: `Bearer ${testToken}`,
+      Accept: 'application/json',
+      'Content-Type': 'application/x-ndjson',
+    },
   });
   const response = new Promise<HttpResult>((resolve, reject) => {
     req.on('response', (res) => {
@@ -81,10 +87,13 @@ describe('SIGTERM to a running `apm-sidecar proxy` (spawned)', () => {
   });
 
   it('answers a half-sent request 503 "server is shutting down" and exits 0', async () => {
-    const proxy = spawnCli(['proxy'], proxyEnv(redis.url, {
-      APM_SIDECAR_SERVER_SHUTDOWN_TIMEOUT: '2s',
-      APM_SIDECAR_QUEUE: `sigterm-${process.pid}`,
-    }));
+    const proxy = spawnCli(
+      ['proxy'],
+      proxyEnv(redis.url, {
+        APM_SIDECAR_SERVER_SHUTDOWN_TIMEOUT: '2s',
+        APM_SIDECAR_QUEUE: `sigterm-${process.pid}`,
+      }),
+    );
     try {
       const listening = await proxy.waitFor(/"msg":"intake listening"/);
       expect(listening).toBeTruthy();

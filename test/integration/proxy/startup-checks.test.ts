@@ -48,7 +48,9 @@ describe('the proxy refuses to start on an unsafe setup', () => {
   });
 
   it('refuses durability replicated without enough replicas', async () => {
-    expect((await refusal(await redis(), { queue: { durability: 'replicated', replicas: 1 } })).code).toBe('SIDECAR_ERR_REDIS_DURABILITY');
+    expect((await refusal(await redis(), { queue: { durability: 'replicated', replicas: 1 } })).code).toBe(
+      'SIDECAR_ERR_REDIS_DURABILITY',
+    );
   });
 
   it('refuses credentials without TLS unless allow_insecure, which warns', async () => {

@@ -1,4 +1,5 @@
 import tls from 'node:tls';
+
 import { testPki } from '../../support/certs';
 import { ProxyHarness, testToken } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';

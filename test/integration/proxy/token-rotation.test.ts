@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { loadConfig } from '../../../config/load';
 import { parseIntakeJobData } from '../../../queue/contract';
 import { eventually, ProxyHarness } from '../../support/proxy-harness';
@@ -12,7 +13,8 @@ import { RedisServer } from '../../support/redis';
  * jobs record the token's name, not its position; a broken file keeps the previous tokens.
  */
 
-const body = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}\n{"span":{"id":"a","trace_id":"b","parent_id":"c","name":"n","type":"t","timestamp":1764547200000000,"duration":1}}\n';
+const body =
+  '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}\n{"span":{"id":"a","trace_id":"b","parent_id":"c","name":"n","type":"t","timestamp":1764547200000000,"duration":1}}\n';
 
 describe('secret tokens reloaded from their file', () => {
   let redis: RedisServer;
@@ -25,7 +27,12 @@ describe('secret tokens reloaded from their file', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokens-'));
     file = path.join(dir, 'tokens');
     fs.writeFileSync(file, '# agents\nfleet-a token-a-1234\n');
-    proxy = await ProxyHarness.start({ redis, overrides: { server: { auth: { secret_tokens: [], secret_tokens_file: file }, ssl: { reload_interval: '100ms' } } } });
+    proxy = await ProxyHarness.start({
+      redis,
+      overrides: {
+        server: { auth: { secret_tokens: [], secret_tokens_file: file }, ssl: { reload_interval: '100ms' } },
+      },
+    });
   });
 
   afterAll(async () => {
@@ -35,7 +42,11 @@ describe('secret tokens reloaded from their file', () => {
   });
 
   const send = (token: string): ReturnType<ProxyHarness['request']> =>
-    proxy.request('/intake/v2/events', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, body });
+    proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body,
+    });
 
   async function lastIdentity(): Promise<unknown> {
     const jobs = await proxy.queue.getJobs(['waiting']);
@@ -47,7 +58,11 @@ describe('secret tokens reloaded from their file', () => {
     expect((await send('token-a-1234')).status).toBe(202);
     expect(await lastIdentity()).toEqual({ kind: 'secret_token', id: 'fleet-a' });
     fs.writeFileSync(file, 'fleet-b token-b-5678\n');
-    await eventually(async () => ((await send('token-a-1234')).status === 401 ? true : undefined), 10_000, 'the old token refused');
+    await eventually(
+      async () => ((await send('token-a-1234')).status === 401 ? true : undefined),
+      10_000,
+      'the old token refused',
+    );
     expect((await send('token-b-5678')).status).toBe(202);
     expect(await lastIdentity()).toEqual({ kind: 'secret_token', id: 'fleet-b' });
     expect(proxy.sink.lines.some((l) => l.msg === 'secret tokens reloaded')).toBe(true);
@@ -56,7 +71,11 @@ describe('secret tokens reloaded from their file', () => {
 
   it('keeps the previous tokens when the file is emptied by mistake', async () => {
     fs.writeFileSync(file, '\n');
-    await eventually(() => (proxy.sink.lines.some((l) => /holds no token/.test(String(l.msg))) ? true : undefined), 10_000, 'the warning');
+    await eventually(
+      () => (proxy.sink.lines.some((l) => /holds no token/.test(String(l.msg))) ? true : undefined),
+      10_000,
+      'the warning',
+    );
     expect((await send('token-b-5678')).status).toBe(202);
     proxy.sink.assertNoUnexpectedErrors();
   });

@@ -1,11 +1,18 @@
 import fs from 'node:fs';
 import https from 'node:https';
+
 import { Client } from '@elastic/elasticsearch';
+
 import { loadConfig } from '../../../config/load';
 import { describeForOperator, type SidecarError } from '../../../core/errors';
 import { createEsClient, type EsOutput } from '../../../elasticsearch/client';
 import { classifyEsError } from '../../../elasticsearch/errors';
-import { certificateFingerprint, createCertificateAuthority, issueCertificate, type PemPair } from '../../../tls/local-ca';
+import {
+  certificateFingerprint,
+  createCertificateAuthority,
+  issueCertificate,
+  type PemPair,
+} from '../../../tls/local-ca';
 import { testPki } from '../../support/certs';
 
 /** A tiny HTTPS server that answers GET / as Elasticsearch does, presenting `chain` (leaf first). */
@@ -20,7 +27,15 @@ async function startFakeCluster(chain: readonly string[], key: string): Promise<
   let handshakes = 0;
   const server = https.createServer({ cert: chain.join(''), key }, (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
-    res.end(JSON.stringify({ name: 'fake', cluster_name: 'fake', cluster_uuid: 'x', version: { number: '8.19.0' }, tagline: 'You Know, for Search' }));
+    res.end(
+      JSON.stringify({
+        name: 'fake',
+        cluster_name: 'fake',
+        cluster_uuid: 'x',
+        version: { number: '8.19.0' },
+        tagline: 'You Know, for Search',
+      }),
+    );
   });
   server.on('secureConnection', () => {
     handshakes += 1;
@@ -64,7 +79,11 @@ function explained(result: 'connected' | SidecarError): string {
   return describeForOperator(result);
 }
 
-function pinned(url: string, fingerprint: string, mode: EsOutput['ssl']['verification_mode'] = 'full'): Promise<'connected' | SidecarError> {
+function pinned(
+  url: string,
+  fingerprint: string,
+  mode: EsOutput['ssl']['verification_mode'] = 'full',
+): Promise<'connected' | SidecarError> {
   return attempt(createEsClient(outputFor(url, { ca_trusted_fingerprint: fingerprint, verification_mode: mode })));
 }
 
@@ -87,7 +106,10 @@ describe('ssl.ca_trusted_fingerprint pins the CA: the chain and the host name ar
    * by another key, sent with the real, public CA certificate. Only a signature check tells it apart.
    */
   function forgedLeaf(): PemPair {
-    return issueCertificate({ cert: pki.ca.cert, key: impostor.key }, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    return issueCertificate(
+      { cert: pki.ca.cert, key: impostor.key },
+      { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] },
+    );
   }
 
   afterAll(async () => {
@@ -101,18 +123,25 @@ describe('ssl.ca_trusted_fingerprint pins the CA: the chain and the host name ar
     await expect(pinned(genuine.url, opensslStyle)).resolves.toBe('connected');
   });
 
-  it('refuses a forged leaf sent with the real CA certificate, which the transport\'s caFingerprint alone accepts', async () => {
+  it("refuses a forged leaf sent with the real CA certificate, which the transport's caFingerprint alone accepts", async () => {
     const forged = forgedLeaf();
     const attacker = await cluster([forged.cert, pki.ca.cert], forged.key);
     // Proof the forgery is a real attack: the top of the presented chain has the pinned fingerprint. (Should
     // this start failing after a transport upgrade, the transport verifies chains now and it can go.)
-    const transportOnly = new Client({ node: attacker.url, caFingerprint: caFingerprint, tls: { rejectUnauthorized: false }, maxRetries: 0 });
+    const transportOnly = new Client({
+      node: attacker.url,
+      caFingerprint: caFingerprint,
+      tls: { rejectUnauthorized: false },
+      maxRetries: 0,
+    });
     await expect(attempt(transportOnly)).resolves.toBe('connected');
 
     for (const mode of ['full', 'certificate'] as const) {
       const refused = await pinned(attacker.url, caFingerprint, mode);
       expect(refused).toMatchObject({ code: 'SIDECAR_ERR_ES_TLS' });
-      expect(explained(refused)).toMatch(/signature failure.*does not verify against the CA pinned by ssl.ca_trusted_fingerprint/);
+      expect(explained(refused)).toMatch(
+        /signature failure.*does not verify against the CA pinned by ssl.ca_trusted_fingerprint/,
+      );
     }
   });
 
@@ -121,10 +150,20 @@ describe('ssl.ca_trusted_fingerprint pins the CA: the chain and the host name ar
     const signedByLeaf = issueCertificate(intermediateLeaf, { commonName: 'localhost', ipAddresses: ['127.0.0.1'] });
     const attacker = await cluster([signedByLeaf.cert, intermediateLeaf.cert, pki.ca.cert], signedByLeaf.key);
     // Node links a chain only through CA certificates, so the probe finds no pinned CA here...
-    await expect(pinned(attacker.url, caFingerprint, 'certificate')).resolves.toMatchObject({ code: 'SIDECAR_ERR_ES_TLS' });
+    await expect(pinned(attacker.url, caFingerprint, 'certificate')).resolves.toMatchObject({
+      code: 'SIDECAR_ERR_ES_TLS',
+    });
     // ...and when the pinned CA is known without a probe (it is in a CA file), OpenSSL refuses the path.
-    const known = createEsClient(outputFor(attacker.url, { certificate_authorities: [pki.caFile], ca_trusted_fingerprint: caFingerprint, verification_mode: 'certificate' }));
-    expect(explained(await attempt(known))).toMatch(/key usage does not include certificate signing.*does not verify against the CA pinned/);
+    const known = createEsClient(
+      outputFor(attacker.url, {
+        certificate_authorities: [pki.caFile],
+        ca_trusted_fingerprint: caFingerprint,
+        verification_mode: 'certificate',
+      }),
+    );
+    expect(explained(await attempt(known))).toMatch(
+      /key usage does not include certificate signing.*does not verify against the CA pinned/,
+    );
   });
 
   it('refuses a wrong pin and a cluster that sends no CA certificate, naming the fingerprint', async () => {
@@ -161,11 +200,15 @@ describe('ssl.ca_trusted_fingerprint pins the CA: the chain and the host name ar
     const genuine = await cluster([serverCert, pki.ca.cert], serverKey);
     const wrongCaFile = `${pki.dir}/impostor-ca.crt`;
     fs.writeFileSync(wrongCaFile, impostor.cert);
-    const either = createEsClient(outputFor(genuine.url, { certificate_authorities: [wrongCaFile], ca_trusted_fingerprint: caFingerprint }));
+    const either = createEsClient(
+      outputFor(genuine.url, { certificate_authorities: [wrongCaFile], ca_trusted_fingerprint: caFingerprint }),
+    );
     await expect(attempt(either)).resolves.toBe('connected');
 
     const before = genuine.handshakes();
-    const caFileHasPin = createEsClient(outputFor(genuine.url, { certificate_authorities: [pki.caFile], ca_trusted_fingerprint: caFingerprint }));
+    const caFileHasPin = createEsClient(
+      outputFor(genuine.url, { certificate_authorities: [pki.caFile], ca_trusted_fingerprint: caFingerprint }),
+    );
     await expect(attempt(caFileHasPin)).resolves.toBe('connected');
     expect(genuine.handshakes() - before).toBe(1);
   });

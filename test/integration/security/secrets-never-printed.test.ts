@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { freePort } from '../../support/ports';
 import { proxyEnv, spawnCli } from '../../support/spawn-cli';
 
@@ -37,7 +38,8 @@ const forbidden = [
 
 function expectNoSecret(output: string): void {
   for (const secret of forbidden) {
-    if (output.includes(secret)) throw new Error(`the output prints the planted secret ${JSON.stringify(secret)}:\n${output}`);
+    if (output.includes(secret))
+      throw new Error(`the output prints the planted secret ${JSON.stringify(secret)}:\n${output}`);
   }
 }
 
@@ -64,12 +66,31 @@ describe('secrets are never printed', () => {
 
   test.each([
     ['an invalid output.elasticsearch.hosts with userinfo', { APM_SIDECAR_ES_HOSTS: `${esUserinfo}es host:9200` }],
-    ['an invalid queue.redis.url with a password', { APM_SIDECAR_REDIS_URL: `redis://:${planted.redisPassword}@bad host:6379` }],
-    ['an invalid upstream.url with a credential', { APM_SIDECAR_UPSTREAM_URL: `https://up:${planted.upstreamPassword}@bad host` }],
-    ['an upstream.url of the wrong scheme with a credential', { APM_SIDECAR_UPSTREAM_URL: `ftp://up:${planted.upstreamPassword}@host` }],
-    ['a password that is not a string', { APM_SIDECAR_ES_HOSTS: 'https://es:9200', APM_SIDECAR_ES_API_KEY: planted.apiKey, APM_SIDECAR_LOG_LEVEL: 'loud' }],
+    [
+      'an invalid queue.redis.url with a password',
+      { APM_SIDECAR_REDIS_URL: `redis://:${planted.redisPassword}@bad host:6379` },
+    ],
+    [
+      'an invalid upstream.url with a credential',
+      { APM_SIDECAR_UPSTREAM_URL: `https://up:${planted.upstreamPassword}@bad host` },
+    ],
+    [
+      'an upstream.url of the wrong scheme with a credential',
+      { APM_SIDECAR_UPSTREAM_URL: `ftp://up:${planted.upstreamPassword}@host` },
+    ],
+    [
+      'a password that is not a string',
+      {
+        APM_SIDECAR_ES_HOSTS: 'https://es:9200',
+        APM_SIDECAR_ES_API_KEY: planted.apiKey,
+        APM_SIDECAR_LOG_LEVEL: 'loud',
+      },
+    ],
   ])('%s: the config error names the key, not the secret', async (_name, env) => {
-    const { code, output } = await run(['proxy'], proxyEnv(`redis://127.0.0.1:${closed}`, { ...env, APM_SIDECAR_SECRET_TOKEN: planted.secretToken }));
+    const { code, output } = await run(
+      ['proxy'],
+      proxyEnv(`redis://127.0.0.1:${closed}`, { ...env, APM_SIDECAR_SECRET_TOKEN: planted.secretToken }),
+    );
     expect(code).not.toBe(0);
     expect(output).toMatch(/SIDECAR_ERR_CONFIG_INVALID/);
     expectNoSecret(output);
@@ -77,7 +98,10 @@ describe('secrets are never printed', () => {
 
   it('a config file that does not parse is reported by position, without the line that holds a password', async () => {
     const file = path.join(dir, 'broken.yml');
-    fs.writeFileSync(file, `output:\n  elasticsearch:\n    password: "${planted.yamlPassword}\n    hosts: [https://es:9200\n`);
+    fs.writeFileSync(
+      file,
+      `output:\n  elasticsearch:\n    password: "${planted.yamlPassword}\n    hosts: [https://es:9200\n`,
+    );
     const { code, output } = await run(['proxy', '-c', file], {});
     expect(code).not.toBe(0);
     expect(output).toMatch(/does not parse/);
@@ -85,7 +109,12 @@ describe('secrets are never printed', () => {
   });
 
   it('a Redis that cannot be reached: the failure names queue.redis.url, not its password', async () => {
-    const { code, output } = await run(['proxy'], proxyEnv(`redis://:${planted.redisPassword}@127.0.0.1:${closed}`, { APM_SIDECAR_SECRET_TOKEN: planted.secretToken }));
+    const { code, output } = await run(
+      ['proxy'],
+      proxyEnv(`redis://:${planted.redisPassword}@127.0.0.1:${closed}`, {
+        APM_SIDECAR_SECRET_TOKEN: planted.secretToken,
+      }),
+    );
     expect(code).not.toBe(0);
     expect(output).toMatch(/SIDECAR_ERR_QUEUE_UNAVAILABLE/);
     expectNoSecret(output);

@@ -1,35 +1,44 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import type { Client } from '@elastic/elasticsearch';
+
+import { collectChecks } from '../../../cli/check';
+import type { CheckResult } from '../../../cli/check/checks';
 import { loadConfig } from '../../../config/load';
 import { describeForOperator } from '../../../core/errors';
-import { createApiKeyVerifier } from '../../../proxy/auth/api-key-verifier';
 import { createEsClient } from '../../../elasticsearch/client';
 import { classifyEsError } from '../../../elasticsearch/errors';
 import { missingPrivileges, writerPrivileges } from '../../../elasticsearch/privileges';
 import { clientSender } from '../../../elasticsearch/setup/requests';
-import { runSetupSteps, type SetupOptions } from '../../../elasticsearch/setup/runner';
 import { apmIndexPatterns, writerRoleName } from '../../../elasticsearch/setup/roles';
+import { runSetupSteps, type SetupOptions } from '../../../elasticsearch/setup/runner';
 import type { StepResult } from '../../../elasticsearch/setup/steps';
+import { createApiKeyVerifier } from '../../../proxy/auth/api-key-verifier';
 import { certificateFingerprint, createCertificateAuthority } from '../../../tls/local-ca';
-import { collectChecks } from '../../../cli/check';
-import type { CheckResult } from '../../../cli/check/checks';
 import { testPki } from '../../support/certs';
-import { esTarget, realTargetAvailable, type EsTarget } from '../../support/es-target';
+import { type EsTarget, esTarget, realTargetAvailable } from '../../support/es-target';
 import { LogSink } from '../../support/log-sink';
 
 const kind = realTargetAvailable() ? 'real' : 'standin';
 const baseOptions: SetupOptions = { dryRun: false, createWriterApiKey: false, agentConfigFromElasticsearch: false };
 const patterns = [...apmIndexPatterns];
 
-async function setup(target: EsTarget, options: Partial<SetupOptions> = {}): Promise<{ steps: StepResult[]; lines: string[] }> {
+async function setup(
+  target: EsTarget,
+  options: Partial<SetupOptions> = {},
+): Promise<{ steps: StepResult[]; lines: string[] }> {
   const steps: StepResult[] = [];
   const lines: string[] = [];
-  await runSetupSteps(clientSender(target.client(), 'setup.elasticsearch'), { ...baseOptions, ...options }, {
-    step: (s) => steps.push(s),
-    line: (l) => lines.push(l),
-  });
+  await runSetupSteps(
+    clientSender(target.client(), 'setup.elasticsearch'),
+    { ...baseOptions, ...options },
+    {
+      step: (s) => steps.push(s),
+      line: (l) => lines.push(l),
+    },
+  );
   return { steps, lines };
 }
 
@@ -62,18 +71,32 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
 
   it('sets up from nothing, then changes nothing the second time', async () => {
     const first = await setup(target);
-    expect(first.steps.find((s) => s.object === `role ${writerRoleName}`)?.outcome).toMatch(/created|updated|unchanged/);
-    expect(first.steps.some((s) => s.object.startsWith('index template') || s.object === 'APM index templates')).toBe(true);
+    expect(first.steps.find((s) => s.object === `role ${writerRoleName}`)?.outcome).toMatch(
+      /created|updated|unchanged/,
+    );
+    expect(first.steps.some((s) => s.object.startsWith('index template') || s.object === 'APM index templates')).toBe(
+      true,
+    );
     const second = await setup(target);
     expect(second.steps.filter((s) => s.outcome === 'created' || s.outcome === 'updated')).toEqual([]);
   });
 
   it('forwarder precondition: a user lacking create_doc is refused, and passes once setup grants the writer role', async () => {
     const admin = target.client();
-    await admin.security.putRole({ name: 'apm_sidecar_it_partial', cluster: ['monitor'], indices: [{ names: patterns, privileges: ['auto_configure'] }] });
-    await admin.security.putUser({ username: 'apm_sidecar_it_fw', password: 'it-password-1', roles: ['apm_sidecar_it_partial'] });
+    await admin.security.putRole({
+      name: 'apm_sidecar_it_partial',
+      cluster: ['monitor'],
+      indices: [{ names: patterns, privileges: ['auto_configure'] }],
+    });
+    await admin.security.putUser({
+      username: 'apm_sidecar_it_fw',
+      password: 'it-password-1',
+      roles: ['apm_sidecar_it_partial'],
+    });
     const fw = target.client({ username: 'apm_sidecar_it_fw', password: 'it-password-1' });
-    expect(await missingPrivileges(fw, writerPrivileges)).toEqual(expect.arrayContaining(patterns.map((p) => `create_doc on ${p}`)));
+    expect(await missingPrivileges(fw, writerPrivileges)).toEqual(
+      expect.arrayContaining(patterns.map((p) => `create_doc on ${p}`)),
+    );
     const { steps } = await setup(target, { createWriterUser: 'apm_sidecar_it_fw' });
     expect(steps.find((s) => s.object === 'writer user apm_sidecar_it_fw')?.outcome).toBe('updated');
     expect(await missingPrivileges(fw, writerPrivileges)).toEqual([]);
@@ -106,15 +129,23 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     expect(warning?.remediation).toContain('--create-writer-api-key');
   });
 
-  it('check fails on a proxy config the proxy refuses, by the proxy\'s own assertions', async () => {
+  it("check fails on a proxy config the proxy refuses, by the proxy's own assertions", async () => {
     const pki = testPki();
     const proxyLine = async (ssl: Record<string, string>): Promise<CheckResult | undefined> =>
       (await collectChecks(loadConfig({ env: {}, overrides: { server: { ssl } } }))).find((r) => r.name === 'proxy');
-    await expect(proxyLine({ certificate: pki.serverCertFile, key: pki.serverKeyFile })).resolves.toMatchObject({ status: 'ok' });
+    await expect(proxyLine({ certificate: pki.serverCertFile, key: pki.serverKeyFile })).resolves.toMatchObject({
+      status: 'ok',
+    });
     const mismatch = await proxyLine({ certificate: pki.serverCertFile, key: pki.clientKeyFile });
-    expect(mismatch).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not the key of server.ssl.certificate') as unknown });
+    expect(mismatch).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('is not the key of server.ssl.certificate') as unknown,
+    });
     const missing = await proxyLine({ certificate: path.join(tmp, 'no-such.crt'), key: pki.serverKeyFile });
-    expect(missing).toMatchObject({ status: 'fail', detail: expect.stringContaining('server.ssl.certificate: cannot read') as unknown });
+    expect(missing).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('server.ssl.certificate: cannot read') as unknown,
+    });
     expect(missing?.remediation).toContain('APM_SIDECAR_SSL_CERTIFICATE');
   });
 
@@ -123,9 +154,15 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     const fingerprint = certificateFingerprint(fs.readFileSync(target.caFile, 'utf8'));
     const wrongCaFile = path.join(tmp, 'wrong-ca.crt');
     fs.writeFileSync(wrongCaFile, createCertificateAuthority('not the cluster CA').cert);
-    const byPin = createEsClient({ ...output, ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: fingerprint } });
+    const byPin = createEsClient({
+      ...output,
+      ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: fingerprint },
+    });
     const byWrongCa = createEsClient({ ...output, ssl: { ...output.ssl, certificate_authorities: [wrongCaFile] } });
-    const byWrongPin = createEsClient({ ...output, ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: 'ab'.repeat(32) } });
+    const byWrongPin = createEsClient({
+      ...output,
+      ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: 'ab'.repeat(32) },
+    });
     try {
       await expect(tlsFailureOf(target.client())).resolves.toBe('connected');
       // The pin matches the root of the chain the server sends: Elasticsearch sends it, the stand-in does not.
@@ -146,15 +183,23 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     const { lines } = await setup(target, { createAgentApiKey: 'apm-sidecar-it-agent' });
     const agentKey = valueAfter(lines, 'ELASTIC_APM_API_KEY=');
     const admin = target.client();
-    const useless = await admin.security.createApiKey({ name: 'apm-sidecar-it-useless', role_descriptors: { none: { cluster: [], indices: [] } } });
-    const overrides = { output: { elasticsearch: target.output({}) }, server: { auth: { api_key: { enabled: true, cache_ttl: '2s' } } } };
+    const useless = await admin.security.createApiKey({
+      name: 'apm-sidecar-it-useless',
+      role_descriptors: { none: { cluster: [], indices: [] } },
+    });
+    const overrides = {
+      output: { elasticsearch: target.output({}) },
+      server: { auth: { api_key: { enabled: true, cache_ttl: '2s' } } },
+    };
     const sink = new LogSink();
     const verifier = createApiKeyVerifier(loadConfig({ env: {}, overrides }).config, sink.logger());
     try {
       await expect(verifier.verify(agentKey, 'event:write')).resolves.toMatchObject({ kind: 'ok' });
       await expect(verifier.verify(agentKey, 'config_agent:read')).resolves.toMatchObject({ kind: 'ok' });
       await expect(verifier.verify(useless.encoded, 'event:write')).resolves.toMatchObject({ kind: 'forbidden' });
-      await expect(verifier.verify(Buffer.from('nosuchid:nosuchkey').toString('base64'), 'event:write')).resolves.toMatchObject({ kind: 'unauthorized' });
+      await expect(
+        verifier.verify(Buffer.from('nosuchid:nosuchkey').toString('base64'), 'event:write'),
+      ).resolves.toMatchObject({ kind: 'unauthorized' });
       const id = Buffer.from(agentKey, 'base64').toString('utf8').split(':')[0] ?? '';
       await admin.security.invalidateApiKey({ ids: [id] });
       // Within the TTL the cached verdict stands, as in APM Server; after it the revocation is seen.

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+
 import { GenericContainer, Wait } from 'testcontainers';
-import { makeTarget, type EsTarget } from '../es-target';
+
 import { testPki } from '../certs';
+import { type EsTarget, makeTarget } from '../es-target';
 
 const image = process.env.APM_SIDECAR_TEST_ES_IMAGE ?? 'docker.elastic.co/elasticsearch/elasticsearch:8.19.21';
 
@@ -18,10 +20,15 @@ export async function startContainerTarget(): Promise<EsTarget> {
   const password = 'elastic-test-password';
   const container = await new GenericContainer(image)
     .withEnvironment({
-      'discovery.type': 'single-node', ELASTIC_PASSWORD: password, ES_JAVA_OPTS: '-Xms512m -Xmx512m',
-      'xpack.security.enabled': 'true', 'xpack.security.http.ssl.enabled': 'true',
-      'xpack.security.http.ssl.certificate': 'certs/node.crt', 'xpack.security.http.ssl.key': 'certs/node.key',
-      'xpack.security.http.ssl.certificate_authorities': 'certs/ca.crt', 'xpack.license.self_generated.type': 'basic',
+      'discovery.type': 'single-node',
+      ELASTIC_PASSWORD: password,
+      ES_JAVA_OPTS: '-Xms512m -Xmx512m',
+      'xpack.security.enabled': 'true',
+      'xpack.security.http.ssl.enabled': 'true',
+      'xpack.security.http.ssl.certificate': 'certs/node.crt',
+      'xpack.security.http.ssl.key': 'certs/node.key',
+      'xpack.security.http.ssl.certificate_authorities': 'certs/ca.crt',
+      'xpack.license.self_generated.type': 'basic',
     })
     .withCopyFilesToContainer([
       { source: pki.serverCertFile, target: '/usr/share/elasticsearch/config/certs/node.crt', mode: 0o644 },
@@ -32,8 +39,13 @@ export async function startContainerTarget(): Promise<EsTarget> {
     .withWaitStrategy(Wait.forLogMessage(/"started"|started \{/).withStartupTimeout(240_000))
     .start();
   return makeTarget({
-    kind: 'real', description: `testcontainers ${image}`, url: `https://${container.getHost()}:${container.getMappedPort(9200)}`,
-    caFile: pki.caFile, admin: { username: 'elastic', password }, standin: undefined, lacks: new Set(),
+    kind: 'real',
+    description: `testcontainers ${image}`,
+    url: `https://${container.getHost()}:${container.getMappedPort(9200)}`,
+    caFile: pki.caFile,
+    admin: { username: 'elastic', password },
+    standin: undefined,
+    lacks: new Set(),
     close: async () => {
       await container.stop();
     },

@@ -17,8 +17,11 @@ export const esVersion = process.env.APM_SIDECAR_TEST_ES_VERSION ?? '8.19.21';
  * private folder (mktemp -d is 0700) would hide test/support/.cache, so root uses a world-readable folder under the
  * system temp dir instead (shared by every clone on the machine). APM_SIDECAR_TEST_ES_CACHE overrides both.
  */
-export const cacheRoot = process.env.APM_SIDECAR_TEST_ES_CACHE
-  ?? (process.getuid?.() === 0 ? path.join(os.tmpdir(), 'apm-sidecar-test-elasticsearch') : path.resolve(__dirname, '..', '.cache', 'elasticsearch'));
+export const cacheRoot =
+  process.env.APM_SIDECAR_TEST_ES_CACHE ??
+  (process.getuid?.() === 0
+    ? path.join(os.tmpdir(), 'apm-sidecar-test-elasticsearch')
+    : path.resolve(__dirname, '..', '.cache', 'elasticsearch'));
 const artifact = `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${esVersion}:zip`;
 const pluginSource = path.join(__dirname, 'analysis-plugin', 'TestAnalysisPlugin.java');
 
@@ -28,14 +31,20 @@ export function javaHome(): string | undefined {
   const candidates = [
     process.env.ES_JAVA_HOME,
     ...(major >= 9 ? [] : ['/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/temurin-17-jdk-amd64']),
-    '/usr/lib/jvm/java-21-openjdk-amd64', '/usr/lib/jvm/temurin-21-jdk-amd64', '/usr/lib/jvm/temurin-25-jdk-amd64',
+    '/usr/lib/jvm/java-21-openjdk-amd64',
+    '/usr/lib/jvm/temurin-21-jdk-amd64',
+    '/usr/lib/jvm/temurin-25-jdk-amd64',
     process.env.JAVA_HOME,
   ];
-  return candidates.find((dir): dir is string => dir !== undefined && dir !== '' && fs.existsSync(path.join(dir, 'bin', 'javac')));
+  return candidates.find(
+    (dir): dir is string => dir !== undefined && dir !== '' && fs.existsSync(path.join(dir, 'bin', 'javac')),
+  );
 }
 
 function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && fs.existsSync(path.join(dir, command)));
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => dir !== '' && fs.existsSync(path.join(dir, command)));
 }
 
 /** Bump when the prepared layout changes, so an older cached copy is not reused. */
@@ -64,7 +73,9 @@ async function createKeystore(home: string, java: string): Promise<void> {
     let stderr = '';
     add.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     add.once('error', reject);
-    add.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`elasticsearch-keystore add failed: ${stderr}`))));
+    add.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`elasticsearch-keystore add failed: ${stderr}`)),
+    );
     add.stdin.end(password);
   });
   fs.writeFileSync(path.join(home, '.bootstrap-password'), `${password}\n`);
@@ -86,7 +97,9 @@ async function fetchZip(): Promise<string> {
   const staging = fs.mkdtempSync(path.join(cacheRoot, 'download-'));
   try {
     // dependency:copy resolves through ~/.m2 (downloaded once per machine), then copies the zip here.
-    await run('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${staging}`], { timeout: 600_000 });
+    await run('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${staging}`], {
+      timeout: 600_000,
+    });
     fs.renameSync(path.join(staging, `elasticsearch-${esVersion}.zip`), zip);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -99,19 +112,30 @@ async function installAnalysisPlugin(home: string, java: string): Promise<void> 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-es-plugin-'));
   try {
     const classes = path.join(work, 'classes');
-    await run(path.join(java, 'bin', 'javac'), ['-nowarn', '--release', '17', '-d', classes, '-cp', path.join(home, 'lib', '*'), pluginSource], { timeout: 120_000 });
+    await run(
+      path.join(java, 'bin', 'javac'),
+      ['-nowarn', '--release', '17', '-d', classes, '-cp', path.join(home, 'lib', '*'), pluginSource],
+      { timeout: 120_000 },
+    );
     const dir = path.join(home, 'plugins', 'apm-sidecar-test-analysis');
     fs.mkdirSync(dir, { recursive: true });
-    await run(path.join(java, 'bin', 'jar'), ['cf', path.join(dir, 'apm-sidecar-test-analysis.jar'), '-C', classes, '.'], { timeout: 60_000 });
-    fs.writeFileSync(path.join(dir, 'plugin-descriptor.properties'), [
-      'description=Test-only analysis components the security index needs (apm-sidecar tests)',
-      'version=1.0.0',
-      'name=apm-sidecar-test-analysis',
-      'classname=apmsidecar.test.TestAnalysisPlugin',
-      'java.version=17',
-      `elasticsearch.version=${esVersion}`,
-      '',
-    ].join('\n'));
+    await run(
+      path.join(java, 'bin', 'jar'),
+      ['cf', path.join(dir, 'apm-sidecar-test-analysis.jar'), '-C', classes, '.'],
+      { timeout: 60_000 },
+    );
+    fs.writeFileSync(
+      path.join(dir, 'plugin-descriptor.properties'),
+      [
+        'description=Test-only analysis components the security index needs (apm-sidecar tests)',
+        'version=1.0.0',
+        'name=apm-sidecar-test-analysis',
+        'classname=apmsidecar.test.TestAnalysisPlugin',
+        'java.version=17',
+        `elasticsearch.version=${esVersion}`,
+        '',
+      ].join('\n'),
+    );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { Agent, request } from 'undici';
+
 import { createCertificateAuthority, issueCertificate } from '../../../tls/local-ca';
 import { freePort } from '../ports';
 import { bootstrapPassword, esVersion, javaHome } from './distribution';
@@ -68,15 +70,27 @@ function writeCertificates(configDir: string): string {
   return path.join(certs, 'ca.crt');
 }
 
-async function call(url: string, dispatcher: Agent, auth: string, method: 'GET' | 'PUT' | 'POST', body?: unknown): Promise<number> {
+async function call(
+  url: string,
+  dispatcher: Agent,
+  auth: string,
+  method: 'GET' | 'PUT' | 'POST',
+  body?: unknown,
+): Promise<number> {
   return request(url, {
-    method, dispatcher, headersTimeout: 10_000, bodyTimeout: 10_000,
+    method,
+    dispatcher,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
     headers: { authorization: auth, 'content-type': 'application/json' },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  }).then(async (res) => {
-    await res.body.dump();
-    return res.statusCode;
-  }, () => 0);
+  }).then(
+    async (res) => {
+      await res.body.dump();
+      return res.statusCode;
+    },
+    () => 0,
+  );
 }
 
 /**
@@ -85,24 +99,36 @@ async function call(url: string, dispatcher: Agent, auth: string, method: 'GET' 
  * answer 503 (unavailable_shards_exception). So ready means: a role write and such a check both succeed.
  */
 async function securityReady(url: string, dispatcher: Agent, auth: string): Promise<boolean> {
-  if ((await call(`${url}/_cluster/health?wait_for_status=yellow&timeout=2s`, dispatcher, auth, 'GET')) !== 200) return false;
+  if ((await call(`${url}/_cluster/health?wait_for_status=yellow&timeout=2s`, dispatcher, auth, 'GET')) !== 200)
+    return false;
   const role = { cluster: [], indices: [], metadata: { purpose: 'apm-sidecar test harness readiness probe' } };
-  if ((await call(`${url}/_security/role/apm_sidecar_test_readiness`, dispatcher, auth, 'PUT', role)) !== 200) return false;
+  if ((await call(`${url}/_security/role/apm_sidecar_test_readiness`, dispatcher, auth, 'PUT', role)) !== 200)
+    return false;
   const check = { application: [{ application: 'apm', privileges: ['event:write'], resources: ['-'] }] };
   if ((await call(`${url}/_security/user/_has_privileges`, dispatcher, auth, 'POST', check)) !== 200) return false;
-  return (await call(`${url}/_cluster/health/.security?wait_for_status=green&timeout=5s`, dispatcher, auth, 'GET')) === 200;
+  return (
+    (await call(`${url}/_cluster/health/.security?wait_for_status=green&timeout=5s`, dispatcher, auth, 'GET')) === 200
+  );
 }
 
-async function waitForHealth(info: Omit<NodeInfo, 'pid'>, exited: () => string | undefined, deadlineMs: number): Promise<void> {
+async function waitForHealth(
+  info: Omit<NodeInfo, 'pid'>,
+  exited: () => string | undefined,
+  deadlineMs: number,
+): Promise<void> {
   const dispatcher = new Agent({ connect: { ca: fs.readFileSync(info.caFile, 'utf8') } });
   const auth = `Basic ${Buffer.from(`elastic:${info.password}`).toString('base64')}`;
   const deadline = Date.now() + deadlineMs;
   try {
     for (;;) {
       const gone = exited();
-      if (gone !== undefined) throw new Error(`Elasticsearch exited during startup (${gone}); see ${info.runDir}/logs and ${info.runDir}/stdout.log`);
+      if (gone !== undefined)
+        throw new Error(
+          `Elasticsearch exited during startup (${gone}); see ${info.runDir}/logs and ${info.runDir}/stdout.log`,
+        );
       if (await securityReady(info.url, dispatcher, auth)) return;
-      if (Date.now() > deadline) throw new Error(`Elasticsearch not healthy after ${deadlineMs} ms; see ${info.runDir}/stdout.log`);
+      if (Date.now() > deadline)
+        throw new Error(`Elasticsearch not healthy after ${deadlineMs} ms; see ${info.runDir}/stdout.log`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   } finally {
@@ -125,11 +151,20 @@ export async function startNode(home: string, startupDeadlineMs = 180_000): Prom
   fs.writeFileSync(path.join(configDir, 'elasticsearch.yml'), elasticsearchYml(httpPort, transportPort, runDir));
   const caFile = writeCertificates(configDir);
   const password = bootstrapPassword(home);
-  const env = { ...process.env, ES_JAVA_HOME: java, ES_PATH_CONF: configDir, ES_JAVA_OPTS: process.env.APM_SIDECAR_TEST_ES_JAVA_OPTS ?? '-Xms512m -Xmx512m -XX:TieredStopAtLevel=1 -XX:-AlwaysPreTouch' };
+  const env = {
+    ...process.env,
+    ES_JAVA_HOME: java,
+    ES_PATH_CONF: configDir,
+    ES_JAVA_OPTS:
+      process.env.APM_SIDECAR_TEST_ES_JAVA_OPTS ?? '-Xms512m -Xmx512m -XX:TieredStopAtLevel=1 -XX:-AlwaysPreTouch',
+  };
   chownTree(runDir);
   const out = fs.openSync(path.join(runDir, 'stdout.log'), 'a');
   const child = spawn(path.join(home, 'bin', 'elasticsearch'), [], {
-    env, detached: true, stdio: ['ignore', out, out], ...(asRoot ? { uid: nobody, gid: nobody } : {}),
+    env,
+    detached: true,
+    stdio: ['ignore', out, out],
+    ...(asRoot ? { uid: nobody, gid: nobody } : {}),
   });
   fs.closeSync(out);
   child.unref();

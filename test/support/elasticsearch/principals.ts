@@ -1,6 +1,13 @@
-import { apmIndexPatterns, readerRole, writerRole } from '../../../elasticsearch/setup/roles';
-import { apmComponentTemplates, apmIndexTemplates, apmLifecyclePolicies, coreMappingFeatures, fullMappingFeatures } from '../../../elasticsearch/setup/templates';
 import { errors } from '@elastic/elasticsearch';
+
+import { apmIndexPatterns, readerRole, writerRole } from '../../../elasticsearch/setup/roles';
+import {
+  apmComponentTemplates,
+  apmIndexTemplates,
+  apmLifecyclePolicies,
+  coreMappingFeatures,
+  fullMappingFeatures,
+} from '../../../elasticsearch/setup/templates';
 import type { EsCredentials, EsTarget } from '../es-target';
 
 /** The credentials suites use; created over REST, identically on the real node and the stand-in. */
@@ -40,10 +47,13 @@ async function putUser(target: EsTarget, username: string, password: string, rol
 }
 
 async function exists(p: Promise<unknown>): Promise<boolean> {
-  return p.then(() => true, (err: unknown) => {
-    if (err instanceof errors.ResponseError && err.statusCode === 404) return false;
-    throw err;
-  });
+  return p.then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof errors.ResponseError && err.statusCode === 404) return false;
+      throw err;
+    },
+  );
 }
 
 /**
@@ -56,11 +66,14 @@ export async function installApmTemplates(target: EsTarget): Promise<void> {
   const ilm = !target.lacks.has('ilm');
   const options = { features: target.lacks.has('mapper_extras') ? coreMappingFeatures : fullMappingFeatures, ilm };
   for (const p of ilm ? apmLifecyclePolicies() : []) {
-    if (!(await exists(admin.ilm.getLifecycle({ name: p.name })))) await admin.ilm.putLifecycle({ name: p.name, ...p.body });
+    if (!(await exists(admin.ilm.getLifecycle({ name: p.name }))))
+      await admin.ilm.putLifecycle({ name: p.name, ...p.body });
   }
   const ignoreExisting = { ignore: [400] };
-  for (const c of apmComponentTemplates(options)) await admin.cluster.putComponentTemplate({ name: c.name, create: true, ...c.body }, ignoreExisting);
-  for (const t of apmIndexTemplates(options)) await admin.indices.putIndexTemplate({ name: t.name, create: true, ...t.body }, ignoreExisting);
+  for (const c of apmComponentTemplates(options))
+    await admin.cluster.putComponentTemplate({ name: c.name, create: true, ...c.body }, ignoreExisting);
+  for (const t of apmIndexTemplates(options))
+    await admin.indices.putIndexTemplate({ name: t.name, create: true, ...t.body }, ignoreExisting);
 }
 
 /**
@@ -75,9 +88,20 @@ export async function provisionTestPrincipals(target: EsTarget): Promise<TestPri
   await installApmTemplates(target);
   const writer = await putUser(target, 'apm_sidecar_test_writer', 'writer-password', testWriterRoleName);
   const reader = await putUser(target, 'apm_sidecar_test_reader', 'reader-password', testReaderRoleName);
-  const noCreateDoc = await putUser(target, 'apm_sidecar_test_no_create_doc', 'no-create-doc-password', noCreateDocRoleName);
-  const writerKey = await admin.security.createApiKey({ name: 'apm-sidecar-test-writer', role_descriptors: { writer: writerRole } });
-  const agentKey = await admin.security.createApiKey({ name: 'apm-sidecar-test-agent', role_descriptors: agentRoleDescriptors });
+  const noCreateDoc = await putUser(
+    target,
+    'apm_sidecar_test_no_create_doc',
+    'no-create-doc-password',
+    noCreateDocRoleName,
+  );
+  const writerKey = await admin.security.createApiKey({
+    name: 'apm-sidecar-test-writer',
+    role_descriptors: { writer: writerRole },
+  });
+  const agentKey = await admin.security.createApiKey({
+    name: 'apm-sidecar-test-agent',
+    role_descriptors: agentRoleDescriptors,
+  });
   return {
     admin: target.admin,
     writer,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { cacheRoot } from './distribution';
 
 /** Per-jest-run files (node info, lock, notices), named after the jest process id. */

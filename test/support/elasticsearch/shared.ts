@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { prepareDistribution } from './distribution';
+import { type NodeInfo, startNode, stopNode } from './node';
 import { alive, jestPid, removeStaleRunFiles, runsDir } from './run-files';
-import { startNode, stopNode, type NodeInfo } from './node';
 
 /**
  * One node per jest run, shared by every test file and worker: the first file that asks starts it and writes
@@ -16,9 +17,18 @@ function readInfo(file: string): NodeInfo | undefined {
   const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
   if (typeof raw !== 'object' || raw === null) return undefined;
   const get = (k: string): unknown => Object.entries(raw).find(([key]) => key === k)?.[1];
-  const [url, caFile, password, pid, runDir, version] = ['url', 'caFile', 'password', 'pid', 'runDir', 'version'].map(get);
-  if (typeof url !== 'string' || typeof caFile !== 'string' || typeof password !== 'string' || typeof pid !== 'number'
-    || typeof runDir !== 'string' || typeof version !== 'string') return undefined;
+  const [url, caFile, password, pid, runDir, version] = ['url', 'caFile', 'password', 'pid', 'runDir', 'version'].map(
+    get,
+  );
+  if (
+    typeof url !== 'string' ||
+    typeof caFile !== 'string' ||
+    typeof password !== 'string' ||
+    typeof pid !== 'number' ||
+    typeof runDir !== 'string' ||
+    typeof version !== 'string'
+  )
+    return undefined;
   return { url, caFile, password, pid, runDir, version };
 }
 
@@ -45,9 +55,14 @@ const timer = setInterval(() => {
 `;
 
 function startWatchdog(owner: number, node: NodeInfo, files: string[]): void {
-  const watchdog = spawn(process.execPath, ['-e', watchdogSource, String(owner), String(node.pid), node.runDir, ...files], {
-    detached: true, stdio: 'ignore',
-  });
+  const watchdog = spawn(
+    process.execPath,
+    ['-e', watchdogSource, String(owner), String(node.pid), node.runDir, ...files],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   watchdog.unref();
 }
 
@@ -56,7 +71,8 @@ async function waitForInfo(stateFile: string, errorFile: string, deadlineMs: num
   for (;;) {
     const info = readInfo(stateFile);
     if (info !== undefined) return info;
-    if (fs.existsSync(errorFile)) throw new Error(`the shared Elasticsearch failed to start: ${fs.readFileSync(errorFile, 'utf8')}`);
+    if (fs.existsSync(errorFile))
+      throw new Error(`the shared Elasticsearch failed to start: ${fs.readFileSync(errorFile, 'utf8')}`);
     if (Date.now() > deadline) throw new Error(`no shared Elasticsearch after ${deadlineMs} ms (${stateFile})`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

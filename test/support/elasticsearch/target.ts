@@ -1,6 +1,6 @@
-import { makeTarget, type EsTarget } from '../es-target';
-import { distributionRunnable } from './distribution';
+import { type EsTarget, makeTarget } from '../es-target';
 import { containerRunnable, startContainerTarget } from './container';
+import { distributionRunnable } from './distribution';
 import { sharedNode } from './shared';
 
 /** Java + Maven (or a prepared copy) here, or a Docker engine for testcontainers. */
@@ -16,8 +16,12 @@ export async function startRealNodeTarget(): Promise<EsTarget | undefined> {
   if (distributionRunnable()) {
     const node = await sharedNode();
     return makeTarget({
-      kind: 'real', description: `integ-test-zip ${node.version}`, url: node.url, caFile: node.caFile,
-      admin: { username: 'elastic', password: node.password }, standin: undefined,
+      kind: 'real',
+      description: `integ-test-zip ${node.version}`,
+      url: node.url,
+      caFile: node.caFile,
+      admin: { username: 'elastic', password: node.password },
+      standin: undefined,
       // Absent modules of the integ-test-zip: no ILM, no _data_stream REST API, no `GET /` (405), no
       // mapper-extras / constant-keyword field types.
       lacks: new Set(['ilm', 'data_stream_api', 'root_info', 'mapper_extras']),

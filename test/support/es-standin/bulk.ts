@@ -1,11 +1,12 @@
-import { badRequest } from './es-errors';
-import { isObject, parseJsonObject, type JsonObject } from './json';
-import { allowsIndex } from './privileges';
-import { subject, type RequestContext, type RouteResult } from './context';
-import type { Counters, FaultPlan, ItemRejector } from './faults';
-import { forbidden, unauthorizedReason } from './es-errors';
-import { DocumentRejected, type ItemError } from './mappings';
 import crypto from 'node:crypto';
+
+import { type RequestContext, type RouteResult, subject } from './context';
+import { badRequest } from './es-errors';
+import { forbidden, unauthorizedReason } from './es-errors';
+import type { Counters, FaultPlan, ItemRejector } from './faults';
+import { isObject, type JsonObject, parseJsonObject } from './json';
+import { DocumentRejected, type ItemError } from './mappings';
+import { allowsIndex } from './privileges';
 
 interface BulkOperation {
   readonly op: 'create' | 'index' | 'delete' | 'update';
@@ -19,17 +20,24 @@ const bulkPrivileges = ['create_doc', 'create', 'delete', 'index', 'write', 'all
 const autoCreatePrivileges = ['auto_configure', 'create_index', 'manage', 'all'];
 
 function parseOperations(body: Buffer, defaultIndex: string | undefined): BulkOperation[] {
-  const lines = body.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = body
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const ops: BulkOperation[] = [];
   for (let i = 0; i < lines.length; i++) {
     const action = parseJsonObject(lines[i] ?? '', 'bulk action');
     const [op, meta] = Object.entries(action)[0] ?? [];
     if (op !== 'create' && op !== 'index' && op !== 'delete' && op !== 'update') {
-      throw badRequest('illegal_argument_exception', `Malformed action/metadata line [${i + 1}], expected one of [create, delete, index, update] but found [${String(op)}]`);
+      throw badRequest(
+        'illegal_argument_exception',
+        `Malformed action/metadata line [${i + 1}], expected one of [create, delete, index, update] but found [${String(op)}]`,
+      );
     }
     const fields = isObject(meta) ? meta : {};
     const index = typeof fields['_index'] === 'string' ? fields['_index'] : defaultIndex;
-    if (index === undefined) throw badRequest('action_request_validation_exception', 'Validation Failed: 1: index is missing;');
+    if (index === undefined)
+      throw badRequest('action_request_validation_exception', 'Validation Failed: 1: index is missing;');
     const id = typeof fields['_id'] === 'string' ? fields['_id'] : undefined;
     const source = op === 'delete' ? undefined : parseJsonObject(lines[++i] ?? '', 'bulk source');
     ops.push({ op, index, id, source });
@@ -37,19 +45,41 @@ function parseOperations(body: Buffer, defaultIndex: string | undefined): BulkOp
   return ops;
 }
 
-function failure(op: BulkOperation, index: string, id: string, status: number, error: ItemError): Record<string, unknown> {
+function failure(
+  op: BulkOperation,
+  index: string,
+  id: string,
+  status: number,
+  error: ItemError,
+): Record<string, unknown> {
   return { [op.op]: { _index: index, _id: id, status, error } };
 }
 
-function denied(ctx: RequestContext, op: BulkOperation, id: string, action: string, privileges: string[]): Record<string, unknown> {
-  const reason = unauthorizedReason(action, subject(ctx.principal), ctx.principal.roles, op.index, privileges.join(','));
+function denied(
+  ctx: RequestContext,
+  op: BulkOperation,
+  id: string,
+  action: string,
+  privileges: string[],
+): Record<string, unknown> {
+  const reason = unauthorizedReason(
+    action,
+    subject(ctx.principal),
+    ctx.principal.roles,
+    op.index,
+    privileges.join(','),
+  );
   return failure(op, op.index, id, 403, { type: 'security_exception', reason });
 }
 
 const builtinApmPatterns = /^(traces-apm|logs-apm|metrics-apm)/;
 
 /** `require_data_stream=true` and the target is neither a data stream nor one a template would create. */
-function notADataStream(ctx: RequestContext, op: BulkOperation, faults: FaultPlan): Record<string, unknown> | undefined {
+function notADataStream(
+  ctx: RequestContext,
+  op: BulkOperation,
+  faults: FaultPlan,
+): Record<string, unknown> | undefined {
   if (ctx.query.get('require_data_stream') !== 'true' || ctx.store.dataStreams.has(op.index)) return undefined;
   const template = ctx.store.matchingTemplate(op.index);
   if (template !== undefined && isObject(template[1]['data_stream'])) return undefined;
@@ -61,7 +91,12 @@ function notADataStream(ctx: RequestContext, op: BulkOperation, faults: FaultPla
   });
 }
 
-function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean, faults: FaultPlan): Record<string, unknown> {
+function executeOne(
+  ctx: RequestContext,
+  op: BulkOperation,
+  reject: boolean,
+  faults: FaultPlan,
+): Record<string, unknown> {
   const id = op.id ?? crypto.randomBytes(15).toString('base64url').slice(0, 20);
   const refused = notADataStream(ctx, op, faults);
   if (refused !== undefined) return refused;
@@ -78,16 +113,24 @@ function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean, fau
     // A shard-level rejection names the concrete (backing) index, as the real node does.
     return failure(op, ctx.store.writeIndexFor(op.index, false)?.name ?? op.index, id, 429, {
       type: 'es_rejected_execution_exception',
-      reason: 'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=1024, max_coordinating_and_primary_bytes=53687091]',
+      reason:
+        'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=1024, max_coordinating_and_primary_bytes=53687091]',
     });
   }
   if (op.op !== 'create' && op.op !== 'index') {
-    return failure(op, op.index, id, 400, { type: 'illegal_argument_exception', reason: `the stand-in does not implement bulk ${op.op}` });
+    return failure(op, op.index, id, 400, {
+      type: 'illegal_argument_exception',
+      reason: `the stand-in does not implement bulk ${op.op}`,
+    });
   }
   const target = ctx.store.writeIndexFor(op.index, true);
-  if (target === undefined) return failure(op, op.index, id, 404, { type: 'index_not_found_exception', reason: `no such index [${op.index}]` });
+  if (target === undefined)
+    return failure(op, op.index, id, 404, { type: 'index_not_found_exception', reason: `no such index [${op.index}]` });
   if (op.op === 'index' && target.dataStream !== undefined) {
-    return failure(op, op.index, id, 400, { type: 'illegal_argument_exception', reason: 'only write ops with an op_type of create are allowed in data streams' });
+    return failure(op, op.index, id, 400, {
+      type: 'illegal_argument_exception',
+      reason: 'only write ops with an op_type of create are allowed in data streams',
+    });
   }
   try {
     const existed = target.docs.has(id);
@@ -95,8 +138,13 @@ function executeOne(ctx: RequestContext, op: BulkOperation, reject: boolean, fau
     const updated = existed && op.op === 'index';
     return {
       [op.op]: {
-        _index: result.index, _id: id, _version: 1, result: updated ? 'updated' : 'created',
-        _shards: { total: 1 + result.replicas, successful: 1, failed: 0 }, _seq_no: result.seqNo, _primary_term: 1,
+        _index: result.index,
+        _id: id,
+        _version: 1,
+        result: updated ? 'updated' : 'created',
+        _shards: { total: 1 + result.replicas, successful: 1, failed: 0 },
+        _seq_no: result.seqNo,
+        _primary_term: 1,
         status: updated ? 200 : 201,
       },
     };
@@ -111,9 +159,20 @@ export function bulk(ctx: RequestContext, faults: FaultPlan, rejector: ItemRejec
   const started = Date.now();
   const ops = parseOperations(ctx.body, ctx.params['index']);
   // Elasticsearch first authorizes the bulk as a whole: without any write privilege on any index it is a 403.
-  const mayWriteSomewhere = ctx.principal.layers.every((layer) => layer.some((role) => role.indices.some((entry) => entry.privileges.some((p) => bulkPrivileges.includes(p)))));
+  const mayWriteSomewhere = ctx.principal.layers.every((layer) =>
+    layer.some((role) => role.indices.some((entry) => entry.privileges.some((p) => bulkPrivileges.includes(p)))),
+  );
   if (!mayWriteSomewhere) {
-    throw forbidden(unauthorizedReason('indices:data/write/bulk', subject(ctx.principal), ctx.principal.roles, undefined, bulkPrivileges.join(','), 'index'));
+    throw forbidden(
+      unauthorizedReason(
+        'indices:data/write/bulk',
+        subject(ctx.principal),
+        ctx.principal.roles,
+        undefined,
+        bulkPrivileges.join(','),
+        'index',
+      ),
+    );
   }
   counters.bulkRequests += 1;
   const items = ops.map((op) => executeOne(ctx, op, rejector.reject(faults.bulkItemRejectShare), faults));

@@ -1,5 +1,5 @@
 import { forbidden, unauthorizedReason } from './es-errors';
-import { parseJsonObject, type JsonObject } from './json';
+import { type JsonObject, parseJsonObject } from './json';
 import { allowsCluster, allowsIndex } from './privileges';
 import type { Principal, SecurityRealm } from './security';
 import type { DocumentStore } from './store';
@@ -56,7 +56,9 @@ export function subject(principal: Principal): string {
 
 export function requireCluster(ctx: RequestContext, privileges: readonly string[], action: string): void {
   if (privileges.some((p) => allowsCluster(ctx.principal.layers, p))) return;
-  throw forbidden(unauthorizedReason(action, subject(ctx.principal), ctx.principal.roles, undefined, privileges.join(',')));
+  throw forbidden(
+    unauthorizedReason(action, subject(ctx.principal), ctx.principal.roles, undefined, privileges.join(',')),
+  );
 }
 
 export function requireIndex(ctx: RequestContext, index: string, privileges: readonly string[], action: string): void {

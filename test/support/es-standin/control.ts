@@ -1,6 +1,7 @@
 import type http from 'node:http';
-import { isObject, parseJsonObject } from './json';
+
 import type { FaultPlan } from './faults';
+import { isObject, parseJsonObject } from './json';
 
 /** The part of EsStandin the HTTP control API drives (process mode). */
 export interface ControlledStandin {
@@ -12,7 +13,11 @@ export interface ControlledStandin {
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch', 'content-length': String(Buffer.byteLength(payload)) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'x-elastic-product': 'Elasticsearch',
+    'content-length': String(Buffer.byteLength(payload)),
+  });
   res.end(payload);
 }
 
@@ -23,10 +28,14 @@ function parsePlan(body: Buffer): FaultPlan {
   const fault = (key: string): { path?: string; times?: number } | undefined => {
     const f = raw[key];
     if (!isObject(f)) return undefined;
-    return { ...(typeof f['path'] === 'string' ? { path: f['path'] } : {}), ...(typeof f['times'] === 'number' ? { times: f['times'] } : {}) };
+    return {
+      ...(typeof f['path'] === 'string' ? { path: f['path'] } : {}),
+      ...(typeof f['times'] === 'number' ? { times: f['times'] } : {}),
+    };
   };
   const failRequests = raw['failRequests'];
-  if (isObject(failRequests) && typeof failRequests['status'] === 'number') plan.failRequests = { ...fault('failRequests'), status: failRequests['status'] };
+  if (isObject(failRequests) && typeof failRequests['status'] === 'number')
+    plan.failRequests = { ...fault('failRequests'), status: failRequests['status'] };
   const delay = raw['delay'];
   if (isObject(delay) && typeof delay['ms'] === 'number') plan.delay = { ...fault('delay'), ms: delay['ms'] };
   const reset = fault('resetMidResponse');
@@ -35,9 +44,11 @@ function parsePlan(body: Buffer): FaultPlan {
   if (omit !== undefined) plan.omitProductHeader = omit;
   for (const key of ['hangShare', 'dropLastItemShare'] as const) if (typeof raw[key] === 'number') plan[key] = raw[key];
   const tooLarge = raw['tooLarge'];
-  if (isObject(tooLarge) && typeof tooLarge['maxBytes'] === 'number') plan.tooLarge = { ...fault('tooLarge'), maxBytes: tooLarge['maxBytes'], fromProxy: tooLarge['fromProxy'] === true };
+  if (isObject(tooLarge) && typeof tooLarge['maxBytes'] === 'number')
+    plan.tooLarge = { ...fault('tooLarge'), maxBytes: tooLarge['maxBytes'], fromProxy: tooLarge['fromProxy'] === true };
   const html = raw['htmlAnswer'];
-  if (isObject(html) && typeof html['status'] === 'number') plan.htmlAnswer = { ...fault('htmlAnswer'), status: html['status'] };
+  if (isObject(html) && typeof html['status'] === 'number')
+    plan.htmlAnswer = { ...fault('htmlAnswer'), status: html['status'] };
   return plan;
 }
 
@@ -45,7 +56,14 @@ function parsePlan(body: Buffer): FaultPlan {
  * `/_standin/*`, no authentication (tests only): PUT faults (replaces the plan), GET counters,
  * POST counters/reset, GET documents?index=pattern.
  */
-export function handleControl(standin: ControlledStandin, method: string, path: string, query: URLSearchParams, body: Buffer, res: http.ServerResponse): void {
+export function handleControl(
+  standin: ControlledStandin,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: Buffer,
+  res: http.ServerResponse,
+): void {
   try {
     if (path === '/_standin/faults' && (method === 'PUT' || method === 'POST')) {
       standin.setFaults(parsePlan(body));

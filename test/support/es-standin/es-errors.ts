@@ -34,7 +34,11 @@ const authenticateHeader = { 'WWW-Authenticate': schemes };
 export function missingCredentials(path: string): EsHttpError {
   return new EsHttpError(
     401,
-    { type: 'security_exception', reason: `missing authentication credentials for REST request [${path}]`, header: authenticateHeader },
+    {
+      type: 'security_exception',
+      reason: `missing authentication credentials for REST request [${path}]`,
+      header: authenticateHeader,
+    },
     { 'www-authenticate': schemes },
   );
 }
@@ -42,7 +46,11 @@ export function missingCredentials(path: string): EsHttpError {
 export function badUserCredentials(username: string, path: string): EsHttpError {
   return new EsHttpError(
     401,
-    { type: 'security_exception', reason: `unable to authenticate user [${username}] for REST request [${path}]`, header: authenticateHeader },
+    {
+      type: 'security_exception',
+      reason: `unable to authenticate user [${username}] for REST request [${path}]`,
+      header: authenticateHeader,
+    },
     { 'www-authenticate': schemes },
   );
 }
@@ -50,13 +58,25 @@ export function badUserCredentials(username: string, path: string): EsHttpError 
 export function badApiKey(path: string): EsHttpError {
   return new EsHttpError(
     401,
-    { type: 'security_exception', reason: `unable to authenticate with provided credentials and anonymous access is not allowed for this request`, additional_unsuccessful_credentials: `API key: invalid credentials for REST request [${path}]`, header: authenticateHeader },
+    {
+      type: 'security_exception',
+      reason: `unable to authenticate with provided credentials and anonymous access is not allowed for this request`,
+      additional_unsuccessful_credentials: `API key: invalid credentials for REST request [${path}]`,
+      header: authenticateHeader,
+    },
     { 'www-authenticate': schemes },
   );
 }
 
 /** The 403 text Elasticsearch writes when an action is denied. */
-export function unauthorizedReason(action: string, who: string, roles: readonly string[], indices?: string, grantedBy?: string, grantedKind?: 'cluster' | 'index'): string {
+export function unauthorizedReason(
+  action: string,
+  who: string,
+  roles: readonly string[],
+  indices?: string,
+  grantedBy?: string,
+  grantedKind?: 'cluster' | 'index',
+): string {
   const on = indices === undefined ? '' : ` on indices [${indices}]`;
   const kind = grantedKind ?? (indices === undefined ? 'cluster' : 'index');
   const granted = grantedBy === undefined ? '' : `, this action is granted by the ${kind} privileges [${grantedBy}]`;
@@ -72,7 +92,12 @@ export function notFound(type: string, reason: string, extra: Record<string, unk
 }
 
 export function indexNotFound(index: string): EsHttpError {
-  return notFound('index_not_found_exception', `no such index [${index}]`, { 'resource.type': 'index_or_alias', 'resource.id': index, index_uuid: '_na_', index });
+  return notFound('index_not_found_exception', `no such index [${index}]`, {
+    'resource.type': 'index_or_alias',
+    'resource.id': index,
+    index_uuid: '_na_',
+    index,
+  });
 }
 
 export function badRequest(type: string, reason: string): EsHttpError {

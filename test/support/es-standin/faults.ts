@@ -96,7 +96,14 @@ export const requestFailureBodies: Readonly<Record<number, unknown>> = {
     },
     status: 400,
   },
-  500: { error: { root_cause: [{ type: 'exception', reason: 'stand-in injected failure' }], type: 'exception', reason: 'stand-in injected failure' }, status: 500 },
+  500: {
+    error: {
+      root_cause: [{ type: 'exception', reason: 'stand-in injected failure' }],
+      type: 'exception',
+      reason: 'stand-in injected failure',
+    },
+    status: 500,
+  },
   503: {
     error: {
       root_cause: [{ type: 'cluster_block_exception', reason: 'blocked by: [SERVICE_UNAVAILABLE/2/no master];' }],

@@ -6,7 +6,10 @@ import { isObject } from './json';
  */
 export function applyFilterPath(value: unknown, filterPath: string | null): unknown {
   if (filterPath === null || filterPath === '') return value;
-  const paths = filterPath.split(',').map((p) => p.trim().split('.')).filter((p) => p.length > 0);
+  const paths = filterPath
+    .split(',')
+    .map((p) => p.trim().split('.'))
+    .filter((p) => p.length > 0);
   const filtered = filter(value, paths);
   return filtered === undefined ? {} : filtered;
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+
 import { EsStandin } from './server';
 
 /**
@@ -18,9 +19,10 @@ async function main(): Promise<void> {
       password: { type: 'string', default: 'changeme' },
     },
   });
-  const tls = values.cert !== undefined && values.key !== undefined && values.ca !== undefined
-    ? { cert: fs.readFileSync(values.cert, 'utf8'), key: fs.readFileSync(values.key, 'utf8'), caFile: values.ca }
-    : undefined;
+  const tls =
+    values.cert !== undefined && values.key !== undefined && values.ca !== undefined
+      ? { cert: fs.readFileSync(values.cert, 'utf8'), key: fs.readFileSync(values.key, 'utf8'), caFile: values.ca }
+      : undefined;
   const standin = await EsStandin.start({
     port: Number(values.port),
     elasticPassword: values.password,
@@ -28,7 +30,10 @@ async function main(): Promise<void> {
     ...(tls !== undefined ? { tls } : {}),
   });
   const stop = (): void => {
-    standin.close().then(() => process.exit(0), () => process.exit(1));
+    standin.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -36,6 +41,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`es-standin: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`es-standin: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

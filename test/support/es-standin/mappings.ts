@@ -1,4 +1,4 @@
-import { isObject, matchesGlob, type JsonObject } from './json';
+import { isObject, type JsonObject, matchesGlob } from './json';
 
 /** A per-item indexing failure, shaped as Elasticsearch reports it inside a bulk item. */
 export interface ItemError {
@@ -9,7 +9,10 @@ export interface ItemError {
 }
 
 export class DocumentRejected extends Error {
-  constructor(readonly status: number, readonly error: ItemError) {
+  constructor(
+    readonly status: number,
+    readonly error: ItemError,
+  ) {
     super(error.reason);
   }
 }
@@ -18,7 +21,11 @@ export class DocumentRejected extends Error {
 export type FieldTypes = Map<string, string>;
 
 /** Flattens `properties` of a mappings object (and its component templates') into dotted paths. */
-export function fieldTypesFromMappings(mappings: JsonObject | undefined, into: FieldTypes = new Map(), prefix = ''): FieldTypes {
+export function fieldTypesFromMappings(
+  mappings: JsonObject | undefined,
+  into: FieldTypes = new Map(),
+  prefix = '',
+): FieldTypes {
   const properties = mappings !== undefined && isObject(mappings['properties']) ? mappings['properties'] : {};
   for (const [name, definition] of Object.entries(properties)) {
     if (!isObject(definition)) continue;
@@ -38,7 +45,10 @@ function dynamicStringType(dynamicTemplates: unknown, path: string): string {
     for (const rule of Object.values(entry)) {
       if (!isObject(rule) || !isObject(rule['mapping'])) continue;
       const pathOk = typeof rule['path_match'] !== 'string' || matchesGlob(rule['path_match'], path);
-      const typeOk = rule['match_mapping_type'] === undefined || rule['match_mapping_type'] === 'string' || rule['match_mapping_type'] === '*';
+      const typeOk =
+        rule['match_mapping_type'] === undefined ||
+        rule['match_mapping_type'] === 'string' ||
+        rule['match_mapping_type'] === '*';
       const mapped = rule['mapping']['type'];
       if (pathOk && typeOk && typeof mapped === 'string') return mapped;
     }
@@ -61,27 +71,40 @@ const floatTypes = new Set(['float', 'double', 'half_float', 'scaled_float']);
 const stringTypes = new Set(['keyword', 'text', 'wildcard', 'match_only_text', 'constant_keyword', 'ip', 'version']);
 
 function preview(value: unknown): string {
-  if (isObject(value)) return `{${Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(', ')}}`;
+  if (isObject(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ')}}`;
   return String(value);
 }
 
 /** Why `value` cannot be indexed as `type`, in Elasticsearch's words; undefined when it can. */
 function typeMismatch(type: string, value: unknown): string | undefined {
-  if (isObject(value)) return type === 'object' || type === 'nested' || type === 'flattened' ? undefined : `Expected ${type} but found START_OBJECT`;
+  if (isObject(value))
+    return type === 'object' || type === 'nested' || type === 'flattened'
+      ? undefined
+      : `Expected ${type} but found START_OBJECT`;
   if (integerTypes.has(type)) {
-    const ok = (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value));
+    const ok =
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value));
     return ok ? undefined : `For input string: "${String(value)}"`;
   }
   if (floatTypes.has(type)) {
-    const ok = typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)));
+    const ok =
+      typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)));
     return ok ? undefined : `For input string: "${String(value)}"`;
   }
   if (type === 'date') {
     const ok = typeof value === 'number' || (typeof value === 'string' && !Number.isNaN(Date.parse(value)));
-    return ok ? undefined : `failed to parse date field [${String(value)}] with format [strict_date_optional_time||epoch_millis]`;
+    return ok
+      ? undefined
+      : `failed to parse date field [${String(value)}] with format [strict_date_optional_time||epoch_millis]`;
   }
   if (type === 'boolean') {
-    return value === true || value === false || value === 'true' || value === 'false' ? undefined : `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.`;
+    return value === true || value === false || value === 'true' || value === 'false'
+      ? undefined
+      : `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.`;
   }
   return undefined;
 }
@@ -90,7 +113,12 @@ function typeMismatch(type: string, value: unknown): string | undefined {
  * Checks a document against an index's field types and adds the dynamic fields it introduces, the way a
  * mapping update follows a successful index operation (so a later document conflicts with an earlier one).
  */
-export function applyDocumentToMapping(fields: FieldTypes, source: JsonObject, id: string, dynamicTemplates: unknown): void {
+export function applyDocumentToMapping(
+  fields: FieldTypes,
+  source: JsonObject,
+  id: string,
+  dynamicTemplates: unknown,
+): void {
   const added: Array<[string, string]> = [];
   const compact = JSON.stringify(source);
   const visit = (obj: JsonObject, prefix: string): void => {

@@ -25,7 +25,16 @@ const indexImplies: Readonly<Record<string, readonly string[]>> = {
   write: ['index', 'create', 'create_doc', 'delete'],
   index: ['create', 'create_doc'],
   create: ['create_doc'],
-  manage: ['create_index', 'delete_index', 'view_index_metadata', 'monitor', 'maintenance', 'auto_configure', 'manage_ilm', 'manage_data_stream_lifecycle'],
+  manage: [
+    'create_index',
+    'delete_index',
+    'view_index_metadata',
+    'monitor',
+    'maintenance',
+    'auto_configure',
+    'manage_ilm',
+    'manage_data_stream_lifecycle',
+  ],
   create_index: ['auto_configure'],
   read: [],
 };
@@ -47,12 +56,18 @@ export function roleGrantsCluster(role: RoleDescriptor, privilege: string): bool
 
 export function roleGrantsIndex(role: RoleDescriptor, index: string, privilege: string): boolean {
   return role.indices.some(
-    (entry) => entry.names.some((n) => covers(n, index)) && entry.privileges.some((p) => grants(indexImplies, p, privilege)),
+    (entry) =>
+      entry.names.some((n) => covers(n, index)) && entry.privileges.some((p) => grants(indexImplies, p, privilege)),
   );
 }
 
 /** Application privileges whose names contain `:` or `/` or `*` are action patterns (no definition needed). */
-export function roleGrantsApplication(role: RoleDescriptor, application: string, privilege: string, resource: string): boolean {
+export function roleGrantsApplication(
+  role: RoleDescriptor,
+  application: string,
+  privilege: string,
+  resource: string,
+): boolean {
   return role.applications.some(
     (entry) =>
       matchesGlob(entry.application, application) &&
@@ -75,7 +90,12 @@ export function allowsIndex(layers: PermissionLayers, index: string, privilege: 
   return layers.every((layer) => layer.some((r) => roleGrantsIndex(r, index, privilege)));
 }
 
-export function allowsApplication(layers: PermissionLayers, application: string, privilege: string, resource: string): boolean {
+export function allowsApplication(
+  layers: PermissionLayers,
+  application: string,
+  privilege: string,
+  resource: string,
+): boolean {
   return layers.every((layer) => layer.some((r) => roleGrantsApplication(r, application, privilege, resource)));
 }
 

@@ -1,8 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { Agent, request } from 'undici';
+
 import { testPki } from '../certs';
 import { freePort } from '../ports';
 import type { Counters, FaultPlan } from './faults';
@@ -46,8 +48,23 @@ export class StandinProcess {
 
   private async spawn(): Promise<void> {
     const pki = testPki();
-    const args = ['--import', 'tsx', mainFile, '--port', String(this.port), '--data', this.dataFile,
-      '--cert', pki.serverCertFile, '--key', pki.serverKeyFile, '--ca', pki.caFile, '--password', this.elasticPassword];
+    const args = [
+      '--import',
+      'tsx',
+      mainFile,
+      '--port',
+      String(this.port),
+      '--data',
+      this.dataFile,
+      '--cert',
+      pki.serverCertFile,
+      '--key',
+      pki.serverKeyFile,
+      '--ca',
+      pki.caFile,
+      '--password',
+      this.elasticPassword,
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
@@ -86,7 +103,9 @@ export class StandinProcess {
 
   private async control(method: 'GET' | 'PUT' | 'POST', route: string, body?: unknown): Promise<unknown> {
     const res = await request(`${this.url}/_standin/${route}`, {
-      method, dispatcher: this.dispatcher, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      method,
+      dispatcher: this.dispatcher,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const parsed: unknown = await res.body.json();
     if (res.statusCode !== 200) throw new Error(`es-standin control ${route}: ${JSON.stringify(parsed)}`);
@@ -109,7 +128,10 @@ export class StandinProcess {
 
   async documents(index = '*'): Promise<Array<{ index: string; id: string; source: Record<string, unknown> }>> {
     const raw = await this.control('GET', `documents?index=${encodeURIComponent(index)}`);
-    const list = typeof raw === 'object' && raw !== null && 'documents' in raw && Array.isArray(raw.documents) ? (raw.documents as unknown[]) : [];
+    const list =
+      typeof raw === 'object' && raw !== null && 'documents' in raw && Array.isArray(raw.documents)
+        ? (raw.documents as unknown[])
+        : [];
     return list.flatMap((d) => {
       if (typeof d !== 'object' || d === null || !('index' in d) || !('id' in d) || !('source' in d)) return [];
       const { index: i, id, source } = d;
@@ -127,18 +149,23 @@ export class StandinProcess {
 
 function numberRecord(value: unknown): Record<string, number> {
   const out: Record<string, number> = {};
-  if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) if (typeof v === 'number') out[k] = v;
+  if (typeof value === 'object' && value !== null)
+    for (const [k, v] of Object.entries(value)) if (typeof v === 'number') out[k] = v;
   return out;
 }
 
 function parseCounters(raw: unknown): Counters {
-  const get = (key: string): unknown => (typeof raw === 'object' && raw !== null ? Object.entries(raw).find(([k]) => k === key)?.[1] : undefined);
+  const get = (key: string): unknown =>
+    typeof raw === 'object' && raw !== null ? Object.entries(raw).find(([k]) => k === key)?.[1] : undefined;
   const num = (key: string): number => {
     const v = get(key);
     return typeof v === 'number' ? v : 0;
   };
   return {
-    requests: num('requests'), bulkRequests: num('bulkRequests'), itemsByStatus: numberRecord(get('itemsByStatus')),
-    faultsApplied: numberRecord(get('faultsApplied')), documentsStored: num('documentsStored'),
+    requests: num('requests'),
+    bulkRequests: num('bulkRequests'),
+    itemsByStatus: numberRecord(get('itemsByStatus')),
+    faultsApplied: numberRecord(get('faultsApplied')),
+    documentsStored: num('documentsStored'),
   };
 }

@@ -1,15 +1,18 @@
+import { jsonBody, ok, type RequestContext, requireCluster, type Route, route, type RouteResult } from './context';
 import { badRequest, notFound } from './es-errors';
 import { isObject, objectList, optionalString, stringList } from './json';
-import { jsonBody, ok, requireCluster, route, type RequestContext, type Route, type RouteResult } from './context';
 import { allowsApplication, allowsCluster, allowsIndex } from './privileges';
 import { parseRoleDescriptor, type StoredUser } from './security';
 
 function authenticate(ctx: RequestContext): RouteResult {
   const { principal } = ctx;
   const user = principal.user;
-  const realm = principal.apiKey !== undefined
-    ? { name: '_es_api_key', type: '_es_api_key' }
-    : user.reserved ? { name: 'reserved', type: 'reserved' } : { name: 'default_native', type: 'native' };
+  const realm =
+    principal.apiKey !== undefined
+      ? { name: '_es_api_key', type: '_es_api_key' }
+      : user.reserved
+        ? { name: 'reserved', type: 'reserved' }
+        : { name: 'default_native', type: 'native' };
   return ok({
     username: user.username,
     roles: principal.apiKey !== undefined ? [] : user.roles,
@@ -44,16 +47,27 @@ function hasPrivileges(ctx: RequestContext): RouteResult {
     const resources = (application[app] ??= {});
     for (const resource of stringList(entry, 'resources')) {
       const held = (resources[resource] ??= {});
-      for (const p of stringList(entry, 'privileges')) all = (held[p] = allowsApplication(layers, app, p, resource)) && all;
+      for (const p of stringList(entry, 'privileges'))
+        all = (held[p] = allowsApplication(layers, app, p, resource)) && all;
     }
   }
   // The real node answers index names, privileges and resources in sorted order (cluster: as requested).
-  return ok({ username: ctx.principal.username, has_all_requested: all, cluster, index: sortedDeep(index), application: sortedDeep(application) });
+  return ok({
+    username: ctx.principal.username,
+    has_all_requested: all,
+    cluster,
+    index: sortedDeep(index),
+    application: sortedDeep(application),
+  });
 }
 
 function sortedDeep(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortedDeep(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, sortedDeep(v)]),
+  );
 }
 
 function putRole(ctx: RequestContext): RouteResult {
@@ -83,7 +97,14 @@ function deleteRole(ctx: RequestContext): RouteResult {
 }
 
 function publicUser(user: StoredUser): Record<string, unknown> {
-  return { username: user.username, roles: user.roles, full_name: user.full_name, email: user.email, metadata: user.metadata, enabled: user.enabled };
+  return {
+    username: user.username,
+    roles: user.roles,
+    full_name: user.full_name,
+    email: user.email,
+    metadata: user.metadata,
+    enabled: user.enabled,
+  };
 }
 
 function putUser(ctx: RequestContext): RouteResult {
@@ -91,13 +112,23 @@ function putUser(ctx: RequestContext): RouteResult {
   const name = ctx.params['name'] ?? '';
   const body = jsonBody(ctx);
   const existing = ctx.realm.users.get(name);
-  if (existing?.reserved === true) throw badRequest('illegal_argument_exception', `user [${name}] is reserved and only the password can be changed`);
+  if (existing?.reserved === true)
+    throw badRequest('illegal_argument_exception', `user [${name}] is reserved and only the password can be changed`);
   const password = optionalString(body, 'password') ?? existing?.password;
-  if (password === undefined) throw badRequest('action_request_validation_exception', 'Validation Failed: 1: passwords must be set when creating a new user;');
+  if (password === undefined)
+    throw badRequest(
+      'action_request_validation_exception',
+      'Validation Failed: 1: passwords must be set when creating a new user;',
+    );
   ctx.realm.users.set(name, {
-    username: name, password, roles: stringList(body, 'roles'), full_name: optionalString(body, 'full_name') ?? null,
-    email: optionalString(body, 'email') ?? null, metadata: isObject(body['metadata']) ? { ...body['metadata'] } : {},
-    enabled: body['enabled'] !== false, reserved: false,
+    username: name,
+    password,
+    roles: stringList(body, 'roles'),
+    full_name: optionalString(body, 'full_name') ?? null,
+    email: optionalString(body, 'email') ?? null,
+    metadata: isObject(body['metadata']) ? { ...body['metadata'] } : {},
+    enabled: body['enabled'] !== false,
+    reserved: false,
   });
   ctx.changed();
   return ok({ created: existing === undefined });
@@ -107,7 +138,8 @@ function getUsers(ctx: RequestContext): RouteResult {
   requireCluster(ctx, ['read_security', 'manage_security'], 'cluster:admin/xpack/security/user/get');
   const wanted = ctx.params['name']?.split(',');
   const out: Record<string, unknown> = {};
-  for (const [name, user] of ctx.realm.users) if (wanted === undefined || wanted.includes(name)) out[name] = publicUser(user);
+  for (const [name, user] of ctx.realm.users)
+    if (wanted === undefined || wanted.includes(name)) out[name] = publicUser(user);
   return ok(out, wanted !== undefined && Object.keys(out).length === 0 ? 404 : 200);
 }
 
@@ -121,14 +153,20 @@ function deleteUser(ctx: RequestContext): RouteResult {
 function createApiKey(ctx: RequestContext): RouteResult {
   requireCluster(ctx, ['manage_own_api_key'], 'cluster:admin/xpack/security/api_key/create');
   if (ctx.principal.apiKey !== undefined && Object.keys(ctx.principal.apiKey.roleDescriptors).length > 0) {
-    throw badRequest('illegal_argument_exception', 'creating derived api keys requires an explicit role descriptor that is empty (has no privileges)');
+    throw badRequest(
+      'illegal_argument_exception',
+      'creating derived api keys requires an explicit role descriptor that is empty (has no privileges)',
+    );
   }
   const key = ctx.realm.createApiKey(ctx.principal.username, jsonBody(ctx));
   ctx.realm.apiKeys.set(key.id, key);
   ctx.changed();
   return ok({
-    id: key.id, name: key.name, ...(key.expiration !== null ? { expiration: key.expiration } : {}),
-    api_key: key.key, encoded: Buffer.from(`${key.id}:${key.key}`).toString('base64'),
+    id: key.id,
+    name: key.name,
+    ...(key.expiration !== null ? { expiration: key.expiration } : {}),
+    api_key: key.key,
+    encoded: Buffer.from(`${key.id}:${key.key}`).toString('base64'),
   });
 }
 
@@ -146,7 +184,11 @@ function invalidateApiKeys(ctx: RequestContext): RouteResult {
     (key.invalidated ? previously : invalidated).push(key.id);
     key.invalidated = true;
   }
-  if (ids.length === 0 && name === undefined) throw badRequest('action_request_validation_exception', 'Validation Failed: 1: One of [api key id(s), api key name, username, realm name] must be specified if [owner] flag is false;');
+  if (ids.length === 0 && name === undefined)
+    throw badRequest(
+      'action_request_validation_exception',
+      'Validation Failed: 1: One of [api key id(s), api key name, username, realm name] must be specified if [owner] flag is false;',
+    );
   ctx.changed();
   return ok({ invalidated_api_keys: invalidated, previously_invalidated_api_keys: previously, error_count: 0 });
 }
@@ -155,12 +197,21 @@ function getApiKeys(ctx: RequestContext): RouteResult {
   requireCluster(ctx, ['manage_own_api_key'], 'cluster:admin/xpack/security/api_key/get');
   const id = ctx.query.get('id');
   const name = ctx.query.get('name');
-  const keys = [...ctx.realm.apiKeys.values()].filter((k) => (id === null || k.id === id) && (name === null || k.name === name));
+  const keys = [...ctx.realm.apiKeys.values()].filter(
+    (k) => (id === null || k.id === id) && (name === null || k.name === name),
+  );
   if (id !== null && keys.length === 0) throw notFound('resource_not_found_exception', `api key [${id}] not found`);
   return ok({
     api_keys: keys.map((k) => ({
-      id: k.id, name: k.name, type: 'rest', creation: k.creation, ...(k.expiration !== null ? { expiration: k.expiration } : {}),
-      invalidated: k.invalidated, username: k.owner, realm: 'reserved', metadata: k.metadata,
+      id: k.id,
+      name: k.name,
+      type: 'rest',
+      creation: k.creation,
+      ...(k.expiration !== null ? { expiration: k.expiration } : {}),
+      invalidated: k.invalidated,
+      username: k.owner,
+      realm: 'reserved',
+      metadata: k.metadata,
     })),
   });
 }

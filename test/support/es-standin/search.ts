@@ -6,7 +6,9 @@ import type { StoredIndex } from './store';
 function valuesAt(source: JsonObject, path: string): unknown[] {
   let current: unknown[] = [source];
   for (const key of path.split('.')) {
-    current = current.flatMap((v) => (isObject(v) && key in v ? [v[key]] : [])).flatMap((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : [v]));
+    current = current
+      .flatMap((v) => (isObject(v) && key in v ? [v[key]] : []))
+      .flatMap((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : [v]));
   }
   const flat = path in source ? [source[path]] : [];
   return [...current, ...flat];
@@ -21,20 +23,34 @@ type FieldTypes = ReadonlyMap<string, string>;
 
 /** The standard analyzer, roughly: lowercase tokens split at anything not a letter or digit. */
 function tokens(value: unknown): string[] {
-  return String(value).toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((t) => t !== '');
+  return String(value)
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((t) => t !== '');
 }
 
-function valueMatches(fields: FieldTypes, field: string, actual: unknown, wanted: unknown, analyzeQuery: boolean): boolean {
+function valueMatches(
+  fields: FieldTypes,
+  field: string,
+  actual: unknown,
+  wanted: unknown,
+  analyzeQuery: boolean,
+): boolean {
   if (fields.get(field) !== 'text') return String(actual) === String(wanted);
   const have = tokens(actual);
   return analyzeQuery ? tokens(wanted).some((t) => have.includes(t)) : have.includes(String(wanted));
 }
 
 /** A small query evaluator: match_all, term, terms, match, exists, ids, bool (must/filter/should/must_not). */
-export function matches(query: JsonObject | undefined, id: string, source: JsonObject, fields: FieldTypes = new Map()): boolean {
+export function matches(
+  query: JsonObject | undefined,
+  id: string,
+  source: JsonObject,
+  fields: FieldTypes = new Map(),
+): boolean {
   if (query === undefined) return true;
   const [kind, spec] = Object.entries(query)[0] ?? ['match_all', {}];
-  const field = isObject(spec) ? Object.keys(spec)[0] ?? '' : '';
+  const field = isObject(spec) ? (Object.keys(spec)[0] ?? '') : '';
   const fieldSpec = isObject(spec) ? spec[field] : undefined;
   // `name.keyword` of a dynamically mapped string (text + keyword sub-field) compares exactly.
   const subKeyword = field.endsWith('.keyword') && !fields.has(field);
@@ -87,7 +103,8 @@ export function findHits(indices: readonly StoredIndex[], query: JsonObject | un
   const hits: Array<Hit & { seq: number }> = [];
   for (const index of indices) {
     for (const [id, doc] of index.docs) {
-      if (matches(query, id, doc.source, index.fields)) hits.push({ _index: index.name, _id: id, _score: 1, _source: doc.source, seq: doc.seqNo });
+      if (matches(query, id, doc.source, index.fields))
+        hits.push({ _index: index.name, _id: id, _score: 1, _source: doc.source, seq: doc.seqNo });
     }
   }
   return hits.sort((a, b) => a.seq - b.seq).map(({ seq: _seq, ...hit }) => hit);

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
+
 import { badApiKey, badUserCredentials, missingCredentials } from './es-errors';
-import { isObject, objectList, stringList, type JsonObject } from './json';
-import { superuserRole, type PermissionLayers, type RoleDescriptor } from './privileges';
+import { isObject, type JsonObject, objectList, stringList } from './json';
+import { type PermissionLayers, type RoleDescriptor, superuserRole } from './privileges';
 
 export interface StoredUser {
   readonly username: string;
@@ -64,8 +65,14 @@ export class SecurityRealm {
 
   constructor(elasticPassword: string) {
     this.users.set('elastic', {
-      username: 'elastic', password: elasticPassword, roles: ['superuser'], full_name: null, email: null,
-      metadata: { _reserved: true }, enabled: true, reserved: true,
+      username: 'elastic',
+      password: elasticPassword,
+      roles: ['superuser'],
+      full_name: null,
+      email: null,
+      metadata: { _reserved: true },
+      enabled: true,
+      reserved: true,
     });
   }
 
@@ -110,7 +117,8 @@ export class SecurityRealm {
   createApiKey(owner: string, body: JsonObject): StoredApiKey {
     const descriptors: Record<string, RoleDescriptor> = {};
     const given = isObject(body['role_descriptors']) ? body['role_descriptors'] : {};
-    for (const [name, value] of Object.entries(given)) if (isObject(value)) descriptors[name] = parseRoleDescriptor(value);
+    for (const [name, value] of Object.entries(given))
+      if (isObject(value)) descriptors[name] = parseRoleDescriptor(value);
     const expiration = typeof body['expiration'] === 'string' ? Date.now() + durationMs(body['expiration']) : null;
     return {
       id: crypto.randomBytes(15).toString('base64url').slice(0, 20),

@@ -1,21 +1,30 @@
 import fs from 'node:fs';
-import https from 'node:https';
 import type http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import zlib from 'node:zlib';
+
 import { testPki } from '../certs';
 import { bulk } from './bulk';
-import { route, type RequestContext, type Route, type RouteResult } from './context';
+import { type RequestContext, type Route, route, type RouteResult } from './context';
+import { handleControl } from './control';
 import { EsHttpError } from './es-errors';
-import { emptyCounters, htmlPage, ItemRejector, requestFailureBodies, takeFault, type Counters, type FaultPlan } from './faults';
+import {
+  type Counters,
+  emptyCounters,
+  type FaultPlan,
+  htmlPage,
+  ItemRejector,
+  requestFailureBodies,
+  takeFault,
+} from './faults';
 import { applyFilterPath } from './filter-path';
+import { isObject } from './json';
 import { loadState, saveState } from './persistence';
 import { dataRoutes } from './routes-data';
 import { securityRoutes } from './routes-security';
 import { SecurityRealm } from './security';
 import { DocumentStore } from './store';
-import { handleControl } from './control';
-import { isObject } from './json';
 
 export interface EsStandinOptions {
   /** 0 (default): a free port. */
@@ -51,15 +60,26 @@ export class EsStandin {
   port = 0;
 
   private constructor(private readonly options: EsStandinOptions) {
-    const pki = options.tls ?? (() => {
-      const p = testPki();
-      return { cert: fs.readFileSync(p.serverCertFile, 'utf8'), key: fs.readFileSync(p.serverKeyFile, 'utf8'), caFile: p.caFile };
-    })();
+    const pki =
+      options.tls ??
+      (() => {
+        const p = testPki();
+        return {
+          cert: fs.readFileSync(p.serverCertFile, 'utf8'),
+          key: fs.readFileSync(p.serverKeyFile, 'utf8'),
+          caFile: p.caFile,
+        };
+      })();
     this.caFile = pki.caFile;
     this.elasticPassword = options.elasticPassword ?? 'changeme';
     this.realm = new SecurityRealm(this.elasticPassword);
     if (options.dataFile !== undefined) loadState(options.dataFile, this.store, this.realm);
-    this.routes = [...securityRoutes, route('POST|PUT', '/_bulk', (ctx) => this.bulk(ctx)), route('POST|PUT', '/:index/_bulk', (ctx) => this.bulk(ctx)), ...dataRoutes];
+    this.routes = [
+      ...securityRoutes,
+      route('POST|PUT', '/_bulk', (ctx) => this.bulk(ctx)),
+      route('POST|PUT', '/:index/_bulk', (ctx) => this.bulk(ctx)),
+      ...dataRoutes,
+    ];
     this.server = https.createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         res.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -98,7 +118,9 @@ export class EsStandin {
 
   /** Every stored document of the indices or data streams matching `expression` (default: all). */
   documents(expression = '*'): Array<{ index: string; id: string; source: Record<string, unknown> }> {
-    return this.store.resolve(expression, true).flatMap((i) => [...i.docs].map(([id, d]) => ({ index: i.name, id, source: { ...d.source } })));
+    return this.store
+      .resolve(expression, true)
+      .flatMap((i) => [...i.docs].map(([id, d]) => ({ index: i.name, id, source: { ...d.source } })));
   }
 
   /** Stops listening and drops open connections: clients get "connection refused" until resume(). */
@@ -153,7 +175,8 @@ export class EsStandin {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
     const received = await readBody(req);
     const body = decodeBody(received, req.headers['content-encoding']);
-    if (path.startsWith('/_standin/')) return handleControl(this, req.method ?? 'GET', path, url.searchParams, body, res);
+    if (path.startsWith('/_standin/'))
+      return handleControl(this, req.method ?? 'GET', path, url.searchParams, body, res);
     this.counts.requests += 1;
     const delay = takeFault(this.faults.delay, path);
     if (delay !== undefined) {
@@ -165,12 +188,22 @@ export class EsStandin {
     if (result === 'hang') return;
     const omit = result.fromProxy === true || takeFault(this.faults.omitProductHeader, path) !== undefined;
     if (omit && result.fromProxy !== true) this.count('omitProductHeader');
-    const payload = result.body === undefined || req.method === 'HEAD' ? '' : typeof result.body === 'string' ? result.body : JSON.stringify(applyFilterPath(result.body, url.searchParams.get('filter_path')));
+    const payload =
+      result.body === undefined || req.method === 'HEAD'
+        ? ''
+        : typeof result.body === 'string'
+          ? result.body
+          : JSON.stringify(applyFilterPath(result.body, url.searchParams.get('filter_path')));
     const compatible = String(req.headers.accept ?? '').includes('compatible-with');
     const textType = result.fromProxy === true ? 'text/html' : 'text/plain';
     res.writeHead(result.status, {
       ...(omit ? {} : { 'x-elastic-product': 'Elasticsearch' }),
-      'content-type': typeof result.body === 'string' ? textType : compatible ? 'application/vnd.elasticsearch+json;compatible-with=8' : 'application/json',
+      'content-type':
+        typeof result.body === 'string'
+          ? textType
+          : compatible
+            ? 'application/vnd.elasticsearch+json;compatible-with=8'
+            : 'application/json',
       'content-length': String(Buffer.byteLength(payload)),
       ...(result.headers ?? {}),
     });
@@ -184,22 +217,46 @@ export class EsStandin {
   }
 
   /** The answer a request gets: an injected fault's, or the route's; 'hang' for none at all. */
-  private faultOrDispatch(req: http.IncomingMessage, path: string, query: URLSearchParams, body: Buffer, receivedBytes: number): Answer | 'hang' {
+  private faultOrDispatch(
+    req: http.IncomingMessage,
+    path: string,
+    query: URLSearchParams,
+    body: Buffer,
+    receivedBytes: number,
+  ): Answer | 'hang' {
     const html = takeFault(this.faults.htmlAnswer, path);
-    if (html !== undefined) return (this.count('htmlAnswer'), { status: html.status, body: htmlPage(html.status), fromProxy: true });
-    const tooLarge = this.faults.tooLarge !== undefined && receivedBytes > this.faults.tooLarge.maxBytes ? takeFault(this.faults.tooLarge, path) : undefined;
+    if (html !== undefined)
+      return (this.count('htmlAnswer'), { status: html.status, body: htmlPage(html.status), fromProxy: true });
+    const tooLarge =
+      this.faults.tooLarge !== undefined && receivedBytes > this.faults.tooLarge.maxBytes
+        ? takeFault(this.faults.tooLarge, path)
+        : undefined;
     if (tooLarge !== undefined) {
       this.count('tooLarge');
-      return tooLarge.fromProxy === true ? { status: 413, body: htmlPage(413), fromProxy: true } : { status: 413, body: undefined };
+      return tooLarge.fromProxy === true
+        ? { status: 413, body: htmlPage(413), fromProxy: true }
+        : { status: 413, body: undefined };
     }
     const failure = takeFault(this.faults.failRequests, path);
-    if (failure !== undefined) return (this.count('failRequests'), { status: failure.status, body: requestFailureBodies[failure.status] ?? `${failure.status} injected by the stand-in` });
+    if (failure !== undefined)
+      return (
+        this.count('failRequests'),
+        {
+          status: failure.status,
+          body: requestFailureBodies[failure.status] ?? `${failure.status} injected by the stand-in`,
+        }
+      );
     const result = this.dispatch(req, path, query, body);
     if (!/\/_bulk$/.test(path)) return result;
     // A hung bulk was executed (its documents are stored) but is never answered, as a node that stalls after
     // indexing: resending it gives 409s.
     if (this.hangs.reject(this.faults.hangShare)) return (this.count('hang'), 'hang');
-    if (this.drops.reject(this.faults.dropLastItemShare) && isObject(result.body) && Array.isArray(result.body['items']) && result.body['items'].length > 0) {
+    if (
+      this.drops.reject(this.faults.dropLastItemShare) &&
+      isObject(result.body) &&
+      Array.isArray(result.body['items']) &&
+      result.body['items'].length > 0
+    ) {
       this.count('dropLastItem');
       return { ...result, body: { ...result.body, items: result.body['items'].slice(0, -1) } };
     }
@@ -210,7 +267,12 @@ export class EsStandin {
     this.counts.faultsApplied[fault] = (this.counts.faultsApplied[fault] ?? 0) + 1;
   }
 
-  private dispatch(req: http.IncomingMessage, path: string, query: URLSearchParams, body: Buffer): RouteResult & { headers?: Record<string, string | string[]> } {
+  private dispatch(
+    req: http.IncomingMessage,
+    path: string,
+    query: URLSearchParams,
+    body: Buffer,
+  ): RouteResult & { headers?: Record<string, string | string[]> } {
     const method = req.method ?? 'GET';
     const candidates = this.routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((c) => c.m !== null);
     const found = candidates.find((c) => c.r.methods.includes(method));
@@ -218,9 +280,18 @@ export class EsStandin {
       if (found === undefined) {
         if (candidates.length > 0) {
           const allowed = [...new Set(candidates.flatMap((c) => c.r.methods))].join(', ');
-          return { status: 405, body: { error: `Incorrect HTTP method for uri [${req.url ?? path}] and method [${method}], allowed: [${allowed}]`, status: 405 } };
+          return {
+            status: 405,
+            body: {
+              error: `Incorrect HTTP method for uri [${req.url ?? path}] and method [${method}], allowed: [${allowed}]`,
+              status: 405,
+            },
+          };
         }
-        return { status: 400, body: { error: `no handler found for uri [${req.url ?? path}] and method [${method}]`, status: 400 } };
+        return {
+          status: 400,
+          body: { error: `no handler found for uri [${req.url ?? path}] and method [${method}]`, status: 400 },
+        };
       }
       const contentType = req.headers['content-type'] ?? '';
       if (body.length > 0 && !/^application\/(json|x-ndjson|vnd\.elasticsearch\+(json|x-ndjson))\b/.test(contentType)) {
@@ -228,8 +299,19 @@ export class EsStandin {
       }
       const principal = this.realm.authenticate(req.headers.authorization, path);
       const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(found.m?.groups ?? {})) if (v !== undefined) params[k] = decodeURIComponent(v);
-      const ctx: RequestContext = { method, path, params, query, body, principal, store: this.store, realm: this.realm, changed: () => this.persist() };
+      for (const [k, v] of Object.entries(found.m?.groups ?? {}))
+        if (v !== undefined) params[k] = decodeURIComponent(v);
+      const ctx: RequestContext = {
+        method,
+        path,
+        params,
+        query,
+        body,
+        principal,
+        store: this.store,
+        realm: this.realm,
+        changed: () => this.persist(),
+      };
       return found.r.handler(ctx);
     } catch (err) {
       if (err instanceof EsHttpError) return { status: err.status, body: err.body(), headers: { ...err.headers } };

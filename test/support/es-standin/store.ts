@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
+
 import { indexNotFound } from './es-errors';
-import { isObject, matchesGlob, type JsonObject } from './json';
-import { applyDocumentToMapping, DocumentRejected, fieldTypesFromMappings, type FieldTypes } from './mappings';
+import { isObject, type JsonObject, matchesGlob } from './json';
+import { applyDocumentToMapping, DocumentRejected, type FieldTypes, fieldTypesFromMappings } from './mappings';
 
 export interface StoredDocument {
   readonly source: JsonObject;
@@ -52,13 +53,18 @@ export class DocumentStore {
   }
 
   /** Mappings of a template merged with its component templates (components first, as Elasticsearch does). */
-  private templateMappings(body: JsonObject | undefined): { fields: FieldTypes; dynamicTemplates: unknown; replicas: number } {
+  private templateMappings(body: JsonObject | undefined): {
+    fields: FieldTypes;
+    dynamicTemplates: unknown;
+    replicas: number;
+  } {
     const fields: FieldTypes = new Map();
     const dynamicTemplates: unknown[] = [];
     let replicas = 1;
     const parts = [
-      ...(body !== undefined && Array.isArray(body['composed_of']) ? body['composed_of'] : [])
-        .map((n) => (typeof n === 'string' ? this.componentTemplates.get(n) : undefined)),
+      ...(body !== undefined && Array.isArray(body['composed_of']) ? body['composed_of'] : []).map((n) =>
+        typeof n === 'string' ? this.componentTemplates.get(n) : undefined,
+      ),
       body,
     ];
     for (const part of parts) {
@@ -78,8 +84,14 @@ export class DocumentStore {
   createIndex(name: string, dataStream: string | undefined, body: JsonObject | undefined): StoredIndex {
     const mapped = this.templateMappings(body);
     const index: StoredIndex = {
-      name, uuid: crypto.randomBytes(16).toString('base64url').slice(0, 22), dataStream, fields: mapped.fields,
-      dynamicTemplates: mapped.dynamicTemplates, replicas: mapped.replicas, docs: new Map(), nextSeqNo: 0,
+      name,
+      uuid: crypto.randomBytes(16).toString('base64url').slice(0, 22),
+      dataStream,
+      fields: mapped.fields,
+      dynamicTemplates: mapped.dynamicTemplates,
+      replicas: mapped.replicas,
+      docs: new Map(),
+      nextSeqNo: 0,
     };
     this.indices.set(name, index);
     return index;
@@ -116,7 +128,9 @@ export class DocumentStore {
       throw new DocumentRejected(409, {
         type: 'version_conflict_engine_exception',
         reason: `[${id}]: version conflict, document already exists (current version [1])`,
-        index_uuid: index.uuid, shard: '0', index: index.name,
+        index_uuid: index.uuid,
+        shard: '0',
+        index: index.name,
       });
     }
     applyDocumentToMapping(index.fields, source, id, index.dynamicTemplates);
@@ -130,9 +144,11 @@ export class DocumentStore {
     const out: StoredIndex[] = [];
     for (const part of expression.split(',')) {
       const names = new Set<string>();
-      for (const [name, stream] of this.dataStreams) if (matchesGlob(part, name)) stream.backingIndices.forEach((b) => names.add(b));
+      for (const [name, stream] of this.dataStreams)
+        if (matchesGlob(part, name)) stream.backingIndices.forEach((b) => names.add(b));
       for (const name of this.indices.keys()) {
-        if (matchesGlob(part, name) && (!name.startsWith('.') || part.startsWith('.') || part === name)) names.add(name);
+        if (matchesGlob(part, name) && (!name.startsWith('.') || part.startsWith('.') || part === name))
+          names.add(name);
       }
       if (names.size === 0 && !part.includes('*') && part !== '_all' && !allowMissing) throw indexNotFound(part);
       if (part === '_all') for (const n of this.indices.keys()) names.add(n);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { loadConfig } from '../../../config/load';
 import { configError } from '../../support/config-error';
 
@@ -10,7 +11,6 @@ function tmpFile(name: string, content: string): string {
   fs.writeFileSync(file, content);
   return file;
 }
-
 
 describe('loadConfig', () => {
   it('gives the SPEC defaults with no file and no environment', () => {
@@ -42,7 +42,9 @@ describe('loadConfig', () => {
 
   it('reads secrets from *_FILE variables', () => {
     const secret = tmpFile('token', 's3cret\n');
-    const { config, printable } = loadConfig({ env: { APM_SIDECAR_SECRET_TOKEN_FILE: secret, APM_SIDECAR_ES_PASSWORD_FILE: secret } });
+    const { config, printable } = loadConfig({
+      env: { APM_SIDECAR_SECRET_TOKEN_FILE: secret, APM_SIDECAR_ES_PASSWORD_FILE: secret },
+    });
     expect(config.server.auth.secret_tokens).toEqual(['s3cret']);
     expect(config.output.elasticsearch.password).toBe('s3cret');
     expect(printable).not.toContain('s3cret');
@@ -74,7 +76,9 @@ describe('loadConfig', () => {
   });
 
   it('masks secrets in the printable config', () => {
-    const { printable } = loadConfig({ env: { APM_SIDECAR_SECRET_TOKEN: 'topsecret', APM_SIDECAR_ES_API_KEY: 'id:key' } });
+    const { printable } = loadConfig({
+      env: { APM_SIDECAR_SECRET_TOKEN: 'topsecret', APM_SIDECAR_ES_API_KEY: 'id:key' },
+    });
     expect(printable).not.toContain('topsecret');
     expect(printable).not.toContain('id:key');
     expect(printable).toContain('127.0.0.1:8200');

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+
 import {
   type ComposeFile,
   type ComposeService,
@@ -109,7 +110,10 @@ describe.each([
   it('gives every long-running service a healthcheck (one-shots are listed in this test with the reason)', () => {
     for (const s of services) {
       if (oneShotServices.has(s.name)) continue;
-      expect({ service: s.name, healthcheck: s.healthcheck?.disabled === false && s.healthcheck.test.length > 0 }).toEqual({
+      expect({
+        service: s.name,
+        healthcheck: s.healthcheck?.disabled === false && s.healthcheck.test.length > 0,
+      }).toEqual({
         service: s.name,
         healthcheck: true,
       });
@@ -126,7 +130,11 @@ describe.each([
           : sharesNamespace
             ? 'service_started'
             : 'service_healthy';
-        expect({ service: s.name, dependency, condition }).toEqual({ service: s.name, dependency, condition: expected });
+        expect({ service: s.name, dependency, condition }).toEqual({
+          service: s.name,
+          dependency,
+          condition: expected,
+        });
       }
     }
   });
@@ -151,7 +159,8 @@ describe.each([
         });
       }
     }
-    for (const spec of compose.secrets.values()) expect(spec.file === undefined || typeof spec.environment === 'string').toBe(true);
+    for (const spec of compose.secrets.values())
+      expect(spec.file === undefined || typeof spec.environment === 'string').toBe(true);
   });
 
   it('pins every image to a version (no latest, no tag-less image)', () => {
@@ -177,7 +186,11 @@ describe.each([
       for (const volume of s.volumes) {
         const source = volume.split(':')[0] ?? '';
         if (source.startsWith('.') || source.startsWith('/')) continue;
-        expect({ service: s.name, volume: source, defined: compose.volumes.has(source) }).toEqual({ service: s.name, volume: source, defined: true });
+        expect({ service: s.name, volume: source, defined: compose.volumes.has(source) }).toEqual({
+          service: s.name,
+          volume: source,
+          defined: true,
+        });
       }
     }
   });
@@ -238,7 +251,9 @@ describe('deploy/docker-compose.yml: the stack', () => {
     expect(forwarder.raw.container_name).toBeUndefined(); // `--scale forwarder=N` needs generated names
     expect(forwarder.replicas).toBeGreaterThanOrEqual(2);
     expect(forwarder.dependsOn.get('setup')).toBe('service_completed_successfully');
-    expect(forwarder.environment.APM_SIDECAR_ES_API_KEY_FILE).toBe(service(main, 'setup').environment.WRITER_API_KEY_FILE);
+    expect(forwarder.environment.APM_SIDECAR_ES_API_KEY_FILE).toBe(
+      service(main, 'setup').environment.WRITER_API_KEY_FILE,
+    );
     expect(forwarder.environment.APM_SIDECAR_ES_HOSTS).toMatch(/^https:\/\//);
   });
 
@@ -249,7 +264,9 @@ describe('deploy/docker-compose.yml: the stack', () => {
     expect(setup.environment.APM_SIDECAR_SETUP_ES_PASSWORD_FILE).toBe('/run/apm-sidecar/secrets/elastic_password');
     expect(setup.volumes).toContain('setup-secrets:/run/apm-sidecar/secrets:ro');
     for (const name of ['proxy', 'forwarder']) {
-      expect(Object.keys(service(main, name).environment).filter((k) => k.startsWith('APM_SIDECAR_SETUP_'))).toEqual([]);
+      expect(Object.keys(service(main, name).environment).filter((k) => k.startsWith('APM_SIDECAR_SETUP_'))).toEqual(
+        [],
+      );
       expect(service(main, name).secrets).not.toContain('elastic_password');
       expect(service(main, name).volumes.filter((v) => /^(setup|elasticsearch)-secrets:/.test(v))).toEqual([]);
     }
@@ -268,7 +285,8 @@ describe('deploy/docker-compose.yml: the stack', () => {
       if (typeof spec.environment === 'string') used.add(spec.environment);
     }
     expect(Array.from(used).filter((name) => !envExample.has(name))).toEqual([]);
-    for (const [name, value] of envExample) if (secretName.test(name)) expect({ name, value }).toEqual({ name, value: '' });
+    for (const [name, value] of envExample)
+      if (secretName.test(name)) expect({ name, value }).toEqual({ name, value: '' });
     const known = knownSidecarVariables();
     expect(Array.from(envExample.keys()).filter((n) => n.startsWith('APM_SIDECAR_') && !known.has(n))).toEqual([]);
   });
@@ -294,7 +312,10 @@ describe('deploy/docker-compose.yml: secrets and image, as Compose v2 on Engine 
       for (const s of compose.services.values()) {
         if (exempt.has(s.name)) continue;
         const text = JSON.stringify({ environment: s.environment, command: s.command, entrypoint: s.entrypoint });
-        expect({ service: s.name, secrets: secretVariables.filter((v) => text.includes(`\${${v}`)) }).toEqual({ service: s.name, secrets: [] });
+        expect({ service: s.name, secrets: secretVariables.filter((v) => text.includes(`\${${v}`)) }).toEqual({
+          service: s.name,
+          secrets: [],
+        });
       }
     }
   });
@@ -304,7 +325,12 @@ describe('deploy/docker-compose.yml: secrets and image, as Compose v2 on Engine 
     const users = Array.from(main.services.values()).filter((s) => s.image === image);
     const builders = users.filter((s) => s.raw.build !== undefined);
     expect(builders.map((s) => s.name)).toEqual(['secrets']);
-    for (const s of users) if (s.name !== 'secrets') expect({ service: s.name, after: s.dependsOn.get('secrets') }).toEqual({ service: s.name, after: 'service_completed_successfully' });
+    for (const s of users)
+      if (s.name !== 'secrets')
+        expect({ service: s.name, after: s.dependsOn.get('secrets') }).toEqual({
+          service: s.name,
+          after: 'service_completed_successfully',
+        });
   });
 
   it('gives the secrets one-shot no network and only the CHOWN capability', () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { loadConfig } from '../../../config/load';
 import { repoRoot } from './deploy-files';
 

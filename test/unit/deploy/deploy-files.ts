@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import YAML from 'yaml';
+
 import { configLeaves } from '../../../config/leaves';
 
 /** Readers for the files under deploy/: compose files, .env files and the Dockerfile, parsed into typed shapes. */
@@ -73,7 +75,9 @@ function parseEnvironment(value: unknown, where: string): Record<string, string>
     );
   }
   if (!isDict(value)) throw new Error(`${where}: expected a map or a list`);
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? '' : scalarText(v, `${where}.${k}`)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, v === null ? '' : scalarText(v, `${where}.${k}`)]),
+  );
 }
 
 function parseDependsOn(value: unknown, where: string): Map<string, string> {
@@ -125,7 +129,9 @@ export function readComposeFile(relative: string): ComposeFile {
   const raw: unknown = YAML.parse(text, { merge: true });
   if (!isDict(raw) || !isDict(raw.services)) throw new Error(`${relative}: no services map`);
   const services = new Map(Object.entries(raw.services).map(([name, spec]) => [name, parseService(name, spec)]));
-  const secrets = new Map(Object.entries(isDict(raw.secrets) ? raw.secrets : {}).map(([k, v]) => [k, isDict(v) ? v : {}]));
+  const secrets = new Map(
+    Object.entries(isDict(raw.secrets) ? raw.secrets : {}).map(([k, v]) => [k, isDict(v) ? v : {}]),
+  );
   const volumes = new Set(Object.keys(isDict(raw.volumes) ? raw.volumes : {}));
   return { file: relative, text, raw, services, secrets, volumes };
 }
@@ -146,18 +152,22 @@ export function readEnvFile(relative: string): Map<string, string> {
 /** Variables a compose text interpolates: ${NAME}, ${NAME:-default}, ${NAME:?error} ($$ escapes excluded). */
 export function interpolatedVariables(text: string): Set<string> {
   const names = new Set<string>();
-  for (const match of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) if (match[1] !== undefined) names.add(match[1]);
+  for (const match of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g))
+    if (match[1] !== undefined) names.add(match[1]);
   return names;
 }
 
 /** A value as compose would interpolate it with the given variables (defaults used when a variable is absent). */
 export function interpolate(value: string, variables: ReadonlyMap<string, string>): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (_m, name: string, op: string | undefined, arg: string | undefined) => {
-    const set = variables.get(name);
-    if (set !== undefined && set !== '') return set;
-    if (op === ':-' || op === '-') return arg ?? '';
-    return '';
-  });
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g,
+    (_m, name: string, op: string | undefined, arg: string | undefined) => {
+      const set = variables.get(name);
+      if (set !== undefined && set !== '') return set;
+      if (op === ':-' || op === '-') return arg ?? '';
+      return '';
+    },
+  );
 }
 
 /** Every APM_SIDECAR_* name the configuration accepts: each key's env name, _FILE for secrets, and the config path. */

@@ -2,7 +2,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type DockerInstruction, knownSidecarVariables, readComposeFile, readDockerfile, repoRoot, sidecarVariablesIn } from './deploy-files';
+
+import {
+  type DockerInstruction,
+  knownSidecarVariables,
+  readComposeFile,
+  readDockerfile,
+  repoRoot,
+  sidecarVariablesIn,
+} from './deploy-files';
 
 const dockerfile = readDockerfile('deploy/Dockerfile');
 const finalStage = Math.max(...dockerfile.map((i) => i.stage));
@@ -13,7 +21,8 @@ function inStage(stage: number, keyword: string): DockerInstruction[] {
 
 function execForm(args: string): string[] {
   const parsed: unknown = JSON.parse(args);
-  if (!Array.isArray(parsed) || !parsed.every((a): a is string => typeof a === 'string')) throw new Error(`not exec form: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((a): a is string => typeof a === 'string'))
+    throw new Error(`not exec form: ${args}`);
   return parsed;
 }
 
@@ -63,15 +72,25 @@ describe('deploy/Dockerfile', () => {
     const npmCi = dockerfile.filter((i) => i.keyword === 'RUN' && i.args.includes('npm ci'));
     expect(npmCi.length).toBe(2);
     for (const i of npmCi) expect(i.args).toMatch(/npm ci [^&]*&& node deploy\/scripts\/verify-node-modules\.js/);
-    for (const i of npmCi) expect(dockerfile.some((c) => c.stage === i.stage && c.keyword === 'COPY' && c.args.includes('verify-node-modules.js'))).toBe(true);
+    for (const i of npmCi)
+      expect(
+        dockerfile.some(
+          (c) => c.stage === i.stage && c.keyword === 'COPY' && c.args.includes('verify-node-modules.js'),
+        ),
+      ).toBe(true);
   });
 
   it('copies every folder tsconfig.build.json compiles, and .dockerignore lets each one in', () => {
     const parsed: unknown = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tsconfig.build.json'), 'utf8'));
     const include = typeof parsed === 'object' && parsed !== null && 'include' in parsed ? parsed.include : undefined;
     if (!Array.isArray(include)) throw new Error('tsconfig.build.json has no include list');
-    const copied = dockerfile.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/)[0]);
-    const dockerignore = fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const copied = dockerfile
+      .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
+      .map((i) => i.args.split(/\s+/)[0]);
+    const dockerignore = fs
+      .readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const folder of include) {
       expect(copied).toContain(String(folder));
       expect(dockerignore).toContain(`!${String(folder)}`);
@@ -144,7 +163,10 @@ describe('deploy/scripts/verify-node-modules.js', () => {
   const script = path.join(repoRoot, 'deploy/scripts/verify-node-modules.js');
   function project(installed: string[], lockRecord: boolean): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-verify-modules-'));
-    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ dependencies: { a: '1', '@s/b': '1' }, devDependencies: { c: '1' } }));
+    fs.writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ dependencies: { a: '1', '@s/b': '1' }, devDependencies: { c: '1' } }),
+    );
     for (const name of installed) {
       fs.mkdirSync(path.join(dir, 'node_modules', name), { recursive: true });
       fs.writeFileSync(path.join(dir, 'node_modules', name, 'package.json'), '{}');
@@ -164,7 +186,7 @@ describe('deploy/scripts/verify-node-modules.js', () => {
     }
   }
 
-  it('passes when every dependency and npm\'s own install record are there', () => {
+  it("passes when every dependency and npm's own install record are there", () => {
     expect(verify(project(['a', '@s/b'], true)).code).toBe(0);
     expect(verify(project(['a', '@s/b', 'c'], true), '--dev').code).toBe(0);
   });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { errorCatalogue } from '../../../core/errors';
 import { knownSidecarVariables, repoRoot, sidecarVariablesIn } from './deploy-files';
 
@@ -35,7 +36,9 @@ describe('docs/operations.md', () => {
   it('names only metrics that proxy or forwarder register', () => {
     const source = sourceText(['proxy', 'forwarder', 'core']);
     const metrics = new Set(Array.from(guide.matchAll(/\bapm_sidecar_([a-z_]+)/g), (m) => m[1] ?? ''));
-    const missing = Array.from(metrics).filter((name) => !source.includes(`\${metricPrefix}${name}\``) && !source.includes(`'apm_sidecar_${name}'`));
+    const missing = Array.from(metrics).filter(
+      (name) => !source.includes(`\${metricPrefix}${name}\``) && !source.includes(`'apm_sidecar_${name}'`),
+    );
     expect(missing).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { repoRoot } from './deploy-files';
 
 // deploy/scripts/setup-and-writer-key.sh run for real with sh, against a stand-in for the CLI that records its
@@ -42,7 +43,10 @@ describe('deploy/scripts/setup-and-writer-key.sh', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function run(): string {
-    return execFileSync('sh', [script], { env: { PATH: process.env.PATH, SIDECAR_CLI: cli, WRITER_API_KEY_FILE: keyFile }, encoding: 'utf8' });
+    return execFileSync('sh', [script], {
+      env: { PATH: process.env.PATH, SIDECAR_CLI: cli, WRITER_API_KEY_FILE: keyFile },
+      encoding: 'utf8',
+    });
   }
 
   it('creates the key once, writes it with mode 0600, and keeps it out of the log', () => {
@@ -60,7 +64,12 @@ describe('deploy/scripts/setup-and-writer-key.sh', () => {
 
   it('fails, writing nothing, when the output holds no key', () => {
     fs.writeFileSync(cli, "console.log('setup done, no key here');");
-    expect(() => execFileSync('sh', [script], { env: { PATH: process.env.PATH, SIDECAR_CLI: cli, WRITER_API_KEY_FILE: keyFile }, stdio: 'pipe' })).toThrow();
+    expect(() =>
+      execFileSync('sh', [script], {
+        env: { PATH: process.env.PATH, SIDECAR_CLI: cli, WRITER_API_KEY_FILE: keyFile },
+        stdio: 'pipe',
+      }),
+    ).toThrow();
     expect(fs.readdirSync(path.dirname(keyFile))).toEqual([]);
   });
 });

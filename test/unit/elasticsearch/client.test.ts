@@ -1,6 +1,12 @@
 import { loadConfig } from '../../../config/load';
 import { isSidecarError } from '../../../core/errors';
-import { createEsClient, normaliseFingerprint, tlsOptionsFor, warnAboutInsecureTransport, type EsOutput } from '../../../elasticsearch/client';
+import {
+  createEsClient,
+  type EsOutput,
+  normaliseFingerprint,
+  tlsOptionsFor,
+  warnAboutInsecureTransport,
+} from '../../../elasticsearch/client';
 import { findPinned, isChainFailure, skipHostNameCheck } from '../../../elasticsearch/pinned-ca';
 import { certificateFingerprint, createCertificateAuthority } from '../../../tls/local-ca';
 import { LogSink } from '../../support/log-sink';
@@ -33,13 +39,18 @@ describe('normaliseFingerprint', () => {
 });
 
 describe('tlsOptionsFor', () => {
-  it('a pin installs our connector and none of the transport\'s own pinning (which skips chain verification)', () => {
+  it("a pin installs our connector and none of the transport's own pinning (which skips chain verification)", () => {
     for (const mode of ['full', 'certificate'] as const) {
       const options = tlsOptionsFor(outputWith({ ca_trusted_fingerprint: pin, verification_mode: mode }));
       expect(options).not.toHaveProperty('caFingerprint');
       // `tls` would make the transport build its own connector in place of ours.
       expect(options.tls).toBeUndefined();
-      expect(typeof options.agent === 'object' && options.agent !== null && 'connect' in options.agent && typeof options.agent.connect).toBe('function');
+      expect(
+        typeof options.agent === 'object' &&
+          options.agent !== null &&
+          'connect' in options.agent &&
+          typeof options.agent.connect,
+      ).toBe('function');
     }
   });
 
@@ -73,10 +84,23 @@ describe('pinned CA helpers', () => {
   });
 
   it('tells OpenSSL chain failures from network errors, host name and date failures', () => {
-    for (const code of ['CERT_SIGNATURE_FAILURE', 'INVALID_CA', 'KEYUSAGE_NO_CERTSIGN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN']) {
+    for (const code of [
+      'CERT_SIGNATURE_FAILURE',
+      'INVALID_CA',
+      'KEYUSAGE_NO_CERTSIGN',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+    ]) {
       expect(isChainFailure(code)).toBe(true);
     }
-    for (const code of ['ECONNRESET', 'ETIMEDOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']) {
+    for (const code of [
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      'CERT_HAS_EXPIRED',
+      'CERT_NOT_YET_VALID',
+    ]) {
       expect(isChainFailure(code)).toBe(false);
     }
   });

@@ -1,9 +1,10 @@
 import { errors } from '@elastic/elasticsearch';
+
 import { classifyEsError } from '../../../elasticsearch/errors';
 import { parseHasPrivileges, privilegeRemediation } from '../../../elasticsearch/privileges';
-import { apmComponentTemplates, apmIndexTemplates, coreMappingFeatures } from '../../../elasticsearch/setup/templates';
 import { parseCapabilities } from '../../../elasticsearch/setup/runner';
 import { parseIndexTemplates, providedByCluster } from '../../../elasticsearch/setup/steps';
+import { apmComponentTemplates, apmIndexTemplates, coreMappingFeatures } from '../../../elasticsearch/setup/templates';
 
 const ctx = { credential: 'output.elasticsearch' } as const;
 
@@ -19,7 +20,13 @@ describe('classifyEsError', () => {
 
   it('401, 403 and a non-Elasticsearch 404 each get their own code', () => {
     const response = (statusCode: number, product?: string) =>
-      new errors.ResponseError({ statusCode, body: { error: { reason: 'why' } }, headers: product === undefined ? {} : { 'x-elastic-product': product }, warnings: null, meta: {} as never });
+      new errors.ResponseError({
+        statusCode,
+        body: { error: { reason: 'why' } },
+        headers: product === undefined ? {} : { 'x-elastic-product': product },
+        warnings: null,
+        meta: {} as never,
+      });
     expect(classifyEsError(response(401, 'Elasticsearch'), ctx).code).toBe('SIDECAR_ERR_ES_AUTH');
     expect(classifyEsError(response(403, 'Elasticsearch'), ctx).code).toBe('SIDECAR_ERR_ES_PRIVILEGES');
     expect(classifyEsError(response(404), ctx).code).toBe('SIDECAR_ERR_ES_NOT_ELASTICSEARCH');
@@ -29,9 +36,17 @@ describe('classifyEsError', () => {
 
 describe('privileges', () => {
   it('names what is missing and the grant that fixes it', () => {
-    const missing = parseHasPrivileges({ cluster: { monitor: false }, index: { 'traces-apm*': { create_doc: false, auto_configure: true } } });
-    expect(missing).toEqual([{ kind: 'cluster', privilege: 'monitor' }, { kind: 'index', privilege: 'create_doc', resource: 'traces-apm*' }]);
-    expect(privilegeRemediation(missing, 'apm_sidecar_writer')).toContain('grant monitor on the cluster; create_doc on traces-apm*');
+    const missing = parseHasPrivileges({
+      cluster: { monitor: false },
+      index: { 'traces-apm*': { create_doc: false, auto_configure: true } },
+    });
+    expect(missing).toEqual([
+      { kind: 'cluster', privilege: 'monitor' },
+      { kind: 'index', privilege: 'create_doc', resource: 'traces-apm*' },
+    ]);
+    expect(privilegeRemediation(missing, 'apm_sidecar_writer')).toContain(
+      'grant monitor on the cluster; create_doc on traces-apm*',
+    );
     expect(() => parseHasPrivileges({ cluster: { monitor: 'yes' } })).toThrow(/not a boolean/);
   });
 });
@@ -48,14 +63,22 @@ describe('templates', () => {
     const found = parseIndexTemplates({
       index_templates: [
         { name: 'traces-apm@template', index_template: { index_patterns: ['traces-apm-*'], priority: 140 } },
-        { name: 'apm-sidecar-logs-error', index_template: { index_patterns: ['logs-apm.error-*'], priority: 120, _meta: { managed_by: 'apm-sidecar' } } },
+        {
+          name: 'apm-sidecar-logs-error',
+          index_template: { index_patterns: ['logs-apm.error-*'], priority: 120, _meta: { managed_by: 'apm-sidecar' } },
+        },
       ],
     });
     expect([...providedByCluster(found)]).toEqual([['traces-apm-default', 'traces-apm@template']]);
   });
 
   it('reads ILM and field-type modules present on every node', () => {
-    const caps = parseCapabilities({ nodes: { a: { modules: [{ name: 'x-pack-ilm' }, { name: 'mapper-extras' }] }, b: { modules: [{ name: 'x-pack-ilm' }] } } });
+    const caps = parseCapabilities({
+      nodes: {
+        a: { modules: [{ name: 'x-pack-ilm' }, { name: 'mapper-extras' }] },
+        b: { modules: [{ name: 'x-pack-ilm' }] },
+      },
+    });
     expect(caps).toEqual({ ilm: true, features: { mapperExtras: false, constantKeyword: false } });
   });
 });

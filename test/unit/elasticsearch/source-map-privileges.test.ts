@@ -1,12 +1,21 @@
 import { loadConfig } from '../../../config/load';
 import { requiredPrivilegesFor, sourceMappingOn, writerPrivileges } from '../../../elasticsearch/privileges';
-import { managedRoles, sourceMapIndex, writerApiKeyRoleDescriptorsFor, writerRoleName } from '../../../elasticsearch/setup/roles';
+import {
+  managedRoles,
+  sourceMapIndex,
+  writerApiKeyRoleDescriptorsFor,
+  writerRoleName,
+} from '../../../elasticsearch/setup/roles';
 
 const config = (rum: Record<string, unknown>) =>
-  loadConfig({ env: {}, overrides: { server: { rum }, output: { elasticsearch: { hosts: ['https://es.example:9200'] } } } }).config;
+  loadConfig({
+    env: {},
+    overrides: { server: { rum }, output: { elasticsearch: { hosts: ['https://es.example:9200'] } } },
+  }).config;
 
-const readsSourceMaps = (indices: ReadonlyArray<{ names: readonly string[]; privileges: readonly string[] }>): boolean =>
-  indices.some((i) => i.names.includes(sourceMapIndex) && i.privileges.includes('read'));
+const readsSourceMaps = (
+  indices: ReadonlyArray<{ names: readonly string[]; privileges: readonly string[] }>,
+): boolean => indices.some((i) => i.names.includes(sourceMapIndex) && i.privileges.includes('read'));
 
 describe('read on .apm-source-map only with RUM source mapping on', () => {
   it('is off by default and with source mapping disabled', () => {
@@ -26,6 +35,8 @@ describe('read on .apm-source-map only with RUM source mapping on', () => {
     expect(readsSourceMaps(writerApiKeyRoleDescriptorsFor(true)[writerRoleName]?.indices ?? [])).toBe(true);
     expect(readsSourceMaps(writerApiKeyRoleDescriptorsFor(false)[writerRoleName]?.indices ?? [])).toBe(false);
     // the writer still only creates documents in the APM data streams
-    expect(writer?.body.indices.filter((i) => i.names.includes(sourceMapIndex)).flatMap((i) => i.privileges)).toEqual(['read']);
+    expect(writer?.body.indices.filter((i) => i.names.includes(sourceMapIndex)).flatMap((i) => i.privileges)).toEqual([
+      'read',
+    ]);
   });
 });

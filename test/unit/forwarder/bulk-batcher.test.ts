@@ -1,7 +1,12 @@
-import { BulkBatcher, type BulkBatcherOptions } from '../../../forwarder/batch/bulk-batcher';
-import { missingItem, type ItemResult } from '../../../forwarder/outcomes';
-import { prepareDocument, type BulkSink, type BulkWriteResult, type PreparedDocument } from '../../../forwarder/output/sink';
 import { backoffCeiling, fullJitterDelay } from '../../../forwarder/backoff';
+import { BulkBatcher, type BulkBatcherOptions } from '../../../forwarder/batch/bulk-batcher';
+import { type ItemResult, missingItem } from '../../../forwarder/outcomes';
+import {
+  type BulkSink,
+  type BulkWriteResult,
+  type PreparedDocument,
+  prepareDocument,
+} from '../../../forwarder/output/sink';
 
 /** A sink that records each bulk and answers with whatever the test scripts per document id. */
 class ScriptedSink implements BulkSink {
@@ -28,10 +33,19 @@ class ScriptedSink implements BulkSink {
 }
 
 const docs = (prefix: string, n: number): PreparedDocument[] =>
-  Array.from({ length: n }, (_, i) => prepareDocument(`${prefix}.${i}`, 'traces-apm-default', { i, pad: 'x'.repeat(50) }));
+  Array.from({ length: n }, (_, i) =>
+    prepareDocument(`${prefix}.${i}`, 'traces-apm-default', { i, pad: 'x'.repeat(50) }),
+  );
 
 function options(overrides: Partial<BulkBatcherOptions> = {}): BulkBatcherOptions {
-  return { flushBytes: 1_000_000, flushIntervalMs: 20, maxRequests: 2, maxSubmitters: 100, backoff: { initMs: 1, maxMs: 5 }, ...overrides };
+  return {
+    flushBytes: 1_000_000,
+    flushIntervalMs: 20,
+    maxRequests: 2,
+    maxSubmitters: 100,
+    backoff: { initMs: 1, maxMs: 5 },
+    ...overrides,
+  };
 }
 
 describe('BulkBatcher', () => {
@@ -66,7 +80,8 @@ describe('BulkBatcher', () => {
     const outcomes = await batcher.submit(all);
     expect(outcomes.every((o) => o.kind === 'indexed')).toBe(true);
     expect(sink.bulks.flat()).toHaveLength(95);
-    for (const bulk of sink.bulks) expect(bulk.reduce((n, id) => n + (bytesOf.get(id) ?? 0), 0)).toBeLessThanOrEqual(largest * 10);
+    for (const bulk of sink.bulks)
+      expect(bulk.reduce((n, id) => n + (bytesOf.get(id) ?? 0), 0)).toBeLessThanOrEqual(largest * 10);
     expect(sink.bulks.length).toBeGreaterThanOrEqual(10);
     expect(most).toBe(2);
     await batcher.close();
@@ -75,8 +90,10 @@ describe('BulkBatcher', () => {
   it('retries only the failed items (429, 5xx) until they succeed; 409 counts as delivered', async () => {
     const sink = new ScriptedSink();
     sink.answer = (doc, attempt) => {
-      if (doc.id === 'j.1' && attempt < 3) return { kind: 'retry', status: 429, errorType: 'es_rejected_execution_exception', reason: 'queue full' };
-      if (doc.id === 'j.2' && attempt < 2) return { kind: 'retry', status: 503, errorType: 'unavailable_shards_exception', reason: 'x' };
+      if (doc.id === 'j.1' && attempt < 3)
+        return { kind: 'retry', status: 429, errorType: 'es_rejected_execution_exception', reason: 'queue full' };
+      if (doc.id === 'j.2' && attempt < 2)
+        return { kind: 'retry', status: 503, errorType: 'unavailable_shards_exception', reason: 'x' };
       if (doc.id === 'j.3') return { kind: 'duplicate' };
       return { kind: 'indexed' };
     };
@@ -98,10 +115,23 @@ describe('BulkBatcher', () => {
   it('dead-letters items Elasticsearch refuses for good, with the reason and the attempt count', async () => {
     const sink = new ScriptedSink();
     sink.answer = (doc) =>
-      doc.id === 'm.0' ? { kind: 'rejected', status: 400, errorType: 'document_parsing_exception', reason: 'failed to parse field [x]' } : { kind: 'indexed' };
+      doc.id === 'm.0'
+        ? {
+            kind: 'rejected',
+            status: 400,
+            errorType: 'document_parsing_exception',
+            reason: 'failed to parse field [x]',
+          }
+        : { kind: 'indexed' };
     const batcher = new BulkBatcher(sink, options());
     const [bad, good] = await batcher.submit(docs('m', 2));
-    expect(bad).toEqual({ kind: 'dead_letter', attempts: 1, status: 400, errorType: 'document_parsing_exception', reason: 'failed to parse field [x]' });
+    expect(bad).toEqual({
+      kind: 'dead_letter',
+      attempts: 1,
+      status: 400,
+      errorType: 'document_parsing_exception',
+      reason: 'failed to parse field [x]',
+    });
     expect(good?.kind).toBe('indexed');
     await batcher.close();
   });
@@ -109,9 +139,11 @@ describe('BulkBatcher', () => {
   it('retries the whole bulk after a request-level failure and reports it (connection refused, 401)', async () => {
     const sink = new ScriptedSink();
     sink.requestFailure = (n) =>
-      n === 1 ? { ok: false, failure: { kind: 'retry', status: null, errorType: 'ConnectionError', reason: 'ECONNREFUSED' } }
-      : n === 2 ? { ok: false, failure: { kind: 'auth', status: 401, errorType: 'http_401', reason: 'bad credentials' } }
-      : undefined;
+      n === 1
+        ? { ok: false, failure: { kind: 'retry', status: null, errorType: 'ConnectionError', reason: 'ECONNREFUSED' } }
+        : n === 2
+          ? { ok: false, failure: { kind: 'auth', status: 401, errorType: 'http_401', reason: 'bad credentials' } }
+          : undefined;
     const failures: string[] = [];
     const batcher = new BulkBatcher(sink, options(), { requestFailed: (f) => failures.push(f.kind) });
     const outcomes = await batcher.submit(docs('r', 3));
@@ -127,7 +159,12 @@ describe('BulkBatcher', () => {
     const bulkBytes = new Map(all.map((d) => [d.id, d.bytes]));
     sink.requestFailure = (n) => {
       const bytes = (sink.bulks[n - 1] ?? []).reduce((sum, id) => sum + (bulkBytes.get(id) ?? 0), 0);
-      return bytes > limit ? { ok: false, failure: { kind: 'too_large', status: 413, errorType: 'http_413', reason: '413 Request Entity Too Large' } } : undefined;
+      return bytes > limit
+        ? {
+            ok: false,
+            failure: { kind: 'too_large', status: 413, errorType: 'http_413', reason: '413 Request Entity Too Large' },
+          }
+        : undefined;
     };
     const batcher = new BulkBatcher(sink, options());
     const outcomes = await batcher.submit(all);
@@ -136,7 +173,9 @@ describe('BulkBatcher', () => {
     expect(big?.kind).toBe('dead_letter');
     if (big?.kind === 'dead_letter') {
       expect(big.errorType).toBe('document_too_large');
-      expect(big.reason).toContain(`a single document of ${bulkBytes.get('s.big') ?? 0} bytes is over the request size limit`);
+      expect(big.reason).toContain(
+        `a single document of ${bulkBytes.get('s.big') ?? 0} bytes is over the request size limit`,
+      );
     }
     expect(sink.bulks[0]).toHaveLength(7);
     await batcher.close();
@@ -145,10 +184,24 @@ describe('BulkBatcher', () => {
   it('splits a bulk Elasticsearch refuses as a whole (400), so only the document that causes it is dead-lettered', async () => {
     const sink = new ScriptedSink();
     sink.requestFailure = (n) =>
-      sink.bulks[n - 1]?.includes('w.5') === true ? { ok: false, failure: { kind: 'rejected', status: 400, errorType: 'http_400', reason: 'x_content_parse_exception' } } : undefined;
+      sink.bulks[n - 1]?.includes('w.5') === true
+        ? {
+            ok: false,
+            failure: { kind: 'rejected', status: 400, errorType: 'http_400', reason: 'x_content_parse_exception' },
+          }
+        : undefined;
     const batcher = new BulkBatcher(sink, options());
     const outcomes = await batcher.submit(docs('w', 8));
-    expect(outcomes.map((o) => o.kind)).toEqual(['indexed', 'indexed', 'indexed', 'indexed', 'indexed', 'dead_letter', 'indexed', 'indexed']);
+    expect(outcomes.map((o) => o.kind)).toEqual([
+      'indexed',
+      'indexed',
+      'indexed',
+      'indexed',
+      'indexed',
+      'dead_letter',
+      'indexed',
+      'indexed',
+    ]);
     expect(sink.bulks.flat().filter((id) => id === 'w.0')).toHaveLength(2);
     await batcher.close();
   });
@@ -190,7 +243,9 @@ describe('BulkBatcher', () => {
       times.length = 0;
       sink.requestFailure = (n) => {
         times.push(performance.now());
-        return n === 1 ? { ok: false, failure: { kind, status: 503, errorType: 'http_503', reason: 'unavailable' } } : undefined;
+        return n === 1
+          ? { ok: false, failure: { kind, status: 503, errorType: 'http_503', reason: 'unavailable' } }
+          : undefined;
       };
       // random 0: retries are due at once; only a hold can delay the second bulk.
       const batcher = new BulkBatcher(sink, options({ backoff: { initMs: 2000, maxMs: 2000 }, random: () => 0 }));

@@ -1,11 +1,18 @@
+import { documentId } from '../../../forwarder/document-id';
 import { BulkResponseError, classifyItemStatus, missingItem, parseBulkResponse } from '../../../forwarder/outcomes';
 import { prepareDocument } from '../../../forwarder/output/sink';
-import { documentId } from '../../../forwarder/document-id';
 
 describe('bulk outcomes', () => {
   it('classifies item statuses as APM Server and the issue say', () => {
     expect([201, 200, 409, 429, 500, 503, 400, 404].map(classifyItemStatus)).toEqual([
-      'indexed', 'indexed', 'duplicate', 'retry', 'retry', 'retry', 'rejected', 'rejected',
+      'indexed',
+      'indexed',
+      'duplicate',
+      'retry',
+      'retry',
+      'retry',
+      'rejected',
+      'rejected',
     ]);
   });
 
@@ -15,14 +22,28 @@ describe('bulk outcomes', () => {
       items: [
         { create: { status: 201 } },
         { create: { status: 409, error: { type: 'version_conflict_engine_exception', reason: 'exists' } } },
-        { create: { status: 400, error: { type: 'document_parsing_exception', reason: 'failed to parse', caused_by: { reason: 'not a number' } } } },
+        {
+          create: {
+            status: 400,
+            error: {
+              type: 'document_parsing_exception',
+              reason: 'failed to parse',
+              caused_by: { reason: 'not a number' },
+            },
+          },
+        },
         { create: { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'busy' } } },
       ],
     };
     expect(parseBulkResponse(body, ['a', 'b', 'c', 'd'])).toEqual([
       { kind: 'indexed' },
       { kind: 'duplicate' },
-      { kind: 'rejected', status: 400, errorType: 'document_parsing_exception', reason: 'failed to parse: not a number' },
+      {
+        kind: 'rejected',
+        status: 400,
+        errorType: 'document_parsing_exception',
+        reason: 'failed to parse: not a number',
+      },
       { kind: 'retry', status: 429, errorType: 'es_rejected_execution_exception', reason: 'busy' },
     ]);
   });
@@ -37,7 +58,11 @@ describe('bulk outcomes', () => {
     const body = { items: [{ create: { _id: 'c', status: 201 } }, { create: { _id: 'a', status: 409 } }] };
     expect(parseBulkResponse(body, ['a', 'b', 'c'])).toEqual([{ kind: 'duplicate' }, missingItem, { kind: 'indexed' }]);
     const twice = { items: [{ create: { _id: 'a', status: 201 } }, { create: { _id: 'a', status: 409 } }] };
-    expect(parseBulkResponse(twice, ['a', 'a', 'b'])).toEqual([{ kind: 'indexed' }, { kind: 'duplicate' }, missingItem]);
+    expect(parseBulkResponse(twice, ['a', 'a', 'b'])).toEqual([
+      { kind: 'indexed' },
+      { kind: 'duplicate' },
+      missingItem,
+    ]);
   });
 
   it('serializes a create action with the deterministic _id once', () => {

@@ -7,7 +7,10 @@ describe('sizeHighWaterMark', () => {
   });
 
   it('sizes bytes as half of Redis maxmemory, 1 GiB without one, and jobs as bytes / 16 KiB (at least 1000)', () => {
-    expect(sizeHighWaterMark({ jobs: 0, bytes: 0 }, 512 * 1024 * 1024)).toEqual({ jobs: 16384, bytes: 256 * 1024 * 1024 });
+    expect(sizeHighWaterMark({ jobs: 0, bytes: 0 }, 512 * 1024 * 1024)).toEqual({
+      jobs: 16384,
+      bytes: 256 * 1024 * 1024,
+    });
     expect(sizeHighWaterMark({ jobs: 0, bytes: 0 }, 0)).toEqual({ jobs: 65536, bytes: 1024 ** 3 });
     expect(sizeHighWaterMark({ jobs: 0, bytes: 0 }, 1024 * 1024).jobs).toBe(1000);
   });

@@ -2,7 +2,11 @@ import { formatAgentSettings, serverUrlFor } from '../../../cli/start/agent-sett
 
 describe('apm-sidecar start: agent settings', () => {
   it('prints the Node agent options and the same as ELASTIC_APM_* variables, quoting for the shell', () => {
-    const text = formatAgentSettings({ serverUrl: 'https://127.0.0.1:8200', secretToken: "a'b", serverCaCertFile: '/data/tls/ca.crt' });
+    const text = formatAgentSettings({
+      serverUrl: 'https://127.0.0.1:8200',
+      secretToken: "a'b",
+      serverCaCertFile: '/data/tls/ca.crt',
+    });
     expect(text).toContain('  serverUrl         https://127.0.0.1:8200');
     expect(text).toContain('  serverCaCertFile  /data/tls/ca.crt');
     expect(text).toContain("export ELASTIC_APM_SECRET_TOKEN='a'\\''b'");

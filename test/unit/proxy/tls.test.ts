@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { loadConfig } from '../../../config/load';
 import { loadSecureContextOptions, resolveTlsSettings } from '../../../proxy/tls';
 import { testPki } from '../../support/certs';
 import { configError } from '../../support/config-error';
-
 
 function sslFrom(env: NodeJS.ProcessEnv, file?: string): ReturnType<typeof loadConfig>['config']['server']['ssl'] {
   return loadConfig({ env, file }).config.server.ssl;
@@ -18,7 +18,12 @@ describe('server.ssl validation', () => {
   it('is off without a certificate and on when one is set (ssl.enabled unset)', () => {
     expect(resolveTlsSettings(sslFrom({})).enabled).toBe(false);
     const settings = resolveTlsSettings(sslFrom(certEnv));
-    expect(settings).toMatchObject({ enabled: true, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', clientAuthentication: 'none' });
+    expect(settings).toMatchObject({
+      enabled: true,
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.3',
+      clientAuthentication: 'none',
+    });
   });
 
   it('refuses TLS 1.0 and 1.1 at startup, naming the key', () => {
@@ -38,12 +43,18 @@ describe('server.ssl validation', () => {
   });
 
   it('refuses ssl.enabled without a certificate and key', () => {
-    expect(configError(() => resolveTlsSettings(sslFrom({ APM_SIDECAR_SSL_ENABLED: 'true' }))).message).toContain('server.ssl.certificate');
-    expect(configError(() => resolveTlsSettings(sslFrom({ APM_SIDECAR_SSL_CERTIFICATE: pki.serverCertFile }))).message).toContain('server.ssl.key');
+    expect(configError(() => resolveTlsSettings(sslFrom({ APM_SIDECAR_SSL_ENABLED: 'true' }))).message).toContain(
+      'server.ssl.certificate',
+    );
+    expect(
+      configError(() => resolveTlsSettings(sslFrom({ APM_SIDECAR_SSL_CERTIFICATE: pki.serverCertFile }))).message,
+    ).toContain('server.ssl.key');
   });
 
   it('refuses client authentication without certificate authorities', () => {
-    const err = configError(() => resolveTlsSettings(sslFrom({ ...certEnv, APM_SIDECAR_SSL_CLIENT_AUTHENTICATION: 'required' })));
+    const err = configError(() =>
+      resolveTlsSettings(sslFrom({ ...certEnv, APM_SIDECAR_SSL_CLIENT_AUTHENTICATION: 'required' })),
+    );
     expect(err.message).toContain('certificate_authorities');
   });
 

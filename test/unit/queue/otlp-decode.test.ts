@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+
 import { decodeOtlpRequest, OtlpDecodeError } from '../../../queue/otlp/decode';
 import { countItems, type OtlpRequest, type Span } from '../../../queue/otlp/model';
 import { descriptorFile, renderOtlpDescriptor } from '../../../scripts/render-otlp-descriptor';
@@ -36,7 +37,10 @@ describe('OTLP request decoding (bodies from the OpenTelemetry JS SDK serializer
     const [seconds, nanoseconds] = original?.startTime ?? [0, 0];
     expect(server?.startTimeUnixNano).toBe(BigInt(seconds) * 1_000_000_000n + BigInt(nanoseconds));
     expect(fromProto.resources[0]?.resource.attributes.get('service.name')).toBe('otlp-checkout');
-    expect(fromProto.resources[0]?.scopes[0]?.scope).toMatchObject({ name: 'checkout-instrumentation', version: '0.9.0' });
+    expect(fromProto.resources[0]?.scopes[0]?.scope).toMatchObject({
+      name: 'checkout-instrumentation',
+      version: '0.9.0',
+    });
     expect(countItems(fromProto)).toEqual({ items: 3, rejected: 0 });
   });
 
@@ -44,30 +48,65 @@ describe('OTLP request decoding (bodies from the OpenTelemetry JS SDK serializer
     const collected = await sdkMetrics();
     const metrics = decodeOtlpRequest('metrics', 'protobuf', await metricsBody('protobuf', collected));
     expect(decodeOtlpRequest('metrics', 'json', await metricsBody('json', collected))).toEqual(metrics);
-    const kinds = metrics.signal === 'metrics' ? metrics.resources.flatMap((r) => r.scopes.flatMap((s) => s.items.map((m) => `${m.name}:${m.data.kind}`))) : [];
+    const kinds =
+      metrics.signal === 'metrics'
+        ? metrics.resources.flatMap((r) => r.scopes.flatMap((s) => s.items.map((m) => `${m.name}:${m.data.kind}`)))
+        : [];
     expect(kinds.sort()).toEqual(['checkout.duration:histogram', 'orders.placed:sum', 'queue.depth:gauge']);
     expect(countItems(metrics)).toEqual({ items: 3, rejected: 0 });
     const logs = decodeOtlpRequest('logs', 'protobuf', logsBody('protobuf'));
     const logsJson = decodeOtlpRequest('logs', 'json', logsBody('json'));
     // Each call emits new records with new timestamps: compare all but the times.
-    const strip = (r: OtlpRequest): unknown => (r.signal === 'logs' ? r.resources.flatMap((x) => x.scopes.flatMap((s) => s.items.map((l) => [l.severityNumber, l.severityText, l.body, [...l.attributes]]))) : []);
+    const strip = (r: OtlpRequest): unknown =>
+      r.signal === 'logs'
+        ? r.resources.flatMap((x) =>
+            x.scopes.flatMap((s) => s.items.map((l) => [l.severityNumber, l.severityText, l.body, [...l.attributes]])),
+          )
+        : [];
     expect(strip(logsJson)).toEqual(strip(logs));
     expect(strip(logs)).toEqual([
       [9, 'INFO', 'cart loaded', [['cart.id', 'c-1']]],
-      [17, 'ERROR', 'payment failed', [['exception.type', 'PaymentError'], ['exception.message', 'card declined']]],
+      [
+        17,
+        'ERROR',
+        'payment failed',
+        [
+          ['exception.type', 'PaymentError'],
+          ['exception.message', 'card declined'],
+        ],
+      ],
     ]);
   });
 
   it('reads AnyValue of every kind and counts exponential histograms as rejected', () => {
     const body = {
-      resourceMetrics: [{
-        scopeMetrics: [{
-          metrics: [
-            { name: 'a', gauge: { dataPoints: [{ asInt: '7', timeUnixNano: '1700000000000000000', attributes: [{ key: 'k', value: { arrayValue: { values: [{ intValue: 1 }, { stringValue: 'x' }] } } }, { key: 'm', value: { kvlistValue: { values: [{ key: 'n', value: { boolValue: true } }] } } }, { key: 'b', value: { bytesValue: 'AQI=' } }] }] } },
-            { name: 'e', exponentialHistogram: { dataPoints: [{}, {}] } },
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'a',
+                  gauge: {
+                    dataPoints: [
+                      {
+                        asInt: '7',
+                        timeUnixNano: '1700000000000000000',
+                        attributes: [
+                          { key: 'k', value: { arrayValue: { values: [{ intValue: 1 }, { stringValue: 'x' }] } } },
+                          { key: 'm', value: { kvlistValue: { values: [{ key: 'n', value: { boolValue: true } }] } } },
+                          { key: 'b', value: { bytesValue: 'AQI=' } },
+                        ],
+                      },
+                    ],
+                  },
+                },
+                { name: 'e', exponentialHistogram: { dataPoints: [{}, {}] } },
+              ],
+            },
           ],
-        }],
-      }],
+        },
+      ],
     };
     const decoded = decodeOtlpRequest('metrics', 'json', Buffer.from(JSON.stringify(body)));
     expect(countItems(decoded)).toEqual({ items: 1, rejected: 2 });
@@ -82,7 +121,17 @@ describe('OTLP request decoding (bodies from the OpenTelemetry JS SDK serializer
   it.each([
     ['protobuf garbage', 'protobuf', Buffer.from('this is not protobuf at all')],
     ['JSON that does not parse', 'json', Buffer.from('{"resourceSpans": [')],
-    ['a JSON span whose id is base64, not hex', 'json', Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'AAAAAAAAAAAAAAAAAAAAAA==', spanId: '0102030405060708' }] }] }] }))],
+    [
+      'a JSON span whose id is base64, not hex',
+      'json',
+      Buffer.from(
+        JSON.stringify({
+          resourceSpans: [
+            { scopeSpans: [{ spans: [{ traceId: 'AAAAAAAAAAAAAAAAAAAAAA==', spanId: '0102030405060708' }] }] },
+          ],
+        }),
+      ),
+    ],
     ['a JSON field of the wrong type', 'json', Buffer.from(JSON.stringify({ resourceSpans: { scopeSpans: [] } }))],
   ] as const)('refuses %s with OtlpDecodeError', (_name, format, body) => {
     expect(() => decodeOtlpRequest('traces', format, body)).toThrow(OtlpDecodeError);

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { createJobTransformer } from '../../../../forwarder/transform';
-import { allParity, fixturesDir, goldenContext, percent, renderParityTable, transformFile } from './parity';
 import { ownFixture, sharedFixturesPresent } from '../../../support/fixtures';
+import { allParity, fixturesDir, goldenContext, percent, renderParityTable, transformFile } from './parity';
 
 const shared = sharedFixturesPresent();
 
@@ -13,7 +14,11 @@ const shared = sharedFixturesPresent();
   it('prints parity per file and overall', () => {
     const lines = parity.files.map((f) => `${f.name}: ${f.matched}/${f.total} = ${percent(f.matched, f.total)}%`);
     lines.push(`overall: ${parity.matched}/${parity.total} = ${percent(parity.matched, parity.total)}%`);
-    for (const f of parity.files) for (const gap of f.gaps) lines.push(`  gap ${f.name} ${gap.field}: approved ${JSON.stringify(gap.approved)}, ours ${JSON.stringify(gap.ours)}`);
+    for (const f of parity.files)
+      for (const gap of f.gaps)
+        lines.push(
+          `  gap ${f.name} ${gap.field}: approved ${JSON.stringify(gap.approved)}, ours ${JSON.stringify(gap.ours)}`,
+        );
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const f of parity.files) expect(f.transformErrors).toEqual([]);
   });
@@ -23,7 +28,9 @@ const shared = sharedFixturesPresent();
   });
 
   it('has only the documented gaps (observer.type names apm-sidecar)', () => {
-    const unexplained = parity.files.flatMap((f) => f.gaps.filter((g) => g.field !== 'observer.type').map((g) => `${f.name} ${g.field}`));
+    const unexplained = parity.files.flatMap((f) =>
+      f.gaps.filter((g) => g.field !== 'observer.type').map((g) => `${f.name} ${g.field}`),
+    );
     expect(unexplained).toEqual([]);
   });
 
@@ -34,7 +41,9 @@ const shared = sharedFixturesPresent();
 });
 
 (shared ? describe : describe.skip)('every APM Server intake fixture', () => {
-  const inputs = shared ? fs.readdirSync(path.join(fixturesDir, 'intake-v2')).filter((f) => f.endsWith('.ndjson')) : ['(absent)'];
+  const inputs = shared
+    ? fs.readdirSync(path.join(fixturesDir, 'intake-v2')).filter((f) => f.endsWith('.ndjson'))
+    : ['(absent)'];
 
   it.each(inputs.filter((f) => !f.startsWith('invalid')))('%s transforms every event without an error', (input) => {
     const { docs, errors } = transformFile(input);
@@ -44,7 +53,10 @@ const shared = sharedFixturesPresent();
   });
 
   it.each(inputs.filter((f) => f.startsWith('invalid')))('%s gives outcomes with reasons, never throws', (input) => {
-    const lines = fs.readFileSync(path.join(fixturesDir, 'intake-v2', input), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = fs
+      .readFileSync(path.join(fixturesDir, 'intake-v2', input), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const transformer = createJobTransformer(lines[0] ?? '', goldenContext);
     for (const line of [...lines.slice(1), 'not json', '{"unknown":{}}', '[]', '{"span":3}']) {
       const result = transformer.transform(line);
@@ -55,7 +67,10 @@ const shared = sharedFixturesPresent();
 
 describe('the real Node agent capture', () => {
   it('transforms without a single error', () => {
-    const lines = fs.readFileSync(ownFixture('agent-nodejs', 'intake-v2-events.ndjson'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = fs
+      .readFileSync(ownFixture('agent-nodejs', 'intake-v2-events.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const transformer = createJobTransformer(lines[0] ?? '', goldenContext);
     const results = lines.slice(1).map((line) => transformer.transform(line));
     expect(results.filter((r) => !r.ok)).toEqual([]);

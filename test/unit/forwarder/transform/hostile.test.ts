@@ -6,7 +6,9 @@ describe('unindexableReason (what JSON.parse accepts but a document must not car
   it('refuses numbers outside float64 (Infinity would be indexed as null) and nesting past the bound', () => {
     expect(check('{"d":1e400}')).toMatch(/float64/);
     expect(check(`{"n":[${'9'.repeat(400)}]}`)).toMatch(/float64/);
-    expect(check(`${'['.repeat(maxEventDepth + 1)}${']'.repeat(maxEventDepth + 1)}`)).toMatch(/nesting deeper than 1000/);
+    expect(check(`${'['.repeat(maxEventDepth + 1)}${']'.repeat(maxEventDepth + 1)}`)).toMatch(
+      /nesting deeper than 1000/,
+    );
   });
 
   it('lets ordinary lines through, big but finite numbers and deep-but-allowed nesting included', () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { createJobTransformer, type TransformContext } from '../../../../forwarder/transform';
 import { sharedFixture } from '../../../support/fixtures';
 
@@ -48,8 +49,13 @@ function flatten(value: unknown, prefix: string, out: Flat, approved: ReadonlySe
     for (const item of value) flatten(item, prefix, out, approved);
     return;
   }
-  if (typeof value === 'object' && !objectFields.has(prefix) && !(approved.has(prefix) && !approved.has(`${prefix}.`))) {
-    for (const [key, child] of Object.entries(value)) flatten(child, prefix === '' ? key : `${prefix}.${key}`, out, approved);
+  if (
+    typeof value === 'object' &&
+    !objectFields.has(prefix) &&
+    !(approved.has(prefix) && !approved.has(`${prefix}.`))
+  ) {
+    for (const [key, child] of Object.entries(value))
+      flatten(child, prefix === '' ? key : `${prefix}.${key}`, out, approved);
     return;
   }
   const values = out.get(prefix) ?? [];
@@ -61,7 +67,11 @@ function flatten(value: unknown, prefix: string, out: Flat, approved: ReadonlySe
 function normalise(value: unknown): unknown {
   if (Array.isArray(value)) return value.length === 1 ? normalise(value[0]) : value.map(normalise);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, normalise(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, normalise(v)]),
+    );
   }
   return value;
 }
@@ -92,7 +102,10 @@ export interface FileParity {
   readonly transformErrors: string[];
 }
 
-function compareDoc(ours: Flat, approved: Record<string, unknown[]>): { matched: number; total: number; gaps: FieldGap[] } {
+function compareDoc(
+  ours: Flat,
+  approved: Record<string, unknown[]>,
+): { matched: number; total: number; gaps: FieldGap[] } {
   let matched = 0;
   let total = 0;
   const gaps: FieldGap[] = [];
@@ -106,17 +119,25 @@ function compareDoc(ours: Flat, approved: Record<string, unknown[]>): { matched:
 }
 
 function isApprovedDoc(value: unknown): value is Record<string, unknown[]> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(Array.isArray);
+  return (
+    value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(Array.isArray)
+  );
 }
 
 export function readApproved(name: string): Array<Record<string, unknown[]>> {
-  const parsed: unknown = JSON.parse(fs.readFileSync(path.join(fixturesDir, 'approvals', `${name}.approved.json`), 'utf8'));
-  if (!Array.isArray(parsed) || !parsed.every(isApprovedDoc)) throw new Error(`${name}: approvals are not an array of fields documents`);
+  const parsed: unknown = JSON.parse(
+    fs.readFileSync(path.join(fixturesDir, 'approvals', `${name}.approved.json`), 'utf8'),
+  );
+  if (!Array.isArray(parsed) || !parsed.every(isApprovedDoc))
+    throw new Error(`${name}: approvals are not an array of fields documents`);
   return parsed;
 }
 
 export function transformFile(input: string): { docs: Array<Record<string, unknown>>; errors: string[] } {
-  const lines = fs.readFileSync(path.join(fixturesDir, 'intake-v2', input), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = fs
+    .readFileSync(path.join(fixturesDir, 'intake-v2', input), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const transformer = createJobTransformer(lines[0] ?? '', goldenContext);
   const docs: Array<Record<string, unknown>> = [];
   const errors: string[] = [];
@@ -171,5 +192,10 @@ export function allParity(): { files: FileParity[]; matched: number; total: numb
 export function renderParityTable(): string {
   const { files, matched, total } = allParity();
   const rows = files.map((f) => `| ${f.name} | ${f.matched} | ${f.total} | ${percent(f.matched, f.total)}% |`);
-  return ['| approvals | matched fields | approved fields | parity |', '|---|---:|---:|---:|', ...rows, `| **overall** | **${matched}** | **${total}** | **${percent(matched, total)}%** |`].join('\n');
+  return [
+    '| approvals | matched fields | approved fields | parity |',
+    '|---|---:|---:|---:|',
+    ...rows,
+    `| **overall** | **${matched}** | **${total}** | **${percent(matched, total)}%** |`,
+  ].join('\n');
 }

@@ -1,7 +1,7 @@
-import { createJobTransformer, type ApmDocument, type TransformContext } from '../../../../forwarder/transform';
-import { normalizeServiceName } from '../../../../forwarder/transform/routing';
+import { type ApmDocument, createJobTransformer, type TransformContext } from '../../../../forwarder/transform';
 import { canonicalHeaderKey } from '../../../../forwarder/transform/http';
 import { canonicalIp } from '../../../../forwarder/transform/net';
+import { normalizeServiceName } from '../../../../forwarder/transform/routing';
 
 const ctx: TransformContext = {
   receivedAt: Date.UTC(2024, 4, 1, 12, 0, 0, 250),
@@ -11,7 +11,13 @@ const ctx: TransformContext = {
 };
 
 function metadata(extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ metadata: { service: { name: 'My Service:Web', agent: { name: 'nodejs', version: '4.18.0' } }, labels: { team: 'a', weight: 3 }, ...extra } });
+  return JSON.stringify({
+    metadata: {
+      service: { name: 'My Service:Web', agent: { name: 'nodejs', version: '4.18.0' } },
+      labels: { team: 'a', weight: 3 },
+      ...extra,
+    },
+  });
 }
 
 function one(line: Record<string, unknown>, meta = metadata()): ApmDocument {
@@ -35,7 +41,11 @@ describe('routing', () => {
   ])('routes %j to %s', (event, stream) => {
     const doc = one(event);
     expect(doc.dataStream).toBe(stream);
-    expect(doc.source.data_stream).toEqual({ type: stream.split('-')[0], dataset: stream.split('-')[1], namespace: 'prod' });
+    expect(doc.source.data_stream).toEqual({
+      type: stream.split('-')[0],
+      dataset: stream.split('-')[1],
+      namespace: 'prod',
+    });
   });
 });
 
@@ -52,19 +62,39 @@ describe('document fields', () => {
     expect(doc.source['@timestamp']).toBe('2024-05-01T12:00:00.250Z');
     expect(doc.source.timestamp).toEqual({ us: Date.UTC(2024, 4, 1, 12, 0, 0, 250) * 1000 });
     expect(doc.source.transaction).toMatchObject({ duration: { us: 1500 }, sampled: true, representative_count: 1 });
-    const early = one({ transaction: { id: 'a', trace_id: 't', type: 'request', duration: 1, timestamp: 1496170407154321 } });
+    const early = one({
+      transaction: { id: 'a', trace_id: 't', type: 'request', duration: 1, timestamp: 1496170407154321 },
+    });
     expect(early.source['@timestamp']).toBe('2017-05-30T18:53:27.154Z');
   });
 
   it('splits labels by type and lets event tags override metadata labels', () => {
-    const doc = one({ span: { id: 'b', trace_id: 't', parent_id: 'a', type: 'db.mysql.query', name: 'q', duration: 1, context: { tags: { team: 'b', ok: true, 'a.b': 2, gone: null } } } });
+    const doc = one({
+      span: {
+        id: 'b',
+        trace_id: 't',
+        parent_id: 'a',
+        type: 'db.mysql.query',
+        name: 'q',
+        duration: 1,
+        context: { tags: { team: 'b', ok: true, 'a.b': 2, gone: null } },
+      },
+    });
     expect(doc.source.labels).toEqual({ team: 'b', ok: 'true' });
     expect(doc.source.numeric_labels).toEqual({ weight: 3, a_b: 2 });
     expect(doc.source.span).toMatchObject({ type: 'db', subtype: 'mysql', action: 'query' });
   });
 
   it('derives outcome and success_count from the HTTP status when no outcome is given', () => {
-    const doc = one({ transaction: { id: 'a', trace_id: 't', type: 'request', duration: 1, context: { response: { status_code: 503 } } } });
+    const doc = one({
+      transaction: {
+        id: 'a',
+        trace_id: 't',
+        type: 'request',
+        duration: 1,
+        context: { response: { status_code: 503 } },
+      },
+    });
     expect(doc.source.event).toEqual({ outcome: 'failure', success_count: 0 });
   });
 
@@ -76,8 +106,20 @@ describe('document fields', () => {
   });
 
   it('computes an error grouping key and message', () => {
-    const doc = one({ error: { id: 'e', exception: { type: 'TypeError', message: 'x is undefined', stacktrace: [{ filename: 'a.js', function: 'f', lineno: 3 }] } } });
-    expect(doc.source.error).toMatchObject({ grouping_key: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown, grouping_name: 'x is undefined' });
+    const doc = one({
+      error: {
+        id: 'e',
+        exception: {
+          type: 'TypeError',
+          message: 'x is undefined',
+          stacktrace: [{ filename: 'a.js', function: 'f', lineno: 3 }],
+        },
+      },
+    });
+    expect(doc.source.error).toMatchObject({
+      grouping_key: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown,
+      grouping_name: 'x is undefined',
+    });
     expect(doc.source.message).toBe('x is undefined');
   });
 
@@ -99,7 +141,16 @@ describe('robustness', () => {
   });
 
   it('ignores unknown and mistyped fields', () => {
-    const doc = one({ span: { id: 5, trace_id: ['x'], type: 7, duration: 'long', extra: { deep: [1, { a: null }] }, context: { db: 'no', tags: 'no' } } });
+    const doc = one({
+      span: {
+        id: 5,
+        trace_id: ['x'],
+        type: 7,
+        duration: 'long',
+        extra: { deep: [1, { a: null }] },
+        context: { db: 'no', tags: 'no' },
+      },
+    });
     expect(doc.source.span).toMatchObject({ type: 'unknown' });
   });
 

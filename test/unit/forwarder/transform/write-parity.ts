@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { renderParityTable } from './parity';
 
 const file = path.join(__dirname, '../../../../docs/compatibility.md');

@@ -1,5 +1,11 @@
-import { type AgentConfigEntry, etagOfSettings, matchAgentConfig, noConfig, parseAgentConfigEntry } from '../../../../proxy/agent-config/model';
 import { parseAgentConfigFile } from '../../../../proxy/agent-config/file-source';
+import {
+  type AgentConfigEntry,
+  etagOfSettings,
+  matchAgentConfig,
+  noConfig,
+  parseAgentConfigEntry,
+} from '../../../../proxy/agent-config/model';
 import { parseQueryBody } from '../../../../proxy/agent-config/request';
 import { parseUpstreamAnswer } from '../../../../proxy/agent-config/upstream-source';
 
@@ -7,7 +13,9 @@ function thrown(fn: () => unknown): { code?: unknown; message?: unknown } {
   try {
     fn();
   } catch (err) {
-    return typeof err === 'object' && err !== null ? { ...err, message: err instanceof Error ? err.message : undefined } : {};
+    return typeof err === 'object' && err !== null
+      ? { ...err, message: err instanceof Error ? err.message : undefined }
+      : {};
   }
   throw new Error('expected a throw');
 }
@@ -18,8 +26,14 @@ function entry(serviceName: string, serviceEnvironment: string, rate: string): A
 }
 
 describe('matchAgentConfig (APM Server order)', () => {
-  const all = [entry('', '', '0.1'), entry('', 'prod', '0.2'), entry('checkout', '', '0.3'), entry('checkout', 'prod', '0.4')];
-  const rate = (name: string, env: string): string | undefined => matchAgentConfig({ serviceName: name, serviceEnvironment: env }, all).settings.transaction_sample_rate;
+  const all = [
+    entry('', '', '0.1'),
+    entry('', 'prod', '0.2'),
+    entry('checkout', '', '0.3'),
+    entry('checkout', 'prod', '0.4'),
+  ];
+  const rate = (name: string, env: string): string | undefined =>
+    matchAgentConfig({ serviceName: name, serviceEnvironment: env }, all).settings.transaction_sample_rate;
 
   it('prefers name + environment, then name, then environment, then the catch-all', () => {
     expect(rate('checkout', 'prod')).toBe('0.4');
@@ -34,7 +48,10 @@ describe('matchAgentConfig (APM Server order)', () => {
   });
 
   it('is independent of entry order for the exact match', () => {
-    expect(matchAgentConfig({ serviceName: 'checkout', serviceEnvironment: 'prod' }, [...all].reverse()).settings.transaction_sample_rate).toBe('0.4');
+    expect(
+      matchAgentConfig({ serviceName: 'checkout', serviceEnvironment: 'prod' }, [...all].reverse()).settings
+        .transaction_sample_rate,
+    ).toBe('0.4');
   });
 });
 
@@ -44,9 +61,22 @@ describe('etags and parsing', () => {
     expect(etagOfSettings({ a: '1' })).not.toBe(etagOfSettings({ a: '2' }));
   });
 
-  it('turns scalar settings into text as APM Server does, keeps Kibana\'s etag', () => {
-    const parsed = parseAgentConfigEntry({ service: { name: 's' }, settings: { transaction_sample_rate: 0.5, recording: true }, etag: 'abc', agent_name: 'nodejs' }, 'doc');
-    expect(parsed).toEqual({ serviceName: 's', serviceEnvironment: '', settings: { transaction_sample_rate: '0.5', recording: 'true' }, etag: 'abc' });
+  it("turns scalar settings into text as APM Server does, keeps Kibana's etag", () => {
+    const parsed = parseAgentConfigEntry(
+      {
+        service: { name: 's' },
+        settings: { transaction_sample_rate: 0.5, recording: true },
+        etag: 'abc',
+        agent_name: 'nodejs',
+      },
+      'doc',
+    );
+    expect(parsed).toEqual({
+      serviceName: 's',
+      serviceEnvironment: '',
+      settings: { transaction_sample_rate: '0.5', recording: 'true' },
+      etag: 'abc',
+    });
   });
 
   it('refuses nested setting values and non-object settings with the place named', () => {
@@ -55,12 +85,15 @@ describe('etags and parsing', () => {
   });
 
   it('reads a YAML list and a JSON list; an empty file is no configuration', () => {
-    const yaml = '- service: {name: a, environment: prod}\n  settings: {transaction_sample_rate: 0.2}\n- settings: {log_level: debug}\n';
+    const yaml =
+      '- service: {name: a, environment: prod}\n  settings: {transaction_sample_rate: 0.2}\n- settings: {log_level: debug}\n';
     expect(parseAgentConfigFile(yaml, 'f.yml').map((e) => [e.serviceName, e.serviceEnvironment, e.settings])).toEqual([
       ['a', 'prod', { transaction_sample_rate: '0.2' }],
       ['', '', { log_level: 'debug' }],
     ]);
-    expect(parseAgentConfigFile('[{"service":{"name":"b"},"settings":{"capture_body":"all"}}]', 'f.json')[0]?.serviceName).toBe('b');
+    expect(
+      parseAgentConfigFile('[{"service":{"name":"b"},"settings":{"capture_body":"all"}}]', 'f.json')[0]?.serviceName,
+    ).toBe('b');
     expect(parseAgentConfigFile('', 'empty.yml')).toEqual([]);
   });
 
@@ -74,7 +107,10 @@ describe('etags and parsing', () => {
 
 describe('POST bodies and upstream answers', () => {
   it('reads {"service":{"name","environment"},"etag"} and ignores extra fields', () => {
-    expect(parseQueryBody('{"service":{"name":"a","environment":"prod"},"etag":"x","other":1}', true)).toEqual({ serviceName: 'a', serviceEnvironment: 'prod' });
+    expect(parseQueryBody('{"service":{"name":"a","environment":"prod"},"etag":"x","other":1}', true)).toEqual({
+      serviceName: 'a',
+      serviceEnvironment: 'prod',
+    });
     expect(parseQueryBody('{}', true)).toEqual({ serviceName: '', serviceEnvironment: '' });
   });
 
@@ -85,8 +121,15 @@ describe('POST bodies and upstream answers', () => {
   });
 
   it('takes settings and the unquoted etag from the upstream; 403 means central config is off there', () => {
-    expect(parseUpstreamAnswer({ status: 200, etag: '"e1"', body: '{"transaction_sample_rate":"0.3"}' })).toEqual({ settings: { transaction_sample_rate: '0.3' }, etag: 'e1' });
-    expect(thrown(() => parseUpstreamAnswer({ status: 403, etag: undefined, body: '{}' })).code).toBe('SIDECAR_ERR_AGENT_CONFIG_DISABLED');
-    expect(thrown(() => parseUpstreamAnswer({ status: 500, etag: undefined, body: '' })).code).toBe('SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE');
+    expect(parseUpstreamAnswer({ status: 200, etag: '"e1"', body: '{"transaction_sample_rate":"0.3"}' })).toEqual({
+      settings: { transaction_sample_rate: '0.3' },
+      etag: 'e1',
+    });
+    expect(thrown(() => parseUpstreamAnswer({ status: 403, etag: undefined, body: '{}' })).code).toBe(
+      'SIDECAR_ERR_AGENT_CONFIG_DISABLED',
+    );
+    expect(thrown(() => parseUpstreamAnswer({ status: 500, etag: undefined, body: '' })).code).toBe(
+      'SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE',
+    );
   });
 });

@@ -1,5 +1,11 @@
-import { CachingApiKeyVerifier, decodeApiKey, parseApplicationPrivileges, type ApiKeyPrivilege, type PrivilegeLookup } from '../../../../proxy/auth/api-key-verifier';
 import { SidecarError } from '../../../../core/errors';
+import {
+  type ApiKeyPrivilege,
+  CachingApiKeyVerifier,
+  decodeApiKey,
+  parseApplicationPrivileges,
+  type PrivilegeLookup,
+} from '../../../../proxy/auth/api-key-verifier';
 
 const key = (id: string): string => Buffer.from(`${id}:secret-${id}`).toString('base64');
 
@@ -12,7 +18,8 @@ function fakeCluster(grants: Record<string, ApiKeyPrivilege[] | 'revoked'>) {
     await Promise.resolve();
     if (down) throw new SidecarError('SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE');
     const granted = grants[id];
-    if (granted === undefined || granted === 'revoked') return { kind: 'unauthorized', reason: 'API key is unknown, expired or invalidated' };
+    if (granted === undefined || granted === 'revoked')
+      return { kind: 'unauthorized', reason: 'API key is unknown, expired or invalidated' };
     return { kind: 'known', keyId: id, granted: new Set(granted) };
   };
   return { lookup, calls, grants, setDown: (d: boolean) => (down = d) };
@@ -30,7 +37,10 @@ describe('CachingApiKeyVerifier', () => {
     await expect(v.verify(key('reader'), 'event:write')).resolves.toMatchObject({ kind: 'forbidden' });
     await expect(v.verify(key('reader'), 'config_agent:read')).resolves.toEqual({ kind: 'ok', keyId: 'reader' });
     await expect(v.verify(key('nobody'), 'event:write')).resolves.toMatchObject({ kind: 'unauthorized' });
-    await expect(v.verify('not base64 at all!', 'event:write')).resolves.toMatchObject({ kind: 'unauthorized', reason: 'malformed API key' });
+    await expect(v.verify('not base64 at all!', 'event:write')).resolves.toMatchObject({
+      kind: 'unauthorized',
+      reason: 'malformed API key',
+    });
     expect(cluster.calls).toEqual(['writer', 'reader', 'nobody']);
     await v.close();
   });
@@ -62,7 +72,10 @@ describe('CachingApiKeyVerifier', () => {
     const v = new CachingApiKeyVerifier(cluster.lookup, { cacheTtlMs: 600_000, limit: 2, now });
     await expect(v.verify(key('bad1'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
     await expect(v.verify(key('bad2'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
-    await expect(v.verify(key('bad3'), 'event:write', '10.0.0.66')).rejects.toMatchObject({ code: 'SIDECAR_ERR_RATE_LIMITED', status: 429 });
+    await expect(v.verify(key('bad3'), 'event:write', '10.0.0.66')).rejects.toMatchObject({
+      code: 'SIDECAR_ERR_RATE_LIMITED',
+      status: 429,
+    });
     await expect(v.verify(key('bad1'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
     clock += 60_000;
     await expect(v.verify(key('bad3'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
@@ -72,20 +85,37 @@ describe('CachingApiKeyVerifier', () => {
     const cluster = fakeCluster({ legit: ['event:write'] });
     const v = new CachingApiKeyVerifier(cluster.lookup, { cacheTtlMs: 60_000, limit: 100, globalLimit: 1000, now });
     for (let i = 0; i < 100; i++) await v.verify(key(`attack${i}`), 'event:write', '6.6.6.6');
-    await expect(v.verify(key('attack-more'), 'event:write', '6.6.6.6')).rejects.toMatchObject({ code: 'SIDECAR_ERR_RATE_LIMITED' });
+    await expect(v.verify(key('attack-more'), 'event:write', '6.6.6.6')).rejects.toMatchObject({
+      code: 'SIDECAR_ERR_RATE_LIMITED',
+    });
     await expect(v.verify(key('legit'), 'event:write', '10.1.1.1')).resolves.toEqual({ kind: 'ok', keyId: 'legit' });
   });
 
   it('valid keys spend no budget: a client with many agents behind it is never limited by its good keys', async () => {
-    const grants = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`agent${i}`, ['event:write'] as ApiKeyPrivilege[]]));
-    const v = new CachingApiKeyVerifier(fakeCluster(grants).lookup, { cacheTtlMs: 60_000, limit: 2, globalLimit: 2, now });
-    for (let i = 0; i < 10; i++) await expect(v.verify(key(`agent${i}`), 'event:write', '10.0.0.1')).resolves.toMatchObject({ kind: 'ok' });
+    const grants = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`agent${i}`, ['event:write'] as ApiKeyPrivilege[]]),
+    );
+    const v = new CachingApiKeyVerifier(fakeCluster(grants).lookup, {
+      cacheTtlMs: 60_000,
+      limit: 2,
+      globalLimit: 2,
+      now,
+    });
+    for (let i = 0; i < 10; i++)
+      await expect(v.verify(key(`agent${i}`), 'event:write', '10.0.0.1')).resolves.toMatchObject({ kind: 'ok' });
   });
 
   it('past the global ceiling only clients with a failing key are refused; clean clients are still verified', async () => {
-    const v = new CachingApiKeyVerifier(fakeCluster({ legit: ['event:write'] }).lookup, { cacheTtlMs: 60_000, limit: 100, globalLimit: 3, now });
+    const v = new CachingApiKeyVerifier(fakeCluster({ legit: ['event:write'] }).lookup, {
+      cacheTtlMs: 60_000,
+      limit: 100,
+      globalLimit: 3,
+      now,
+    });
     for (const client of ['6.6.6.1', '6.6.6.2', '6.6.6.3']) await v.verify(key(`bad-${client}`), 'event:write', client);
-    await expect(v.verify(key('bad-again'), 'event:write', '6.6.6.1')).rejects.toMatchObject({ code: 'SIDECAR_ERR_RATE_LIMITED' });
+    await expect(v.verify(key('bad-again'), 'event:write', '6.6.6.1')).rejects.toMatchObject({
+      code: 'SIDECAR_ERR_RATE_LIMITED',
+    });
     await expect(v.verify(key('fresh-bad'), 'event:write', '6.6.6.9')).resolves.toMatchObject({ kind: 'unauthorized' });
     await expect(v.verify(key('legit'), 'event:write', '10.1.1.1')).resolves.toMatchObject({ kind: 'ok' });
   });
@@ -94,7 +124,10 @@ describe('CachingApiKeyVerifier', () => {
     const cluster = fakeCluster({ a: ['event:write'] });
     const v = new CachingApiKeyVerifier(cluster.lookup, { cacheTtlMs: 60_000, limit: 100, now });
     cluster.setDown(true);
-    await expect(v.verify(key('a'), 'event:write')).rejects.toMatchObject({ code: 'SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE', status: 503 });
+    await expect(v.verify(key('a'), 'event:write')).rejects.toMatchObject({
+      code: 'SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE',
+      status: 503,
+    });
     cluster.setDown(false);
     await expect(v.verify(key('a'), 'event:write')).resolves.toMatchObject({ kind: 'ok' });
   });

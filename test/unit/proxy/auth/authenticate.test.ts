@@ -1,4 +1,3 @@
-import { tokenIdentity } from '../../../../proxy/auth/secret-tokens';
 import { SidecarError } from '../../../../core/errors';
 import type { ApiKeyVerifier } from '../../../../proxy/auth/api-key-verifier';
 import {
@@ -7,6 +6,7 @@ import {
   parseAuthorizationHeader,
   RequestAuthenticator,
 } from '../../../../proxy/auth/authenticate';
+import { tokenIdentity } from '../../../../proxy/auth/secret-tokens';
 import { SecretTokenVerifier } from '../../../../proxy/auth/secret-tokens';
 import { LogSink } from '../../../support/log-sink';
 
@@ -59,10 +59,13 @@ describe('RequestAuthenticator', () => {
 
   it('identifies a secret token by a short hash of it, never its value or its position', async () => {
     const auth = new RequestAuthenticator(tokens, undefined);
-    await expect(auth.authenticate('Bearer t1', 'event:write')).resolves.toEqual({ kind: 'secret_token', id: tokenIdentity('t1') });
+    await expect(auth.authenticate('Bearer t1', 'event:write')).resolves.toEqual({
+      kind: 'secret_token',
+      id: tokenIdentity('t1'),
+    });
   });
 
-  it('answers APM Server\'s 401 messages', async () => {
+  it("answers APM Server's 401 messages", async () => {
     const auth = new RequestAuthenticator(tokens, undefined);
     const missing = await failure(auth.authenticate(undefined, 'event:write'));
     expect(missing.status).toBe(401);
@@ -90,7 +93,10 @@ describe('RequestAuthenticator', () => {
   it('for GET / returns null instead of a 401', async () => {
     const auth = new RequestAuthenticator(tokens, undefined);
     await expect(auth.identifyOptionally('Bearer nope')).resolves.toBeNull();
-    await expect(auth.identifyOptionally('Bearer t0')).resolves.toEqual({ kind: 'secret_token', id: tokenIdentity('t0') });
+    await expect(auth.identifyOptionally('Bearer t0')).resolves.toEqual({
+      kind: 'secret_token',
+      id: tokenIdentity('t0'),
+    });
   });
 });
 
@@ -106,7 +112,9 @@ describe('assertCredentialsProtected', () => {
       refused = err;
     }
     expect(refused).toMatchObject({ code: 'SIDECAR_ERR_INSECURE_CREDENTIALS' });
-    expect(() => assertCredentialsProtected({ ...base, secretTokens: [], apiKeyEnabled: true }, sink.logger())).toThrow(SidecarError);
+    expect(() => assertCredentialsProtected({ ...base, secretTokens: [], apiKeyEnabled: true }, sink.logger())).toThrow(
+      SidecarError,
+    );
   });
 
   it('allows them with allow_insecure, warning every time', () => {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+
 import { SecretTokenVerifier, tokenIdentity } from '../../../../proxy/auth/secret-tokens';
 
 describe('SecretTokenVerifier', () => {
@@ -31,7 +32,8 @@ describe('SecretTokenVerifier', () => {
 
   it('refuses prefixes, extensions, case changes and the empty string', () => {
     const verifier = new SecretTokenVerifier(['s3cret']);
-    for (const candidate of ['s3cre', 's3crett', 'S3CRET', '', ' s3cret']) expect(verifier.match(candidate)).toBeUndefined();
+    for (const candidate of ['s3cre', 's3crett', 'S3CRET', '', ' s3cret'])
+      expect(verifier.match(candidate)).toBeUndefined();
   });
 
   it('compares equal-length digests in constant time against every token, whatever the candidate length', () => {

@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+
 import { metadataLine, run, spanLine } from './helpers';
 
 /**
@@ -51,7 +52,10 @@ describe('gzip bombs', () => {
   test('a plain body over the limit stops the same way', async () => {
     const line = `${spanLine('a')}\n`;
     const chunk = Buffer.from(line.repeat(1000));
-    const chunks = [Buffer.from(`${metadataLine}\n`), ...Array.from({ length: Math.ceil((2 * mebibyte) / chunk.length) }, () => chunk)];
+    const chunks = [
+      Buffer.from(`${metadataLine}\n`),
+      ...Array.from({ length: Math.ceil((2 * mebibyte) / chunk.length) }, () => chunk),
+    ];
     const outcome = await run(chunks, undefined, { maxEventSize: 307200, maxRequestSize: mebibyte });
     expect(outcome.errors.map((e) => e.code)).toEqual(['SIDECAR_ERR_REQUEST_TOO_LARGE']);
     expect(outcome.payload?.rawBytes).toBeLessThanOrEqual(mebibyte);

@@ -1,11 +1,14 @@
 import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
+
 import { processIntakeStream } from '../../../../proxy/intake/process';
 import { defaultLimits, metadataLine, spanLine } from './helpers';
 
 describe('decoding a compressed body as it arrives', () => {
   test('the client goes away in the middle of a gzip body: rejects with the stream error', async () => {
-    const gz = zlib.gzipSync(Buffer.from(`${metadataLine}\n${Array.from({ length: 200 }, (_, i) => spanLine(`s${i}`)).join('\n')}\n`));
+    const gz = zlib.gzipSync(
+      Buffer.from(`${metadataLine}\n${Array.from({ length: 200 }, (_, i) => spanLine(`s${i}`)).join('\n')}\n`),
+    );
     const body = new PassThrough();
     body.write(gz.subarray(0, Math.floor(gz.length / 2)));
     setImmediate(() => body.destroy(new Error('aborted')));

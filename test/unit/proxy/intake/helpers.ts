@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { processIntakeStream, type IntakeLimits, type IntakeOutcome } from '../../../../proxy/intake/process';
+
+import { type IntakeLimits, type IntakeOutcome, processIntakeStream } from '../../../../proxy/intake/process';
 import { ownFixture, sharedFixture } from '../../../support/fixtures';
 
 export const intakeFixtures = sharedFixture('apm-server', 'intake-v2');
@@ -22,7 +23,11 @@ export function chunked(body: Buffer, size: number): Buffer[] {
   return chunks;
 }
 
-export function run(body: Buffer | readonly Buffer[], contentEncoding?: string, limits: IntakeLimits = defaultLimits): Promise<IntakeOutcome> {
+export function run(
+  body: Buffer | readonly Buffer[],
+  contentEncoding?: string,
+  limits: IntakeLimits = defaultLimits,
+): Promise<IntakeOutcome> {
   const chunks = Buffer.isBuffer(body) ? [body] : body;
   return processIntakeStream(Readable.from(chunks), contentEncoding, limits);
 }

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import zlib from 'node:zlib';
+
 import { ChunkInflater, outputChunkSize, pauseAtBytes } from '../../../../proxy/intake/inflate';
 
 const mebibyte = 1024 * 1024;
@@ -13,10 +14,14 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
 describe('ChunkInflater', () => {
   test('gzip and deflate written in pieces come out whole and in order', async () => {
     const text = Buffer.from(Array.from({ length: 20000 }, (_, i) => `line ${i}\n`).join(''));
-    for (const [encoding, compressed] of [['gzip', zlib.gzipSync(text)], ['deflate', zlib.deflateSync(text)]] as const) {
+    for (const [encoding, compressed] of [
+      ['gzip', zlib.gzipSync(text)],
+      ['deflate', zlib.deflateSync(text)],
+    ] as const) {
       const inflater = new ChunkInflater(encoding);
       const parts: Buffer[] = [];
-      for (let i = 0; i < compressed.length; i += 777) parts.push(await collect(inflater.write(compressed.subarray(i, i + 777))));
+      for (let i = 0; i < compressed.length; i += 777)
+        parts.push(await collect(inflater.write(compressed.subarray(i, i + 777))));
       parts.push(await collect(inflater.end()));
       inflater.destroy();
       expect(Buffer.concat(parts).equals(text)).toBe(true);

@@ -17,9 +17,12 @@ describe('LineSplitter', () => {
     expect(split('ab\n\ncd\nlast', 5, size)).toEqual(['0:ab', '1:', '2:cd', '3:last$']);
   });
 
-  test.each([1, 3, 100])('a line reaching maxEventSize is too large, reported with its head, and skipped (%i)', (size) => {
-    expect(split('abcd\nabcde\nxyzxyzxyz\nok\n', 5, size)).toEqual(['0:abcd', '1!abcde', '2!xyzxy', '3:ok']);
-  });
+  test.each([1, 3, 100])(
+    'a line reaching maxEventSize is too large, reported with its head, and skipped (%i)',
+    (size) => {
+      expect(split('abcd\nabcde\nxyzxyzxyz\nok\n', 5, size)).toEqual(['0:abcd', '1!abcde', '2!xyzxy', '3:ok']);
+    },
+  );
 
   test('a too-large last line without newline', () => {
     expect(split('ok\n0123456789', 5, 4)).toEqual(['0:ok', '1!01234']);

@@ -1,11 +1,22 @@
 import fs from 'node:fs';
-import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
-import { decodeJobBody, type IntakeJobData } from '../../../../queue/contract';
-import { processIntakeStream, type IntakeOutcome } from '../../../../proxy/intake/process';
+import zlib from 'node:zlib';
+
+import { type IntakeOutcome, processIntakeStream } from '../../../../proxy/intake/process';
 import { renderIntakeResponse } from '../../../../proxy/intake/response';
+import { decodeJobBody, type IntakeJobData } from '../../../../queue/contract';
 import { sharedFixturesPresent } from '../../../support/fixtures';
-import { agentCapture, chunked, defaultLimits, expectGolden, fixture, intakeFixtures, metadataLine, run, spanLine } from './helpers';
+import {
+  agentCapture,
+  chunked,
+  defaultLimits,
+  expectGolden,
+  fixture,
+  intakeFixtures,
+  metadataLine,
+  run,
+  spanLine,
+} from './helpers';
 
 /** The payload through the forwarder's side of the contract. */
 function decodePayload(outcome: IntakeOutcome): { metadata: string; events: string[] } {
@@ -27,13 +38,18 @@ function decodePayload(outcome: IntakeOutcome): { metadata: string; events: stri
 }
 
 function nonEmptyLines(body: Buffer): string[] {
-  return body.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+  return body
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 const shared = sharedFixturesPresent();
 /** Tests that read APM Server's intake samples from ../shared/fixtures. */
 const withShared = shared ? test : test.skip;
-const validFixtures = shared ? fs.readdirSync(intakeFixtures).filter((f) => f.endsWith('.ndjson') && !f.startsWith('invalid')) : ['(absent)'];
+const validFixtures = shared
+  ? fs.readdirSync(intakeFixtures).filter((f) => f.endsWith('.ndjson') && !f.startsWith('invalid'))
+  : ['(absent)'];
 
 (shared ? describe : describe.skip)('processIntakeStream on APM Server intake fixtures', () => {
   test.each(validFixtures)('%s: every event accepted, payload is the agent body', async (name) => {
@@ -60,7 +76,7 @@ const validFixtures = shared ? fs.readdirSync(intakeFixtures).filter((f) => f.en
     ['invalid-event.ndjson', 'invalid-event'],
     ['invalid-json-event.ndjson', 'invalid-json-event'],
     ['invalid-metadata.ndjson', 'invalid-metadata'],
-  ])('%s answers APM Server\'s body', async (name, golden) => {
+  ])("%s answers APM Server's body", async (name, golden) => {
     const outcome = await run(fixture(name));
     const response = renderIntakeResponse(outcome, { verbose: false, acceptsJson: true });
     expect(response.status).toBe(400);
@@ -128,7 +144,11 @@ describe('processIntakeStream limits and failures', () => {
     const outcome = await run(chunked(body, 700), undefined, { maxEventSize: 1000, maxRequestSize: 1 << 20 });
     expect(outcome.accepted).toBe(2);
     expect(outcome.errors).toEqual([
-      { code: 'SIDECAR_ERR_EVENT_TOO_LARGE', message: 'event exceeded the permitted size', document: big.slice(0, 1000) },
+      {
+        code: 'SIDECAR_ERR_EVENT_TOO_LARGE',
+        message: 'event exceeded the permitted size',
+        document: big.slice(0, 1000),
+      },
     ]);
     expect(decodePayload(outcome).events).toEqual([spanLine('a'), spanLine('b')]);
   });
@@ -158,15 +178,17 @@ describe('processIntakeStream limits and failures', () => {
     expectGolden('empty-body-verbose', renderIntakeResponse(outcome, { verbose: true, acceptsJson: true }).body);
   });
 
-  test('metadata without its newline at the end of the stream: APM Server\'s EOF error', async () => {
+  test("metadata without its newline at the end of the stream: APM Server's EOF error", async () => {
     const outcome = await run(Buffer.from(metadataLine));
-    expect(outcome.errors).toEqual([{ code: 'SIDECAR_ERR_INVALID_INPUT', message: 'EOF while reading metadata', document: metadataLine }]);
+    expect(outcome.errors).toEqual([
+      { code: 'SIDECAR_ERR_INVALID_INPUT', message: 'EOF while reading metadata', document: metadataLine },
+    ]);
   });
 
   withShared.each([
     ['gzip', 'gzip-invalid'],
     ['deflate', 'deflate-invalid'],
-  ])('Content-Encoding %s on a plain body: APM Server\'s decoding error', async (encoding, golden) => {
+  ])("Content-Encoding %s on a plain body: APM Server's decoding error", async (encoding, golden) => {
     const outcome = await run(fixture('errors.ndjson'), encoding);
     expect(outcome.errors[0]?.code).toBe('SIDECAR_ERR_INVALID_COMPRESSION');
     const response = renderIntakeResponse(outcome, { verbose: false, acceptsJson: true });

@@ -17,7 +17,11 @@ describe('intake responses as APM Server writes them', () => {
   });
 
   test('at most 5 errors listed, all counted toward the status; Connection: Close', () => {
-    const errors = Array.from({ length: 7 }, (_, i) => ({ code: 'SIDECAR_ERR_INVALID_INPUT' as const, message: `m${i}`, document: `d${i}` }));
+    const errors = Array.from({ length: 7 }, (_, i) => ({
+      code: 'SIDECAR_ERR_INVALID_INPUT' as const,
+      message: `m${i}`,
+      document: `d${i}`,
+    }));
     const r = renderIntakeResponse({ accepted: 1, errors }, { verbose: false, acceptsJson: true });
     expect(r.status).toBe(400);
     expect(r.headers.Connection).toBe('Close');
@@ -29,14 +33,23 @@ describe('intake responses as APM Server writes them', () => {
 
   test('status is the highest among the errors', () => {
     const r = renderIntakeResponse(
-      { accepted: 0, errors: [{ code: 'SIDECAR_ERR_INVALID_INPUT', message: 'x' }, { code: 'SIDECAR_ERR_QUEUE_FULL', message: 'queue is full' }] },
+      {
+        accepted: 0,
+        errors: [
+          { code: 'SIDECAR_ERR_INVALID_INPUT', message: 'x' },
+          { code: 'SIDECAR_ERR_QUEUE_FULL', message: 'queue is full' },
+        ],
+      },
       { verbose: false, acceptsJson: true },
     );
     expect(r.status).toBe(503);
   });
 
   test('without an Accept that allows JSON: text/plain, compact JSON (APM Server does the same)', () => {
-    const r = renderIntakeResponse({ accepted: 0, errors: [{ code: 'SIDECAR_ERR_INVALID_INPUT', message: 'x' }] }, { verbose: false, acceptsJson: false });
+    const r = renderIntakeResponse(
+      { accepted: 0, errors: [{ code: 'SIDECAR_ERR_INVALID_INPUT', message: 'x' }] },
+      { verbose: false, acceptsJson: false },
+    );
     expect(r.headers['Content-Type']).toBe('text/plain; charset=utf-8');
     expect(r.body).toBe('{"accepted":0,"errors":[{"message":"x"}]}\n');
   });

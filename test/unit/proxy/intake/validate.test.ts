@@ -11,26 +11,102 @@ const tx = (fields: string): string =>
 
 describe('intake v2 rules with APM Server wording', () => {
   test.each([
-    ['span without parent_id', '{"span":{"id":"a","trace_id":"b","name":"n","type":"t","start":1,"duration":1}}', "validation error: span: 'parent_id' required"],
-    ['span without start or timestamp', '{"span":{"id":"a","trace_id":"b","parent_id":"c","name":"n","type":"t","duration":1}}', "validation error: span: requires at least one of the fields 'start;timestamp'"],
-    ['span with null name', spanLine('a').replace('"name":"GET /"', '"name":null'), "validation error: span: 'name' required"],
-    ['negative duration', spanLine('a').replace('"duration":2', '"duration":-1'), "validation error: span: 'duration': validation rule 'min(0)' violated"],
-    ['keyword over 1024', spanLine('a', `,"subtype":"${'x'.repeat(1025)}"`), "validation error: span: 'subtype': validation rule 'maxLength(1024)' violated"],
-    ['bad outcome', spanLine('a', ',"outcome":"meh"'), "validation error: span: 'outcome': validation rule 'enum(enumOutcome)' violated"],
-    ['destination without resource', spanLine('a', ',"context":{"destination":{"service":{"name":"x"}}}'), "validation error: span: context: destination: service: 'resource' required"],
-    ['stacktrace frame without file or class', spanLine('a', ',"stacktrace":[{"lineno":1}]'), "validation error: span: stacktrace: requires at least one of the fields 'classname;filename'"],
-    ['empty stacktrace frame', spanLine('a', ',"stacktrace":[{}]'), 'validation error: span: stacktrace slice element required'],
+    [
+      'span without parent_id',
+      '{"span":{"id":"a","trace_id":"b","name":"n","type":"t","start":1,"duration":1}}',
+      "validation error: span: 'parent_id' required",
+    ],
+    [
+      'span without start or timestamp',
+      '{"span":{"id":"a","trace_id":"b","parent_id":"c","name":"n","type":"t","duration":1}}',
+      "validation error: span: requires at least one of the fields 'start;timestamp'",
+    ],
+    [
+      'span with null name',
+      spanLine('a').replace('"name":"GET /"', '"name":null'),
+      "validation error: span: 'name' required",
+    ],
+    [
+      'negative duration',
+      spanLine('a').replace('"duration":2', '"duration":-1'),
+      "validation error: span: 'duration': validation rule 'min(0)' violated",
+    ],
+    [
+      'keyword over 1024',
+      spanLine('a', `,"subtype":"${'x'.repeat(1025)}"`),
+      "validation error: span: 'subtype': validation rule 'maxLength(1024)' violated",
+    ],
+    [
+      'bad outcome',
+      spanLine('a', ',"outcome":"meh"'),
+      "validation error: span: 'outcome': validation rule 'enum(enumOutcome)' violated",
+    ],
+    [
+      'destination without resource',
+      spanLine('a', ',"context":{"destination":{"service":{"name":"x"}}}'),
+      "validation error: span: context: destination: service: 'resource' required",
+    ],
+    [
+      'stacktrace frame without file or class',
+      spanLine('a', ',"stacktrace":[{"lineno":1}]'),
+      "validation error: span: stacktrace: requires at least one of the fields 'classname;filename'",
+    ],
+    [
+      'empty stacktrace frame',
+      spanLine('a', ',"stacktrace":[{}]'),
+      'validation error: span: stacktrace slice element required',
+    ],
     ['span_count empty', tx('').replace('{"started":1}', '{}'), "validation error: transaction: 'span_count' required"],
-    ['label of a bad type', tx(',"context":{"tags":{"k":[1]}}'), "validation error: transaction: context: 'tags': validation rule 'inputTypesVals(string;bool;number)' violated for key k"],
-    ['user id a float', tx(',"context":{"user":{"id":1.5}}'), "validation error: transaction: context: user: 'id': validation rule 'inputTypes(string;int)' violated"],
-    ['request without method', tx(',"context":{"request":{"url":{"full":"x"}}}'), "validation error: transaction: context: request: 'method' required"],
-    ['error without exception or log', '{"error":{"id":"a"}}', "validation error: error: requires at least one of the fields 'exception;log'"],
-    ['error with transaction_id but no parent', '{"error":{"id":"a","transaction_id":"t","trace_id":"x","log":{"message":"m"}}}', "validation error: error: 'parent_id' required when 'transaction_id' is set"],
-    ['metricset without samples', '{"metricset":{"tags":{"a":"b"}}}', "validation error: metricset: 'samples' required"],
-    ['metricset sample name with a quote', '{"metricset":{"samples":{"a\\"b":{"value":1}}}}', "validation error: metricset: 'samples': validation rule 'patternKeys(patternNoAsteriskQuote)' violated"],
-    ['histogram with values but no counts', '{"metricset":{"samples":{"h":{"values":[1]}}}}', "validation error: metricset: samples: 'counts' required when 'values' is set"],
-    ['id of the wrong type', spanLine('a').replace('"id":"a"', '"id":1'), 'decode error: data read error: v2.spanRoot.Span: v2.span.ID: ReadString: expects " or n,'],
-    ['event that is not an object', '{"span":"x"}', 'decode error: data read error: v2.spanRoot.Span: ReadMapCB: expect { or n,'],
+    [
+      'label of a bad type',
+      tx(',"context":{"tags":{"k":[1]}}'),
+      "validation error: transaction: context: 'tags': validation rule 'inputTypesVals(string;bool;number)' violated for key k",
+    ],
+    [
+      'user id a float',
+      tx(',"context":{"user":{"id":1.5}}'),
+      "validation error: transaction: context: user: 'id': validation rule 'inputTypes(string;int)' violated",
+    ],
+    [
+      'request without method',
+      tx(',"context":{"request":{"url":{"full":"x"}}}'),
+      "validation error: transaction: context: request: 'method' required",
+    ],
+    [
+      'error without exception or log',
+      '{"error":{"id":"a"}}',
+      "validation error: error: requires at least one of the fields 'exception;log'",
+    ],
+    [
+      'error with transaction_id but no parent',
+      '{"error":{"id":"a","transaction_id":"t","trace_id":"x","log":{"message":"m"}}}',
+      "validation error: error: 'parent_id' required when 'transaction_id' is set",
+    ],
+    [
+      'metricset without samples',
+      '{"metricset":{"tags":{"a":"b"}}}',
+      "validation error: metricset: 'samples' required",
+    ],
+    [
+      'metricset sample name with a quote',
+      '{"metricset":{"samples":{"a\\"b":{"value":1}}}}',
+      "validation error: metricset: 'samples': validation rule 'patternKeys(patternNoAsteriskQuote)' violated",
+    ],
+    [
+      'histogram with values but no counts',
+      '{"metricset":{"samples":{"h":{"values":[1]}}}}',
+      "validation error: metricset: samples: 'counts' required when 'values' is set",
+    ],
+    [
+      'id of the wrong type',
+      spanLine('a').replace('"id":"a"', '"id":1'),
+      'decode error: data read error: v2.spanRoot.Span: v2.span.ID: ReadString: expects " or n,',
+    ],
+    [
+      'event that is not an object',
+      '{"span":"x"}',
+      'decode error: data read error: v2.spanRoot.Span: ReadMapCB: expect { or n,',
+    ],
     ['broken JSON', '{"span":{"id":}}', null],
   ])('%s', (_name, line, expected) => {
     const message = messageOf(line);

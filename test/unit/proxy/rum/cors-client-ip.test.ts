@@ -3,7 +3,10 @@ import { CorsPolicy, globToRegExp } from '../../../../proxy/rum/cors';
 
 describe('CorsPolicy', () => {
   it('glob-matches origins; "*" allows any, even none', () => {
-    const policy = new CorsPolicy({ allowOrigins: ['https://*.shop.example', 'http://localhost:?000'], allowHeaders: [] });
+    const policy = new CorsPolicy({
+      allowOrigins: ['https://*.shop.example', 'http://localhost:?000'],
+      allowHeaders: [],
+    });
     expect(policy.allows('https://www.shop.example')).toBe(true);
     expect(policy.allows('https://shop.example')).toBe(false);
     expect(policy.allows('http://localhost:3000')).toBe(true);
@@ -14,7 +17,7 @@ describe('CorsPolicy', () => {
     expect(globToRegExp('a.b').test('aXb')).toBe(false);
   });
 
-  it('answers a preflight with APM Server\'s headers, echoing only an allowed origin', () => {
+  it("answers a preflight with APM Server's headers, echoing only an allowed origin", () => {
     const policy = new CorsPolicy({ allowOrigins: ['https://shop.example'], allowHeaders: ['X-Custom'] });
     expect(policy.preflightHeaders('https://shop.example')).toEqual({
       'Access-Control-Allow-Origin': 'https://shop.example',
@@ -43,7 +46,12 @@ describe('TrustedProxies', () => {
   });
 
   it('prefers Forwarded (RFC 7239) and reads its quoted, bracketed and ported forms', () => {
-    expect(forwardedChain({ forwarded: 'for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711"', 'x-forwarded-for': '9.9.9.9' })).toEqual(['192.0.2.60', '2001:db8:cafe::17']);
+    expect(
+      forwardedChain({
+        forwarded: 'for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711"',
+        'x-forwarded-for': '9.9.9.9',
+      }),
+    ).toEqual(['192.0.2.60', '2001:db8:cafe::17']);
     expect(forwardedChain({ 'x-forwarded-for': '1.2.3.4:80, garbage, 5.6.7.8' })).toEqual(['5.6.7.8']);
     const trusted = new TrustedProxies(['127.0.0.1/32']);
     expect(trusted.clientIp('127.0.0.1', { forwarded: 'for=192.0.2.60' })).toBe('192.0.2.60');

@@ -52,7 +52,7 @@ describe('IpRateLimiters', () => {
     now += 1;
   });
 
-  it('waits for a batch\'s tokens when they come within the wait, else refuses at once', async () => {
+  it("waits for a batch's tokens when they come within the wait, else refuses at once", async () => {
     const limiters = new IpRateLimiters({ eventLimit: 100, ipLimit: 10 });
     expect(await limiters.waitFor('x', 300, 1000)).toBe(true);
     const started = Date.now();

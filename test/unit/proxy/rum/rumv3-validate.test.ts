@@ -1,4 +1,4 @@
-import { checkEventLine, checkMetadataLine, rumV2, rumV3, type LineVerdict } from '../../../../proxy/intake/line-check';
+import { checkEventLine, checkMetadataLine, type LineVerdict, rumV2, rumV3 } from '../../../../proxy/intake/line-check';
 import { v3Error, v3Metadata, v3Transaction } from '../../../support/rum-payloads';
 
 const line = (value: unknown): string => JSON.stringify(value);
@@ -11,11 +11,23 @@ describe('RUM v3 line rules', () => {
     expect(checkEventLine(line(v3Error()), rumV3)).toMatchObject({ ok: true, kind: 'e' });
   });
 
-  it('takes each route\'s own metadata key and event types', () => {
-    expect(checkMetadataLine(line({ metadata: {} }), true, rumV3)).toMatchObject({ ok: false, message: '"metadata" or "m" required' });
-    expect(checkMetadataLine(line(v3Metadata()), true, rumV2)).toMatchObject({ ok: false, message: '"metadata" or "m" required' });
-    expect(checkEventLine(line({ transaction: {} }), rumV3)).toMatchObject({ ok: false, message: 'did not recognize object type: "transaction"' });
-    expect(checkEventLine(line({ log: { message: 'x' } }), rumV2)).toMatchObject({ ok: false, message: 'did not recognize object type: "log"' });
+  it("takes each route's own metadata key and event types", () => {
+    expect(checkMetadataLine(line({ metadata: {} }), true, rumV3)).toMatchObject({
+      ok: false,
+      message: '"metadata" or "m" required',
+    });
+    expect(checkMetadataLine(line(v3Metadata()), true, rumV2)).toMatchObject({
+      ok: false,
+      message: '"metadata" or "m" required',
+    });
+    expect(checkEventLine(line({ transaction: {} }), rumV3)).toMatchObject({
+      ok: false,
+      message: 'did not recognize object type: "transaction"',
+    });
+    expect(checkEventLine(line({ log: { message: 'x' } }), rumV2)).toMatchObject({
+      ok: false,
+      message: 'did not recognize object type: "log"',
+    });
   });
 
   it('refuses what the rumv3 model requires', () => {
@@ -48,6 +60,11 @@ describe('RUM v3 line rules', () => {
   it('words a wrong type as the rumv3 decoder does', () => {
     const tx = v3Transaction() as { x: Record<string, unknown> };
     tx.x.id = 17;
-    expect(checkEventLine(line(tx), rumV3)).toMatchObject({ ok: false, message: 'decode error: data read error: rumv3.transactionRoot.Transaction: ' + 'rumv3.transaction.ID: ReadString: expects " or n,' });
+    expect(checkEventLine(line(tx), rumV3)).toMatchObject({
+      ok: false,
+      message:
+        'decode error: data read error: rumv3.transactionRoot.Transaction: ' +
+        'rumv3.transaction.ID: ReadString: expects " or n,',
+    });
   });
 });
