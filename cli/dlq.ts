@@ -3,10 +3,10 @@ import { Queue } from 'bullmq';
 import type { LoadedConfig } from '../config/load';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
-import { DeadLetterQueue } from '../elasticsearch/dead-letter';
-import { purgeDeadLetters, replayDeadLetters, summarizeDeadLetters } from '../elasticsearch/dead-letter/replay';
-import { UnreadableJobs } from '../elasticsearch/dead-letter/unreadable';
 import { createProducerConnection } from '../queue/connections';
+import { DeadLetterQueue } from '../queue/dead-letter';
+import { purgeDeadLetters, replayDeadLetters, summarizeDeadLetters } from '../queue/dead-letter/replay';
+import { UnreadableJobs } from '../queue/dead-letter/unreadable';
 
 /** `apm-sidecar dlq list|replay|purge`: the dead-letter queue every forwarder of queue.name shares in Redis. */
 

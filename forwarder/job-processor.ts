@@ -2,8 +2,6 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 
 import type { Logger } from '../core/log';
-import type { DeadLetterQueue } from '../elasticsearch/dead-letter';
-import { type DeadLetterEntry, parseReplayJobData, replayJobName } from '../elasticsearch/dead-letter';
 import {
   decodeJobBody,
   decompressJobBody,
@@ -13,6 +11,8 @@ import {
   type OtlpJobFormat,
   parseIntakeJobData,
 } from '../queue/contract';
+import type { DeadLetterQueue } from '../queue/dead-letter';
+import { type DeadLetterEntry, parseReplayJobData, replayJobName } from '../queue/dead-letter';
 import { decodeOtlpRequest } from '../queue/otlp/decode';
 import type { BulkBatcher } from './batch/bulk-batcher';
 import { documentId, otlpDocumentId } from './document-id';

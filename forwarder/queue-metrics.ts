@@ -2,8 +2,8 @@ import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 
 import { metricPrefix } from '../core/metrics';
-import type { DeadLetterQueue } from '../elasticsearch/dead-letter';
-import type { UnreadableJobs } from '../elasticsearch/dead-letter/unreadable';
+import type { DeadLetterQueue } from '../queue/dead-letter';
+import type { UnreadableJobs } from '../queue/dead-letter/unreadable';
 
 const states = ['waiting', 'active', 'delayed', 'failed'] as const;
 

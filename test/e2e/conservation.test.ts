@@ -6,7 +6,7 @@ import os from 'node:os';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
-import { DeadLetterQueue } from '../../elasticsearch/dead-letter';
+import { DeadLetterQueue } from '../../queue/dead-letter';
 import { createWriter, metadataLine, transactionLine, waitFor } from '../integration/forwarder/support';
 import { testPki } from '../support/certs';
 import { EsStandin } from '../support/es-standin/server';

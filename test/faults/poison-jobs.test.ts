@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
-import { DeadLetterQueue } from '../../elasticsearch/dead-letter';
 import { type Forwarder, startForwarder } from '../../forwarder/forwarder';
+import { DeadLetterQueue } from '../../queue/dead-letter';
 import {
   createWriter,
   enqueue,

@@ -3,9 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
-import { DeadLetterQueue, type StoredEntry } from '../../../elasticsearch/dead-letter';
-import { replayDeadLetters } from '../../../elasticsearch/dead-letter/replay';
 import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
+import { DeadLetterQueue, type StoredEntry } from '../../../queue/dead-letter';
+import { replayDeadLetters } from '../../../queue/dead-letter/replay';
 import {
   createWriter,
   enqueue,

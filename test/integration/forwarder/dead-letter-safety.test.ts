@@ -5,16 +5,16 @@ import { Redis } from 'ioredis';
 
 import { runDlqList, runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
+import { documentId } from '../../../forwarder/document-id';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import {
   type DeadLetterEntry,
   DeadLetterFullError,
   DeadLetterQueue,
   parseReplayJobData,
   replayJobName,
-} from '../../../elasticsearch/dead-letter';
-import { purgeDeadLetters } from '../../../elasticsearch/dead-letter/replay';
-import { documentId } from '../../../forwarder/document-id';
-import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
+} from '../../../queue/dead-letter';
+import { purgeDeadLetters } from '../../../queue/dead-letter/replay';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';

@@ -4,9 +4,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { loadConfig } from '../../../config/load';
-import { DeadLetterQueue } from '../../../elasticsearch/dead-letter';
 import { documentId } from '../../../forwarder/document-id';
 import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
+import { DeadLetterQueue } from '../../../queue/dead-letter';
 import { provisionTestPrincipals, type TestPrincipals } from '../../support/elasticsearch/principals';
 import { type EsCredentials, type EsTarget, esTarget, realTargetAvailable } from '../../support/es-target';
 import { LogSink } from '../../support/log-sink';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 import type { Queue } from 'bullmq';
 
-import { intakeJobOptions } from '../../queue/job-options';
 import type { DeadLetterQueue, StoredEntry } from '../dead-letter';
+import { intakeJobOptions } from '../job-options';
 import { type DeadLetterEntry, type ReplayJobData, replayJobName, replayJobVersion } from './entry';
 
 export interface SelectOptions {

@@ -1,4 +1,4 @@
-import { type IntakeJobData, JobContractError, parseRumJobInfo, type RumJobInfo } from '../../queue/contract';
+import { type IntakeJobData, JobContractError, parseRumJobInfo, type RumJobInfo } from '../contract';
 
 /**
  * One dead-lettered document: the original event (and its metadata line and job context, so a replay produces the
