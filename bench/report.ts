@@ -18,6 +18,17 @@ export interface ScenarioResult {
   readonly met: boolean;
   /** Other numbers worth reading (latency, CPU seconds per process, memory). */
   readonly details: Readonly<Record<string, string | number>>;
+  /** Goals judged against a reference measured outside this run (APM Server, issue #16). */
+  readonly goals?: readonly Goal[];
+}
+
+/** One goal of the cost issue: our figure of this run, the reference system's (not this run), the target. */
+export interface Goal {
+  readonly goal: string;
+  readonly ours: number;
+  readonly reference: number | null;
+  readonly target: string;
+  readonly met: boolean;
 }
 
 function commit(): string {
@@ -76,6 +87,25 @@ export function renderMarkdown(results: readonly ScenarioResult[], command: stri
     (r) =>
       `| ${r.scenario} | ${r.metric} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.ratio === null ? '–' : r.ratio.toFixed(2)} | ${r.goal} | ${r.met ? 'met' : '**not met**'} |`,
   );
+  const goals = results.flatMap((r) =>
+    (r.goals ?? []).map(
+      (g) => `| ${g.goal} | ${fmt(g.ours)} | ${fmt(g.reference)} | ${g.target} | ${g.met ? 'met' : '**not met**'} |`,
+    ),
+  );
+  const goalTable =
+    goals.length === 0
+      ? []
+      : [
+          '## Cost against APM Server',
+          '',
+          'The end-to-end scenario (proxy + Redis AOF everysec + 1 forwarder, defaults) against the figures APM Server 9.5',
+          'reached on this machine kind with the same corpus and load (reference, measured 2026-12-01, **not in this run**).',
+          '',
+          '| goal | apm-sidecar (this run) | APM Server 9.5 (reference) | target | |',
+          '|---|---|---|---|---|',
+          ...goals,
+          '',
+        ];
   const details = results.map(
     (r) =>
       `- **${r.scenario}**: ${Object.entries(r.details)
@@ -102,6 +132,7 @@ export function renderMarkdown(results: readonly ScenarioResult[], command: stri
     '|---|---|---|---|---|---|---|',
     ...table,
     '',
+    ...goalTable,
     '## Details',
     '',
     ...details,

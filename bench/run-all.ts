@@ -36,7 +36,7 @@ function parseArgs(argv: readonly string[]): Args {
 /** How to read the numbers; what limits each ratio is in the closing note of the benchmark issue and below. */
 const notes = [
   'intake: the baseline only gunzips; the proxy also parses every line (JSON.parse), validates it against the intake v2 schemas, checks the token over TLS and waits for Redis to acknowledge one BullMQ job per request. Compare "events per proxy CPU s" with "events per baseline CPU s": the ratio is CPU-bound on one core, and the proxy is stateless, so more proxy processes scale it.',
-  'end-to-end: both sides write to the same Elasticsearch stand-in (a JavaScript emulation of Elasticsearch on the same 2 cores), which bounds both; ours also runs the proxy, Redis and the transform on those cores, and includes the final flush_interval (1 s) wait in its time.',
+  'end-to-end: both sides write to bench/bulk-sink.ts, an HTTPS keep-alive sink that inflates each bulk, counts its lines and answers every document 201 by position (its own CPU is reported as "sink" and is not part of the pipeline sums). Ours runs the proxy, Redis (AOF everysec) and the forwarder on the same 2 cores as the load generator and the sink, at the defaults (durability applied), and includes the last flush in its time. CPU seconds come from /proc/<pid>/stat of each process, peak RSS from VmHWM (startup included); idle CPU is measured over a window of no traffic after start (60 s; 3 s in the CI smoke run). "bytes to Elasticsearch per event" is the bulk request bodies as sent (gzip) over the documents, HTTP headers excluded.',
   "overload: no forwarder drains the queue, so everything past the high-water mark is refused. The goal is judged on the proxy's own request_duration_seconds histogram; the latency the load generator sees also includes a new TLS connection per 503 (every status >= 400 closes the connection, as APM Server does) and the load generator's own CPU.",
   'transform: one process, one core, including JSON.parse of the event and JSON.stringify of the document.',
   'otlp: OTLP/HTTP protobuf requests of 40 spans (gzip) written by the OpenTelemetry JS SDK serializer, through TLS, the token, a full protobuf decode and the durable enqueue; no baseline (APM Server is not run here), so the figure is spans per proxy CPU second.',
@@ -54,8 +54,8 @@ function sizing(results: readonly ScenarioResult[], requests: ReturnType<typeof 
   const compressed = requests.reduce((n, r) => n + r.body.length, 0) / events;
   const redisPerRaw = detail(results, 'overload', 'Redis bytes per raw intake byte');
   const proxyRate = detail(results, 'intake', 'events per proxy CPU s');
-  const e2eDocs = detail(results, 'end-to-end', 'documents');
-  const forwarderCpu = detail(results, 'end-to-end', 'forwarder CPU s');
+  const forwarderPer100k = detail(results, 'end-to-end', 'forwarder CPU s per 100k events');
+  const forwarderCpu = forwarderPer100k === undefined ? undefined : forwarderPer100k / 100_000;
   const lines = [
     `sizing: the corpus averages ${raw.toFixed(0)} bytes per event uncompressed and ${compressed.toFixed(0)} bytes per event gzip-compressed (40-event requests).`,
   ];
@@ -74,9 +74,9 @@ function sizing(results: readonly ScenarioResult[], requests: ReturnType<typeof 
     lines.push(
       `sizing: one proxy process accepts about ${proxyRate.toFixed(0)} events per CPU second (TLS, validation and enqueue included).`,
     );
-  if (e2eDocs !== undefined && forwarderCpu !== undefined && forwarderCpu > 0) {
+  if (forwarderCpu !== undefined && forwarderCpu > 0) {
     lines.push(
-      `sizing: one forwarder process indexes about ${(e2eDocs / forwarderCpu).toFixed(0)} documents per CPU second (decode, transform, bulk, gzip).`,
+      `sizing: one forwarder process indexes about ${(1 / forwarderCpu).toFixed(0)} documents per CPU second (decode, transform, bulk, gzip).`,
     );
   }
   return lines;
@@ -93,9 +93,10 @@ async function main(): Promise<void> {
   const common = { dir, pki, requests, seconds, connections: 16 };
   if (wanted('intake')) results.push(await intakeScenario(common));
   if (wanted('otlp')) results.push(await otlpIntakeScenario(common));
-  const totalRequests = args.smoke ? 40 : 1200;
-  if (wanted('e2e')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 1 }));
-  if (wanted('e2e2')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 2 }));
+  const totalRequests = args.smoke ? 40 : 3000;
+  const idleSeconds = args.smoke ? 3 : 60;
+  if (wanted('e2e')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 1, idleSeconds }));
+  if (wanted('e2e2')) results.push(await endToEndScenario({ ...common, totalRequests, forwarders: 2, idleSeconds: 0 }));
   if (wanted('overload'))
     results.push(
       await overloadScenario({

@@ -4,21 +4,38 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
+import { Redis } from 'ioredis';
+
 import { createJobTransformer } from '../../forwarder/transform';
-import { createWriter } from '../../test/integration/forwarder/support';
-import { EsStandin } from '../../test/support/es-standin/server';
 import { freePort } from '../../test/support/ports';
 import { RedisServer } from '../../test/support/redis';
 import { firstJsonLine, progress, spawnCli, spawnTs, stop } from '../processes';
-import { procStat } from '../procstat';
-import type { ScenarioResult } from '../report';
+import { peakRss, procStat } from '../procstat';
+import type { Goal, ScenarioResult } from '../report';
 import { type IntakeBenchOptions, runLoad, startProxyProcess, waitReady } from './intake';
 
 export interface EndToEndOptions extends IntakeBenchOptions {
   /** Agent requests sent through the proxy (each of ~40 events). */
   readonly totalRequests: number;
   readonly forwarders: number;
+  /** Seconds of no traffic over which idle CPU is measured (0: not measured). */
+  readonly idleSeconds: number;
+  /** Extra environment of the proxy and forwarder processes (a setting under test). */
+  readonly env?: Readonly<Record<string, string>>;
 }
+
+/**
+ * APM Server 9.5 on this machine kind, same corpus and load, its own fast fake Elasticsearch (issue #16,
+ * measured 2026-12-01, not in this run): the reference row of every report.
+ */
+const apmServer = {
+  cpuPer100k: 6.9,
+  eventsPerSecond: 11_750,
+  bytesPerEvent: 172,
+  peakRssMiB: 197,
+  idlePercent: 0.25,
+  documentsPerBulk: 6000,
+};
 
 /** The documents the forwarder will write for `count` requests, made ahead of time for the direct loader. */
 function documentsFile(options: EndToEndOptions, count: number): string {
@@ -50,22 +67,61 @@ function documentsFile(options: EndToEndOptions, count: number): string {
   return file;
 }
 
-function indexed(standin: EsStandin): number {
-  return standin.counters.itemsByStatus['201'] ?? 0;
+interface SinkStats {
+  readonly bulks: number;
+  readonly documents: number;
+  readonly bytes: number;
+  readonly rawBytes: number;
 }
 
-async function waitIndexed(standin: EsStandin, expected: number, timeoutMs: number): Promise<void> {
+interface Sink {
+  readonly child: ChildProcess;
+  readonly url: string;
+  stats(): Promise<SinkStats>;
+  reset(): Promise<void>;
+}
+
+async function startSink(options: EndToEndOptions): Promise<Sink> {
+  const child = spawnTs('bench/bulk-sink.ts', [
+    JSON.stringify({ cert: options.pki.certFile, key: options.pki.keyFile }),
+  ]);
+  const { port } = await firstJsonLine(
+    child,
+    (v): v is { port: number } => typeof v === 'object' && v !== null && 'port' in v,
+  );
+  const url = `https://127.0.0.1:${port}`;
+  const ask = async (what: string): Promise<unknown> => {
+    const { Agent, request } = await import('undici');
+    const dispatcher = new Agent({ connect: { ca: fs.readFileSync(options.pki.caFile) } });
+    try {
+      const res = await request(`${url}/_sink/${what}`, { dispatcher });
+      return await res.body.json();
+    } finally {
+      await dispatcher.close();
+    }
+  };
+  return {
+    child,
+    url,
+    stats: async () => (await ask('stats')) as SinkStats,
+    reset: async () => void (await ask('reset')),
+  };
+}
+
+async function waitIndexed(sink: Sink, expected: number, timeoutMs: number): Promise<SinkStats> {
   const deadline = Date.now() + timeoutMs;
-  while (indexed(standin) < expected) {
+  for (;;) {
+    const stats = await sink.stats();
+    if (stats.documents >= expected) return stats;
     if (Date.now() > deadline)
-      throw new Error(`only ${indexed(standin)} of ${expected} documents indexed after ${timeoutMs} ms`);
+      throw new Error(`only ${stats.documents} of ${expected} documents indexed after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 async function startForwarder(
-  standin: EsStandin,
-  writer: { username: string; password: string },
+  sink: Sink,
+  options: EndToEndOptions,
   redisUrl: string,
   queue: string,
 ): Promise<ChildProcess> {
@@ -74,12 +130,13 @@ async function startForwarder(
     PATH: process.env.PATH,
     APM_SIDECAR_REDIS_URL: redisUrl,
     APM_SIDECAR_QUEUE: queue,
-    APM_SIDECAR_ES_HOSTS: standin.url,
-    APM_SIDECAR_ES_USERNAME: writer.username,
-    APM_SIDECAR_ES_PASSWORD: writer.password,
-    APM_SIDECAR_ES_CA: standin.caFile,
+    APM_SIDECAR_ES_HOSTS: sink.url,
+    APM_SIDECAR_ES_USERNAME: 'bench',
+    APM_SIDECAR_ES_PASSWORD: 'bench-password',
+    APM_SIDECAR_ES_CA: options.pki.caFile,
     APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
     APM_SIDECAR_LOG_LEVEL: 'warn',
+    ...options.env,
   });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[forwarder] ${d.toString()}`));
   child.stdout?.on('data', (d: Buffer) => process.stderr.write(`[forwarder] ${d.toString()}`));
@@ -91,45 +148,194 @@ function isLoaderResult(v: unknown): v is { docs: number; seconds: number; error
   return typeof v === 'object' && v !== null && 'docs' in v && 'seconds' in v;
 }
 
+async function redisPid(url: string): Promise<number> {
+  const client = new Redis(url);
+  try {
+    return Number(/^process_id:(\d+)/m.exec(await client.info('server'))?.[1] ?? '0');
+  } finally {
+    client.disconnect();
+  }
+}
+
+interface Measured {
+  readonly name: string;
+  readonly pid: number;
+  /** Part of the pipeline (the sink is not: it stands in for Elasticsearch). */
+  readonly ours: boolean;
+}
+
+function cpuOf(procs: readonly Measured[]): number[] {
+  return procs.map((p) => procStat(p.pid).cpuSeconds);
+}
+
+const mib = 1024 * 1024;
+
+function goals(perProcess: Record<string, number>, figures: Record<string, number>): Goal[] {
+  const cpu = figures.cpuPer100k ?? 0;
+  const eps = figures.eventsPerSecond ?? 0;
+  const bytes = figures.bytesPerEvent ?? 0;
+  const rss = figures.peakRssMiB ?? 0;
+  const idle = figures.idlePercent;
+  const list: Goal[] = [
+    {
+      goal: 'CPU s per 100k events (proxy + redis + forwarder)',
+      ours: cpu,
+      reference: apmServer.cpuPer100k,
+      target: '<= 4.8 (0.7x APM Server)',
+      met: cpu <= 4.8,
+    },
+    {
+      goal: 'proxy events per CPU s',
+      ours: perProcess.proxyEventsPerCpuSecond ?? 0,
+      reference: null,
+      target: '>= 100,000',
+      met: (perProcess.proxyEventsPerCpuSecond ?? 0) >= 100_000,
+    },
+    {
+      goal: 'events/s end to end (2 shared cores)',
+      ours: eps,
+      reference: apmServer.eventsPerSecond,
+      target: '>= 12,000',
+      met: eps >= 12_000,
+    },
+    {
+      goal: 'bytes to Elasticsearch per event (gzip)',
+      ours: bytes,
+      reference: apmServer.bytesPerEvent,
+      target: '<= 172',
+      met: bytes <= 172,
+    },
+    {
+      goal: 'documents per bulk',
+      ours: figures.documentsPerBulk ?? 0,
+      reference: apmServer.documentsPerBulk,
+      target: 'informational',
+      met: true,
+    },
+    {
+      goal: 'peak RSS MiB, all processes',
+      ours: rss,
+      reference: apmServer.peakRssMiB,
+      target: '<= 200',
+      met: rss <= 200,
+    },
+  ];
+  if (idle !== undefined)
+    list.push({
+      goal: 'idle CPU, % of a core, all processes',
+      ours: idle,
+      reference: apmServer.idlePercent,
+      target: '<= 0.25',
+      met: idle <= 0.25,
+    });
+  return list;
+}
+
 /**
- * Scenario 2: documents/s from the first request to the last document indexed in the stand-in, through
- * proxy -> Redis -> forwarder(s), against a direct _bulk loader writing the same documents to the same stand-in.
+ * Scenario 2: the whole pipeline, proxy -> Redis (AOF everysec) -> forwarder(s) -> a sink that costs far less than
+ * the pipeline (bench/bulk-sink.ts), from the first request to the last document answered, against a direct
+ * _bulk loader writing the same documents to the same sink. CPU of every process from /proc; peak RSS (VmHWM);
+ * idle CPU over `idleSeconds` of no traffic before the load; documents per bulk and bytes per event at the sink.
  */
 export async function endToEndScenario(options: EndToEndOptions): Promise<ScenarioResult> {
-  const standin = await EsStandin.start({
-    tls: {
-      cert: fs.readFileSync(options.pki.certFile, 'utf8'),
-      key: fs.readFileSync(options.pki.keyFile, 'utf8'),
-      caFile: options.pki.caFile,
-    },
-  });
-  const writer = await createWriter(standin);
+  const sink = await startSink(options);
   const redis = await RedisServer.start();
   const procs: ChildProcess[] = [];
   try {
-    progress(
-      `end-to-end (${options.forwarders} forwarder${options.forwarders > 1 ? 's' : ''}): baseline direct _bulk loader`,
-    );
+    const label = `${options.forwarders} forwarder${options.forwarders > 1 ? 's' : ''}`;
+    progress(`end-to-end (${label}): baseline direct _bulk loader`);
     const docs = documentsFile(options, options.totalRequests);
     const loader = spawnTs('bench/baseline-bulk-loader.ts', [
-      JSON.stringify({ url: standin.url, ca: standin.caFile, ...writer, docs, concurrency: 4, flushBytes: 1048576 }),
+      JSON.stringify({
+        url: sink.url,
+        ca: options.pki.caFile,
+        username: 'bench',
+        password: 'bench-password',
+        docs,
+        concurrency: 4,
+        flushBytes: 1048576,
+      }),
     ]);
     const baseline = await firstJsonLine(loader, isLoaderResult, 600_000);
-    await standin.restart({ keepDocuments: false });
-    standin.resetCounters();
+    await sink.reset();
 
-    progress(`end-to-end: apm-sidecar proxy + ${options.forwarders} forwarder(s), ${options.totalRequests} requests`);
+    progress(`end-to-end: apm-sidecar proxy + ${label}, ${options.totalRequests} requests`);
     const queue = `bench-${randomUUID()}`;
-    const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE: queue });
+    const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE: queue, ...options.env });
     procs.push(proxy.child);
-    for (let i = 0; i < options.forwarders; i++) procs.push(await startForwarder(standin, writer, redis.url, queue));
-    const cpuBefore = procs.map((p) => procStat(p.pid ?? 0).cpuSeconds);
+    const forwarders: ChildProcess[] = [];
+    for (let i = 0; i < options.forwarders; i++) forwarders.push(await startForwarder(sink, options, redis.url, queue));
+    procs.push(...forwarders);
+    const measured: Measured[] = [
+      { name: 'proxy', pid: proxy.child.pid ?? 0, ours: true },
+      { name: 'redis', pid: await redisPid(redis.url), ours: true },
+      ...forwarders.map((f, i) => ({
+        name: i === 0 ? 'forwarder' : `forwarder ${i + 1}`,
+        pid: f.pid ?? 0,
+        ours: true,
+      })),
+      { name: 'sink', pid: sink.child.pid ?? 0, ours: false },
+    ];
+
+    let idle: number[] | null = null;
+    if (options.idleSeconds > 0) {
+      await new Promise((r) => setTimeout(r, 2000));
+      progress(`end-to-end: idle CPU over ${options.idleSeconds} s`);
+      const before = cpuOf(measured);
+      const t = process.hrtime.bigint();
+      await new Promise((r) => setTimeout(r, options.idleSeconds * 1000));
+      const s = Number(process.hrtime.bigint() - t) / 1e9;
+      idle = cpuOf(measured).map((c, i) => ((c - (before[i] ?? 0)) / s) * 100);
+    }
+
+    const cpuBefore = cpuOf(measured);
     const t0 = process.hrtime.bigint();
     const load = await runLoad(proxy.url, { ...options, seconds: 600 }, { maxRequests: options.totalRequests });
-    await waitIndexed(standin, load.eventsAccepted, 600_000);
+    const stats = await waitIndexed(sink, load.eventsAccepted, 600_000);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const cpu = procs.map((p, i) => procStat(p.pid ?? 0).cpuSeconds - (cpuBefore[i] ?? 0));
-    const ours = load.eventsAccepted / seconds;
+    const cpu = cpuOf(measured).map((c, i) => c - (cpuBefore[i] ?? 0));
+    const rss = measured.map((p) => peakRss(p.pid) / mib);
+    const events = load.eventsAccepted;
+    const per100k = (c: number): number => (c / Math.max(events, 1)) * 100_000;
+
+    const details: Record<string, string | number> = {
+      documents: events,
+      'seconds (ours)': seconds,
+      'seconds (baseline)': baseline.seconds,
+      statuses: JSON.stringify(load.byStatus),
+    };
+    let oursCpu = 0;
+    let oursRss = 0;
+    let oursIdle = 0;
+    measured.forEach((p, i) => {
+      details[`${p.name} CPU s per 100k events`] = per100k(cpu[i] ?? 0);
+      details[`${p.name} peak RSS MiB`] = rss[i] ?? 0;
+      if (idle !== null) details[`${p.name} idle % of a core`] = idle[i] ?? 0;
+      if (p.ours) {
+        oursCpu += cpu[i] ?? 0;
+        oursRss += rss[i] ?? 0;
+        oursIdle += idle?.[i] ?? 0;
+      }
+    });
+    const figures: Record<string, number> = {
+      cpuPer100k: per100k(oursCpu),
+      eventsPerSecond: events / seconds,
+      bytesPerEvent: stats.bytes / Math.max(stats.documents, 1),
+      documentsPerBulk: stats.documents / Math.max(stats.bulks, 1),
+      peakRssMiB: oursRss,
+      ...(idle !== null ? { idlePercent: oursIdle } : {}),
+    };
+    Object.assign(details, {
+      'pipeline CPU s per 100k events': figures.cpuPer100k ?? 0,
+      'pipeline peak RSS MiB': oursRss,
+      ...(idle !== null ? { 'pipeline idle % of a core': oursIdle, 'idle window s': options.idleSeconds } : {}),
+      bulks: stats.bulks,
+      'documents per bulk': figures.documentsPerBulk ?? 0,
+      'bytes to Elasticsearch per event': figures.bytesPerEvent ?? 0,
+      'uncompressed bulk bytes per event': stats.rawBytes / Math.max(stats.documents, 1),
+    });
+    const proxyCpu = cpu[0] ?? 0;
+    const ours = events / seconds;
     const base = baseline.docs / baseline.seconds;
     const ratio = ours / base;
     return {
@@ -140,18 +346,14 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
       ratio,
       goal: 'ratio >= 0.8',
       met: ratio >= 0.8,
-      details: {
-        documents: load.eventsAccepted,
-        'seconds (ours)': seconds,
-        'seconds (baseline)': baseline.seconds,
-        'proxy CPU s': cpu[0] ?? 0,
-        'forwarder CPU s': cpu.slice(1).reduce((a, b) => a + b, 0),
-        statuses: JSON.stringify(load.byStatus),
-      },
+      details,
+      ...(options.forwarders > 1
+        ? {}
+        : { goals: goals({ proxyEventsPerCpuSecond: events / Math.max(proxyCpu, 0.001) }, figures) }),
     };
   } finally {
     await Promise.all(procs.map((p) => stop(p)));
     await redis.destroy();
-    await standin.close();
+    await stop(sink.child);
   }
 }
