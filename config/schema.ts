@@ -447,9 +447,9 @@ export const schema: Schema<SidecarConfig> = {
         default: 100000,
       },
       max_age: {
-        doc: 'Dead-lettered documents older than this are dropped (and counted).',
+        doc: 'Dead-lettered documents older than this are dropped, counted in apm_sidecar_dead_letter_dropped_total and logged at error. 0s (the default): no age bound; an acknowledged document is never dropped for its age unless an operator sets one.',
         format: 'duration',
-        default: '7d',
+        default: '0s',
       },
       when_full: {
         doc: 'What a full dead-letter queue (max_entries) does. block (the default): forwarders stop taking jobs until there is room, so the queue backs up and the proxy sheds with 503 at its high-water mark; nothing acknowledged is dropped. drop_oldest: the oldest entries are dropped to make room, counted in apm_sidecar_dead_letter_dropped_total and logged at error.',

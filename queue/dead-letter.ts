@@ -9,7 +9,7 @@ export { parseReplayJobData, replayJobName } from './dead-letter/entry';
 /**
  * Adds entries and enforces the bounds in one step, so every forwarder sharing the queue sees the same bounded
  * set. Entries are keyed by document `_id`: a redelivered job that dead-letters the same event again replaces its
- * entry instead of adding a second. Entries past max_age are dropped first. Then, over max_entries: with
+ * entry instead of adding a second. Entries past max_age (when one is set) are dropped first. Then, over max_entries: with
  * ARGV[4] = block nothing is written and -1 is returned (the caller keeps the documents); with drop_oldest the
  * oldest entries make room. Returns how many old entries were dropped.
  */
@@ -92,6 +92,7 @@ return #kv / 2
 
 export interface DeadLetterBounds {
   readonly maxEntries: number;
+  /** queue.dead_letter.max_age: entries older than this are dropped (and counted); 0 (the default): no age bound. */
   readonly maxAgeMs: number;
   /** queue.dead_letter.when_full (default block: add() throws DeadLetterFullError instead of dropping). */
   readonly whenFull?: 'block' | 'drop_oldest';
@@ -152,7 +153,9 @@ export class DeadLetterQueue {
     if (entries.length === 0) return 0;
     const pairs = entries.flatMap((e) => [e.id, JSON.stringify(e)]);
     const mode = this.bounds.whenFull ?? 'block';
-    const args = [String(now), String(this.bounds.maxEntries), String(now - this.bounds.maxAgeMs), mode, ...pairs];
+    // Scores are dead-lettering times in ms: a cutoff of 0 expires nothing.
+    const cutoff = this.bounds.maxAgeMs > 0 ? now - this.bounds.maxAgeMs : 0;
+    const args = [String(now), String(this.bounds.maxEntries), String(cutoff), mode, ...pairs];
     const dropped: unknown = await this.redis.eval(
       addScript,
       3,

@@ -88,6 +88,23 @@ describe('dead-letter safety (real redis-server)', () => {
     expect(await dropping.add([entry(4)])).toBe(1);
   });
 
+  it('keeps dead-lettered documents of any age by default; drops by age only when max_age is set, and counts it', async () => {
+    const defaults = loadConfig({ env: {}, overrides: {} }).config.queue.dead_letter;
+    expect(defaults.max_age).toBe('0s');
+    const year = 365 * 86_400_000;
+    const now = Date.now();
+    const keeping = new DeadLetterQueue(connection, `age-${randomUUID()}`, { maxEntries: 10, maxAgeMs: 0 });
+    await keeping.add([entry(1)], now - year);
+    expect(await keeping.add([entry(2)], now)).toBe(0);
+    expect(await keeping.size()).toBe(2);
+    expect(await keeping.droppedTotal()).toBe(0);
+    const ageing = new DeadLetterQueue(connection, `age-${randomUUID()}`, { maxEntries: 10, maxAgeMs: 7 * 86_400_000 });
+    await ageing.add([entry(1)], now - year);
+    expect(await ageing.add([entry(2)], now)).toBe(1);
+    expect(await ageing.size()).toBe(1);
+    expect(await ageing.droppedTotal()).toBe(1);
+  });
+
   it('two concurrent replays together put back every entry exactly once', async () => {
     const queueName = `replay-${randomUUID()}`;
     const dlq = new DeadLetterQueue(connection, queueName, { maxEntries: 10_000, maxAgeMs: 60_000 });
