@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../config/load';
 import type { SidecarConfig } from '../config/schema';
 import { parseDuration } from '../core/duration';
 import { closeOnce, closingMs, installShutdown, watchParent } from '../core/lifecycle';
+import type { ListenAddress } from '../core/listen';
 import { createLogger } from '../core/log';
 import { startForwarder } from '../forwarder/forwarder';
 import { tokenValue } from '../proxy/auth/secret-tokens';
@@ -21,6 +22,8 @@ interface StartedComponent {
 }
 
 type Progress = (line: string) => void;
+
+const adminUrl = (at: ListenAddress): string => serverUrlFor(false, at.host, at.port);
 
 interface Prepared {
   readonly config: SidecarConfig;
@@ -96,23 +99,18 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     components.push({ name: 'proxy', close: proxy.close });
     const tls = config.server.ssl.certificate !== null && config.server.ssl.enabled !== false;
     const serverUrl = serverUrlFor(tls, proxy.intake.host, proxy.intake.port);
-    progress(
-      `proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on http://${proxy.admin.host}:${proxy.admin.port}`,
-    );
+    progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on ${adminUrl(proxy.admin)}`);
     // The proxy has admin.host; the forwarder's admin endpoints take any free port on the same interface.
-    const adminInterface = config.admin.host.slice(0, config.admin.host.lastIndexOf(':'));
-    const forwarder = await startForwarder(
-      { ...config, admin: { host: `${adminInterface}:0` } },
-      createLogger({ name: 'forwarder', level: config.log.level }),
-    );
+    const forwarder = await startForwarder(config, createLogger({ name: 'forwarder', level: config.log.level }), {
+      host: proxy.admin.host,
+      port: 0,
+    });
     components.push({ name: 'forwarder', close: forwarder.close });
     const output =
       config.output.elasticsearch.hosts.length > 0
         ? config.output.elasticsearch.hosts.join(', ')
         : `ndjson files in ${path.resolve(config.path.data, 'documents')}`;
-    progress(
-      `forwarder: writing to ${output}; /healthz, /readyz and /metrics on http://${adminInterface}:${forwarder.adminPort}`,
-    );
+    progress(`forwarder: writing to ${output}; /healthz, /readyz and /metrics on ${adminUrl(forwarder.admin)}`);
     process.stdout.write(
       formatAgentSettings({
         serverUrl,

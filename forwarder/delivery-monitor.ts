@@ -5,7 +5,7 @@ import type { BackoffPolicy } from './backoff';
 import type { BatcherObserver } from './batch/bulk-batcher';
 import { isMissingTemplate } from './outcomes';
 import type { RequestFailure } from './output/sink';
-import { type Readiness, waitForPreconditions } from './preconditions';
+import { type DeliveryState, waitForPreconditions } from './preconditions';
 import type { ForwarderWorker } from './worker';
 
 const authRemedy: Record<number, string> = {
@@ -19,7 +19,7 @@ const authRemedy: Record<number, string> = {
  * the preconditions are re-checked with backoff until the credential works. Also what /readyz reports.
  */
 export class DeliveryMonitor {
-  private state: Readiness = { ready: false, code: 'starting', reason: 'checking the Elasticsearch preconditions' };
+  private state: DeliveryState = { ready: false, code: 'starting', reason: 'checking the Elasticsearch preconditions' };
   private draining = false;
   private started = false;
   private probing: Promise<void> | undefined;
@@ -54,7 +54,7 @@ export class DeliveryMonitor {
     this.abort.abort();
   }
 
-  readiness(): Readiness {
+  readiness(): DeliveryState {
     if (this.draining) return { ready: false, code: 'shutting_down', reason: 'draining after SIGTERM' };
     if (this.deadLetterFull && this.state.ready) {
       return {

@@ -1,14 +1,14 @@
 import os from 'node:os';
 
 import { Queue } from 'bullmq';
-import type { Registry } from 'prom-client';
 
 import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
+import { AdminServer, type RunningProcess } from '../core/admin-server';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
-import { explainListenFailure } from '../core/listen';
+import { explainListenFailure, type ListenAddress, parseHostPort } from '../core/listen';
 import type { Logger } from '../core/log';
 import { createRegistry } from '../core/metrics';
 import { createEsClient } from '../elasticsearch/client';
@@ -16,7 +16,6 @@ import { createWorkerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
 import { UnreadableJobs } from '../queue/dead-letter/unreadable';
 import { assertRedisSafe, readRedisFacts } from '../queue/redis-checks';
-import { AdminServer } from './admin';
 import { BulkBatcher } from './batch/bulk-batcher';
 import { combineObservers } from './batch/observers';
 import { DeliveryMonitor } from './delivery-monitor';
@@ -25,18 +24,13 @@ import { ForwarderMetrics } from './metrics';
 import { ElasticsearchSink } from './output/elasticsearch-sink';
 import { FileSink } from './output/file-sink';
 import type { BulkSink } from './output/sink';
-import type { Readiness } from './preconditions';
 import { registerQueueMetrics } from './queue-metrics';
+import { forwarderReadiness } from './readiness';
 import { createRumFrameProcessor } from './sourcemap/rum-frames';
 import { ForwarderWorker } from './worker';
 
-export interface Forwarder {
-  readonly adminPort: number;
-  readonly registry: Registry;
-  readonly readiness: () => Readiness;
-  /** Stops taking jobs, finishes (or hands back) those in hand within server.shutdown_timeout, closes all. */
-  readonly close: () => Promise<void>;
-}
+/** close() stops taking jobs and finishes (or hands back) those in hand within server.shutdown_timeout. */
+export type Forwarder = RunningProcess;
 
 /** APM Server sizes bulk concurrency by memory; a forwarder process is bound by CPU, so by that. */
 function maxRequestsFor(configured: number): number {
@@ -55,8 +49,15 @@ function requireRedisUrl(config: SidecarConfig): string {
   );
 }
 
-/** Connects, checks Redis, starts the admin endpoints and the worker (once Elasticsearch is ready). */
-export async function startForwarder(config: SidecarConfig, logger: Logger): Promise<Forwarder> {
+/**
+ * Connects, checks Redis, starts the admin endpoints and the worker (once Elasticsearch is ready). `adminListen`
+ * replaces admin.host where the proxy already holds it (`apm-sidecar start`: same interface, any free port).
+ */
+export async function startForwarder(
+  config: SidecarConfig,
+  logger: Logger,
+  adminListen: ListenAddress = parseHostPort(config.admin.host),
+): Promise<Forwarder> {
   const redisUrl = requireRedisUrl(config);
   const es = config.output.elasticsearch;
   // Before Redis: an unreadable CA file is a config error, reported without a connection left open.
@@ -127,17 +128,8 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     );
   countUnreadable();
   const unreadableTimer = setInterval(countUnreadable, 5000).unref();
-  const readiness = (): Readiness => {
-    const state = monitor.readiness();
-    return unreadableCount === 0
-      ? state
-      : Object.assign({}, state, {
-          unreadable_jobs: unreadableCount,
-          unreadable:
-            'jobs no forwarder could read are kept in the failed set: see `apm-sidecar dlq list`, fix the cause, then `dlq replay`',
-        });
-  };
-  const admin = new AdminServer(registry, readiness, logger);
+  const readiness = () => forwarderReadiness(monitor.readiness(), unreadableCount);
+  const admin = new AdminServer({ listen: adminListen, registry, readiness, logger });
   const close = closeOnce(async () => {
     clearInterval(unreadableTimer);
     monitor.stop();
@@ -146,7 +138,7 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     await closeAll([() => batcher.close(), () => sink.close(), () => queue.close(), () => admin.close()]);
     await connection.quit().catch(() => connection.disconnect());
   });
-  const adminPort = await admin.start(config.admin.host).catch(async (err: unknown) => {
+  const adminAddress = await admin.start().catch(async (err: unknown) => {
     await close().catch(() => undefined);
     return explainListenFailure(settingName('admin.host'), config.admin.host)(err);
   });
@@ -157,5 +149,5 @@ export async function startForwarder(config: SidecarConfig, logger: Logger): Pro
     );
   monitor.start();
 
-  return { adminPort, registry, readiness, close };
+  return { admin: adminAddress, registry, readiness, close };
 }

@@ -7,8 +7,8 @@ import { assertPrivileges, writerPrivileges } from '../elasticsearch/privileges'
 import { writerRoleName } from '../elasticsearch/setup/roles';
 import { type BackoffPolicy, fullJitterDelay } from './backoff';
 
-/** What /readyz reports: ready, or the failing precondition with its remediation. */
-export type Readiness =
+/** Whether the forwarder may take jobs, or the failing precondition with its remediation (/readyz shows it). */
+export type DeliveryState =
   | { readonly ready: true; readonly warnings?: readonly string[] }
   | { readonly ready: false; readonly code: string; readonly reason: string };
 
@@ -28,7 +28,7 @@ async function checkPreconditions(client: Client): Promise<void> {
 export interface WaitOptions {
   readonly backoff: BackoffPolicy;
   readonly signal: AbortSignal;
-  readonly onState: (state: Readiness) => void;
+  readonly onState: (state: DeliveryState) => void;
   readonly check?: () => Promise<void>;
 }
 

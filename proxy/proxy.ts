@@ -1,12 +1,12 @@
 import { settingName } from '../config/leaves';
 import type { SidecarConfig } from '../config/schema';
+import { AdminServer, type Readiness, type RunningProcess } from '../core/admin-server';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
 import { explainListenFailure } from '../core/listen';
 import type { Logger } from '../core/log';
 import { createRegistry } from '../core/metrics';
-import { AdminServer, proxyReadiness } from './admin';
 import { createAgentConfigEndpoint } from './agent-config';
 import { agentConfigRoute } from './agent-config/route';
 import { createApiKeyVerifier } from './auth/api-key-verifier';
@@ -23,16 +23,15 @@ import { otlpHandler, renderOtlpFailure } from './otlp/handler';
 import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
 import { passthroughRoute } from './passthrough/route';
 import { assertProxyStartable } from './preflight';
+import { proxyReadiness } from './readiness';
 import { rootHandler } from './root';
 import { RouteTable } from './routes';
 import { createRumRoutes } from './rum';
 import { type ListenAddress, parseHostPort, ProxyServer } from './server';
 
-export interface RunningProxy {
+export interface RunningProxy extends RunningProcess {
   readonly intake: ListenAddress;
-  readonly admin: ListenAddress;
   readonly server: ProxyServer;
-  readonly close: () => Promise<void>;
 }
 
 /** server.otlp.grpc: HTTP/2 is negotiated by ALPN, so it needs TLS. */
@@ -129,7 +128,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     logger,
     ...(grpc === undefined ? {} : { http2: grpc }),
   });
-  const readiness = (): ReturnType<typeof proxyReadiness> => proxyReadiness(server, monitor, q);
+  const readiness = (): Readiness => proxyReadiness(server, monitor, q);
   const admin = new AdminServer({
     listen: parseHostPort(config.admin.host),
     registry: metrics.registry,
@@ -160,5 +159,5 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     await close().catch(() => undefined);
     throw err;
   }
-  return { intake: server.address(), admin: admin.address(), server, close };
+  return { intake: server.address(), admin: admin.address(), registry: metrics.registry, readiness, server, close };
 }

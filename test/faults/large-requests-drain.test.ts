@@ -26,13 +26,13 @@ describe('fault: large requests filling the byte high-water mark, then draining'
       counts = await rig.queueCounts();
     }
     const statusAfter = await rig.send(1);
-    const readyz = JSON.parse((await proxy.admin('/readyz')).body) as { queue?: string };
+    const readyz = JSON.parse((await proxy.admin('/readyz')).body) as { details?: { queue?: string } };
     recordScenario({
       scenario: 'large-requests-drain',
       fault: '~2.5 MB requests over the byte high-water mark (maxmemory 64 MB)',
       ...figures,
       rateDuringFault: rate,
-      notes: `${sent.requests} requests, ${sent.byStatus['503'] ?? 0} answered 503; after draining: ${statusAfter}, queue ${readyz.queue ?? '?'}`,
+      notes: `${sent.requests} requests, ${sent.byStatus['503'] ?? 0} answered 503; after draining: ${statusAfter}, queue ${readyz.details?.queue ?? '?'}`,
     });
     expect(sent.byStatus['202'] ?? 0).toBeGreaterThanOrEqual(10);
     expect(figures).toMatchObject({ lost: 0, doubled: 0 });

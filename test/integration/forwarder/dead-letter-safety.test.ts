@@ -159,7 +159,7 @@ describe('dead-letter safety (real redis-server)', () => {
       'the forwarder says the dead-letter queue is full',
       () =>
         !forwarder.readiness().ready &&
-        'code' in forwarder.readiness() &&
+        forwarder.readiness().details.code === 'SIDECAR_ERR_DLQ_FULL' &&
         JSON.stringify(forwarder.readiness()).includes('SIDECAR_ERR_DLQ_FULL'),
     );
     const later = intakeJob([transactionLine(3)]);

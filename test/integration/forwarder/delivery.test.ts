@@ -57,7 +57,7 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
   });
 
   async function admin(path: string): Promise<{ status: number; body: string }> {
-    const res = await fetch(`http://127.0.0.1:${forwarder?.adminPort ?? 0}${path}`);
+    const res = await fetch(`http://127.0.0.1:${forwarder?.admin.port ?? 0}${path}`);
     return { status: res.status, body: await res.text() };
   }
 

@@ -54,7 +54,8 @@ describe('forwarder on a cluster without the APM index templates', () => {
     }
     const readiness = forwarder.readiness();
     expect(readiness.ready).toBe(true);
-    expect(readiness.ready && readiness.warnings?.[0]).toMatch(/traces-apm-notpl.*apm-sidecar setup/);
+    expect(readiness.reasons).toEqual([]);
+    expect((readiness.details.warnings as string[] | undefined)?.[0]).toMatch(/traces-apm-notpl.*apm-sidecar setup/);
     await queue.close();
     connection.disconnect();
     logs.assertNoUnexpectedErrors();

@@ -107,7 +107,7 @@ import { enqueue, errorLine, intakeJob, mergeDeep, transactionLine, waitFor } fr
       'readyz names create_doc',
       () => {
         const state = forwarder?.readiness();
-        return state !== undefined && !state.ready && state.reason.includes('create_doc');
+        return state !== undefined && !state.ready && state.reasons.join(' ').includes('create_doc');
       },
       60_000,
     );

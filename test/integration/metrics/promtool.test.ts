@@ -84,7 +84,7 @@ describe("promtool check metrics on both processes' /metrics (real redis-server,
   withPromtool('deploy/prometheus/alerts.yml passes promtool check rules and its unit tests (alerts.test.yml)', () => {
     const check = spawnSync('promtool', ['check', 'rules', 'alerts.yml'], { cwd: deployDir, encoding: 'utf8' });
     expect(`exit ${String(check.status)}: ${check.stdout}${check.stderr}`).toMatch(
-      /^exit 0: [\s\S]*SUCCESS: 6 rules found/,
+      /^exit 0: [\s\S]*SUCCESS: 7 rules found/,
     );
     const test = spawnSync('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: deployDir, encoding: 'utf8' });
     expect(`exit ${String(test.status)}: ${test.stdout}${test.stderr}`).toMatch(/^exit 0: [\s\S]*SUCCESS/);
@@ -92,7 +92,7 @@ describe("promtool check metrics on both processes' /metrics (real redis-server,
 
   async function scrape(): Promise<{ proxyMetrics: string; forwarderMetrics: string }> {
     const proxyMetrics = (await proxy.admin('/metrics')).body;
-    const forwarderMetrics = await (await fetch(`http://127.0.0.1:${forwarder.adminPort}/metrics`)).text();
+    const forwarderMetrics = await (await fetch(`http://127.0.0.1:${forwarder.admin.port}/metrics`)).text();
     exported = new Set([...exportedNames(proxyMetrics), ...exportedNames(forwarderMetrics), 'up']);
     return { proxyMetrics, forwarderMetrics };
   }

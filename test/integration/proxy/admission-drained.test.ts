@@ -91,11 +91,10 @@ describe.each([
     expect(after.status).toBe(202);
     const ready = JSON.parse((await proxy.admin('/readyz')).body) as {
       ready: boolean;
-      queue: string;
-      shedding?: string;
+      details: { queue: string; shedding?: string };
     };
     expect(ready).toMatchObject({ ready: true });
-    if (ready.queue !== 'open') expect(ready.shedding).toMatch(/high-water mark/);
+    if (ready.details.queue !== 'open') expect(ready.details.shedding).toMatch(/high-water mark/);
     proxy.sink.assertNoUnexpectedErrors();
   }, 90_000);
 });

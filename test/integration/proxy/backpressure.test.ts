@@ -46,8 +46,9 @@ describe('backpressure: 503 before the body is read', () => {
     expect(readyz.status).toBe(200);
     // ... but it says that it sheds, and why.
     expect(parsed(readyz.body)).toMatchObject({
-      queue: 'full',
-      shedding: expect.stringMatching(/high-water mark 3/) as unknown,
+      ready: true,
+      reasons: [],
+      details: { queue: 'full', shedding: expect.stringMatching(/high-water mark 3/) as unknown },
     });
     await proxy.queue.drain();
     await eventually(async () =>

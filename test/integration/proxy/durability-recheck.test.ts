@@ -47,7 +47,7 @@ describe('queue.durability fsync is re-checked while the proxy runs', () => {
     expect(readyz.status).toBe(503);
     expect(parsed(readyz.body)).toMatchObject({
       ready: false,
-      queue: 'unsafe',
+      details: { queue: 'unsafe' },
       reasons: [expect.stringMatching(/appendonly no/) as unknown],
     });
     const fix = new Redis(redis.url);

@@ -40,7 +40,7 @@ describe('the proxy refuses to start on an unsafe setup', () => {
     const proxy = await ProxyHarness.start({ redis: always, overrides: { queue: { durability: 'fsync' } } });
     try {
       const ready = await proxy.admin('/readyz');
-      expect(JSON.parse(ready.body)).toMatchObject({ ready: true, durability: 'fsync' });
+      expect(JSON.parse(ready.body)).toMatchObject({ ready: true, details: { durability: 'fsync' } });
       expect(proxy.sink.lines.some((l) => String(l.msg).startsWith('queue durability in effect: fsync'))).toBe(true);
     } finally {
       await proxy.close();

@@ -1,0 +1,24 @@
+import type { Readiness } from '../core/admin-server';
+import type { QueueCondition } from './backpressure';
+
+/**
+ * The proxy can do its job: not draining, Redis reachable and giving the configured durability. A full queue is
+ * still "ready" (it refuses fast and recovers by itself; pulling every proxy out of a load balancer would turn
+ * 503s the agents back off from into connection errors), but the body says it is shedding, and why.
+ */
+export function proxyReadiness(
+  server: { readonly accepting: boolean },
+  queue: { current(): QueueCondition },
+  settings: { readonly durability: string; readonly replicas: number },
+): Readiness {
+  const condition = queue.current();
+  const reasons = [
+    ...(server.accepting ? [] : ['shutting down']),
+    ...(condition.state === 'unavailable' ? [`Redis unavailable: ${condition.reason}`] : []),
+    ...(condition.state === 'unsafe' ? [`Redis below queue.durability: ${condition.reason}`] : []),
+  ];
+  const durability =
+    settings.durability === 'replicated' ? `replicated (${settings.replicas} replicas)` : settings.durability;
+  const shedding = condition.state === 'open' ? {} : { shedding: condition.reason };
+  return { ready: reasons.length === 0, reasons, details: { durability, queue: condition.state, ...shedding } };
+}
