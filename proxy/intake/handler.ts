@@ -48,12 +48,10 @@ export function intakeHandler(deps: IntakeDeps): RouteHandler {
     deps.backpressure.admit();
     const lease = budgetLease(deps.budget);
     try {
-      const outcome = await processIntakeStream(
-        request.body,
-        request.headers['content-encoding'],
-        deps.limits,
-        lease === undefined ? {} : { lease },
-      );
+      const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, {
+        ...(lease === undefined ? {} : { lease }),
+        ...declaredLength(request.headers['content-length']),
+      });
       await queueAccepted(deps, lease, outcome, (payload) => jobData(request, identity, payload));
       countEvents(deps.metrics, outcome);
       return respond(request, outcome);
@@ -142,4 +140,9 @@ export function jobData(
       ? {}
       : { rum: { version: rum.version, source: { ip: request.clientIp, port: request.clientPort } } }),
   };
+}
+
+function declaredLength(header: string | undefined): { declaredLength?: number } {
+  const n = header === undefined ? NaN : Number(header);
+  return Number.isSafeInteger(n) && n >= 0 ? { declaredLength: n } : {};
 }

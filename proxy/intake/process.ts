@@ -59,6 +59,8 @@ export interface StreamOptions {
    * SIDECAR_ERR_OVERLOADED when the budget is spent (nothing of the request is then queued).
    */
   readonly lease?: MemoryLease;
+  /** The body's Content-Length when the client declared one (a small declared body is inflated whole). */
+  readonly declaredLength?: number;
 }
 
 /** The body's chunks, each reserved in the lease first: every received byte is kept until the job is queued. */
@@ -106,7 +108,14 @@ async function scanStream(
   const iterator = body.iterator({ destroyOnReturn: false });
   const source = options.lease === undefined ? iterator : reserving(iterator, options.lease);
   try {
-    for await (const chunk of decodeBody(source, contentEncoding, limits.maxRequestSize, received, state)) {
+    for await (const chunk of decodeBody(
+      source,
+      contentEncoding,
+      limits.maxRequestSize,
+      received,
+      state,
+      options.declaredLength,
+    )) {
       rawBytes += chunk.length;
       splitter.push(chunk);
       if (scanner.stopped || !(await paced(scanner, options.pacer, false))) break;
