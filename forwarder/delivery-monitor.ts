@@ -3,7 +3,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../core/log';
 import type { BackoffPolicy } from './backoff';
 import type { BatcherObserver } from './batch/bulk-batcher';
-import { isMissingTemplate } from './outcomes';
+import { isApmIndex, isMissingTemplate } from './outcomes';
 import type { RequestFailure } from './output/sink';
 import { type DeliveryState, waitForPreconditions } from './preconditions';
 import type { ForwarderWorker } from './worker';
@@ -108,7 +108,9 @@ export class DeliveryMonitor {
     return {
       requestFailed: (failure) => this.onRequestFailed(failure),
       itemRejected: (dataStream, errorType, reason) => {
-        if (!isMissingTemplate(errorType, reason)) return;
+        // A re-routed data stream (outside the APM patterns) is not something setup can fix: its documents are
+        // dead-lettered with what to grant (refusalMessage), and readiness stays as it is.
+        if (!isMissingTemplate(errorType, reason) || !isApmIndex(dataStream)) return;
         if (!this.missingTemplates.has(dataStream)) {
           this.logger.warn(
             { dataStream },

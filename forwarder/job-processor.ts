@@ -18,8 +18,8 @@ import type { BulkBatcher } from './batch/bulk-batcher';
 import { documentId, otlpDocumentId } from './document-id';
 import { declaredJobBytes, JobAdmission } from './job-admission';
 import type { ForwarderMetrics } from './metrics';
-import type { DocumentOutcome } from './outcomes';
-import { type PreparedDocument, prepareDocument } from './output/sink';
+import { type DocumentOutcome, refusalMessage } from './outcomes';
+import { type PreparedDocument, prepareDocument, preparedSource } from './output/sink';
 import type { RumFrameProcessor } from './sourcemap/rum-frames';
 import {
   type ApmDocument,
@@ -97,7 +97,9 @@ export class JobProcessor {
       const result = this.serialize(origin, transformed);
       if (result.ok) {
         documents.push(result.document);
-        sent.push({ ...origin, dataStream: result.document.dataStream });
+        // An OTLP origin has no line of its own: its dead-letter form is the _source, taken from the bulk lines.
+        const event = this.transformed.has(origin) ? preparedSource(result.document) : origin.event;
+        sent.push({ ...origin, dataStream: result.document.dataStream, event });
       } else {
         failures.push({ origin, reason: result.reason });
       }
@@ -157,8 +159,8 @@ export class JobProcessor {
 
   /**
    * An OTLP job's documents. The proxy decoded the body before queueing it, so a failure here is a job that can
-   * never succeed (thrown: the job goes to the failed set). Each document's origin carries the document itself
-   * for the dead-letter queue.
+   * never succeed (thrown: the job goes to the failed set). The document is serialized once, into its bulk lines;
+   * its origin's `event` (the dead-letter form) is filled from those lines.
    */
   private otlpOrigins(data: IntakeJobData, otlp: OtlpJobFormat): Origin[] {
     const request = decodeOtlpRequest(otlp.signal, otlp.format, decompressJobBody(data, this.options.maxRequestBytes));
@@ -177,7 +179,7 @@ export class JobProcessor {
         lineIndex: index,
         dataStream: doc.dataStream,
         metadata: otlpDocumentMetadata(doc.dynamicTemplates),
-        event: JSON.stringify(doc.source),
+        event: '',
         context,
       };
       this.transformed.set(origin, doc);
@@ -260,7 +262,7 @@ export class JobProcessor {
           ...origin,
           reason: outcome.errorType,
           status: outcome.status,
-          message: outcome.reason,
+          message: refusalMessage(outcome, origin.dataStream),
           attempts: outcome.attempts,
           deadLetteredAt: now,
         });

@@ -4,6 +4,8 @@
  * Also the parser of Elasticsearch's bulk response: it comes from the network, so it is checked, not cast.
  */
 
+import { apmIndexPatterns } from '../elasticsearch/setup/roles';
+
 /** The result of one item of one bulk request. */
 export type ItemResult =
   | { readonly kind: 'indexed' }
@@ -60,9 +62,37 @@ function itemError(error: unknown): { errorType: string; reason: string } {
   return { errorType: 'unknown', reason: typeof error === 'string' ? error : 'no error detail' };
 }
 
+/**
+ * A data stream the writer role does not cover: only a `data_stream.dataset` attribute (OTLP) routes a document
+ * there. The role is APM Server's documented writer role (auto_configure + create_doc on traces-apm*, logs-apm*,
+ * metrics-apm*), kept least-privilege on purpose: such a document is refused per item and dead-lettered with this.
+ */
+function reroutedRemedy(index: string): string {
+  const stream = /^(traces|logs|metrics)-(.+)-[^-]+$/.exec(index);
+  const pattern = stream === null ? index : `${stream[1]}-${stream[2]}-*`;
+  return `${index} is outside the writer role's ${apmIndexPatterns.join(', ')} (a data_stream.dataset attribute re-routed the document there). To remediate: grant the writer auto_configure and create_doc on ${pattern} and install an index template with data_stream for it, then \`apm-sidecar dlq replay\`; or remove the attribute at the sender`;
+}
+
+/** In the writer role's patterns (and so in the templates `apm-sidecar setup` installs). */
+export function isApmIndex(index: string): boolean {
+  return apmIndexPatterns.some((pattern) => index.startsWith(pattern.slice(0, -1)));
+}
+
+/**
+ * The dead-letter message of a document refused in `dataStream`: Elasticsearch's reason, and for a data stream
+ * outside the writer role (a 403, or a 404 from require_data_stream as no template matches it either) what to
+ * grant. Elasticsearch's reason alone would point at the role or at `apm-sidecar setup`, and neither helps.
+ */
+export function refusalMessage(outcome: { status: number; reason: string }, dataStream: string): string {
+  if (dataStream === '' || isApmIndex(dataStream) || (outcome.status !== 403 && outcome.status !== 404))
+    return outcome.reason;
+  const reason = outcome.reason.replace(/: no index template with data_stream matches it\. To remediate: .*$/, '');
+  return `${reason}: ${reroutedRemedy(dataStream)}`;
+}
+
 /** Elasticsearch's item error with what to do about it, where we know. */
 function withRemedy(error: { errorType: string; reason: string }): string {
-  if (error.errorType === 'index_not_found_exception' && error.reason.includes('require_data_stream')) {
+  if (isMissingTemplate(error.errorType, error.reason)) {
     return `${error.reason}: no index template with data_stream matches it. To remediate: run \`apm-sidecar setup\` (it installs the APM index templates), then \`apm-sidecar dlq replay\``;
   }
   return error.reason;
@@ -88,7 +118,15 @@ function parseItem(item: unknown, position: number): ParsedItem {
   const kind = classifyItemStatus(action.status);
   if (kind === 'indexed' || kind === 'duplicate') return { id, result: { kind } };
   const error = itemError(action.error);
-  return { id, result: { kind, status: action.status, errorType: error.errorType, reason: withRemedy(error) } };
+  return {
+    id,
+    result: {
+      kind,
+      status: action.status,
+      errorType: error.errorType,
+      reason: withRemedy(error),
+    },
+  };
 }
 
 /** What an item the answer left out gets: sent again alone, like a 5xx item. */

@@ -24,6 +24,11 @@ export function prepareDocument(
   return { id, dataStream, lines, bytes: Buffer.byteLength(lines) };
 }
 
+/** The `_source` JSON of a prepared document (a slice of its bulk lines, not a second serialization). */
+export function preparedSource(document: PreparedDocument): string {
+  return document.lines.slice(document.lines.indexOf('\n') + 1, -1);
+}
+
 /**
  * A failure of the whole request, by what it costs:
  * - `retry`: this request failed (a timeout, a reset, a 5xx, an answer that did not come from Elasticsearch such

@@ -8,10 +8,20 @@ import { decodeOtlpRequest } from '../../../queue/otlp/decode';
 import { countItems, type OtlpSignal } from '../../../queue/otlp/model';
 
 /** The job the proxy would enqueue for one OTLP/JSON request of the golden fixtures (test/unit/forwarder/otlp). */
-export function otlpJob(signal: OtlpSignal, requestId: string = randomUUID()): IntakeJobData {
-  const raw = fs.readFileSync(
+export function otlpJob(
+  signal: OtlpSignal,
+  requestId: string = randomUUID(),
+  edit?: (request: Record<string, unknown>) => void,
+): IntakeJobData {
+  const file = fs.readFileSync(
     path.join(__dirname, '..', '..', 'unit', 'forwarder', 'otlp', 'fixtures', `${signal}.json`),
   );
+  let raw = file;
+  if (edit !== undefined) {
+    const request = JSON.parse(file.toString('utf8')) as Record<string, unknown>;
+    edit(request);
+    raw = Buffer.from(JSON.stringify(request));
+  }
   return {
     v: jobSchemaVersion,
     requestId,
