@@ -5,9 +5,9 @@ import { Redis } from 'ioredis';
 
 import { runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
-import { DeadLetterQueue } from '../../../elasticsearch/dead-letter';
 import { writerRoleName } from '../../../elasticsearch/setup/roles';
 import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
+import { DeadLetterQueue } from '../../../queue/dead-letter';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
