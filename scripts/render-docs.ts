@@ -14,7 +14,7 @@ function showDefault(value: unknown): string {
   return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 }
 
-/** docs/configuration.md, generated from config/schema.ts. */
+/** docs/configuration.md, generated from the schema (config/schema.ts and its sections in config/schema/). */
 export function renderConfigurationDoc(): string {
   const rows = configLeaves().map(
     (l) =>
@@ -23,7 +23,7 @@ export function renderConfigurationDoc(): string {
   return [
     '# Configuration',
     '',
-    '<!-- Generated from config/schema.ts by `npm run docs`. Do not edit by hand; a test fails when it is stale. -->',
+    '<!-- Generated from config/schema/ by `npm run docs`. Do not edit by hand; a test fails when it is stale. -->',
     '',
     'apm-sidecar reads one YAML or JSON file, given by `--config FILE` or `APM_SIDECAR_CONFIG`, then environment',
     'variables, which win. Keys follow apm-server.yml naming. Sizes are bytes; durations are strings such as',

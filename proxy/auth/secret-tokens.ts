@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 
 import { parseTokenList } from '../../config/formats';
-import type { SecretTokenEntry } from '../../config/schema';
+import type { SecretTokenEntry } from '../../config/schema/server-auth';
 
 /**
  * Checks an agent's secret token against every configured one (several may be active during a rotation).

@@ -1,0 +1,34 @@
+import type { Schema } from 'convict';
+
+/** forwarder: how many jobs a forwarder holds. */
+export interface ForwarderConfig {
+  concurrency: number;
+  max_inflight_bytes: number;
+}
+
+export const forwarderSchema: Schema<ForwarderConfig> = {
+  concurrency: {
+    doc: 'Jobs (intake requests) a forwarder process works on at once; their documents share bulk requests.',
+    format: 'nat',
+    default: 32,
+  },
+  max_inflight_bytes: {
+    doc: 'Decompressed intake bytes of the jobs a forwarder process works on at once, in bytes (memory grows several times this). Jobs wait in order for room; a job larger than this runs alone. 0: bounded by forwarder.concurrency only.',
+    format: 'nat',
+    default: 32 * 1024 * 1024,
+  },
+};
+
+/** data_streams: where documents are indexed. */
+export interface DataStreamsConfig {
+  namespace: string;
+}
+
+export const dataStreamsSchema: Schema<DataStreamsConfig> = {
+  namespace: {
+    doc: 'Namespace of the APM data streams (traces-apm-<namespace> ...).',
+    format: String,
+    default: 'default',
+    env: 'APM_SIDECAR_NAMESPACE',
+  },
+};
