@@ -19,7 +19,8 @@ import { intakeHandler } from './intake/handler';
 import { MemoryBudget } from './intake/memory-budget';
 import { ProxyMetrics } from './metrics';
 import { GrpcIntake } from './otlp/grpc';
-import { otlpHandler, renderOtlpFailure } from './otlp/handler';
+import { otlpHandler } from './otlp/handler';
+import { otlpErrorBody } from './otlp/response';
 import { createUpstreamPassthrough, upstreamSettingsFrom } from './passthrough';
 import { passthroughRoute } from './passthrough/route';
 import { assertProxyStartable } from './preflight';
@@ -94,7 +95,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
       traces: otlpHandler('traces', intakeDeps),
       metrics: otlpHandler('metrics', intakeDeps),
       logs: otlpHandler('logs', intakeDeps),
-      renderError: renderOtlpFailure,
+      errorBody: otlpErrorBody,
     },
     ...(rum === undefined ? {} : { rum }),
     root: rootHandler({ authenticator, publishReady: () => monitor.current().state !== 'unavailable' }),

@@ -1,7 +1,7 @@
 import { SidecarError } from '../core/errors';
+import { acceptsJson, apmJson, type HandledResponse } from './answer';
 import type { RequestAuthenticator } from './auth/authenticate';
-import { acceptsJson, goJson } from './intake/response';
-import type { HandledResponse, ProxyRequest, RouteHandler } from './routes';
+import type { ProxyRequest, RouteHandler } from './routes';
 
 /**
  * The version GET / reports. The Node agent reads it at start and gates features on it (activation_method is
@@ -38,13 +38,6 @@ export function rootHandler(deps: RootDeps): RouteHandler {
       publish_ready: deps.publishReady(),
       version: reportedApmServerVersion,
     };
-    return { ...renderJson(info, acceptsJson(request.headers.accept)), status: 200, result: 'ok' };
+    return { ...apmJson(info, acceptsJson(request.headers.accept)), status: 200, result: 'ok' };
   };
-}
-
-/** APM Server's body writer: indented JSON when the client accepts JSON, compact JSON as text otherwise. */
-function renderJson(body: object, json: boolean): { headers: Record<string, string>; body: string } {
-  return json
-    ? { headers: { 'Content-Type': 'application/json' }, body: goJson(body, true) }
-    : { headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: goJson(body, false) };
 }

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 
 import { SidecarError } from '../core/errors';
-import type { AnyResponse } from './intake/response';
+import type { ErrorBody, HandledResponse } from './answer';
 
 /** What a handler sees of a request: parsed once by server.ts. */
 export interface ProxyRequest {
@@ -23,11 +23,6 @@ export interface ProxyRequest {
   readonly body: Readable;
 }
 
-/** A response plus the result id that labels it in the metrics (a catalogue result id, or e.g. "accepted"). */
-export interface HandledResponse extends AnyResponse {
-  readonly result: string;
-}
-
 /**
  * Handlers return what to send; failures are thrown as SidecarErrors and rendered in one place (server.ts).
  * `res` is only for a handler that streams its answer itself (the upstream pass-through); the server does not
@@ -35,13 +30,11 @@ export interface HandledResponse extends AnyResponse {
  */
 export type RouteHandler = (request: ProxyRequest, res: ServerResponse) => Promise<HandledResponse>;
 
-/** How a route's failures look when its protocol is not APM Server's `{"error": ...}` (OTLP: google.rpc.Status). */
-export type ErrorRenderer = (err: unknown, request: ProxyRequest) => AnyResponse;
-
 export interface Route {
   readonly path: string;
   readonly handler: RouteHandler;
-  readonly renderError?: ErrorRenderer;
+  /** How the route's failures are worded when its protocol is not APM Server's `{"error": ...}` (OTLP). */
+  readonly errorBody?: ErrorBody;
   /** An intake endpoint (events in): counted in intake_requests_total. */
   readonly intake?: boolean;
 }
@@ -67,7 +60,7 @@ export interface RouteTableParts {
     readonly traces: RouteHandler;
     readonly metrics: RouteHandler;
     readonly logs: RouteHandler;
-    readonly renderError: ErrorRenderer;
+    readonly errorBody: ErrorBody;
   };
 }
 
@@ -90,11 +83,11 @@ export class RouteTable {
       { path: '/intake/v3/rum/events', handler: parts.rum?.v3 ?? rum, intake: true },
     ];
     if (parts.otlp !== undefined) {
-      const { renderError } = parts.otlp;
+      const { errorBody } = parts.otlp;
       entries.push(
-        { path: '/v1/traces', handler: parts.otlp.traces, renderError, intake: true },
-        { path: '/v1/metrics', handler: parts.otlp.metrics, renderError, intake: true },
-        { path: '/v1/logs', handler: parts.otlp.logs, renderError, intake: true },
+        { path: '/v1/traces', handler: parts.otlp.traces, errorBody, intake: true },
+        { path: '/v1/metrics', handler: parts.otlp.metrics, errorBody, intake: true },
+        { path: '/v1/logs', handler: parts.otlp.logs, errorBody, intake: true },
       );
     }
     this.routes = new Map(entries.map((r) => [r.path, r]));
@@ -110,8 +103,8 @@ export class RouteTable {
     return this.routes.get(path)?.intake === true;
   }
 
-  /** The route's own failure renderer, if its protocol has one. */
-  errorRendererFor(path: string): ErrorRenderer | undefined {
-    return this.routes.get(path)?.renderError;
+  /** The route's own failure body, if its protocol has one. */
+  errorBodyFor(path: string): ErrorBody | undefined {
+    return this.routes.get(path)?.errorBody;
   }
 }

@@ -7,13 +7,13 @@ import type { TLSSocket } from 'node:tls';
 
 import type { Logger } from 'pino';
 
-import { SidecarError, toErrorOutcome } from '../core/errors';
+import { SidecarError } from '../core/errors';
 import { closeOnce } from '../core/lifecycle';
 import { listen, type ListenAddress } from '../core/listen';
+import { AgentAnswers, type HandledResponse } from './answer';
 import { mappedIpv4, type NetworkAllowList } from './auth/networks';
-import { acceptsJson, renderErrorResponse } from './intake/response';
 import type { ProxyMetrics } from './metrics';
-import type { HandledResponse, ProxyRequest, RouteTable } from './routes';
+import type { ProxyRequest, RouteTable } from './routes';
 import { CertificateReloader, httpsServerOptions, type TlsSettings } from './tls';
 
 /** "127.0.0.1:8200", "[::1]:8200", ":8200" (all interfaces). */
@@ -53,20 +53,20 @@ interface InFlight {
   abort(reason: SidecarError): void;
 }
 
-const retryAfterSeconds = '5';
-
 /**
  * The agents' listener: TLS, timeouts, the network allow-list and the shutdown drain; it hands each request to
- * the route table and turns whatever a handler throws into the one error answer (toErrorOutcome).
+ * the route table and turns whatever a handler throws into the one answer of its result (proxy/answer.ts).
  */
 export class ProxyServer {
   private readonly server: http.Server;
   private readonly reloader: CertificateReloader | undefined;
   private readonly inFlight = new Set<InFlight>();
   private readonly bySocket = new WeakMap<Socket, InFlight>();
+  private readonly answers: AgentAnswers;
   private draining = false;
 
   constructor(private readonly options: ProxyServerOptions) {
+    this.answers = new AgentAnswers(options.metrics, options.logger);
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
     const httpOptions: http.ServerOptions = {
       // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default), so a slowloris
@@ -195,49 +195,14 @@ export class ProxyServer {
       if (this.draining) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
       response = await this.options.routes.handlerFor(request.path)(request, res);
     } catch (err) {
-      response = this.renderFailure(entry.abortReason ?? err, request);
+      const context = { requestId: request.id, path: request.path, client: request.clientIp };
+      const errorBody = this.options.routes.errorBodyFor(request.path);
+      response = this.answers.fail(entry.abortReason ?? err, req.headers, context, errorBody);
     }
     if (Object.keys(request.responseHeaders).length > 0)
       response = { ...response, headers: { ...request.responseHeaders, ...response.headers } };
-    this.send(
-      res,
-      response,
-      Number(process.hrtime.bigint() - started) / 1e9,
-      this.options.routes.isIntake(request.path),
-    );
-  }
-
-  /** The one place a failure becomes an answer, a metric label and a log line at the level its status deserves. */
-  private renderFailure(err: unknown, request: ProxyRequest): HandledResponse {
-    const outcome = toErrorOutcome(err);
-    const line = {
-      requestId: request.id,
-      path: request.path,
-      status: outcome.status,
-      code: outcome.code,
-      client: request.clientIp,
-    };
-    if (outcome.logLevel === 'error') this.options.logger.error({ ...line, err }, outcome.body.error);
-    else this.options.logger[outcome.logLevel]({ ...line, cause: causeOf(err) }, outcome.body.error);
-    const rendered =
-      this.options.routes.errorRendererFor(request.path)?.(err, request) ??
-      renderErrorResponse(err, acceptsJson(request.headers.accept));
-    const headers =
-      outcome.status === 503 && outcome.retryable
-        ? { ...rendered.headers, 'Retry-After': retryAfterSeconds }
-        : rendered.headers;
-    return { ...rendered, headers, result: outcome.result };
-  }
-
-  private send(res: http.ServerResponse, response: HandledResponse, seconds: number, intake: boolean): void {
-    this.options.metrics.countRequest(response.status, response.result, seconds, intake);
-    if (res.destroyed || res.headersSent) return;
-    const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', ...response.headers };
-    headers['Content-Length'] = String(Buffer.byteLength(response.body));
-    // APM Server closes the connection after every error; while draining every connection closes.
-    if (response.status >= 400 || this.draining) headers.Connection = 'close';
-    res.writeHead(response.status, headers);
-    res.end(response.body);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.answers.send(res, response, seconds, this.options.routes.isIntake(request.path), this.draining);
   }
 
   /** server.idle_timeout: a request stalled mid-body is answered 408; an idle keep-alive connection is closed. */
@@ -278,10 +243,6 @@ export class ProxyServer {
 function clientAddress(remote: string | undefined): string {
   if (remote === undefined) return '';
   return mappedIpv4(remote) ?? remote;
-}
-
-function causeOf(err: unknown): string | undefined {
-  return err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { configLeaves } from '../config/leaves';
 import { errorCatalogue, type ErrorSpec } from '../core/errors';
+import { type AgentResult, agentResults } from '../core/results';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -41,29 +42,45 @@ export function renderConfigurationDoc(): string {
   ].join('\n');
 }
 
-/** docs/errors.md, generated from core/errors.ts. */
+/** docs/errors.md, generated from core/results.ts (agents) and core/errors.ts (operators). */
 export function renderErrorsDoc(): string {
-  const entries = Object.entries(errorCatalogue) as Array<[string, ErrorSpec]>;
-  const rows = entries.map(
+  const results = Object.entries(agentResults) as Array<[string, AgentResult]>;
+  const agentRows = results.map(
+    ([id, r]) =>
+      `| \`${id}\` | ${r.status} | ${r.code === undefined ? '' : `\`${r.code}\``} | ${r.retryAfter ?? ''} | ${cell(r.message)} | ${cell(r.description)} |`,
+  );
+  const operatorRows = (Object.entries(errorCatalogue) as Array<[string, ErrorSpec]>).map(
     ([code, spec]) =>
-      `| \`${code}\` | ${spec.status} | \`${spec.result}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.message)} | ${cell(spec.description)} |`,
+      `| \`${code}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.message)} | ${cell(spec.remediation)} |`,
   );
   return [
     '# Errors',
     '',
-    '<!-- Generated from core/errors.ts by `npm run docs`. Do not edit by hand; a test fails when it is stale. -->',
+    '<!-- Generated from core/results.ts and core/errors.ts by `npm run docs`. Do not edit by hand; a test fails when it is stale. -->',
     '',
-    'Every failure apm-sidecar reports has one stable code. Agents see the status and the message (as APM Server',
-    'words it); the `result` is the label of `apm_sidecar_intake_requests_total{result=...}`; operators see the',
-    'code with a remediation on stderr or in the log. 5xx are logged at error level; retryable 503s (backpressure,',
-    'outages) at debug per request, their cause once at warn when it starts; 4xx at debug. Every status >= 400 closes the connection.',
+    'Every failure apm-sidecar reports has one stable code. What agents are answered is the agent result table:',
+    'the status, the message (as APM Server words it) and `Retry-After`; the result id is the `result` label of',
+    '`apm_sidecar_intake_requests_total{result=...}`. Every status >= 400 closes the connection. 5xx are logged at',
+    'error level, except expected backpressure and outages (the 503s), logged at debug per request and their cause',
+    'once at warn when it starts; 4xx at debug. Operator errors (refused to start, Elasticsearch preconditions) have no',
+    'status: operators see the code with a remediation on stderr or in the log; one that reaches a request answers',
+    '`internal_error`.',
     '',
     'Intake validation failures answer `{"accepted":N,"errors":[{"message":...,"document":...}]}` (at most 5',
-    'errors; status is the highest among them); every other failure answers `{"error":"<message>"}`.',
+    'errors; status is the highest among them); OTLP failures a `google.rpc.Status`; every other failure',
+    '`{"error":"<message>"}`.',
     '',
-    '| code | status | result | retry helps | message | when, and what to do |',
+    '## Agent results',
+    '',
+    '| result | status | code | Retry-After (s) | message | when, and what to do |',
     '|---|---|---|---|---|---|',
-    ...rows,
+    ...agentRows,
+    '',
+    '## Operator errors',
+    '',
+    '| code | retry helps | message | when, and what to do |',
+    '|---|---|---|---|',
+    ...operatorRows,
     '',
   ].join('\n');
 }

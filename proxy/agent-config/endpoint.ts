@@ -3,10 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 
-import { describeForOperator, SidecarError, toErrorOutcome } from '../../core/errors';
+import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
+import { failureOf } from '../answer';
 import type { AgentConfigResult } from './model';
 import { type AgentConfigRequest, parseAgentConfigRequest } from './request';
 import type { AgentConfigSource } from './source';
@@ -110,15 +111,15 @@ export class AgentConfigEndpoint implements Component {
   }
 
   private renderError(err: unknown, identity: Identity): AgentConfigResponse {
-    const outcome = toErrorOutcome(err);
+    const failure = failureOf(err);
     const line =
-      outcome.status >= 500 ? `/config/v1/agents failed: ${describeForOperator(err)}` : '/config/v1/agents refused';
-    this.options.logger[outcome.logLevel]({ err, status: outcome.status, identity: identity.kind }, line);
+      failure.status >= 500 ? `/config/v1/agents failed: ${describeForOperator(err)}` : '/config/v1/agents refused';
+    this.options.logger[failure.logLevel]({ err, status: failure.status, identity: identity.kind }, line);
     return {
-      status: outcome.status,
+      status: failure.status,
       headers: { 'cache-control': errorCacheControl, 'content-type': 'application/json' },
-      body: JSON.stringify(outcome.body),
-      result: outcome.result,
+      body: JSON.stringify({ error: failure.message }),
+      result: failure.result,
     };
   }
 }

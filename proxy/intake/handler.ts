@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 
-import { errorCatalogue, type ErrorCode } from '../../core/errors';
+import type { ErrorCode } from '../../core/errors';
+import { agentResults, resultFor } from '../../core/results';
 import { type Identity, type IntakeJobData, jobSchemaVersion } from '../../queue/contract';
+import { acceptsJson, type HandledResponse } from '../answer';
 import type { RequestAuthenticator } from '../auth/authenticate';
 import type { QueueDepthMonitor } from '../backpressure';
 import type { ProxyMetrics } from '../metrics';
-import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
+import type { ProxyRequest, RouteHandler } from '../routes';
 import type { IntakeEnqueuer } from './enqueue';
 import { budgetLease, type MemoryBudget, type MemoryLease } from './memory-budget';
 import {
@@ -15,7 +17,7 @@ import {
   type IntakePayload,
   processIntakeStream,
 } from './process';
-import { acceptsJson, renderIntakeResponse } from './response';
+import { renderIntakeResponse } from './response';
 
 export interface IntakeDeps {
   readonly authenticator: RequestAuthenticator;
@@ -63,14 +65,14 @@ export function intakeHandler(deps: IntakeDeps): RouteHandler {
 
 export function checkRequestShape(request: ProxyRequest): IntakeLineError | undefined {
   if (request.method !== 'POST') {
-    return { code: 'SIDECAR_ERR_METHOD_NOT_ALLOWED', message: errorCatalogue.SIDECAR_ERR_METHOD_NOT_ALLOWED.message };
+    return { code: 'SIDECAR_ERR_METHOD_NOT_ALLOWED', message: agentResults.method_not_allowed.message };
   }
   // As APM Server: absent is fine, and any value containing the ndjson type (e.g. with a charset) is accepted.
   const contentType = request.headers['content-type'];
   if (contentType !== undefined && contentType !== '' && !contentType.includes('application/x-ndjson')) {
     return {
       code: 'SIDECAR_ERR_INVALID_CONTENT_TYPE',
-      message: `${errorCatalogue.SIDECAR_ERR_INVALID_CONTENT_TYPE.message}: '${contentType}'`,
+      message: `${agentResults.invalid_content_type.message}: '${contentType}'`,
     };
   }
   return undefined;
@@ -98,25 +100,17 @@ export async function queueAccepted(
 }
 
 export function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {
-  const rendered = renderIntakeResponse(outcome, {
+  return renderIntakeResponse(outcome, {
     verbose: request.query.has('verbose'),
     acceptsJson: acceptsJson(request.headers.accept),
   });
-  return { ...rendered, result: resultOf(rendered.status, outcome.errors) };
-}
-
-/** The metric label of an intake response: "accepted", or the result id of the error that set the status. */
-function resultOf(status: number, errors: readonly IntakeLineError[]): string {
-  if (status < 400) return 'accepted';
-  const decisive = errors.find((e) => errorCatalogue[e.code].status === status) ?? errors[0];
-  return decisive === undefined ? 'internal_error' : errorCatalogue[decisive.code].result;
 }
 
 export function countEvents(metrics: ProxyMetrics, outcome: IntakeOutcome): void {
   if (outcome.accepted > 0) metrics.events.inc({ result: 'accepted' }, outcome.accepted);
   const rejected = new Map<ErrorCode, number>();
   for (const e of outcome.errors) rejected.set(e.code, (rejected.get(e.code) ?? 0) + 1);
-  for (const [code, count] of rejected) metrics.events.inc({ result: errorCatalogue[code].result }, count);
+  for (const [code, count] of rejected) metrics.events.inc({ result: resultFor(code) }, count);
 }
 
 export function jobData(

@@ -3,8 +3,9 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import zlib from 'node:zlib';
 
-import { SidecarError, toErrorOutcome } from '../../core/errors';
+import { SidecarError } from '../../core/errors';
 import type { OtlpSignal } from '../../queue/otlp/model';
+import { AgentAnswers } from '../answer';
 import { mappedIpv4, type NetworkAllowList } from '../auth/networks';
 import { acceptOtlp, type OtlpDeps } from './handler';
 import { grpcCodeFor, renderOtlpSuccess } from './response';
@@ -79,8 +80,10 @@ async function readMessage(
 export class GrpcIntake {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly answers: AgentAnswers;
 
   constructor(private readonly options: GrpcIntakeOptions) {
+    this.answers = new AgentAnswers(options.deps.metrics, options.deps.logger);
     this.server = http2.createServer();
     this.server.on('session', (session) => {
       this.sessions.add(session);
@@ -145,7 +148,7 @@ export class GrpcIntake {
     }
   }
 
-  /** A trailers-only answer with the gRPC code of the catalogue error (or of a protocol error). */
+  /** A trailers-only answer with the gRPC code of the result (or of a protocol error). */
   private fail(stream: http2.ServerHttp2Stream, err: unknown, line: Record<string, unknown>, started: bigint): void {
     const { logger, metrics } = this.options.deps;
     let code: number;
@@ -158,13 +161,8 @@ export class GrpcIntake {
       result = 'grpc_protocol';
       logger.debug({ ...line, code }, message);
     } else {
-      const outcome = toErrorOutcome(err);
-      code = grpcCodeFor(outcome.status);
-      message = outcome.body.error;
-      status = outcome.status;
-      result = outcome.result;
-      if (outcome.logLevel === 'error') logger.error({ ...line, err }, message);
-      else logger[outcome.logLevel]({ ...line, status, code: outcome.code }, message);
+      ({ status, message, result } = this.answers.log(err, line));
+      code = grpcCodeFor(status);
     }
     metrics.countRequest(status, result, Number(process.hrtime.bigint() - started) / 1e9);
     if (stream.destroyed || stream.headersSent) return;

@@ -8,11 +8,12 @@ import {
 } from '../../queue/contract';
 import { decodeOtlpRequest, OtlpDecodeError } from '../../queue/otlp/decode';
 import { countItems, type OtlpCounts, type OtlpFormat, type OtlpSignal } from '../../queue/otlp/model';
+import type { HandledResponse } from '../answer';
 import { decodeBody, type StreamEncoding } from '../intake/decode';
 import type { IntakeDeps } from '../intake/handler';
 import { budgetLease, type MemoryLease } from '../intake/memory-budget';
-import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
-import { otlpFormatOf, renderOtlpError, renderOtlpSuccess } from './response';
+import type { ProxyRequest, RouteHandler } from '../routes';
+import { otlpFormatOf, renderOtlpSuccess } from './response';
 
 /** What holding and decoding one decompressed byte costs, for server.max_inflight_bytes. */
 const decodeOverhead = 3;
@@ -132,11 +133,6 @@ export async function acceptOtlp(
   }
   if (counts.rejected > 0) deps.metrics.events.inc({ result: 'otlp_unsupported' }, counts.rejected);
   return counts;
-}
-
-/** Failures on the OTLP routes as google.rpc.Status, in the request's format. */
-export function renderOtlpFailure(err: unknown, request: ProxyRequest): ReturnType<typeof renderOtlpError> {
-  return renderOtlpError(err, otlpFormatOf(request.headers['content-type']) ?? 'protobuf');
 }
 
 function jobData(

@@ -1,14 +1,13 @@
 import protobuf from 'protobufjs';
 
-import { toErrorOutcome } from '../../core/errors';
 import { otlpRoot } from '../../queue/otlp/decode';
 import type { OtlpFormat, OtlpSignal } from '../../queue/otlp/model';
-import type { AnyResponse } from '../intake/response';
+import type { AnyResponse, ErrorBody } from '../answer';
 
 /**
  * OTLP/HTTP answers as the OTLP specification and APM Server write them: 200 with an Export*ServiceResponse
  * (partial success only for unsupported metric data points), every failure a google.rpc.Status, protobuf or,
- * for an OTLP/JSON request, its JSON form. The HTTP status is the catalogue's; the Status code the gRPC code
+ * for an OTLP/JSON request, its JSON form. The HTTP status is the result table's; the Status code the gRPC code
  * that an OTLP client and a gRPC client would read for it.
  */
 
@@ -60,16 +59,14 @@ function rendered(status: number, format: OtlpFormat, body: Buffer | string): An
   return { status, headers: { 'Content-Type': format === 'json' ? jsonType : protobufType }, body };
 }
 
-export function renderOtlpError(err: unknown, format: OtlpFormat): AnyResponse {
-  const outcome = toErrorOutcome(err);
-  const code = grpcCodeFor(outcome.status);
-  const message = outcome.body.error;
-  return rendered(
-    outcome.status,
-    format,
-    format === 'json' ? JSON.stringify({ code, message }) : encodeStatus(code, message),
-  );
-}
+/** The OTLP routes' failure body: google.rpc.Status in the request's format. */
+export const otlpErrorBody: ErrorBody = (failure, headers) => {
+  const format = otlpFormatOf(headers['content-type']) ?? 'protobuf';
+  const code = grpcCodeFor(failure.status);
+  const body =
+    format === 'json' ? JSON.stringify({ code, message: failure.message }) : encodeStatus(code, failure.message);
+  return rendered(failure.status, format, body);
+};
 
 const responseTypes: Readonly<Record<OtlpSignal, protobuf.Type>> = {
   traces: otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),

@@ -13,10 +13,11 @@ import { ProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 
-import { describeForOperator, SidecarError, toErrorOutcome } from '../../core/errors';
+import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
+import { failureOf } from '../answer';
 import { mappedIpv4, NetworkAllowList } from '../auth/networks';
 import { refusalReason, rewriteRequestHeaders, rewriteResponseHeaders } from './headers';
 import type { UpstreamSettings } from './upstream';
@@ -169,7 +170,7 @@ export class UpstreamPassthrough implements Component {
           : `check that ${this.options.upstream.url.origin} is up and its TLS certificate is trusted (upstream.ssl.certificate_authorities)`,
       },
     );
-    const outcome = toErrorOutcome(failure);
+    const outcome = failureOf(failure);
     this.logger[outcome.logLevel](
       { err, path: req.url, identity: identity.kind, headersSent: res.headersSent },
       `pass-through failed: ${describeForOperator(failure)}`,
@@ -178,7 +179,7 @@ export class UpstreamPassthrough implements Component {
       res.destroy();
       return;
     }
-    const body = JSON.stringify(outcome.body);
+    const body = JSON.stringify({ error: outcome.message });
     res
       .writeHead(outcome.status, {
         'content-type': 'application/json',

@@ -1,11 +1,12 @@
 import { SidecarError } from '../../core/errors';
 import type { Identity } from '../../queue/contract';
+import type { HandledResponse } from '../answer';
 import type { TrustedProxies } from '../auth/client-ip';
 import { checkRequestShape, countEvents, type IntakeDeps, jobData, queueAccepted, respond } from '../intake/handler';
 import { rumV2, rumV3 } from '../intake/line-check';
 import { budgetLease } from '../intake/memory-budget';
 import { type EventPacer, processIntakeStream, type StreamOptions } from '../intake/process';
-import type { HandledResponse, ProxyRequest, RouteHandler } from '../routes';
+import type { ProxyRequest, RouteHandler } from '../routes';
 import type { AnonymousPolicy } from './anonymous-policy';
 import type { CorsPolicy } from './cors';
 import type { IpRateLimiters } from './ip-rate-limiters';

@@ -67,8 +67,8 @@ describe('ElasticsearchAgentConfigSource: what the operator reads while no confi
     expect(failures()).toEqual([['warn', expect.stringContaining('SIDECAR_ERR_ES_UNAVAILABLE') as unknown]]);
 
     state.status = 403;
-    await expect(source.lookup(query)).rejects.toMatchObject({ status: 503 });
-    await expect(source.lookup(query)).rejects.toMatchObject({ status: 503 });
+    await expect(source.lookup(query)).rejects.toMatchObject({ code: 'SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE' });
+    await expect(source.lookup(query)).rejects.toMatchObject({ code: 'SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE' });
     expect(failures()).toHaveLength(2);
     expect(failures()[1]).toEqual([
       'error',

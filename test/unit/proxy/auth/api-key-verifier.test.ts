@@ -74,7 +74,6 @@ describe('CachingApiKeyVerifier', () => {
     await expect(v.verify(key('bad2'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
     await expect(v.verify(key('bad3'), 'event:write', '10.0.0.66')).rejects.toMatchObject({
       code: 'SIDECAR_ERR_RATE_LIMITED',
-      status: 429,
     });
     await expect(v.verify(key('bad1'), 'event:write', '10.0.0.66')).resolves.toMatchObject({ kind: 'unauthorized' });
     clock += 60_000;
@@ -126,7 +125,6 @@ describe('CachingApiKeyVerifier', () => {
     cluster.setDown(true);
     await expect(v.verify(key('a'), 'event:write')).rejects.toMatchObject({
       code: 'SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE',
-      status: 503,
     });
     cluster.setDown(false);
     await expect(v.verify(key('a'), 'event:write')).resolves.toMatchObject({ kind: 'ok' });

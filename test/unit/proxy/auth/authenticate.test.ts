@@ -68,7 +68,7 @@ describe('RequestAuthenticator', () => {
   it("answers APM Server's 401 messages", async () => {
     const auth = new RequestAuthenticator(tokens, undefined);
     const missing = await failure(auth.authenticate(undefined, 'event:write'));
-    expect(missing.status).toBe(401);
+    expect(missing.code).toBe('SIDECAR_ERR_UNAUTHORIZED');
     expect(missing.message).toBe(missingHeaderMessage);
     expect(missingHeaderMessage).toBe(
       "authentication failed: missing or improperly formatted Authorization header: expected 'Authorization: Bearer secret_token' or 'Authorization: ApiKey base64(API key ID:API key)'",
@@ -84,9 +84,9 @@ describe('RequestAuthenticator', () => {
   it('verifies API keys when enabled: ok, 401, 403 without the privilege', async () => {
     const auth = new RequestAuthenticator(new SecretTokenVerifier([]), keys);
     await expect(auth.authenticate('ApiKey good', 'event:write')).resolves.toEqual({ kind: 'api_key', id: 'key-1' });
-    expect((await failure(auth.authenticate('ApiKey bad', 'event:write'))).status).toBe(401);
+    expect((await failure(auth.authenticate('ApiKey bad', 'event:write'))).code).toBe('SIDECAR_ERR_UNAUTHORIZED');
     const forbidden = await failure(auth.authenticate('ApiKey reader', 'event:write'));
-    expect(forbidden.status).toBe(403);
+    expect(forbidden.code).toBe('SIDECAR_ERR_FORBIDDEN');
     expect(forbidden.message).toBe('forbidden request: API Key not permitted action "event:write"');
   });
 

@@ -1,0 +1,131 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+
+import type { Logger } from 'pino';
+
+import { type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
+import { agentResults, isAgentErrorCode, type ResultId, resultOfCode } from '../core/results';
+import type { ProxyMetrics } from './metrics';
+
+/**
+ * The one renderer of the agents' port (Sentry Relay's single `IntoResponse`): any thrown value becomes its row of
+ * the agent result table (core/results.ts), and that row sets the status, `Retry-After`, `Connection: close`,
+ * `nosniff`, the metric label and the log level. Only the body differs by protocol (an `ErrorBody` per route).
+ */
+
+/** Any answer; the body is a Buffer only for binary protocols (OTLP protobuf). */
+export interface AnyResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Buffer;
+}
+
+/** A response plus the result id that labels it in the metrics. */
+export interface HandledResponse extends AnyResponse {
+  readonly result: string;
+}
+
+/** A failure as the result table answers it. */
+export interface Failure {
+  readonly code: ErrorCode;
+  readonly result: ResultId;
+  readonly status: number;
+  readonly message: string;
+  readonly retryAfter: number | undefined;
+  /** 5xx are ours to look at (error); 4xx and expected backpressure are debug, as Sentry Relay logs them. */
+  readonly logLevel: 'error' | 'debug';
+}
+
+/** The one mapping from a thrown value to its agent result; an operator error or a bug is internal_error. */
+export function failureOf(err: unknown): Failure {
+  const e = isSidecarError(err) ? err : new SidecarError('SIDECAR_ERR_INTERNAL', undefined, { cause: err });
+  const result = isAgentErrorCode(e.code) ? resultOfCode[e.code] : 'internal_error';
+  const row: { status: number; message: string; retryAfter?: number; expected?: true } = agentResults[result];
+  return {
+    code: e.code,
+    result,
+    status: row.status,
+    message: result === 'internal_error' ? row.message : e.message,
+    retryAfter: row.retryAfter,
+    logLevel: row.status >= 500 && row.expected !== true ? 'error' : 'debug',
+  };
+}
+
+/** How a route's protocol words a failure: APM Server's `{"error": ...}` unless the route declares its own. */
+export type ErrorBody = (failure: Failure, headers: IncomingHttpHeaders) => Omit<AnyResponse, 'status'>;
+
+/** APM Server's rule: JSON when Accept contains `*\/*` or `application/json` (a missing header means text). */
+export function acceptsJson(acceptHeader: string | undefined): boolean {
+  return acceptHeader !== undefined && (acceptHeader.includes('*/*') || acceptHeader.includes('application/json'));
+}
+
+const goEscapes: Readonly<Record<string, string>> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+
+/** Go's json.Encoder output (SetEscapeHTML on by default), newline included. */
+function goJson(value: unknown, pretty: boolean): string {
+  const text = pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value);
+  return `${text.replace(/[<>&\u2028\u2029]/g, (c) => goEscapes[c] ?? c)}\n`;
+}
+
+/**
+ * APM Server's body writer: indented JSON when the client accepts JSON, compact JSON as text otherwise (still
+ * JSON, as APM Server does), a trailing newline either way, and <, >, & escaped.
+ */
+export function apmJson(body: unknown, json: boolean): { headers: Record<string, string>; body: string } {
+  return {
+    headers: { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8' },
+    body: goJson(body, json),
+  };
+}
+
+export const apmErrorBody: ErrorBody = (failure, headers) =>
+  apmJson({ error: failure.message }, acceptsJson(headers.accept));
+
+/** Where a failure happened, for its log line. */
+type FailureContext = Readonly<Record<string, unknown>>;
+
+export class AgentAnswers {
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Any thrown value as an answer in the route's body encoding, logged at the level its result deserves. */
+  fail(err: unknown, request: IncomingHttpHeaders, context: FailureContext, body = apmErrorBody): HandledResponse {
+    const failure = this.log(err, context);
+    const rendered = body(failure, request);
+    const headers = { ...rendered.headers };
+    if (failure.retryAfter !== undefined) headers['Retry-After'] = String(failure.retryAfter);
+    return { ...rendered, status: failure.status, headers, result: failure.result };
+  }
+
+  /** The result of a failure, logged; for transports that frame it themselves (gRPC trailers). */
+  log(err: unknown, context: FailureContext): Failure {
+    const failure = failureOf(err);
+    const line = { ...context, status: failure.status, code: failure.code };
+    if (failure.logLevel === 'error') this.logger.error({ ...line, err }, failure.message);
+    else this.logger.debug({ ...line, cause: causeOf(err) }, failure.message);
+    return failure;
+  }
+
+  /** Counts the answer and writes it, unless the route already did (the pass-through streams its own). */
+  send(res: ServerResponse, response: HandledResponse, seconds: number, intake: boolean, closing: boolean): void {
+    this.metrics.countRequest(response.status, response.result, seconds, intake);
+    if (res.destroyed || res.headersSent) return;
+    const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', ...response.headers };
+    headers['Content-Length'] = String(Buffer.byteLength(response.body));
+    // APM Server closes the connection after every error; while draining every connection closes.
+    if (response.status >= 400 || closing) headers.Connection = 'close';
+    res.writeHead(response.status, headers);
+    res.end(response.body);
+  }
+}
+
+function causeOf(err: unknown): string | undefined {
+  return err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+}
