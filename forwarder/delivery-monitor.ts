@@ -1,6 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 
 import type { Logger } from '../core/log';
+import type { RedisSafety } from '../queue/redis-safety';
 import type { BackoffPolicy } from './backoff';
 import type { BatcherObserver } from './batch/bulk-batcher';
 import { isApmIndex, isMissingTemplate } from './outcomes';
@@ -26,6 +27,8 @@ export class DeliveryMonitor {
   private worker: ForwarderWorker | undefined;
   private failing: RequestFailure['kind'] | undefined;
   private deadLetterFull = false;
+  /** Redis evicts (maxmemory-policy not noeviction): queued events could vanish, so no job is taken. */
+  private redisUnsafe: { readonly code: string; readonly reason: string } | undefined;
   private readonly abort = new AbortController();
   /** Data stream -> when a document for it was last refused for a missing template (bounded: see itemRejected). */
   private readonly missingTemplates = new Map<string, number>();
@@ -56,6 +59,12 @@ export class DeliveryMonitor {
 
   readiness(): DeliveryState {
     if (this.draining) return { ready: false, code: 'shutting_down', reason: 'draining after SIGTERM' };
+    if (this.redisUnsafe !== undefined)
+      return {
+        ready: false,
+        code: this.redisUnsafe.code,
+        reason: `${this.redisUnsafe.reason}: not taking jobs until Redis runs maxmemory-policy noeviction again`,
+      };
     if (this.deadLetterFull && this.state.ready) {
       return {
         ready: false,
@@ -97,11 +106,39 @@ export class DeliveryMonitor {
         if (await hasRoom().catch(() => false)) break;
       }
       this.deadLetterFull = false;
-      if (this.draining || this.failing === 'auth') return;
+      if (!this.mayTakeJobs()) return;
       this.worker?.resume();
       this.logger.info('the dead-letter queue has room again: taking jobs from the queue');
     };
     void wait();
+  }
+
+  /**
+   * Redis' eviction policy, re-read on every reconnection and every second (queue/redis-safety.ts): with any
+   * policy but noeviction Redis may delete queued jobs to make room, so the forwarder stops taking jobs and
+   * /readyz says why; it takes them again once the policy is back.
+   */
+  redisSafety(next: RedisSafety): void {
+    if (next.state === 'unsafe') {
+      if (this.redisUnsafe === undefined) {
+        this.logger.error(
+          { code: next.code, reason: next.reason },
+          'Redis may evict queued jobs: stopped taking jobs until it runs maxmemory-policy noeviction again. To remediate: run `CONFIG SET maxmemory-policy noeviction` and put it in redis.conf',
+        );
+        this.worker?.pause('Redis eviction policy');
+      }
+      this.redisUnsafe = { code: next.code, reason: next.reason };
+    } else if (next.state === 'safe' && this.redisUnsafe !== undefined) {
+      this.redisUnsafe = undefined;
+      if (!this.mayTakeJobs()) return;
+      this.worker?.resume();
+      this.logger.info('Redis runs maxmemory-policy noeviction again: taking jobs from the queue');
+    }
+  }
+
+  /** Nothing stops the worker: not draining, the credential works, the DLQ has room, Redis does not evict. */
+  private mayTakeJobs(): boolean {
+    return !this.draining && this.failing !== 'auth' && !this.deadLetterFull && this.redisUnsafe === undefined;
   }
 
   observer(): BatcherObserver {
@@ -133,8 +170,9 @@ export class DeliveryMonitor {
     if (!this.started) {
       this.started = true;
       this.worker?.start();
-      this.logger.info('taking jobs from the queue');
-    } else {
+      if (this.redisUnsafe !== undefined) this.worker?.pause('Redis eviction policy');
+      else this.logger.info('taking jobs from the queue');
+    } else if (this.mayTakeJobs()) {
       this.worker?.resume();
       this.logger.info('credential accepted again: taking jobs from the queue');
     }

@@ -16,6 +16,7 @@ import { createWorkerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
 import { UnreadableJobs } from '../queue/dead-letter/unreadable';
 import { assertRedisSafe, readRedisFacts } from '../queue/redis-checks';
+import { RedisSafetyWatch } from '../queue/redis-safety';
 import { BulkBatcher } from './batch/bulk-batcher';
 import { combineObservers } from './batch/observers';
 import { DeliveryMonitor } from './delivery-monitor';
@@ -116,6 +117,12 @@ export async function startForwarder(
     logger,
   );
   monitor.attach(worker);
+  // Checked at start above (fatal); from then on, on every reconnection and every second: stop taking jobs instead.
+  const safety = new RedisSafetyWatch(connection, {
+    durability: 'applied',
+    replicas: 0,
+    onChange: (next) => monitor.redisSafety(next),
+  });
 
   // /readyz names what is kept for the operator: unreadable jobs do not stop this forwarder, but need a human.
   let unreadableCount = 0;
@@ -132,6 +139,7 @@ export async function startForwarder(
   const admin = new AdminServer({ listen: adminListen, registry, readiness, logger });
   const close = closeOnce(async () => {
     clearInterval(unreadableTimer);
+    safety.stop();
     monitor.stop();
     batcher.drain();
     await worker.close(parseDuration(config.server.shutdown_timeout));
@@ -148,6 +156,7 @@ export async function startForwarder(
       'no output.elasticsearch.hosts: writing documents as ndjson files',
     );
   monitor.start();
+  safety.start();
 
   return { admin: adminAddress, registry, readiness, close };
 }

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { SidecarError } from '../core/errors';
-import { assertRedisSafe, type Durability, readRedisFacts } from '../queue/redis-checks';
+import type { Durability } from '../queue/redis-checks';
+import { type RedisSafety, RedisSafetyWatch } from '../queue/redis-safety';
 import type { ProxyMetrics } from './metrics';
 
 export interface HighWaterMark {
@@ -54,12 +55,10 @@ function usedMemory(info: string): number {
  */
 export class QueueDepthMonitor {
   private condition: QueueCondition = { state: 'unavailable', reason: 'not polled yet' };
-  private safety: QueueCondition = { state: 'unavailable', reason: 'Redis durability not checked yet' };
-  private lastSafetyCheck = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private readonly intervalMs: number;
-  private readonly durabilityIntervalMs: number;
+  private readonly safety: RedisSafetyWatch;
 
   constructor(
     private readonly queue: Queue,
@@ -67,20 +66,19 @@ export class QueueDepthMonitor {
     readonly highWaterMark: HighWaterMark,
     private readonly metrics: ProxyMetrics,
     private readonly logger: Logger,
-    private readonly options: MonitorOptions,
+    options: MonitorOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 250;
-    this.durabilityIntervalMs = options.durabilityIntervalMs ?? 1000;
     // A reconnection may reach a Redis restarted with another config: nothing is admitted until it is read again.
-    this.onReady = () => {
-      this.safety = { state: 'unavailable', reason: 'Redis reconnected: checking its durability again' };
-      this.lastSafetyCheck = 0;
-      this.schedulePoll();
-    };
+    this.safety = new RedisSafetyWatch(redis, {
+      ...options.durability,
+      intervalMs: options.durabilityIntervalMs ?? 1000,
+      onChange: (next) => this.safetyChanged(next),
+    });
     redis.on('ready', this.onReady);
   }
 
-  private readonly onReady: () => void;
+  private readonly onReady = (): void => this.schedulePoll();
 
   async start(): Promise<void> {
     await this.poll();
@@ -98,7 +96,9 @@ export class QueueDepthMonitor {
   current(): QueueCondition {
     if (this.redis.status !== 'ready')
       return { state: 'unavailable', reason: `Redis connection is ${this.redis.status}` };
-    if (this.safety.state !== 'open') return this.safety;
+    const safety = this.safety.current();
+    if (safety.state === 'unchecked') return { state: 'unavailable', reason: safety.reason };
+    if (safety.state === 'unsafe') return { state: 'unsafe', reason: safety.reason };
     return this.condition;
   }
 
@@ -122,34 +122,20 @@ export class QueueDepthMonitor {
       throw new SidecarError('SIDECAR_ERR_QUEUE_NOT_DURABLE', undefined, { cause: new Error(condition.reason) });
   }
 
-  private async checkSafety(): Promise<void> {
-    if (Date.now() - this.lastSafetyCheck < this.durabilityIntervalMs) return;
-    let next: QueueCondition = { state: 'open' };
-    try {
-      assertRedisSafe(
-        await readRedisFacts(this.redis),
-        this.options.durability.durability,
-        this.options.durability.replicas,
-      );
-    } catch (err) {
-      if (!(err instanceof SidecarError)) throw err;
-      next = { state: 'unsafe', reason: err.message };
-    }
-    this.lastSafetyCheck = Date.now();
-    if (next.state === 'unsafe' && this.safety.state !== 'unsafe') {
+  private safetyChanged(next: RedisSafety): void {
+    if (next.state === 'unsafe') {
       this.logger.error(
         { reason: next.reason },
         'Redis no longer gives the configured queue.durability: intake answers 503 until it does (fix the Redis config, see docs/operations.md)',
       );
-    } else if (next.state === 'open' && this.safety.state === 'unsafe') {
+    } else if (next.state === 'safe') {
       this.logger.info('Redis gives the configured queue.durability again: intake accepts requests');
     }
-    this.safety = next;
   }
 
   private async poll(): Promise<void> {
     try {
-      await this.checkSafety();
+      await this.safety.check();
       const [counts, memory] = await Promise.all([
         this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
         this.redis.info('memory'),
@@ -193,6 +179,7 @@ export class QueueDepthMonitor {
   }
 
   close(): Promise<void> {
+    this.safety.stop();
     this.redis.off('ready', this.onReady);
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
