@@ -65,6 +65,16 @@ export class ForwarderWorker {
       await job.moveToWait(token);
       throw new WaitingError();
     }
+    const missing = missingPayload(job);
+    if (missing !== undefined) {
+      this.logger.error(
+        { jobId: job.id, missing },
+        'job has no payload in Redis (its hash was gone when this forwarder took it): kept in the failed set and named unreadable; see docs/operations.md, "Jobs whose payload is gone"',
+      );
+      const err = new UnrecoverableError(`job payload missing in Redis: ${missing}`);
+      await this.onUnreadable?.(job, err.message);
+      throw err;
+    }
     // WaitingError tells BullMQ the job was moved back to waiting by us: neither completed nor failed.
     const handedBack = new Promise<never>((_resolve, reject) => {
       if (token !== undefined) this.inHand.set(key, { job, token, handBack: () => reject(new WaitingError()) });
@@ -127,6 +137,16 @@ export class ForwarderWorker {
     );
     await graceful;
   }
+}
+
+/**
+ * BullMQ takes a job by moving its id from `wait` to `active` and then reading its hash; when the hash is gone,
+ * the move itself writes a stub (only `processedOn`, `ats`, `pb`), so the job arrives without name, data or
+ * timestamp. Names what is missing, or undefined for a job as the proxy (or `dlq replay`) wrote it.
+ */
+function missingPayload(job: { readonly name?: unknown }): string | undefined {
+  if (typeof job.name === 'string' && job.name !== '') return undefined;
+  return "no name, no data: the job's hash was gone when it was taken from the queue";
 }
 
 function noop(): void {
