@@ -87,7 +87,7 @@ function drainDeadlineMs(config: SidecarConfig, closingMs: number): number {
 /** `apm-sidecar start`: everything on this machine for a first try; Ctrl-C stops everything it started. */
 export async function runStart(loaded: LoadedConfig): Promise<void> {
   const progress: Progress = (line) => process.stdout.write(`apm-sidecar start: ${line}\n`);
-  const logger = createLogger({ name: 'start', level: loaded.config.log.level });
+  const logger = createLogger({ name: 'start', level: loaded.config.log.level, format: loaded.config.log.format });
   const components: StartedComponent[] = [];
   let foundations = 0;
   const stop = closeOnce(() => stopAll(components, foundations));
@@ -95,16 +95,23 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     const { config, caFile } = await prepare(loaded.config, components, progress);
     foundations = components.length;
     progress('proxy: starting');
-    const proxy = await startProxy(config, createLogger({ name: 'proxy', level: config.log.level }));
+    const proxy = await startProxy(
+      config,
+      createLogger({ name: 'proxy', level: config.log.level, format: config.log.format }),
+    );
     components.push({ name: 'proxy', close: proxy.close });
     const tls = config.server.ssl.certificate !== null && config.server.ssl.enabled !== false;
     const serverUrl = serverUrlFor(tls, proxy.intake.host, proxy.intake.port);
     progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on ${adminUrl(proxy.admin)}`);
     // The proxy has admin.host; the forwarder's admin endpoints take any free port on the same interface.
-    const forwarder = await startForwarder(config, createLogger({ name: 'forwarder', level: config.log.level }), {
-      host: proxy.admin.host,
-      port: 0,
-    });
+    const forwarder = await startForwarder(
+      config,
+      createLogger({ name: 'forwarder', level: config.log.level, format: config.log.format }),
+      {
+        host: proxy.admin.host,
+        port: 0,
+      },
+    );
     components.push({ name: 'forwarder', close: forwarder.close });
     const output =
       config.output.elasticsearch.hosts.length > 0

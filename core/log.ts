@@ -1,4 +1,6 @@
+import { ecsFormat } from '@elastic/ecs-pino-format';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 import { redact, redactDeep } from './redact';
 
@@ -32,18 +34,32 @@ export interface LogOptions {
   readonly name: string;
   /** Where lines go; stdout when absent. Tests pass a sink to assert on log objects. */
   readonly destination?: DestinationStream;
+  /**
+   * json: one ECS JSON object a line (what a log shipper wants); pretty: readable lines for a person; auto
+   * (log.format's default): pretty when the lines go to a terminal, json otherwise.
+   */
+  readonly format?: LogFormat;
 }
 
+type LogFormat = 'auto' | 'json' | 'pretty';
+
+/**
+ * A pino logger writing ECS JSON (`@timestamp`, `log.level`, `message`, `log.logger`, `error.*`), as APM Server's
+ * own logs are, with every credential masked; on a terminal, readable lines instead.
+ */
 export function createLogger(options: LogOptions): Logger {
+  const ecs = ecsFormat({ apmIntegration: false, convertErr: true });
+  const ecsLog = ecs.formatters?.log;
+  if (ecsLog === undefined) throw new Error('@elastic/ecs-pino-format returned no log formatter');
   const pinoOptions: LoggerOptions = {
+    ...ecs,
     name: options.name,
     level: options.level,
     redact: { paths: [...redactedPaths], censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
-      level: (label) => ({ level: label }),
+      ...ecs.formatters,
       // URL credentials and registered secrets (core/redact.ts) are masked in every value of every line.
-      log: (object) => redactLogObject(object),
+      log: (object) => ecsLog(redactLogObject(object)),
     },
     hooks: {
       logMethod(args, method) {
@@ -54,7 +70,27 @@ export function createLogger(options: LogOptions): Logger {
       },
     },
   };
+  const format = options.format ?? 'auto';
+  // auto looks at stdout only: a destination given by the caller (a test's sink, setup's stderr) gets JSON.
+  const pretty =
+    format === 'pretty' || (format === 'auto' && options.destination === undefined && process.stdout.isTTY);
+  if (pretty) return pino(pinoOptions, prettyLines(options.destination));
   return options.destination === undefined ? pino(pinoOptions) : pino(pinoOptions, options.destination);
+}
+
+/** Readable lines (stdout by default), written synchronously in this thread: no worker, nothing lost at exit. */
+function prettyLines(destination: DestinationStream | undefined): DestinationStream {
+  return pinoPretty({
+    destination: destination ?? 1,
+    colorize: destination === undefined && process.stdout.isTTY,
+    sync: true,
+    levelKey: 'log\\.level',
+    messageKey: 'message',
+    timestampKey: '@timestamp',
+    translateTime: 'SYS:HH:MM:ss.l',
+    messageFormat: '{log\\.logger}: {message}',
+    ignore: 'ecs\\.version,process\\.pid,host\\.hostname,log\\.logger',
+  });
 }
 
 /** A copy of an Error, of the same class (pino's serializer names it by its constructor), with its text redacted. */

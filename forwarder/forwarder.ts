@@ -10,7 +10,8 @@ import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
 import { explainListenFailure, type ListenAddress, parseHostPort } from '../core/listen';
 import type { Logger } from '../core/log';
-import { createRegistry } from '../core/metrics';
+import { createRegistry, metricPrefix } from '../core/metrics';
+import { startMetricsLog } from '../core/metrics-log';
 import { createEsClient } from '../elasticsearch/client';
 import { createWorkerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
@@ -137,7 +138,18 @@ export async function startForwarder(
   const unreadableTimer = setInterval(countUnreadable, 5000).unref();
   const readiness = () => forwarderReadiness(monitor.readiness(), unreadableCount);
   const admin = new AdminServer({ listen: adminListen, registry, readiness, logger });
+  const metricsLog = startMetricsLog({
+    registry,
+    logger,
+    periodMs: parseDuration(config.log.metrics_period),
+    counters: [
+      `${metricPrefix}forwarder_jobs_total`,
+      `${metricPrefix}documents_total`,
+      `${metricPrefix}document_retries_total`,
+    ],
+  });
   const close = closeOnce(async () => {
+    metricsLog.close();
     clearInterval(unreadableTimer);
     safety.stop();
     monitor.stop();

@@ -11,7 +11,7 @@ import { startForwarder } from './forwarder';
  */
 export async function runForwarder(loaded: LoadedConfig): Promise<void> {
   const { config } = loaded;
-  const logger = createLogger({ name: 'forwarder', level: config.log.level });
+  const logger = createLogger({ name: 'forwarder', level: config.log.level, format: config.log.format });
   const forwarder = await startForwarder(config, logger);
   logger.info(
     { queue: config.queue.name, concurrency: config.forwarder.concurrency, admin: forwarder.admin },

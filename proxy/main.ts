@@ -12,7 +12,7 @@ export { type RunningProxy, startProxy } from './proxy';
  * requests 503 and lets in-flight ones finish within server.shutdown_timeout (a second signal exits at once).
  */
 export async function runProxy(loaded: LoadedConfig): Promise<void> {
-  const logger = createLogger({ name: 'proxy', level: loaded.config.log.level });
+  const logger = createLogger({ name: 'proxy', level: loaded.config.log.level, format: loaded.config.log.format });
   const proxy = await startProxy(loaded.config, logger);
   installShutdown({
     logger,

@@ -6,7 +6,9 @@ import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
 import { explainListenFailure } from '../core/listen';
 import type { Logger } from '../core/log';
+import { metricPrefix } from '../core/metrics';
 import { createRegistry } from '../core/metrics';
+import { startMetricsLog } from '../core/metrics-log';
 import { createAgentConfigEndpoint } from './agent-config';
 import { agentConfigRoute } from './agent-config/route';
 import { createApiKeyVerifier } from './auth/api-key-verifier';
@@ -136,7 +138,14 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     readiness,
     logger,
   });
+  const metricsLog = startMetricsLog({
+    registry: metrics.registry,
+    logger,
+    periodMs: parseDuration(config.log.metrics_period),
+    counters: [`${metricPrefix}intake_requests_total`, `${metricPrefix}intake_events_total`],
+  });
   const close = closeOnce(async () => {
+    metricsLog.close();
     tokenWatcher?.close();
     await server.close();
     await closeAll([

@@ -128,7 +128,7 @@ interface RunningProxy {
         }),
       );
       spawned.push(proxy);
-      await proxy.waitFor(/"msg":"admin listening/, 30_000);
+      await proxy.waitFor(/"message":"admin listening/, 30_000);
       const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
       const adminPort = Number(proxy.logLines().find((l) => String(l.msg).startsWith('admin listening'))?.port);
       return { process: proxy, url: `https://localhost:${port}`, adminUrl: `http://127.0.0.1:${adminPort}` };

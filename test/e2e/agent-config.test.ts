@@ -52,7 +52,7 @@ describe('the real Node agent polling central configuration from the built `apm-
         APM_SIDECAR_AGENT_CONFIG_CACHE_EXPIRATION: '5s',
       }),
     );
-    await proxy.waitFor(/"msg":"admin listening/);
+    await proxy.waitFor(/"message":"admin listening/);
     const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
     const adminPort = Number(proxy.logLines().find((l) => String(l.msg).startsWith('admin listening'))?.port);
 

@@ -29,7 +29,7 @@ describe('the real Node agent against the built `apm-sidecar proxy`', () => {
       APM_SIDECAR_SSL_KEY: pki.serverKeyFile,
       APM_SIDECAR_QUEUE: queueName,
     });
-    await proxy.waitFor(/"msg":"intake listening"/);
+    await proxy.waitFor(/"message":"intake listening"/);
     const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
     await runAgentApp(`https://localhost:${port}`, testToken, pki.caFile);
     const events = await eventually(

@@ -53,7 +53,7 @@ describe('the OpenTelemetry JS SDK exporters (OTLP/HTTP protobuf and JSON, gRPC)
     const writer = await createWriter(standin);
     const queueName = `otlp-e2e-${randomUUID()}`;
     proxy = spawnCli(['proxy'], proxyEnv(redis.url, { APM_SIDECAR_QUEUE: queueName, APM_SIDECAR_OTLP_GRPC: 'true' }));
-    await proxy.waitFor(/"msg":"intake listening"/);
+    await proxy.waitFor(/"message":"intake listening"/);
     base = `https://localhost:${Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port)}`;
     forwarder = await CliProcess.start(
       'otlp-fwd',

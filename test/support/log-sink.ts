@@ -1,12 +1,9 @@
 import { Writable } from 'node:stream';
 
 import { createLogger, type Logger } from '../../core/log';
+import { type LogLine, parseLogLines } from './log-line';
 
-export interface LogLine {
-  readonly level: string;
-  readonly msg?: string;
-  readonly [key: string]: unknown;
-}
+export type { LogLine } from './log-line';
 
 /**
  * A pino destination that keeps log objects so tests can assert on them. assertNoUnexpectedErrors() fails a
@@ -16,9 +13,7 @@ export class LogSink extends Writable {
   readonly lines: LogLine[] = [];
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    for (const text of chunk.toString('utf8').split('\n')) {
-      if (text.trim() !== '') this.lines.push(JSON.parse(text) as LogLine);
-    }
+    this.lines.push(...parseLogLines(chunk.toString('utf8')));
     done();
   }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { testPki } from './certs';
+import { type LogLine, parseLogLines } from './log-line';
 import { testToken } from './proxy-harness';
 
 export const cliPath = path.resolve(__dirname, '../../dist/cli/apm-sidecar.js');
@@ -58,12 +59,9 @@ export class SpawnedProcess {
     throw new Error(`still running ${boundMs} ms later:\n${this.stdout}\n${this.stderr}`);
   }
 
-  /** pino JSON lines of stdout. */
-  logLines(): Array<Record<string, unknown>> {
-    return this.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  /** The ECS JSON log lines of stdout. */
+  logLines(): LogLine[] {
+    return parseLogLines(this.stdout).filter((l) => l.level !== 'unknown');
   }
 
   /** Stops the process if it still runs (SIGKILL after a grace period) and waits for it. */

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { mergeDeep } from '../../integration/forwarder/support';
+import { type LogLine, parseLogLine } from '../../support/log-line';
 import { freePort, waitForPort } from '../../support/ports';
 
 /** The built CLI; `npm test` builds it before jest runs. */
@@ -11,12 +12,6 @@ export const cliPath = path.resolve(__dirname, '../../../dist/cli/apm-sidecar.js
 
 export function assertBuilt(): void {
   if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
-}
-
-export interface LogLine {
-  readonly level?: string;
-  readonly msg?: string;
-  readonly [key: string]: unknown;
 }
 
 /**
@@ -41,11 +36,7 @@ export class CliProcess {
       pending = parts.pop() ?? '';
       for (const line of parts) {
         if (line.trim() === '') continue;
-        try {
-          this.lines.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.lines.push({ msg: line });
-        }
+        this.lines.push(parseLogLine(line));
       }
     });
     child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString('utf8')));

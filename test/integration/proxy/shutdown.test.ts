@@ -95,7 +95,7 @@ describe('SIGTERM to a running `apm-sidecar proxy` (spawned)', () => {
       }),
     );
     try {
-      const listening = await proxy.waitFor(/"msg":"intake listening"/);
+      const listening = await proxy.waitFor(/"message":"intake listening"/);
       expect(listening).toBeTruthy();
       const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
       const stalled = halfSentRequest(port);
