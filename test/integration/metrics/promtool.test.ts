@@ -10,6 +10,9 @@ import { RedisServer } from '../../support/redis';
 import { createWriter, forwarderConfig, metadataLine, transactionLine, waitFor } from '../forwarder/support';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
+// .ci/run installs promtool and sets this, so in CI these checks cannot quietly become skips.
+if (!promtool && process.env.APM_SIDECAR_TEST_REQUIRE_PROMTOOL === '1')
+  throw new Error('APM_SIDECAR_TEST_REQUIRE_PROMTOOL=1 but promtool is not on PATH (Debian package prometheus)');
 if (!promtool)
   console.log(
     'promtool absent (Debian package prometheus): skipping promtool check metrics / check rules / test rules',
