@@ -11,11 +11,25 @@ export interface MappingFeatures {
   readonly mapperExtras: boolean;
   /** constant-keyword x-pack module. */
   readonly constantKeyword: boolean;
+  /** x-pack-analytics module: the histogram field type. */
+  readonly histogram: boolean;
+  /** x-pack-aggregate-metric module: aggregate_metric_double. */
+  readonly aggregateMetric: boolean;
 }
 
-export const fullMappingFeatures: MappingFeatures = { mapperExtras: true, constantKeyword: true };
+export const fullMappingFeatures: MappingFeatures = {
+  mapperExtras: true,
+  constantKeyword: true,
+  histogram: true,
+  aggregateMetric: true,
+};
 /** What the integ-test distribution (transport + x-pack core + security only) supports. */
-export const coreMappingFeatures: MappingFeatures = { mapperExtras: false, constantKeyword: false };
+export const coreMappingFeatures: MappingFeatures = {
+  mapperExtras: false,
+  constantKeyword: false,
+  histogram: false,
+  aggregateMetric: false,
+};
 
 type Mapping = Record<string, unknown>;
 
@@ -133,9 +147,25 @@ export function logsMappings(features: MappingFeatures): Mapping {
   };
 }
 
-/** metrics-apm.*: metricset identity; the metric values themselves map dynamically (long/float). */
-export function metricsMappings(): Mapping {
+/**
+ * The two dynamic templates APM metrics name per document in the bulk action (`dynamic_templates`), as APM's own
+ * metrics templates define them: `histogram` (OTLP histograms, intake v2 histogram samples: {values, counts}) and
+ * `summary` (OTLP summaries: {value_count, sum}). Without a match condition they apply only when named. A cluster
+ * without the field type keeps the value in _source (an object that is not indexed, or its two numbers), so the
+ * document is indexed rather than refused.
+ */
+function metricDynamicTemplates(features: MappingFeatures): Mapping[] {
+  const histogram = features.histogram ? { type: 'histogram' } : { type: 'object', enabled: false };
+  const summary = features.aggregateMetric
+    ? { type: 'aggregate_metric_double', metrics: ['sum', 'value_count'], default_metric: 'value_count' }
+    : { type: 'object', properties: { sum: { type: 'double' }, value_count: long } };
+  return [{ histogram: { mapping: histogram } }, { summary: { mapping: summary } }];
+}
+
+/** metrics-apm.*: metricset identity; gauge and counter values map dynamically (long/float). */
+export function metricsMappings(features: MappingFeatures): Mapping {
   return {
+    dynamic_templates: metricDynamicTemplates(features),
     properties: {
       'metricset.name': keyword,
       'metricset.interval': keyword,

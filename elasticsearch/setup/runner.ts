@@ -58,7 +58,12 @@ export function parseCapabilities(answer: unknown): ClusterCapabilities {
   const everywhere = (module: string): boolean => moduleSets.length > 0 && moduleSets.every((s) => s.has(module));
   return {
     ilm: everywhere('x-pack-ilm'),
-    features: { mapperExtras: everywhere('mapper-extras'), constantKeyword: everywhere('constant-keyword') },
+    features: {
+      mapperExtras: everywhere('mapper-extras'),
+      constantKeyword: everywhere('constant-keyword'),
+      histogram: everywhere('x-pack-analytics'),
+      aggregateMetric: everywhere('x-pack-aggregate-metric'),
+    },
   };
 }
 
@@ -152,6 +157,11 @@ export async function runSetupSteps(sender: RequestSender, options: SetupOptions
     if (!capabilities.features.mapperExtras || !capabilities.features.constantKeyword) {
       output.line(
         'note: this cluster lacks mapper-extras/constant-keyword; templates use keyword, text and double in their place',
+      );
+    }
+    if (!capabilities.features.histogram || !capabilities.features.aggregateMetric) {
+      output.line(
+        'note: this cluster lacks x-pack-analytics/x-pack-aggregate-metric; histogram and summary metrics are kept in _source, not indexed as histogram/aggregate_metric_double',
       );
     }
   }

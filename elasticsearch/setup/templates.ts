@@ -14,7 +14,7 @@ export { coreMappingFeatures, fullMappingFeatures } from './mappings';
  * not ship APM's own (Elasticsearch < 8.15 without the APM integration, or a test distribution without the
  * apm-data plugin). data_stream is enabled so that `create` into traces-apm-* auto-creates a data stream.
  */
-const templateVersion = 2;
+const templateVersion = 3;
 
 const managedMeta = { managed_by: 'apm-sidecar', version: templateVersion };
 
@@ -133,7 +133,7 @@ export function apmComponentTemplates(options: TemplateOptions = {}): ComponentT
     component('apm-sidecar@mappings', { mappings: commonMappings(features) }),
     component('apm-sidecar-traces@mappings', { mappings: tracesMappings(features) }),
     component('apm-sidecar-logs@mappings', { mappings: logsMappings(features) }),
-    component('apm-sidecar-metrics@mappings', { mappings: metricsMappings() }),
+    component('apm-sidecar-metrics@mappings', { mappings: metricsMappings(features) }),
   ];
   if (options.ilm === true) {
     for (const type of ['traces', 'logs', 'metrics'] as const) {

@@ -13,6 +13,8 @@ interface BulkOperation {
   readonly index: string;
   readonly id: string | undefined;
   readonly source: JsonObject | undefined;
+  /** The action's dynamic_templates: field -> template name. */
+  readonly dynamicTemplates: Record<string, string>;
 }
 
 const writePrivileges = ['create_doc', 'create', 'index', 'write', 'all'];
@@ -40,7 +42,11 @@ function parseOperations(body: Buffer, defaultIndex: string | undefined): BulkOp
       throw badRequest('action_request_validation_exception', 'Validation Failed: 1: index is missing;');
     const id = typeof fields['_id'] === 'string' ? fields['_id'] : undefined;
     const source = op === 'delete' ? undefined : parseJsonObject(lines[++i] ?? '', 'bulk source');
-    ops.push({ op, index, id, source });
+    const named: Record<string, string> = {};
+    const requested = fields['dynamic_templates'];
+    if (isObject(requested))
+      for (const [field, name] of Object.entries(requested)) if (typeof name === 'string') named[field] = name;
+    ops.push({ op, index, id, source, dynamicTemplates: named });
   }
   return ops;
 }
@@ -134,7 +140,7 @@ function executeOne(
   }
   try {
     const existed = target.docs.has(id);
-    const result = ctx.store.put(target, id, op.source ?? {}, op.op);
+    const result = ctx.store.put(target, id, op.source ?? {}, op.op, op.dynamicTemplates);
     const updated = existed && op.op === 'index';
     return {
       [op.op]: {

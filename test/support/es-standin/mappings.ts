@@ -1,4 +1,5 @@
 import { isObject, type JsonObject, matchesGlob } from './json';
+import { namedTemplateType, wholeValueTypes } from './named-templates';
 
 /** A per-item indexing failure, shaped as Elasticsearch reports it inside a bulk item. */
 export interface ItemError {
@@ -118,6 +119,7 @@ export function applyDocumentToMapping(
   source: JsonObject,
   id: string,
   dynamicTemplates: unknown,
+  named: Readonly<Record<string, string>> = {},
 ): void {
   const added: Array<[string, string]> = [];
   const compact = JSON.stringify(source);
@@ -127,9 +129,15 @@ export function applyDocumentToMapping(
       for (const value of Array.isArray(raw) ? raw : [raw]) {
         if (value === null) continue;
         const known = fields.get(path) ?? added.find(([p]) => p === path)?.[1];
-        const type = known ?? dynamicType(value, path, dynamicTemplates);
+        const template = named[path];
+        const type =
+          known ??
+          (template === undefined
+            ? dynamicType(value, path, dynamicTemplates)
+            : namedTemplateType(dynamicTemplates, template, path, value));
         if (type === undefined) continue;
         if (known === undefined) added.push([path, type]);
+        if (wholeValueTypes.has(type)) continue;
         checkValue(type, value, path, id, compact, key);
         if (isObject(value)) visit(value, path);
       }

@@ -114,7 +114,13 @@ export class DocumentStore {
   }
 
   /** Indexes one document; throws DocumentRejected with the item status and error Elasticsearch would give. */
-  put(index: StoredIndex, id: string, source: JsonObject, opType: 'create' | 'index'): IndexedResult {
+  put(
+    index: StoredIndex,
+    id: string,
+    source: JsonObject,
+    opType: 'create' | 'index',
+    named: Readonly<Record<string, string>> = {},
+  ): IndexedResult {
     if (index.dataStream !== undefined && source['@timestamp'] === undefined) {
       const reason = 'data stream timestamp field [@timestamp] is missing';
       throw new DocumentRejected(400, {
@@ -133,7 +139,7 @@ export class DocumentStore {
         index: index.name,
       });
     }
-    applyDocumentToMapping(index.fields, source, id, index.dynamicTemplates);
+    applyDocumentToMapping(index.fields, source, id, index.dynamicTemplates, named);
     const seqNo = index.nextSeqNo++;
     index.docs.set(id, { source, seqNo });
     return { index: index.name, seqNo, replicas: index.replicas };

@@ -4,7 +4,12 @@ import { classifyEsError } from '../../../elasticsearch/errors';
 import { parseHasPrivileges, privilegeRemediation } from '../../../elasticsearch/privileges';
 import { parseCapabilities } from '../../../elasticsearch/setup/runner';
 import { parseIndexTemplates, providedByCluster } from '../../../elasticsearch/setup/steps';
-import { apmComponentTemplates, apmIndexTemplates, coreMappingFeatures } from '../../../elasticsearch/setup/templates';
+import {
+  apmComponentTemplates,
+  apmIndexTemplates,
+  coreMappingFeatures,
+  fullMappingFeatures,
+} from '../../../elasticsearch/setup/templates';
 
 const ctx = { credential: 'output.elasticsearch' } as const;
 
@@ -54,9 +59,30 @@ describe('privileges', () => {
 describe('templates', () => {
   it('uses only core field types on a minimal cluster and sets lifecycle only with ILM', () => {
     const core = JSON.stringify(apmComponentTemplates({ features: coreMappingFeatures }));
-    expect(core).not.toMatch(/scaled_float|constant_keyword|match_only_text|lifecycle/);
+    expect(core).not.toMatch(/scaled_float|constant_keyword|match_only_text|lifecycle|histogram"}|aggregate_metric/);
     expect(JSON.stringify(apmComponentTemplates({ ilm: true }))).toContain('index.lifecycle.name');
     expect(apmIndexTemplates().every((t) => t.body.priority < 140 && t.body.priority > 100)).toBe(true);
+  });
+
+  it('defines the histogram and summary dynamic templates the forwarder names in bulk actions, on any cluster', () => {
+    const named = (features: typeof coreMappingFeatures): Record<string, unknown> => {
+      const metrics = apmComponentTemplates({ features }).find((c) => c.name === 'apm-sidecar-metrics@mappings');
+      const list: unknown = metrics?.body.template.mappings?.dynamic_templates;
+      const out: Record<string, unknown> = {};
+      for (const entry of Array.isArray(list) ? (list as unknown[]) : []) Object.assign(out, entry);
+      return out;
+    };
+    expect(named(fullMappingFeatures)).toEqual({
+      histogram: { mapping: { type: 'histogram' } },
+      summary: {
+        mapping: { type: 'aggregate_metric_double', metrics: ['sum', 'value_count'], default_metric: 'value_count' },
+      },
+    });
+    // The test distribution has neither type: the names still resolve, the values stay in _source.
+    expect(named(coreMappingFeatures)).toEqual({
+      histogram: { mapping: { type: 'object', enabled: false } },
+      summary: { mapping: { type: 'object', properties: { sum: { type: 'double' }, value_count: { type: 'long' } } } },
+    });
   });
 
   it('detects the APM templates a cluster provides (apm-data) and ignores its own', () => {
@@ -75,10 +101,13 @@ describe('templates', () => {
   it('reads ILM and field-type modules present on every node', () => {
     const caps = parseCapabilities({
       nodes: {
-        a: { modules: [{ name: 'x-pack-ilm' }, { name: 'mapper-extras' }] },
-        b: { modules: [{ name: 'x-pack-ilm' }] },
+        a: { modules: [{ name: 'x-pack-ilm' }, { name: 'mapper-extras' }, { name: 'x-pack-analytics' }] },
+        b: { modules: [{ name: 'x-pack-ilm' }, { name: 'x-pack-analytics' }] },
       },
     });
-    expect(caps).toEqual({ ilm: true, features: { mapperExtras: false, constantKeyword: false } });
+    expect(caps).toEqual({
+      ilm: true,
+      features: { mapperExtras: false, constantKeyword: false, histogram: true, aggregateMetric: false },
+    });
   });
 });
