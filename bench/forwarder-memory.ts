@@ -2,7 +2,9 @@
  * Question: how much memory does a forwarder take when the queue hands it several near-limit requests at once?
  * (issue 13: twelve 60 MiB requests grew a forwarder past 4 GB.) Enqueues `--jobs` jobs of `--mib` MiB of
  * decompressed intake each, as the proxy would, then runs one spawned forwarder (file output, so the sink costs
- * little) until the queue is empty, and reports its peak RSS (VmHWM from /proc) and the drain time.
+ * little) until the queue is empty, and reports its peak RSS (VmHWM from /proc), the drain time, and the longest
+ * event-loop delay the forwarder saw (perf_hooks.monitorEventLoopDelay, read through its /metrics every half
+ * second: `nodejs_eventloop_lag_max_seconds` is the maximum since the previous scrape).
  *   npx tsx bench/forwarder-memory.ts --jobs 6 --mib 30 [--max-inflight-bytes 0]
  */
 import { randomUUID } from 'node:crypto';
@@ -58,16 +60,23 @@ async function main(): Promise<void> {
   const pid = forwarder.pid;
   if (pid === undefined) throw new Error('forwarder has no pid');
   let peak = 0;
+  let maxDelay = 0;
+  const sample = async (): Promise<void> => {
+    if (!forwarder.running) return;
+    peak = Math.max(peak, peakRss(pid));
+    maxDelay = Math.max(maxDelay, await eventLoopDelayMax(forwarder).catch(() => 0));
+  };
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
-    if (forwarder.running) peak = Math.max(peak, peakRss(pid));
+    await sample();
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
     const left = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0);
     process.stdout.write(
-      `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${left} jobs left, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB\n`,
+      `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${left} jobs left, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB, event loop max ${maxDelay.toFixed(2)} s\n`,
     );
     if (left === 0 || !forwarder.running) break;
   }
+  await sample();
   const crashed = !forwarder.running;
   console.log(
     JSON.stringify({
@@ -76,6 +85,7 @@ async function main(): Promise<void> {
       maxInflightBytes: values['max-inflight-bytes'] ?? 'default',
       events: seq,
       peakRssMb: Math.round(peak / 2 ** 20),
+      maxEventLoopDelaySeconds: Number(maxDelay.toFixed(3)),
       drainSeconds: (Date.now() - started) / 1000,
       crashed,
       stderr: crashed ? forwarder.stderr.join('').slice(-500) : undefined,
@@ -87,6 +97,13 @@ async function main(): Promise<void> {
   connection.disconnect();
   await redis.destroy();
   fs.rmSync(data, { recursive: true, force: true });
+}
+
+/** The forwarder's longest event-loop delay since the previous scrape, seconds. */
+async function eventLoopDelayMax(forwarder: CliProcess): Promise<number> {
+  const { body } = await forwarder.admin('/metrics');
+  const line = body.split('\n').find((l) => /^apm_sidecar_nodejs_eventloop_lag_max_seconds[{ ]/.test(l));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 main().catch((err: unknown) => {

@@ -21,7 +21,8 @@ import { RedisSafetyWatch } from '../queue/redis-safety';
 import { BulkBatcher } from './batch/bulk-batcher';
 import { combineObservers } from './batch/observers';
 import { DeliveryMonitor } from './delivery-monitor';
-import { JobProcessor } from './job-processor';
+import { JobProcessor, quarantinedReason } from './job-processor';
+import { JobStarts } from './job-starts';
 import { ForwarderMetrics } from './metrics';
 import { ElasticsearchSink } from './output/elasticsearch-sink';
 import { FileSink } from './output/file-sink';
@@ -107,10 +108,15 @@ export async function startForwarder(
     maxRequestBytes: config.server.max_request_size,
     rumFrames: createRumFrameProcessor(config, client, logger),
     maxInflightBytes: config.forwarder.max_inflight_bytes,
+    // A job's piece (its ndjson) is at least half a bulk (its documents are larger than its lines), so a piece
+    // fills bulks by bytes instead of waiting for flush_interval.
+    chunkBytes: Math.max(1024 * 1024, Math.ceil(es.flush_bytes / 2)),
+    starts: new JobStarts(connection, config.queue.name),
   });
   const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {
     await unreadable.record(job.id ?? '', job.name, reason);
-    metrics.jobsUnreadable.inc();
+    // A quarantined job is kept in the same registry, counted by the processor.
+    if (!reason.startsWith(quarantinedReason)) metrics.jobsUnreadable.inc();
   };
   const worker = new ForwarderWorker(
     { queueName: config.queue.name, concurrency: config.forwarder.concurrency, connection, onUnreadable },
@@ -127,16 +133,18 @@ export async function startForwarder(
 
   // /readyz names what is kept for the operator: unreadable jobs do not stop this forwarder, but need a human.
   let unreadableCount = 0;
+  let quarantinedCount = 0;
   const countUnreadable = (): void =>
-    void unreadable.count().then(
-      (n) => {
-        unreadableCount = n;
+    void unreadable.list().then(
+      (jobs) => {
+        quarantinedCount = jobs.filter((j) => j.reason.startsWith(quarantinedReason)).length;
+        unreadableCount = jobs.length - quarantinedCount;
       },
       () => undefined,
     );
   countUnreadable();
   const unreadableTimer = setInterval(countUnreadable, 5000).unref();
-  const readiness = () => forwarderReadiness(monitor.readiness(), unreadableCount);
+  const readiness = () => forwarderReadiness(monitor.readiness(), unreadableCount, quarantinedCount);
   const admin = new AdminServer({ listen: adminListen, registry, readiness, logger });
   const metricsLog = startMetricsLog({
     registry,

@@ -7,21 +7,29 @@
  */
 export class JobAdmission {
   private held = 0;
-  private readonly waiting: { readonly bytes: number; readonly grant: () => void }[] = [];
+  /** Jobs admitted now (also those of 0 bytes). */
+  private count = 0;
+  private aloneHeld = false;
+  private readonly waiting: { readonly bytes: number; readonly alone: boolean; readonly grant: () => void }[] = [];
 
   /** `limit` 0: no bound (count only). */
   constructor(readonly limit: number) {}
 
-  /** Resolves once `bytes` fit; the returned function gives them back (once). */
-  async acquire(bytes: number): Promise<() => void> {
+  /**
+   * Resolves once `bytes` fit; the returned function gives them back (once). `alone`: once nothing else is
+   * admitted, and nothing else is admitted until it is given back (a job suspected of killing a forwarder).
+   */
+  async acquire(bytes: number, alone = false): Promise<() => void> {
     const wanted = this.limit > 0 ? Math.min(Math.max(bytes, 0), this.limit) : 0;
-    if (this.waiting.length === 0 && this.fits(wanted)) this.held += wanted;
-    else await new Promise<void>((grant) => this.waiting.push({ bytes: wanted, grant }));
+    if (this.waiting.length === 0 && this.fits(wanted, alone)) this.take(wanted, alone);
+    else await new Promise<void>((grant) => this.waiting.push({ bytes: wanted, alone, grant }));
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.held -= wanted;
+      this.count--;
+      if (alone) this.aloneHeld = false;
       this.admitWaiting();
     };
   }
@@ -31,14 +39,22 @@ export class JobAdmission {
     return this.held;
   }
 
-  private fits(bytes: number): boolean {
+  private take(bytes: number, alone: boolean): void {
+    this.held += bytes;
+    this.count++;
+    if (alone) this.aloneHeld = true;
+  }
+
+  private fits(bytes: number, alone: boolean): boolean {
+    if (this.aloneHeld) return false;
+    if (alone) return this.count === 0;
     return this.limit === 0 || this.held + bytes <= this.limit;
   }
 
   private admitWaiting(): void {
-    for (let next = this.waiting[0]; next !== undefined && this.fits(next.bytes); next = this.waiting[0]) {
+    for (let next = this.waiting[0]; next !== undefined && this.fits(next.bytes, next.alone); next = this.waiting[0]) {
       this.waiting.shift();
-      this.held += next.bytes;
+      this.take(next.bytes, next.alone);
       next.grant();
     }
   }
@@ -49,4 +65,17 @@ export function declaredJobBytes(data: unknown): number {
   if (typeof data !== 'object' || data === null || !('rawBytes' in data)) return 0;
   const { rawBytes } = data;
   return typeof rawBytes === 'number' && Number.isFinite(rawBytes) ? rawBytes : 0;
+}
+
+/**
+ * What a job is charged against forwarder.max_inflight_bytes: its decompressed size, but at most `windowBytes`
+ * for an intake body that is read as a stream (it never holds more than its pieces in hand). OTLP and minified
+ * RUM jobs are transformed whole, so they are charged whole.
+ */
+export function admittedJobBytes(data: unknown, windowBytes: number): number {
+  const declared = declaredJobBytes(data);
+  if (typeof data !== 'object' || data === null || 'otlp' in data) return declared;
+  const rum = 'rum' in data ? data.rum : undefined;
+  const minified = typeof rum === 'object' && rum !== null && 'version' in rum && rum.version === 'v3';
+  return minified ? declared : Math.min(declared, windowBytes);
 }

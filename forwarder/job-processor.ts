@@ -1,8 +1,11 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 
 import type { Logger } from '../core/log';
 import {
+  type DecodedJob,
   decodeJobBody,
   decompressJobBody,
   type IntakeJobData,
@@ -13,10 +16,12 @@ import {
 } from '../queue/contract';
 import type { DeadLetterQueue } from '../queue/dead-letter';
 import { type DeadLetterEntry, parseReplayJobData, replayJobName } from '../queue/dead-letter';
+import { decodeJobBodyChunks } from '../queue/job-body-chunks';
 import { decodeOtlpRequest } from '../queue/otlp/decode';
 import type { BulkBatcher } from './batch/bulk-batcher';
 import { documentId, otlpDocumentId } from './document-id';
-import { declaredJobBytes, JobAdmission } from './job-admission';
+import { admittedJobBytes, JobAdmission } from './job-admission';
+import type { JobStarts, StartVerdict } from './job-starts';
 import type { ForwarderMetrics } from './metrics';
 import { type DocumentOutcome, refusalMessage } from './outcomes';
 import { type PreparedDocument, prepareDocument, preparedSource } from './output/sink';
@@ -39,6 +44,33 @@ interface TransformFailure {
   readonly reason: string;
 }
 
+interface PreparedChunk {
+  readonly documents: PreparedDocument[];
+  readonly sent: Origin[];
+  readonly failures: TransformFailure[];
+}
+
+/**
+ * Decompressed bytes of a job worked on as one piece. A piece's documents and their bookkeeping take several
+ * times its ndjson, and transforming a piece holds the event loop (about 2,300 events for 1 MiB): small pieces
+ * keep both bounded; a piece is still at least half a bulk (forwarder.ts raises it with flush_bytes), so the
+ * next piece's documents push the last one's remainder out without waiting for flush_interval.
+ */
+const defaultChunkBytes = 1024 * 1024;
+/**
+ * Pieces of one job waiting on the batcher at once: the next is transformed while the last is being written.
+ * With the piece being prepared, a job holds chunksInFlight + 1 pieces: that is what admission charges it.
+ */
+const chunksInFlight = 2;
+
+/** Thrown between pieces when the worker handed the job back to the queue (shutdown): nothing more is sent. */
+class JobHandedBackError extends Error {
+  constructor() {
+    super('job handed back to the queue');
+    this.name = 'JobHandedBackError';
+  }
+}
+
 export interface JobSummary {
   readonly indexed: number;
   readonly duplicate: number;
@@ -53,7 +85,14 @@ export interface JobProcessorOptions {
   readonly rumFrames?: Pick<RumFrameProcessor, 'process'>;
   /** forwarder.max_inflight_bytes: decompressed job bytes worked on at once (job-admission.ts); 0 or none: unbounded. */
   readonly maxInflightBytes?: number;
+  /** Decompressed bytes of a job worked on as one piece (default 1 MiB). */
+  readonly chunkBytes?: number;
+  /** The unfinished starts of each job (quarantine of jobs that kill forwarders); none: not kept. */
+  readonly starts?: JobStarts;
 }
+
+/** Reason of a quarantined job in the unreadable-jobs registry (and `dlq list`). */
+export const quarantinedReason = 'job_quarantined';
 
 /**
  * Turns one job into documents, hands them to the shared batcher, waits until each has its final outcome, and
@@ -75,21 +114,102 @@ export class JobProcessor {
     this.admission = new JobAdmission(options.maxInflightBytes ?? 0);
   }
 
-  async process(job: Job<unknown>): Promise<JobSummary> {
-    const release = await this.admission.acquire(declaredJobBytes(job.data));
+  async process(job: Job<unknown>, signal?: AbortSignal): Promise<JobSummary> {
+    const starts = this.options.starts;
+    const jobId = job.id ?? '';
+    const verdict = starts === undefined || jobId === '' ? undefined : await starts.verdict(jobId);
+    if (verdict?.kind === 'quarantine') return this.quarantine(job, verdict);
+    const alone = verdict?.kind === 'alone';
+    if (alone)
+      this.logger.warn(
+        { jobId, unfinished: verdict.unfinished },
+        'a forwarder died while it held this job: working on it alone, to learn whether it was the cause',
+      );
+    const release = await this.admission.acquire(admittedJobBytes(job.data, this.windowBytes), alone);
     try {
-      return await this.processAdmitted(job);
+      await starts?.begin(jobId, alone);
+      try {
+        return await this.processAdmitted(job, signal, alone);
+      } finally {
+        await starts?.end(jobId);
+      }
     } finally {
       release();
     }
   }
 
-  private async processAdmitted(job: Job<unknown>): Promise<JobSummary> {
-    const origins = this.originsOf(job);
+  /**
+   * A job whose processing killed two forwarders while it was alone in them: set aside whole (kept in the failed
+   * set, named in the unreadable-jobs registry by the worker, replayed by `dlq replay`) instead of killing the
+   * next forwarder. One entry, whatever its size: it cannot overflow queue.dead_letter.max_entries.
+   */
+  private async quarantine(job: Job<unknown>, verdict: Extract<StartVerdict, { kind: 'quarantine' }>): Promise<never> {
+    const reason = `${quarantinedReason}: the forwarder died ${verdict.alone} times while this job was the only one in hand (${verdict.last}); fix the cause, then \`apm-sidecar dlq replay\``;
+    this.logger.error({ jobId: job.id, unfinishedStarts: verdict.unfinished }, reason);
+    this.metrics.jobsQuarantined.inc();
+    await this.options.starts?.end(job.id ?? '');
+    throw new UnrecoverableError(reason);
+  }
+
+  /** Decompressed bytes a streamed job holds at most: its pieces in hand (see processAdmitted). */
+  private get windowBytes(): number {
+    return this.chunkBytes * (chunksInFlight + 1);
+  }
+
+  private get chunkBytes(): number {
+    return Math.max(this.options.chunkBytes ?? defaultChunkBytes, 1);
+  }
+
+  /**
+   * A job is worked on in pieces of about chunkBytes decompressed bytes: each piece is decoded, transformed and
+   * handed to the batcher, and at most chunksInFlight pieces wait for their outcomes at once, so a job's memory
+   * is bounded by the piece, not by the job, and the event loop is given back between pieces. The job completes
+   * only when every piece has its outcomes (and its refused documents are dead-lettered).
+   */
+  private async processAdmitted(
+    job: Job<unknown>,
+    signal: AbortSignal | undefined,
+    alone: boolean,
+  ): Promise<JobSummary> {
+    const totals = { indexed: 0, duplicate: 0, deadLettered: 0 };
+    const add = (s: JobSummary): void => {
+      totals.indexed += s.indexed;
+      totals.duplicate += s.duplicate;
+      totals.deadLettered += s.deadLettered;
+    };
+    const transformers = new Map<string, ReturnType<typeof createJobTransformer> | Error>();
+    const pending: Promise<JobSummary>[] = [];
+    try {
+      let piece = 0;
+      for await (const origins of this.originChunks(job)) {
+        if (signal?.aborted === true) throw new JobHandedBackError();
+        if (piece > 0) this.options.starts?.progress(job.id ?? '', piece);
+        piece++;
+        const delivery = this.deliver(job, await this.prepare(origins, transformers));
+        // Awaited below, in order; until then a rejection must not count as unhandled.
+        delivery.catch(() => undefined);
+        pending.push(delivery);
+        if (pending.length >= chunksInFlight) add(await (pending.shift() ?? delivery));
+        await yieldToEventLoop();
+      }
+      // Alone, no other job's documents will join the last bulk: waiting for flush_interval would only add latency.
+      if (alone) this.batcher.flush();
+      for (let next = pending.shift(); next !== undefined; next = pending.shift()) add(await next);
+      return totals;
+    } finally {
+      // On any throw: what was handed to the batcher still runs to its outcome before the job is given up.
+      await Promise.allSettled(pending);
+    }
+  }
+
+  /** Transforms and serializes one piece of a job. */
+  private async prepare(
+    origins: readonly Origin[],
+    transformers: Map<string, ReturnType<typeof createJobTransformer> | Error>,
+  ): Promise<PreparedChunk> {
     const documents: PreparedDocument[] = [];
     const sent: Origin[] = [];
     const failures: TransformFailure[] = [];
-    const transformers = new Map<string, ReturnType<typeof createJobTransformer> | Error>();
     for (const origin of origins) {
       const transformed = this.transform(origin, transformers);
       if (transformed.ok && origin.context.rum !== undefined && this.options.rumFrames !== undefined)
@@ -104,11 +224,78 @@ export class JobProcessor {
         failures.push({ origin, reason: result.reason });
       }
     }
-    const outcomes = await this.batcher.submit(documents);
-    return this.record(job, sent, outcomes, failures);
+    return { documents, sent, failures };
   }
 
-  /** The events of an intake job, or of a replay job, with their ids. A malformed job can never succeed. */
+  private async deliver(job: Job<unknown>, chunk: PreparedChunk): Promise<JobSummary> {
+    const outcomes = await this.batcher.submit(chunk.documents);
+    return this.record(job, chunk.sent, outcomes, chunk.failures);
+  }
+
+  /**
+   * The events of a job, piece by piece, with their ids. An intake (or RUM v2) body is inflated as a stream;
+   * OTLP, RUM v3 and replay jobs are read whole (their documents need the whole request) and then cut. A job
+   * that cannot be read can never succeed: UnrecoverableError, also when the body breaks off half-way.
+   */
+  private async *originChunks(job: Job<unknown>): AsyncGenerator<Origin[], void, undefined> {
+    const streamed = this.streamedIntake(job);
+    if (streamed === undefined) {
+      const origins = this.originsOf(job);
+      for (let from = 0; from < origins.length;) {
+        let bytes = 0;
+        let to = from;
+        while (to < origins.length && (to === from || bytes < this.chunkBytes))
+          bytes += origins[to++]?.event.length ?? 0;
+        yield origins.slice(from, to);
+        from = to;
+      }
+      return;
+    }
+    const { data, context } = streamed;
+    const pieces = decodeJobBodyChunks(data, this.options.maxRequestBytes, this.chunkBytes);
+    for (;;) {
+      let next: IteratorResult<DecodedJob, void>;
+      try {
+        next = await pieces.next();
+      } catch (err) {
+        throw this.unreadable(job, err);
+      }
+      if (next.done === true) return;
+      const { metadata, events } = next.value;
+      yield events.map((e) => ({
+        id: documentId(data.requestId, e.index),
+        jobId: data.requestId,
+        lineIndex: e.index,
+        dataStream: '',
+        metadata,
+        event: e.line,
+        context,
+      }));
+    }
+  }
+
+  /** An intake v2 or RUM v2 job (whose body is read as a stream), with its context; undefined for the others. */
+  private streamedIntake(job: Job<unknown>): { data: IntakeJobData; context: Origin['context'] } | undefined {
+    if (job.name !== intakeJobName) return undefined;
+    let data: IntakeJobData;
+    try {
+      data = parseIntakeJobData(job.data);
+    } catch {
+      return undefined; // originsOf reports it
+    }
+    if (data.otlp !== undefined || data.rum?.version === 'v3') return undefined;
+    return { data, context: jobContext(data) };
+  }
+
+  private unreadable(job: Job<unknown>, err: unknown): UnrecoverableError {
+    this.logger.error(
+      { err, jobId: job.id, jobName: job.name },
+      'job cannot be read; it is moved to the failed set for inspection',
+    );
+    return new UnrecoverableError(err instanceof Error ? err.message : String(err));
+  }
+
+  /** The events of a job read whole (replay, OTLP, RUM v3), with their ids. A malformed job can never succeed. */
   private originsOf(job: Job<unknown>): Origin[] {
     try {
       if (job.name === replayJobName) {
@@ -120,40 +307,30 @@ export class JobProcessor {
       const data = parseIntakeJobData(job.data);
       if (data.otlp !== undefined) return this.otlpOrigins(data, data.otlp);
       const decoded = decodeJobBody(data, this.options.maxRequestBytes);
-      const context = {
-        receivedAt: data.receivedAt,
-        client: data.client,
-        identity: data.identity,
-        ...(data.rum === undefined ? {} : { rum: data.rum }),
-      };
-      if (data.rum?.version === 'v3') {
-        // Minified RUM: expanded here, so the documents and any dead-lettered line are plain intake v2.
-        const expanded = expandRumV3Job(decoded);
-        return expanded.events.map((e) => ({
-          id: e.part === 0 ? documentId(data.requestId, e.index) : `${documentId(data.requestId, e.index)}.${e.part}`,
+      const context = jobContext(data);
+      if (data.rum?.version !== 'v3')
+        return decoded.events.map((e) => ({
+          id: documentId(data.requestId, e.index),
           jobId: data.requestId,
           lineIndex: e.index,
           dataStream: '',
-          metadata: expanded.metadata,
+          metadata: decoded.metadata,
           event: e.line,
           context,
         }));
-      }
-      return decoded.events.map((e) => ({
-        id: documentId(data.requestId, e.index),
+      // Minified RUM: expanded here, so the documents and any dead-lettered line are plain intake v2.
+      const expanded = expandRumV3Job(decoded);
+      return expanded.events.map((e) => ({
+        id: e.part === 0 ? documentId(data.requestId, e.index) : `${documentId(data.requestId, e.index)}.${e.part}`,
         jobId: data.requestId,
         lineIndex: e.index,
         dataStream: '',
-        metadata: decoded.metadata,
+        metadata: expanded.metadata,
         event: e.line,
         context,
       }));
     } catch (err) {
-      this.logger.error(
-        { err, jobId: job.id, jobName: job.name },
-        'job cannot be read; it is moved to the failed set for inspection',
-      );
-      throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
+      throw this.unreadable(job, err);
     }
   }
 
@@ -286,4 +463,13 @@ export class JobProcessor {
     this.metrics.countDocuments('dead_lettered', dead.length);
     return { indexed, duplicate, deadLettered: dead.length };
   }
+}
+
+function jobContext(data: IntakeJobData): Origin['context'] {
+  return {
+    receivedAt: data.receivedAt,
+    client: data.client,
+    identity: data.identity,
+    ...(data.rum === undefined ? {} : { rum: data.rum }),
+  };
 }

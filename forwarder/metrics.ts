@@ -15,6 +15,7 @@ export class ForwarderMetrics {
   readonly jobs: Counter<'result'>;
   readonly deadLetterDropped: Counter;
   readonly jobsUnreadable: Counter;
+  readonly jobsQuarantined: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -60,6 +61,11 @@ export class ForwarderMetrics {
     this.jobsUnreadable = new Counter({
       name: `${metricPrefix}jobs_unreadable_total`,
       help: 'Jobs this forwarder could not read (kept in the failed set, listed by `apm-sidecar dlq list`, replayed by `dlq replay`).',
+      registers,
+    });
+    this.jobsQuarantined = new Counter({
+      name: `${metricPrefix}jobs_quarantined_total`,
+      help: 'Jobs set aside whole because forwarders died twice while working on them alone (kept in the failed set, listed by `apm-sidecar dlq list`, replayed by `dlq replay`).',
       registers,
     });
     this.deadLetterDropped = new Counter({

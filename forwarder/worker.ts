@@ -75,12 +75,22 @@ export class ForwarderWorker {
       await this.onUnreadable?.(job, err.message);
       throw err;
     }
-    // WaitingError tells BullMQ the job was moved back to waiting by us: neither completed nor failed.
+    // WaitingError tells BullMQ the job was moved back to waiting by us: neither completed nor failed. The
+    // processor stops sending the job's next pieces once it is aborted.
+    const abort = new AbortController();
     const handedBack = new Promise<never>((_resolve, reject) => {
-      if (token !== undefined) this.inHand.set(key, { job, token, handBack: () => reject(new WaitingError()) });
+      if (token !== undefined)
+        this.inHand.set(key, {
+          job,
+          token,
+          handBack: () => {
+            abort.abort();
+            reject(new WaitingError());
+          },
+        });
     });
     try {
-      return await Promise.race([this.processor.process(job), handedBack]);
+      return await Promise.race([this.processor.process(job, abort.signal), handedBack]);
     } catch (err) {
       if (err instanceof UnrecoverableError && this.onUnreadable !== undefined)
         await this.onUnreadable(job, err.message);

@@ -97,6 +97,13 @@ export class BulkBatcher {
     }
   }
 
+  /** Sends what is buffered now, without waiting for the interval (a job worked on alone has submitted all). */
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    this.due = true;
+    this.pump();
+  }
+
   /** From now on send what is buffered without waiting for the interval (shutdown). */
   drain(): void {
     this.draining = true;

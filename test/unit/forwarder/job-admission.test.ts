@@ -58,3 +58,23 @@ describe('JobAdmission (forwarder.max_inflight_bytes)', () => {
     expect(declaredJobBytes(null)).toBe(0);
   });
 });
+
+describe('JobAdmission: a job admitted alone', () => {
+  it.each([0, 100])(
+    'waits until nothing is admitted, and holds every later job back until it is done (limit %i)',
+    async (limit) => {
+      const admission = new JobAdmission(limit);
+      const releaseA = await admission.acquire(10);
+      const alone = admission.acquire(10, true);
+      const later = admission.acquire(0);
+      expect(await settled(alone)).toBe(false);
+      releaseA();
+      const releaseAlone = await alone;
+      expect(await settled(later)).toBe(false);
+      releaseAlone();
+      const releaseLater = await later;
+      releaseLater();
+      expect(admission.inUse).toBe(0);
+    },
+  );
+});
