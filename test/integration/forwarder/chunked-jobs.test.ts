@@ -4,13 +4,13 @@ import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { createRegistry } from '../../../core/metrics';
-import { DeadLetterQueue } from '../../../queue/dead-letter';
 import { BulkBatcher } from '../../../forwarder/batch/bulk-batcher';
 import { documentId } from '../../../forwarder/document-id';
 import { JobProcessor } from '../../../forwarder/job-processor';
 import { ForwarderMetrics } from '../../../forwarder/metrics';
 import type { BulkSink, BulkWriteResult, PreparedDocument } from '../../../forwarder/output/sink';
 import { intakeJobName } from '../../../queue/contract';
+import { DeadLetterQueue } from '../../../queue/dead-letter';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
 import { intakeJob, transactionLine } from './support';
