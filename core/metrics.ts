@@ -17,7 +17,9 @@ const gaugesNamedTotal = [
 export function createRegistry(role: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
-  collectDefaultMetrics({ register: registry, prefix: metricPrefix });
+  // The event-loop delay histogram samples once a second, not every 10 ms (prom-client's default), which alone
+  // cost an idle process about 0.5% of a core.
+  collectDefaultMetrics({ register: registry, prefix: metricPrefix, eventLoopMonitoringPrecision: 1000 });
   for (const name of gaugesNamedTotal) registry.removeSingleMetric(`${metricPrefix}${name}`);
   return registry;
 }

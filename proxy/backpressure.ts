@@ -39,6 +39,9 @@ export interface MonitorOptions {
   readonly durability: { readonly durability: Durability; readonly replicas: number };
   readonly intervalMs?: number;
   readonly durabilityIntervalMs?: number;
+  /** With no request admitted for `idleAfterMs`, Redis is polled only every `idleIntervalMs` (idle cost). */
+  readonly idleAfterMs?: number;
+  readonly idleIntervalMs?: number;
 }
 
 function usedMemory(info: string): number {
@@ -52,6 +55,10 @@ function usedMemory(info: string): number {
  * What the configured durability depends on (eviction policy, appendonly/appendfsync, replicas) is read again
  * after every reconnection, before anything is admitted, and every second: an operator who restarts Redis with
  * a weaker config gets 503s, not 202s that promise what Redis no longer keeps.
+ *
+ * With no traffic (nothing admitted for 2 s) it polls every 5 s instead, so an idle proxy costs Redis and
+ * itself next to nothing. The first request after that starts a poll at once, and its job is added only after
+ * that fresh read of Redis' durability (assertDurable waits for it), so idle never weakens what a 202 promises.
  */
 export class QueueDepthMonitor {
   private condition: QueueCondition = { state: 'unavailable', reason: 'not polled yet' };
@@ -59,6 +66,12 @@ export class QueueDepthMonitor {
   private polling: Promise<void> | undefined;
   private readonly intervalMs: number;
   private readonly safety: RedisSafetyWatch;
+  private readonly durabilityIntervalMs: number;
+  private readonly idleAfterMs: number;
+  private readonly idleIntervalMs: number;
+  private lastAdmit = 0;
+  private lastPoll = 0;
+  private closed = false;
 
   constructor(
     private readonly queue: Queue,
@@ -69,27 +82,47 @@ export class QueueDepthMonitor {
     options: MonitorOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 250;
+    this.durabilityIntervalMs = options.durabilityIntervalMs ?? 1000;
+    this.idleAfterMs = options.idleAfterMs ?? 2000;
+    this.idleIntervalMs = Math.max(options.idleIntervalMs ?? 5000, this.intervalMs);
     // A reconnection may reach a Redis restarted with another config: nothing is admitted until it is read again.
     this.safety = new RedisSafetyWatch(redis, {
       ...options.durability,
-      intervalMs: options.durabilityIntervalMs ?? 1000,
+      intervalMs: this.durabilityIntervalMs,
       onChange: (next) => this.safetyChanged(next),
     });
     redis.on('ready', this.onReady);
   }
 
-  private readonly onReady = (): void => this.schedulePoll();
+  private readonly onReady = (): void => void this.schedulePoll();
 
   async start(): Promise<void> {
     await this.poll();
-    this.timer = setInterval(() => this.schedulePoll(), this.intervalMs);
+    this.armTimer();
+  }
+
+  /** The next poll: soon while requests come, rarely when idle (the next request polls at once, see admit()). */
+  private armTimer(): void {
+    if (this.closed) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const idle = Date.now() - this.lastAdmit >= this.idleAfterMs;
+    const due = this.lastPoll + (idle ? this.idleIntervalMs : this.intervalMs);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.schedulePoll().finally(() => this.armTimer());
+      },
+      Math.max(0, due - Date.now()),
+    );
     this.timer.unref();
   }
 
-  private schedulePoll(): void {
+  private schedulePoll(): Promise<void> {
     this.polling ??= this.poll().finally(() => {
       this.polling = undefined;
+      this.lastPoll = Date.now();
     });
+    return this.polling;
   }
 
   /** The condition now: the connection's state, then Redis' durability, then the last poll of the depth. */
@@ -104,17 +137,33 @@ export class QueueDepthMonitor {
 
   /** Throws the 503 a request gets when the queue cannot take it. */
   admit(): void {
+    const now = Date.now();
+    const wasIdle = now - this.lastAdmit >= this.idleAfterMs;
+    this.lastAdmit = now;
+    // After an idle spell the last poll may be seconds old: read the queue and Redis' durability again now (the
+    // job waits for that read, see assertDurable), and poll at the busy pace from then on.
+    if (wasIdle) {
+      this.safety.expire();
+      void this.schedulePoll().finally(() => this.armTimer());
+    }
     const condition = this.current();
     if (condition.state === 'full')
       throw new SidecarError('SIDECAR_ERR_QUEUE_FULL', undefined, { cause: new Error(condition.reason) });
-    this.assertDurable();
+    this.assertNow();
   }
 
   /**
    * Throws when Redis is gone or no longer durable enough; called again just before a job is added, since Redis
-   * may have been restarted while the body streamed in.
+   * may have been restarted while the body streamed in. After an idle spell it first waits for a fresh read of
+   * the durability (a read already under way may have started before; then one more).
    */
-  assertDurable(): void {
+  async assertDurable(): Promise<void> {
+    for (let i = 0; i < 2 && this.redis.status === 'ready' && this.safety.expired(this.durabilityIntervalMs * 2); i++)
+      await this.schedulePoll();
+    this.assertNow();
+  }
+
+  private assertNow(): void {
     const condition = this.current();
     if (condition.state === 'unavailable')
       throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, { cause: new Error(condition.reason) });
@@ -179,9 +228,10 @@ export class QueueDepthMonitor {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     this.safety.stop();
     this.redis.off('ready', this.onReady);
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     return this.polling ?? Promise.resolve();
   }

@@ -65,6 +65,16 @@ export class RedisSafetyWatch {
     return this.checking;
   }
 
+  /** The next check() reads the facts again whatever their age (a proxy waking from an idle spell). */
+  expire(): void {
+    this.lastCheck = 0;
+  }
+
+  /** Whether the facts were last read `ms` ago or longer (never read: true). */
+  expired(ms: number): boolean {
+    return Date.now() - this.lastCheck >= ms;
+  }
+
   /** Checks every `intervalMs` by itself (for a process that has no poll loop of its own). */
   start(): void {
     this.timer ??= setInterval(() => void this.check().catch(() => undefined), this.intervalMs).unref();

@@ -91,7 +91,7 @@ export async function queueAccepted(
   if (outcome.payload === null) return;
   lease?.reserve(outcome.payload.body.length * enqueueOverhead);
   try {
-    deps.backpressure.assertDurable();
+    await deps.backpressure.assertDurable();
     await deps.enqueuer.enqueue(job(outcome.payload));
   } catch (err) {
     deps.metrics.events.inc({ result: 'queue_unavailable' }, outcome.accepted);

@@ -123,7 +123,7 @@ export async function acceptOtlp(
   }
   if (counts.items > 0) {
     try {
-      deps.backpressure.assertDurable();
+      await deps.backpressure.assertDurable();
       await deps.enqueuer.enqueue(jobData(sender, identity, otlp, body, counts.items));
     } catch (err) {
       deps.metrics.events.inc({ result: 'queue_unavailable' }, counts.items);

@@ -71,4 +71,22 @@ describe('queue.durability fsync is re-checked while the proxy runs', () => {
     fix.disconnect();
     proxy.sink.assertNoUnexpectedErrors([/no longer gives the configured queue.durability/]);
   }, 60_000);
+
+  it('an idle proxy polls Redis rarely, yet the first request after the idle spell sees a change made during it', async () => {
+    const fix = new Redis(redis.url);
+    expect(await post()).toBe(202);
+    // Idle (nothing admitted for 2 s): polls every 5 s. Count the proxy's commands over 4 s of it.
+    await new Promise((r) => setTimeout(r, 2500));
+    const before = Number(/^total_commands_processed:(\d+)/m.exec(await fix.info('stats'))?.[1]);
+    await new Promise((r) => setTimeout(r, 4000));
+    const after = Number(/^total_commands_processed:(\d+)/m.exec(await fix.info('stats'))?.[1]);
+    // Busy pace would be 16 depth polls (2 commands each) and 4 durability reads; idle, at most 2 polls.
+    expect(after - before).toBeLessThan(16);
+    await fix.call('CONFIG', 'SET', 'appendfsync', 'everysec');
+    expect(await post()).toBe(503);
+    await fix.call('CONFIG', 'SET', 'appendfsync', 'always');
+    await eventually(async () => ((await post()) === 202 ? true : undefined), 10_000, 'a 202 again');
+    fix.disconnect();
+    proxy.sink.assertNoUnexpectedErrors([/no longer gives the configured queue.durability/]);
+  }, 60_000);
 });
