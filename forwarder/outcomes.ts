@@ -4,6 +4,9 @@
  * Also the parser of Elasticsearch's bulk response: it comes from the network, so it is checked, not cast.
  */
 
+import type { JSONSchemaType } from 'ajv';
+
+import { isRecord, schemaParser } from '../core/parse';
 import { apmIndexPatterns } from '../elasticsearch/setup/roles';
 
 /** The result of one item of one bulk request. */
@@ -45,10 +48,6 @@ export class BulkResponseError extends Error {
     super(`unexpected bulk response: ${message}`);
     this.name = 'BulkResponseError';
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function itemError(error: unknown): { errorType: string; reason: string } {
@@ -103,30 +102,53 @@ export function isMissingTemplate(errorType: string, reason: string): boolean {
   return errorType === 'index_not_found_exception' && reason.includes('require_data_stream');
 }
 
-interface ParsedItem {
-  readonly id: string | undefined;
-  readonly result: ItemResult;
+/** One item's create (or index) result; `error` is read for its text only, however Elasticsearch shaped it. */
+interface BulkAction {
+  readonly _id?: string;
+  readonly status: number;
 }
 
-function parseItem(item: unknown, position: number): ParsedItem {
-  if (!isRecord(item)) throw new BulkResponseError(`item ${position} is not an object`);
-  const action = item.create ?? item.index;
-  if (!isRecord(action) || typeof action.status !== 'number') {
-    throw new BulkResponseError(`item ${position} has no create result with a numeric status`);
-  }
-  const id = typeof action._id === 'string' ? action._id : undefined;
-  const kind = classifyItemStatus(action.status);
-  if (kind === 'indexed' || kind === 'duplicate') return { id, result: { kind } };
-  const error = itemError(action.error);
-  return {
-    id,
-    result: {
-      kind,
-      status: action.status,
-      errorType: error.errorType,
-      reason: withRemedy(error),
+interface BulkAnswer {
+  readonly items: ReadonlyArray<{ readonly create?: BulkAction; readonly index?: BulkAction }>;
+}
+
+const actionSchema: JSONSchemaType<BulkAction> = {
+  type: 'object',
+  required: ['status'],
+  properties: { _id: { type: 'string', nullable: true }, status: { type: 'number' } },
+};
+
+const parseBulkAnswer = schemaParser<BulkAnswer>(
+  {
+    type: 'object',
+    required: ['items'],
+    properties: {
+      items: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { create: { ...actionSchema, nullable: true }, index: { ...actionSchema, nullable: true } },
+        },
+      },
     },
-  };
+  },
+  (problem) => new BulkResponseError(problem),
+);
+
+function actionOf(item: BulkAnswer['items'][number], position: number): BulkAction {
+  const action = item.create ?? item.index;
+  if (action === undefined) throw new BulkResponseError(`items.${position} has neither create nor index`);
+  return action;
+}
+
+/** Shared: a bulk of thousands of written items allocates no result per item. */
+const settled = { indexed: { kind: 'indexed' }, duplicate: { kind: 'duplicate' } } as const;
+
+function resultOf(action: BulkAction): ItemResult {
+  const kind = classifyItemStatus(action.status);
+  if (kind === 'indexed' || kind === 'duplicate') return settled[kind];
+  const error = itemError('error' in action ? action.error : undefined);
+  return { kind, status: action.status, errorType: error.errorType, reason: withRemedy(error) };
 }
 
 /** What an item the answer left out gets: sent again alone, like a 5xx item. */
@@ -143,20 +165,19 @@ export const missingItem: ItemResult = {
  * by position otherwise, when the counts agree. Throws BulkResponseError for anything else.
  */
 export function parseBulkResponse(body: unknown, sentIds: readonly string[]): ItemResult[] {
-  if (!isRecord(body) || !Array.isArray(body.items)) throw new BulkResponseError('no items array');
-  const items: ParsedItem[] = body.items.map((item: unknown, i) => parseItem(item, i));
-  if (items.length === sentIds.length && items.every((item, i) => item.id === undefined || item.id === sentIds[i])) {
-    return items.map((item) => item.result);
+  const actions = parseBulkAnswer(body).items.map(actionOf);
+  if (actions.length === sentIds.length && actions.every((a, i) => a._id === undefined || a._id === sentIds[i])) {
+    return actions.map(resultOf);
   }
-  if (items.some((item) => item.id === undefined))
-    throw new BulkResponseError(`${items.length} items for ${sentIds.length} sent, without _id`);
+  if (actions.some((a) => a._id === undefined))
+    throw new BulkResponseError(`${actions.length} items for ${sentIds.length} sent, without _id`);
   // The same _id can be sent twice in one bulk (a job redelivered while its first run still goes on): answers
   // for one id are taken in order.
   const byId = new Map<string, ItemResult[]>();
-  for (const item of items) {
-    const list = byId.get(item.id ?? '');
-    if (list === undefined) byId.set(item.id ?? '', [item.result]);
-    else list.push(item.result);
+  for (const action of actions) {
+    const list = byId.get(action._id ?? '');
+    if (list === undefined) byId.set(action._id ?? '', [resultOf(action)]);
+    else list.push(resultOf(action));
   }
   return sentIds.map((id) => byId.get(id)?.shift() ?? missingItem);
 }

@@ -1,5 +1,8 @@
 import zlib from 'node:zlib';
 
+import type { JSONSchemaType } from 'ajv';
+
+import { isRecord, schemaParser } from '../core/parse';
 import type { OtlpFormat, OtlpSignal } from './otlp/model';
 
 /**
@@ -62,18 +65,6 @@ export interface RumJobInfo {
   readonly source: { readonly ip: string; readonly port: number | null };
 }
 
-/** The `rum` part of a job (or of a dead-letter entry's context); undefined when absent. */
-export function parseRumJobInfo(value: unknown): RumJobInfo | undefined {
-  if (value === undefined) return undefined;
-  if (!isRecord(value) || (value.version !== 'v2' && value.version !== 'v3'))
-    throw new JobContractError('rum.version must be v2 or v3');
-  const source = value.source;
-  if (!isRecord(source) || typeof source.ip !== 'string') throw new JobContractError('rum.source.ip must be a string');
-  const port = source.port;
-  if (port !== null && typeof port !== 'number') throw new JobContractError('rum.source.port must be a number or null');
-  return { version: value.version, source: { ip: source.ip, port } };
-}
-
 export class JobContractError extends Error {
   constructor(message: string) {
     super(`invalid intake job: ${message}`);
@@ -81,64 +72,82 @@ export class JobContractError extends Error {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+/** A required value that may be null (JSONSchemaType's `nullable` is for optional ones). */
+const nullSchema = { type: 'null', nullable: true } as const;
 
-function parseIdentity(value: unknown): Identity {
-  if (!isRecord(value)) throw new JobContractError('identity must be an object');
-  if (value.kind === 'anonymous') return { kind: 'anonymous' };
-  if ((value.kind === 'secret_token' || value.kind === 'api_key') && typeof value.id === 'string') {
-    return { kind: value.kind, id: value.id };
-  }
-  throw new JobContractError('identity.kind must be secret_token, api_key (with id) or anonymous');
-}
+/** The parts a dead-letter entry's context shares with the job it came from. */
+export const identitySchema: JSONSchemaType<Identity> = {
+  type: 'object',
+  discriminator: { propertyName: 'kind' },
+  oneOf: [
+    {
+      type: 'object',
+      required: ['kind', 'id'],
+      properties: { kind: { type: 'string', const: 'secret_token' }, id: { type: 'string' } },
+    },
+    {
+      type: 'object',
+      required: ['kind', 'id'],
+      properties: { kind: { type: 'string', const: 'api_key' }, id: { type: 'string' } },
+    },
+    { type: 'object', required: ['kind'], properties: { kind: { type: 'string', const: 'anonymous' } } },
+  ],
+};
 
-/** Parses job data read back from Redis into the typed contract, or throws JobContractError. */
+export const clientSchema: JSONSchemaType<IntakeJobData['client']> = {
+  type: 'object',
+  required: ['ip', 'userAgent'],
+  properties: { ip: { type: 'string' }, userAgent: { anyOf: [{ type: 'string' }, nullSchema] } },
+};
+
+export const rumSchema: JSONSchemaType<RumJobInfo> = {
+  type: 'object',
+  required: ['version', 'source'],
+  properties: {
+    version: { type: 'string', enum: ['v2', 'v3'] },
+    source: {
+      type: 'object',
+      required: ['ip', 'port'],
+      properties: { ip: { type: 'string' }, port: { anyOf: [{ type: 'number' }, nullSchema] } },
+    },
+  },
+};
+
+const intakeJobSchema: JSONSchemaType<IntakeJobData> = {
+  type: 'object',
+  required: ['v', 'requestId', 'receivedAt', 'identity', 'client', 'encoding', 'body', 'events', 'rawBytes'],
+  properties: {
+    v: { type: 'integer', enum: [1, jobSchemaVersion] },
+    requestId: { type: 'string', not: { const: '' } },
+    receivedAt: { type: 'number' },
+    identity: identitySchema,
+    client: clientSchema,
+    encoding: { type: 'string', enum: ['gzip', 'deflate'] },
+    body: { type: 'string' },
+    events: { type: 'number' },
+    rawBytes: { type: 'number' },
+    otlp: {
+      type: 'object',
+      nullable: true,
+      required: ['signal', 'format'],
+      properties: {
+        signal: { type: 'string', enum: ['traces', 'metrics', 'logs'] },
+        format: { type: 'string', enum: ['protobuf', 'json'] },
+      },
+    },
+    rum: { ...rumSchema, nullable: true },
+  },
+};
+
+const parseJob = schemaParser(intakeJobSchema, (problem) => new JobContractError(problem));
+
+/** Parses job data read back from Redis into the typed contract, or throws JobContractError naming the path. */
 export function parseIntakeJobData(value: unknown): IntakeJobData {
-  if (!isRecord(value)) throw new JobContractError('data must be an object');
-  if (!readableVersions.has(value.v))
+  if (isRecord(value) && !readableVersions.has(value.v))
     throw new JobContractError(
       `unsupported schema version ${String(value.v)} (this build reads 1 to ${jobSchemaVersion})`,
     );
-  const { requestId, receivedAt, client, encoding, body, events, rawBytes } = value;
-  if (typeof requestId !== 'string' || requestId === '')
-    throw new JobContractError('requestId must be a non-empty string');
-  if (typeof receivedAt !== 'number' || !Number.isFinite(receivedAt))
-    throw new JobContractError('receivedAt must be a number');
-  if (!isRecord(client) || typeof client.ip !== 'string') throw new JobContractError('client.ip must be a string');
-  const userAgent = client.userAgent;
-  if (userAgent !== null && typeof userAgent !== 'string')
-    throw new JobContractError('client.userAgent must be a string or null');
-  if (encoding !== 'gzip' && encoding !== 'deflate') throw new JobContractError('encoding must be gzip or deflate');
-  if (typeof body !== 'string') throw new JobContractError('body must be a base64 string');
-  if (typeof events !== 'number' || typeof rawBytes !== 'number')
-    throw new JobContractError('events and rawBytes must be numbers');
-  const rum = parseRumJobInfo(value.rum);
-  return {
-    ...(rum === undefined ? {} : { rum }),
-    v: jobSchemaVersion,
-    requestId,
-    receivedAt,
-    identity: parseIdentity(value.identity),
-    client: { ip: client.ip, userAgent },
-    encoding,
-    body,
-    events,
-    rawBytes,
-    ...(value.otlp === undefined ? {} : { otlp: parseOtlpFormat(value.otlp) }),
-  };
-}
-
-const otlpSignals: ReadonlySet<unknown> = new Set(['traces', 'metrics', 'logs']);
-
-function parseOtlpFormat(value: unknown): OtlpJobFormat {
-  if (!isRecord(value)) throw new JobContractError('otlp must be an object');
-  const { signal, format } = value;
-  if (signal !== 'traces' && signal !== 'metrics' && signal !== 'logs')
-    throw new JobContractError(`otlp.signal must be one of ${[...otlpSignals].join(', ')}`);
-  if (format !== 'protobuf' && format !== 'json') throw new JobContractError('otlp.format must be protobuf or json');
-  return { signal, format };
+  return parseJob(value);
 }
 
 /** Compresses validated ndjson for a job (used when the agent's own body cannot be stored as it is). */

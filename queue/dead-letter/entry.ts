@@ -1,4 +1,7 @@
-import { type IntakeJobData, JobContractError, parseRumJobInfo, type RumJobInfo } from '../contract';
+import type { JSONSchemaType } from 'ajv';
+
+import { schemaParser } from '../../core/parse';
+import { clientSchema, identitySchema, type IntakeJobData, type RumJobInfo, rumSchema } from '../contract';
 
 /**
  * One dead-lettered document: the original event (and its metadata line and job context, so a replay produces the
@@ -38,70 +41,49 @@ class DeadLetterFormatError extends Error {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function str(record: Record<string, unknown>, key: string): string {
-  const value = record[key];
-  if (typeof value !== 'string') throw new DeadLetterFormatError(`${key} must be a string`);
-  return value;
-}
-
-function num(record: Record<string, unknown>, key: string): number {
-  const value = record[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new DeadLetterFormatError(`${key} must be a number`);
-  return value;
-}
-
-function parseIdentity(value: unknown): DeadLetterEntry['context']['identity'] {
-  if (isRecord(value) && value.kind === 'anonymous') return { kind: 'anonymous' };
-  if (isRecord(value) && (value.kind === 'secret_token' || value.kind === 'api_key') && typeof value.id === 'string') {
-    return { kind: value.kind, id: value.id };
-  }
-  throw new DeadLetterFormatError('context.identity is not an identity');
-}
-
-function parseContext(value: unknown): DeadLetterEntry['context'] {
-  if (!isRecord(value)) throw new DeadLetterFormatError('context must be an object');
-  const client = value.client;
-  if (!isRecord(client) || typeof client.ip !== 'string')
-    throw new DeadLetterFormatError('context.client.ip must be a string');
-  const userAgent = client.userAgent;
-  if (userAgent !== null && typeof userAgent !== 'string')
-    throw new DeadLetterFormatError('context.client.userAgent must be a string or null');
-  let rum: RumJobInfo | undefined;
-  try {
-    rum = parseRumJobInfo(value.rum);
-  } catch (err) {
-    throw new DeadLetterFormatError(err instanceof JobContractError ? err.message : String(err));
-  }
-  return {
-    receivedAt: num(value, 'receivedAt'),
-    client: { ip: client.ip, userAgent },
-    identity: parseIdentity(value.identity),
-    ...(rum === undefined ? {} : { rum }),
-  };
-}
+const entrySchema: JSONSchemaType<DeadLetterEntry> = {
+  type: 'object',
+  required: [
+    'id',
+    'jobId',
+    'lineIndex',
+    'dataStream',
+    'reason',
+    'status',
+    'message',
+    'attempts',
+    'deadLetteredAt',
+    'metadata',
+    'event',
+    'context',
+  ],
+  properties: {
+    id: { type: 'string' },
+    jobId: { type: 'string' },
+    lineIndex: { type: 'number' },
+    dataStream: { type: 'string' },
+    reason: { type: 'string' },
+    status: { type: 'number' },
+    message: { type: 'string' },
+    attempts: { type: 'number' },
+    deadLetteredAt: { type: 'number' },
+    metadata: { type: 'string' },
+    event: { type: 'string' },
+    context: {
+      type: 'object',
+      required: ['receivedAt', 'client', 'identity'],
+      properties: {
+        receivedAt: { type: 'number' },
+        client: clientSchema,
+        identity: identitySchema,
+        rum: { ...rumSchema, nullable: true },
+      },
+    },
+  },
+};
 
 /** Parses a value read back from Redis (or a replay job) into an entry, or throws DeadLetterFormatError. */
-export function parseDeadLetterEntry(value: unknown): DeadLetterEntry {
-  if (!isRecord(value)) throw new DeadLetterFormatError('not an object');
-  return {
-    id: str(value, 'id'),
-    jobId: str(value, 'jobId'),
-    lineIndex: num(value, 'lineIndex'),
-    dataStream: str(value, 'dataStream'),
-    reason: str(value, 'reason'),
-    status: num(value, 'status'),
-    message: str(value, 'message'),
-    attempts: num(value, 'attempts'),
-    deadLetteredAt: num(value, 'deadLetteredAt'),
-    metadata: str(value, 'metadata'),
-    event: str(value, 'event'),
-    context: parseContext(value.context),
-  };
-}
+export const parseDeadLetterEntry = schemaParser(entrySchema, (problem) => new DeadLetterFormatError(problem));
 
 /** The job that puts dead-lettered documents back on the intake queue, next to the proxy's intake jobs. */
 export const replayJobName = 'dlq-replay';
@@ -112,10 +94,10 @@ export interface ReplayJobData {
   readonly entries: readonly DeadLetterEntry[];
 }
 
-export function parseReplayJobData(value: unknown): ReplayJobData {
-  if (!isRecord(value) || value.v !== replayJobVersion || !Array.isArray(value.entries)) {
-    throw new DeadLetterFormatError(`replay job data must be {v: ${replayJobVersion}, entries: [...]}`);
-  }
-  const entries: unknown[] = value.entries;
-  return { v: replayJobVersion, entries: entries.map(parseDeadLetterEntry) };
-}
+const replayJobSchema: JSONSchemaType<ReplayJobData> = {
+  type: 'object',
+  required: ['v', 'entries'],
+  properties: { v: { type: 'integer', const: replayJobVersion }, entries: { type: 'array', items: entrySchema } },
+};
+
+export const parseReplayJobData = schemaParser(replayJobSchema, (problem) => new DeadLetterFormatError(problem));

@@ -51,7 +51,12 @@ describe('bulk outcomes', () => {
   it('refuses a response it cannot match to what was sent', () => {
     expect(() => parseBulkResponse({ items: [{ create: { status: 201 } }] }, ['a', 'b'])).toThrow(BulkResponseError);
     expect(() => parseBulkResponse({ took: 1 }, [])).toThrow(BulkResponseError);
-    expect(() => parseBulkResponse({ items: [{ create: { status: '201' } }] }, ['a'])).toThrow(BulkResponseError);
+    expect(() => parseBulkResponse({ items: [{ create: { status: '201' } }] }, ['a'])).toThrow(
+      new BulkResponseError('items.0.create.status must be number'),
+    );
+    expect(() => parseBulkResponse({ items: [{ delete: { status: 200 } }] }, ['a'])).toThrow(
+      new BulkResponseError('items.0 has neither create nor index'),
+    );
   });
 
   it('matches items by _id, so only the items an answer left out are sent again', () => {

@@ -25,10 +25,30 @@ describe('job contract versions', () => {
   });
 
   it.each([
-    ['a version it does not know', { ...v1Job, v: 99 }],
-    ['an unknown OTLP signal', { ...v1Job, v: 2, otlp: { signal: 'profiles', format: 'protobuf' } }],
-    ['an unknown OTLP format', { ...v1Job, v: 2, otlp: { signal: 'traces', format: 'thrift' } }],
-  ])('refuses %s', (_name, job) => {
-    expect(() => parseIntakeJobData(job)).toThrow(JobContractError);
+    ['a version it does not know', { ...v1Job, v: 99 }, 'unsupported schema version 99 (this build reads 1 to 2)'],
+    [
+      'an unknown OTLP signal',
+      { ...v1Job, v: 2, otlp: { signal: 'profiles', format: 'protobuf' } },
+      'otlp.signal must be equal to one of the allowed values (traces, metrics, logs)',
+    ],
+    [
+      'an unknown OTLP format',
+      { ...v1Job, v: 2, otlp: { signal: 'traces', format: 'thrift' } },
+      'otlp.format must be equal to one of the allowed values (protobuf, json)',
+    ],
+    [
+      'an API key identity without id',
+      { ...v1Job, identity: { kind: 'api_key' } },
+      "identity must have required property 'id'",
+    ],
+    [
+      'a user agent of the wrong type',
+      { ...v1Job, client: { ip: '10.0.0.1', userAgent: 7 } },
+      'client.userAgent must be string or null',
+    ],
+    ['an empty request id', { ...v1Job, requestId: '' }, 'requestId must not be ""'],
+    ['a job that is not an object', 'intake', 'data must be object'],
+  ])('refuses %s, naming the path that failed', (_name, job, problem) => {
+    expect(() => parseIntakeJobData(job)).toThrow(new JobContractError(problem));
   });
 });
