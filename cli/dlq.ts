@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 
 import type { LoadedConfig } from '../config/load';
-import { parseDuration } from '../core/duration';
+import { requireRedisUrl, runtimeConfig } from '../config/runtime';
 import { SidecarError } from '../core/errors';
 import { createProducerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
@@ -22,18 +22,14 @@ async function withDeadLetters<T>(
   use: (dlq: DeadLetterQueue, queue: () => Queue, unreadable: UnreadableJobs) => Promise<T>,
 ): Promise<T> {
   const { config } = loaded;
-  if (config.queue.redis.url === null) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'queue.redis.url is not set', {
-      remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the forwarders use',
-    });
-  }
-  const redis = createProducerConnection(config.queue.redis.url, parseDuration(config.queue.redis.command_timeout));
+  const { ms } = runtimeConfig(config);
+  const redis = createProducerConnection(requireRedisUrl(config, 'dlq command'), ms['queue.redis.command_timeout']);
   let queue: Queue | undefined;
   try {
     await redis.connect();
     const dlq = new DeadLetterQueue(redis, config.queue.name, {
       maxEntries: config.queue.dead_letter.max_entries,
-      maxAgeMs: parseDuration(config.queue.dead_letter.max_age),
+      maxAgeMs: ms['queue.dead_letter.max_age'],
     });
     return await use(
       dlq,

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { LoadedConfig } from '../config/load';
+import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
-import { parseDuration } from '../core/duration';
+import { tlsEnabled } from '../config/tls-settings';
 import { closeOnce, closingMs, installShutdown, watchParent } from '../core/lifecycle';
 import type { ListenAddress } from '../core/listen';
 import { createLogger } from '../core/log';
@@ -79,11 +80,6 @@ async function stopAll(components: readonly StartedComponent[], foundations: num
   if (failures.length > 0) throw new AggregateError(failures, 'some components failed to stop');
 }
 
-/** The drain's bound: shutdown_timeout for the proxy and forwarder, then a little for them and Redis to close. */
-function drainDeadlineMs(config: SidecarConfig, closingMs: number): number {
-  return parseDuration(config.server.shutdown_timeout) + closingMs;
-}
-
 /** `apm-sidecar start`: everything on this machine for a first try; Ctrl-C stops everything it started. */
 export async function runStart(loaded: LoadedConfig): Promise<void> {
   const progress: Progress = (line) => process.stdout.write(`apm-sidecar start: ${line}\n`);
@@ -100,8 +96,7 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
       createLogger({ name: 'proxy', level: config.log.level, format: config.log.format }),
     );
     components.push({ name: 'proxy', close: proxy.close });
-    const tls = config.server.ssl.certificate !== null && config.server.ssl.enabled !== false;
-    const serverUrl = serverUrlFor(tls, proxy.intake.host, proxy.intake.port);
+    const serverUrl = serverUrlFor(tlsEnabled(config.server.ssl), proxy.intake.host, proxy.intake.port);
     progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on ${adminUrl(proxy.admin)}`);
     // The proxy has admin.host; the forwarder's admin endpoints take any free port on the same interface.
     const forwarder = await startForwarder(
@@ -132,7 +127,8 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   const shutdown = installShutdown({
     logger,
     drain: stop,
-    deadlineMs: drainDeadlineMs(loaded.config, closingMs + 5000),
+    // shutdown_timeout for the proxy and forwarder, then a little for them and Redis to close.
+    deadlineMs: runtimeConfig(loaded.config).ms['server.shutdown_timeout'] + closingMs + 5000,
   });
   // Run from a shell or supervisor that dies without signalling (a closed terminal, a SIGKILLed npm): stop too.
   watchParent(() => shutdown.begin('parent process exited'));

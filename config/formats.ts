@@ -1,8 +1,8 @@
-import net from 'node:net';
-
 import convict from 'convict';
 
+import { parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
+import { parseHostPort } from '../core/listen';
 
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
@@ -38,9 +38,7 @@ export function registerFormats(): void {
     'host-port': {
       validate(value: unknown) {
         if (typeof value !== 'string') throw new Error('must be "host:port", e.g. "127.0.0.1:8200"');
-        const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(value);
-        const port = m?.[2] === undefined ? NaN : Number(m[2]);
-        if (!m || port > 65535) throw new Error(`"${value}" is not "host:port", e.g. "127.0.0.1:8200" or "[::1]:8200"`);
+        parseHostPort(value);
       },
     },
     'string-list': {
@@ -74,15 +72,7 @@ export function registerFormats(): void {
     },
     'cidr-list': {
       validate(value: unknown) {
-        for (const item of asList(value)) {
-          const [addr, bits, extra] = String(item).split('/');
-          const family = net.isIP(addr ?? '');
-          const max = family === 6 ? 128 : 32;
-          const prefix = bits === undefined ? max : Number(bits);
-          if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-            throw new Error(`"${String(item)}" is not a CIDR block such as "10.0.0.0/8" or "fd00::/8"`);
-          }
-        }
+        for (const item of asList(value)) parseCidr(String(item));
       },
       coerce: (value: string) =>
         value

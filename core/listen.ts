@@ -10,7 +10,12 @@ export interface ListenAddress {
 /** "host:port", "[v6]:port" or ":port" (all interfaces) as config keys server.host and admin.host write them. */
 export function parseHostPort(value: string): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
-  if (m === null) throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `"${value}" is not host:port`);
+  if (m === null || Number(m[3]) > 65535) {
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      `"${value}" is not "host:port", e.g. "127.0.0.1:8200" or "[::1]:8200"`,
+    );
+  }
   return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port: Number(m[3]) };
 }
 

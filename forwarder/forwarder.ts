@@ -3,12 +3,11 @@ import os from 'node:os';
 import { Queue } from 'bullmq';
 
 import { settingName } from '../config/leaves';
+import { requireRedisUrl, runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { AdminServer, type RunningProcess } from '../core/admin-server';
-import { parseDuration } from '../core/duration';
-import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
-import { explainListenFailure, type ListenAddress, parseHostPort } from '../core/listen';
+import { explainListenFailure, type ListenAddress } from '../core/listen';
 import type { Logger } from '../core/log';
 import { createRegistry, metricPrefix } from '../core/metrics';
 import { startMetricsLog } from '../core/metrics-log';
@@ -40,18 +39,6 @@ function maxRequestsFor(configured: number): number {
   return configured > 0 ? configured : Math.max(2, os.availableParallelism() * 2);
 }
 
-function requireRedisUrl(config: SidecarConfig): string {
-  if (config.queue.redis.url !== null) return config.queue.redis.url;
-  throw new SidecarError(
-    'SIDECAR_ERR_CONFIG_INVALID',
-    'queue.redis.url is not set: the forwarder drains the queue the proxy fills',
-    {
-      remediation:
-        "set queue.redis.url (APM_SIDECAR_REDIS_URL) to the proxy's Redis, or run `apm-sidecar start` for a local all-in-one",
-    },
-  );
-}
-
 /**
  * Connects, checks Redis, starts the admin endpoints and the worker (once Elasticsearch is ready). `adminListen`
  * replaces admin.host where the proxy already holds it (`apm-sidecar start`: same interface, any free port).
@@ -59,9 +46,10 @@ function requireRedisUrl(config: SidecarConfig): string {
 export async function startForwarder(
   config: SidecarConfig,
   logger: Logger,
-  adminListen: ListenAddress = parseHostPort(config.admin.host),
+  adminListen?: ListenAddress,
 ): Promise<Forwarder> {
-  const redisUrl = requireRedisUrl(config);
+  const redisUrl = requireRedisUrl(config, 'forwarder');
+  const { ms, listen } = runtimeConfig(config);
   const es = config.output.elasticsearch;
   // Before Redis: an unreadable CA file is a config error, reported without a connection left open.
   const client = es.hosts.length > 0 ? createEsClient(es, {}, { logger }) : undefined;
@@ -79,7 +67,7 @@ export async function startForwarder(
   const queue = new Queue(config.queue.name, { connection });
   const deadLetters: DeadLetterQueue = new DeadLetterQueue(connection, config.queue.name, {
     maxEntries: config.queue.dead_letter.max_entries,
-    maxAgeMs: parseDuration(config.queue.dead_letter.max_age),
+    maxAgeMs: ms['queue.dead_letter.max_age'],
     whenFull: config.queue.dead_letter.when_full,
     onFull: () => monitor.deadLetterQueueFull(() => deadLetters.hasRoom()),
   });
@@ -90,13 +78,13 @@ export async function startForwarder(
     client !== undefined
       ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level)
       : new FileSink(config.path.data, config.output.file.rotate_bytes);
-  const backoff = { initMs: parseDuration(es.backoff.init), maxMs: parseDuration(es.backoff.max) };
+  const backoff = { initMs: ms['output.elasticsearch.backoff.init'], maxMs: ms['output.elasticsearch.backoff.max'] };
   const monitor = new DeliveryMonitor(client, logger, backoff);
   const batcher = new BulkBatcher(
     sink,
     {
       flushBytes: es.flush_bytes,
-      flushIntervalMs: parseDuration(es.flush_interval),
+      flushIntervalMs: ms['output.elasticsearch.flush_interval'],
       maxRequests: maxRequestsFor(es.max_requests),
       maxSubmitters: Math.max(config.forwarder.concurrency, 1),
       backoff,
@@ -145,11 +133,11 @@ export async function startForwarder(
   countUnreadable();
   const unreadableTimer = setInterval(countUnreadable, 5000).unref();
   const readiness = () => forwarderReadiness(monitor.readiness(), unreadableCount, quarantinedCount);
-  const admin = new AdminServer({ listen: adminListen, registry, readiness, logger });
+  const admin = new AdminServer({ listen: adminListen ?? listen.admin, registry, readiness, logger });
   const metricsLog = startMetricsLog({
     registry,
     logger,
-    periodMs: parseDuration(config.log.metrics_period),
+    periodMs: ms['log.metrics_period'],
     counters: [
       `${metricPrefix}forwarder_jobs_total`,
       `${metricPrefix}documents_total`,
@@ -162,7 +150,7 @@ export async function startForwarder(
     safety.stop();
     monitor.stop();
     batcher.drain();
-    await worker.close(parseDuration(config.server.shutdown_timeout));
+    await worker.close(ms['server.shutdown_timeout']);
     await closeAll([() => batcher.close(), () => sink.close(), () => queue.close(), () => admin.close()]);
     await connection.quit().catch(() => connection.disconnect());
   });

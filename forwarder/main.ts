@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load';
-import { parseDuration } from '../core/duration';
+import { runtimeConfig } from '../config/runtime';
 import { closingMs, installShutdown } from '../core/lifecycle';
 import { createLogger } from '../core/log';
 import { startForwarder } from './forwarder';
@@ -21,6 +21,6 @@ export async function runForwarder(loaded: LoadedConfig): Promise<void> {
   installShutdown({
     logger,
     drain: () => forwarder.close(),
-    deadlineMs: parseDuration(config.server.shutdown_timeout) + closingMs,
+    deadlineMs: runtimeConfig(config).ms['server.shutdown_timeout'] + closingMs,
   });
 }

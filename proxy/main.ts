@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load';
-import { parseDuration } from '../core/duration';
+import { runtimeConfig } from '../config/runtime';
 import { closingMs, installShutdown } from '../core/lifecycle';
 import { createLogger } from '../core/log';
 import { startProxy } from './proxy';
@@ -17,6 +17,6 @@ export async function runProxy(loaded: LoadedConfig): Promise<void> {
   installShutdown({
     logger,
     drain: proxy.close,
-    deadlineMs: parseDuration(loaded.config.server.shutdown_timeout) + closingMs,
+    deadlineMs: runtimeConfig(loaded.config).ms['server.shutdown_timeout'] + closingMs,
   });
 }

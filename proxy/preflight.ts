@@ -1,16 +1,20 @@
+import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
+import { resolveTlsSettings, type TlsSettings } from '../config/tls-settings';
+import { SidecarError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { assertCredentialsProtected } from './auth/authenticate';
-import { loadSecureContextOptions, resolveTlsSettings, type TlsSettings } from './tls';
+import { loadSecureContextOptions } from './tls';
 
 /**
  * Everything the proxy refuses to start with that needs no network: TLS settings, the certificate, key and
- * client CA files readable and the key matching its certificate, credentials not sent in clear text. The proxy
- * runs it before it connects to anything, and `apm-sidecar check` runs this same function.
+ * client CA files readable and the key matching its certificate, credentials not sent in clear text, gRPC only
+ * over TLS. The proxy runs it before it connects to anything, and `apm-sidecar check` runs this
+ * same function.
  */
 export function assertProxyStartable(config: SidecarConfig, logger: Logger): TlsSettings {
   const s = config.server;
-  const tls = resolveTlsSettings(s.ssl);
+  const tls = resolveTlsSettings(s.ssl, runtimeConfig(config).ms['server.ssl.handshake_timeout']);
   if (tls.enabled) loadSecureContextOptions(tls);
   assertCredentialsProtected(
     {
@@ -21,5 +25,15 @@ export function assertProxyStartable(config: SidecarConfig, logger: Logger): Tls
     },
     logger,
   );
+  if (s.otlp.grpc && !tls.enabled) {
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      'server.otlp.grpc needs TLS (HTTP/2 is negotiated by ALPN on the TLS intake port)',
+      {
+        remediation:
+          'configure server.ssl.certificate and server.ssl.key, or set server.otlp.grpc: false (APM_SIDECAR_OTLP_GRPC)',
+      },
+    );
+  }
   return tls;
 }

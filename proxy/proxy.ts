@@ -1,13 +1,11 @@
 import { settingName } from '../config/leaves';
+import { requireRedisUrl, runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { AdminServer, type Readiness, type RunningProcess } from '../core/admin-server';
-import { parseDuration } from '../core/duration';
-import { SidecarError } from '../core/errors';
 import { closeAll, closeOnce } from '../core/lifecycle';
 import { explainListenFailure } from '../core/listen';
 import type { Logger } from '../core/log';
-import { metricPrefix } from '../core/metrics';
-import { createRegistry } from '../core/metrics';
+import { createRegistry, metricPrefix } from '../core/metrics';
 import { startMetricsLog } from '../core/metrics-log';
 import { createAgentConfigEndpoint } from './agent-config';
 import { agentConfigRoute } from './agent-config/route';
@@ -30,37 +28,29 @@ import { proxyReadiness } from './readiness';
 import { rootHandler } from './root';
 import { RouteTable } from './routes';
 import { createRumRoutes } from './rum';
-import { type ListenAddress, parseHostPort, ProxyServer } from './server';
+import { type ListenAddress, ProxyServer } from './server';
 
 export interface RunningProxy extends RunningProcess {
   readonly intake: ListenAddress;
   readonly server: ProxyServer;
 }
 
-/** server.otlp.grpc: HTTP/2 is negotiated by ALPN, so it needs TLS. */
-function otlpGrpc(tlsEnabled: boolean, options: ConstructorParameters<typeof GrpcIntake>[0]): GrpcIntake {
-  if (!tlsEnabled) {
-    throw new SidecarError(
-      'SIDECAR_ERR_CONFIG_INVALID',
-      'server.otlp.grpc needs TLS (HTTP/2 is negotiated by ALPN on the TLS intake port)',
-      {
-        remediation:
-          'configure server.ssl.certificate and server.ssl.key, or set server.otlp.grpc: false (APM_SIDECAR_OTLP_GRPC)',
-      },
-    );
-  }
-  return new GrpcIntake(options);
-}
-
 /** Checks the config, connects to a safe Redis, then opens the intake and admin listeners. */
 export async function startProxy(config: SidecarConfig, logger: Logger): Promise<RunningProxy> {
   const { server: s, queue: q } = config;
   const tls = assertProxyStartable(config, logger);
+  const redisUrl = requireRedisUrl(config, 'proxy');
+  const { ms, listen } = runtimeConfig(config);
   const metrics = new ProxyMetrics(createRegistry('proxy'));
-  const upstream = upstreamSettingsFrom(config.upstream);
+  const upstream = upstreamSettingsFrom(config.upstream, ms['upstream.timeout']);
   const agentConfig = createAgentConfigEndpoint(config, { logger, registry: metrics.registry, upstream });
   const passthrough = createUpstreamPassthrough(config, { logger, registry: metrics.registry, upstream });
-  const queue = await connectIntakeQueue(q, metrics, logger);
+  const queue = await connectIntakeQueue(
+    q,
+    { url: redisUrl, commandTimeoutMs: ms['queue.redis.command_timeout'] },
+    metrics,
+    logger,
+  );
   const monitor = new QueueDepthMonitor(
     queue.enqueuer.queue,
     queue.redis,
@@ -77,7 +67,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const tokenWatcher =
     tokenFile === null || tokenFile === ''
       ? undefined
-      : new TokenFileWatcher(tokenFile, tokens, logger, parseDuration(s.ssl.reload_interval));
+      : new TokenFileWatcher(tokenFile, tokens, logger, ms['server.ssl.reload_interval']);
   const authenticator = new RequestAuthenticator(tokens, apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
   const budget = new MemoryBudget(s.max_inflight_bytes);
@@ -105,15 +95,15 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),
   });
   const timeouts = {
-    readTimeoutMs: parseDuration(s.read_timeout),
-    idleTimeoutMs: parseDuration(s.idle_timeout),
-    shutdownTimeoutMs: parseDuration(s.shutdown_timeout),
-    certificatePollMs: parseDuration(s.ssl.reload_interval),
+    readTimeoutMs: ms['server.read_timeout'],
+    idleTimeoutMs: ms['server.idle_timeout'],
+    shutdownTimeoutMs: ms['server.shutdown_timeout'],
+    certificatePollMs: ms['server.ssl.reload_interval'],
   };
   const bounds = { maxConnections: s.max_connections, maxHeaderSize: s.max_header_size };
   const networks = new NetworkAllowList(s.allowed_networks);
   const grpc = s.otlp.grpc
-    ? otlpGrpc(tls.enabled, {
+    ? new GrpcIntake({
         deps: intakeDeps,
         networks,
         readTimeoutMs: timeouts.readTimeoutMs,
@@ -121,7 +111,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
       })
     : undefined;
   const server: ProxyServer = new ProxyServer({
-    listen: parseHostPort(s.host),
+    listen: listen.intake,
     tls,
     routes,
     networks,
@@ -133,7 +123,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   });
   const readiness = (): Readiness => proxyReadiness(server, monitor, q);
   const admin = new AdminServer({
-    listen: parseHostPort(config.admin.host),
+    listen: listen.admin,
     registry: metrics.registry,
     readiness,
     logger,
@@ -141,7 +131,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const metricsLog = startMetricsLog({
     registry: metrics.registry,
     logger,
-    periodMs: parseDuration(config.log.metrics_period),
+    periodMs: ms['log.metrics_period'],
     counters: [`${metricPrefix}intake_requests_total`, `${metricPrefix}intake_events_total`],
   });
   const close = closeOnce(async () => {

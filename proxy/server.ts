@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 
 import type { Logger } from 'pino';
 
+import type { TlsSettings } from '../config/tls-settings';
 import { SidecarError } from '../core/errors';
 import { closeOnce } from '../core/lifecycle';
 import { listen, type ListenAddress } from '../core/listen';
@@ -14,10 +15,9 @@ import { AgentAnswers, type HandledResponse } from './answer';
 import { mappedIpv4, type NetworkAllowList } from './auth/networks';
 import type { ProxyMetrics } from './metrics';
 import type { ProxyRequest, RouteTable } from './routes';
-import { CertificateReloader, httpsServerOptions, type TlsSettings } from './tls';
+import { CertificateReloader, httpsServerOptions } from './tls';
 
-/** "127.0.0.1:8200", "[::1]:8200", ":8200" (all interfaces). */
-export { type ListenAddress, parseHostPort } from '../core/listen';
+export type { ListenAddress } from '../core/listen';
 
 export interface ProxyServerOptions {
   readonly listen: ListenAddress;

@@ -1,8 +1,9 @@
 import type { Client } from '@elastic/elasticsearch';
+import pino, { type Logger } from 'pino';
 
+import { requireRedisUrl } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
 import { describeForOperator, isSidecarError } from '../../core/errors';
-import { createLogger } from '../../core/log';
 import { classifyEsError } from '../../elasticsearch/errors';
 import {
   agentConfigPrivileges,
@@ -37,17 +38,29 @@ export function failedCheck(name: string, err: unknown): CheckResult {
   };
 }
 
-const silent = createLogger({ name: 'check', level: 'silent' });
+/** The messages a process logs at warn while it checks its config (a check turns each into a warn line). */
+function warningCollector(): { readonly logger: Logger; readonly messages: string[] } {
+  const messages: string[] = [];
+  const logger = pino(
+    { level: 'warn', base: null },
+    {
+      write(line: string) {
+        const entry: unknown = JSON.parse(line);
+        if (entry !== null && typeof entry === 'object' && 'msg' in entry) messages.push(String(entry.msg));
+      },
+    },
+  );
+  return { logger, messages };
+}
 
 /** Settings that make a process refuse to start, or that weaken security, found without any network. */
 export function configChecks(config: SidecarConfig): CheckResult[] {
   const results: CheckResult[] = [{ name: 'config', status: 'ok', detail: 'configuration is valid' }];
   const auth = config.server.auth;
-  const credentials = auth.secret_tokens.length > 0 || auth.api_key.enabled;
-  let tls = false;
+  const warnings = warningCollector();
   try {
-    // The very assertions the proxy makes before it opens anything: TLS files, key against certificate, credentials.
-    tls = assertProxyStartable(config, silent).enabled;
+    // The very assertions the proxy makes before it opens anything, warnings included.
+    const tls = assertProxyStartable(config, warnings.logger).enabled;
     results.push({
       name: 'proxy',
       status: 'ok',
@@ -57,14 +70,8 @@ export function configChecks(config: SidecarConfig): CheckResult[] {
     const failed = failedCheck('proxy', err);
     results.push({ ...failed, detail: `the proxy will refuse to start: ${failed.detail}` });
   }
-  if (credentials && !tls && auth.allow_insecure) {
-    results.push({
-      name: 'proxy tls',
-      status: 'warn',
-      detail: 'agent credentials travel without TLS (server.auth.allow_insecure: true)',
-      remediation: 'set server.ssl.certificate and server.ssl.key',
-    });
-  } else if (!credentials) {
+  for (const message of warnings.messages) results.push({ name: 'proxy', status: 'warn', detail: message });
+  if (auth.secret_tokens.length === 0 && !auth.api_key.enabled) {
     results.push({
       name: 'proxy auth',
       status: 'warn',
@@ -94,14 +101,12 @@ export function configChecks(config: SidecarConfig): CheckResult[] {
 }
 
 export async function redisCheck(config: SidecarConfig): Promise<CheckResult> {
-  const url = config.queue.redis.url;
-  if (url === null)
-    return {
-      name: 'redis',
-      status: 'fail',
-      detail: 'queue.redis.url is not set',
-      remediation: 'set queue.redis.url (APM_SIDECAR_REDIS_URL); only `apm-sidecar start` runs its own redis-server',
-    };
+  let url: string;
+  try {
+    url = requireRedisUrl(config, 'proxy and the forwarder');
+  } catch (err) {
+    return failedCheck('redis', err);
+  }
   const redis = createProducerConnection(url, 5000);
   // Errors surface through connect(); without a listener ioredis would also print them.
   redis.on('error', () => undefined);

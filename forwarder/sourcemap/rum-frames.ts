@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 
+import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
-import { parseDuration } from '../../core/duration';
 import type { Logger } from '../../core/log';
 import { sourceMappingOn } from '../../elasticsearch/privileges';
 import type { JsonObject } from '../transform/json';
@@ -58,7 +58,10 @@ export function createRumFrameProcessor(
     sourceMappingOn(config) && client !== undefined
       ? new SourceMapStore(
           elasticsearchSourceMapFetcher(client, mapping.index_pattern),
-          { ttlMs: parseDuration(mapping.cache.expiration), maxEntries: mapping.cache.max_entries },
+          {
+            ttlMs: runtimeConfig(config).ms['server.rum.source_mapping.cache.expiration'],
+            maxEntries: mapping.cache.max_entries,
+          },
           logger,
         )
       : null;

@@ -2,8 +2,8 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
+import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
-import { parseDuration } from '../../core/duration';
 import { SidecarError } from '../../core/errors';
 import { createEsClient } from '../../elasticsearch/client';
 import { type UpstreamSettings, upstreamSettingsFrom } from '../passthrough/upstream';
@@ -62,7 +62,10 @@ function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDep
       );
     }
     case 'upstream': {
-      const upstream = deps.upstream === undefined ? upstreamSettingsFrom(config.upstream) : deps.upstream;
+      const upstream =
+        deps.upstream === undefined
+          ? upstreamSettingsFrom(config.upstream, runtimeConfig(config).ms['upstream.timeout'])
+          : deps.upstream;
       if (upstream === null)
         throw missing(
           'upstream.url',
@@ -76,7 +79,7 @@ function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDep
 
 /** /config/v1/agents as configured by agent_config.*; throws SIDECAR_ERR_CONFIG_INVALID before any socket opens. */
 export function createAgentConfigEndpoint(config: SidecarConfig, deps: AgentConfigDependencies): AgentConfigEndpoint {
-  const periodMs = parseDuration(config.agent_config.cache.expiration);
+  const periodMs = runtimeConfig(config).ms['agent_config.cache.expiration'];
   return new AgentConfigEndpoint({
     source: sourceFor(config, periodMs, deps),
     cacheExpirationMs: periodMs,

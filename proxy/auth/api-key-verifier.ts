@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { type Client, errors } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 
+import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
-import { parseDuration } from '../../core/duration';
 import { SidecarError } from '../../core/errors';
 import { createEsClient } from '../../elasticsearch/client';
 import { classifyEsError } from '../../elasticsearch/errors';
@@ -217,7 +217,7 @@ export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): Api
   return new CachingApiKeyVerifier(
     elasticsearchLookup(client),
     {
-      cacheTtlMs: parseDuration(config.server.auth.api_key.cache_ttl),
+      cacheTtlMs: runtimeConfig(config).ms['server.auth.api_key.cache_ttl'],
       limit: config.server.auth.api_key.limit,
       globalLimit: config.server.auth.api_key.global_limit,
     },

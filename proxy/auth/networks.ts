@@ -1,5 +1,7 @@
 import net from 'node:net';
 
+import { parseCidr } from '../../core/cidr';
+
 /**
  * server.allowed_networks: a CIDR allow-list over IPv4 and IPv6. A dual-stack socket reports an IPv4 client as
  * an IPv4-mapped IPv6 address (::ffff:10.1.2.3), so such an address is also checked as the IPv4 it carries.
@@ -11,13 +13,9 @@ export class NetworkAllowList {
   constructor(cidrs: readonly string[]) {
     this.empty = cidrs.length === 0;
     for (const cidr of cidrs) {
-      const [address = '', bits] = cidr.split('/');
-      const family = net.isIP(address);
-      if (family === 0) throw new Error(`"${cidr}" is not a CIDR block`);
-      const type = family === 6 ? 'ipv6' : 'ipv4';
-      const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
-      this.blocks.addSubnet(address, prefix, type);
-      const mapped = family === 6 ? mappedIpv4(address) : undefined;
+      const { address, prefix, family } = parseCidr(cidr);
+      this.blocks.addSubnet(address, prefix, family);
+      const mapped = family === 'ipv6' ? mappedIpv4(address) : undefined;
       // A rule written as ::ffff:a.b.c.d/96+n also covers the plain IPv4 form of those addresses.
       if (mapped !== undefined && prefix >= 96) this.blocks.addSubnet(mapped, prefix - 96, 'ipv4');
     }

@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { SidecarConfig } from '../../config/schema';
-import { parseDuration } from '../../core/duration';
 import { SidecarError } from '../../core/errors';
 import { createProducerConnection } from '../../queue/connections';
 import { type IntakeJobData, intakeJobName } from '../../queue/contract';
@@ -99,17 +98,12 @@ export class IntakeEnqueuer {
 /** The proxy's queue side: a fail-fast producer connection to a Redis that passed the safety checks. */
 export async function connectIntakeQueue(
   queueConfig: SidecarConfig['queue'],
+  connection: { readonly url: string; readonly commandTimeoutMs: number },
   metrics: ProxyMetrics,
   logger: Logger,
 ): Promise<{ readonly redis: Redis; readonly enqueuer: IntakeEnqueuer; readonly facts: RedisFacts }> {
-  if (queueConfig.redis.url === null) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'queue.redis.url is not set', {
-      remediation:
-        'set APM_SIDECAR_REDIS_URL (e.g. redis://127.0.0.1:6379), or use `apm-sidecar start`, which runs its own redis-server',
-    });
-  }
-  const commandTimeoutMs = parseDuration(queueConfig.redis.command_timeout);
-  const redis = createProducerConnection(queueConfig.redis.url, commandTimeoutMs);
+  const { commandTimeoutMs } = connection;
+  const redis = createProducerConnection(connection.url, commandTimeoutMs);
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'Redis connection error'));
   const settings: EnqueueSettings = {
     queueName: queueConfig.name,

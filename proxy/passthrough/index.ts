@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
+import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
 import { UpstreamPassthrough } from './passthrough';
 import { type UpstreamSettings, upstreamSettingsFrom } from './upstream';
@@ -20,7 +21,10 @@ export function createUpstreamPassthrough(
   config: SidecarConfig,
   deps: PassthroughDependencies,
 ): UpstreamPassthrough | null {
-  const upstream = deps.upstream === undefined ? upstreamSettingsFrom(config.upstream) : deps.upstream;
+  const upstream =
+    deps.upstream === undefined
+      ? upstreamSettingsFrom(config.upstream, runtimeConfig(config).ms['upstream.timeout'])
+      : deps.upstream;
   if (upstream === null) return null;
   return new UpstreamPassthrough({
     upstream,

@@ -3,7 +3,6 @@ import http from 'node:http';
 import https from 'node:https';
 
 import type { SidecarConfig } from '../../config/schema';
-import { parseDuration } from '../../core/duration';
 import { SidecarError } from '../../core/errors';
 
 /** How to reach the upstream (APM Server or Kibana) and as whom: shared by pass-through and agent config. */
@@ -47,7 +46,8 @@ function readCertificateAuthorities(files: readonly string[]): string[] {
 }
 
 /** The upstream settings, or null when upstream.url is not set. */
-export function upstreamSettingsFrom(upstream: SidecarConfig['upstream']): UpstreamSettings | null {
+/** upstream.*, its timeout already in ms (upstream.timeout). */
+export function upstreamSettingsFrom(upstream: SidecarConfig['upstream'], timeoutMs: number): UpstreamSettings | null {
   if (upstream.url === null || upstream.url === '') return null;
   const url = new URL(upstream.url);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -64,7 +64,7 @@ export function upstreamSettingsFrom(upstream: SidecarConfig['upstream']): Upstr
     url,
     agent,
     authorization: upstreamAuthorization(upstream),
-    timeoutMs: parseDuration(upstream.timeout),
+    timeoutMs,
     forwardFor: upstream.x_forwarded_for,
   };
 }

@@ -1,5 +1,5 @@
+import { parseHostPort } from '../../../core/listen';
 import { sizeHighWaterMark } from '../../../proxy/backpressure';
-import { parseHostPort } from '../../../proxy/server';
 
 describe('sizeHighWaterMark', () => {
   it('keeps configured values', () => {

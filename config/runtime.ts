@@ -1,0 +1,74 @@
+import { parseDuration } from '../core/duration';
+import { SidecarError } from '../core/errors';
+import { type ListenAddress, parseHostPort } from '../core/listen';
+import type { SidecarConfig } from './schema';
+
+/** Every key of format "duration" (a test keeps this list equal to the schema's). */
+export const durationKeys = [
+  'server.auth.api_key.cache_ttl',
+  'server.rum.source_mapping.cache.expiration',
+  'server.ssl.handshake_timeout',
+  'server.ssl.reload_interval',
+  'server.read_timeout',
+  'server.idle_timeout',
+  'server.shutdown_timeout',
+  'queue.redis.command_timeout',
+  'queue.dead_letter.max_age',
+  'output.elasticsearch.timeout',
+  'output.elasticsearch.flush_interval',
+  'output.elasticsearch.backoff.init',
+  'output.elasticsearch.backoff.max',
+  'agent_config.cache.expiration',
+  'upstream.timeout',
+  'log.metrics_period',
+] as const;
+
+type DurationKey = (typeof durationKeys)[number];
+
+/** The validated configuration as the processes use it: parsed once, right after convict validated it. */
+export interface RuntimeConfig {
+  /** Every duration key in milliseconds, by its key ("server.read_timeout"). */
+  readonly ms: Readonly<Record<DurationKey, number>>;
+  readonly listen: { readonly intake: ListenAddress; readonly admin: ListenAddress };
+}
+
+function valueAt(config: SidecarConfig, key: string): unknown {
+  let node: unknown = config;
+  for (const part of key.split('.')) {
+    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  return node;
+}
+
+function durationMs(config: SidecarConfig, key: DurationKey): number {
+  const value = valueAt(config, key);
+  if (typeof value !== 'string') throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `${key} is not a duration`);
+  return parseDuration(value);
+}
+
+const views = new WeakMap<SidecarConfig, RuntimeConfig>();
+
+/** The runtime view of a loaded configuration; the same object for the same configuration. */
+export function runtimeConfig(config: SidecarConfig): RuntimeConfig {
+  const known = views.get(config);
+  if (known !== undefined) return known;
+  const ms = Object.fromEntries(durationKeys.map((key) => [key, durationMs(config, key)])) as Record<
+    DurationKey,
+    number
+  >;
+  const view: RuntimeConfig = {
+    ms,
+    listen: { intake: parseHostPort(config.server.host), admin: parseHostPort(config.admin.host) },
+  };
+  views.set(config, view);
+  return view;
+}
+
+/** queue.redis.url, which every process but `start` needs (it runs its own redis-server). */
+export function requireRedisUrl(config: SidecarConfig, role: string): string {
+  if (config.queue.redis.url !== null && config.queue.redis.url !== '') return config.queue.redis.url;
+  throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `queue.redis.url is not set: the ${role} needs the queue`, {
+    remediation:
+      'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the proxies and forwarders share, or run `apm-sidecar start` for a local all-in-one',
+  });
+}

@@ -1,0 +1,71 @@
+import { configChecks } from '../../../cli/check/checks';
+import { configLeaves } from '../../../config/leaves';
+import { loadConfig } from '../../../config/load';
+import { durationKeys, requireRedisUrl, runtimeConfig } from '../../../config/runtime';
+import { assertProxyStartable } from '../../../proxy/preflight';
+import { LogSink } from '../../support/log-sink';
+
+describe('the runtime view: config parsed once, right after validation', () => {
+  it('has every duration key of the schema, in ms', () => {
+    expect([...durationKeys].sort()).toEqual(
+      configLeaves()
+        .filter((leaf) => leaf.format === 'duration')
+        .map((leaf) => leaf.key)
+        .sort(),
+    );
+    const { config } = loadConfig({ env: { APM_SIDECAR_SERVER_READ_TIMEOUT: '1m' } });
+    const view = runtimeConfig(config);
+    expect(view.ms['server.read_timeout']).toBe(60_000);
+    expect(view.ms['server.shutdown_timeout']).toBe(30_000);
+    expect(view.ms['output.elasticsearch.flush_interval']).toBe(1_000);
+    expect(runtimeConfig(config)).toBe(view);
+  });
+
+  it('holds the listen addresses as host and port', () => {
+    const { config } = loadConfig({ env: { APM_SIDECAR_HOST: ':8300', APM_SIDECAR_ADMIN_HOST: '[::1]:8301' } });
+    expect(runtimeConfig(config).listen).toEqual({
+      intake: { host: '0.0.0.0', port: 8300 },
+      admin: { host: '::1', port: 8301 },
+    });
+  });
+
+  it('refuses a port over 65535 at validation, by the one host:port parser', () => {
+    expect(() => loadConfig({ env: { APM_SIDECAR_HOST: '127.0.0.1:70000' } })).toThrow(/server\.host.*not "host:port"/);
+  });
+
+  it('says once, for every role, that queue.redis.url is not set', () => {
+    const { config } = loadConfig({ env: {} });
+    expect(() => requireRedisUrl(config, 'forwarder')).toThrow(
+      'queue.redis.url is not set: the forwarder needs the queue',
+    );
+  });
+});
+
+describe('`apm-sidecar check` runs the assertions the proxy runs', () => {
+  it('fails on server.otlp.grpc without TLS, which the proxy refuses', () => {
+    const { config } = loadConfig({ env: { APM_SIDECAR_OTLP_GRPC: 'true' } });
+    const sink = new LogSink();
+    expect(() => assertProxyStartable(config, sink.logger('proxy'))).toThrow(/server\.otlp\.grpc needs TLS/);
+    expect(configChecks(config).find((r) => r.name === 'proxy')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/the proxy will refuse to start: .*server\.otlp\.grpc needs TLS/) as unknown,
+    });
+  });
+
+  it("fails on clear-text credentials, and warns with the proxy's own words when allow_insecure is set", () => {
+    const refused = loadConfig({ env: { APM_SIDECAR_SECRET_TOKEN: 'abcdefghijklmnop' } }).config;
+    expect(configChecks(refused).find((r) => r.name === 'proxy')).toMatchObject({ status: 'fail' });
+    const allowed = loadConfig({
+      env: { APM_SIDECAR_SECRET_TOKEN: 'abcdefghijklmnop', APM_SIDECAR_SERVER_AUTH_ALLOW_INSECURE: 'true' },
+    }).config;
+    const sink = new LogSink();
+    assertProxyStartable(allowed, sink.logger('proxy'));
+    const logged = sink.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    expect(logged).toHaveLength(1);
+    const checks = configChecks(allowed).filter((r) => r.name === 'proxy');
+    expect(checks).toEqual([
+      { name: 'proxy', status: 'ok', detail: 'starts without TLS' },
+      { name: 'proxy', status: 'warn', detail: logged[0] },
+    ]);
+  });
+});
