@@ -376,7 +376,13 @@ export class JobProcessor {
     try {
       return {
         ok: true,
-        document: prepareDocument(origin.id, result.doc.dataStream, result.doc.source, result.doc.dynamicTemplates),
+        document: prepareDocument(
+          origin.id,
+          result.doc.dataStream,
+          result.doc.source,
+          result.doc.dynamicTemplates,
+          result.doc.rawIntegers,
+        ),
       };
     } catch (err) {
       return {

@@ -1,4 +1,5 @@
 import type { ItemResult } from '../outcomes';
+import { restoreRawIntegers } from '../transform/big-integers';
 
 /** One document ready for a bulk request: its create action and source, serialized once. */
 export interface PreparedDocument {
@@ -14,13 +15,15 @@ export function prepareDocument(
   dataStream: string,
   source: Record<string, unknown>,
   dynamicTemplates?: Readonly<Record<string, string>>,
+  rawIntegers = false,
 ): PreparedDocument {
   // dynamic_templates: how APM Server maps histogram metric samples without a static mapping.
   const action =
     dynamicTemplates === undefined
       ? { _index: dataStream, _id: id }
       : { _index: dataStream, _id: id, dynamic_templates: dynamicTemplates };
-  const lines = `${JSON.stringify({ create: action })}\n${JSON.stringify(source)}\n`;
+  const json = JSON.stringify(source);
+  const lines = `${JSON.stringify({ create: action })}\n${rawIntegers ? restoreRawIntegers(json) : json}\n`;
   return { id, dataStream, lines, bytes: Buffer.byteLength(lines) };
 }
 

@@ -1,4 +1,5 @@
 import type { IntakeJobData } from '../../queue/contract';
+import { keepRawIntegers } from './big-integers';
 import type { JobState } from './common';
 import { agentName, jobState, serviceName } from './common';
 import { transformError } from './error';
@@ -36,6 +37,8 @@ export interface ApmDocument {
   readonly source: Record<string, unknown>;
   /** Bulk `dynamic_templates` (field -> template name), set for histogram metric samples only. */
   readonly dynamicTemplates?: Readonly<Record<string, string>>;
+  /** The source holds integers beyond 2^53 as markers (big-integers.ts): serialize through restoreRawIntegers. */
+  readonly rawIntegers?: boolean;
 }
 
 export type TransformResult =
@@ -151,7 +154,9 @@ export function createJobTransformer(metadataLine: string, ctx: TransformContext
         if (!isRecord(event)) return { ok: false, reason: 'event line is not a JSON object' };
         const unindexable = unindexableReason(eventLine, event);
         if (unindexable !== undefined) return { ok: false, reason: `event cannot be indexed: ${unindexable}` };
-        return transformEvent(event, state);
+        const rawIntegers = keepRawIntegers(eventLine, event);
+        const result = transformEvent(event, state);
+        return rawIntegers && result.ok ? { ok: true, doc: { ...result.doc, rawIntegers } } : result;
       } catch (error) {
         return { ok: false, reason: `event could not be mapped: ${describe(error)}` };
       }

@@ -78,8 +78,35 @@ import { enqueue, errorLine, intakeJob, mergeDeep, transactionLine, waitFor } fr
     await queue.close();
   });
 
-  // Traces only: on this cluster the metrics fixture's histogram needs the `histogram` dynamic template (not in
-  // its templates), and the logs fixture re-routes one record to logs-payments-*, outside the writer role.
+  it('indexes an integer beyond 2^53 in context.custom exactly (the _source holds 9007199254740993)', async () => {
+    const namespace = `fw${randomUUID().slice(0, 8)}`;
+    const queue = new Queue(`q-${randomUUID()}`, { connection });
+    // JSON.stringify cannot write the literal: splice it into the line as an agent would send it.
+    const line = transactionLine(7, { context: { custom: { big: 0 } } }).replace('"big":0', '"big":9007199254740993');
+    const job = intakeJob([line]);
+    await enqueue(queue, job);
+    await start(principals.writer, queue.name, namespace);
+    await waitFor('delivered', async () => (await queue.getJobCounts('completed')).completed === 1, 60_000);
+    const admin = target.client();
+    await admin.indices.refresh({ index: `traces-apm-${namespace}` });
+    // Read the hit as text: the client's JSON.parse would round the number on the way back.
+    const answer = await admin.transport.request(
+      {
+        method: 'GET',
+        path: `/traces-apm-${namespace}/_search`,
+        querystring: { filter_path: 'hits.hits._source.transaction.custom' },
+      },
+      { asStream: true },
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer as AsyncIterable<Buffer>) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString('utf8')).toContain('"custom":{"big":9007199254740993}');
+    await admin.close();
+    await queue.close();
+  });
+
+  // Traces only: the logs fixture re-routes one record to logs-payments-*, outside the writer role; the metrics
+  // fixture's histogram and summary against these templates: test/contract/metric-templates.contract.test.ts.
   it('indexes OTLP traces (the golden fixture: transactions, spans, a span-event log and an error), none refused', async () => {
     const namespace = `fw${randomUUID().slice(0, 8)}`;
     const queue = new Queue(`q-${randomUUID()}`, { connection });
