@@ -253,7 +253,7 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
         password: 'bench-password',
         docs,
         concurrency: 4,
-        flushBytes: 1048576,
+        flushBytes: 5 * 1024 * 1024,
       }),
     ]);
     const baseline = await firstJsonLine(loader, isLoaderResult, 600_000);

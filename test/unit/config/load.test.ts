@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     expect(config.server.ssl.supported_protocols).toEqual(['TLSv1.2', 'TLSv1.3']);
     expect(config.queue.name).toBe('apm-intake');
     expect(config.queue.durability).toBe('applied');
-    expect(config.output.elasticsearch.flush_bytes).toBe(1048576);
+    expect(config.output.elasticsearch.flush_bytes).toBe(5 * 1024 * 1024);
     expect(config.admin.host).toBe('127.0.0.1:8201');
     expect(config.data_streams.namespace).toBe('default');
   });
