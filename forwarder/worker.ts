@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../core/log';
 import { workerLockDurationMs, workerMaxStalledCount } from '../queue/job-options';
 import type { JobProcessor, JobSummary } from './job-processor';
+import { reclaimOwnOrphans } from './orphan-reclaim';
 
 export interface ForwarderWorkerOptions {
   readonly queueName: string;
@@ -27,6 +28,9 @@ export class ForwarderWorker {
   private readonly inHand = new Map<string, { job: Job<unknown, JobSummary>; token: string; handBack: () => void }>();
   private running: Promise<void> | undefined;
   private pausedFor: string | undefined;
+  private reclaiming: Promise<void> | undefined;
+  private closing = false;
+  private readonly connection: Redis;
 
   private readonly onUnreadable: ForwarderWorkerOptions['onUnreadable'];
 
@@ -46,6 +50,9 @@ export class ForwarderWorker {
       stalledInterval: 10_000,
     });
     this.onUnreadable = options.onUnreadable;
+    // The connection is up before this worker exists: every 'ready' from now on is a reconnection.
+    this.connection = options.connection;
+    options.connection.on('ready', () => this.reclaimAfterReconnect());
     this.worker.on('error', (err) =>
       this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'),
     );
@@ -100,6 +107,23 @@ export class ForwarderWorker {
     }
   }
 
+  /**
+   * A second after a reconnection (BullMQ's resent commands have their answers by then), moves back to waiting the
+   * jobs this worker took whose answer Redis never sent (forwarder/orphan-reclaim.ts): ~4 s instead of ~40 s.
+   */
+  private reclaimAfterReconnect(): void {
+    if (this.closing || this.running === undefined) return;
+    this.reclaiming ??= delay(1000)
+      .then(() => reclaimOwnOrphans(this.worker, this.connection, (id) => this.inHand.has(id), this.logger, 3000))
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.debug({ err }, 'looking for orphaned jobs after a reconnection failed'),
+      )
+      .finally(() => {
+        this.reclaiming = undefined;
+      });
+  }
+
   /** Starts taking jobs (after the preconditions passed). */
   start(): void {
     this.running ??= this.worker
@@ -126,6 +150,7 @@ export class ForwarderWorker {
 
   /** Waits up to `timeoutMs` for the jobs in hand; then hands the rest back to the queue and closes. */
   async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
     // BullMQ emits an 'error' nobody can listen to (and the process dies of it) when a worker is closed while its
     // blocking connection is still connecting, e.g. on a SIGTERM right after start: let it connect first, for a
     // bounded time in case Redis is down.

@@ -20,12 +20,20 @@ function fmtNumber(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** Dead-lettered once the fault cleared, and whether the scenario then replayed them (lost counts after that). */
+function deadLettered(r: ScenarioResult): string {
+  if (r.deadLettered === undefined) return '–';
+  if (r.deadLettered === 0) return '0';
+  return `${fmtNumber(r.deadLettered)}${r.replayed === true ? ', all replayed' : ', not replayed'}`;
+}
+
 export function renderTable(rows: readonly ScenarioResult[]): string {
   const header = [
     'scenario',
     'fault',
     'acknowledged',
     'lost',
+    'dead-lettered before replay',
     'doubled',
     'indexed/s during the fault',
     'drain',
@@ -39,6 +47,7 @@ export function renderTable(rows: readonly ScenarioResult[]): string {
         r.fault,
         fmtNumber(r.acknowledged),
         fmtNumber(r.lost),
+        deadLettered(r),
         fmtNumber(r.doubled),
         r.rateDuringFault === null ? '–' : fmtNumber(r.rateDuringFault),
         r.drainSeconds === null ? 'never' : `${r.drainSeconds.toFixed(1)} s`,

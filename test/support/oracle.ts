@@ -26,6 +26,13 @@ export interface ScenarioResult extends OracleFigures {
   readonly rateDuringFault: number | null;
   /** Seconds from the fault clearing until every acknowledged event was indexed (null when it never was). */
   readonly drainSeconds: number | null;
+  /**
+   * Documents in the dead-letter queue once the fault cleared, before any `dlq replay`: acknowledged events that
+   * wait for an operator. Where the fault was the operator's to fix, `replayed` says the scenario replayed them and
+   * `lost` counts what is missing after the replay (undefined: the scenario does not read the dead-letter queue).
+   */
+  readonly deadLettered?: number;
+  readonly replayed?: boolean;
   /** Anything else worth a column note (503s answered, entries replayed, ...). */
   readonly notes: string;
   readonly recordedAt: string;

@@ -183,7 +183,6 @@ function transactionSeq(source: Record<string, unknown>): number[] {
 
 function record(figures: Figures, fault: string, replayed: boolean): void {
   const notes = [
-    `${figures.deadLettered} dead-lettered${replayed ? ', then `dlq replay`' : ''}`,
     ...(figures.healthyRate === null ? [] : [`healthy rate ${figures.healthyRate}/s`]),
     `${figures.itemsByStatus['409'] ?? 0} items answered 409`,
     `faults applied ${JSON.stringify(figures.faultsApplied)}`,
@@ -197,6 +196,8 @@ function record(figures: Figures, fault: string, replayed: boolean): void {
     doubled: figures.doubled,
     rateDuringFault: figures.faultRate,
     drainSeconds: figures.drainSeconds,
+    deadLettered: figures.deadLettered,
+    replayed,
     notes,
   });
 }
