@@ -158,9 +158,10 @@ withCommon(dlq.command('replay'))
 withCommon(dlq.command('purge'))
   .description('delete dead-lettered documents')
   .option('--reason <reason>', 'only documents dead-lettered for this reason')
+  .option('-y, --yes', 'delete without asking (needed where no terminal can answer)')
   .action(
-    action(async (loaded, options: CommonOptions & { reason?: string }) => {
-      return runDlqPurge(loaded, { reason: options.reason });
+    action(async (loaded, options: CommonOptions & { reason?: string; yes?: boolean }) => {
+      return runDlqPurge(loaded, { reason: options.reason, yes: options.yes === true });
     }),
   );
 

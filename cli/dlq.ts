@@ -1,3 +1,5 @@
+import readline from 'node:readline/promises';
+
 import { Queue } from 'bullmq';
 
 import type { LoadedConfig } from '../config/load';
@@ -116,12 +118,50 @@ export async function runDlqReplay(
   });
 }
 
+/** Asks on the terminal; undefined when no one can answer (stdin or stdout is not a TTY). */
+type Confirm = (question: string) => Promise<boolean> | undefined;
+
+const askOnTerminal: Confirm = (question) => {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) return undefined;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  return rl
+    .question(`${question} [y/N] `)
+    .then(
+      (answer) => /^y(es)?$/i.test(answer.trim()),
+      () => false,
+    )
+    .finally(() => rl.close());
+};
+
+/** Deletes dead-lettered documents: only with --yes, or after "y" on a terminal. */
 export async function runDlqPurge(
   loaded: LoadedConfig,
-  options: { reason: string | undefined },
+  options: { reason: string | undefined; yes?: boolean },
   out: Out = stdout,
+  confirm: Confirm = askOnTerminal,
 ): Promise<number> {
   return withDeadLetters(loaded, async (dlq) => {
+    if (options.yes !== true) {
+      const which =
+        options.reason === undefined
+          ? 'every dead-lettered document'
+          : `the documents dead-lettered for ${options.reason}`;
+      const question = `delete ${which} of queue ${loaded.config.queue.name} (${await dlq.size()} in the dead-letter queue)?`;
+      const answer = confirm(question);
+      if (answer === undefined) {
+        throw new SidecarError(
+          'SIDECAR_ERR_CONFIRMATION_REQUIRED',
+          `dlq purge would ${question.replace(/\?$/, '')}, and no terminal can confirm it`,
+          {
+            remediation: 'pass --yes to delete without asking (`apm-sidecar dlq purge --yes`), or run it on a terminal',
+          },
+        );
+      }
+      if (!(await answer)) {
+        out('nothing deleted');
+        return 1;
+      }
+    }
     const purged = await purgeDeadLetters(dlq, { reason: options.reason });
     out(
       `${purged} dead-lettered documents deleted${options.reason === undefined ? '' : ` (reason ${options.reason})`}`,

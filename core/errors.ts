@@ -40,6 +40,12 @@ export const errorCatalogue = {
     remediation:
       'A running `apm-sidecar start` owns path.data (its pid is in path.data/start.pid). Stop it, or give this one another path.data (APM_SIDECAR_DATA).',
   },
+  SIDECAR_ERR_CONFIRMATION_REQUIRED: {
+    message: 'this command deletes data and needs a confirmation',
+    retryable: false,
+    remediation:
+      'Run it on a terminal and answer the question, or pass the flag the message names (e.g. `apm-sidecar dlq purge --yes`) where no one can answer (a script, CI, `docker compose run -T`).',
+  },
   SIDECAR_ERR_DLQ_FULL: {
     message: 'the dead-letter queue is full',
     retryable: true,

@@ -154,7 +154,7 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
     const mainDlq = new DeadLetterQueue(mainConnection, queueName, { maxEntries: 100, maxAgeMs: 60_000 });
     await mainDlq.add([entry(1, 'x'), entry(2, 'y'), entry(3, 'x')]);
     const out: string[] = [];
-    await runDlqPurge(loaded, { reason: 'x' }, (l) => out.push(l));
+    await runDlqPurge(loaded, { reason: 'x', yes: true }, (l) => out.push(l));
     expect(out).toEqual(['2 dead-lettered documents deleted (reason x)']);
     expect((await mainDlq.page(0, 10)).entries.map((e) => e.entry.reason)).toEqual(['y']);
     mainConnection.disconnect();
