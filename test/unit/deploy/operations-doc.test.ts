@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { errorCatalogue } from '../../../core/errors';
+import { agentResults } from '../../../core/results';
 import { knownSidecarVariables, repoRoot, sidecarVariablesIn } from './deploy-files';
 
 // docs/operations.md is written by hand; these checks keep the names it tells operators to type or watch real.
@@ -21,8 +22,9 @@ function sourceText(folders: string[]): string {
 }
 
 describe('docs/operations.md', () => {
-  it('names only error codes of the catalogue', () => {
-    const codes = new Set(Object.keys(errorCatalogue));
+  it('names only error codes of the catalogue or of the agent result table', () => {
+    const agentCodes = Object.values(agentResults).flatMap((r) => ('code' in r ? [r.code] : []));
+    const codes = new Set([...Object.keys(errorCatalogue), ...agentCodes]);
     const named = new Set(Array.from(guide.matchAll(/SIDECAR_ERR_[A-Z_]+/g), (m) => m[0]));
     expect(named.size).toBeGreaterThan(10);
     expect(Array.from(named).filter((code) => !codes.has(code))).toEqual([]);
