@@ -7,7 +7,7 @@ import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
  * (only a failure pays for it). Write "not empty" as `not: {const: ''}`: minLength counts unicode code points,
  * which costs more than the rest of a job's check.
  */
-const ajv = new Ajv({ strict: true, discriminator: true, verbose: true });
+const ajv = new Ajv({ strict: true, allowUnionTypes: true, discriminator: true, verbose: true });
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -30,14 +30,21 @@ function describe(errors: readonly ErrorObject[]): string {
   return `${path === '' ? 'data' : path} ${reason}`;
 }
 
-/**
- * Compiles `schema` into a parser that returns the value itself, typed, when it matches and otherwise throws what
- * `fail` makes of the failed path and reason. Compile at module load: a mistake in a schema fails at start.
- */
-export function schemaParser<T>(schema: JSONSchemaType<T>, fail: (problem: string) => Error): (value: unknown) => T {
+/** A value that matched its schema, or the path that failed and why. */
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+/** Compiles `schema` once (at module load, so a mistake in a schema fails at start) into a check of values. */
+export function schemaCheck<T>(schema: JSONSchemaType<T>): (value: unknown) => Checked<T> {
   const validate = ajv.compile(schema);
+  return (value) => (validate(value) ? { ok: true, value } : { ok: false, problem: describe(validate.errors ?? []) });
+}
+
+/** As schemaCheck, for boundaries with one error type: returns the value itself, typed, or throws `fail(problem)`. */
+export function schemaParser<T>(schema: JSONSchemaType<T>, fail: (problem: string) => Error): (value: unknown) => T {
+  const check = schemaCheck(schema);
   return (value) => {
-    if (validate(value)) return value;
-    throw fail(describe(validate.errors ?? []));
+    const checked = check(value);
+    if (checked.ok) return checked.value;
+    throw fail(checked.problem);
   };
 }

@@ -2,6 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 
 import type { SidecarConfig } from '../config/schema';
 import { SidecarError } from '../core/errors';
+import { schemaParser } from '../core/parse';
 import { agentConfigIndex, apmIndexPatterns, sourceMapReadEntry } from './setup/roles';
 
 interface IndexPrivilegeRequirement {
@@ -54,35 +55,37 @@ export function describeMissing(missing: MissingPrivilege): string {
     : `${missing.privilege} on ${missing.resource ?? '?'}`;
 }
 
-function invalidResponse(what: string): SidecarError {
-  return new SidecarError('SIDECAR_ERR_ES_NOT_ELASTICSEARCH', `unexpected _has_privileges response: ${what}`, {
-    remediation: 'check that output.elasticsearch.hosts points at Elasticsearch 8.x with security enabled',
-  });
+/** The cluster/index part of a `_has_privileges` answer: privilege name -> held, per index pattern for index. */
+interface HasPrivilegesAnswer {
+  readonly cluster?: Readonly<Record<string, boolean>>;
+  readonly index?: Readonly<Record<string, Readonly<Record<string, boolean>>>>;
 }
 
-function booleanMap(value: unknown, what: string): Map<string, boolean> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalidResponse(`${what} is not an object`);
-  const out = new Map<string, boolean>();
-  for (const [name, held] of Object.entries(value)) {
-    if (typeof held !== 'boolean') throw invalidResponse(`${what}.${name} is not a boolean`);
-    out.set(name, held);
-  }
-  return out;
-}
+const held = { type: 'object', required: [], additionalProperties: { type: 'boolean' } } as const;
 
-/** The cluster/index part of a _has_privileges answer, checked field by field. */
+const parseAnswer = schemaParser<HasPrivilegesAnswer>(
+  {
+    type: 'object',
+    properties: {
+      cluster: { ...held, nullable: true },
+      index: { type: 'object', nullable: true, required: [], additionalProperties: held },
+    },
+  },
+  (problem) =>
+    new SidecarError('SIDECAR_ERR_ES_NOT_ELASTICSEARCH', `unexpected _has_privileges response: ${problem}`, {
+      remediation: 'check that output.elasticsearch.hosts points at Elasticsearch 8.x with security enabled',
+    }),
+);
+
+/** The privileges a `_has_privileges` answer says are not held. */
 export function parseHasPrivileges(body: unknown): MissingPrivilege[] {
-  if (typeof body !== 'object' || body === null) throw invalidResponse('not an object');
-  const cluster = 'cluster' in body ? booleanMap(body.cluster, 'cluster') : new Map<string, boolean>();
-  const index: unknown = 'index' in body ? body.index : {};
-  if (typeof index !== 'object' || index === null) throw invalidResponse('index is not an object');
+  const answer = parseAnswer(body);
   const missing: MissingPrivilege[] = [];
-  for (const [privilege, held] of cluster) if (!held) missing.push({ kind: 'cluster', privilege });
-  for (const [resource, privileges] of Object.entries(index)) {
-    for (const [privilege, held] of booleanMap(privileges, `index.${resource}`)) {
-      if (!held) missing.push({ kind: 'index', privilege, resource });
-    }
+  for (const [privilege, isHeld] of Object.entries(answer.cluster ?? {}))
+    if (!isHeld) missing.push({ kind: 'cluster', privilege });
+  for (const [resource, privileges] of Object.entries(answer.index ?? {})) {
+    for (const [privilege, isHeld] of Object.entries(privileges))
+      if (!isHeld) missing.push({ kind: 'index', privilege, resource });
   }
   return missing;
 }

@@ -1,3 +1,5 @@
+import { isRecord } from '../../core/parse';
+
 /**
  * Typed readers over parsed intake JSON. The proxy already validated every line against the intake v2 rules, but
  * the transform still reads defensively: a field of the wrong type is treated as absent, never trusted by a cast.
@@ -5,9 +7,7 @@
 
 export type JsonObject = Record<string, unknown>;
 
-export function isRecord(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+export { isRecord };
 
 export function obj(from: JsonObject | undefined, key: string): JsonObject | undefined {
   const value = from?.[key];

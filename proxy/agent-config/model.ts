@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
 
+import type { JSONSchemaType } from 'ajv';
+
+import { schemaCheck } from '../../core/parse';
+
 /**
  * Central agent configuration as Kibana stores it in .apm-agent-configuration and APM Server serves it:
  * settings are string-valued (APM Server's agentcfg.Settings turns every JSON value into its text form), and
@@ -44,45 +48,61 @@ export class AgentConfigParseError extends Error {
   override readonly name = 'AgentConfigParseError';
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+type Scalar = string | number | boolean;
+
+const settingsSchema: JSONSchemaType<Readonly<Record<string, Scalar>>> = {
+  type: 'object',
+  required: [],
+  additionalProperties: { type: ['string', 'number', 'boolean'] },
+};
+
+const checkSettings = schemaCheck(settingsSchema);
 
 /** Settings as APM Server reads them: every scalar becomes its text ("0.5", "true"); nested values are refused. */
 export function parseSettings(value: unknown, where: string): AgentSettings {
-  if (!isRecord(value))
-    throw new AgentConfigParseError(`${where}: settings must be an object of setting names to values`);
-  const settings: Record<string, string> = {};
-  for (const [key, raw] of Object.entries(value)) {
-    if (typeof raw === 'string') settings[key] = raw;
-    else if (typeof raw === 'number' || typeof raw === 'boolean') settings[key] = String(raw);
-    else throw new AgentConfigParseError(`${where}: setting "${key}" must be a string, number or boolean`);
-  }
-  return settings;
+  const checked = checkSettings(value);
+  if (!checked.ok) throw new AgentConfigParseError(`${where}: settings ${checked.problem}`);
+  return textOf(checked.value);
 }
 
-function optionalText(value: unknown, where: string): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw new AgentConfigParseError(`${where} must be a string`);
-  return value;
+function textOf(settings: Readonly<Record<string, Scalar>>): AgentSettings {
+  return Object.fromEntries(Object.entries(settings).map(([key, raw]) => [key, String(raw)]));
 }
+
+interface AgentConfigDocument {
+  readonly service?: { readonly name?: string | null; readonly environment?: string | null } | null;
+  readonly settings: Readonly<Record<string, Scalar>>;
+  readonly etag?: string | null;
+}
+
+const checkEntry = schemaCheck<AgentConfigDocument>({
+  type: 'object',
+  required: ['settings'],
+  properties: {
+    service: {
+      type: 'object',
+      nullable: true,
+      properties: { name: { type: 'string', nullable: true }, environment: { type: 'string', nullable: true } },
+    },
+    settings: settingsSchema,
+    etag: { type: 'string', nullable: true },
+  },
+});
 
 /**
  * One configuration entry, `{service: {name?, environment?}, settings, etag?}`: the shape of both the file
  * source's list items and Kibana's documents (which also carry agent_name and applied_by_agent, ignored here).
  */
 export function parseAgentConfigEntry(value: unknown, where: string): AgentConfigEntry {
-  if (!isRecord(value)) throw new AgentConfigParseError(`${where} must be an object with service and settings`);
-  const service = value.service ?? {};
-  if (!isRecord(service))
-    throw new AgentConfigParseError(`${where}.service must be an object with name and/or environment`);
-  const settings = parseSettings(value.settings, `${where}.settings`);
-  const etag = optionalText(value.etag, `${where}.etag`);
+  const checked = checkEntry(value);
+  if (!checked.ok) throw new AgentConfigParseError(`${where}: ${checked.problem}`);
+  const { service, etag } = checked.value;
+  const settings = textOf(checked.value.settings);
   return {
-    serviceName: optionalText(service.name, `${where}.service.name`),
-    serviceEnvironment: optionalText(service.environment, `${where}.service.environment`),
+    serviceName: service?.name ?? '',
+    serviceEnvironment: service?.environment ?? '',
     settings,
-    etag: etag === '' ? etagOfSettings(settings) : etag,
+    etag: etag === undefined || etag === null || etag === '' ? etagOfSettings(settings) : etag,
   };
 }
 

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 
 import { SidecarError } from '../../core/errors';
+import { isRecord } from '../../core/parse';
 import type { AgentConfigQuery } from './model';
 
 /** A POST query is a few hundred bytes; anything much larger is not an agent. */
@@ -33,10 +34,6 @@ function ifNoneMatchOf(req: AgentConfigRequest): string {
 
 function invalidQuery(detail: string, verbose: boolean): SidecarError {
   return new SidecarError('SIDECAR_ERR_AGENT_CONFIG_INVALID_QUERY', verbose ? detail : undefined);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `{"service":{"name","environment"},"etag"}` as agents POST it; extra fields are ignored. */

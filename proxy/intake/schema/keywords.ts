@@ -1,6 +1,7 @@
 import type Ajv from 'ajv';
 import type { DataValidateFunction, ErrorObject } from 'ajv/dist/types';
 
+import { isRecord } from '../../../core/parse';
 import { boundsProblem } from '../json-bounds';
 import type { SchemaNode } from './builders';
 
@@ -10,10 +11,6 @@ import type { SchemaNode } from './builders';
  */
 
 type IsSet = (value: unknown) => boolean;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isSchema(value: unknown): value is SchemaNode {
   return isRecord(value);

@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 
 import { loadConfig } from '../../../config/load';
 import type { SidecarConfig } from '../../../config/schema';
+import { isRecord } from '../../../core/parse';
 import { writerRole, writerRoleName } from '../../../elasticsearch/setup/roles';
 import { type IntakeJobData, intakeJobName, jobSchemaVersion } from '../../../queue/contract';
 import { intakeJobOptions } from '../../../queue/job-options';
@@ -120,10 +121,6 @@ export function forwarderConfig(
     log: { level: 'warn' },
   };
   return loadConfig({ env: {}, overrides: mergeDeep(base, overrides) }).config;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 export function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

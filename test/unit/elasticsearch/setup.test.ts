@@ -52,7 +52,9 @@ describe('privileges', () => {
     expect(privilegeRemediation(missing, 'apm_sidecar_writer')).toContain(
       'grant monitor on the cluster; create_doc on traces-apm*',
     );
-    expect(() => parseHasPrivileges({ cluster: { monitor: 'yes' } })).toThrow(/not a boolean/);
+    expect(() => parseHasPrivileges({ cluster: { monitor: 'yes' } })).toThrow(
+      /_has_privileges response: cluster.monitor must be boolean/,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { parseAgentConfigFile } from '../../../../proxy/agent-config/file-source';
 import {
   type AgentConfigEntry,
+  AgentConfigParseError,
   etagOfSettings,
   matchAgentConfig,
   noConfig,
@@ -80,8 +81,12 @@ describe('etags and parsing', () => {
   });
 
   it('refuses nested setting values and non-object settings with the place named', () => {
-    expect(() => parseAgentConfigEntry({ settings: { a: { b: 1 } } }, 'f[0]')).toThrow(/f\[0\].settings: setting "a"/);
-    expect(() => parseAgentConfigEntry({ service: { name: 's' } }, 'f[1]')).toThrow(/f\[1\].settings/);
+    expect(() => parseAgentConfigEntry({ settings: { a: { b: 1 } } }, 'f[0]')).toThrow(
+      new AgentConfigParseError('f[0]: settings.a must be string,number,boolean'),
+    );
+    expect(() => parseAgentConfigEntry({ service: { name: 's' } }, 'f[1]')).toThrow(
+      new AgentConfigParseError("f[1]: data must have required property 'settings'"),
+    );
   });
 
   it('reads a YAML list and a JSON list; an empty file is no configuration', () => {
