@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 
 import { type ErrorCode, SidecarError } from '../../core/errors';
 import { type BodyEncoding, compressNdjson } from '../../queue/contract';
@@ -170,14 +171,15 @@ async function buildPayload(
     return { encoding, body: Buffer.concat(received), rawBytes: scan.rawBytes, events: scanner.accepted };
   }
   if (untouched) return asPayload(Buffer.concat(received), scanner.accepted);
-  const ndjson = await rebuildAccepted(received, contentEncoding, limits, scanner, lease);
-  return asPayload(ndjson.body, ndjson.events);
+  return rebuildAccepted(received, contentEncoding, limits, scanner, lease);
 }
 
 /**
  * Some lines were rejected: decode the received bytes once more (same decoder, same splitter, so the same
- * line numbers) and keep the metadata line and the accepted events. Costs CPU only for partly invalid
- * requests; keeps memory per request at the compressed size for the usual, valid ones.
+ * line numbers) and keep the metadata line and the accepted events, compressed as they are kept: only the
+ * compressed rebuild is held (and reserved in the budget), never the decompressed body, so a large partly valid
+ * request gets APM Server's answer (400 with the accepted count, its accepted events queued) instead of being
+ * refused as too large for memory. Costs CPU only for partly invalid requests.
  */
 async function rebuildAccepted(
   received: readonly Buffer[],
@@ -185,9 +187,24 @@ async function rebuildAccepted(
   limits: IntakeLimits,
   scanner: IntakeLineScanner,
   lease: MemoryLease | undefined,
-): Promise<{ body: Buffer; events: number }> {
-  const kept: Buffer[] = [];
+): Promise<IntakePayload> {
+  const compressed: Buffer[] = [];
+  const gzip = zlib.createGzip({ level: 1 });
+  let failure: Error | undefined;
+  gzip.on('data', (chunk: Buffer) => {
+    try {
+      lease?.reserve(chunk.length);
+      compressed.push(chunk);
+    } catch (err) {
+      failure ??= err instanceof Error ? err : new Error(String(err));
+    }
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    gzip.once('end', resolve);
+    gzip.once('error', reject);
+  });
   let events = 0;
+  let rawBytes = 0;
   const newline = Buffer.from('\n');
   const sink: LineSink = {
     line(line, ordinal) {
@@ -195,9 +212,10 @@ async function rebuildAccepted(
       if (ordinal > 0 && (line.length === 0 || scanner.rejected.has(ordinal))) return;
       if (ordinal > 0 && line.length === 1 && line[0] === 0x0d) return;
       const replacement = scanner.rewritten.get(ordinal);
-      // The rebuilt body is held decompressed: in the budget too (a BudgetError fails the whole request).
-      lease?.reserve(line.length + 1);
-      kept.push(replacement === undefined ? Buffer.from(line) : Buffer.from(replacement, 'utf8'), newline);
+      const kept = replacement === undefined ? Buffer.from(line) : Buffer.from(replacement, 'utf8');
+      gzip.write(kept);
+      gzip.write(newline);
+      rawBytes += kept.length + 1;
       if (ordinal > 0) events++;
     },
     tooLarge() {
@@ -207,12 +225,22 @@ async function rebuildAccepted(
   const splitter = new LineSplitter(limits.maxEventSize, sink);
   const replay = Readable.from(received);
   try {
-    for await (const chunk of decodeBody(replay, contentEncoding, limits.maxRequestSize, [], { encoding: null }))
+    for await (const chunk of decodeBody(replay, contentEncoding, limits.maxRequestSize, [], { encoding: null })) {
       splitter.push(chunk);
+      if (failure !== undefined) throw failure;
+      // The compressor takes what was kept before more is decoded: its input buffer stays small.
+      if (gzip.writableNeedDrain) await new Promise((resolve) => gzip.once('drain', resolve));
+    }
     splitter.end();
   } catch (err) {
-    // The first pass met the same error at the same byte: everything before it is already in `kept`.
-    if (!(err instanceof SidecarError) || err instanceof BudgetError) throw err;
+    // The first pass met the same error at the same byte: everything before it is already kept.
+    if (!(err instanceof SidecarError) || err instanceof BudgetError) {
+      gzip.destroy();
+      throw err;
+    }
   }
-  return { body: Buffer.concat(kept), events };
+  gzip.end();
+  await finished;
+  if (failure !== undefined) throw failure;
+  return { encoding: 'gzip', body: Buffer.concat(compressed), rawBytes, events };
 }

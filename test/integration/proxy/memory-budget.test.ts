@@ -111,6 +111,28 @@ describe('server.max_inflight_bytes', () => {
     expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before);
   });
 
+  it('answers a large partly valid request as APM Server does (400, accepted count) and queues its accepted events', async () => {
+    // Held decompressed, this body plus its rebuild (~1.4 MB) would exceed the 1 MB budget: before, a 400 "too
+    // large" (or a 503 under load) with nothing queued; the rebuild is held compressed now.
+    const body = events(700_000).replace(/\n\{"span":\{"id":"5",/, '\n{"span":{"id":5,');
+    const lines = body.split('\n').filter((l) => l !== '').length;
+    const before = (await proxy.queue.getJobs(['waiting'])).length;
+    const res = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const answer = JSON.parse(res.body) as { accepted: number; errors: Array<{ message: string }> };
+    expect(answer.accepted).toBe(lines - 2);
+    expect(answer.errors).toHaveLength(1);
+    const jobs = await proxy.queue.getJobs(['waiting']);
+    expect(jobs).toHaveLength(before + 1);
+    const queued = jobs.find((j) => (j.data as { events?: number }).events === lines - 2);
+    expect(queued).toBeDefined();
+    proxy.sink.assertNoUnexpectedErrors();
+  });
+
   it('binds the OTLP and RUM routes too: shed while the budget is held, OTLP accepted once it is free', async () => {
     const otlpBody = JSON.stringify({
       resourceSpans: [
