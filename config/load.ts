@@ -9,6 +9,7 @@ import { redact, registerSecrets, urlUserinfo } from '../core/redact';
 import { parseTokenList, registerFormats } from './formats';
 import { configLeaves, defaultEnvName } from './leaves';
 import { schema, type SidecarConfig } from './schema';
+import { didYouMean } from './suggest';
 
 let registered = false;
 
@@ -38,10 +39,11 @@ export interface LoadedConfig {
   readonly file: string | undefined;
 }
 
-function invalid(message: string): SidecarError {
-  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, {
-    remediation: 'fix the key named above in the config file or environment; see docs/configuration.md',
-  });
+const fixNamedKey = 'fix the key named above in the config file or environment; see docs/configuration.md';
+
+/** A config error; `remediation` for the messages that name no key (a file, a variable). */
+function invalid(message: string, remediation = fixNamedKey): SidecarError {
+  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, { remediation });
 }
 
 /**
@@ -53,33 +55,54 @@ function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const known = new Set(['APM_SIDECAR_CONFIG', ...leaves.map((l) => l.env), ...leaves.map((l) => `${l.env}_FILE`)]);
   const unknown = Object.keys(env).filter((name) => name.startsWith('APM_SIDECAR_') && !known.has(name));
   if (unknown.length > 0) {
+    const named = unknown.map((name) => `${name}${didYouMean(name, [...known])}`);
     throw invalid(
-      `unknown environment variable ${unknown.join(', ')}: every variable is listed in docs/configuration.md`,
+      `unknown environment variable ${named.join(', ')}`,
+      'rename or unset it; every variable is listed in docs/configuration.md',
     );
   }
   const resolved: NodeJS.ProcessEnv = { ...env };
   for (const leaf of leaves) {
     const fileVar = env[`${leaf.env}_FILE`];
     if (fileVar === undefined || fileVar === '') continue;
-    if (env[leaf.env] !== undefined) throw invalid(`both ${leaf.env} and ${leaf.env}_FILE are set: keep one`);
+    if (env[leaf.env] !== undefined)
+      throw invalid(`both ${leaf.env} and ${leaf.env}_FILE are set`, `unset ${leaf.env} or ${leaf.env}_FILE`);
     // The token file stays watched by the proxy (server.auth.secret_tokens_file): rotation without a restart.
     if (leaf.key === 'server.auth.secret_tokens') resolved[defaultEnvName('server.auth.secret_tokens_file')] = fileVar;
     try {
       resolved[leaf.env] = fs.readFileSync(fileVar, 'utf8').trim();
     } catch (err) {
-      throw invalid(`${leaf.env}_FILE: cannot read ${fileVar} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw invalid(
+        `${leaf.env}_FILE: cannot read ${fileVar} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        `make ${fileVar} readable by this process, or point ${leaf.env}_FILE at another file`,
+      );
     }
   }
   return resolved;
 }
 
-function rewordConvictError(message: string, file: string | undefined): string {
+/**
+ * Convict's lines, one per bad key: an unknown key gets the closest known one, and a bad value set by a variable
+ * names the variable next to the key (the operator set the variable, not the key).
+ */
+function rewordConvictError(message: string, file: string | undefined, env: NodeJS.ProcessEnv): string {
+  const leaves = configLeaves();
   return message
     .split('\n')
     .map((line) => {
       const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(line);
       if (undeclared) {
-        return `unknown key "${undeclared[1]}"${file ? ` in ${file}` : ''}: remove it or check its spelling against docs/configuration.md`;
+        const key = undeclared[1] ?? '';
+        const hint = didYouMean(
+          key,
+          leaves.map((l) => l.key),
+        );
+        return `unknown key "${key}"${file ? ` in ${file}` : ''}${hint}: remove it or check its spelling against docs/configuration.md`;
+      }
+      const bad = /^([a-z0-9_.]+): /.exec(line);
+      const leaf = bad === null ? undefined : leaves.find((l) => l.key === bad[1]);
+      if (leaf !== undefined && env[leaf.env] !== undefined) {
+        return `${leaf.key} (set by ${leaf.env})${line.slice(leaf.key.length)}`;
       }
       return line;
     })
@@ -95,10 +118,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   registerConfiguredSecrets(config);
   try {
     if (file !== undefined && file !== '') {
-      if (!fs.existsSync(file)) throw invalid(`config file ${file} does not exist`);
+      if (!fs.existsSync(file)) {
+        throw invalid(`config file ${file} does not exist`, 'check the path given by --config or APM_SIDECAR_CONFIG');
+      }
       const ext = path.extname(file).toLowerCase();
       if (!['.yml', '.yaml', '.json'].includes(ext))
-        throw invalid(`config file ${file}: use a .yml, .yaml or .json file`);
+        throw invalid(`config file ${file}: not .yml, .yaml or .json`, 'rename it to end in .yml, .yaml or .json');
       loadFileQuietly(config, file);
     }
     if (options.overrides) config.load(options.overrides);
@@ -107,11 +132,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   } catch (err) {
     if (err instanceof SidecarError)
       throw new SidecarError(err.code, redact(err.message), { cause: err.cause, remediation: err.remediation });
-    throw invalid(redact(rewordConvictError(err instanceof Error ? err.message : String(err), file)));
+    throw invalid(redact(rewordConvictError(err instanceof Error ? err.message : String(err), file, env)));
   }
   const properties = config.getProperties();
   loadTokenFile(properties);
-  return { config: properties, printable: redact(config.toString()), file };
+  return { config: properties, printable: printableConfig(properties), file };
 }
 
 /** server.auth.secret_tokens_file set in the file without secret_tokens: the tokens come from that file. */
@@ -132,18 +157,54 @@ function loadTokenFile(config: SidecarConfig): void {
 }
 
 /**
- * A file that does not parse: its parser's message quotes the offending line, which may hold a secret, so only
- * the position is kept.
+ * The effective configuration for --print-config: a secret shows as [set] or [not set], never its value; a
+ * credential inside a URL is masked by redact.
+ */
+function printableConfig(config: SidecarConfig): string {
+  const copy: unknown = structuredClone(config);
+  for (const leaf of configLeaves().filter((l) => l.sensitive)) {
+    const parts = leaf.key.split('.');
+    const last = parts.pop() ?? '';
+    let node: unknown = copy;
+    for (const part of parts) node = node !== null && typeof node === 'object' ? Reflect.get(node, part) : undefined;
+    if (node === null || typeof node !== 'object') continue;
+    const value: unknown = Reflect.get(node, last);
+    const set = value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
+    Reflect.set(node, last, set ? '[set]' : '[not set]');
+  }
+  return redact(JSON.stringify(copy, null, 2));
+}
+
+/** Names of sensitive keys (password, api_key, ...): their values are masked in a YAML error's code frame. */
+const sensitiveName = new RegExp(
+  `^\\s*-?\\s*(${[
+    ...new Set(
+      configLeaves()
+        .filter((l) => l.sensitive)
+        .map((l) => l.key.split('.').pop()),
+    ),
+  ].join('|')}|token)\\s*:`,
+);
+
+/**
+ * A file that does not parse. YAML's message keeps its line, column and code frame with the caret, the values
+ * of secret keys masked; JSON.parse's quotes the input, so only its position is kept.
  */
 function loadFileQuietly(config: convict.Config<SidecarConfig>, file: string): void {
   try {
     config.loadFile(file);
   } catch (err) {
-    const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
-    const position = /line \d+, column \d+|position \d+/.exec(first);
-    throw invalid(
-      `config file ${file} does not parse${position === null ? '' : ` (${position[0]})`}: check its YAML/JSON syntax`,
-    );
+    const message = err instanceof Error ? err.message : String(err);
+    const remediation = `fix the syntax of ${file} at the line shown`;
+    if (err instanceof YAML.YAMLError) {
+      const frame = message
+        .trimEnd()
+        .split('\n')
+        .map((line) => (sensitiveName.test(line) ? line.replace(/:.*$/, ': ***') : line));
+      throw invalid(`config file ${file} does not parse: ${redact(frame.join('\n'))}`, remediation);
+    }
+    const position = /line \d+, column \d+|position \d+/.exec(message.split('\n')[0] ?? '');
+    throw invalid(`config file ${file} does not parse${position === null ? '' : ` (${position[0]})`}`, remediation);
   }
 }
 
