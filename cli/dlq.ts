@@ -3,7 +3,8 @@ import readline from 'node:readline/promises';
 import { Queue } from 'bullmq';
 
 import type { LoadedConfig } from '../config/load';
-import { requireRedisUrl, runtimeConfig } from '../config/runtime';
+import { describeRedisTarget, requireRedisTarget } from '../config/redis-target';
+import { runtimeConfig } from '../config/runtime';
 import { SidecarError } from '../core/errors';
 import { createProducerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
@@ -25,7 +26,8 @@ async function withDeadLetters<T>(
 ): Promise<T> {
   const { config } = loaded;
   const { ms } = runtimeConfig(config);
-  const redis = createProducerConnection(requireRedisUrl(config, 'dlq command'), ms['queue.redis.command_timeout']);
+  const target = requireRedisTarget(config, 'dlq command');
+  const redis = createProducerConnection(target, ms['queue.redis.command_timeout']);
   let queue: Queue | undefined;
   try {
     await redis.connect();
@@ -42,10 +44,11 @@ async function withDeadLetters<T>(
     if (err instanceof SidecarError) throw err;
     throw new SidecarError(
       'SIDECAR_ERR_QUEUE_UNAVAILABLE',
-      `Redis at queue.redis.url: ${err instanceof Error ? err.message : String(err)}`,
+      `Redis at ${describeRedisTarget(target)}: ${err instanceof Error ? err.message : String(err)}`,
       {
         cause: err,
-        remediation: 'check that Redis is running and queue.redis.url (APM_SIDECAR_REDIS_URL) points at it',
+        remediation:
+          'check that Redis is running and queue.redis.url (APM_SIDECAR_REDIS_URL) or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) points at it',
       },
     );
   } finally {

@@ -11,6 +11,7 @@ import { createLogger } from '../core/log';
 import { startForwarder } from '../forwarder/forwarder';
 import { tokenValue } from '../proxy/auth/secret-tokens';
 import { startProxy } from '../proxy/main';
+import { redisTargetOf } from '../config/redis-target';
 import { formatAgentSettings, serverUrlFor } from './start/agent-settings';
 import { claimDataDir } from './start/data-dir-lock';
 import { ensureLocalTls, ensureSecretToken } from './start/local-credentials';
@@ -56,7 +57,7 @@ async function prepare(loaded: SidecarConfig, components: StartedComponent[], pr
     progress(`secret token: ${secret.created ? 'generated' : 'reusing'} ${secret.file}`);
     config.server.auth.secret_tokens = [secret.token];
   }
-  if (config.queue.redis.url === null) {
+  if (redisTargetOf(config.queue.redis) === null) {
     progress('redis-server: starting a private one (AOF on, noeviction)');
     const redis = await PrivateRedisServer.start({
       dir: path.join(dataDir, 'redis'),

@@ -41,6 +41,21 @@ export function registerFormats(): void {
         parseHostPort(value);
       },
     },
+    'host-port-list': {
+      validate(value: unknown) {
+        if (!Array.isArray(value)) throw new Error('must be a list of "host:port", e.g. ["10.0.0.1:26379"]');
+        for (const item of value as unknown[]) {
+          const m = typeof item === 'string' ? /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(item) : null;
+          if (m === null || Number(m[2]) > 65535 || Number(m[2]) === 0)
+            throw new Error(`"${String(item)}" is not "host:port", e.g. "10.0.0.1:26379" or "[::1]:26379"`);
+        }
+      },
+      coerce: (value: string) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+    },
     'string-list': {
       validate(value: unknown) {
         for (const item of asList(value))

@@ -63,12 +63,3 @@ export function runtimeConfig(config: SidecarConfig): RuntimeConfig {
   views.set(config, view);
   return view;
 }
-
-/** queue.redis.url, which every process but `start` needs (it runs its own redis-server). */
-export function requireRedisUrl(config: SidecarConfig, role: string): string {
-  if (config.queue.redis.url !== null && config.queue.redis.url !== '') return config.queue.redis.url;
-  throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `queue.redis.url is not set: the ${role} needs the queue`, {
-    remediation:
-      'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the proxies and forwarders share, or run `apm-sidecar start` for a local all-in-one',
-  });
-}

@@ -3,7 +3,8 @@ import os from 'node:os';
 import { Queue } from 'bullmq';
 
 import { settingName } from '../config/leaves';
-import { requireRedisUrl, runtimeConfig } from '../config/runtime';
+import { requireRedisTarget } from '../config/redis-target';
+import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { AdminServer, type RunningProcess } from '../core/admin-server';
 import { closeAll, closeOnce } from '../core/lifecycle';
@@ -48,12 +49,12 @@ export async function startForwarder(
   logger: Logger,
   adminListen?: ListenAddress,
 ): Promise<Forwarder> {
-  const redisUrl = requireRedisUrl(config, 'forwarder');
+  const redisTarget = requireRedisTarget(config, 'forwarder');
   const { ms, listen } = runtimeConfig(config);
   const es = config.output.elasticsearch;
   // Before Redis: an unreadable CA file is a config error, reported without a connection left open.
   const client = es.hosts.length > 0 ? createEsClient(es, {}, { logger }) : undefined;
-  const connection = createWorkerConnection(redisUrl);
+  const connection = createWorkerConnection(redisTarget);
   try {
     await connection.connect();
     assertRedisSafe(await readRedisFacts(connection), 'applied', 0);

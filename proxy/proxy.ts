@@ -1,5 +1,6 @@
 import { settingName } from '../config/leaves';
-import { requireRedisUrl, runtimeConfig } from '../config/runtime';
+import { requireRedisTarget } from '../config/redis-target';
+import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { AdminServer, type Readiness, type RunningProcess } from '../core/admin-server';
 import { closeAll, closeOnce } from '../core/lifecycle';
@@ -39,7 +40,7 @@ export interface RunningProxy extends RunningProcess {
 export async function startProxy(config: SidecarConfig, logger: Logger): Promise<RunningProxy> {
   const { server: s, queue: q } = config;
   const tls = assertProxyStartable(config, logger);
-  const redisUrl = requireRedisUrl(config, 'proxy');
+  const redisTarget = requireRedisTarget(config, 'proxy');
   const { ms, listen } = runtimeConfig(config);
   const metrics = new ProxyMetrics(createRegistry('proxy'));
   const upstream = upstreamSettingsFrom(config.upstream, ms['upstream.timeout']);
@@ -47,7 +48,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const passthrough = createUpstreamPassthrough(config, { logger, registry: metrics.registry, upstream });
   const queue = await connectIntakeQueue(
     q,
-    { url: redisUrl, commandTimeoutMs: ms['queue.redis.command_timeout'] },
+    { target: redisTarget, commandTimeoutMs: ms['queue.redis.command_timeout'] },
     metrics,
     logger,
   );

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import pino, { type Logger } from 'pino';
 
-import { requireRedisUrl } from '../../config/runtime';
+import { type RedisTarget, requireRedisTarget } from '../../config/redis-target';
 import type { SidecarConfig } from '../../config/schema';
 import { describeForOperator, isSidecarError } from '../../core/errors';
 import { classifyEsError } from '../../elasticsearch/errors';
@@ -101,13 +101,13 @@ export function configChecks(config: SidecarConfig): CheckResult[] {
 }
 
 export async function redisCheck(config: SidecarConfig): Promise<CheckResult> {
-  let url: string;
+  let target: RedisTarget;
   try {
-    url = requireRedisUrl(config, 'proxy and the forwarder');
+    target = requireRedisTarget(config, 'proxy and the forwarder');
   } catch (err) {
     return failedCheck('redis', err);
   }
-  const redis = createProducerConnection(url, 5000);
+  const redis = createProducerConnection(target, 5000);
   // Errors surface through connect(); without a listener ioredis would also print them.
   redis.on('error', () => undefined);
   try {

@@ -2,7 +2,11 @@ import type { Schema } from 'convict';
 
 /** queue: Redis, durability, admission and the dead-letter queue. */
 export interface QueueConfig {
-  redis: { url: string | null; command_timeout: string };
+  redis: {
+    url: string | null;
+    command_timeout: string;
+    sentinel: { nodes: string[]; master_name: string };
+  };
   name: string;
   durability: 'applied' | 'fsync' | 'replicated';
   replicas: number;
@@ -24,6 +28,20 @@ export const queueSchema: Schema<QueueConfig> = {
       doc: 'How long the proxy waits for Redis to acknowledge a job before answering 503.',
       format: 'duration',
       default: '5s',
+    },
+    sentinel: {
+      nodes: {
+        doc: 'Redis Sentinel addresses (host:port, comma-separated in the environment). Set: proxies, forwarders and `dlq` ask the sentinels for the master of queue.redis.sentinel.master_name and follow it after a failover; queue.redis.url, when also set, gives only the credentials, TLS (rediss://) and database of the master, its host and port are ignored.',
+        format: 'host-port-list',
+        default: [],
+        env: 'APM_SIDECAR_REDIS_SENTINELS',
+      },
+      master_name: {
+        doc: 'The master name the sentinels monitor (`sentinel monitor <name> ...`), used with queue.redis.sentinel.nodes.',
+        format: String,
+        default: 'mymaster',
+        env: 'APM_SIDECAR_REDIS_SENTINEL_MASTER',
+      },
     },
   },
   name: {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 
 import type { SidecarConfig } from '../../config/schema';
 import { SidecarError } from '../../core/errors';
+import { describeRedisTarget, type RedisTarget } from '../../config/redis-target';
 import { createProducerConnection } from '../../queue/connections';
 import { type IntakeJobData, intakeJobName } from '../../queue/contract';
 import { intakeJobOptions } from '../../queue/job-options';
@@ -98,12 +99,12 @@ export class IntakeEnqueuer {
 /** The proxy's queue side: a fail-fast producer connection to a Redis that passed the safety checks. */
 export async function connectIntakeQueue(
   queueConfig: SidecarConfig['queue'],
-  connection: { readonly url: string; readonly commandTimeoutMs: number },
+  connection: { readonly target: RedisTarget; readonly commandTimeoutMs: number },
   metrics: ProxyMetrics,
   logger: Logger,
 ): Promise<{ readonly redis: Redis; readonly enqueuer: IntakeEnqueuer; readonly facts: RedisFacts }> {
   const { commandTimeoutMs } = connection;
-  const redis = createProducerConnection(connection.url, commandTimeoutMs);
+  const redis = createProducerConnection(connection.target, commandTimeoutMs);
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'Redis connection error'));
   const settings: EnqueueSettings = {
     queueName: queueConfig.name,
@@ -121,10 +122,13 @@ export async function connectIntakeQueue(
     if (err instanceof SidecarError) throw err;
     throw new SidecarError(
       'SIDECAR_ERR_QUEUE_UNAVAILABLE',
-      `cannot reach Redis at queue.redis.url: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot reach Redis at ${describeRedisTarget(connection.target)}: ${err instanceof Error ? err.message : String(err)}`,
       {
         cause: err,
-        remediation: 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)',
+        remediation:
+          connection.target.kind === 'single'
+            ? 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)'
+            : 'check that the sentinels run and monitor that master, or fix queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER)',
       },
     );
   }

@@ -36,6 +36,11 @@ export interface RigOptions {
   readonly proxy?: Record<string, unknown>;
   /** Config over the forwarder defaults (the stand-in as output, fast backoff). */
   readonly forwarder?: Record<string, unknown>;
+  /**
+   * A Redis set the scenario runs itself (Sentinel, Cluster): its `queue.redis` config section and a client of
+   * it. Then the rig starts no redis-server of its own and `rig.redis` is not there.
+   */
+  readonly queueRedis?: { readonly config: Record<string, unknown>; readonly connect: () => Redis };
 }
 
 export interface LoadOptions {
@@ -63,7 +68,7 @@ export class FaultRig {
   private readonly ca: Buffer;
 
   private constructor(
-    readonly redis: RedisServer,
+    private readonly ownRedis: RedisServer | undefined,
     readonly standin: EsStandin,
     readonly writer: Writer,
     private readonly options: RigOptions,
@@ -72,10 +77,21 @@ export class FaultRig {
   }
 
   static async start(options: RigOptions = {}): Promise<FaultRig> {
-    const redis = await RedisServer.start(options.redis ?? {});
+    const redis = options.queueRedis === undefined ? await RedisServer.start(options.redis ?? {}) : undefined;
     const standin = await EsStandin.start();
     const writer = await createWriter(standin);
     return new FaultRig(redis, standin, writer, options);
+  }
+
+  /** The rig's own redis-server (absent when the scenario brought its own set with `queueRedis`). */
+  get redis(): RedisServer {
+    if (this.ownRedis === undefined) throw new Error('this rig runs on the queueRedis the scenario gave it');
+    return this.ownRedis;
+  }
+
+  /** The `queue.redis` section every process of the rig gets. */
+  private redisSection(): Record<string, unknown> {
+    return this.options.queueRedis?.config ?? { url: this.redis.url };
   }
 
   proxyConfig(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -88,7 +104,7 @@ export class FaultRig {
             auth: { secret_tokens: [rigToken] },
             ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile },
           },
-          queue: { redis: { url: this.redis.url, command_timeout: '2s' }, name: this.queueName },
+          queue: { redis: { ...this.redisSection(), command_timeout: '2s' }, name: this.queueName },
           log: { level: 'warn' },
         },
         this.options.proxy ?? {},
@@ -109,10 +125,13 @@ export class FaultRig {
 
   async startForwarder(name: string, extra: Record<string, unknown> = {}): Promise<CliProcess> {
     const config = forwarderProcessConfig(
-      this.redis.url,
+      '',
       this.queueName,
       { url: this.standin.url, caFile: this.standin.caFile, ...this.writer },
-      mergeDeep(mergeDeep({ log: { level: 'warn' } }, this.options.forwarder ?? {}), extra),
+      mergeDeep(
+        mergeDeep({ log: { level: 'warn' }, queue: { redis: this.redisSection() } }, this.options.forwarder ?? {}),
+        extra,
+      ),
     );
     const forwarder = await CliProcess.start(name, 'forwarder', config);
     this.processes.push(forwarder);
@@ -145,7 +164,7 @@ export class FaultRig {
     fs.writeFileSync(
       file,
       JSON.stringify(
-        mergeDeep({ queue: { redis: { url: this.redis.url }, name: this.queueName }, log: { level: 'warn' } }, extra),
+        mergeDeep({ queue: { redis: this.redisSection(), name: this.queueName }, log: { level: 'warn' } }, extra),
       ),
     );
     try {
@@ -222,7 +241,7 @@ export class FaultRig {
 
   /** Job counts of the queue, read over a connection of its own. */
   async queueCounts(): Promise<Record<string, number>> {
-    const connection = new Redis(this.redis.url, { maxRetriesPerRequest: null });
+    const connection = this.options.queueRedis?.connect() ?? new Redis(this.redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue(this.queueName, { connection });
     try {
       return await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
@@ -245,7 +264,7 @@ export class FaultRig {
   async close(): Promise<void> {
     await Promise.allSettled(this.processes.map((p) => p.destroy()));
     await this.standin.close();
-    await this.redis.destroy();
+    await this.ownRedis?.destroy();
   }
 }
 

@@ -1,7 +1,8 @@
 import { configChecks } from '../../../cli/check/checks';
 import { configLeaves } from '../../../config/leaves';
 import { loadConfig } from '../../../config/load';
-import { durationKeys, requireRedisUrl, runtimeConfig } from '../../../config/runtime';
+import { requireRedisTarget } from '../../../config/redis-target';
+import { durationKeys, runtimeConfig } from '../../../config/runtime';
 import { assertProxyStartable } from '../../../proxy/preflight';
 import { LogSink } from '../../support/log-sink';
 
@@ -35,8 +36,8 @@ describe('the runtime view: config parsed once, right after validation', () => {
 
   it('says once, for every role, that queue.redis.url is not set', () => {
     const { config } = loadConfig({ env: {} });
-    expect(() => requireRedisUrl(config, 'forwarder')).toThrow(
-      'queue.redis.url is not set: the forwarder needs the queue',
+    expect(() => requireRedisTarget(config, 'forwarder')).toThrow(
+      'queue.redis.url is not set (nor queue.redis.sentinel.nodes): the forwarder needs the queue',
     );
   });
 });
