@@ -1,6 +1,6 @@
+import { FaultRig, sleep } from '../faults/support/rig';
 import { recordScenario } from '../support/oracle';
 import { SentinelSet } from '../support/redis-sentinel';
-import { FaultRig, sleep } from '../faults/support/rig';
 
 /**
  * The Sentinel master SIGKILLed under load: a master with two replicas and three sentinels, a proxy and two
