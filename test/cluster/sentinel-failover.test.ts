@@ -14,6 +14,7 @@ async function failoverScenario(durability: 'replicated' | 'applied'): Promise<{
   readonly acknowledged: number;
   readonly afterwards: number;
   readonly readiness: string;
+  readonly dlq: string;
   readonly errors: string[];
 }> {
   const set = await SentinelSet.start();
@@ -49,6 +50,8 @@ async function failoverScenario(durability: 'replicated' | 'applied'): Promise<{
       ...figures,
       afterwards: await acceptsAgain(rig),
       readiness: (await proxy.admin('/readyz')).body,
+      // `dlq list` finds the new master through the sentinels too.
+      dlq: await rig.cli(['dlq', 'list']),
       // A promoted replica has no replica of its own until the sentinels repoint the other one: meanwhile the
       // proxy answers 503 and says why at error level, as it must.
       errors: rig.unexpectedErrors([/no longer gives the configured queue.durability/]),
@@ -74,6 +77,7 @@ describe('cluster: Redis Sentinel failover under load', () => {
     const result = await failoverScenario('replicated');
     expect(result.acknowledged).toBeGreaterThan(200);
     expect(result).toMatchObject({ lost: 0, doubled: 0, afterwards: 202 });
+    expect(result.dlq).toContain('0 dead-lettered documents');
     expect(result.errors).toEqual([]);
   }, 115_000);
 
