@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { LoadedConfig } from '../config/load';
+import { redisTargetOf } from '../config/redis-target';
 import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { tlsEnabled } from '../config/tls-settings';
@@ -11,7 +12,6 @@ import { createLogger } from '../core/log';
 import { startForwarder } from '../forwarder/forwarder';
 import { tokenValue } from '../proxy/auth/secret-tokens';
 import { startProxy } from '../proxy/main';
-import { redisTargetOf } from '../config/redis-target';
 import { formatAgentSettings, serverUrlFor } from './start/agent-settings';
 import { claimDataDir } from './start/data-dir-lock';
 import { ensureLocalTls, ensureSecretToken } from './start/local-credentials';

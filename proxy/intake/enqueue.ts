@@ -2,9 +2,9 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
+import { describeRedisTarget, type RedisTarget } from '../../config/redis-target';
 import type { SidecarConfig } from '../../config/schema';
 import { SidecarError } from '../../core/errors';
-import { describeRedisTarget, type RedisTarget } from '../../config/redis-target';
 import { createProducerConnection } from '../../queue/connections';
 import { type IntakeJobData, intakeJobName } from '../../queue/contract';
 import { intakeJobOptions } from '../../queue/job-options';
