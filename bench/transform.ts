@@ -5,6 +5,7 @@
  * JSON.stringify of the document (the forwarder serialises each document into the bulk body).
  * Run: npx tsx bench/transform.ts   (last line: {"scenario":"transform","events_per_s":N})
  */
+import { sidecarVersion } from '../core/version';
 import { createJobTransformer, type TransformContext } from '../forwarder/transform';
 import { corpusLines } from './corpus';
 
@@ -16,7 +17,7 @@ const ctx: TransformContext = {
   client: { ip: '10.0.0.7', userAgent: 'apm-agent-nodejs/3.29.0' },
   identity: { kind: 'secret_token', id: '0' },
   namespace: 'default',
-  observer: { version: '0.1.0', hostname: 'bench' },
+  observer: { version: sidecarVersion, hostname: 'bench' },
 };
 
 function round(): { events: number; failures: number; bytes: number } {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { describeForOperator } from '../core/errors';
+import { sidecarVersion } from '../core/version';
 import { runForwarder } from '../forwarder/main';
 import { runProxy } from '../proxy/main';
 import { runCheck } from './check';
@@ -67,7 +68,7 @@ program
   .description(
     'A secure, durable front door for Elastic APM data.\nAgents -> proxy (TLS, secret token, validation) -> Redis (BullMQ) -> forwarders -> Elasticsearch.',
   )
-  .version('0.1.0')
+  .version(sidecarVersion)
   .showHelpAfterError()
   .addHelpText(
     'after',

@@ -108,7 +108,13 @@ export async function startForwarder(
     if (!reason.startsWith(quarantinedReason)) metrics.jobsUnreadable.inc();
   };
   const worker = new ForwarderWorker(
-    { queueName: config.queue.name, concurrency: config.forwarder.concurrency, connection, onUnreadable },
+    {
+      queueName: config.queue.name,
+      concurrency: config.forwarder.concurrency,
+      connection,
+      onUnreadable,
+      onSettled: (result) => metrics.jobs.inc({ result }),
+    },
     processor,
     logger,
   );

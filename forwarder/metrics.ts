@@ -54,7 +54,7 @@ export class ForwarderMetrics {
     });
     this.jobs = new Counter({
       name: `${metricPrefix}forwarder_jobs_total`,
-      help: 'Jobs finished, by result.',
+      help: 'Jobs settled by BullMQ, by result: completed, or failed (an attempt failed; retried unless unreadable).',
       labelNames: ['result'],
       registers,
     });

@@ -15,6 +15,8 @@ export interface ForwarderWorkerOptions {
    * `dlq list`, replayed by `dlq replay`). If naming it fails, the job is retried instead: never failed silently.
    */
   readonly onUnreadable?: (job: Job<unknown, JobSummary>, reason: string) => Promise<void>;
+  /** Each job BullMQ settles: completed, or an attempt failed (retried unless unreadable); not a hand-back. */
+  readonly onSettled?: (result: 'completed' | 'failed') => void;
 }
 
 /**
@@ -56,7 +58,9 @@ export class ForwarderWorker {
     this.worker.on('error', (err) =>
       this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'),
     );
+    this.worker.on('completed', () => options.onSettled?.('completed'));
     this.worker.on('failed', (job, err) => {
+      options.onSettled?.('failed');
       if (job !== undefined)
         this.logger.warn(
           { err, jobId: job.id, attempts: job.attemptsMade },

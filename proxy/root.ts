@@ -1,4 +1,5 @@
 import { SidecarError } from '../core/errors';
+import { sidecarVersion } from '../core/version';
 import { acceptsJson, apmJson, type HandledResponse } from './answer';
 import type { RequestAuthenticator } from './auth/authenticate';
 import type { ProxyRequest, RouteHandler } from './routes';
@@ -9,7 +10,11 @@ import type { ProxyRequest, RouteHandler } from './routes';
  * and documents we reproduce rather than our own 0.x version.
  */
 const reportedApmServerVersion = '8.19.0';
-const sidecarBuild = { date: '2026-01-01T00:00:00Z', sha: 'apm-sidecar-0.1.0' } as const;
+/**
+ * build_sha names this build by its package.json version. build_date stays fixed: a date taken at build time would
+ * make the answer differ between two builds of one version, and agents only log it.
+ */
+const sidecarBuild = { date: '2026-01-01T00:00:00Z', sha: `apm-sidecar-${sidecarVersion}` } as const;
 
 export interface RootDeps {
   readonly authenticator: RequestAuthenticator;

@@ -78,6 +78,12 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
     const expected = jobs.flatMap((j) => Array.from({ length: 10 }, (_, i) => documentId(j.requestId, i))).sort();
     expect(ids).toEqual(expected);
     expect(standin.counters.itemsByStatus['429']).toBeGreaterThan(0);
+    // BullMQ emits 'completed' just after the job moved: the count can trail the queue's by a moment.
+    await waitFor('20 jobs counted completed', async () =>
+      /apm_sidecar_forwarder_jobs_total\{result="completed",role="forwarder"\} 20\n/.test(
+        (await admin('/metrics')).body,
+      ),
+    );
     const metrics = (await admin('/metrics')).body;
     expect(metrics).toMatch(/apm_sidecar_documents_total\{outcome="indexed",role="forwarder"\} 200/);
     expect(metrics).toMatch(/apm_sidecar_document_retries_total\{role="forwarder"\} [1-9]/);
