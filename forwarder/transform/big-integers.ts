@@ -25,6 +25,11 @@ type Path = Array<string | number>;
 type Frame = { kind: 'object'; key: string } | { kind: 'array'; index: number };
 
 const numberChar = /[0-9.eE+-]/;
+/**
+ * A digit run that can exceed 2^53 (9007199254740992, 16 digits): 17 digits or more, or 16 starting with 9. The
+ * 16-digit microsecond timestamps every event carries (1.7e15) do not match, so a typical line is never scanned.
+ */
+const mayHoldUnsafeInteger = /\d{17}|9\d{15}/;
 const integerText = /^-?\d{16,}$/;
 
 /** Free-form maps, relative to the event body (`event.transaction`, `event.error`, ...); `*` is any array index. */
@@ -130,7 +135,7 @@ function setAt(root: unknown, path: Path, value: string): boolean {
  * text; true when any was replaced (the document then needs restoreRawIntegers after serialization).
  */
 export function keepRawIntegers(line: string, event: unknown): boolean {
-  if (!/\d{16}/.test(line)) return false;
+  if (!mayHoldUnsafeInteger.test(line)) return false;
   let kept = false;
   for (const { path, text } of unsafeIntegerLiterals(line)) {
     if (inFreeForm(path) && setAt(event, path, `${markerPrefix}${text}\u0000`)) kept = true;
