@@ -73,7 +73,6 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
   const budget = new MemoryBudget(s.max_inflight_bytes);
   const intakeDeps = {
-    authenticator,
     backpressure: monitor,
     enqueuer: queue.enqueuer,
     limits,
@@ -83,6 +82,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   };
   const rum = createRumRoutes(s, intakeDeps);
   const routes = new RouteTable({
+    authenticator,
     intake: intakeHandler(intakeDeps),
     otlp: {
       traces: otlpHandler('traces', intakeDeps),
@@ -91,9 +91,9 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
       errorBody: otlpErrorBody,
     },
     ...(rum === undefined ? {} : { rum }),
-    root: rootHandler({ authenticator, publishReady: () => monitor.current().state !== 'unavailable' }),
-    agentConfig: agentConfigRoute(agentConfig, authenticator),
-    ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough, authenticator) }),
+    root: rootHandler(() => monitor.current().state !== 'unavailable'),
+    agentConfig: agentConfigRoute(agentConfig),
+    ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough) }),
   });
   const timeouts = {
     readTimeoutMs: ms['server.read_timeout'],
@@ -106,6 +106,7 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   const grpc = s.otlp.grpc
     ? new GrpcIntake({
         deps: intakeDeps,
+        authenticator,
         networks,
         readTimeoutMs: timeouts.readTimeoutMs,
         accepting: () => server.accepting,

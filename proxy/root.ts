@@ -1,8 +1,8 @@
 import { SidecarError } from '../core/errors';
 import { sidecarVersion } from '../core/version';
+import type { Identity } from '../queue/contract';
 import { acceptsJson, apmJson, type HandledResponse } from './answer';
-import type { RequestAuthenticator } from './auth/authenticate';
-import type { ProxyRequest, RouteHandler } from './routes';
+import type { BeforeAuth, ProxyRequest, RouteHandler } from './routes';
 
 /**
  * The version GET / reports. The Node agent reads it at start and gates features on it (activation_method is
@@ -16,33 +16,32 @@ const reportedApmServerVersion = '8.19.0';
  */
 const sidecarBuild = { date: '2026-01-01T00:00:00Z', sha: `apm-sidecar-${sidecarVersion}` } as const;
 
-export interface RootDeps {
-  readonly authenticator: RequestAuthenticator;
-  /** True while events can be queued (Redis reachable): APM Server's "publish_ready". */
-  readonly publishReady: () => boolean;
-}
+/** True while events can be queued (Redis reachable): APM Server's "publish_ready". */
+export type PublishReady = () => boolean;
+
+/** Before authentication, as APM Server: a POST here is a common misconfiguration of the server URL. */
+export const rootMethods: BeforeAuth = (request) => {
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  throw new SidecarError(
+    'SIDECAR_ERR_METHOD_NOT_SUPPORTED',
+    'method not supported: this is the server information endpoint; did you mean to send data to another endpoint instead?',
+  );
+};
 
 /**
  * GET|HEAD /: 200 always; the server information only for an authenticated caller or when no credentials are
- * configured, an empty body otherwise, exactly as APM Server's root handler (internal/beater/api/root).
+ * configured (identity null: the credential is missing or wrong), an empty body otherwise, exactly as APM
+ * Server's root handler (internal/beater/api/root).
  */
-export function rootHandler(deps: RootDeps): RouteHandler {
-  return async (request: ProxyRequest): Promise<HandledResponse> => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      throw new SidecarError(
-        'SIDECAR_ERR_METHOD_NOT_SUPPORTED',
-        // APM Server's wording: a POST here is a common misconfiguration of the server URL.
-        'method not supported: this is the server information endpoint; did you mean to send data to another endpoint instead?',
-      );
-    }
-    const identity = await deps.authenticator.identifyOptionally(request.headers.authorization);
-    if (identity === null) return { status: 200, headers: {}, body: '', result: 'ok' };
+export function rootHandler(publishReady: PublishReady): RouteHandler<Identity | null> {
+  return (request: ProxyRequest, identity: Identity | null): Promise<HandledResponse> => {
+    if (identity === null) return Promise.resolve({ status: 200, headers: {}, body: '', result: 'ok' });
     const info = {
       build_date: sidecarBuild.date,
       build_sha: sidecarBuild.sha,
-      publish_ready: deps.publishReady(),
+      publish_ready: publishReady(),
       version: reportedApmServerVersion,
     };
-    return { ...apmJson(info, acceptsJson(request.headers.accept)), status: 200, result: 'ok' };
+    return Promise.resolve({ ...apmJson(info, acceptsJson(request.headers.accept)), status: 200, result: 'ok' });
   };
 }

@@ -55,7 +55,7 @@ interface InFlight {
 
 /**
  * The agents' listener: TLS, timeouts, the network allow-list and the shutdown drain; it hands each request to
- * the route table and turns whatever a handler throws into the one answer of its result (proxy/answer.ts).
+ * its route (authenticated as the route declares) and turns whatever a handler throws into the one answer of its result (proxy/answer.ts).
  */
 export class ProxyServer {
   private readonly server: http.Server;
@@ -188,21 +188,21 @@ export class ProxyServer {
       responseHeaders: {},
       body,
     };
+    const route = this.options.routes.routeFor(request.path);
     let response: HandledResponse;
     try {
       if (!this.options.networks.allows(req.socket.remoteAddress))
         throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (this.draining) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
-      response = await this.options.routes.handlerFor(request.path)(request, res);
+      response = await route.serve(request, res);
     } catch (err) {
       const context = { requestId: request.id, path: request.path, client: request.clientIp };
-      const errorBody = this.options.routes.errorBodyFor(request.path);
-      response = this.answers.fail(entry.abortReason ?? err, req.headers, context, errorBody);
+      response = this.answers.fail(entry.abortReason ?? err, req.headers, context, route.errorBody);
     }
     if (Object.keys(request.responseHeaders).length > 0)
       response = { ...response, headers: { ...request.responseHeaders, ...response.headers } };
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.answers.send(res, response, seconds, this.options.routes.isIntake(request.path), this.draining);
+    this.answers.send(res, response, seconds, route.intake, this.draining);
   }
 
   /** server.idle_timeout: a request stalled mid-body is answered 408; an idle keep-alive connection is closed. */

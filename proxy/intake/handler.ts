@@ -4,7 +4,6 @@ import type { ErrorCode } from '../../core/errors';
 import { agentResults, resultFor } from '../../core/results';
 import { type Identity, type IntakeJobData, jobSchemaVersion } from '../../queue/contract';
 import { acceptsJson, type HandledResponse } from '../answer';
-import type { RequestAuthenticator } from '../auth/authenticate';
 import type { QueueDepthMonitor } from '../backpressure';
 import type { ProxyMetrics } from '../metrics';
 import type { ProxyRequest, RouteHandler } from '../routes';
@@ -20,7 +19,6 @@ import {
 import { renderIntakeResponse } from './response';
 
 export interface IntakeDeps {
-  readonly authenticator: RequestAuthenticator;
   readonly backpressure: Pick<QueueDepthMonitor, 'admit' | 'assertDurable'>;
   readonly enqueuer: Pick<IntakeEnqueuer, 'enqueue'>;
   readonly limits: IntakeLimits;
@@ -34,17 +32,12 @@ export interface IntakeDeps {
 const enqueueOverhead = 3;
 
 /**
- * POST /intake/v2/events, in APM Server's order: credential, method, content type; then, before a byte of the
- * body is read, backpressure; then the stream is validated as it arrives, the accepted events are queued as one
- * job, and only after Redis acknowledged it does the agent get its 202.
+ * POST /intake/v2/events, once the route table checked the credential, in APM Server's order: method, content type;
+ * then, before a byte of the body is read, backpressure; then the stream is validated as it arrives, the accepted
+ * events are queued as one job, and only after Redis acknowledged it does the agent get its 202.
  */
 export function intakeHandler(deps: IntakeDeps): RouteHandler {
-  return async (request: ProxyRequest): Promise<HandledResponse> => {
-    const identity = await deps.authenticator.authenticate(
-      request.headers.authorization,
-      'event:write',
-      request.clientIp,
-    );
+  return async (request: ProxyRequest, identity: Identity): Promise<HandledResponse> => {
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
     deps.backpressure.admit();

@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { SidecarError } from '../../core/errors';
 import type { OtlpSignal } from '../../queue/otlp/model';
 import { AgentAnswers } from '../answer';
+import type { RequestAuthenticator } from '../auth/authenticate';
 import { mappedIpv4, type NetworkAllowList } from '../auth/networks';
 import { acceptOtlp, type OtlpDeps } from './handler';
 import { grpcCodeFor, renderOtlpSuccess } from './response';
@@ -25,6 +26,8 @@ const services: Readonly<Record<string, OtlpSignal>> = {
 
 export interface GrpcIntakeOptions {
   readonly deps: OtlpDeps;
+  /** gRPC calls are not routed by the route table: the one call authenticates here, for event:write. */
+  readonly authenticator: RequestAuthenticator;
   readonly networks: NetworkAllowList;
   readonly readTimeoutMs: number;
   readonly accepting: () => boolean;
@@ -117,7 +120,7 @@ export class GrpcIntake {
         throw new GrpcStatusError(3, 'content-type must be application/grpc');
       if (!this.options.networks.allows(remote)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (!this.options.accepting()) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
-      const identity = await deps.authenticator.authenticate(header(headers, 'authorization'), 'event:write');
+      const identity = await this.options.authenticator.authenticate(header(headers, 'authorization'), 'event:write');
       deps.backpressure.admit();
       const raw = await readMessage(stream, header(headers, 'grpc-encoding'), deps.limits.maxRequestSize);
       const sender = {

@@ -59,17 +59,12 @@ function storedBody(body: OtlpBody): { encoding: BodyEncoding; body: string } {
 }
 
 /**
- * POST /v1/traces, /v1/metrics, /v1/logs (OTLP/HTTP, protobuf or JSON): the credential, method and content type;
- * backpressure before a byte of the body is read; then the whole body is decoded (one that does not decode is a
- * 400, never queued), queued as one job, and answered 200 only once Redis acknowledged it.
+ * POST /v1/traces, /v1/metrics, /v1/logs (OTLP/HTTP, protobuf or JSON), once the route table checked the credential:
+ * method and content type; backpressure before a byte of the body is read; then the whole body is decoded (one
+ * that does not decode is a 400, never queued), queued as one job, and answered 200 once Redis acknowledged it.
  */
 export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
-  return async (request: ProxyRequest): Promise<HandledResponse> => {
-    const identity = await deps.authenticator.authenticate(
-      request.headers.authorization,
-      'event:write',
-      request.clientIp,
-    );
+  return async (request: ProxyRequest, identity: Identity): Promise<HandledResponse> => {
     if (request.method !== 'POST') throw new SidecarError('SIDECAR_ERR_METHOD_NOT_ALLOWED');
     const format = otlpFormatOf(request.headers['content-type']);
     if (format === undefined) throw new SidecarError('SIDECAR_ERR_OTLP_MEDIA_TYPE');

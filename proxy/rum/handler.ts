@@ -6,7 +6,7 @@ import { checkRequestShape, countEvents, type IntakeDeps, jobData, queueAccepted
 import { rumV2, rumV3 } from '../intake/line-check';
 import { budgetLease } from '../intake/memory-budget';
 import { type EventPacer, processIntakeStream, type StreamOptions } from '../intake/process';
-import type { ProxyRequest, RouteHandler } from '../routes';
+import type { BeforeAuth, ProxyRequest, RouteHandler } from '../routes';
 import type { AnonymousPolicy } from './anonymous-policy';
 import type { CorsPolicy } from './cors';
 import type { IpRateLimiters } from './ip-rate-limiters';
@@ -39,14 +39,11 @@ function eventPacer(limiters: IpRateLimiters, ip: string): EventPacer {
 }
 
 /**
- * POST /intake/v{2,3}/rum/events, in APM Server's middleware order: response headers and CORS first (a
- * preflight is answered here; an origin not allowed is refused before anything else), then the credential, or
- * for a request without Authorization header the anonymous path (allow-lists, one token per request and
- * per batch of 10 events from the client IP's bucket), then the intake stream as /intake/v2/events reads it.
+ * The step the route table runs before authentication on the RUM routes, in APM Server's middleware order:
+ * response headers and CORS (a preflight is answered here; an origin not allowed is refused before anything else).
  */
-export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHandler {
-  const dialect = version === 'v2' ? rumV2 : rumV3;
-  return async (request: ProxyRequest): Promise<HandledResponse> => {
+export function rumCors(deps: Pick<RumDeps, 'cors' | 'responseHeaders'>): BeforeAuth {
+  return (request) => {
     Object.assign(request.responseHeaders, deps.responseHeaders);
     const origin = request.headers.origin;
     if (request.method === 'OPTIONS') {
@@ -59,17 +56,22 @@ export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHand
       );
     }
     if (origin !== undefined) request.responseHeaders['Access-Control-Allow-Origin'] = origin;
+    return undefined;
+  };
+}
+
+/**
+ * POST /intake/v{2,3}/rum/events after CORS and the credential (route table): an anonymous request (no
+ * Authorization header) takes the anonymous path (allow-lists, one token per request and per batch of 10 events
+ * from the client IP's bucket), then the intake stream as /intake/v2/events reads it.
+ */
+export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHandler {
+  const dialect = version === 'v2' ? rumV2 : rumV3;
+  return async (request: ProxyRequest, identity: Identity): Promise<HandledResponse> => {
     const clientIp = deps.trustedProxies.clientIp(request.clientIp, request.headers);
-    // With no credential configured at all, a made-up Authorization header must not escape the limits.
-    const anonymous =
-      request.headers.authorization === undefined || !deps.authenticator.required ? deps.anonymous : null;
-    let identity: Identity;
-    if (anonymous !== null) {
-      if (!anonymous.limiters.allowRequest(clientIp)) throw new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED');
-      identity = { kind: 'anonymous' };
-    } else {
-      identity = await deps.authenticator.authenticate(request.headers.authorization, 'event:write', request.clientIp);
-    }
+    const anonymous = identity.kind === 'anonymous' ? deps.anonymous : null;
+    if (anonymous !== null && !anonymous.limiters.allowRequest(clientIp))
+      throw new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED');
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
     deps.backpressure.admit();

@@ -1,17 +1,17 @@
 import type { SidecarConfig } from '../../config/schema';
 import { TrustedProxies } from '../auth/client-ip';
 import type { IntakeDeps } from '../intake/handler';
-import type { RouteHandler } from '../routes';
+import type { RouteTableParts } from '../routes';
 import { AnonymousPolicy } from './anonymous-policy';
 import { CorsPolicy } from './cors';
-import { rumIntakeHandler } from './handler';
+import { rumCors, rumIntakeHandler } from './handler';
 import { IpRateLimiters } from './ip-rate-limiters';
 
-/** The two RUM routes from the config, or undefined while server.rum.enabled is false (they answer 403 then). */
+/** The RUM routes' parts from the config, or undefined while server.rum.enabled is false (they answer 403 then). */
 export function createRumRoutes(
   server: SidecarConfig['server'],
   intake: IntakeDeps,
-): { v2: RouteHandler; v3: RouteHandler } | undefined {
+): NonNullable<RouteTableParts['rum']> | undefined {
   if (!server.rum.enabled) return undefined;
   const anon = server.auth.anonymous;
   const anonymousEnabled = anon.enabled ?? true;
@@ -27,5 +27,10 @@ export function createRumRoutes(
     trustedProxies: new TrustedProxies(server.trusted_proxies),
     responseHeaders: server.rum.response_headers,
   };
-  return { v2: rumIntakeHandler(deps, 'v2'), v3: rumIntakeHandler(deps, 'v3') };
+  return {
+    v2: rumIntakeHandler(deps, 'v2'),
+    v3: rumIntakeHandler(deps, 'v3'),
+    cors: rumCors(deps),
+    anonymous: deps.anonymous !== null,
+  };
 }
