@@ -51,12 +51,14 @@ function stdoutOutput(): SetupOutput {
 export async function runSetup(loaded: LoadedConfig, rawOptions: Record<string, unknown>): Promise<number> {
   const options = setupOptionsFrom(rawOptions, loaded);
   const output = stdoutOutput();
-  if (options.dryRun) {
-    output.line('dry run: nothing is sent; these are the requests setup makes on an empty cluster with ILM');
-    await runSetupSteps(dryRunSender(output), options, output);
+  const es = loaded.config.output.elasticsearch;
+  if (options.dryRun && es.hosts.length === 0) {
+    output.line(
+      'dry run without output.elasticsearch.hosts: nothing is sent; these are the requests setup makes on an empty cluster with ILM',
+    );
+    await runSetupSteps(dryRunSender(output), { ...options, planForEmptyCluster: true }, output);
     return 0;
   }
-  const es = loaded.config.output.elasticsearch;
   if (es.hosts.length === 0) {
     throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', 'setup needs output.elasticsearch.hosts', {
       remediation: "set output.elasticsearch.hosts (APM_SIDECAR_ES_HOSTS) to the cluster's https URL(s)",
@@ -66,8 +68,15 @@ export async function runSetup(loaded: LoadedConfig, rawOptions: Record<string, 
   const { credential, source } = setupCredential(loaded);
   const client = createEsClient(es, {}, { credential, logger });
   try {
+    const sender = clientSender(client, source);
+    if (options.dryRun) {
+      output.line(`dry run: reading ${es.hosts.join(', ')} as the ${source} credential; nothing is written`);
+      await runSetupSteps(dryRunSender(output, sender), options, output);
+      output.line('dry run done: run without --dry-run to make the changes above');
+      return 0;
+    }
     output.line(`setting up ${es.hosts.join(', ')} as the ${source} credential`);
-    await runSetupSteps(clientSender(client, source), options, output);
+    await runSetupSteps(sender, options, output);
     output.line('setup done');
     return 0;
   } finally {

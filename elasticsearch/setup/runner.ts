@@ -23,6 +23,8 @@ export interface SetupOptions {
   readonly agentConfigFromElasticsearch: boolean;
   /** RUM source mapping on: the writer role (and a writer API key) also read .apm-source-map. */
   readonly sourceMapping?: boolean;
+  /** Dry run without a cluster (no output.elasticsearch.hosts): plan for an empty cluster with ILM. */
+  readonly planForEmptyCluster?: boolean;
 }
 
 export interface SetupOutput {
@@ -38,13 +40,18 @@ export interface ClusterCapabilities {
   readonly features: MappingFeatures;
 }
 
-/** Sends nothing: prints each write request (reads are not needed, the plan assumes an empty cluster). */
-export function dryRunSender(output: SetupOutput): RequestSender {
-  const print = async (request: EsRequest): Promise<EsAnswer> => {
-    output.line(`would send: ${formatRequest(request)}`);
-    return Promise.resolve({ status: 200, body: {} });
+/**
+ * Writes nothing: prints each write request. Reads go to the cluster when there is one, so the plan says what
+ * would change there; without one every object reads as absent.
+ */
+export function dryRunSender(output: SetupOutput, cluster?: RequestSender): RequestSender {
+  return {
+    read: async (request) => (cluster === undefined ? { status: 404, body: {} } : cluster.read(request)),
+    write: async (request: EsRequest): Promise<EsAnswer> => {
+      output.line(`would send: ${formatRequest(request)}`);
+      return Promise.resolve({ status: 200, body: {} });
+    },
   };
-  return { read: print, write: print };
 }
 
 export function parseCapabilities(answer: unknown): ClusterCapabilities {
@@ -87,7 +94,8 @@ async function detectCapabilities(sender: RequestSender, output: SetupOutput): P
 const setupPrivileges = ['monitor', 'manage_security', 'manage_index_templates'];
 
 async function assertAdminPrivileges(sender: RequestSender, cluster: string[], extra: string[]): Promise<void> {
-  const answer = await sender.write({
+  // A read, though a POST: a dry run sends it too.
+  const answer = await sender.read({
     method: 'POST',
     path: '/_security/user/_has_privileges',
     body: { cluster: [...cluster, ...extra] },
@@ -106,7 +114,7 @@ async function setUpTemplates(
   options: SetupOptions,
   output: SetupOutput,
 ): Promise<void> {
-  if (!options.dryRun) {
+  if (options.planForEmptyCluster !== true) {
     const found = await sender.read({ method: 'GET', path: '/_index_template/*apm*' });
     const provided = providedByCluster(parseIndexTemplates(found.body));
     if (provided.size === 5) {
@@ -150,7 +158,7 @@ function report(issued: IssuedCredential, output: SetupOutput): void {
  */
 export async function runSetupSteps(sender: RequestSender, options: SetupOptions, output: SetupOutput): Promise<void> {
   let capabilities: ClusterCapabilities = { ilm: true, features: fullMappingFeatures };
-  if (!options.dryRun) {
+  if (options.planForEmptyCluster !== true) {
     await assertAdminPrivileges(sender, setupPrivileges, []);
     capabilities = await detectCapabilities(sender, output);
     if (capabilities.ilm) await assertAdminPrivileges(sender, ['manage_ilm'], []);

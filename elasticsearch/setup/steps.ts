@@ -8,7 +8,8 @@ import {
   type TemplateOptions,
 } from './templates';
 
-type StepOutcome = 'created' | 'updated' | 'unchanged' | 'verified' | 'skipped' | 'planned';
+type StepOutcome =
+  'created' | 'updated' | 'unchanged' | 'verified' | 'skipped' | 'planned' | 'would create' | 'would update';
 
 /** One line of setup's report: what happened to which object. */
 export interface StepResult {
@@ -27,22 +28,20 @@ interface ManagedObject {
   readonly storedDigest: (body: unknown) => string | undefined;
 }
 
-/** Creates, updates or leaves alone one object; with dryRun it only says what it would send. */
+/** Creates, updates or leaves alone one object; with dryRun it reads the same and only says what it would send. */
 export async function ensureObject(
   sender: RequestSender,
   managed: ManagedObject,
   dryRun: boolean,
 ): Promise<StepResult> {
-  if (dryRun) {
-    await sender.write(managed.put);
-    return { object: managed.object, outcome: 'planned' };
-  }
   const current = await sender.read({ method: 'GET', path: managed.getPath });
   if (current.status !== 404 && managed.storedDigest(current.body) === managed.digest) {
     return { object: managed.object, outcome: 'unchanged' };
   }
   await sender.write(managed.put);
-  return { object: managed.object, outcome: current.status === 404 ? 'created' : 'updated' };
+  const absent = current.status === 404;
+  if (dryRun) return { object: managed.object, outcome: absent ? 'would create' : 'would update' };
+  return { object: managed.object, outcome: absent ? 'created' : 'updated' };
 }
 
 function withDigest<T extends Record<string, unknown>>(body: T, metaKey: string): { body: T; digest: string } {

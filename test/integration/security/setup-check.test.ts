@@ -13,7 +13,7 @@ import { classifyEsError } from '../../../elasticsearch/errors';
 import { missingPrivileges, writerPrivileges } from '../../../elasticsearch/privileges';
 import { clientSender } from '../../../elasticsearch/setup/requests';
 import { apmIndexPatterns, writerRoleName } from '../../../elasticsearch/setup/roles';
-import { runSetupSteps, type SetupOptions } from '../../../elasticsearch/setup/runner';
+import { dryRunSender, runSetupSteps, type SetupOptions } from '../../../elasticsearch/setup/runner';
 import type { StepResult } from '../../../elasticsearch/setup/steps';
 import { createApiKeyVerifier } from '../../../proxy/auth/api-key-verifier';
 import { certificateFingerprint, createCertificateAuthority } from '../../../tls/local-ca';
@@ -69,6 +69,33 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  async function dryRun(): Promise<{ steps: StepResult[]; lines: string[] }> {
+    const steps: StepResult[] = [];
+    const lines: string[] = [];
+    const output = { step: (s: StepResult) => steps.push(s), line: (l: string) => lines.push(l) };
+    const cluster = clientSender(target.client(), 'setup.elasticsearch');
+    await runSetupSteps(dryRunSender(output, cluster), { ...baseOptions, dryRun: true }, output);
+    return { steps, lines };
+  }
+
+  const writerRole = async (): Promise<{ status: number | undefined; body: unknown }> => {
+    const res = await target
+      .client()
+      .transport.request({ method: 'GET', path: `/_security/role/${writerRoleName}` }, { ignore: [404], meta: true });
+    return { status: res.statusCode ?? undefined, body: res.body };
+  };
+
+  it('--dry-run reads the cluster and says what would change, writing nothing', async () => {
+    const before = await writerRole();
+    const { steps, lines } = await dryRun();
+    const role = steps.find((s) => s.object === `role ${writerRoleName}`);
+    expect(role?.outcome).toMatch(/would create|would update|unchanged/);
+    if (role?.outcome !== 'unchanged') {
+      expect(lines.some((l) => l.startsWith(`would send: PUT /_security/role/${writerRoleName}`))).toBe(true);
+    }
+    expect(await writerRole()).toEqual(before);
+  });
+
   it('sets up from nothing, then changes nothing the second time', async () => {
     const first = await setup(target);
     expect(first.steps.find((s) => s.object === `role ${writerRoleName}`)?.outcome).toMatch(
@@ -79,6 +106,9 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     );
     const second = await setup(target);
     expect(second.steps.filter((s) => s.outcome === 'created' || s.outcome === 'updated')).toEqual([]);
+    const planned = await dryRun();
+    expect(planned.steps.filter((s) => s.outcome === 'would create' || s.outcome === 'would update')).toEqual([]);
+    expect(planned.lines.filter((l) => l.startsWith('would send'))).toEqual([]);
   });
 
   it('forwarder precondition: a user lacking create_doc is refused, and passes once setup grants the writer role', async () => {
