@@ -1,6 +1,7 @@
 import { errors } from '@elastic/elasticsearch';
 
 import { isSidecarError, SidecarError } from '../core/errors';
+import { fromElasticsearch, outcomeOfStatus } from './outcome';
 
 /** Which configured credential made the failed request; remediations name its config keys. */
 export type CredentialSource = 'output.elasticsearch' | 'setup.elasticsearch' | 'agent api key';
@@ -61,6 +62,9 @@ const tlsFailures: readonly TlsFailure[] = [
   },
 ];
 
+const notElasticsearchFix =
+  'check output.elasticsearch.hosts: it must point at an Elasticsearch node (https://host:9200), not a proxy or Kibana';
+
 const unreachable =
   /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT|other side closed|socket hang up|closed|No Living connections/i;
 
@@ -89,67 +93,50 @@ function reasonOf(body: unknown): string | undefined {
   return undefined;
 }
 
-function headerValue(
-  headers: Record<string, string | string[] | undefined> | undefined,
-  name: string,
-): string | undefined {
-  const value = headers?.[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function classifyResponse(err: errors.ResponseError, context: EsErrorContext): SidecarError {
   const status = err.meta.statusCode ?? 0;
   const reason = reasonOf(err.meta.body) ?? err.message;
-  if (headerValue(err.meta.headers, 'x-elastic-product') !== 'Elasticsearch' && status !== 401 && status !== 403) {
-    // Elasticsearch sends the header on every response it produces (since 7.14); a 404 or 502 without it is
-    // a proxy, a load balancer or another product at that address.
-    return new SidecarError(
-      'SIDECAR_ERR_ES_NOT_ELASTICSEARCH',
-      prefix(context, `HTTP ${status} without x-elastic-product: Elasticsearch`),
-      {
+  switch (outcomeOfStatus(status, fromElasticsearch(err.meta.headers))) {
+    case 'not_elasticsearch':
+      return new SidecarError(
+        'SIDECAR_ERR_ES_NOT_ELASTICSEARCH',
+        prefix(context, `HTTP ${status} without x-elastic-product: Elasticsearch`),
+        { cause: err, remediation: notElasticsearchFix },
+      );
+    case 'auth':
+      return new SidecarError(
+        'SIDECAR_ERR_ES_AUTH',
+        prefix(context, `Elasticsearch rejected the ${context.credential} credential (401): ${reason}`),
+        { cause: err, remediation: credentialFix(context) },
+      );
+    case 'forbidden':
+      return new SidecarError('SIDECAR_ERR_ES_PRIVILEGES', prefix(context, `forbidden (403): ${reason}`), {
         cause: err,
         remediation:
-          'check output.elasticsearch.hosts: it must point at an Elasticsearch node (https://host:9200), not a proxy or Kibana',
-      },
-    );
+          'grant the privilege named above to the credential (apm-sidecar setup creates roles that hold them); apm-sidecar check lists every missing one',
+      });
+    case 'overloaded':
+    case 'retry':
+      return new SidecarError(
+        'SIDECAR_ERR_ES_UNAVAILABLE',
+        prefix(context, `Elasticsearch answered ${status}: ${reason}`),
+        {
+          cause: err,
+          remediation:
+            'the cluster is overloaded or unhealthy: check GET _cluster/health and the Elasticsearch logs; retrying later may succeed',
+        },
+      );
+    default:
+      return new SidecarError(
+        'SIDECAR_ERR_ES_REQUEST_REJECTED',
+        prefix(context, `Elasticsearch answered ${status}: ${reason}`),
+        {
+          cause: err,
+          remediation:
+            'the reason above comes from Elasticsearch; check the cluster version (8.x is supported) and the request',
+        },
+      );
   }
-  if (status === 401) {
-    return new SidecarError(
-      'SIDECAR_ERR_ES_AUTH',
-      prefix(context, `Elasticsearch rejected the ${context.credential} credential (401): ${reason}`),
-      {
-        cause: err,
-        remediation: credentialFix(context),
-      },
-    );
-  }
-  if (status === 403) {
-    return new SidecarError('SIDECAR_ERR_ES_PRIVILEGES', prefix(context, `forbidden (403): ${reason}`), {
-      cause: err,
-      remediation:
-        'grant the privilege named above to the credential (apm-sidecar setup creates roles that hold them); apm-sidecar check lists every missing one',
-    });
-  }
-  if (status === 429 || status >= 500) {
-    return new SidecarError(
-      'SIDECAR_ERR_ES_UNAVAILABLE',
-      prefix(context, `Elasticsearch answered ${status}: ${reason}`),
-      {
-        cause: err,
-        remediation:
-          'the cluster is overloaded or unhealthy: check GET _cluster/health and the Elasticsearch logs; retrying later may succeed',
-      },
-    );
-  }
-  return new SidecarError(
-    'SIDECAR_ERR_ES_REQUEST_REJECTED',
-    prefix(context, `Elasticsearch answered ${status}: ${reason}`),
-    {
-      cause: err,
-      remediation:
-        'the reason above comes from Elasticsearch; check the cluster version (8.x is supported) and the request',
-    },
-  );
 }
 
 function classifyConnection(message: string, err: unknown, context: EsErrorContext): SidecarError {
@@ -181,8 +168,7 @@ export function classifyEsError(err: unknown, context: EsErrorContext): SidecarE
       prefix(context, 'the server answered without x-elastic-product: Elasticsearch'),
       {
         cause: err,
-        remediation:
-          'check output.elasticsearch.hosts: it must point at an Elasticsearch node (https://host:9200), not a proxy or Kibana',
+        remediation: notElasticsearchFix,
       },
     );
   }

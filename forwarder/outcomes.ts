@@ -7,6 +7,7 @@
 import type { JSONSchemaType } from 'ajv';
 
 import { isRecord, schemaParser } from '../core/parse';
+import { outcomeOfStatus } from '../elasticsearch/outcome';
 import { apmIndexPatterns } from '../elasticsearch/setup/roles';
 
 /** The result of one item of one bulk request. */
@@ -21,7 +22,7 @@ export type DocumentOutcome =
   | { readonly kind: 'indexed'; readonly attempts: number }
   | { readonly kind: 'duplicate'; readonly attempts: number }
   | {
-      readonly kind: 'dead_letter';
+      readonly kind: 'dead_lettered';
       readonly attempts: number;
       readonly status: number;
       readonly errorType: string;
@@ -29,18 +30,14 @@ export type DocumentOutcome =
     };
 
 /** A document's final outcome (a retry is not one: it is counted in document_retries_total). */
-export type OutcomeLabel = 'indexed' | 'duplicate' | 'dead_lettered';
+export type OutcomeLabel = DocumentOutcome['kind'];
 
-/**
- * 201 and 200 are written; 409 means a document with this `_id` exists (a redelivered event): delivered. 429 and
- * 5xx can succeed later. Any other 4xx (mapping errors, a missing data stream template) will fail the same way
- * every time: dead-letter it rather than block the job forever.
- */
+/** A bulk item: written or duplicate settle it; overloaded or retry send it again; anything else dead-letters it. */
 export function classifyItemStatus(status: number): 'indexed' | 'duplicate' | 'retry' | 'rejected' {
-  if (status === 200 || status === 201) return 'indexed';
-  if (status === 409) return 'duplicate';
-  if (status === 429 || status >= 500) return 'retry';
-  return 'rejected';
+  const outcome = outcomeOfStatus(status);
+  if (outcome === 'written') return 'indexed';
+  if (outcome === 'duplicate') return 'duplicate';
+  return outcome === 'overloaded' || outcome === 'retry' ? 'retry' : 'rejected';
 }
 
 export class BulkResponseError extends Error {

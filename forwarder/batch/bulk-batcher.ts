@@ -263,7 +263,7 @@ export class BulkBatcher {
           : failure.reason;
       const errorType = failure.kind === 'too_large' ? 'document_too_large' : failure.errorType;
       for (const p of batch)
-        p.settle({ kind: 'dead_letter', attempts: p.attempts, status: failure.status ?? 0, errorType, reason });
+        p.settle({ kind: 'dead_lettered', attempts: p.attempts, status: failure.status ?? 0, errorType, reason });
       return;
     }
     if (failure.kind === 'overloaded') this.holdOff();
@@ -273,7 +273,7 @@ export class BulkBatcher {
   private reject(pending: PendingDocument, item: { status: number; errorType: string; reason: string }): void {
     this.observer.itemRejected?.(pending.doc.dataStream, item.errorType, item.reason);
     pending.settle({
-      kind: 'dead_letter',
+      kind: 'dead_lettered',
       attempts: pending.attempts,
       status: item.status,
       errorType: item.errorType,

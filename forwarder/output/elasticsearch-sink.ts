@@ -3,35 +3,36 @@ import zlib from 'node:zlib';
 
 import { type Client, errors } from '@elastic/elasticsearch';
 
+import { fromElasticsearch, outcomeOfStatus } from '../../elasticsearch/outcome';
 import { parseBulkResponse } from '../outcomes';
 import type { BulkSink, BulkWriteResult, PreparedDocument, RequestFailure } from './sink';
-
-function fromElasticsearch(err: errors.ResponseError): boolean {
-  const value = err.meta.headers?.['x-elastic-product'];
-  return (Array.isArray(value) ? value[0] : value) === 'Elasticsearch';
-}
 
 /** Turns a thrown client error into what the batcher should do about it (see RequestFailure). */
 function classifyRequestError(err: unknown): RequestFailure {
   if (err instanceof errors.ResponseError) {
     const status = err.meta.statusCode ?? 0;
-    const reason = err.message;
-    if (status === 413) return { kind: 'too_large', status, errorType: 'http_413', reason };
-    if (status === 401 || status === 403) return { kind: 'auth', status, errorType: `http_${status}`, reason };
-    if (!fromElasticsearch(err)) {
-      // Elasticsearch sends x-elastic-product on every answer it makes; without it this is a load balancer's or
-      // proxy's page (a 404 or 502 during a rollout): transient, never a reason to dead-letter.
-      return {
-        kind: 'retry',
-        status,
-        errorType: `not_elasticsearch_${status}`,
-        reason: `HTTP ${status} without x-elastic-product: Elasticsearch`,
-      };
+    const failure = { status, errorType: `http_${status}`, reason: err.message };
+    switch (outcomeOfStatus(status, fromElasticsearch(err.meta.headers))) {
+      case 'too_large':
+        return { kind: 'too_large', ...failure };
+      case 'auth':
+      case 'forbidden':
+        return { kind: 'auth', ...failure };
+      case 'not_elasticsearch':
+        // A load balancer's or proxy's page (a 404 or 502 during a rollout): transient, never a reason to dead-letter.
+        return {
+          kind: 'retry',
+          status,
+          errorType: `not_elasticsearch_${status}`,
+          reason: `HTTP ${status} without x-elastic-product: Elasticsearch`,
+        };
+      case 'overloaded':
+        return { kind: 'overloaded', ...failure };
+      case 'retry':
+        return { kind: 'retry', ...failure };
+      default:
+        return { kind: 'rejected', ...failure };
     }
-    if (status === 429 || status === 503) return { kind: 'overloaded', status, errorType: `http_${status}`, reason };
-    if (status >= 500 || status === 0 || status === 408)
-      return { kind: 'retry', status, errorType: `http_${status}`, reason };
-    return { kind: 'rejected', status, errorType: `http_${status}`, reason };
   }
   if (err instanceof errors.ProductNotSupportedError) {
     // Not Elasticsearch (a load balancer's error page, a wrong port): retry; readiness says what is wrong.

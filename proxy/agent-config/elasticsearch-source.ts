@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 
 import { describeForOperator, isSidecarError, SidecarError } from '../../core/errors';
 import { closeOnce } from '../../core/lifecycle';
+import { outcomeOfStatus } from '../../elasticsearch/outcome';
 import {
   type AgentConfigEntry,
   AgentConfigParseError,
@@ -49,9 +50,11 @@ function classifyReadFailure(err: unknown): SidecarError {
       },
     );
   }
-  if (err instanceof errors.ResponseError && (err.statusCode === 401 || err.statusCode === 403)) {
-    const code = err.statusCode === 401 ? 'SIDECAR_ERR_ES_AUTH' : 'SIDECAR_ERR_ES_PRIVILEGES';
-    return new SidecarError(code, `reading ${agentConfigIndex}: Elasticsearch answered ${err.statusCode}`, {
+  const outcome = err instanceof errors.ResponseError ? outcomeOfStatus(err.statusCode ?? 0) : undefined;
+  if (outcome === 'auth' || outcome === 'forbidden') {
+    const code = outcome === 'auth' ? 'SIDECAR_ERR_ES_AUTH' : 'SIDECAR_ERR_ES_PRIVILEGES';
+    const status = outcome === 'auth' ? 401 : 403;
+    return new SidecarError(code, `reading ${agentConfigIndex}: Elasticsearch answered ${status}`, {
       cause: err,
       remediation: readPrivilegeRemediation,
     });

@@ -126,7 +126,7 @@ describe('BulkBatcher', () => {
     const batcher = new BulkBatcher(sink, options());
     const [bad, good] = await batcher.submit(docs('m', 2));
     expect(bad).toEqual({
-      kind: 'dead_letter',
+      kind: 'dead_lettered',
       attempts: 1,
       status: 400,
       errorType: 'document_parsing_exception',
@@ -170,8 +170,8 @@ describe('BulkBatcher', () => {
     const outcomes = await batcher.submit(all);
     expect(outcomes.slice(0, 6).every((o) => o.kind === 'indexed')).toBe(true);
     const big = outcomes[6];
-    expect(big?.kind).toBe('dead_letter');
-    if (big?.kind === 'dead_letter') {
+    expect(big?.kind).toBe('dead_lettered');
+    if (big?.kind === 'dead_lettered') {
       expect(big.errorType).toBe('document_too_large');
       expect(big.reason).toContain(
         `a single document of ${bulkBytes.get('s.big') ?? 0} bytes is over the request size limit`,
@@ -198,7 +198,7 @@ describe('BulkBatcher', () => {
       'indexed',
       'indexed',
       'indexed',
-      'dead_letter',
+      'dead_lettered',
       'indexed',
       'indexed',
     ]);
