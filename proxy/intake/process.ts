@@ -133,6 +133,12 @@ async function scanStream(
   return { scanner, received, encoding: state.encoding, rawBytes };
 }
 
+/**
+ * One request in at most two passes over its bytes. Pass 1 (scanStream) decodes, splits and judges every line
+ * while holding only the bytes as received. Pass 2 (rebuildAccepted) runs only when some line was rejected or
+ * rewritten: it decodes the received bytes again to write the accepted lines, because keeping pass 1's decoded
+ * lines would hold the decompressed body (up to max_request_size) where the compressed one suffices.
+ */
 export async function processIntakeStream(
   body: Readable,
   contentEncoding: string | undefined,
