@@ -29,7 +29,8 @@ export async function listen(server: Server, at: ListenAddress): Promise<ListenA
     });
   });
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error(`not listening on ${at.host}:${at.port}`);
+  if (address === null || typeof address === 'string')
+    throw new SidecarError('SIDECAR_ERR_INTERNAL', `not listening on ${at.host}:${at.port}`);
   return { host: address.address, port: address.port };
 }
 

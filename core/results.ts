@@ -182,6 +182,13 @@ export const agentResults = {
     message: 'request timed out',
     description: 'The client sent nothing for server.idle_timeout or took longer than server.read_timeout.',
   },
+  grpc_protocol: {
+    code: 'SIDECAR_ERR_GRPC_PROTOCOL',
+    status: 400,
+    message: 'gRPC protocol error',
+    description:
+      'An OTLP/gRPC call that is not a unary Export of a known service with one application/grpc message (the gRPC status names which); no HTTP status reaches the client, only the gRPC code.',
+  },
   not_found: {
     code: 'SIDECAR_ERR_NOT_FOUND',
     status: 404,

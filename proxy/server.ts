@@ -114,7 +114,8 @@ export class ProxyServer {
 
   address(): ListenAddress {
     const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the intake server is not listening');
+    if (address === null || typeof address === 'string')
+      throw new SidecarError('SIDECAR_ERR_INTERNAL', 'the intake server is not listening');
     return { host: address.address, port: address.port };
   }
 
@@ -293,7 +294,7 @@ function guardHandshakes(server: https.Server, timeoutMs: number, networks: Netw
 function dispatchHttp2(server: https.Server, http2: Http2Connections): void {
   const [http1, ...others] = server.listeners('secureConnection');
   if (http1 === undefined || others.length > 0)
-    throw new Error('expected exactly the HTTP/1 connection listener of https.Server');
+    throw new SidecarError('SIDECAR_ERR_INTERNAL', 'expected exactly the HTTP/1 connection listener of https.Server');
   server.removeAllListeners('secureConnection');
   server.on('secureConnection', (socket: TLSSocket) => {
     if (socket.alpnProtocol === 'h2') http2.accept(socket);

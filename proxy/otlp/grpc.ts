@@ -33,12 +33,13 @@ export interface GrpcIntakeOptions {
   readonly accepting: () => boolean;
 }
 
-class GrpcStatusError extends Error {
+/** A gRPC protocol failure that carries its own gRPC code (SIDECAR_ERR_GRPC_PROTOCOL in the result table). */
+class GrpcStatusError extends SidecarError {
   constructor(
-    readonly code: number,
+    readonly grpcCode: number,
     message: string,
   ) {
-    super(message);
+    super('SIDECAR_ERR_GRPC_PROTOCOL', message);
   }
 }
 
@@ -153,21 +154,9 @@ export class GrpcIntake {
 
   /** A trailers-only answer with the gRPC code of the result (or of a protocol error). */
   private fail(stream: http2.ServerHttp2Stream, err: unknown, line: Record<string, unknown>, started: bigint): void {
-    const { logger, metrics } = this.options.deps;
-    let code: number;
-    let message: string;
-    let status: number;
-    let result: string;
-    if (err instanceof GrpcStatusError) {
-      ({ code, message } = err);
-      status = 400;
-      result = 'grpc_protocol';
-      logger.debug({ ...line, code }, message);
-    } else {
-      ({ status, message, result } = this.answers.log(err, line));
-      code = grpcCodeFor(status);
-    }
-    metrics.countRequest(status, result, Number(process.hrtime.bigint() - started) / 1e9);
+    const { status, message, result } = this.answers.log(err, line);
+    const code = err instanceof GrpcStatusError ? err.grpcCode : grpcCodeFor(status);
+    this.options.deps.metrics.countRequest(status, result, Number(process.hrtime.bigint() - started) / 1e9);
     if (stream.destroyed || stream.headersSent) return;
     stream.respond(
       {

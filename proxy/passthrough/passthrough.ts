@@ -22,11 +22,6 @@ import { mappedIpv4, NetworkAllowList } from '../auth/networks';
 import { refusalReason, rewriteRequestHeaders, rewriteResponseHeaders } from './headers';
 import type { UpstreamSettings } from './upstream';
 
-/** Marks the destroy() of a request that outlived upstream.timeout, so the failure maps to 504, not 502. */
-class UpstreamTimeoutError extends Error {
-  override readonly name = 'UpstreamTimeoutError';
-}
-
 interface PassState {
   readonly clientWantsClose: boolean;
 }
@@ -61,7 +56,7 @@ export class UpstreamPassthrough implements Component {
       this.upstreamRequests.set(req, proxyReq);
       // An idle socket for upstream.timeout (no answer, or a stalled body) ends the exchange.
       proxyReq.setTimeout(options.upstream.timeoutMs, () =>
-        proxyReq.destroy(new UpstreamTimeoutError('upstream.timeout elapsed')),
+        proxyReq.destroy(new SidecarError('SIDECAR_ERR_UPSTREAM_TIMEOUT', 'upstream.timeout elapsed')),
       );
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => this.onUpstreamResponse(proxyRes, req, res));
@@ -158,7 +153,8 @@ export class UpstreamPassthrough implements Component {
       res.destroy();
       return;
     }
-    const timedOut = err instanceof UpstreamTimeoutError;
+    // The destroy() reason of a request that outlived upstream.timeout: a 504, not a 502.
+    const timedOut = err instanceof SidecarError && err.code === 'SIDECAR_ERR_UPSTREAM_TIMEOUT';
     if (!res.headersSent) this.responses.inc({ status: timedOut ? 'timeout' : 'error' });
     const failure = new SidecarError(
       timedOut ? 'SIDECAR_ERR_UPSTREAM_TIMEOUT' : 'SIDECAR_ERR_UPSTREAM_UNAVAILABLE',
