@@ -135,16 +135,20 @@ export class QueueDepthMonitor {
     return this.condition;
   }
 
-  /** Throws the 503 a request gets when the queue cannot take it. */
-  admit(): void {
+  /**
+   * Throws the 503 a request gets when the queue cannot take it. After an idle spell the last poll may be seconds
+   * old: the queue and Redis' durability are read again now (the job waits for that read, see assertDurable) and
+   * polled at the busy pace from then on. A stale "open" lets the request start at once; a stale refusal (a full
+   * queue that has drained since, a Redis that is back) is not trusted: the request waits for the fresh read.
+   */
+  async admit(): Promise<void> {
     const now = Date.now();
     const wasIdle = now - this.lastAdmit >= this.idleAfterMs;
     this.lastAdmit = now;
-    // After an idle spell the last poll may be seconds old: read the queue and Redis' durability again now (the
-    // job waits for that read, see assertDurable), and poll at the busy pace from then on.
     if (wasIdle) {
       this.safety.expire();
-      void this.schedulePoll().finally(() => this.armTimer());
+      const fresh = this.schedulePoll().finally(() => this.armTimer());
+      if (this.current().state !== 'open') await fresh;
     }
     const condition = this.current();
     if (condition.state === 'full')

@@ -40,7 +40,7 @@ export function intakeHandler(deps: IntakeDeps): RouteHandler {
   return async (request: ProxyRequest, identity: Identity): Promise<HandledResponse> => {
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
-    deps.backpressure.admit();
+    await deps.backpressure.admit();
     const lease = budgetLease(deps.budget);
     try {
       const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, {

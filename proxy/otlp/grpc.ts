@@ -122,7 +122,7 @@ export class GrpcIntake {
       if (!this.options.networks.allows(remote)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (!this.options.accepting()) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
       const identity = await this.options.authenticator.authenticate(header(headers, 'authorization'), 'event:write');
-      deps.backpressure.admit();
+      await deps.backpressure.admit();
       const raw = await readMessage(stream, header(headers, 'grpc-encoding'), deps.limits.maxRequestSize);
       const sender = {
         id,

@@ -68,7 +68,7 @@ export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
     if (request.method !== 'POST') throw new SidecarError('SIDECAR_ERR_METHOD_NOT_ALLOWED');
     const format = otlpFormatOf(request.headers['content-type']);
     if (format === undefined) throw new SidecarError('SIDECAR_ERR_OTLP_MEDIA_TYPE');
-    deps.backpressure.admit();
+    await deps.backpressure.admit();
     const lease = budgetLease(deps.budget);
     try {
       const body = await readOtlpBody(request, deps.limits.maxRequestSize, lease);

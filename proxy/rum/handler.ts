@@ -74,7 +74,7 @@ export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHand
       throw new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED');
     const rejection = checkRequestShape(request);
     if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
-    deps.backpressure.admit();
+    await deps.backpressure.admit();
     const lease = budgetLease(deps.budget);
     try {
       const shared: StreamOptions = lease === undefined ? { dialect } : { dialect, lease };
