@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
 import { tokenIdentity } from '../../proxy/auth/secret-tokens';
-import { createWriter, waitFor } from '../integration/forwarder/support';
+import { createWriter, installSetupTemplates, waitFor } from '../integration/forwarder/support';
 import { testPki } from '../support/certs';
 import { EsStandin } from '../support/es-standin/server';
 import { testToken } from '../support/proxy-harness';
@@ -51,6 +51,8 @@ describe('the OpenTelemetry JS SDK exporters (OTLP/HTTP protobuf and JSON, gRPC)
     redis = await RedisServer.start();
     standin = await EsStandin.start();
     const writer = await createWriter(standin);
+    // The SDK's histogram names the `histogram` dynamic template: the templates of `apm-sidecar setup` define it.
+    await installSetupTemplates(standin);
     const queueName = `otlp-e2e-${randomUUID()}`;
     proxy = spawnCli(['proxy'], proxyEnv(redis.url, { APM_SIDECAR_QUEUE: queueName, APM_SIDECAR_OTLP_GRPC: 'true' }));
     await proxy.waitFor(/"message":"intake listening"/);

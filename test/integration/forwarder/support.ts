@@ -9,6 +9,7 @@ import { loadConfig } from '../../../config/load';
 import type { SidecarConfig } from '../../../config/schema';
 import { isRecord } from '../../../core/parse';
 import { writerRole, writerRoleName } from '../../../elasticsearch/setup/roles';
+import { apmComponentTemplates, apmIndexTemplates } from '../../../elasticsearch/setup/templates';
 import { type IntakeJobData, intakeJobName, jobSchemaVersion } from '../../../queue/contract';
 import { intakeJobOptions } from '../../../queue/job-options';
 import type { EsStandin } from '../../support/es-standin/server';
@@ -78,6 +79,17 @@ export function superuser(standin: EsStandin): Client {
 export interface Writer {
   readonly username: string;
   readonly password: string;
+}
+
+/**
+ * The component and index templates `apm-sidecar setup` installs: needed where documents name a dynamic template
+ * (histogram and summary metrics), which Elasticsearch, and the stand-in, refuse without it.
+ */
+export async function installSetupTemplates(standin: EsStandin): Promise<void> {
+  const admin = superuser(standin);
+  for (const c of apmComponentTemplates()) await admin.cluster.putComponentTemplate({ name: c.name, ...c.body });
+  for (const t of apmIndexTemplates()) await admin.indices.putIndexTemplate({ name: t.name, ...t.body });
+  await admin.close();
 }
 
 /** Creates the writer role and a user holding it, as `apm-sidecar setup` would. */
