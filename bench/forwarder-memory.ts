@@ -3,8 +3,9 @@
  * (issue 13: twelve 60 MiB requests grew a forwarder past 4 GB.) Enqueues `--jobs` jobs of `--mib` MiB of
  * decompressed intake each, as the proxy would, then runs one spawned forwarder (file output, so the sink costs
  * little) until the queue is empty, and reports its peak RSS (VmHWM from /proc), the drain time, and the longest
- * event-loop delay the forwarder saw (perf_hooks.monitorEventLoopDelay, read through its /metrics every half
- * second: `nodejs_eventloop_lag_max_seconds` is the maximum since the previous scrape).
+ * event-loop delay the forwarder saw: a probe loaded into it (node --import) runs perf_hooks'
+ * monitorEventLoopDelay at 10 ms resolution and writes the maximum to a file the bench reads (the process's own
+ * histogram samples once a second and is reset by every /metrics scrape).
  *   npx tsx bench/forwarder-memory.ts --jobs 6 --mib 30 [--max-inflight-bytes 0]
  */
 import { randomUUID } from 'node:crypto';
@@ -51,24 +52,32 @@ async function main(): Promise<void> {
   const extra =
     values['max-inflight-bytes'] === undefined ? {} : { max_inflight_bytes: Number(values['max-inflight-bytes']) };
   const started = Date.now();
-  const forwarder = await CliProcess.start('forwarder', 'forwarder', {
-    queue: { redis: { url: redis.url }, name: queueName },
-    path: { data },
-    forwarder: { concurrency: 32, ...extra },
-    log: { level: 'warn' },
-  });
+  const probeFile = path.join(data, 'event-loop-delay-max-ns');
+  const forwarder = await CliProcess.start(
+    'forwarder',
+    'forwarder',
+    {
+      queue: { redis: { url: redis.url }, name: queueName },
+      path: { data },
+      forwarder: { concurrency: 32, ...extra },
+      log: { level: 'warn' },
+    },
+    [`--import=data:text/javascript,${encodeURIComponent(eventLoopProbe(probeFile))}`],
+  );
+  // From when its admin port answers: what came before is the process loading its modules.
+  const listening = Date.now();
   const pid = forwarder.pid;
   if (pid === undefined) throw new Error('forwarder has no pid');
   let peak = 0;
   let maxDelay = 0;
-  const sample = async (): Promise<void> => {
+  const sample = (): void => {
     if (!forwarder.running) return;
     peak = Math.max(peak, peakRss(pid));
-    maxDelay = Math.max(maxDelay, await eventLoopDelayMax(forwarder).catch(() => 0));
+    maxDelay = Math.max(maxDelay, eventLoopDelayMax(probeFile, listening));
   };
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
-    await sample();
+    sample();
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
     const left = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0);
     process.stdout.write(
@@ -76,7 +85,7 @@ async function main(): Promise<void> {
     );
     if (left === 0 || !forwarder.running) break;
   }
-  await sample();
+  sample();
   const crashed = !forwarder.running;
   console.log(
     JSON.stringify({
@@ -99,11 +108,32 @@ async function main(): Promise<void> {
   fs.rmSync(data, { recursive: true, force: true });
 }
 
-/** The forwarder's longest event-loop delay since the previous scrape, seconds. */
-async function eventLoopDelayMax(forwarder: CliProcess): Promise<number> {
-  const { body } = await forwarder.admin('/metrics');
-  const line = body.split('\n').find((l) => /^apm_sidecar_nodejs_eventloop_lag_max_seconds[{ ]/.test(l));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+/**
+ * Loaded into the forwarder: every 250 ms it appends the time and the longest event-loop delay of the last
+ * interval (ns) to `file`, so the bench can leave out the process's start (loading modules holds the loop).
+ */
+function eventLoopProbe(file: string): string {
+  return [
+    "import { monitorEventLoopDelay } from 'node:perf_hooks';",
+    "import { appendFileSync } from 'node:fs';",
+    'const h = monitorEventLoopDelay({ resolution: 10 });',
+    'h.enable();',
+    `setInterval(() => { appendFileSync(${JSON.stringify(file)}, Date.now() + ' ' + h.max + '\\n'); h.reset(); }, 250).unref();`,
+  ].join('\n');
+}
+
+/** The forwarder's longest event-loop delay in intervals that ended after `since` (ms), seconds. */
+function eventLoopDelayMax(file: string, since: number): number {
+  let max = 0;
+  try {
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const [at, ns] = line.split(' ').map(Number);
+      if (at !== undefined && ns !== undefined && at > since) max = Math.max(max, ns / 1e9);
+    }
+  } catch {
+    // not written yet
+  }
+  return max;
 }
 
 main().catch((err: unknown) => {

@@ -97,9 +97,8 @@ export async function startForwarder(
     maxRequestBytes: config.server.max_request_size,
     rumFrames: createRumFrameProcessor(config, client, logger),
     maxInflightBytes: config.forwarder.max_inflight_bytes,
-    // A job's piece (its ndjson) is at least half a bulk (its documents are larger than its lines), so a piece
-    // fills bulks by bytes instead of waiting for flush_interval.
-    chunkBytes: Math.max(1024 * 1024, Math.ceil(es.flush_bytes / 2)),
+    // A job hands the batcher a bulk's worth at a time, so its bulks fill by bytes, not by flush_interval.
+    submitBytes: es.flush_bytes,
     starts: new JobStarts(connection, config.queue.name),
   });
   const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {

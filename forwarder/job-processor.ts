@@ -51,22 +51,24 @@ interface PreparedChunk {
 }
 
 /**
- * Decompressed bytes of a job worked on as one piece. A piece's documents and their bookkeeping take several
- * times its ndjson, and transforming a piece holds the event loop (about 2,300 events for 1 MiB): small pieces
- * keep both bounded; a piece is still at least half a bulk (forwarder.ts raises it with flush_bytes), so the
- * next piece's documents push the last one's remainder out without waiting for flush_interval.
+ * Decompressed bytes of a job decoded and transformed at once (about 1,100 intake events): small enough that it
+ * holds the event loop only briefly and its garbage stays in the young generation.
  */
-const defaultChunkBytes = 1024 * 1024;
+const defaultChunkBytes = 512 * 1024;
 /**
- * Pieces of one job waiting on the batcher at once: the next is transformed while the last is being written.
- * With the piece being prepared, a job holds chunksInFlight + 1 pieces, each as ndjson and as documents (about
- * three times the ndjson): that is what admission charges it.
+ * Documents handed to the batcher at once, in bytes (forwarder.ts: output.elasticsearch.flush_bytes). A
+ * submission is at least a bulk, so the documents of the next one push the last one's remainder out at once
+ * instead of after flush_interval.
+ */
+const defaultSubmitBytes = 1024 * 1024;
+/**
+ * Submissions of one job waiting on the batcher at once: the next is transformed while the last is being
+ * written. With the one being filled, a job holds chunksInFlight + 1 submissions' documents and the event lines
+ * they came from (no more bytes than the documents): that is what admission charges it.
  */
 const chunksInFlight = 2;
 /** Events transformed between two turns of the event loop. */
 const yieldEveryEvents = 500;
-/** A piece's documents and their bookkeeping, per byte of its ndjson (measured: ~2.5-3 for intake v2). */
-const documentsPerNdjsonByte = 3;
 
 /** Thrown between pieces when the worker handed the job back to the queue (shutdown): nothing more is sent. */
 class JobHandedBackError extends Error {
@@ -90,8 +92,10 @@ export interface JobProcessorOptions {
   readonly rumFrames?: Pick<RumFrameProcessor, 'process'>;
   /** forwarder.max_inflight_bytes: decompressed job bytes worked on at once (job-admission.ts); 0 or none: unbounded. */
   readonly maxInflightBytes?: number;
-  /** Decompressed bytes of a job worked on as one piece (default 1 MiB). */
+  /** Decompressed bytes of a job decoded and transformed at once (default 512 KiB). */
   readonly chunkBytes?: number;
+  /** Document bytes of a job handed to the batcher at once (default 1 MiB; the forwarder: flush_bytes). */
+  readonly submitBytes?: number;
   /** The unfinished starts of each job (quarantine of jobs that kill forwarders); none: not kept. */
   readonly starts?: JobStarts;
 }
@@ -162,7 +166,11 @@ export class JobProcessor {
 
   /** Decompressed bytes a streamed job holds at most: its pieces in hand (see processAdmitted). */
   private get windowBytes(): number {
-    return this.chunkBytes * (chunksInFlight + 1) * (1 + documentsPerNdjsonByte);
+    return (chunksInFlight + 1) * this.submitBytes * 2 + this.chunkBytes;
+  }
+
+  private get submitBytes(): number {
+    return Math.max(this.options.submitBytes ?? defaultSubmitBytes, 1);
   }
 
   private get chunkBytes(): number {
@@ -190,17 +198,30 @@ export class JobProcessor {
     const pending: Promise<JobSummary>[] = [];
     try {
       let piece = 0;
-      for await (const origins of this.originChunks(job)) {
-        if (signal?.aborted === true) throw new JobHandedBackError();
-        if (piece > 0) this.options.starts?.progress(job.id ?? '', piece);
-        piece++;
-        const delivery = this.deliver(job, await this.prepare(origins, transformers));
+      let filling: PreparedChunk = { documents: [], sent: [], failures: [] };
+      let fillingBytes = 0;
+      const submit = async (): Promise<void> => {
+        const delivery = this.deliver(job, filling);
+        filling = { documents: [], sent: [], failures: [] };
+        fillingBytes = 0;
         // Awaited below, in order; until then a rejection must not count as unhandled.
         delivery.catch(() => undefined);
         pending.push(delivery);
         if (pending.length >= chunksInFlight) add(await (pending.shift() ?? delivery));
+      };
+      for await (const origins of this.originChunks(job)) {
+        if (signal?.aborted === true) throw new JobHandedBackError();
+        if (piece > 0) this.options.starts?.progress(job.id ?? '', piece);
+        piece++;
+        const prepared = await this.prepare(origins, transformers);
+        filling.documents.push(...prepared.documents);
+        filling.sent.push(...prepared.sent);
+        filling.failures.push(...prepared.failures);
+        fillingBytes += prepared.documents.reduce((n, d) => n + d.bytes, 0);
+        if (fillingBytes >= this.submitBytes) await submit();
         await yieldToEventLoop();
       }
+      if (filling.documents.length > 0 || filling.failures.length > 0) await submit();
       // Alone, no other job's documents will join the last bulk: waiting for flush_interval would only add latency.
       if (alone) this.batcher.flush();
       for (let next = pending.shift(); next !== undefined; next = pending.shift()) add(await next);

@@ -13,7 +13,7 @@ export const forwarderSchema: Schema<ForwarderConfig> = {
     default: 32,
   },
   max_inflight_bytes: {
-    doc: 'Decompressed intake bytes of the jobs a forwarder process works on at once, in bytes (memory grows several times this). An intake body is read in pieces and charged the pieces it holds (about 12 MiB at most); OTLP and minified RUM jobs are charged their whole size. Jobs wait in order for room; a job larger than this runs alone. 0: bounded by forwarder.concurrency only.',
+    doc: 'Decompressed intake bytes of the jobs a forwarder process works on at once, in bytes (memory grows several times this). An intake body is read in pieces and charged what it holds at most (6 x output.elasticsearch.flush_bytes + 512 KiB); OTLP and minified RUM jobs are charged their whole size. Jobs wait in order for room; a job larger than this runs alone. 0: bounded by forwarder.concurrency only.',
     format: 'nat',
     default: 32 * 1024 * 1024,
   },

@@ -43,14 +43,20 @@ export class CliProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(name: string, command: string, config: Record<string, unknown>): Promise<CliProcess> {
+  /** `nodeArgs`: options for node itself, before the CLI (a bench's probe). */
+  static async start(
+    name: string,
+    command: string,
+    config: Record<string, unknown>,
+    nodeArgs: readonly string[] = [],
+  ): Promise<CliProcess> {
     assertBuilt();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `apm-sidecar-${name}-`));
     const adminPort = await freePort();
     const file = path.join(dir, 'config.json');
     fs.writeFileSync(file, JSON.stringify({ ...config, admin: { host: `127.0.0.1:${adminPort}` } }));
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-    const child = spawn(process.execPath, [cliPath, command, '--config', file], {
+    const child = spawn(process.execPath, [...nodeArgs, cliPath, command, '--config', file], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

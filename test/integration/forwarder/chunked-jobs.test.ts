@@ -69,7 +69,11 @@ describe('a large intake job is worked on in pieces (real redis-server)', () => 
     logs.assertNoUnexpectedErrors();
   });
 
-  function processor(sink: BulkSink, chunkBytes: number): { processor: JobProcessor; batcher: WatchedBatcher } {
+  function processor(
+    sink: BulkSink,
+    chunkBytes: number,
+    submitBytes = 128 * 1024,
+  ): { processor: JobProcessor; batcher: WatchedBatcher } {
     const batcher = new WatchedBatcher(sink, {
       flushBytes: 64 * 1024,
       flushIntervalMs: 20,
@@ -83,6 +87,7 @@ describe('a large intake job is worked on in pieces (real redis-server)', () => 
       namespace: 'default',
       maxRequestBytes: 64 * 1024 * 1024,
       chunkBytes,
+      submitBytes,
     });
     return { processor: p, batcher };
   }
@@ -95,15 +100,17 @@ describe('a large intake job is worked on in pieces (real redis-server)', () => 
     const data = intakeJob(lines);
     const job: Job = await queue.add(intakeJobName, data, { jobId: data.requestId });
     const sink = new IndexSink();
-    const chunkBytes = 256 * 1024;
+    const chunkBytes = 64 * 1024;
     const { processor: p, batcher } = processor(sink, chunkBytes);
 
     const first = await p.process(job);
     const expected = lines.flatMap((l, i) => (l === '' ? [] : [documentId(data.requestId, i)]));
     expect(first).toEqual({ indexed: expected.length, duplicate: 0, deadLettered: 0 });
     expect([...sink.ids.keys()].sort()).toEqual([...expected].sort());
-    const perPiece = Math.ceil(chunkBytes / Math.min(...lines.filter((l) => l !== '').map((l) => l.length)));
-    expect(batcher.maxOutstanding).toBeLessThanOrEqual(2 * (perPiece + 200));
+    // Two submissions of 128 KiB of documents (each at most one 64 KiB piece over it, its documents a few times
+    // its lines) wait at once, never the job.
+    const shortest = Math.min(...lines.filter((l) => l !== '').map((l) => l.length));
+    expect(batcher.maxOutstanding).toBeLessThanOrEqual((2 * (128 * 1024 + 4 * chunkBytes)) / shortest);
     expect(batcher.maxOutstanding).toBeLessThan(expected.length / 4);
 
     const again = await p.process(job);
