@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 
+import { SpanKind } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
@@ -10,6 +13,7 @@ import { DeadLetterQueue } from '../../queue/dead-letter';
 import { createWriter, metadataLine, transactionLine, waitFor } from '../integration/forwarder/support';
 import { testPki } from '../support/certs';
 import { EsStandin } from '../support/es-standin/server';
+import { tracesBody } from '../support/otlp-sdk';
 import { freePort, waitForPort } from '../support/ports';
 import { RedisServer } from '../support/redis';
 import { CliProcess, forwarderProcessConfig } from './forwarder/processes';
@@ -18,6 +22,8 @@ import { CliProcess, forwarderProcessConfig } from './forwarder/processes';
  * The oracle: events sent through the spawned proxy, each 202 recorded, while the forwarder is SIGKILLed
  * mid-bulk twice, 30% of bulk items are answered 429, the stand-in goes away for a few seconds and redis-server
  * restarts. In the end every acknowledged event is in the index exactly once and nothing was dead-lettered.
+ * Beside the intake v2 senders, an OpenTelemetry SDK sends OTLP/HTTP protobuf spans (its own serializer) through
+ * the same faults: every span the proxy answered 200 is a transaction in the index exactly once.
  */
 const token = 'conservation-token';
 const eventsPerRequest = 10;
@@ -31,18 +37,38 @@ async function queueCounts(redisUrl: string, queueName: string): Promise<Record<
   return counts;
 }
 
-function post(port: number, ca: Buffer, body: string): Promise<number> {
+const otlpService = 'otlp-conservation';
+
+/** `count` root server spans made by the OpenTelemetry SDK: their ids (hex) and the OTLP/HTTP protobuf body. */
+function otlpSpans(count: number): { ids: string[]; body: Buffer } {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': otlpService, 'telemetry.sdk.language': 'nodejs' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer('conservation');
+  for (let i = 0; i < count; i++) tracer.startSpan('GET /otlp', { kind: SpanKind.SERVER }).end();
+  const spans = exporter.getFinishedSpans();
+  return { ids: spans.map((s) => s.spanContext().spanId), body: tracesBody('protobuf', spans) };
+}
+
+function post(
+  port: number,
+  ca: Buffer,
+  body: string | Buffer,
+  route: { path: string; contentType: string } = { path: '/intake/v2/events', contentType: 'application/x-ndjson' },
+): Promise<number> {
   return new Promise((resolve) => {
     const req = https.request(
       {
         host: '127.0.0.1',
         port,
-        path: '/intake/v2/events',
+        path: route.path,
         method: 'POST',
         ca,
         agent: false,
         timeout: 10_000,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': route.contentType },
       },
       (res) => {
         res.resume();
@@ -114,7 +140,19 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
         await new Promise((r) => setTimeout(r, status === 202 ? 100 : 250));
       }
     };
-    const senders = Promise.all([sender(), sender(), sender(), sender()]);
+    const otlpAcked = new Set<string>();
+    const otlpSender = async (): Promise<void> => {
+      while (sending) {
+        const { ids, body } = otlpSpans(eventsPerRequest);
+        const status = await post(intakePort, ca, body, {
+          path: '/v1/traces',
+          contentType: 'application/x-protobuf',
+        });
+        if (status === 200) for (const id of ids) otlpAcked.add(id);
+        await new Promise((r) => setTimeout(r, status === 200 ? 100 : 250));
+      }
+    };
+    const senders = Promise.all([sender(), sender(), sender(), sender(), otlpSender()]);
     const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
     const killMidBulk = async (): Promise<void> => {
       const seen = standin.counters.requests;
@@ -140,16 +178,23 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
     standin.setFaults({ bulkItemRejectShare: 0.3 });
 
     expect(acked.size).toBeGreaterThan(500);
-    const transactionIds = (): number[] =>
+    expect(otlpAcked.size).toBeGreaterThan(50);
+    /** The transaction ids in the index, of the intake v2 senders or of the OTLP one (by service). */
+    const indexedIds = (fromOtlp: boolean): string[] =>
       standin.documents('traces-apm*').flatMap((d) => {
         const tx = d.source.transaction;
-        return tx !== null && typeof tx === 'object' && 'id' in tx && typeof tx.id === 'string'
-          ? [parseInt(tx.id, 16)]
+        const service = d.source.service;
+        const isOtlp =
+          service !== null && typeof service === 'object' && 'name' in service && service.name === otlpService;
+        return isOtlp === fromOtlp && tx !== null && typeof tx === 'object' && 'id' in tx && typeof tx.id === 'string'
+          ? [tx.id]
           : [];
       });
-    const missing = (): number[] => {
+    const transactionIds = (): number[] => indexedIds(false).map((id) => parseInt(id, 16));
+    const missing = (): Array<number | string> => {
       const indexed = new Set(transactionIds());
-      return [...acked].filter((id) => !indexed.has(id));
+      const indexedOtlp = new Set(indexedIds(true));
+      return [...[...acked].filter((id) => !indexed.has(id)), ...[...otlpAcked].filter((id) => !indexedOtlp.has(id))];
     };
     const deadline = Date.now() + 110_000;
     while (missing().length > 0 && Date.now() < deadline) await pause(500);
@@ -157,11 +202,14 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
     if (stillMissing.length > 0) {
       const counts = await queueCounts(redis.url, queueName);
       throw new Error(
-        `${stillMissing.length} of ${acked.size} acknowledged events not indexed (e.g. ${stillMissing.slice(0, 5).join(', ')}); queue: ${JSON.stringify(counts)}`,
+        `${stillMissing.length} of ${acked.size + otlpAcked.size} acknowledged events not indexed (e.g. ${stillMissing.slice(0, 5).join(', ')}); queue: ${JSON.stringify(counts)}`,
       );
     }
     const ids = transactionIds();
     expect(ids.length).toBe(new Set(ids).size);
+    const otlpIds = indexedIds(true);
+    expect(otlpIds.length).toBe(new Set(otlpIds).size);
+    expect(otlpIds.length).toBe(otlpAcked.size);
     const inspect = new Redis(redis.url);
     expect(await new DeadLetterQueue(inspect, queueName, { maxEntries: 1, maxAgeMs: 1 }).size()).toBe(0);
     inspect.disconnect();
@@ -176,6 +224,8 @@ describe('conservation under faults (spawned proxy and forwarders, real redis-se
     const summary = {
       acked: acked.size,
       indexed: ids.length,
+      otlpAcked: otlpAcked.size,
+      otlpIndexed: otlpIds.length,
       itemsByStatus: standin.counters.itemsByStatus,
       bulkRequests: standin.counters.bulkRequests,
     };
