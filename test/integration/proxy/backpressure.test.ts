@@ -56,6 +56,23 @@ describe('backpressure: 503 before the body is read', () => {
     );
     proxy.sink.assertNoUnexpectedErrors();
   });
+  // An idle proxy polls Redis only every 5 s (idle cost), so after an idle spell its view may be stale: a stale
+  // refusal must not be trusted. A queue that drained while nothing came in admits the very first request.
+  it('admits the first request after an idle spell once the full queue drained meanwhile', async () => {
+    for (let i = 0; i < 3; i++) await proxy.queue.add('intake', { filler: i });
+    await eventually(
+      async () => {
+        const res = await proxy.request('/intake/v2/events', { method: 'POST', headers, body });
+        return res.status === 503 ? true : undefined;
+      },
+      15_000,
+      'a 503 over the high-water mark',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // idle: nothing admitted for over 2 s
+    await proxy.queue.drain();
+    const first = await proxy.request('/intake/v2/events', { method: 'POST', headers, body });
+    expect({ status: first.status, body: first.body }).toEqual({ status: 202, body: '' });
+  }, 60_000);
 });
 
 describe('Redis outage', () => {
