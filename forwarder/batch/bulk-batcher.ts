@@ -41,6 +41,12 @@ export interface BatcherObserver {
 interface PendingDocument {
   readonly doc: PreparedDocument;
   attempts: number;
+  /** Sends so far; a request's answer decides a retry only if no later send (a hedge) took the document over. */
+  sends: number;
+  /** Sent again once because a request it was in went slow (at most once, so a sick cluster sees at most 2x). */
+  hedged: boolean;
+  /** Settled: the first final outcome wins, whichever request brought it. */
+  done: boolean;
   readonly settle: (outcome: DocumentOutcome) => void;
 }
 
@@ -88,7 +94,22 @@ export class BulkBatcher {
     this.submitters++;
     try {
       const outcomes = documents.map(
-        (doc) => new Promise<DocumentOutcome>((settle) => this.enqueue({ doc, attempts: 0, settle })),
+        (doc) =>
+          new Promise<DocumentOutcome>((resolve) => {
+            const pending: PendingDocument = {
+              doc,
+              attempts: 0,
+              sends: 0,
+              hedged: false,
+              done: false,
+              settle: (outcome) => {
+                if (pending.done) return;
+                pending.done = true;
+                resolve(outcome);
+              },
+            };
+            this.enqueue(pending);
+          }),
       );
       this.pump();
       return await Promise.all(outcomes);
@@ -199,10 +220,12 @@ export class BulkBatcher {
     this.inFlight++;
     this.occupied++;
     let holdsSlot = true;
+    const sentAs = batch.map((p) => ++p.sends);
     const slow = setTimeout(
       () => {
         holdsSlot = false;
         this.occupied--;
+        this.hedge(batch, sentAs);
         this.pump();
       },
       this.options.slowRequestMs ?? Math.max(minSlowRequestMs, 4 * this.averageMs),
@@ -220,20 +243,41 @@ export class BulkBatcher {
     if (result.ok) {
       this.averageMs = this.averageMs === 0 ? duration : 0.8 * this.averageMs + 0.2 * duration;
       this.observer.requestSucceeded?.();
-      this.settleItems(batch, result.items);
+      this.settleItems(batch, sentAs, result.items);
     } else {
       this.observer.requestFailed?.(result.failure);
-      this.settleFailedRequest(batch, bytes, result.failure);
+      // Only the documents this request is still responsible for: a hedge owns the others.
+      const own = batch.filter((p, i) => !p.done && p.sends === sentAs[i]);
+      if (own.length > 0) this.settleFailedRequest(own, bytes, result.failure);
     }
     this.pump();
   }
 
-  private settleItems(batch: PendingDocument[], items: readonly ItemResult[]): void {
+  /**
+   * A request gone slow (it just gave up its slot) may be one that never comes back: its documents are sent once
+   * more in another bulk, so the jobs waiting on them wait for the slow threshold, not for the timeout and a
+   * backoff. Whichever answer comes first settles a document; a duplicate write is a 409 under the same _id.
+   * Only while the cluster answers other requests (a known average latency), and once per document.
+   */
+  private hedge(batch: PendingDocument[], sentAs: readonly number[]): void {
+    if (this.averageMs === 0 || this.holdUntil > Date.now()) return;
+    const again = batch.filter((p, i) => !p.done && !p.hedged && p.sends === sentAs[i]);
+    for (const pending of again) {
+      pending.hedged = true;
+      this.enqueue(pending);
+    }
+    if (again.length > 0) this.observer.itemsRetried?.(again.length, this.retryTimers.size, 0);
+  }
+
+  private settleItems(batch: PendingDocument[], sentAs: readonly number[], items: readonly ItemResult[]): void {
     const retries: PendingDocument[] = [];
     batch.forEach((pending, i) => {
       const item = items[i] ?? missingItem;
-      if (item.kind === 'retry') retries.push(pending);
-      else if (item.kind === 'rejected') this.reject(pending, item);
+      if (pending.done) return;
+      if (item.kind === 'retry') {
+        // A later send (a hedge) answers for this document now.
+        if (pending.sends === sentAs[i]) retries.push(pending);
+      } else if (item.kind === 'rejected') this.reject(pending, item);
       else
         pending.settle(
           item.kind === 'indexed'
@@ -243,7 +287,7 @@ export class BulkBatcher {
     });
     // 429 on every item is the whole cluster refusing (its write queues are full): hold off as for a 503.
     const allRejected =
-      retries.length === batch.length && items.every((item) => item.kind === 'retry' && item.status === 429);
+      items.length === batch.length && items.every((item) => item.kind === 'retry' && item.status === 429);
     if (allRejected) this.holdOff();
     else this.overloadedStreak = 0;
     this.scheduleRetries(retries);

@@ -236,6 +236,35 @@ describe('BulkBatcher', () => {
     await batcher.close();
   });
 
+  it('sends the documents of a slow request once more while the cluster answers others, first answer wins', async () => {
+    const sink = new ScriptedSink();
+    let release: () => void = () => undefined;
+    const hung = new Promise<void>((r) => (release = r));
+    let hungOnce = false;
+    const hanging: BulkSink = {
+      write: async (d) => {
+        // The first request carrying s.0 never answers until released (a hung bulk); any later one does.
+        if (!hungOnce && d.some((doc) => doc.id === 's.0')) {
+          hungOnce = true;
+          await hung;
+        }
+        return sink.write(d);
+      },
+      close: () => Promise.resolve(),
+    };
+    const batcher = new BulkBatcher(hanging, options({ maxRequests: 1, slowRequestMs: 20, maxSubmitters: 1 }));
+    await batcher.submit(docs('w', 1)); // the cluster has answered: its latency is known
+    // The job resolves from the hedge, without waiting for the hung request (before, it waited for it).
+    await expect(batcher.submit(docs('s', 2))).resolves.toEqual([
+      { kind: 'indexed', attempts: 2 },
+      { kind: 'indexed', attempts: 2 },
+    ]);
+    release(); // the hung request answers late: nothing is settled twice or sent a third time
+    await batcher.idle();
+    expect(sink.bulks).toEqual([['w.0'], ['s.0', 's.1'], ['s.0', 's.1']]);
+    await batcher.close();
+  });
+
   it('holds every bulk back only when the whole cluster refuses (503), not after a failure of one request', async () => {
     const times: number[] = [];
     const run = async (kind: 'retry' | 'overloaded'): Promise<number> => {
