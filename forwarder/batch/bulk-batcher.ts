@@ -257,7 +257,7 @@ export class BulkBatcher {
    * A request gone slow (it just gave up its slot) may be one that never comes back: its documents are sent once
    * more in another bulk, so the jobs waiting on them wait for the slow threshold, not for the timeout and a
    * backoff. Whichever answer comes first settles a document; a duplicate write is a 409 under the same _id.
-   * Only while the cluster answers other requests (a known average latency), and once per document.
+   * Only once the cluster has answered a bulk (a known average latency), not during a hold, and once per document.
    */
   private hedge(batch: PendingDocument[], sentAs: readonly number[]): void {
     if (this.averageMs === 0 || this.holdUntil > Date.now()) return;
