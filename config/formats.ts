@@ -3,6 +3,7 @@ import convict from 'convict';
 import { parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
 import { parseHostPort } from '../core/listen';
+import { PARTITION_TAGS } from '../core/partition-tags';
 
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
@@ -55,6 +56,13 @@ export function registerFormats(): void {
           .split(',')
           .map((s) => s.trim())
           .filter((s) => s !== ''),
+    },
+    'partition-count': {
+      validate(value: unknown) {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > PARTITION_TAGS.length)
+          throw new Error(`must be a whole number from 1 to ${PARTITION_TAGS.length}`);
+      },
+      coerce: (value: string) => Number(value),
     },
     'string-list': {
       validate(value: unknown) {

@@ -6,8 +6,10 @@ export interface QueueConfig {
     url: string | null;
     command_timeout: string;
     sentinel: { nodes: string[]; master_name: string };
+    cluster: { nodes: string[] };
   };
   name: string;
+  partitions: number;
   durability: 'applied' | 'fsync' | 'replicated';
   replicas: number;
   high_water_mark: { jobs: number; bytes: number };
@@ -43,12 +45,26 @@ export const queueSchema: Schema<QueueConfig> = {
         env: 'APM_SIDECAR_REDIS_SENTINEL_MASTER',
       },
     },
+    cluster: {
+      nodes: {
+        doc: "Redis Cluster seed nodes (host:port, comma-separated in the environment). Set: the queue.partitions queues are spread over the cluster's masters by hash tag; queue.redis.url, when also set, gives only the credentials and TLS (rediss://) of every node. Not with queue.redis.sentinel.nodes.",
+        format: 'host-port-list',
+        default: [],
+        env: 'APM_SIDECAR_REDIS_CLUSTER_NODES',
+      },
+    },
   },
   name: {
     doc: 'BullMQ queue name shared by proxies and forwarders.',
     format: String,
     default: 'apm-intake',
     env: 'APM_SIDECAR_QUEUE',
+  },
+  partitions: {
+    doc: 'How many queues (partitions) the intake is spread over, each under its own Redis hash tag so a Redis Cluster places them on different masters. 1 (the default) is the single queue queue.name with the same key names as before. At most 12. Proxies and forwarders must agree on it; forwarders consume every partition.',
+    format: 'partition-count',
+    default: 1,
+    env: 'APM_SIDECAR_QUEUE_PARTITIONS',
   },
   durability: {
     doc: 'When a 202 is sent: applied (Redis executed the write), fsync (Redis runs appendfsync always, so the write is on disk), replicated (WAIT for queue.replicas replicas).',
