@@ -1,23 +1,35 @@
 import { SidecarError } from '../core/errors';
 import type { SidecarConfig } from './schema';
 
+interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
 /**
- * Where the queue's Redis is: one URL, or a master found through Redis Sentinel (followed after a failover).
- * Every role (proxy, forwarder, `dlq`, `check`) resolves it from the same keys.
+ * Where the queue's Redis is: one URL, a master found through Redis Sentinel (followed after a failover), or a
+ * Redis Cluster given by seed nodes (the queue.partitions queues spread over its masters by hash tag). Every role
+ * (proxy, forwarder, `dlq`, `check`) resolves it from the same keys.
  */
 export type RedisTarget =
   | { readonly kind: 'single'; readonly url: string }
   | {
       readonly kind: 'sentinel';
-      readonly sentinels: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+      readonly sentinels: readonly HostPort[];
       readonly masterName: string;
       /** queue.redis.url when also set: only its credentials, TLS and database are used. */
+      readonly url: string | null;
+    }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: readonly HostPort[];
+      /** queue.redis.url when also set: only its credentials and TLS are used, for every node. */
       readonly url: string | null;
     };
 
 type RedisSettings = SidecarConfig['queue']['redis'];
 
-function hostPort(text: string): { host: string; port: number } {
+function hostPort(text: string): HostPort {
   const at = text.lastIndexOf(':');
   const host = text.slice(0, at).replace(/^\[(.*)\]$/, '$1');
   return { host, port: Number(text.slice(at + 1)) };
@@ -25,11 +37,22 @@ function hostPort(text: string): { host: string; port: number } {
 
 /** The configured target, or null when no Redis is configured at all (only `start` runs its own). */
 export function redisTargetOf(settings: RedisSettings): RedisTarget | null {
-  const nodes = settings.sentinel.nodes;
-  if (nodes.length > 0)
+  const sentinels = settings.sentinel.nodes;
+  const clusterNodes = settings.cluster.nodes;
+  if (sentinels.length > 0 && clusterNodes.length > 0)
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      'queue.redis.sentinel.nodes and queue.redis.cluster.nodes are both set: the queue is on a Sentinel-managed Redis or on a Redis Cluster, not both',
+      {
+        remediation:
+          'keep one: queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES) for a Redis Cluster (its replicas fail over by themselves), or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) for one master watched by sentinels',
+      },
+    );
+  if (clusterNodes.length > 0) return { kind: 'cluster', nodes: clusterNodes.map(hostPort), url: settings.url };
+  if (sentinels.length > 0)
     return {
       kind: 'sentinel',
-      sentinels: nodes.map(hostPort),
+      sentinels: sentinels.map(hostPort),
       masterName: settings.sentinel.master_name,
       url: settings.url,
     };
@@ -38,24 +61,50 @@ export function redisTargetOf(settings: RedisSettings): RedisTarget | null {
 
 /**
  * The queue's Redis, which every process but `start` needs (it runs its own redis-server); said once, for every
- * role, when neither way of naming it is set.
+ * role, when no way of naming it is set.
  */
 export function requireRedisTarget(config: SidecarConfig, role: string): RedisTarget {
   const target = redisTargetOf(config.queue.redis);
+  if (target?.kind === 'cluster' && config.queue.partitions < 2)
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      'queue.redis.cluster.nodes is set with queue.partitions 1: the single queue keeps its names from before, which have no hash tag, so BullMQ cannot run it on a Redis Cluster (and one queue lives on one master anyway)',
+      {
+        remediation:
+          'set queue.partitions (APM_SIDECAR_QUEUE_PARTITIONS) to a multiple of the number of masters, e.g. 3 or 6 for 3 masters',
+      },
+    );
   if (target !== null) return target;
   throw new SidecarError(
     'SIDECAR_ERR_CONFIG_INVALID',
     `queue.redis.url is not set (nor queue.redis.sentinel.nodes): the ${role} needs the queue`,
     {
       remediation:
-        'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the proxies and forwarders share, or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER), or run `apm-sidecar start` for a local all-in-one',
+        'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the proxies and forwarders share, or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER), or queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES), or run `apm-sidecar start` for a local all-in-one',
     },
   );
 }
 
 /** Names the target in messages: the config key, never the URL (it may hold a password). */
 export function describeRedisTarget(target: RedisTarget): string {
-  return target.kind === 'single'
-    ? 'queue.redis.url'
-    : `Sentinel master ${target.masterName} (queue.redis.sentinel.nodes ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')})`;
+  switch (target.kind) {
+    case 'single':
+      return 'queue.redis.url';
+    case 'sentinel':
+      return `Sentinel master ${target.masterName} (queue.redis.sentinel.nodes ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')})`;
+    case 'cluster':
+      return `Redis Cluster (queue.redis.cluster.nodes ${target.nodes.map((s) => `${s.host}:${s.port}`).join(',')})`;
+  }
+}
+
+/** What to fix when the target cannot be reached, by kind (the keys and their environment variables). */
+export function redisTargetRemedy(target: RedisTarget): string {
+  switch (target.kind) {
+    case 'single':
+      return 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)';
+    case 'sentinel':
+      return 'check that the sentinels run and monitor that master, or fix queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER)';
+    case 'cluster':
+      return 'check that the cluster is up (`redis-cli -c -h <node> cluster info` says cluster_state:ok), or fix queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES)';
+  }
 }

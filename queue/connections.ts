@@ -1,8 +1,18 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
 import type { RedisTarget } from '../config/redis-target';
+import { SidecarError } from '../core/errors';
 
-/** The parts of a redis:// or rediss:// URL that apply to a master found through Sentinel. */
+/**
+ * A connection to the queue's Redis as both roles hold it: one Redis (single URL or the Sentinel master) or an
+ * ioredis Cluster (queue.redis.cluster.nodes). BullMQ takes either as `connection`; a partition's keys share one
+ * hash tag, so on a cluster each partition's scripts run on the one master that owns its slot.
+ */
+export type QueueConnection = Redis | Cluster;
+
+type ServerTarget = Exclude<RedisTarget, { kind: 'cluster' }>;
+
+/** The parts of a redis:// or rediss:// URL that apply to a master found through Sentinel or to cluster nodes. */
 function urlOptions(url: string | null): RedisOptions {
   if (url === null) return {};
   const parsed = new URL(url);
@@ -20,7 +30,7 @@ function demoted(err: Error): boolean {
   return err.message.startsWith('READONLY');
 }
 
-function connect(target: RedisTarget, options: RedisOptions): Redis {
+function connect(target: ServerTarget, options: RedisOptions): Redis {
   if (target.kind === 'single') return new Redis(target.url, options);
   return new Redis({
     ...urlOptions(target.url),
@@ -36,16 +46,34 @@ function connect(target: RedisTarget, options: RedisOptions): Redis {
 }
 
 /**
- * Connections by role. The proxy's fails fast (no offline queue, one try, short command timeout) so a Redis
- * outage becomes an immediate 503 instead of requests piling up in memory. Worker connections block on
- * BRPOPLPUSH-style commands and so need maxRetriesPerRequest: null, as BullMQ requires.
+ * An ioredis Cluster over the seed nodes: credentials and TLS from queue.redis.url (a cluster has no database
+ * but 0). MOVED/ASK are followed, CLUSTERDOWN and TRYAGAIN retried after 100 ms, at most `maxRedirections` times.
  */
-export function createProducerConnection(target: RedisTarget, commandTimeoutMs: number): Redis {
+function connectCluster(
+  target: Extract<RedisTarget, { kind: 'cluster' }>,
+  options: Omit<ClusterOptions, 'redisOptions'>,
+  nodeOptions: NonNullable<ClusterOptions['redisOptions']>,
+): Cluster {
+  const { db: _db, ...credentials } = urlOptions(target.url);
+  return new Cluster(
+    target.nodes.map((n) => ({ host: n.host, port: n.port })),
+    {
+      enableReadyCheck: true,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      slotsRefreshTimeout: 2000,
+      lazyConnect: true,
+      ...options,
+      redisOptions: { ...credentials, ...nodeOptions },
+    },
+  );
+}
+
+function serverProducer(target: ServerTarget, commandTimeoutMs: number): Redis {
   return connect(target, {
+    ...producerOptions(commandTimeoutMs),
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: Math.max(commandTimeoutMs, 1000),
     retryStrategy: (attempt) => Math.min(attempt * 200, 1000),
     // The failed command is answered 503 (the agent's request fails, nothing is acknowledged); then reconnect.
     reconnectOnError: demoted,
@@ -53,7 +81,7 @@ export function createProducerConnection(target: RedisTarget, commandTimeoutMs: 
   });
 }
 
-export function createWorkerConnection(target: RedisTarget): Redis {
+function serverWorker(target: ServerTarget): Redis {
   return connect(target, {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
@@ -61,4 +89,75 @@ export function createWorkerConnection(target: RedisTarget): Redis {
     reconnectOnError: (err) => (demoted(err) ? 2 : false),
     lazyConnect: true,
   });
+}
+
+function producerOptions(commandTimeoutMs: number): RedisOptions {
+  return {
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: Math.max(commandTimeoutMs, 1000),
+  };
+}
+
+/**
+ * Connections by role. The proxy's fails fast (no offline queue, one try, short command timeout) so a Redis
+ * outage becomes an immediate 503 (or, on a cluster, a retry on another partition) instead of requests piling up
+ * in memory. Worker connections block on BZPOPMIN-style commands and so need maxRetriesPerRequest: null, as
+ * BullMQ requires (on a cluster: in every node's options).
+ */
+export function queueProducerConnection(target: RedisTarget, commandTimeoutMs: number): QueueConnection {
+  if (target.kind !== 'cluster') return serverProducer(target, commandTimeoutMs);
+  return connectCluster(
+    target,
+    {
+      enableOfflineQueue: false,
+      // A partition whose master is failing over is left for another after a few tries (the proxy retries once
+      // elsewhere), not followed for the whole command timeout.
+      maxRedirections: 6,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 1000),
+    },
+    producerOptions(commandTimeoutMs),
+  );
+}
+
+export function queueWorkerConnection(target: RedisTarget): QueueConnection {
+  if (target.kind !== 'cluster') return serverWorker(target);
+  return connectCluster(
+    target,
+    { maxRedirections: 16, clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000) },
+    { maxRetriesPerRequest: null },
+  );
+}
+
+function singleNodeOnly(target: RedisTarget): ServerTarget {
+  if (target.kind !== 'cluster') return target;
+  throw new SidecarError(
+    'SIDECAR_ERR_CONFIG_INVALID',
+    'this command reads one Redis and does not run on a Redis Cluster (queue.redis.cluster.nodes) yet',
+    { remediation: 'point queue.redis.url at one master for it, or unset queue.redis.cluster.nodes' },
+  );
+}
+
+/** queueProducerConnection for code that reads one Redis (not a cluster): unchanged for a single Redis. */
+export function createProducerConnection(target: RedisTarget, commandTimeoutMs: number): Redis {
+  return serverProducer(singleNodeOnly(target), commandTimeoutMs);
+}
+
+/** queueWorkerConnection for code that reads one Redis (not a cluster): unchanged for a single Redis. */
+export function createWorkerConnection(target: RedisTarget): Redis {
+  return serverWorker(singleNodeOnly(target));
+}
+
+/**
+ * The masters the queue's data lives on: the one Redis, or every master of the cluster (as of its last slots
+ * refresh). Safety checks read each.
+ */
+export function mastersOf(connection: QueueConnection): Redis[] {
+  return connection instanceof Cluster ? connection.nodes('master') : [connection];
+}
+
+/** host:port of a node, for messages naming it (never its credentials). */
+export function nodeAddress(redis: Redis): string {
+  const { host, port } = redis.options;
+  return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
 }

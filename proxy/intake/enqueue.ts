@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-import { describeRedisTarget, type RedisTarget } from '../../config/redis-target';
+import { describeRedisTarget, type RedisTarget, redisTargetRemedy } from '../../config/redis-target';
 import type { SidecarConfig } from '../../config/schema';
 import { SidecarError } from '../../core/errors';
 import { createProducerConnection } from '../../queue/connections';
@@ -125,10 +125,7 @@ export async function connectIntakeQueue(
       `cannot reach Redis at ${describeRedisTarget(connection.target)}: ${err instanceof Error ? err.message : String(err)}`,
       {
         cause: err,
-        remediation:
-          connection.target.kind === 'single'
-            ? 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)'
-            : 'check that the sentinels run and monitor that master, or fix queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER)',
+        remediation: redisTargetRemedy(connection.target),
       },
     );
   }

@@ -47,3 +47,47 @@ describe('the queue Redis target', () => {
     );
   });
 });
+
+describe('the queue Redis target on a Redis Cluster', () => {
+  it('is the cluster seed nodes, with queue.redis.url giving only the credentials, and never names a password', () => {
+    const { config } = loadConfig({
+      env: {
+        APM_SIDECAR_REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7001',
+        APM_SIDECAR_QUEUE_PARTITIONS: '3',
+        APM_SIDECAR_REDIS_URL: 'rediss://user:secret@ignored:1',
+      },
+    });
+    const target = requireRedisTarget(config, 'test');
+    expect(target).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+      url: 'rediss://user:secret@ignored:1',
+    });
+    expect(describeRedisTarget(target)).toBe('Redis Cluster (queue.redis.cluster.nodes 10.0.0.1:7000,10.0.0.2:7001)');
+    expect(describeRedisTarget(target)).not.toContain('secret');
+  });
+
+  it('refuses sentinels and cluster nodes together, naming both keys', () => {
+    const { config } = loadConfig({
+      env: { APM_SIDECAR_REDIS_CLUSTER_NODES: '10.0.0.1:7000', APM_SIDECAR_REDIS_SENTINELS: '10.0.0.1:26379' },
+    });
+    const err = configError(() => requireRedisTarget(config, 'proxy'));
+    expect(err.code).toBe('SIDECAR_ERR_CONFIG_INVALID');
+    expect(err.message).toContain('queue.redis.sentinel.nodes and queue.redis.cluster.nodes are both set');
+  });
+
+  it('refuses a cluster with the single, untagged queue (queue.partitions 1)', () => {
+    const { config } = loadConfig({ env: { APM_SIDECAR_REDIS_CLUSTER_NODES: '10.0.0.1:7000' } });
+    expect(configError(() => requireRedisTarget(config, 'proxy')).message).toContain(
+      'queue.redis.cluster.nodes is set with queue.partitions 1',
+    );
+  });
+
+  it('lets partitions > 1 run on a single Redis (they do not spread, but work)', () => {
+    const { config } = loadConfig({ env: { APM_SIDECAR_REDIS_URL: 'redis://h:1', APM_SIDECAR_QUEUE_PARTITIONS: '4' } });
+    expect(requireRedisTarget(config, 'proxy').kind).toBe('single');
+  });
+});
