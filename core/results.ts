@@ -187,13 +187,21 @@ export const agentResults = {
     status: 400,
     message: 'gRPC protocol error',
     description:
-      'An OTLP/gRPC call that is not a unary Export of a known service with one application/grpc message (the gRPC status names which); no HTTP status reaches the client, only the gRPC code.',
+      'An OTLP/gRPC call that is not one length-prefixed message (gRPC status Internal); no HTTP status reaches the client, only the gRPC code.',
+  },
+  grpc_encoding: {
+    code: 'SIDECAR_ERR_GRPC_ENCODING',
+    status: 415,
+    message: 'unsupported grpc-encoding',
+    description:
+      'An OTLP/gRPC message compressed with an encoding other than gzip (gRPC status Unimplemented); send gzip or identity.',
   },
   not_found: {
     code: 'SIDECAR_ERR_NOT_FOUND',
     status: 404,
     message: '404 page not found',
-    description: 'No such endpoint, and no upstream configured to pass it to.',
+    description:
+      'No such endpoint, and no upstream configured to pass it to; on OTLP/gRPC an unknown service or method (Unimplemented).',
   },
   // --- backpressure and availability --------------------------------------------------------------------------
   queue_full: {

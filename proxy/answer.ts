@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
 import type { Logger } from 'pino';
 
-import { type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
+import { describeForOperator, type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
 import { agentResults, isAgentErrorCode, type ResultId, resultOfCode } from '../core/results';
 import type { ProxyMetrics } from './metrics';
 
@@ -86,6 +86,12 @@ export function apmJson(body: unknown, json: boolean): { headers: Record<string,
 export const apmErrorBody: ErrorBody = (failure, headers) =>
   apmJson({ error: failure.message }, acceptsJson(headers.accept));
 
+/** `{"error": ...}` as compact JSON whatever the Accept header (agent configuration, the pass-through). */
+export const compactErrorBody: ErrorBody = (failure) => ({
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ error: failure.message }),
+});
+
 /** Where a failure happened, for its log line. */
 type FailureContext = Readonly<Record<string, unknown>>;
 
@@ -108,7 +114,7 @@ export class AgentAnswers {
   log(err: unknown, context: FailureContext): Failure {
     const failure = failureOf(err);
     const line = { ...context, status: failure.status, code: failure.code };
-    if (failure.logLevel === 'error') this.logger.error({ ...line, err }, failure.message);
+    if (failure.logLevel === 'error') this.logger.error({ ...line, err }, describeForOperator(err));
     else this.logger.debug({ ...line, cause: causeOf(err) }, failure.message);
     return failure;
   }

@@ -38,6 +38,12 @@ export type RouteHandler<I = Identity> = (
   res: ServerResponse,
 ) => Promise<HandledResponse>;
 
+/** A handler with the words its protocol gives failures when they are not APM Server's `{"error": ...}`. */
+export interface DeclaredRoute {
+  readonly handler: RouteHandler;
+  readonly errorBody?: ErrorBody;
+}
+
 /** A step before authentication (RUM's CORS): an answer ends the request there (a preflight); it may throw. */
 export type BeforeAuth = (request: ProxyRequest) => HandledResponse | undefined;
 
@@ -86,9 +92,9 @@ export interface RouteTableParts {
   };
   readonly root: RouteHandler<Identity | null>;
   /** /config/v1/agents; 403 "disabled" until central configuration is configured. */
-  readonly agentConfig?: RouteHandler;
+  readonly agentConfig?: DeclaredRoute;
   /** Anything else: the upstream when configured (needs event:write), else 404. */
-  readonly fallback?: RouteHandler;
+  readonly fallback?: DeclaredRoute;
   /** OTLP/HTTP: /v1/traces, /v1/metrics, /v1/logs. */
   readonly otlp?: {
     readonly traces: RouteHandler;
@@ -124,7 +130,7 @@ export class RouteTable {
       { path: '/intake/v2/events', auth: 'event:write', handler: parts.intake, intake: true },
       parts.agentConfig === undefined
         ? { path: '/config/v1/agents', auth: 'none', handler: rejectWith('SIDECAR_ERR_AGENT_CONFIG_DISABLED') }
-        : { path: '/config/v1/agents', auth: 'config_agent:read', handler: parts.agentConfig },
+        : { path: '/config/v1/agents', auth: 'config_agent:read', ...parts.agentConfig },
       { path: '/config/v1/rum/agents', auth: 'none', handler: rumOff },
       { ...rum(parts.rum?.v2), path: '/intake/v2/rum/events' },
       { ...rum(parts.rum?.v3), path: '/intake/v3/rum/events' },
@@ -142,7 +148,7 @@ export class RouteTable {
     this.fallback = dispatch(
       parts.fallback === undefined
         ? { path: '*', auth: 'none', handler: notFound }
-        : { path: '*', auth: 'event:write', handler: parts.fallback },
+        : { path: '*', auth: 'event:write', ...parts.fallback },
     );
   }
 

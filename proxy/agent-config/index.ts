@@ -83,7 +83,6 @@ export function createAgentConfigEndpoint(config: SidecarConfig, deps: AgentConf
   return new AgentConfigEndpoint({
     source: sourceFor(config, periodMs, deps),
     cacheExpirationMs: periodMs,
-    logger: deps.logger,
     ...(deps.registry === undefined ? {} : { registry: deps.registry }),
   });
 }

@@ -4,12 +4,14 @@ import type { Socket } from 'node:net';
 import zlib from 'node:zlib';
 
 import { SidecarError } from '../../core/errors';
+import { agentResults } from '../../core/results';
 import type { OtlpSignal } from '../../queue/otlp/model';
 import { AgentAnswers } from '../answer';
 import type { RequestAuthenticator } from '../auth/authenticate';
 import { mappedIpv4, type NetworkAllowList } from '../auth/networks';
+import { grpcCodeOf } from './grpc-status';
 import { acceptOtlp, type OtlpDeps } from './handler';
-import { grpcCodeFor, renderOtlpSuccess } from './response';
+import { renderOtlpSuccess } from './response';
 
 /**
  * OTLP over gRPC on the intake port: TLS connections that negotiated h2 (ALPN) are handed here by server.ts; this
@@ -33,16 +35,6 @@ export interface GrpcIntakeOptions {
   readonly accepting: () => boolean;
 }
 
-/** A gRPC protocol failure that carries its own gRPC code (SIDECAR_ERR_GRPC_PROTOCOL in the result table). */
-class GrpcStatusError extends SidecarError {
-  constructor(
-    readonly grpcCode: number,
-    message: string,
-  ) {
-    super('SIDECAR_ERR_GRPC_PROTOCOL', message);
-  }
-}
-
 function header(headers: http2.IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -63,14 +55,18 @@ async function readMessage(
     chunks.push(buffer);
   }
   const frame = Buffer.concat(chunks);
-  if (frame.length < 5) throw new GrpcStatusError(13, 'request message missing');
+  if (frame.length < 5) throw new SidecarError('SIDECAR_ERR_GRPC_PROTOCOL', 'request message missing');
   const compressed = frame[0] === 1;
   const length = frame.readUInt32BE(1);
-  if (frame.length !== 5 + length) throw new GrpcStatusError(13, 'unary call with more or less than one message');
+  if (frame.length !== 5 + length)
+    throw new SidecarError('SIDECAR_ERR_GRPC_PROTOCOL', 'unary call with more or less than one message');
   const message = frame.subarray(5);
   if (!compressed) return message;
   if (encoding !== 'gzip')
-    throw new GrpcStatusError(12, `message compressed with unsupported encoding ${encoding ?? 'identity'}`);
+    throw new SidecarError(
+      'SIDECAR_ERR_GRPC_ENCODING',
+      `message compressed with unsupported encoding ${encoding ?? 'identity'}`,
+    );
   try {
     return zlib.gunzipSync(message, { maxOutputLength: Math.max(1, maxBytes) });
   } catch (err) {
@@ -116,9 +112,10 @@ export class GrpcIntake {
     const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), this.options.readTimeoutMs);
     try {
       const signal = services[header(headers, ':path') ?? ''];
-      if (signal === undefined) throw new GrpcStatusError(12, `unknown method ${header(headers, ':path') ?? ''}`);
+      if (signal === undefined)
+        throw new SidecarError('SIDECAR_ERR_NOT_FOUND', `unknown method ${header(headers, ':path') ?? ''}`);
       if (!(header(headers, 'content-type') ?? '').startsWith('application/grpc'))
-        throw new GrpcStatusError(3, 'content-type must be application/grpc');
+        throw new SidecarError('SIDECAR_ERR_INVALID_CONTENT_TYPE', 'content-type must be application/grpc');
       if (!this.options.networks.allows(remote)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (!this.options.accepting()) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
       const identity = await this.options.authenticator.authenticate(header(headers, 'authorization'), 'event:write');
@@ -142,9 +139,13 @@ export class GrpcIntake {
       const prefix = Buffer.alloc(5);
       prefix.writeUInt32BE(body.length, 1);
       stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto' }, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(grpcCodeOf.accepted) }));
       stream.end(Buffer.concat([prefix, body]));
-      deps.metrics.countRequest(200, 'accepted', Number(process.hrtime.bigint() - started) / 1e9);
+      deps.metrics.countRequest(
+        agentResults.accepted.status,
+        'accepted',
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     } catch (err) {
       this.fail(stream, err, { requestId: id, client: remote }, started);
     } finally {
@@ -155,14 +156,13 @@ export class GrpcIntake {
   /** A trailers-only answer with the gRPC code of the result (or of a protocol error). */
   private fail(stream: http2.ServerHttp2Stream, err: unknown, line: Record<string, unknown>, started: bigint): void {
     const { status, message, result } = this.answers.log(err, line);
-    const code = err instanceof GrpcStatusError ? err.grpcCode : grpcCodeFor(status);
     this.options.deps.metrics.countRequest(status, result, Number(process.hrtime.bigint() - started) / 1e9);
     if (stream.destroyed || stream.headersSent) return;
     stream.respond(
       {
         ':status': 200,
         'content-type': 'application/grpc+proto',
-        'grpc-status': String(code),
+        'grpc-status': String(grpcCodeOf[result]),
         'grpc-message': encodeURIComponent(message),
       },
       { endStream: true },

@@ -3,6 +3,7 @@ import protobuf from 'protobufjs';
 import { otlpRoot } from '../../queue/otlp/decode';
 import type { OtlpFormat, OtlpSignal } from '../../queue/otlp/model';
 import type { AnyResponse, ErrorBody } from '../answer';
+import { grpcCodeOf } from './grpc-status';
 
 /**
  * OTLP/HTTP answers as the OTLP specification and APM Server write them: 200 with an Export*ServiceResponse
@@ -23,32 +24,6 @@ export function otlpFormatOf(contentType: string | undefined): OtlpFormat | unde
   return undefined;
 }
 
-/** google.golang.org/grpc/codes for an HTTP status (the mapping gRPC's HTTP/2 transport uses, in reverse). */
-export function grpcCodeFor(status: number): number {
-  switch (status) {
-    case 400:
-    case 413:
-    case 415:
-      return 3; // InvalidArgument
-    case 401:
-      return 16; // Unauthenticated
-    case 403:
-      return 7; // PermissionDenied
-    case 404:
-      return 12; // Unimplemented
-    case 408:
-      return 4; // DeadlineExceeded
-    case 429:
-      return 8; // ResourceExhausted
-    case 502:
-    case 503:
-    case 504:
-      return 14; // Unavailable
-    default:
-      return status >= 500 ? 13 : 2; // Internal, Unknown
-  }
-}
-
 /** google.rpc.Status { int32 code = 1; string message = 2; } (no details). */
 function encodeStatus(code: number, message: string): Buffer {
   const bytes = protobuf.Writer.create().uint32(0o10).int32(code).uint32(0o22).string(message).finish();
@@ -62,7 +37,7 @@ function rendered(status: number, format: OtlpFormat, body: Buffer | string): An
 /** The OTLP routes' failure body: google.rpc.Status in the request's format. */
 export const otlpErrorBody: ErrorBody = (failure, headers) => {
   const format = otlpFormatOf(headers['content-type']) ?? 'protobuf';
-  const code = grpcCodeFor(failure.status);
+  const code = grpcCodeOf[failure.result];
   const body =
     format === 'json' ? JSON.stringify({ code, message: failure.message }) : encodeStatus(code, failure.message);
   return rendered(failure.status, format, body);

@@ -17,7 +17,6 @@ import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
-import { failureOf } from '../answer';
 import { mappedIpv4, NetworkAllowList } from '../auth/networks';
 import { refusalReason, rewriteRequestHeaders, rewriteResponseHeaders } from './headers';
 import type { UpstreamSettings } from './upstream';
@@ -79,11 +78,6 @@ export class UpstreamPassthrough implements Component {
   });
 
   /**
-   * Streams the request to the upstream and its answer back; resolves when the client's response is closed.
-   * `body` is the request body when the server already reads `req` (its timeouts and drain cut that stream
-   * off); a failure of it before the answer started rejects, so the server answers with its own reason.
-   */
-  /**
    * Throws the answer for a request that must not be passed (method, upgrade, encoded slash, dot segment);
    * the caller renders it. Nothing of such a request reaches the upstream.
    */
@@ -96,9 +90,17 @@ export class UpstreamPassthrough implements Component {
     );
   }
 
+  /**
+   * Streams the request to the upstream and its answer back; resolves when the client's response is closed.
+   * `body` is the request body when the server already reads `req` (its timeouts and drain cut that stream
+   * off). A failure before the answer started (the body cut off, the upstream down or slow) rejects, and the
+   * server renders it.
+   */
   handle(req: IncomingMessage, res: ServerResponse, identity: Identity, body: Readable = req): Promise<void> {
     const { upstream } = this.options;
+    let fail: (err: Error) => void = () => undefined;
     const finished = new Promise<void>((resolve, reject) => {
+      fail = reject;
       res.once('close', resolve);
       if (body !== req) body.once('error', (err) => this.onBodyFailure(err, req, res, reject));
     });
@@ -118,7 +120,7 @@ export class UpstreamPassthrough implements Component {
       secure: true,
       ...(body === req ? {} : { buffer: body }),
     };
-    this.proxy.web(req, res, options, (err) => this.onFailure(err, req, res, identity));
+    this.proxy.web(req, res, options, (err) => this.onFailure(err, req, res, identity, fail));
     return finished;
   }
 
@@ -146,7 +148,13 @@ export class UpstreamPassthrough implements Component {
     });
   }
 
-  private onFailure(err: Error, req: IncomingMessage, res: ServerResponse, identity: Identity): void {
+  private onFailure(
+    err: Error,
+    req: IncomingMessage,
+    res: ServerResponse,
+    identity: Identity,
+    reject: (err: Error) => void,
+  ): void {
     if (res.destroyed || res.writableEnded || req.socket.destroyed) {
       // The agent went away first; nothing to answer and nothing wrong with the upstream.
       this.logger.debug({ err, path: req.url }, 'pass-through ended: the client closed the connection');
@@ -155,7 +163,6 @@ export class UpstreamPassthrough implements Component {
     }
     // The destroy() reason of a request that outlived upstream.timeout: a 504, not a 502.
     const timedOut = err instanceof SidecarError && err.code === 'SIDECAR_ERR_UPSTREAM_TIMEOUT';
-    if (!res.headersSent) this.responses.inc({ status: timedOut ? 'timeout' : 'error' });
     const failure = new SidecarError(
       timedOut ? 'SIDECAR_ERR_UPSTREAM_TIMEOUT' : 'SIDECAR_ERR_UPSTREAM_UNAVAILABLE',
       undefined,
@@ -166,23 +173,13 @@ export class UpstreamPassthrough implements Component {
           : `check that ${this.options.upstream.url.origin} is up and its TLS certificate is trusted (upstream.ssl.certificate_authorities)`,
       },
     );
-    const outcome = failureOf(failure);
-    this.logger[outcome.logLevel](
-      { err, path: req.url, identity: identity.kind, headersSent: res.headersSent },
-      `pass-through failed: ${describeForOperator(failure)}`,
-    );
     if (res.headersSent) {
+      this.logger.error({ err, path: req.url, identity: identity.kind }, describeForOperator(failure));
       res.destroy();
       return;
     }
-    const body = JSON.stringify({ error: outcome.message });
-    res
-      .writeHead(outcome.status, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        connection: 'close',
-      })
-      .end(body);
+    this.responses.inc({ status: timedOut ? 'timeout' : 'error' });
     req.resume();
+    reject(failure);
   }
 }

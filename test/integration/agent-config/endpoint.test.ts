@@ -9,9 +9,10 @@ import { Registry } from 'prom-client';
 
 import { loadConfig } from '../../../config/load';
 import { type AgentConfigEndpoint, createAgentConfigEndpoint } from '../../../proxy/agent-config';
+import { agentConfigRoute } from '../../../proxy/agent-config/route';
 import { testPki } from '../../support/certs';
 import { LogSink } from '../../support/log-sink';
-import { startTlsServer, type TestServer, tlsRequest, waitFor } from './https-harness';
+import { serveRoute, startTlsServer, type TestServer, tlsRequest, waitFor } from './https-harness';
 
 const token = { kind: 'secret_token', id: '0' } as const;
 
@@ -35,7 +36,7 @@ async function serve(overrides: Record<string, unknown>, esClient?: Client): Pro
     ...(esClient === undefined ? {} : { esClient }),
   });
   await endpoint.start();
-  const server = await startTlsServer((req, res) => void endpoint.handle(req, res, token));
+  const server = await startTlsServer(serveRoute(agentConfigRoute(endpoint), token, sink.logger()));
   const r = { endpoint, server, sink, registry };
   running.push(r);
   return r;

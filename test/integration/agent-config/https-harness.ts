@@ -3,6 +3,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+
+import { AgentAnswers } from '../../../proxy/answer';
+import { ProxyMetrics } from '../../../proxy/metrics';
+import type { DeclaredRoute, ProxyRequest } from '../../../proxy/routes';
+import type { Identity } from '../../../queue/contract';
 import { testPki } from '../../support/certs';
 
 /** A real TLS server on 127.0.0.1 port 0 that hands every request to `handler`, until the proxy's server lands. */
@@ -30,6 +37,37 @@ export async function startTlsServer(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * Serves one route as the proxy's server does, without the rest of the proxy: the handler's answer, or whatever
+ * it throws rendered in the route's words by the one renderer (proxy/answer.ts).
+ */
+export function serveRoute(
+  route: DeclaredRoute,
+  identity: Identity,
+  logger: Logger,
+): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const answers = new AgentAnswers(new ProxyMetrics(new Registry()), logger);
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const request: ProxyRequest = {
+      id: 'test',
+      receivedAt: Date.now(),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      clientIp: req.socket.remoteAddress ?? '',
+      clientPort: req.socket.remotePort ?? null,
+      responseHeaders: {},
+      body: req,
+    };
+    void route
+      .handler(request, identity, res)
+      .catch((err: unknown) => answers.fail(err, req.headers, { path: request.path }, route.errorBody))
+      .then((response) => answers.send(res, response, 0, false, false));
   };
 }
 

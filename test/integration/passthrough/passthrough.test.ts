@@ -5,10 +5,11 @@ import { Registry } from 'prom-client';
 
 import { loadConfig } from '../../../config/load';
 import { createUpstreamPassthrough, type UpstreamPassthrough } from '../../../proxy/passthrough';
+import { passthroughRoute } from '../../../proxy/passthrough/route';
 import { testPki } from '../../support/certs';
 import { LogSink } from '../../support/log-sink';
 import { freePort } from '../../support/ports';
-import { startTlsServer, type TestServer, tlsRequest, waitFor } from '../agent-config/https-harness';
+import { serveRoute, startTlsServer, type TestServer, tlsRequest, waitFor } from '../agent-config/https-harness';
 
 const identity = { kind: 'secret_token', id: '0' } as const;
 const largeBytes = 32 * 1024 * 1024;
@@ -130,7 +131,7 @@ async function front(
   const passthrough = createUpstreamPassthrough(config, { logger: sink.logger(), registry });
   if (passthrough === null) throw new Error('expected a pass-through');
   await passthrough.start();
-  const server = await startTlsServer((req, res) => void passthrough.handle(req, res, identity));
+  const server = await startTlsServer(serveRoute(passthroughRoute(passthrough), identity, sink.logger()));
   started.push(async () => {
     await server.close();
     await passthrough.close();

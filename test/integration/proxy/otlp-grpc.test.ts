@@ -129,6 +129,20 @@ describe('OTLP/gRPC on the TLS intake port (server.otlp.grpc)', () => {
     expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(0);
   });
 
+  it('answers a wrong content-type InvalidArgument and an encoding other than gzip Unimplemented', async () => {
+    const port = proxy.proxy.intake.port;
+    const body = tracesBody('protobuf');
+    expect(await call(port, tracePath, body, { ...auth, 'content-type': 'application/json' })).toMatchObject({
+      status: '3',
+      message: 'content-type must be application/grpc',
+    });
+    expect(await call(port, tracePath, body, { ...auth, 'grpc-encoding': 'snappy' }, true)).toMatchObject({
+      status: '12',
+      message: 'message compressed with unsupported encoding snappy',
+    });
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(0);
+  });
+
   it('keeps serving HTTP/1.1 (intake v2 and OTLP/HTTP) on the same port', async () => {
     const res = await proxy.request('/v1/traces', {
       method: 'POST',
