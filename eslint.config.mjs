@@ -44,6 +44,35 @@ export default tseslint.config(
     rules: { 'max-lines': ['error', { max: 450, skipBlankLines: true, skipComments: true }] },
   },
   {
+    // Every error of the product has a stable code (STYLE.md): a SidecarError of the catalogue, an InternalError of
+    // the internal codes or a SystemError carrying Node's; core/errors.ts defines those three.
+    files: [
+      'core/**/*.ts',
+      'config/**/*.ts',
+      'queue/**/*.ts',
+      'tls/**/*.ts',
+      'cli/**/*.ts',
+      'proxy/**/*.ts',
+      'forwarder/**/*.ts',
+      'elasticsearch/**/*.ts',
+    ],
+    ignores: ['core/errors.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: ':matches(NewExpression, CallExpression)[callee.name=/^(Error|TypeError|RangeError|SyntaxError)$/]',
+          message: 'An error without a code: throw a SidecarError or InternalError (core/errors.ts) instead.',
+        },
+        {
+          selector:
+            ':matches(ClassDeclaration, ClassExpression)[superClass.name=/^(Error|TypeError|RangeError|SyntaxError)$/]',
+          message: 'An error class without a code: extend InternalError or SidecarError (core/errors.ts) instead.',
+        },
+      ],
+    },
+  },
+  {
     // proxy and forwarder never import each other (STYLE.md: imports flow one way).
     files: ['proxy/**/*.ts'],
     rules: {

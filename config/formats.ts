@@ -2,12 +2,18 @@ import convict from 'convict';
 
 import { parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
+import { SidecarError } from '../core/errors';
 import { parseHostPort } from '../core/listen';
 import { PARTITION_TAGS } from '../core/partition-tags';
 
+/** What a format validator throws: convict prefixes the key and appends the value to its message. */
+function invalid(message: string): SidecarError {
+  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message);
+}
+
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
-  throw new Error('must be a list');
+  throw invalid('must be a list');
 }
 
 /**
@@ -32,23 +38,23 @@ export function registerFormats(): void {
   convict.addFormats({
     duration: {
       validate(value: unknown) {
-        if (typeof value !== 'string') throw new Error('must be a duration string such as "30s" or "1m"');
+        if (typeof value !== 'string') throw invalid('must be a duration string such as "30s" or "1m"');
         parseDuration(value);
       },
     },
     'host-port': {
       validate(value: unknown) {
-        if (typeof value !== 'string') throw new Error('must be "host:port", e.g. "127.0.0.1:8200"');
+        if (typeof value !== 'string') throw invalid('must be "host:port", e.g. "127.0.0.1:8200"');
         parseHostPort(value);
       },
     },
     'host-port-list': {
       validate(value: unknown) {
-        if (!Array.isArray(value)) throw new Error('must be a list of "host:port", e.g. ["10.0.0.1:26379"]');
+        if (!Array.isArray(value)) throw invalid('must be a list of "host:port", e.g. ["10.0.0.1:26379"]');
         for (const item of value as unknown[]) {
           const m = typeof item === 'string' ? /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(item) : null;
           if (m === null || Number(m[2]) > 65535 || Number(m[2]) === 0)
-            throw new Error(`"${String(item)}" is not "host:port", e.g. "10.0.0.1:26379" or "[::1]:26379"`);
+            throw invalid(`"${String(item)}" is not "host:port", e.g. "10.0.0.1:26379" or "[::1]:26379"`);
         }
       },
       coerce: (value: string) =>
@@ -60,14 +66,14 @@ export function registerFormats(): void {
     'partition-count': {
       validate(value: unknown) {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > PARTITION_TAGS.length)
-          throw new Error(`must be a whole number from 1 to ${PARTITION_TAGS.length}`);
+          throw invalid(`must be a whole number from 1 to ${PARTITION_TAGS.length}`);
       },
       coerce: (value: string) => Number(value),
     },
     'string-list': {
       validate(value: unknown) {
         for (const item of asList(value))
-          if (typeof item !== 'string' || item === '') throw new Error('must be a list of non-empty strings');
+          if (typeof item !== 'string' || item === '') throw invalid('must be a list of non-empty strings');
       },
       coerce: (value: string) =>
         value
@@ -88,7 +94,7 @@ export function registerFormats(): void {
             typeof entry.token === 'string' &&
             entry.token !== '';
           if (!named || Object.keys(entry).some((k) => k !== 'name' && k !== 'token'))
-            throw new Error('must be a list of tokens, each a non-empty string or {name, token}');
+            throw invalid('must be a list of tokens, each a non-empty string or {name, token}');
         }
       },
       coerce: (value: string) => parseTokenList(value),
@@ -110,10 +116,9 @@ export function registerFormats(): void {
           try {
             url = new URL(String(item));
           } catch {
-            throw new Error(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
+            throw invalid(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
           }
-          if (url.protocol !== 'https:' && url.protocol !== 'http:')
-            throw new Error(`"${String(item)}" must be http(s)`);
+          if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`"${String(item)}" must be http(s)`);
         }
       },
       coerce: (value: string) =>
@@ -126,47 +131,45 @@ export function registerFormats(): void {
       validate(value: unknown) {
         if (value === null || value === '') return;
         if (typeof value !== 'string' || !URL.canParse(value))
-          throw new Error(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
+          throw invalid(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
       },
     },
     'gzip-level': {
       validate(value: unknown) {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 9)
-          throw new Error('must be a whole number from 0 (no compression) to 9');
+          throw invalid('must be a whole number from 0 (no compression) to 9');
       },
       coerce: (value: string) => Number(value),
     },
     'optional-string': {
       validate(value: unknown) {
-        if (value !== null && typeof value !== 'string') throw new Error('must be a string');
+        if (value !== null && typeof value !== 'string') throw invalid('must be a string');
       },
     },
     'header-map': {
       validate(value: unknown) {
         if (value === null || typeof value !== 'object' || Array.isArray(value))
-          throw new Error('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
+          throw invalid('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
         for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
           if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof v !== 'string' || /[\r\n]/.test(v))
-            throw new Error(`"${name}" must be a header name with a one-line string value`);
+            throw invalid(`"${name}" must be a header name with a one-line string value`);
         }
       },
       coerce: (value: string): unknown => JSON.parse(value),
     },
     'regex-string': {
       validate(value: unknown) {
-        if (typeof value !== 'string') throw new Error('must be a regular expression string');
+        if (typeof value !== 'string') throw invalid('must be a regular expression string');
         try {
           new RegExp(value);
         } catch (err) {
-          throw new Error(
-            `"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`,
-          );
+          throw invalid(`"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
         }
       },
     },
     'optional-boolean': {
       validate(value: unknown) {
-        if (value !== null && typeof value !== 'boolean') throw new Error('must be true or false');
+        if (value !== null && typeof value !== 'boolean') throw invalid('must be true or false');
       },
       coerce: (value: string) => (value === '' ? null : value === 'true'),
     },

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 
+import { SidecarError } from './errors';
 import { closeOnce } from './lifecycle';
 import { listen, type ListenAddress } from './listen';
 import { metricPrefix } from './metrics';
@@ -89,7 +90,8 @@ export class AdminServer {
 
   address(): ListenAddress {
     const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the admin server is not listening');
+    if (address === null || typeof address === 'string')
+      throw new SidecarError('SIDECAR_ERR_INTERNAL', 'the admin server is not listening');
     return { host: address.address, port: address.port };
   }
 

@@ -1,5 +1,7 @@
 import net from 'node:net';
 
+import { SidecarError } from './errors';
+
 export interface CidrBlock {
   readonly address: string;
   readonly prefix: number;
@@ -13,7 +15,10 @@ export function parseCidr(text: string): CidrBlock {
   const max = family === 6 ? 128 : 32;
   const prefix = bits === undefined ? max : Number(bits);
   if (family === 0 || extra !== undefined || bits === '' || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-    throw new Error(`"${text}" is not a CIDR block such as "10.0.0.0/8" or "fd00::/8"`);
+    throw new SidecarError(
+      'SIDECAR_ERR_CONFIG_INVALID',
+      `"${text}" is not a CIDR block such as "10.0.0.0/8" or "fd00::/8"`,
+    );
   }
   return { address, prefix, family: family === 6 ? 'ipv6' : 'ipv4' };
 }

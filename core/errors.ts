@@ -101,6 +101,103 @@ export const errorCatalogue = {
 type OperatorErrorCode = keyof typeof errorCatalogue;
 export type ErrorCode = OperatorErrorCode | AgentErrorCode;
 
+interface InternalErrorSpec {
+  readonly retryable: boolean;
+  /** Where it is raised and what it becomes (an agent answer, a dead-letter entry, a failed job, a log line). */
+  readonly description: string;
+}
+
+/**
+ * Codes of errors that stay inside: a boundary's parse failure that one caller turns into an agent answer, a
+ * retried bulk or a failed job, and the markers between pieces. Never an operator error by themselves, so they are
+ * not SidecarErrors (which a handler would answer as they are); their code names them in logs (`error.code`).
+ */
+export const internalErrorCatalogue = {
+  SIDECAR_ERR_JOB_CONTRACT: {
+    retryable: false,
+    description:
+      'A job read back from Redis does not match the intake job contract (queue/contract.ts): a job of another version or written by hand. The forwarder moves it to the failed set for inspection.',
+  },
+  SIDECAR_ERR_JOB_HANDED_BACK: {
+    retryable: true,
+    description:
+      'The forwarder handed a job back to the queue (shutdown) while it was being sent: nothing more of it is sent, another forwarder takes it.',
+  },
+  SIDECAR_ERR_BULK_RESPONSE: {
+    retryable: true,
+    description: 'A _bulk answer that is not what Elasticsearch sends (items missing or unnamed): the bulk is retried.',
+  },
+  SIDECAR_ERR_DEAD_LETTER_ENTRY: {
+    retryable: false,
+    description:
+      'A dead-letter entry or replay job read back from Redis that is not one (queue/dead-letter/entry.ts); `dlq` names it.',
+  },
+  SIDECAR_ERR_AGENT_CONFIG_DOCUMENT: {
+    retryable: false,
+    description:
+      'A document of .apm-agent-configuration (or the upstream answer) that is not an agent configuration; answered as agent_config_unavailable with the document named in the log.',
+  },
+  SIDECAR_ERR_OTLP_DECODE: {
+    retryable: false,
+    description: 'An OTLP export request that does not decode; answered as otlp_invalid naming the field.',
+  },
+  SIDECAR_ERR_BODY_STREAM: {
+    retryable: false,
+    description:
+      'Reading a request body failed (the socket broke): told apart from a decompression error, answered as the stream error it wraps.',
+  },
+  SIDECAR_ERR_BODY_INCOMPLETE: {
+    retryable: false,
+    description:
+      'The client closed the connection before the whole body arrived, or the proxy cut it off (read timeout, shutdown); nothing of it is queued.',
+  },
+  SIDECAR_ERR_QUEUE_CONDITION: {
+    retryable: true,
+    description:
+      'Why the queue refused a request (its depth, Redis gone, the durability it lacks, too few replicas acknowledging): the cause of queue_full, queue_unavailable and queue_not_durable.',
+  },
+  SIDECAR_ERR_THROWN_VALUE: {
+    retryable: false,
+    description: 'A library threw or rejected with a value that is not an Error; its text is the message.',
+  },
+} as const satisfies Record<string, InternalErrorSpec>;
+
+type InternalErrorCode = keyof typeof internalErrorCatalogue;
+
+/** An error that stays inside the process, with a stable code from the internal catalogue above. */
+export class InternalError extends Error {
+  readonly code: InternalErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: InternalErrorCode, message: string, options: { readonly cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = internalErrorCatalogue[code].retryable;
+  }
+}
+
+/**
+ * Stands in for one of Node's socket or TLS errors where we detect the failure ourselves (a connect timeout, a
+ * chain checked against a pinned CA): it carries Node's or OpenSSL's code (ETIMEDOUT, UNABLE_TO_GET_ISSUER_CERT),
+ * which the Elasticsearch client and elasticsearch/errors.ts read as they read Node's own.
+ */
+export class SystemError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options: { readonly cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SystemError';
+  }
+}
+
+/** A thrown value as an Error: itself when it is one, else SIDECAR_ERR_THROWN_VALUE with its text. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new InternalError('SIDECAR_ERR_THROWN_VALUE', String(value));
+}
+
 export interface SidecarErrorOptions {
   readonly cause?: unknown;
   /** What an operator should do about it ("grant create_doc on traces-apm*"). */

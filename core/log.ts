@@ -2,6 +2,7 @@ import { ecsFormat } from '@elastic/ecs-pino-format';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pinoPretty from 'pino-pretty';
 
+import { SidecarError } from './errors';
 import { redact, redactDeep } from './redact';
 
 export type { Logger } from 'pino';
@@ -50,7 +51,8 @@ type LogFormat = 'auto' | 'json' | 'pretty';
 export function createLogger(options: LogOptions): Logger {
   const ecs = ecsFormat({ apmIntegration: false, convertErr: true });
   const ecsLog = ecs.formatters?.log;
-  if (ecsLog === undefined) throw new Error('@elastic/ecs-pino-format returned no log formatter');
+  if (ecsLog === undefined)
+    throw new SidecarError('SIDECAR_ERR_INTERNAL', '@elastic/ecs-pino-format returned no log formatter');
   const pinoOptions: LoggerOptions = {
     ...ecs,
     name: options.name,
@@ -58,8 +60,9 @@ export function createLogger(options: LogOptions): Logger {
     redact: { paths: [...redactedPaths], censor: '[redacted]' },
     formatters: {
       ...ecs.formatters,
-      // URL credentials and registered secrets (core/redact.ts) are masked in every value of every line.
-      log: (object) => ecsLog(redactLogObject(object)),
+      // URL credentials and registered secrets (core/redact.ts) are masked in every value of every line;
+      // ECS's error.* keeps type, message and stack, so the error's stable code is added as error.code.
+      log: (object) => withErrorCode(ecsLog(redactLogObject(object)), object.err),
     },
     hooks: {
       logMethod(args, method) {
@@ -118,6 +121,14 @@ function redactValue(value: unknown, depth: number): unknown {
     return out;
   }
   return redactDeep(value, depth);
+}
+
+/** ECS's `error.code`: the stable code of the logged error (SIDECAR_ERR_*, or Node's ECONNRESET). */
+function withErrorCode(line: Record<string, unknown>, err: unknown): Record<string, unknown> {
+  const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  const error = line.error;
+  if (code === undefined || error === null || typeof error !== 'object') return line;
+  return { ...line, error: { ...error, code } };
 }
 
 function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {

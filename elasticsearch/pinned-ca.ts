@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 
+import { asError, SidecarError, SystemError } from '../core/errors';
+
 /**
  * `ssl.ca_trusted_fingerprint` as Elasticsearch's own clients read it: "trust the CA with this SHA-256
  * fingerprint". The transport's `caFingerprint` only compares the top of the chain the server *sends* and
@@ -75,14 +77,16 @@ function portOf(params: ConnectParams): number {
 }
 
 /** Worded for the classifier in errors.ts: a leaf alone and a wrong pin have different remedies. */
-function mismatch(hostname: string, fingerprint: string, presented: readonly crypto.X509Certificate[]): Error {
+function mismatch(hostname: string, fingerprint: string, presented: readonly crypto.X509Certificate[]): SidecarError {
   const sent = presented.map((cert) => `${cert.subject.replace(/\n/g, ', ')} (${fingerprintOf(cert)})`).join('; ');
   if (presented.length <= 1) {
-    return new Error(
+    return new SidecarError(
+      'SIDECAR_ERR_ES_TLS',
       `Invalid or malformed certificate chain: ${hostname} presented ${sent || 'no certificate'} and no CA certificate linked to it, so ssl.ca_trusted_fingerprint ${fingerprint} cannot be matched: the server must send its chain including the CA, as Elasticsearch does`,
     );
   }
-  return new Error(
+  return new SidecarError(
+    'SIDECAR_ERR_ES_TLS',
     `Server certificate CA fingerprint does not match ssl.ca_trusted_fingerprint ${fingerprint}: the chain ${hostname} presented holds ${presented.length} certificates: ${sent}`,
   );
 }
@@ -107,11 +111,11 @@ function explain(err: Error, hostname: string, withCaFiles: boolean): Error {
   const trusted = withCaFiles
     ? 'the CA pinned by ssl.ca_trusted_fingerprint or those of ssl.certificate_authorities'
     : 'the CA pinned by ssl.ca_trusted_fingerprint';
-  const explained = new Error(
+  return new SystemError(
+    code,
     `${err.message}: the certificate chain ${hostname} presented does not verify against ${trusted}`,
     { cause: err },
   );
-  return Object.assign(explained, { code });
 }
 
 type TlsConnectOptions = tls.ConnectionOptions;
@@ -144,7 +148,7 @@ function open(
     }
   };
   const timer = setTimeout(
-    () => finish(Object.assign(new Error(`connect ETIMEDOUT after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    () => finish(new SystemError('ETIMEDOUT', `connect ETIMEDOUT after ${timeoutMs} ms`)),
     timeoutMs,
   );
   socket.setNoDelay(true).setKeepAlive(true, 60_000);
@@ -227,7 +231,7 @@ export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
     }
     trustedCas(params).then(
       (ca) => connectTls(params, ca, callback),
-      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
+      (err: unknown) => callback(asError(err), null),
     );
   };
 }

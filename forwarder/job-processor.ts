@@ -3,6 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 
+import { asError, InternalError } from '../core/errors';
 import type { Logger } from '../core/log';
 import {
   type DecodedJob,
@@ -71,10 +72,9 @@ const chunksInFlight = 2;
 const yieldEveryEvents = 500;
 
 /** Thrown between pieces when the worker handed the job back to the queue (shutdown): nothing more is sent. */
-class JobHandedBackError extends Error {
+class JobHandedBackError extends InternalError {
   constructor() {
-    super('job handed back to the queue');
-    this.name = 'JobHandedBackError';
+    super('SIDECAR_ERR_JOB_HANDED_BACK', 'job handed back to the queue');
   }
 }
 
@@ -438,7 +438,7 @@ export class JobProcessor {
       try {
         transformer = createJobTransformer(origin.metadata, ctx);
       } catch (err) {
-        transformer = err instanceof Error ? err : new Error(String(err));
+        transformer = asError(err);
       }
       cache.set(origin.metadata, transformer);
     }

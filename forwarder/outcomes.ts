@@ -6,6 +6,7 @@
 
 import type { JSONSchemaType } from 'ajv';
 
+import { InternalError } from '../core/errors';
 import { isRecord, schemaParser } from '../core/parse';
 import { outcomeOfStatus } from '../elasticsearch/outcome';
 import { apmIndexPatterns } from '../elasticsearch/setup/roles';
@@ -40,10 +41,9 @@ export function classifyItemStatus(status: number): 'indexed' | 'duplicate' | 'r
   return outcome === 'overloaded' || outcome === 'retry' ? 'retry' : 'rejected';
 }
 
-export class BulkResponseError extends Error {
+export class BulkResponseError extends InternalError {
   constructor(message: string) {
-    super(`unexpected bulk response: ${message}`);
-    this.name = 'BulkResponseError';
+    super('SIDECAR_ERR_BULK_RESPONSE', `unexpected bulk response: ${message}`);
   }
 }
 

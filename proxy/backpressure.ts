@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-import { SidecarError } from '../core/errors';
+import { InternalError, SidecarError } from '../core/errors';
 import type { Durability } from '../queue/redis-checks';
 import { type RedisSafety, RedisSafetyWatch } from '../queue/redis-safety';
 import type { ProxyMetrics } from './metrics';
@@ -152,7 +152,9 @@ export class QueueDepthMonitor {
     }
     const condition = this.current();
     if (condition.state === 'full')
-      throw new SidecarError('SIDECAR_ERR_QUEUE_FULL', undefined, { cause: new Error(condition.reason) });
+      throw new SidecarError('SIDECAR_ERR_QUEUE_FULL', undefined, {
+        cause: new InternalError('SIDECAR_ERR_QUEUE_CONDITION', condition.reason),
+      });
     this.assertNow();
   }
 
@@ -170,9 +172,13 @@ export class QueueDepthMonitor {
   private assertNow(): void {
     const condition = this.current();
     if (condition.state === 'unavailable')
-      throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, { cause: new Error(condition.reason) });
+      throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, {
+        cause: new InternalError('SIDECAR_ERR_QUEUE_CONDITION', condition.reason),
+      });
     if (condition.state === 'unsafe')
-      throw new SidecarError('SIDECAR_ERR_QUEUE_NOT_DURABLE', undefined, { cause: new Error(condition.reason) });
+      throw new SidecarError('SIDECAR_ERR_QUEUE_NOT_DURABLE', undefined, {
+        cause: new InternalError('SIDECAR_ERR_QUEUE_CONDITION', condition.reason),
+      });
   }
 
   private safetyChanged(next: RedisSafety): void {

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 
 import type { TlsSettings } from '../config/tls-settings';
-import { SidecarError } from '../core/errors';
+import { InternalError, SidecarError } from '../core/errors';
 import { closeOnce } from '../core/lifecycle';
 import { listen, type ListenAddress } from '../core/listen';
 import { AgentAnswers, type HandledResponse } from './answer';
@@ -134,7 +134,13 @@ export class ProxyServer {
     req.pipe(body);
     req.on('error', (err) => body.destroy(err));
     req.on('close', () => {
-      if (!req.complete) body.destroy(new Error('the client closed the connection before sending the whole request'));
+      if (!req.complete)
+        body.destroy(
+          new InternalError(
+            'SIDECAR_ERR_BODY_INCOMPLETE',
+            'the client closed the connection before sending the whole request',
+          ),
+        );
     });
     let settle = (): void => undefined;
     const entry: InFlight = {
@@ -145,9 +151,9 @@ export class ProxyServer {
         if (req.complete || entry.abortReason !== undefined) return;
         entry.abortReason = reason;
         req.unpipe(body);
-        // A plain Error, so the stream pipeline rejects instead of reporting it as a line error: the answer is
-        // the abort reason ({"error": ...}) and nothing of a cut-off request is queued.
-        body.destroy(new Error(`request body cut off: ${reason.message}`));
+        // Not a SidecarError, so the stream pipeline rejects instead of reporting it as a line error: the answer
+        // is the abort reason ({"error": ...}) and nothing of a cut-off request is queued.
+        body.destroy(new InternalError('SIDECAR_ERR_BODY_INCOMPLETE', `request body cut off: ${reason.message}`));
       },
     };
     const readTimer = setTimeout(

@@ -2,6 +2,7 @@ import zlib from 'node:zlib';
 
 import type { JSONSchemaType } from 'ajv';
 
+import { InternalError } from '../core/errors';
 import { isRecord, schemaParser } from '../core/parse';
 import type { OtlpFormat, OtlpSignal } from './otlp/model';
 
@@ -65,10 +66,9 @@ export interface RumJobInfo {
   readonly source: { readonly ip: string; readonly port: number | null };
 }
 
-export class JobContractError extends Error {
+export class JobContractError extends InternalError {
   constructor(message: string) {
-    super(`invalid intake job: ${message}`);
-    this.name = 'JobContractError';
+    super('SIDECAR_ERR_JOB_CONTRACT', `invalid intake job: ${message}`);
   }
 }
 

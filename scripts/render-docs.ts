@@ -1,5 +1,5 @@
 import { configLeaves } from '../config/leaves';
-import { errorCatalogue, type ErrorSpec } from '../core/errors';
+import { errorCatalogue, type ErrorSpec, internalErrorCatalogue } from '../core/errors';
 import { type AgentResult, agentResults } from '../core/results';
 
 function cell(text: string): string {
@@ -53,6 +53,9 @@ export function renderErrorsDoc(): string {
     ([code, spec]) =>
       `| \`${code}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.message)} | ${cell(spec.remediation)} |`,
   );
+  const internalRows = Object.entries(internalErrorCatalogue).map(
+    ([code, spec]) => `| \`${code}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.description)} |`,
+  );
   return [
     '# Errors',
     '',
@@ -81,6 +84,15 @@ export function renderErrorsDoc(): string {
     '| code | retry helps | message | when, and what to do |',
     '|---|---|---|---|',
     ...operatorRows,
+    '',
+    '## Internal codes',
+    '',
+    'Errors that stay inside a process (a boundary that does not parse, a marker between pieces) carry a code too,',
+    'so the log line that reports one names it (`error.code`); what each becomes is said here.',
+    '',
+    '| code | retry helps | where, and what it becomes |',
+    '|---|---|---|',
+    ...internalRows,
     '',
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { JSONSchemaType } from 'ajv';
 
+import { InternalError } from '../../core/errors';
 import { schemaCheck } from '../../core/parse';
 
 /**
@@ -44,8 +45,10 @@ export function etagOfSettings(settings: AgentSettings): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-export class AgentConfigParseError extends Error {
-  override readonly name = 'AgentConfigParseError';
+export class AgentConfigParseError extends InternalError {
+  constructor(message: string) {
+    super('SIDECAR_ERR_AGENT_CONFIG_DOCUMENT', message);
+  }
 }
 
 type Scalar = string | number | boolean;

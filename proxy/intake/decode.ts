@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 
-import { SidecarError } from '../../core/errors';
+import { InternalError, SidecarError } from '../../core/errors';
 import type { BodyEncoding } from '../../queue/contract';
 import { ChunkInflater } from './inflate';
 
@@ -25,9 +25,9 @@ function chooseEncoding(contentEncoding: string | undefined, firstBytes: Buffer)
 }
 
 /** Marks an error of the body stream so it is not mistaken for a decompression error. */
-class BodyStreamError extends Error {
+class BodyStreamError extends InternalError {
   constructor(readonly original: unknown) {
-    super('request body stream failed');
+    super('SIDECAR_ERR_BODY_STREAM', 'request body stream failed', { cause: original });
   }
 }
 
@@ -35,7 +35,7 @@ function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError('request body chunk is not bytes');
+  throw new InternalError('SIDECAR_ERR_BODY_STREAM', 'request body chunk is not bytes');
 }
 
 /** Go's wording for what zlib reports (compress/gzip, compress/zlib, compress/flate). */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 
 import { describeRedisTarget, type RedisTarget, redisTargetRemedy } from '../../config/redis-target';
 import type { SidecarConfig } from '../../config/schema';
-import { SidecarError } from '../../core/errors';
+import { InternalError, SidecarError } from '../../core/errors';
 import { createProducerConnection } from '../../queue/connections';
 import { type IntakeJobData, intakeJobName } from '../../queue/contract';
 import { intakeJobOptions } from '../../queue/job-options';
@@ -86,7 +86,10 @@ export class IntakeEnqueuer {
     const acknowledged = await this.redis.wait(this.settings.replicas, this.settings.commandTimeoutMs);
     if (acknowledged < this.settings.replicas) {
       throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, {
-        cause: new Error(`only ${acknowledged} of ${this.settings.replicas} replicas acknowledged the job`),
+        cause: new InternalError(
+          'SIDECAR_ERR_QUEUE_CONDITION',
+          `only ${acknowledged} of ${this.settings.replicas} replicas acknowledged the job`,
+        ),
       });
     }
   }

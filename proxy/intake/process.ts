@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
-import { type ErrorCode, SidecarError } from '../../core/errors';
+import { asError, type ErrorCode, SidecarError } from '../../core/errors';
 import { type BodyEncoding, compressNdjson } from '../../queue/contract';
 import { decodeBody, type StreamEncoding } from './decode';
 import type { IntakeDialect } from './line-check';
@@ -202,7 +202,7 @@ async function rebuildAccepted(
       lease?.reserve(chunk.length);
       compressed.push(chunk);
     } catch (err) {
-      failure ??= err instanceof Error ? err : new Error(String(err));
+      failure ??= asError(err);
     }
   });
   const finished = new Promise<void>((resolve, reject) => {

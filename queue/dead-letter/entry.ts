@@ -1,5 +1,6 @@
 import type { JSONSchemaType } from 'ajv';
 
+import { InternalError } from '../../core/errors';
 import { schemaParser } from '../../core/parse';
 import { clientSchema, identitySchema, type IntakeJobData, type RumJobInfo, rumSchema } from '../contract';
 
@@ -34,10 +35,9 @@ export interface DeadLetterEntry {
   };
 }
 
-class DeadLetterFormatError extends Error {
+class DeadLetterFormatError extends InternalError {
   constructor(message: string) {
-    super(`invalid dead-letter entry: ${message}`);
-    this.name = 'DeadLetterFormatError';
+    super('SIDECAR_ERR_DEAD_LETTER_ENTRY', `invalid dead-letter entry: ${message}`);
   }
 }
 

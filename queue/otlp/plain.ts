@@ -5,10 +5,11 @@
  * OtlpDecodeError naming the field, which the proxy answers with a 400.
  */
 
-export class OtlpDecodeError extends Error {
+import { InternalError } from '../../core/errors';
+
+export class OtlpDecodeError extends InternalError {
   constructor(message: string) {
-    super(message);
-    this.name = 'OtlpDecodeError';
+    super('SIDECAR_ERR_OTLP_DECODE', message);
   }
 }
 

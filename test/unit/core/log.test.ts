@@ -2,9 +2,11 @@ import { Writable } from 'node:stream';
 
 import { Counter, Registry } from 'prom-client';
 
+import { SidecarError } from '../../../core/errors';
 import { createLogger } from '../../../core/log';
 import { startMetricsLog } from '../../../core/metrics-log';
 import { registerSecrets } from '../../../core/redact';
+import { JobContractError } from '../../../queue/contract';
 import { LogSink } from '../../support/log-sink';
 
 /** The raw text a logger writes, line by line. */
@@ -42,6 +44,23 @@ describe('log lines', () => {
     expect(typeof line['@timestamp']).toBe('string');
     expect(typeof line['ecs.version']).toBe('string');
     expect(line).not.toHaveProperty('msg');
+  });
+
+  it("name the logged error's stable code as ECS error.code", () => {
+    const sink = new TextSink();
+    const logger = createLogger({ name: 'forwarder', level: 'info', destination: sink });
+    logger.error({ err: new JobContractError('v must be equal to 2') }, 'job cannot be read');
+    logger.error({ err: new SidecarError('SIDECAR_ERR_ES_AUTH') }, 'refused');
+    logger.error({ err: new TypeError('no code') }, 'plain');
+    const lines = sink.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { error: Record<string, unknown> });
+    expect(lines.map((l) => l.error.code)).toEqual(['SIDECAR_ERR_JOB_CONTRACT', 'SIDECAR_ERR_ES_AUTH', undefined]);
+    expect(lines[0]?.error).toMatchObject({
+      type: 'JobContractError',
+      message: 'invalid intake job: v must be equal to 2',
+    });
   });
 
   it('mask credentials in messages, fields and errors whatever the format', () => {
