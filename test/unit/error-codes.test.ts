@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { parseCidr } from '../../core/cidr';
 import { parseDuration } from '../../core/duration';
-import { asError, internalErrorCatalogue, InternalError, SidecarError } from '../../core/errors';
+import { asError, InternalError, internalErrorCatalogue, SidecarError } from '../../core/errors';
 import { parseBulkResponse } from '../../forwarder/outcomes';
 import { parseAgentConfigEntry } from '../../proxy/agent-config/model';
 import { parseIntakeJobData } from '../../queue/contract';
@@ -15,7 +15,8 @@ const productDirs = ['cli', 'config', 'core', 'elasticsearch', 'forwarder', 'pro
 
 function productFiles(): Array<{ file: string; text: string }> {
   return productDirs.flatMap((dir) =>
-    (fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }) as string[])
+    fs
+      .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))
       .map((f) => path.join(dir, f))
       .map((file) => ({ file, text: fs.readFileSync(path.join(root, file), 'utf8') })),
