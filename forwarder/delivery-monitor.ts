@@ -6,8 +6,8 @@ import type { BackoffPolicy } from './backoff';
 import type { BatcherObserver } from './batch/bulk-batcher';
 import { isApmIndex, isMissingTemplate } from './outcomes';
 import type { RequestFailure } from './output/sink';
+import type { JobTaker } from './partition-workers';
 import { type DeliveryState, waitForPreconditions } from './preconditions';
-import type { ForwarderWorker } from './worker';
 
 const authRemedy: Record<number, string> = {
   401: 'the output.elasticsearch credential (username/password or api_key) is wrong, expired or invalidated: set a valid one (apm-sidecar setup --create-writer-api-key prints one)',
@@ -24,7 +24,7 @@ export class DeliveryMonitor {
   private draining = false;
   private started = false;
   private probing: Promise<void> | undefined;
-  private worker: ForwarderWorker | undefined;
+  private worker: JobTaker | undefined;
   private failing: RequestFailure['kind'] | undefined;
   private deadLetterFull = false;
   /** Redis evicts (maxmemory-policy not noeviction): queued events could vanish, so no job is taken. */
@@ -39,7 +39,8 @@ export class DeliveryMonitor {
     private readonly backoff: BackoffPolicy,
   ) {}
 
-  attach(worker: ForwarderWorker): void {
+  /** The workers (of every partition) it starts, pauses and resumes. */
+  attach(worker: JobTaker): void {
     this.worker = worker;
   }
 

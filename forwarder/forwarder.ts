@@ -16,17 +16,20 @@ import { createEsClient } from '../elasticsearch/client';
 import { createWorkerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
 import { UnreadableJobs } from '../queue/dead-letter/unreadable';
+import { partitionsOf } from '../queue/partitions';
 import { assertRedisSafe, readRedisFacts } from '../queue/redis-checks';
 import { RedisSafetyWatch } from '../queue/redis-safety';
 import { BulkBatcher } from './batch/bulk-batcher';
 import { combineObservers } from './batch/observers';
 import { DeliveryMonitor } from './delivery-monitor';
+import { JobAdmission } from './job-admission';
 import { JobProcessor, quarantinedReason } from './job-processor';
 import { JobStarts } from './job-starts';
 import { ForwarderMetrics } from './metrics';
 import { ElasticsearchSink } from './output/elasticsearch-sink';
 import { FileSink } from './output/file-sink';
 import type { BulkSink } from './output/sink';
+import { PartitionWorkers } from './partition-workers';
 import { registerQueueMetrics } from './queue-metrics';
 import { forwarderReadiness } from './readiness';
 import { createRumFrameProcessor } from './sourcemap/rum-frames';
@@ -65,22 +68,14 @@ export async function startForwarder(
 
   const registry = createRegistry('forwarder');
   const metrics = new ForwarderMetrics(registry);
-  const queue = new Queue(config.queue.name, { connection });
-  const deadLetters: DeadLetterQueue = new DeadLetterQueue(connection, config.queue.name, {
-    maxEntries: config.queue.dead_letter.max_entries,
-    maxAgeMs: ms['queue.dead_letter.max_age'],
-    whenFull: config.queue.dead_letter.when_full,
-    onFull: () => monitor.deadLetterQueueFull(() => deadLetters.hasRoom()),
-  });
-  const unreadable = new UnreadableJobs(connection, config.queue.name);
-  registerQueueMetrics(registry, queue, deadLetters, unreadable);
-
   const sink: BulkSink =
     client !== undefined
       ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level)
       : new FileSink(config.path.data, config.output.file.rotate_bytes);
   const backoff = { initMs: ms['output.elasticsearch.backoff.init'], maxMs: ms['output.elasticsearch.backoff.max'] };
   const monitor = new DeliveryMonitor(client, logger, backoff);
+  // One batcher and one admission for every partition: N partitions do not multiply the jobs worked on at once
+  // (forwarder.concurrency, forwarder.max_inflight_bytes) nor the bulks in flight (output.elasticsearch.max_requests).
   const batcher = new BulkBatcher(
     sink,
     {
@@ -92,31 +87,49 @@ export async function startForwarder(
     },
     combineObservers(metrics.batcherObserver(), monitor.observer()),
   );
-  const processor = new JobProcessor(batcher, deadLetters, metrics, logger, {
-    namespace: config.data_streams.namespace,
-    maxRequestBytes: config.server.max_request_size,
-    rumFrames: createRumFrameProcessor(config, client, logger),
-    maxInflightBytes: config.forwarder.max_inflight_bytes,
-    // A job hands the batcher a bulk's worth at a time, so its bulks fill by bytes, not by flush_interval.
-    submitBytes: es.flush_bytes,
-    starts: new JobStarts(connection, config.queue.name),
+  const admission = new JobAdmission(config.forwarder.max_inflight_bytes, Math.max(config.forwarder.concurrency, 1));
+  const rumFrames = createRumFrameProcessor(config, client, logger);
+  const parts = partitionsOf(config.queue.name, config.queue.partitions).map((partition) => {
+    const queue = new Queue(partition.queueName, { connection });
+    const deadLetters: DeadLetterQueue = new DeadLetterQueue(connection, partition, {
+      maxEntries: config.queue.dead_letter.max_entries,
+      maxAgeMs: ms['queue.dead_letter.max_age'],
+      whenFull: config.queue.dead_letter.when_full,
+      onFull: () => monitor.deadLetterQueueFull(() => deadLetters.hasRoom()),
+    });
+    const unreadable = new UnreadableJobs(connection, partition);
+    const processor = new JobProcessor(batcher, deadLetters, metrics, logger, {
+      namespace: config.data_streams.namespace,
+      maxRequestBytes: config.server.max_request_size,
+      rumFrames,
+      admission,
+      // A job hands the batcher a bulk's worth at a time, so its bulks fill by bytes, not by flush_interval.
+      submitBytes: es.flush_bytes,
+      starts: new JobStarts(connection, partition),
+    });
+    const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {
+      await unreadable.record(job.id ?? '', job.name, reason);
+      // A quarantined job is kept in the same registry, counted by the processor.
+      if (!reason.startsWith(quarantinedReason)) metrics.jobsUnreadable.inc();
+    };
+    const create = (): ForwarderWorker =>
+      new ForwarderWorker(
+        {
+          queueName: partition.queueName,
+          concurrency: config.forwarder.concurrency,
+          connection,
+          onUnreadable,
+          onSettled: (result) => metrics.jobs.inc({ result }),
+        },
+        processor,
+        logger.child({ partition: partition.label }),
+      );
+    return { partition, queue, deadLetters, unreadable, create, waiting: () => queue.getWaitingCount() };
   });
-  const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {
-    await unreadable.record(job.id ?? '', job.name, reason);
-    // A quarantined job is kept in the same registry, counted by the processor.
-    if (!reason.startsWith(quarantinedReason)) metrics.jobsUnreadable.inc();
-  };
-  const worker = new ForwarderWorker(
-    {
-      queueName: config.queue.name,
-      concurrency: config.forwarder.concurrency,
-      connection,
-      onUnreadable,
-      onSettled: (result) => metrics.jobs.inc({ result }),
-    },
-    processor,
-    logger,
-  );
+  registerQueueMetrics(registry, parts);
+  const worker = new PartitionWorkers(parts, logger, {
+    onRestart: (partition) => metrics.workerRestarts.inc({ partition: partition.label }),
+  });
   monitor.attach(worker);
   // Checked at start above (fatal); from then on, on every reconnection and every second: stop taking jobs instead.
   const safety = new RedisSafetyWatch(connection, {
@@ -129,8 +142,9 @@ export async function startForwarder(
   let unreadableCount = 0;
   let quarantinedCount = 0;
   const countUnreadable = (): void =>
-    void unreadable.list().then(
-      (jobs) => {
+    void Promise.all(parts.map((p) => p.unreadable.list())).then(
+      (lists) => {
+        const jobs = lists.flat();
         quarantinedCount = jobs.filter((j) => j.reason.startsWith(quarantinedReason)).length;
         unreadableCount = jobs.length - quarantinedCount;
       },
@@ -157,7 +171,12 @@ export async function startForwarder(
     monitor.stop();
     batcher.drain();
     await worker.close(ms['server.shutdown_timeout']);
-    await closeAll([() => batcher.close(), () => sink.close(), () => queue.close(), () => admin.close()]);
+    await closeAll([
+      () => batcher.close(),
+      () => sink.close(),
+      ...parts.map((p) => () => p.queue.close()),
+      () => admin.close(),
+    ]);
     await connection.quit().catch(() => connection.disconnect());
   });
   const adminAddress = await admin.start().catch(async (err: unknown) => {

@@ -3,7 +3,9 @@
  * not only by count (forwarder.concurrency), so its memory follows what it holds rather than what the queue hands
  * it. Twelve near-limit requests taken at once by 32 job slots grew a forwarder past 4 GB and killed it on every
  * restart. Admission is first come, first served: a big job waits for room instead of being overtaken forever by
- * small ones, and a job larger than the whole budget runs alone.
+ * small ones, and a job larger than the whole budget runs alone. One admission serves every partition's worker of
+ * a process, with `maxJobs` (forwarder.concurrency) as the bound on jobs worked on at once: N partitions do not
+ * multiply what a forwarder holds, nor what it sends to Elasticsearch.
  */
 export class JobAdmission {
   private held = 0;
@@ -12,8 +14,11 @@ export class JobAdmission {
   private aloneHeld = false;
   private readonly waiting: { readonly bytes: number; readonly alone: boolean; readonly grant: () => void }[] = [];
 
-  /** `limit` 0: no bound (count only). */
-  constructor(readonly limit: number) {}
+  /** `limit` 0: no bound on bytes; `maxJobs` 0: none on the count. */
+  constructor(
+    readonly limit: number,
+    readonly maxJobs = 0,
+  ) {}
 
   /**
    * Resolves once `bytes` fit; the returned function gives them back (once). `alone`: once nothing else is
@@ -48,6 +53,7 @@ export class JobAdmission {
   private fits(bytes: number, alone: boolean): boolean {
     if (this.aloneHeld) return false;
     if (alone) return this.count === 0;
+    if (this.maxJobs > 0 && this.count >= this.maxJobs) return false;
     return this.limit === 0 || this.held + bytes <= this.limit;
   }
 

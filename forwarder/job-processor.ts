@@ -92,6 +92,8 @@ export interface JobProcessorOptions {
   readonly rumFrames?: Pick<RumFrameProcessor, 'process'>;
   /** forwarder.max_inflight_bytes: decompressed job bytes worked on at once (job-admission.ts); 0 or none: unbounded. */
   readonly maxInflightBytes?: number;
+  /** The admission shared by the processors of every partition (then maxInflightBytes is its business). */
+  readonly admission?: JobAdmission;
   /** Decompressed bytes of a job decoded and transformed at once (default 512 KiB). */
   readonly chunkBytes?: number;
   /** Document bytes of a job handed to the batcher at once (default 1 MiB; the forwarder: flush_bytes). */
@@ -120,7 +122,7 @@ export class JobProcessor {
     private readonly logger: Logger,
     private readonly options: JobProcessorOptions,
   ) {
-    this.admission = new JobAdmission(options.maxInflightBytes ?? 0);
+    this.admission = options.admission ?? new JobAdmission(options.maxInflightBytes ?? 0);
   }
 
   async process(job: Job<unknown>, signal?: AbortSignal): Promise<JobSummary> {

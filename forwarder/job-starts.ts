@@ -2,6 +2,8 @@ import os from 'node:os';
 
 import type { Redis } from 'ioredis';
 
+import { keyPrefixOf, type Partition } from '../queue/partitions';
+
 /**
  * What a forwarder does with a job it is about to work on, from the starts of it that never finished:
  * - `shared`: no unfinished start; worked on beside other jobs.
@@ -34,9 +36,10 @@ export class JobStarts {
 
   constructor(
     private readonly redis: Redis,
-    queueName: string,
+    /** The partition, or a queue name: that name's single queue. */
+    partition: string | Pick<Partition, 'keyPrefix'>,
   ) {
-    this.prefix = `apm-sidecar:{${queueName}}:starts:`;
+    this.prefix = `${keyPrefixOf(partition)}:starts:`;
   }
 
   async verdict(jobId: string): Promise<StartVerdict> {

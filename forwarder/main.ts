@@ -14,7 +14,12 @@ export async function runForwarder(loaded: LoadedConfig): Promise<void> {
   const logger = createLogger({ name: 'forwarder', level: config.log.level, format: config.log.format });
   const forwarder = await startForwarder(config, logger);
   logger.info(
-    { queue: config.queue.name, concurrency: config.forwarder.concurrency, admin: forwarder.admin },
+    {
+      queue: config.queue.name,
+      partitions: config.queue.partitions,
+      concurrency: config.forwarder.concurrency,
+      admin: forwarder.admin,
+    },
     'forwarder started',
   );
   // The process lives on its handles (worker, admin server) until a signal drains it and exits.

@@ -16,6 +16,7 @@ export class ForwarderMetrics {
   readonly deadLetterDropped: Counter;
   readonly jobsUnreadable: Counter;
   readonly jobsQuarantined: Counter;
+  readonly workerRestarts: Counter<'partition'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -66,6 +67,12 @@ export class ForwarderMetrics {
     this.jobsQuarantined = new Counter({
       name: `${metricPrefix}jobs_quarantined_total`,
       help: 'Jobs set aside whole because forwarders died twice while working on them alone (kept in the failed set, listed by `apm-sidecar dlq list`, replayed by `dlq replay`).',
+      registers,
+    });
+    this.workerRestarts = new Counter({
+      name: `${metricPrefix}worker_restarts_total`,
+      help: 'Workers closed and made again by the liveness check, by partition: the worker had room and took no job while jobs waited (a blocking connection that did not recover after a failover).',
+      labelNames: ['partition'],
       registers,
     });
     this.deadLetterDropped = new Counter({

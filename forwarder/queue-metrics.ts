@@ -4,68 +4,65 @@ import { Gauge, type Registry } from 'prom-client';
 import { metricPrefix } from '../core/metrics';
 import type { DeadLetterQueue } from '../queue/dead-letter';
 import type { UnreadableJobs } from '../queue/dead-letter/unreadable';
+import type { Partition } from '../queue/partitions';
 
 const states = ['waiting', 'active', 'delayed', 'failed'] as const;
 
+/** What is read of one partition at scrape time. */
+export interface PartitionQueues {
+  readonly partition: Partition;
+  readonly queue: Queue;
+  readonly deadLetters: DeadLetterQueue;
+  readonly unreadable: UnreadableJobs;
+}
+
 /**
- * Queue depth and the age of the oldest waiting job, read from Redis at scrape time: what an autoscaler needs
- * (depth says how much, age says how late). A scrape while Redis is down keeps the last values.
+ * Queue depth and the age of the oldest waiting job, read from Redis at scrape time, per partition (label
+ * `partition`): what an autoscaler needs (depth says how much, age says how late). A scrape while Redis (or a
+ * partition's master) is down keeps that partition's last values.
  */
-export function registerQueueMetrics(
-  registry: Registry,
-  queue: Queue,
-  deadLetters: DeadLetterQueue,
-  unreadable: UnreadableJobs,
-): void {
+export function registerQueueMetrics(registry: Registry, partitions: readonly PartitionQueues[]): void {
   const registers = [registry];
+  const each = async (read: (p: PartitionQueues, partition: string) => Promise<void>): Promise<void> => {
+    await Promise.all(partitions.map((p) => read(p, p.partition.label).catch(() => undefined)));
+  };
   new Gauge({
     name: `${metricPrefix}queue_jobs`,
     help: 'Jobs in the intake queue by state (waiting, active, delayed, failed).',
-    labelNames: ['state'],
+    labelNames: ['state', 'partition'],
     registers,
     async collect() {
-      try {
+      await each(async ({ queue }, partition) => {
         const counts = await queue.getJobCounts(...states);
-        for (const state of states) this.set({ state }, counts[state] ?? 0);
-      } catch {
-        return;
-      }
+        for (const state of states) this.set({ state, partition }, counts[state] ?? 0);
+      });
     },
   });
   new Gauge({
     name: `${metricPrefix}queue_oldest_waiting_job_age_seconds`,
     help: 'Age of the oldest job waiting to be taken (0 when none waits).',
+    labelNames: ['partition'],
     registers,
     async collect() {
-      try {
-        this.set(await oldestWaitingAgeSeconds(queue));
-      } catch {
-        return;
-      }
+      await each(async ({ queue }, partition) => this.set({ partition }, await oldestWaitingAgeSeconds(queue)));
     },
   });
   new Gauge({
     name: `${metricPrefix}dead_letter_entries`,
     help: 'Documents in the dead-letter queue (shared by all forwarders of the queue).',
+    labelNames: ['partition'],
     registers,
     async collect() {
-      try {
-        this.set(await deadLetters.size());
-      } catch {
-        return;
-      }
+      await each(async ({ deadLetters }, partition) => this.set({ partition }, await deadLetters.size()));
     },
   });
   new Gauge({
     name: `${metricPrefix}unreadable_jobs`,
     help: 'Jobs no forwarder could read, kept whole in the failed set until `apm-sidecar dlq replay` (shared by all forwarders of the queue).',
+    labelNames: ['partition'],
     registers,
     async collect() {
-      try {
-        this.set(await unreadable.count());
-      } catch {
-        return;
-      }
+      await each(async ({ unreadable }, partition) => this.set({ partition }, await unreadable.count()));
     },
   });
 }

@@ -33,6 +33,10 @@ export class ForwarderWorker {
   private reclaiming: Promise<void> | undefined;
   private closing = false;
   private readonly connection: Redis;
+  private readonly onReady = (): void => this.reclaimAfterReconnect();
+  /** Jobs handed to process() so far, and those there now (the liveness check reads both). */
+  private taken = 0;
+  private holding = 0;
 
   private readonly onUnreadable: ForwarderWorkerOptions['onUnreadable'];
 
@@ -54,7 +58,7 @@ export class ForwarderWorker {
     this.onUnreadable = options.onUnreadable;
     // The connection is up before this worker exists: every 'ready' from now on is a reconnection.
     this.connection = options.connection;
-    options.connection.on('ready', () => this.reclaimAfterReconnect());
+    options.connection.on('ready', this.onReady);
     this.worker.on('error', (err) =>
       this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'),
     );
@@ -70,6 +74,16 @@ export class ForwarderWorker {
   }
 
   private async process(job: Job<unknown, JobSummary>, token: string | undefined): Promise<JobSummary> {
+    this.taken++;
+    this.holding++;
+    try {
+      return await this.processTaken(job, token);
+    } finally {
+      this.holding--;
+    }
+  }
+
+  private async processTaken(job: Job<unknown, JobSummary>, token: string | undefined): Promise<JobSummary> {
     const key = job.id ?? '';
     if (this.pausedFor !== undefined && token !== undefined) {
       // A fetch already under way when we paused can still deliver a job: give it straight back.
@@ -139,6 +153,16 @@ export class ForwarderWorker {
     return this.pausedFor !== undefined;
   }
 
+  /** Jobs BullMQ has handed this worker since it was made. */
+  get jobsTaken(): number {
+    return this.taken;
+  }
+
+  /** True while BullMQ would take another job (it holds fewer than its concurrency). */
+  get hasRoom(): boolean {
+    return this.holding < this.worker.concurrency;
+  }
+
   /** Stops taking new jobs; jobs in hand go on. */
   pause(reason: string): void {
     if (this.pausedFor !== undefined) return;
@@ -155,6 +179,7 @@ export class ForwarderWorker {
   /** Waits up to `timeoutMs` for the jobs in hand; then hands the rest back to the queue and closes. */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
+    this.connection.off('ready', this.onReady);
     // BullMQ emits an 'error' nobody can listen to (and the process dies of it) when a worker is closed while its
     // blocking connection is still connecting, e.g. on a SIGTERM right after start: let it connect first, for a
     // bounded time in case Redis is down.

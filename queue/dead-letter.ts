@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 
 import { SidecarError } from '../core/errors';
 import { type DeadLetterEntry, parseDeadLetterEntry } from './dead-letter/entry';
+import { keyPrefixOf, type Partition } from './partitions';
 
 export type { DeadLetterEntry } from './dead-letter/entry';
 export { parseReplayJobData, replayJobName } from './dead-letter/entry';
@@ -123,7 +124,10 @@ export interface StoredEntry {
   readonly raw: string;
 }
 
-/** The dead-letter queue in Redis, shared by every forwarder on the same queue name. */
+/**
+ * The dead-letter queue of one partition in Redis (under the partition's key prefix, so in its slot), shared by
+ * every forwarder of the queue.
+ */
 export class DeadLetterQueue {
   private readonly entriesKey: string;
   private readonly orderKey: string;
@@ -133,10 +137,11 @@ export class DeadLetterQueue {
 
   constructor(
     private readonly redis: Redis,
-    queueName: string,
+    /** The partition, or a queue name: that name's single queue. */
+    partition: string | Pick<Partition, 'keyPrefix'>,
     private readonly bounds: DeadLetterBounds,
   ) {
-    const base = `apm-sidecar:{${queueName}}:dlq`;
+    const base = `${keyPrefixOf(partition)}:dlq`;
     this.entriesKey = `${base}:entries`;
     this.orderKey = `${base}:order`;
     this.droppedKey = `${base}:dropped`;

@@ -19,11 +19,19 @@ export interface Partition {
  * upgrade drains what is queued); N > 1 gives `name-{tag}` queues with the first N tags of PARTITION_TAGS.
  */
 export function partitionsOf(name: string, count: number): Partition[] {
-  if (count === 1) return [{ index: 0, queueName: name, keyPrefix: `apm-sidecar:{${name}}`, label: '0' }];
+  if (count === 1) return [{ index: 0, queueName: name, keyPrefix: keyPrefixOf(name), label: '0' }];
   return PARTITION_TAGS.slice(0, count).map((tag, index) => ({
     index,
     queueName: `${name}-{${tag}}`,
     keyPrefix: `apm-sidecar:${name}:{${tag}}`,
     label: String(index),
   }));
+}
+
+/**
+ * The key prefix of a partition, or of a bare queue name: that name's single queue (`partitionsOf(name, 1)`), whose
+ * keys are those of before partitions existed.
+ */
+export function keyPrefixOf(queue: string | Pick<Partition, 'keyPrefix'>): string {
+  return typeof queue === 'string' ? `apm-sidecar:{${queue}}` : queue.keyPrefix;
 }

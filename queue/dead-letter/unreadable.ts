@@ -1,6 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
+import { keyPrefixOf, type Partition } from '../partitions';
+
 /**
  * Jobs a forwarder could not read (a body over its server.max_request_size, a contract version or job kind it
  * does not know, a job whose data is missing). The job itself stays whole in BullMQ's failed set; this registry,
@@ -39,9 +41,10 @@ export class UnreadableJobs {
 
   constructor(
     private readonly redis: Redis,
-    queueName: string,
+    /** The partition, or a queue name: that name's single queue. */
+    partition: string | Pick<Partition, 'keyPrefix'>,
   ) {
-    this.key = `apm-sidecar:{${queueName}}:dlq:unreadable`;
+    this.key = `${keyPrefixOf(partition)}:dlq:unreadable`;
   }
 
   /** Names a job as unreadable; called before the job is moved to the failed set. */

@@ -87,7 +87,7 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
     const metrics = (await admin('/metrics')).body;
     expect(metrics).toMatch(/apm_sidecar_documents_total\{outcome="indexed",role="forwarder"\} 200/);
     expect(metrics).toMatch(/apm_sidecar_document_retries_total\{role="forwarder"\} [1-9]/);
-    expect(metrics).toMatch(/apm_sidecar_queue_jobs\{state="waiting",role="forwarder"\} 0/);
+    expect(metrics).toMatch(/apm_sidecar_queue_jobs\{state="waiting",partition="0",role="forwarder"\} 0/);
     expect(metrics).toMatch(/apm_sidecar_bulk_request_duration_seconds_count\{[^}]*result="ok"[^}]*\} [1-9]/);
     expect((await admin('/readyz')).status).toBe(200);
     expect((await admin('/healthz')).status).toBe(200);
