@@ -47,10 +47,19 @@ export interface Counters {
   faultsApplied: Record<string, number>;
   /** Documents held right now, over every index (read-only: computed when read). */
   documentsStored: number;
+  /** Most bulk requests open at once (received, not yet answered): what a bound on requests in flight caps. */
+  bulkInFlightPeak: number;
 }
 
 export function emptyCounters(): Counters {
-  return { requests: 0, bulkRequests: 0, itemsByStatus: {}, faultsApplied: {}, documentsStored: 0 };
+  return {
+    requests: 0,
+    bulkRequests: 0,
+    itemsByStatus: {},
+    faultsApplied: {},
+    documentsStored: 0,
+    bulkInFlightPeak: 0,
+  };
 }
 
 /** Consumes one use of `fault` if it applies to `path`; the caller then acts it out. */

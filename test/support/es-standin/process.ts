@@ -167,5 +167,6 @@ function parseCounters(raw: unknown): Counters {
     itemsByStatus: numberRecord(get('itemsByStatus')),
     faultsApplied: numberRecord(get('faultsApplied')),
     documentsStored: num('documentsStored'),
+    bulkInFlightPeak: num('bulkInFlightPeak'),
   };
 }

@@ -57,6 +57,8 @@ export class EsStandin {
   private readonly routes: Route[];
   private listening = false;
   private closed = false;
+  /** Bulk requests received and not yet answered (or dropped). */
+  private bulksOpen = 0;
   port = 0;
 
   private constructor(private readonly options: EsStandinOptions) {
@@ -173,6 +175,11 @@ export class EsStandin {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://standin');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    if (/\/_bulk$/.test(path)) {
+      this.bulksOpen++;
+      this.counts.bulkInFlightPeak = Math.max(this.counts.bulkInFlightPeak, this.bulksOpen);
+      res.once('close', () => this.bulksOpen--);
+    }
     const received = await readBody(req);
     const body = decodeBody(received, req.headers['content-encoding']);
     if (path.startsWith('/_standin/'))

@@ -35,6 +35,19 @@ describe('JobAdmission (forwarder.max_inflight_bytes)', () => {
     expect(admission.inUse).toBe(100);
   });
 
+  it('bounds the jobs admitted at once by maxJobs, whatever their bytes (one bound for every partition)', async () => {
+    const admission = new JobAdmission(0, 2);
+    const releaseA = await admission.acquire(1);
+    const releaseB = await admission.acquire(1);
+    const c = admission.acquire(0);
+    expect(await settled(c)).toBe(false);
+    releaseA();
+    const releaseC = await c;
+    expect(await settled(admission.acquire(0))).toBe(false);
+    releaseB();
+    releaseC();
+  });
+
   it('runs a job larger than the whole budget alone instead of never', async () => {
     const admission = new JobAdmission(100);
     const releaseHuge = await admission.acquire(10_000);
