@@ -11,6 +11,14 @@ function invalid(message: string): SidecarError {
   return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message);
 }
 
+/** An env var's comma-separated list: items trimmed, empty ones dropped. */
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
   throw invalid('must be a list');
@@ -57,11 +65,7 @@ export function registerFormats(): void {
             throw invalid(`"${String(item)}" is not "host:port", e.g. "10.0.0.1:26379" or "[::1]:26379"`);
         }
       },
-      coerce: (value: string) =>
-        value
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== ''),
+      coerce: commaList,
     },
     'partition-count': {
       validate(value: unknown) {
@@ -75,11 +79,7 @@ export function registerFormats(): void {
         for (const item of asList(value))
           if (typeof item !== 'string' || item === '') throw invalid('must be a list of non-empty strings');
       },
-      coerce: (value: string) =>
-        value
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== ''),
+      coerce: commaList,
     },
     'secret-token-list': {
       validate(value: unknown) {
@@ -103,11 +103,7 @@ export function registerFormats(): void {
       validate(value: unknown) {
         for (const item of asList(value)) parseCidr(String(item));
       },
-      coerce: (value: string) =>
-        value
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== ''),
+      coerce: commaList,
     },
     'url-list': {
       validate(value: unknown) {
@@ -121,11 +117,7 @@ export function registerFormats(): void {
           if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`"${String(item)}" must be http(s)`);
         }
       },
-      coerce: (value: string) =>
-        value
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== ''),
+      coerce: commaList,
     },
     'optional-url': {
       validate(value: unknown) {

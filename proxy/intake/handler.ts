@@ -15,6 +15,7 @@ import {
   type IntakeOutcome,
   type IntakePayload,
   processIntakeStream,
+  type StreamOptions,
 } from './process';
 import { renderIntakeResponse } from './response';
 
@@ -31,32 +32,43 @@ export interface IntakeDeps {
 /** What queueing a payload holds besides the payload: its base64 text and the job's JSON on the way to Redis. */
 const enqueueOverhead = 3;
 
-/**
- * POST /intake/v2/events, once the route table checked the credential, in APM Server's order: method, content type;
- * then, before a byte of the body is read, backpressure; then the stream is validated as it arrives, the accepted
- * events are queued as one job, and only after Redis acknowledged it does the agent get its 202.
- */
+/** POST /intake/v2/events, once the route table checked the credential. */
 export function intakeHandler(deps: IntakeDeps): RouteHandler {
-  return async (request: ProxyRequest, identity: Identity): Promise<HandledResponse> => {
-    const rejection = checkRequestShape(request);
-    if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
-    await deps.backpressure.admit();
-    const lease = budgetLease(deps.budget);
-    try {
-      const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, {
-        ...(lease === undefined ? {} : { lease }),
-        ...declaredLength(request.headers['content-length']),
-      });
-      await queueAccepted(deps, lease, outcome, (payload) => jobData(request, identity, payload));
-      countEvents(deps.metrics, outcome);
-      return respond(request, outcome);
-    } finally {
-      lease?.release();
-    }
-  };
+  return (request: ProxyRequest, identity: Identity): Promise<HandledResponse> =>
+    serveIntakeStream(deps, request, declaredLength(request.headers['content-length']), (payload) =>
+      jobData(request, identity, payload),
+    );
 }
 
-export function checkRequestShape(request: ProxyRequest): IntakeLineError | undefined {
+/**
+ * One intake stream (intake v2, RUM) in APM Server's order: method, content type; then, before a byte of the body
+ * is read, backpressure; then the stream is validated as it arrives, the accepted events are queued as one job,
+ * and only after Redis acknowledged it does the agent get its 202.
+ */
+export async function serveIntakeStream(
+  deps: IntakeDeps,
+  request: ProxyRequest,
+  options: Omit<StreamOptions, 'lease'>,
+  job: (payload: IntakePayload) => IntakeJobData,
+): Promise<HandledResponse> {
+  const rejection = checkRequestShape(request);
+  if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
+  await deps.backpressure.admit();
+  const lease = budgetLease(deps.budget);
+  try {
+    const outcome = await processIntakeStream(request.body, request.headers['content-encoding'], deps.limits, {
+      ...options,
+      ...(lease === undefined ? {} : { lease }),
+    });
+    await queueAccepted(deps, lease, outcome, job);
+    countEvents(deps.metrics, outcome);
+    return respond(request, outcome);
+  } finally {
+    lease?.release();
+  }
+}
+
+function checkRequestShape(request: ProxyRequest): IntakeLineError | undefined {
   if (request.method !== 'POST') {
     return { code: 'SIDECAR_ERR_METHOD_NOT_ALLOWED', message: agentResults.method_not_allowed.message };
   }
@@ -75,7 +87,7 @@ export function checkRequestShape(request: ProxyRequest): IntakeLineError | unde
  * Queues what a request had accepted, as one job, once Redis still gives the configured durability: the step the
  * intake v2 and RUM routes share. The job being sent is charged to the request's memory lease.
  */
-export async function queueAccepted(
+async function queueAccepted(
   deps: IntakeDeps,
   lease: MemoryLease | undefined,
   outcome: IntakeOutcome,
@@ -92,14 +104,14 @@ export async function queueAccepted(
   }
 }
 
-export function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {
+function respond(request: ProxyRequest, outcome: Pick<IntakeOutcome, 'accepted' | 'errors'>): HandledResponse {
   return renderIntakeResponse(outcome, {
     verbose: request.query.has('verbose'),
     acceptsJson: acceptsJson(request.headers.accept),
   });
 }
 
-export function countEvents(metrics: ProxyMetrics, outcome: IntakeOutcome): void {
+function countEvents(metrics: ProxyMetrics, outcome: IntakeOutcome): void {
   if (outcome.accepted > 0) metrics.events.inc({ result: 'accepted' }, outcome.accepted);
   const rejected = new Map<ErrorCode, number>();
   for (const e of outcome.errors) rejected.set(e.code, (rejected.get(e.code) ?? 0) + 1);

@@ -2,10 +2,9 @@ import { SidecarError } from '../../core/errors';
 import type { Identity } from '../../queue/contract';
 import type { HandledResponse } from '../answer';
 import type { TrustedProxies } from '../auth/client-ip';
-import { checkRequestShape, countEvents, type IntakeDeps, jobData, queueAccepted, respond } from '../intake/handler';
+import { type IntakeDeps, jobData, serveIntakeStream } from '../intake/handler';
 import { rumV2, rumV3 } from '../intake/line-check';
-import { budgetLease } from '../intake/memory-budget';
-import { type EventPacer, processIntakeStream, type StreamOptions } from '../intake/process';
+import type { EventPacer, StreamOptions } from '../intake/process';
 import type { BeforeAuth, ProxyRequest, RouteHandler } from '../routes';
 import type { AnonymousPolicy } from './anonymous-policy';
 import type { CorsPolicy } from './cors';
@@ -67,34 +66,17 @@ export function rumCors(deps: Pick<RumDeps, 'cors' | 'responseHeaders'>): Before
  */
 export function rumIntakeHandler(deps: RumDeps, version: 'v2' | 'v3'): RouteHandler {
   const dialect = version === 'v2' ? rumV2 : rumV3;
-  return async (request: ProxyRequest, identity: Identity): Promise<HandledResponse> => {
+  return (request: ProxyRequest, identity: Identity): Promise<HandledResponse> => {
     const clientIp = deps.trustedProxies.clientIp(request.clientIp, request.headers);
     const anonymous = identity.kind === 'anonymous' ? deps.anonymous : null;
     if (anonymous !== null && !anonymous.limiters.allowRequest(clientIp))
       throw new SidecarError('SIDECAR_ERR_ANONYMOUS_RATE_LIMITED');
-    const rejection = checkRequestShape(request);
-    if (rejection !== undefined) return respond(request, { accepted: 0, errors: [rejection] });
-    await deps.backpressure.admit();
-    const lease = budgetLease(deps.budget);
-    try {
-      const shared: StreamOptions = lease === undefined ? { dialect } : { dialect, lease };
-      const options: StreamOptions =
-        anonymous === null
-          ? shared
-          : { ...shared, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
-      const outcome = await processIntakeStream(
-        request.body,
-        request.headers['content-encoding'],
-        deps.limits,
-        options,
-      );
-      await queueAccepted(deps, lease, outcome, (payload) =>
-        jobData(request, identity, payload, { version, clientIp }),
-      );
-      countEvents(deps.metrics, outcome);
-      return respond(request, outcome);
-    } finally {
-      lease?.release();
-    }
+    const options: Omit<StreamOptions, 'lease'> =
+      anonymous === null
+        ? { dialect }
+        : { dialect, inspect: anonymous.policy.inspect, pacer: eventPacer(anonymous.limiters, clientIp) };
+    return serveIntakeStream(deps, request, options, (payload) =>
+      jobData(request, identity, payload, { version, clientIp }),
+    );
   };
 }

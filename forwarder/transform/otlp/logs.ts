@@ -12,7 +12,7 @@ import {
   streamFor,
 } from './documents';
 import { LabelSet } from './labels';
-import { resourceFields, scopeFields } from './resource';
+import { scopesOf } from './resource';
 import { errorId } from './span-events';
 
 /** pdata's Value.AsString(): strings as they are, everything else as JSON. */
@@ -94,15 +94,10 @@ export function logDocuments(
 ): PositionedDocument[] {
   const out: PositionedDocument[] = [];
   let n = 0;
-  for (const r of resources) {
-    const resource = resourceFields(r.resource);
-    for (const s of r.scopes) {
-      const dataStream = { ...resource.dataStream };
-      const scope: DocumentScope = { resource, framework: scopeFields(s.scope, dataStream), dataStream };
-      for (const record of s.items) {
-        const position = `l${n++}`;
-        out.push({ position, doc: logDocument(record, scope, ctx, `${ctx.requestId}.${position}`) });
-      }
+  for (const [scope, records] of scopesOf(resources)) {
+    for (const record of records) {
+      const position = `l${n++}`;
+      out.push({ position, doc: logDocument(record, scope, ctx, `${ctx.requestId}.${position}`) });
     }
   }
   return out;

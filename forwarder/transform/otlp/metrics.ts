@@ -19,7 +19,7 @@ import {
   streamFor,
 } from './documents';
 import { LabelSet, stringOf, truncate } from './labels';
-import { resourceFields, scopeFields } from './resource';
+import { scopesOf } from './resource';
 
 type Sample =
   | { readonly kind: 'number'; readonly value: number }
@@ -186,13 +186,7 @@ export function metricDocuments(
   const out: PositionedDocument[] = [];
   let n = 0;
   const next = (): number => n++;
-  for (const r of resources) {
-    const resource = resourceFields(r.resource);
-    for (const s of r.scopes) {
-      const dataStream = { ...resource.dataStream };
-      const scope: DocumentScope = { resource, framework: scopeFields(s.scope, dataStream), dataStream };
-      for (const set of group(s.items, next)) out.push(metricsetDocument(set, scope, ctx));
-    }
-  }
+  for (const [scope, metrics] of scopesOf(resources))
+    for (const set of group(metrics, next)) out.push(metricsetDocument(set, scope, ctx));
   return out;
 }

@@ -1,5 +1,6 @@
-import type { Attributes, OtlpValue, Resource, Scope } from '../../../queue/otlp/model';
+import type { Attributes, OtlpValue, Resource, ResourceItems, Scope } from '../../../queue/otlp/model';
 import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
+import type { DocumentScope } from './documents';
 import { intOf, LabelSet, stringOf, truncate } from './labels';
 
 /**
@@ -142,7 +143,7 @@ function agentFields(attributes: Attributes, language: string): Record<string, u
   };
 }
 
-export function resourceFields(resource: Resource): ResourceFields {
+function resourceFields(resource: Resource): ResourceFields {
   const fields: Record<string, Record<string, unknown>> = {};
   const labels = new LabelSet();
   const dataStream: DataStreamOverride = {};
@@ -168,8 +169,24 @@ export function resourceFields(resource: Resource): ResourceFields {
 }
 
 /** service.framework from the instrumentation scope, and the scope's data_stream.* attributes. */
-export function scopeFields(scope: Scope, into: DataStreamOverride): { name: string; version?: string } | undefined {
+function scopeFields(scope: Scope, into: DataStreamOverride): { name: string; version?: string } | undefined {
   for (const [key, value] of scope.attributes) readDataStreamAttribute(key, value, into);
   if (scope.name === '') return undefined;
   return scope.version === '' ? { name: scope.name } : { name: scope.name, version: scope.version };
+}
+
+/**
+ * Each scope of a request with the fields its documents share, and its items; the data stream is copied per scope,
+ * since a scope's own data_stream.* attributes apply to it alone.
+ */
+export function* scopesOf<T>(
+  resources: ReadonlyArray<ResourceItems<T>>,
+): Generator<readonly [DocumentScope, ReadonlyArray<T>]> {
+  for (const r of resources) {
+    const resource = resourceFields(r.resource);
+    for (const s of r.scopes) {
+      const dataStream = { ...resource.dataStream };
+      yield [{ resource, framework: scopeFields(s.scope, dataStream), dataStream }, s.items];
+    }
+  }
 }

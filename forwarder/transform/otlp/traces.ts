@@ -13,7 +13,7 @@ import {
   streamFor,
 } from './documents';
 import { LabelSet } from './labels';
-import { resourceFields, scopeFields } from './resource';
+import { scopesOf } from './resource';
 import { translateSpan } from './span-attributes';
 import { spanEventDocument } from './span-events';
 import { translateTransaction } from './transaction-attributes';
@@ -145,13 +145,7 @@ export function traceDocuments(
 ): PositionedDocument[] {
   const out: PositionedDocument[] = [];
   let n = 0;
-  for (const r of resources) {
-    const resource = resourceFields(r.resource);
-    for (const s of r.scopes) {
-      const dataStream = { ...resource.dataStream };
-      const scope: DocumentScope = { resource, framework: scopeFields(s.scope, dataStream), dataStream };
-      for (const span of s.items) out.push(...spanDocuments(span, scope, ctx, `s${n++}`));
-    }
-  }
+  for (const [scope, spans] of scopesOf(resources))
+    for (const span of spans) out.push(...spanDocuments(span, scope, ctx, `s${n++}`));
   return out;
 }
