@@ -1,6 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 
 import type { LoadedConfig } from '../config/load';
+import { runtimeConfig } from '../config/runtime';
 import { createEsClient } from '../elasticsearch/client';
 import {
   type CheckResult,
@@ -32,7 +33,7 @@ export async function collectChecks(loaded: LoadedConfig): Promise<CheckResult[]
   }
   let client: Client;
   try {
-    client = createEsClient(config.output.elasticsearch);
+    client = createEsClient(runtimeConfig(config).elasticsearch);
   } catch (err) {
     results.push(failedCheck('elasticsearch', err));
     return results;

@@ -1,6 +1,7 @@
 import pino from 'pino';
 
 import type { LoadedConfig } from '../config/load';
+import { runtimeConfig } from '../config/runtime';
 import { SidecarError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { createEsClient, type EsCredential } from '../elasticsearch/client';
@@ -66,7 +67,7 @@ export async function runSetup(loaded: LoadedConfig, rawOptions: Record<string, 
   }
   const logger = createLogger({ name: 'setup', level: loaded.config.log.level, destination: pino.destination(2) });
   const { credential, source } = setupCredential(loaded);
-  const client = createEsClient(es, {}, { credential, logger });
+  const client = createEsClient(runtimeConfig(loaded.config).elasticsearch, {}, { credential, logger });
   try {
     const sender = clientSender(client, source);
     if (options.dryRun) {

@@ -25,11 +25,15 @@ export const durationKeys = [
 
 type DurationKey = (typeof durationKeys)[number];
 
+/** output.elasticsearch as the Elasticsearch client takes it: the section, with its timeout in milliseconds. */
+export type EsConnection = SidecarConfig['output']['elasticsearch'] & { readonly timeoutMs: number };
+
 /** The validated configuration as the processes use it: parsed once, right after convict validated it. */
 export interface RuntimeConfig {
   /** Every duration key in milliseconds, by its key ("server.read_timeout"). */
   readonly ms: Readonly<Record<DurationKey, number>>;
   readonly listen: { readonly intake: ListenAddress; readonly admin: ListenAddress };
+  readonly elasticsearch: EsConnection;
 }
 
 function valueAt(config: SidecarConfig, key: string): unknown {
@@ -59,6 +63,7 @@ export function runtimeConfig(config: SidecarConfig): RuntimeConfig {
   const view: RuntimeConfig = {
     ms,
     listen: { intake: parseHostPort(config.server.host), admin: parseHostPort(config.admin.host) },
+    elasticsearch: { ...config.output.elasticsearch, timeoutMs: ms['output.elasticsearch.timeout'] },
   };
   views.set(config, view);
   return view;

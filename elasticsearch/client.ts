@@ -4,8 +4,8 @@ import { Client, type ClientOptions, type UndiciAgentOptions } from '@elastic/el
 import type { Logger } from 'pino';
 
 import { settingName } from '../config/leaves';
+import type { EsConnection } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
-import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import { type Connector, createPinnedCaConnector, skipHostNameCheck } from './pinned-ca';
 
@@ -72,7 +72,7 @@ interface PinnedAgentOptions extends UndiciAgentOptions {
  * OpenSSL, and the host name under verification_mode full; see pinned-ca.ts. CA files given as well are
  * trusted too.
  */
-export function tlsOptionsFor(output: EsOutput): Pick<ClientOptions, 'tls' | 'agent'> {
+export function tlsOptionsFor(output: EsConnection): Pick<ClientOptions, 'tls' | 'agent'> {
   const ssl = output.ssl;
   const ca = ssl.certificate_authorities.map((file) =>
     readPem(file, 'output.elasticsearch.ssl.certificate_authorities'),
@@ -94,7 +94,7 @@ export function tlsOptionsFor(output: EsOutput): Pick<ClientOptions, 'tls' | 'ag
         ...(clientCert !== undefined ? { clientCertificate: clientCert } : {}),
         ...(clientKey !== undefined ? { clientKey } : {}),
         checkHostName: ssl.verification_mode === 'full',
-        connectTimeoutMs: parseDuration(output.timeout),
+        connectTimeoutMs: output.timeoutMs,
       }),
     };
     return { agent };
@@ -143,7 +143,7 @@ export interface EsClientOptions {
  * (a v9 client has none by default).
  */
 export function createEsClient(
-  output: EsOutput,
+  output: EsConnection,
   overrides: Partial<ClientOptions> = {},
   options: EsClientOptions = {},
 ): Client {
@@ -153,7 +153,7 @@ export function createEsClient(
     nodes: output.hosts,
     auth: credential === null ? undefined : authFor(credential),
     maxRetries: 0,
-    requestTimeout: parseDuration(output.timeout),
+    requestTimeout: output.timeoutMs,
     compression: false,
     ...tlsOptionsFor(output),
     ...overrides,

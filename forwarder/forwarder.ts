@@ -56,7 +56,7 @@ export async function startForwarder(
   const { ms, listen } = runtimeConfig(config);
   const es = config.output.elasticsearch;
   // Before Redis: an unreadable CA file is a config error, reported without a connection left open.
-  const client = es.hosts.length > 0 ? createEsClient(es, {}, { logger }) : undefined;
+  const client = es.hosts.length > 0 ? createEsClient(runtimeConfig(config).elasticsearch, {}, { logger }) : undefined;
   const connection = createWorkerConnection(redisTarget);
   try {
     await connection.connect();

@@ -55,7 +55,7 @@ function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDep
       }
       const owned = deps.esClient === undefined;
       return new ElasticsearchAgentConfigSource(
-        deps.esClient ?? createEsClient(config.output.elasticsearch),
+        deps.esClient ?? createEsClient(runtimeConfig(config).elasticsearch),
         periodMs,
         logger,
         owned,

@@ -211,7 +211,7 @@ export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): Api
     );
   }
   // No credential of its own: every request carries the agent's key in its Authorization header.
-  const client = createEsClient(output, {}, { credential: null, logger });
+  const client = createEsClient(runtimeConfig(config).elasticsearch, {}, { credential: null, logger });
   let closing: Promise<void> | undefined;
   const closeClient = (): Promise<void> => (closing ??= client.close());
   return new CachingApiKeyVerifier(

@@ -2,6 +2,7 @@ import { errors } from '@elastic/elasticsearch';
 
 import { createEsClient } from '../../elasticsearch/client';
 import { apmIndexTemplates } from '../../elasticsearch/setup/templates';
+import { esConnection } from '../support/es-target';
 import { describeEachTarget, uniqueStream } from './targets';
 
 type BulkItem = {
@@ -153,7 +154,7 @@ describeEachTarget('document calls', (kind, ctx) => {
     const stream = uniqueStream('logs-apm.error');
     const gzipClient = target.client(principals.writerApiKey);
     const gz = target.output(principals.writerApiKey);
-    const client = createEsClient(gz, { compression: true });
+    const client = createEsClient(esConnection(gz), { compression: true });
     try {
       const res = await client.bulk({
         operations: [{ create: { _index: stream, _id: 'g' } }, doc()],

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { type Client, errors } from '@elastic/elasticsearch';
 
 import { loadConfig } from '../../config/load';
+import { type EsConnection, runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
 import { createEsClient } from '../../elasticsearch/client';
 import { announceOncePerRun } from './elasticsearch/run-files';
@@ -62,13 +63,18 @@ export function outputConfig(url: string, caFile: string | undefined, credential
   return loadConfig({ env: {}, overrides }).config.output.elasticsearch;
 }
 
+/** An output.elasticsearch section as createEsClient takes it (its durations parsed by config/runtime.ts). */
+export function esConnection(output: EsOutputConfig): EsConnection {
+  return runtimeConfig(loadConfig({ env: {}, overrides: { output: { elasticsearch: output } } }).config).elasticsearch;
+}
+
 export function makeTarget(fields: Omit<EsTarget, 'output' | 'client'>): EsTarget {
   const clients: Client[] = [];
   return {
     ...fields,
     output: (credentials) => outputConfig(fields.url, fields.caFile, credentials),
     client(credentials = fields.admin) {
-      const client = createEsClient(outputConfig(fields.url, fields.caFile, credentials));
+      const client = createEsClient(esConnection(outputConfig(fields.url, fields.caFile, credentials)));
       clients.push(client);
       return client;
     },

@@ -1,3 +1,4 @@
+import { runtimeConfig } from '../../../config/runtime';
 import { createEsClient } from '../../../elasticsearch/client';
 import { missingItem } from '../../../forwarder/outcomes';
 import { ElasticsearchSink } from '../../../forwarder/output/elasticsearch-sink';
@@ -24,7 +25,7 @@ describe('ElasticsearchSink request failures (stand-in faults)', () => {
       { standin, writer },
       { output: { elasticsearch: { timeout: '1s' } } },
     );
-    sink = new ElasticsearchSink(createEsClient(config.output.elasticsearch));
+    sink = new ElasticsearchSink(createEsClient(runtimeConfig(config).elasticsearch));
   });
   afterAll(async () => {
     await sink.close();

@@ -4,6 +4,7 @@ import https from 'node:https';
 import { Client } from '@elastic/elasticsearch';
 
 import { loadConfig } from '../../../config/load';
+import { type EsConnection, runtimeConfig } from '../../../config/runtime';
 import { describeForOperator, type SidecarError } from '../../../core/errors';
 import { createEsClient, type EsOutput } from '../../../elasticsearch/client';
 import { classifyEsError } from '../../../elasticsearch/errors';
@@ -56,9 +57,9 @@ async function startFakeCluster(chain: readonly string[], key: string): Promise<
   };
 }
 
-function outputFor(url: string, ssl: Partial<EsOutput['ssl']>): EsOutput {
+function outputFor(url: string, ssl: Partial<EsOutput['ssl']>): EsConnection {
   const overrides = { output: { elasticsearch: { hosts: [url], username: 'elastic', password: 'changeme', ssl } } };
-  return loadConfig({ env: {}, overrides }).config.output.elasticsearch;
+  return runtimeConfig(loadConfig({ env: {}, overrides }).config).elasticsearch;
 }
 
 /** 'connected', or the SidecarError the product makes of the failure. */

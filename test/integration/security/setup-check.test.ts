@@ -18,7 +18,7 @@ import type { StepResult } from '../../../elasticsearch/setup/steps';
 import { createApiKeyVerifier } from '../../../proxy/auth/api-key-verifier';
 import { certificateFingerprint, createCertificateAuthority } from '../../../tls/local-ca';
 import { testPki } from '../../support/certs';
-import { type EsTarget, esTarget, realTargetAvailable } from '../../support/es-target';
+import { esConnection, type EsTarget, esTarget, realTargetAvailable } from '../../support/es-target';
 import { LogSink } from '../../support/log-sink';
 
 const kind = realTargetAvailable() ? 'real' : 'standin';
@@ -185,12 +185,15 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     const wrongCaFile = path.join(tmp, 'wrong-ca.crt');
     fs.writeFileSync(wrongCaFile, createCertificateAuthority('not the cluster CA').cert);
     const byPin = createEsClient({
-      ...output,
+      ...esConnection(output),
       ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: fingerprint },
     });
-    const byWrongCa = createEsClient({ ...output, ssl: { ...output.ssl, certificate_authorities: [wrongCaFile] } });
+    const byWrongCa = createEsClient({
+      ...esConnection(output),
+      ssl: { ...output.ssl, certificate_authorities: [wrongCaFile] },
+    });
     const byWrongPin = createEsClient({
-      ...output,
+      ...esConnection(output),
       ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: 'ab'.repeat(32) },
     });
     try {

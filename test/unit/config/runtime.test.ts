@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
 import { configChecks } from '../../../cli/check/checks';
 import { configLeaves } from '../../../config/leaves';
 import { loadConfig } from '../../../config/load';
@@ -68,5 +71,20 @@ describe('`apm-sidecar check` runs the assertions the proxy runs', () => {
       { name: 'proxy', status: 'ok', detail: 'starts without TLS' },
       { name: 'proxy', status: 'warn', detail: logged[0] },
     ]);
+  });
+});
+
+describe('durations are parsed by config/ alone', () => {
+  it('gives the Elasticsearch client its timeout in ms, and no product file outside config/ parses a duration', () => {
+    const { config } = loadConfig({ env: {}, overrides: { output: { elasticsearch: { timeout: '7s' } } } });
+    expect(runtimeConfig(config).elasticsearch).toMatchObject({ timeout: '7s', timeoutMs: 7_000 });
+    const root = path.join(__dirname, '..', '..', '..');
+    const callers = ['cli', 'core', 'elasticsearch', 'forwarder', 'proxy', 'queue', 'tls'].flatMap((dir) =>
+      (fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }))
+        .filter((f) => f.endsWith('.ts') && path.join(dir, f) !== path.join('core', 'duration.ts'))
+        .filter((f) => fs.readFileSync(path.join(root, dir, f), 'utf8').includes('parseDuration'))
+        .map((f) => path.join(dir, f)),
+    );
+    expect(callers).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../../config/load';
+import { type EsConnection, runtimeConfig } from '../../../config/runtime';
 import { isSidecarError } from '../../../core/errors';
 import {
   createEsClient,
@@ -13,8 +14,9 @@ import { LogSink } from '../../support/log-sink';
 
 const pin = 'ab'.repeat(32);
 
-function outputWith(ssl: Partial<EsOutput['ssl']>, hosts = ['https://127.0.0.1:9200']): EsOutput {
-  return loadConfig({ env: {}, overrides: { output: { elasticsearch: { hosts, ssl } } } }).config.output.elasticsearch;
+function outputWith(ssl: Partial<EsOutput['ssl']>, hosts = ['https://127.0.0.1:9200']): EsConnection {
+  return runtimeConfig(loadConfig({ env: {}, overrides: { output: { elasticsearch: { hosts, ssl } } } }).config)
+    .elasticsearch;
 }
 
 describe('normaliseFingerprint', () => {
