@@ -80,7 +80,8 @@ describe('durations are parsed by config/ alone', () => {
     expect(runtimeConfig(config).elasticsearch).toMatchObject({ timeout: '7s', timeoutMs: 7_000 });
     const root = path.join(__dirname, '..', '..', '..');
     const callers = ['cli', 'core', 'elasticsearch', 'forwarder', 'proxy', 'queue', 'tls'].flatMap((dir) =>
-      (fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }))
+      fs
+        .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
         .filter((f) => f.endsWith('.ts') && path.join(dir, f) !== path.join('core', 'duration.ts'))
         .filter((f) => fs.readFileSync(path.join(root, dir, f), 'utf8').includes('parseDuration'))
         .map((f) => path.join(dir, f)),
