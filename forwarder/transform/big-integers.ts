@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+import { digitRunFlags, mayHoldUnsafeInteger } from './digit-runs';
+
 /**
  * Integers beyond 2^53 in free-form maps (`context.custom`, `context.request.env` / `.body`, exception
  * `attributes`), kept exact: JSON.parse rounds 9007199254740993 to ...992, and Node 20 has neither
@@ -25,11 +27,6 @@ type Path = Array<string | number>;
 type Frame = { kind: 'object'; key: string } | { kind: 'array'; index: number };
 
 const numberChar = /[0-9.eE+-]/;
-/**
- * A digit run that can exceed 2^53 (9007199254740992, 16 digits): 17 digits or more, or 16 starting with 9. The
- * 16-digit microsecond timestamps every event carries (1.7e15) do not match, so a typical line is never scanned.
- */
-const mayHoldUnsafeInteger = /\d{17}|9\d{15}/;
 const integerText = /^-?\d{16,}$/;
 
 /** Free-form maps, relative to the event body (`event.transaction`, `event.error`, ...); `*` is any array index. */
@@ -132,10 +129,12 @@ function setAt(root: unknown, path: Path, value: string): boolean {
 
 /**
  * Replaces the rounded numbers of free-form maps in `event` (parsed from `line`) by markers of their source
- * text; true when any was replaced (the document then needs restoreRawIntegers after serialization).
+ * text; true when any was replaced (the document then needs restoreRawIntegers after serialization). Only a
+ * line with a digit run that can exceed 2^53 is scanned (`flags`, digit-runs.ts): the 16-digit microsecond
+ * timestamps every event carries (1.7e15) do not count, so a typical line never is.
  */
-export function keepRawIntegers(line: string, event: unknown): boolean {
-  if (!mayHoldUnsafeInteger.test(line)) return false;
+export function keepRawIntegers(line: string, event: unknown, flags = digitRunFlags(line)): boolean {
+  if ((flags & mayHoldUnsafeInteger) === 0) return false;
   let kept = false;
   for (const { path, text } of unsafeIntegerLiterals(line)) {
     if (inFreeForm(path) && setAt(event, path, `${markerPrefix}${text}\u0000`)) kept = true;

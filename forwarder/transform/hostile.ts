@@ -1,3 +1,5 @@
+import { digitRunFlags, mayOverflowFloat } from './digit-runs';
+
 /**
  * What JavaScript's JSON.parse accepts but a document must not carry: numbers that do not fit a float64
  * (1e400 parses to Infinity, which JSON.stringify writes as null: the field would vanish silently) and nesting
@@ -9,12 +11,13 @@
 /** Deeper than this is refused (Elasticsearch's own parser stops at 1,000 by default: index.mapping.depth.limit is lower still). */
 export const maxEventDepth = 1000;
 
-/** A long digit run or a 3-digit exponent: only such lines can hold a number that is not finite. */
-const suspicious = /\d{16,}|[eE][+-]?\d{3,}/;
-
-/** Why `value` (parsed from `line`) cannot be indexed, or undefined when it can. Iterative: no stack to overflow. */
-export function unindexableReason(line: string, value: unknown): string | undefined {
-  const checkNumbers = suspicious.test(line);
+/**
+ * Why `value` (parsed from `line`) cannot be indexed, or undefined when it can. Iterative: no stack to overflow.
+ * Numbers are checked only on a line that can hold one that is not finite (`flags`, digit-runs.ts: a 3-digit
+ * exponent or a run of 200 digits).
+ */
+export function unindexableReason(line: string, value: unknown, flags = digitRunFlags(line)): string | undefined {
+  const checkNumbers = (flags & mayOverflowFloat) !== 0;
   // The walk costs about a tenth of the parse: skip it for the lines (nearly all) that cannot fail it.
   if (!checkNumbers && !mayNestDeeperThan(line, maxEventDepth)) return undefined;
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];

@@ -1,5 +1,6 @@
 import type { IntakeJobData } from '../../queue/contract';
 import { keepRawIntegers } from './big-integers';
+import { digitRunFlags } from './digit-runs';
 import type { JobState } from './common';
 import { agentName, jobState, serviceName } from './common';
 import { transformError } from './error';
@@ -152,9 +153,10 @@ export function createJobTransformer(metadataLine: string, ctx: TransformContext
       try {
         const event = parseFirstValue(eventLine);
         if (!isRecord(event)) return { ok: false, reason: 'event line is not a JSON object' };
-        const unindexable = unindexableReason(eventLine, event);
+        const flags = digitRunFlags(eventLine);
+        const unindexable = unindexableReason(eventLine, event, flags);
         if (unindexable !== undefined) return { ok: false, reason: `event cannot be indexed: ${unindexable}` };
-        const rawIntegers = keepRawIntegers(eventLine, event);
+        const rawIntegers = keepRawIntegers(eventLine, event, flags);
         const result = transformEvent(event, state);
         return rawIntegers && result.ok ? { ok: true, doc: { ...result.doc, rawIntegers } } : result;
       } catch (error) {
