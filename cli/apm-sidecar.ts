@@ -4,12 +4,9 @@ import { Command, Option } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { describeForOperator } from '../core/errors';
 import { sidecarVersion } from '../core/version';
-import { runForwarder } from '../forwarder/main';
-import { runProxy } from '../proxy/main';
-import { runCheck } from './check';
-import { runDlqList, runDlqPurge, runDlqReplay } from './dlq';
-import { runSetup } from './setup';
-import { runStart } from './start';
+
+// Each subcommand's module is loaded when that subcommand runs: a forwarder process never loads (nor compiles
+// the intake schemas of) the proxy, and a proxy process never loads the forwarder's transform and client.
 
 const program = new Command();
 
@@ -90,6 +87,7 @@ withCommon(program.command('start'))
   )
   .action(
     action(async (loaded) => {
+      const { runStart } = await import('./start.js');
       await runStart(loaded);
     }),
   );
@@ -98,6 +96,7 @@ withCommon(program.command('proxy'))
   .description('run the intake proxy: TLS, credentials, intake validation, durable enqueue into Redis')
   .action(
     action(async (loaded) => {
+      const { runProxy } = await import('../proxy/main.js');
       await runProxy(loaded);
     }),
   );
@@ -108,6 +107,7 @@ withCommon(program.command('forwarder'))
   )
   .action(
     action(async (loaded) => {
+      const { runForwarder } = await import('../forwarder/main.js');
       await runForwarder(loaded);
     }),
   );
@@ -125,6 +125,7 @@ withCommon(program.command('setup'))
   )
   .action(
     action(async (loaded, options: CommonOptions & Record<string, unknown>) => {
+      const { runSetup } = await import('./setup.js');
       return runSetup(loaded, options);
     }),
   );
@@ -135,6 +136,7 @@ withCommon(program.command('check'))
   )
   .action(
     action(async (loaded) => {
+      const { runCheck } = await import('./check.js');
       return runCheck(loaded);
     }),
   );
@@ -145,6 +147,7 @@ withCommon(dlq.command('list'))
   .addOption(new Option('--samples <n>', 'samples shown per reason').default('3'))
   .action(
     action(async (loaded, options: CommonOptions & { samples: string }) => {
+      const { runDlqList } = await import('./dlq.js');
       return runDlqList(loaded, { samples: Number(options.samples) });
     }),
   );
@@ -153,6 +156,7 @@ withCommon(dlq.command('replay'))
   .option('--reason <reason>', 'only documents dead-lettered for this reason')
   .action(
     action(async (loaded, options: CommonOptions & { reason?: string }) => {
+      const { runDlqReplay } = await import('./dlq.js');
       return runDlqReplay(loaded, { reason: options.reason });
     }),
   );
@@ -162,6 +166,7 @@ withCommon(dlq.command('purge'))
   .option('-y, --yes', 'delete without asking (needed where no terminal can answer)')
   .action(
     action(async (loaded, options: CommonOptions & { reason?: string; yes?: boolean }) => {
+      const { runDlqPurge } = await import('./dlq.js');
       return runDlqPurge(loaded, { reason: options.reason, yes: options.yes === true });
     }),
   );
