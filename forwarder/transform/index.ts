@@ -1,8 +1,8 @@
 import type { IntakeJobData } from '../../queue/contract';
 import { keepRawIntegers } from './big-integers';
-import { digitRunFlags } from './digit-runs';
 import type { JobState } from './common';
 import { agentName, jobState, serviceName } from './common';
+import { digitRunFlags } from './digit-runs';
 import { transformError } from './error';
 import { unindexableReason } from './hostile';
 import { isRecord, type JsonObject } from './json';
