@@ -75,6 +75,7 @@ Examples:
   APM_SIDECAR_CONFIG=/etc/apm-sidecar.yml apm-sidecar check
   apm-sidecar setup --dry-run -c apm-sidecar.yml     print what setup would create
   apm-sidecar proxy -c apm-sidecar.yml --print-config
+  APM_SIDECAR_SERVER_WORKERS=2 apm-sidecar proxy     two proxy processes on one port, for two cores (server.workers)
 
 Configuration: one YAML/JSON file (--config or APM_SIDECAR_CONFIG), every key overridable by an
 APM_SIDECAR_* environment variable, secrets also as <ENV>_FILE. Every key: docs/configuration.md.
@@ -93,7 +94,9 @@ withCommon(program.command('start'))
   );
 
 withCommon(program.command('proxy'))
-  .description('run the intake proxy: TLS, credentials, intake validation, durable enqueue into Redis')
+  .description(
+    'run the intake proxy: TLS, credentials, intake validation, durable enqueue into Redis; server.workers > 1 runs that many processes on one port',
+  )
   .action(
     action(async (loaded) => {
       const { runProxy } = await import('../proxy/main.js');

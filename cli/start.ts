@@ -11,7 +11,7 @@ import type { ListenAddress } from '../core/listen';
 import { createLogger } from '../core/log';
 import { startForwarder } from '../forwarder/forwarder';
 import { tokenValue } from '../proxy/auth/secret-tokens';
-import { startProxy } from '../proxy/main';
+import { startProxies } from '../proxy/main';
 import { formatAgentSettings, serverUrlFor } from './start/agent-settings';
 import { claimDataDir } from './start/data-dir-lock';
 import { ensureLocalTls, ensureSecretToken } from './start/local-credentials';
@@ -88,15 +88,17 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   const components: StartedComponent[] = [];
   let foundations = 0;
   const stop = closeOnce(() => stopAll(components, foundations));
+  let killProxy = (): void => undefined;
   try {
     const { config, caFile } = await prepare(loaded.config, components, progress);
     foundations = components.length;
     progress('proxy: starting');
-    const proxy = await startProxy(
+    const proxy = await startProxies(
       config,
       createLogger({ name: 'proxy', level: config.log.level, format: config.log.format }),
     );
     components.push({ name: 'proxy', close: proxy.close });
+    killProxy = proxy.kill;
     const serverUrl = serverUrlFor(tlsEnabled(config.server.ssl), proxy.intake.host, proxy.intake.port);
     progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on ${adminUrl(proxy.admin)}`);
     // The proxy has admin.host; the forwarder's admin endpoints take any free port on the same interface.
@@ -130,6 +132,10 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     drain: stop,
     // shutdown_timeout for the proxy and forwarder, then a little for them and Redis to close.
     deadlineMs: runtimeConfig(loaded.config).ms['server.shutdown_timeout'] + closingMs + 5000,
+    exit: (code) => {
+      killProxy();
+      process.exit(code);
+    },
   });
   // Run from a shell or supervisor that dies without signalling (a closed terminal, a SIGKILLed npm): stop too.
   watchParent(() => shutdown.begin('parent process exited'));

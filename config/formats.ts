@@ -74,6 +74,13 @@ export function registerFormats(): void {
       },
       coerce: (value: string) => Number(value),
     },
+    'worker-count': {
+      validate(value: unknown) {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 64)
+          throw new Error('must be a whole number from 1 to 64');
+      },
+      coerce: (value: string) => Number(value),
+    },
     'string-list': {
       validate(value: unknown) {
         for (const item of asList(value))

@@ -29,7 +29,8 @@ export interface RunningProcess {
 export interface AdminOptions {
   readonly listen: ListenAddress;
   readonly registry: Registry;
-  readonly readiness: () => Readiness;
+  /** Asynchronous where the answer is gathered from other processes (the workers of server.workers). */
+  readonly readiness: () => Readiness | Promise<Readiness>;
   readonly logger: Logger;
 }
 
@@ -48,8 +49,8 @@ export class AdminServer {
       name: `${metricPrefix}ready`,
       help: 'Whether /readyz answers 200 (1) or 503 (0).',
       registers: [options.registry],
-      collect() {
-        this.set(options.readiness().ready ? 1 : 0);
+      async collect() {
+        this.set((await options.readiness()).ready ? 1 : 0);
       },
     });
     this.server = http.createServer((req, res) => {
@@ -71,7 +72,7 @@ export class AdminServer {
       case '/healthz':
         return send(res, 200, jsonType, '{"status":"ok"}\n');
       case '/readyz': {
-        const { ready, reasons, details } = this.options.readiness();
+        const { ready, reasons, details } = await this.options.readiness();
         return send(res, ready ? 200 : 503, jsonType, `${JSON.stringify({ ready, reasons, details })}\n`);
       }
       case '/metrics':

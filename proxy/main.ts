@@ -1,10 +1,29 @@
 import type { LoadedConfig } from '../config/load';
 import { runtimeConfig } from '../config/runtime';
+import type { SidecarConfig } from '../config/schema';
 import { closingMs, installShutdown } from '../core/lifecycle';
-import { createLogger } from '../core/log';
+import type { ListenAddress } from '../core/listen';
+import { createLogger, type Logger } from '../core/log';
+import { startProxyCluster } from './cluster/primary';
 import { startProxy } from './proxy';
 
 export { type RunningProxy, startProxy } from './proxy';
+
+/** What `proxy` and `start` need of a running proxy, one process or server.workers of them. */
+export interface StartedProxy {
+  readonly intake: ListenAddress;
+  readonly admin: ListenAddress;
+  readonly close: () => Promise<void>;
+  /** Ends at once what the drain would have waited for (the workers of server.workers); no-op for one process. */
+  readonly kill: () => void;
+}
+
+/** One proxy process (server.workers 1, the default) or a primary supervising server.workers of them. */
+export async function startProxies(config: SidecarConfig, logger: Logger): Promise<StartedProxy> {
+  if (config.server.workers > 1) return startProxyCluster(config, logger);
+  const proxy = await startProxy(config, logger);
+  return { intake: proxy.intake, admin: proxy.admin, close: proxy.close, kill: () => undefined };
+}
 
 /**
  * `apm-sidecar proxy`: load config, make the logger, check the TLS and credential rules, connect to a Redis that
@@ -13,10 +32,15 @@ export { type RunningProxy, startProxy } from './proxy';
  */
 export async function runProxy(loaded: LoadedConfig): Promise<void> {
   const logger = createLogger({ name: 'proxy', level: loaded.config.log.level, format: loaded.config.log.format });
-  const proxy = await startProxy(loaded.config, logger);
+  const proxy = await startProxies(loaded.config, logger);
   installShutdown({
     logger,
     drain: proxy.close,
-    deadlineMs: runtimeConfig(loaded.config).ms['server.shutdown_timeout'] + closingMs,
+    // The workers of server.workers have this bound each; the primary waits a little longer for their exits.
+    deadlineMs: runtimeConfig(loaded.config).ms['server.shutdown_timeout'] + closingMs + 2000,
+    exit: (code) => {
+      proxy.kill();
+      process.exit(code);
+    },
   });
 }

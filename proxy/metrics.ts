@@ -26,6 +26,8 @@ export class ProxyMetrics {
     this.queueBytes = new Gauge({
       name: `${metricPrefix}queue_redis_used_bytes`,
       help: 'Memory Redis reports in use (INFO used_memory), compared to the bytes high-water mark',
+      // Every worker of server.workers reads the same Redis: their sum would count it once per worker.
+      aggregator: 'max',
       registers: [registry],
     });
     this.enqueueSeconds = new Histogram({

@@ -36,8 +36,29 @@ export interface RunningProxy extends RunningProcess {
   readonly server: ProxyServer;
 }
 
+/** The proxy without its admin listener: one process of server.workers, whose primary serves admin.host. */
+type ProxyWorker = Omit<RunningProxy, 'admin' | 'readiness'> & { readonly readiness: () => Readiness };
+
 /** Checks the config, connects to a safe Redis, then opens the intake and admin listeners. */
 export async function startProxy(config: SidecarConfig, logger: Logger): Promise<RunningProxy> {
+  const worker = await startProxyWorker(config, logger);
+  const admin = new AdminServer({
+    listen: runtimeConfig(config).listen.admin,
+    registry: worker.registry,
+    readiness: worker.readiness,
+    logger,
+  });
+  // The admin listener outlives the drain, so /readyz says "shutting down" while in-flight requests finish.
+  const close = closeOnce(async () => worker.close().finally(admin.close));
+  await admin.start().catch(async (err: unknown) => {
+    await close().catch(() => undefined);
+    explainListenFailure(settingName('admin.host'), config.admin.host)(err);
+  });
+  return { ...worker, admin: admin.address(), close };
+}
+
+/** Checks the config, connects to a safe Redis, then opens the intake listener. */
+export async function startProxyWorker(config: SidecarConfig, logger: Logger): Promise<ProxyWorker> {
   const { server: s, queue: q } = config;
   const tls = assertProxyStartable(config, logger);
   const redisTarget = requireRedisTarget(config, 'proxy');
@@ -124,12 +145,6 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     ...(grpc === undefined ? {} : { http2: grpc }),
   });
   const readiness = (): Readiness => proxyReadiness(server, monitor, q);
-  const admin = new AdminServer({
-    listen: listen.admin,
-    registry: metrics.registry,
-    readiness,
-    logger,
-  });
   const metricsLog = startMetricsLog({
     registry: metrics.registry,
     logger,
@@ -141,7 +156,6 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     tokenWatcher?.close();
     await server.close();
     await closeAll([
-      admin.close,
       () => monitor.close(),
       () => queue.enqueuer.close(),
       async () => void (await queue.redis.quit()),
@@ -156,10 +170,9 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
     await passthrough?.start();
     tokenWatcher?.start();
     await server.start().catch(explainListenFailure(settingName('server.host'), s.host));
-    await admin.start().catch(explainListenFailure(settingName('admin.host'), config.admin.host));
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
   }
-  return { intake: server.address(), admin: admin.address(), registry: metrics.registry, readiness, server, close };
+  return { intake: server.address(), registry: metrics.registry, readiness, server, close };
 }

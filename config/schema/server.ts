@@ -7,6 +7,7 @@ import { type ServerSslConfig, serverSslSchema } from './server-ssl';
 /** server: the agents' listener, its limits and timeouts. */
 export interface ServerConfig {
   host: string;
+  workers: number;
   auth: ServerAuthConfig;
   otlp: { grpc: boolean };
   rum: ServerRumConfig;
@@ -29,6 +30,11 @@ export const serverSchema: Schema<ServerConfig> = {
     format: 'host-port',
     default: '127.0.0.1:8200',
     env: 'APM_SIDECAR_HOST',
+  },
+  workers: {
+    doc: "Proxy processes sharing the agents' port (node:cluster, connections handed out round-robin), each with its own Redis connection, so one container can use several cores. 1 (the default) is a single process as before. Above 1 a primary process supervises them (a worker that dies is restarted and logged at error) and serves admin.host, whose /metrics sums every worker and whose /readyz is ready only when every worker is. max_connections and max_inflight_bytes apply to each worker. Worth it when the proxy is the bottleneck and the container has a core per worker to give; at most 64.",
+    format: 'worker-count',
+    default: 1,
   },
   auth: serverAuthSchema,
   otlp: {
