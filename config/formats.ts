@@ -77,7 +77,7 @@ export function registerFormats(): void {
     'worker-count': {
       validate(value: unknown) {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 64)
-          throw new Error('must be a whole number from 1 to 64');
+          throw invalid('must be a whole number from 1 to 64');
       },
       coerce: (value: string) => Number(value),
     },

@@ -34,10 +34,12 @@ interface ListeningMessage {
   readonly port: number;
 }
 
-/** Worker to primary: it could not start; `description` is the operator message, code and remediation included. */
+/** Worker to primary: it could not start, with the error's code, message (redacted) and remediation. */
 interface FatalMessage {
   readonly type: 'apm-sidecar:fatal';
-  readonly description: string;
+  readonly code: string;
+  readonly message: string;
+  readonly remediation?: string;
 }
 
 interface ReadinessAnswer {
@@ -71,8 +73,13 @@ const checks = {
   }),
   fatal: schemaCheck<FatalMessage>({
     type: 'object',
-    properties: { type: { type: 'string', const: 'apm-sidecar:fatal' }, description: { type: 'string' } },
-    required: ['type', 'description'],
+    properties: {
+      type: { type: 'string', const: 'apm-sidecar:fatal' },
+      code: { type: 'string' },
+      message: { type: 'string' },
+      remediation: { type: 'string', nullable: true },
+    },
+    required: ['type', 'code', 'message'],
   }),
   readiness: schemaCheck<ReadinessAnswer>({
     type: 'object',

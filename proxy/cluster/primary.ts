@@ -7,10 +7,12 @@ import { settingName } from '../../config/leaves';
 import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
 import { AdminServer, type Readiness } from '../../core/admin-server';
+import { errorCatalogue, type ErrorCode, SidecarError } from '../../core/errors';
 import { closeOnce } from '../../core/lifecycle';
 import { explainListenFailure, type ListenAddress } from '../../core/listen';
 import type { Logger } from '../../core/log';
 import { metricPrefix } from '../../core/metrics';
+import { isAgentErrorCode } from '../../core/results';
 import { parseWorkerMessage, type PrimaryMessage } from './messages';
 
 /** What `proxy` and `start` get back from server.workers > 1: the shared intake address, admin, the stop. */
@@ -21,6 +23,10 @@ export interface RunningProxyCluster {
   readonly close: () => Promise<void>;
   /** SIGKILL to every worker still running: a second signal, or a drain past its deadline. */
   readonly kill: () => void;
+}
+
+function isErrorCode(code: string): code is ErrorCode {
+  return code in errorCatalogue || isAgentErrorCode(code);
 }
 
 const workerEntry = path.join(__dirname, `worker-main${path.extname(__filename)}`);
@@ -91,7 +97,7 @@ class ProxyCluster {
       Array.from({ length: this.config.server.workers }, (_, index) => this.fork(index)),
     );
     const intake = addresses[0];
-    if (intake === undefined) throw new Error('server.workers is 0');
+    if (intake === undefined) throw new SidecarError('SIDECAR_ERR_INTERNAL', 'server.workers is 0');
     return intake;
   }
 
@@ -112,7 +118,9 @@ class ProxyCluster {
           this.logger.info({ worker: worker.id, pid: worker.process.pid }, 'proxy worker started');
           resolve({ host: message.host, port: message.port });
         } else if (message?.type === 'apm-sidecar:fatal') {
-          reject(new Error(`proxy worker ${worker.id}: ${message.description}`));
+          const code = isErrorCode(message.code) ? message.code : 'SIDECAR_ERR_INTERNAL';
+          const fix = message.remediation === undefined ? {} : { remediation: message.remediation };
+          reject(new SidecarError(code, `proxy worker ${worker.id}: ${message.message}`, fix));
         } else if (message?.type === 'apm-sidecar:readiness') {
           this.answers.get(message.requestId)?.(message.readiness);
         }
@@ -120,8 +128,8 @@ class ProxyCluster {
       worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
         const started = slot.listening;
         slot.listening = false;
-        if (!started)
-          reject(new Error(`proxy worker ${worker.id} exited (code ${code}, signal ${signal}) before it listened`));
+        const early = `proxy worker ${worker.id} exited (code ${code}, signal ${signal}) before it listened`;
+        if (!started) reject(new SidecarError('SIDECAR_ERR_INTERNAL', early));
         else if (!this.stopping) this.replace(index, slot, code, signal);
       });
     });

@@ -4,9 +4,10 @@ import { AggregatorRegistry } from 'prom-client';
 
 import { loadConfig } from '../../config/load';
 import { runtimeConfig } from '../../config/runtime';
-import { describeForOperator } from '../../core/errors';
+import { describeForOperator, isSidecarError } from '../../core/errors';
 import { closingMs, installShutdown } from '../../core/lifecycle';
 import { createLogger } from '../../core/log';
+import { redact } from '../../core/redact';
 import { startProxyWorker } from '../proxy';
 import { parsePrimaryMessage, type WorkerMessage } from './messages';
 
@@ -48,7 +49,11 @@ const onConfig = (raw: unknown): void => {
   if (message?.type !== 'apm-sidecar:config') return;
   process.off('message', onConfig);
   run(message.config).catch((err: unknown) => {
-    send({ type: 'apm-sidecar:fatal', description: describeForOperator(err) });
+    send(
+      isSidecarError(err)
+        ? { type: 'apm-sidecar:fatal', code: err.code, message: redact(err.message), remediation: err.remediation }
+        : { type: 'apm-sidecar:fatal', code: 'SIDECAR_ERR_INTERNAL', message: describeForOperator(err) },
+    );
     // The primary reports it and stops; this process ends whatever a half-started part still holds open.
     process.exitCode = 1;
     setTimeout(() => process.exit(1), 500).unref();
