@@ -1,7 +1,6 @@
 import os from 'node:os';
 
-import type { Redis } from 'ioredis';
-
+import type { QueueConnection } from '../queue/connections';
 import { keyPrefixOf, type Partition } from '../queue/partitions';
 
 /**
@@ -35,7 +34,7 @@ export class JobStarts {
   private readonly holder = `${os.hostname()}/${process.pid}`;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: QueueConnection,
     /** The partition, or a queue name: that name's single queue. */
     partition: string | Pick<Partition, 'keyPrefix'>,
   ) {

@@ -1,7 +1,7 @@
 import { Job, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 import type { Logger } from '../core/log';
+import type { QueueConnection } from '../queue/connections';
 
 /**
  * When Redis dies after running this worker's "take the next job" (or "done, and the next one") but before its
@@ -17,7 +17,7 @@ import type { Logger } from '../core/log';
  */
 export async function reclaimOwnOrphans<D, R>(
   worker: Worker<D, R>,
-  client: Redis,
+  client: QueueConnection,
   inHand: (jobId: string) => boolean,
   logger: Logger,
   confirmMs: number,

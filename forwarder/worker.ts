@@ -1,7 +1,7 @@
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 import type { Logger } from '../core/log';
+import type { QueueConnection } from '../queue/connections';
 import { workerLockDurationMs, workerMaxStalledCount } from '../queue/job-options';
 import type { JobProcessor, JobSummary } from './job-processor';
 import { reclaimOwnOrphans } from './orphan-reclaim';
@@ -9,7 +9,7 @@ import { reclaimOwnOrphans } from './orphan-reclaim';
 export interface ForwarderWorkerOptions {
   readonly queueName: string;
   readonly concurrency: number;
-  readonly connection: Redis;
+  readonly connection: QueueConnection;
   /**
    * Names a job the processor cannot read before BullMQ moves it to the failed set (kept there whole, shown by
    * `dlq list`, replayed by `dlq replay`). If naming it fails, the job is retried instead: never failed silently.
@@ -32,7 +32,7 @@ export class ForwarderWorker {
   private pausedFor: string | undefined;
   private reclaiming: Promise<void> | undefined;
   private closing = false;
-  private readonly connection: Redis;
+  private readonly connection: QueueConnection;
   private readonly onReady = (): void => this.reclaimAfterReconnect();
   /** Jobs handed to process() so far, and those there now (the liveness check reads both). */
   private taken = 0;

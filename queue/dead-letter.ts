@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
-
 import { SidecarError } from '../core/errors';
+import type { QueueConnection } from './connections';
 import { type DeadLetterEntry, parseDeadLetterEntry } from './dead-letter/entry';
 import { keyPrefixOf, type Partition } from './partitions';
 
@@ -136,7 +135,7 @@ export class DeadLetterQueue {
   private readonly base: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: QueueConnection,
     /** The partition, or a queue name: that name's single queue. */
     partition: string | Pick<Partition, 'keyPrefix'>,
     private readonly bounds: DeadLetterBounds,

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 
+import type { QueueConnection } from '../connections';
 import { keyPrefixOf, type Partition } from '../partitions';
 
 /**
@@ -40,7 +40,7 @@ export class UnreadableJobs {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: QueueConnection,
     /** The partition, or a queue name: that name's single queue. */
     partition: string | Pick<Partition, 'keyPrefix'>,
   ) {
