@@ -14,6 +14,7 @@ export const durationKeys = [
   'server.shutdown_timeout',
   'queue.redis.command_timeout',
   'queue.dead_letter.max_age',
+  'forwarder.stuck_worker_timeout',
   'output.elasticsearch.timeout',
   'output.elasticsearch.flush_interval',
   'output.elasticsearch.backoff.init',

@@ -128,6 +128,7 @@ export async function startForwarder(
   });
   registerQueueMetrics(registry, parts);
   const worker = new PartitionWorkers(parts, logger, {
+    stuckAfterMs: ms['forwarder.stuck_worker_timeout'],
     onRestart: (partition) => metrics.workerRestarts.inc({ partition: partition.label }),
   });
   monitor.attach(worker);

@@ -20,7 +20,7 @@ export interface PartitionWorkerSpec {
 export interface LivenessOptions {
   /** How often each worker is looked at (default 5 s). */
   readonly checkMs?: number;
-  /** A worker with room that took no job for this long while jobs waited is restarted (default 30 s). */
+  /** A worker with room that took no job for this long while jobs waited is restarted (default 30 s; 0: never). */
   readonly stuckAfterMs?: number;
   /** Bound on closing a restarted worker; jobs it still holds then are handed back to the queue (default 5 s). */
   readonly closeMs?: number;
@@ -66,7 +66,9 @@ export class PartitionWorkers implements JobTaker {
     if (this.started || this.closed) return;
     this.started = true;
     for (const slot of this.slots) slot.worker.start();
-    this.timer = setInterval(() => void this.check(), this.options.checkMs ?? 5000).unref();
+    const stuckAfterMs = this.options.stuckAfterMs ?? 30_000;
+    if (stuckAfterMs > 0)
+      this.timer = setInterval(() => void this.check(), Math.min(this.options.checkMs ?? 5000, stuckAfterMs)).unref();
   }
 
   pause(reason: string): void {
