@@ -18,3 +18,28 @@ function readVersion(): string {
 }
 
 export const sidecarVersion = readVersion();
+
+interface SidecarBuild {
+  /** When `npm run build` ran (RFC 3339, UTC). */
+  readonly date: string;
+  /** The git commit built, or "apm-sidecar-<version>" when it was built outside a checkout (an image). */
+  readonly sha: string;
+}
+
+/**
+ * dist/build-info.json, written by `npm run build` (deploy/scripts/write-build-info.js) next to dist/core/. Run
+ * from source (tsx, ts-jest) there is none: the code is compiled as this process loads it, so that moment is its
+ * build time.
+ */
+function readBuild(): SidecarBuild {
+  const file = path.join(__dirname, '..', 'build-info.json');
+  const info: unknown = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+  const date = isRecord(info) && typeof info.date === 'string' ? info.date : undefined;
+  const commit = isRecord(info) && typeof info.commit === 'string' ? info.commit : undefined;
+  return {
+    date: date ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    sha: commit ?? `apm-sidecar-${sidecarVersion}`,
+  };
+}
+
+export const sidecarBuild = readBuild();

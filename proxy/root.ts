@@ -1,5 +1,5 @@
 import { SidecarError } from '../core/errors';
-import { sidecarVersion } from '../core/version';
+import { sidecarBuild } from '../core/version';
 import type { Identity } from '../queue/contract';
 import { acceptsJson, apmJson, type HandledResponse } from './answer';
 import type { BeforeAuth, ProxyRequest, RouteHandler } from './routes';
@@ -10,11 +10,6 @@ import type { BeforeAuth, ProxyRequest, RouteHandler } from './routes';
  * and documents we reproduce rather than our own 0.x version.
  */
 const reportedApmServerVersion = '8.19.0';
-/**
- * build_sha names this build by its package.json version. build_date stays fixed: a date taken at build time would
- * make the answer differ between two builds of one version, and agents only log it.
- */
-const sidecarBuild = { date: '2026-01-01T00:00:00Z', sha: `apm-sidecar-${sidecarVersion}` } as const;
 
 /** True while events can be queued (Redis reachable): APM Server's "publish_ready". */
 export type PublishReady = () => boolean;
