@@ -11,7 +11,8 @@ const root = path.join(__dirname, '..', '..');
 const dist = path.join(root, 'dist');
 
 function newestJsMtimeMs(dir: string): number {
-  return (fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.js'))
     .reduce((newest, f) => Math.max(newest, fs.statSync(path.join(dir, f)).mtimeMs), 0);
 }
