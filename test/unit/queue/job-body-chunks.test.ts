@@ -62,6 +62,20 @@ describe('decodeJobBodyChunks (a job body inflated as a stream, in pieces)', () 
     }
   });
 
+  it('reads a body that fits one piece in one go, and one whose rawBytes understates it still in pieces', async () => {
+    const raw = body(3000);
+    const data = job(raw);
+    const one = await collect(data, raw.length, raw.length);
+    expect(one).toEqual([decodeJobBody(data, raw.length)]);
+    // rawBytes comes from the job: a body that inflates past the piece is cut as a stream, within maxBytes.
+    const understated = await collect({ ...data, rawBytes: 10 }, raw.length, 16 * 1024);
+    expect(understated.length).toBeGreaterThan(1);
+    expect(understated.flatMap((p) => p.events)).toEqual(decodeJobBody(data, raw.length).events);
+    await expect(collect({ ...data, rawBytes: 10 }, raw.length - 1, raw.length)).rejects.toThrow(
+      /decompresses to more than/,
+    );
+  });
+
   it('yields nothing for a body with only its metadata line', async () => {
     expect(await collect(job(Buffer.from(`${metadata}\n`)), 1 << 20, 1024)).toEqual([]);
   });
