@@ -8,7 +8,7 @@
 #   /out/proxy      apm_secret_token, redis_url      uid 10001 (the apm-sidecar image's user)
 #   /out/forwarder  redis_url                         uid 10001
 #   /out/setup      elastic_password                  uid 10001
-#   /out/redis      redis.conf (requirepass), password   uid 999 (the redis image's user)
+#   /out/redis      redis.conf (requirepass, masterauth), password   uid 999 (the redis image's user)
 #   /out/elasticsearch  elastic_password              uid 1000, gid 0 (the Elasticsearch image's user; its
 #                   ELASTIC_PASSWORD_FILE must be mode 400 or 600, and Compose writes such secrets 0444)
 # The Redis URL is built here with the password percent-encoded, so any character works in REDIS_PASSWORD; the
@@ -43,8 +43,10 @@ put /out/proxy apm_secret_token "$sidecar_uid" <"$in/apm_secret_token"
 printf '%s' "$redis_url" | put /out/proxy redis_url "$sidecar_uid"
 printf '%s' "$redis_url" | put /out/forwarder redis_url "$sidecar_uid"
 put /out/setup elastic_password "$sidecar_uid" <"$in/elastic_password"
-# Redis config strings are double-quoted with \ and " escaped.
-printf 'requirepass "%s"\n' "$(sed 's/[\\"]/\\&/g' "$in/redis_password")" | put /out/redis redis.conf "$redis_uid"
+# Redis config strings are double-quoted with \ and " escaped. masterauth: the same password, for a Redis that
+# replicates (deploy/docker-compose.sentinel.yml's replicas, or a master the sentinels demoted).
+quoted="$(sed 's/[\\"]/\\&/g' "$in/redis_password")"
+printf 'requirepass "%s"\nmasterauth "%s"\n' "$quoted" "$quoted" | put /out/redis redis.conf "$redis_uid"
 put /out/redis password "$redis_uid" <"$in/redis_password"
 put /out/elasticsearch elastic_password "$elasticsearch_uid" 0 <"$in/elastic_password"
 echo "secrets: written for proxy, forwarder, setup, redis and elasticsearch"
