@@ -3,9 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { InternalError, SidecarError } from '../core/errors';
-import type { Durability } from '../queue/redis-checks';
-import { type RedisSafety, RedisSafetyWatch } from '../queue/redis-safety';
-import type { ProxyMetrics } from './metrics';
+import type { QueueConnection } from '../queue/connections';
+import type { MasterSafety } from '../queue/redis-safety';
 
 export interface HighWaterMark {
   readonly jobs: number;
@@ -35,9 +34,8 @@ export type QueueCondition =
   | { readonly state: 'unsafe'; readonly reason: string };
 
 export interface MonitorOptions {
-  /** queue.durability and queue.replicas, re-checked on every reconnection and every `durabilityIntervalMs`. */
-  readonly durability: { readonly durability: Durability; readonly replicas: number };
   readonly intervalMs?: number;
+  /** How often the masters' durability is re-read (MasterSafety's interval), for assertDurable's freshness. */
   readonly durabilityIntervalMs?: number;
   /** With no request admitted for `idleAfterMs`, Redis is polled only every `idleIntervalMs` (idle cost). */
   readonly idleAfterMs?: number;
@@ -65,33 +63,40 @@ export class QueueDepthMonitor {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private readonly intervalMs: number;
-  private readonly safety: RedisSafetyWatch;
   private readonly durabilityIntervalMs: number;
+  /** Jobs waiting at the last poll (two-choices picks the shorter partition). */
+  private lastBacklog = 0;
   private readonly idleAfterMs: number;
   private readonly idleIntervalMs: number;
   private lastAdmit = 0;
   private lastPoll = 0;
   private closed = false;
 
+  /**
+   * `queue` is one partition's queue; `master()` the Redis that serves it now (the one Redis, or the cluster
+   * master owning its slot); `safety` the durability watch of each master; `connection` emits 'ready' on each
+   * reconnection. `onBytes` gets the master's used memory at each poll.
+   */
   constructor(
     private readonly queue: Queue,
-    private readonly redis: Redis,
+    private readonly master: () => Redis | undefined,
+    private readonly connection: QueueConnection,
+    private readonly safety: MasterSafety,
     readonly highWaterMark: HighWaterMark,
-    private readonly metrics: ProxyMetrics,
     private readonly logger: Logger,
-    options: MonitorOptions,
+    private readonly onBytes: (bytes: number) => void,
+    options: MonitorOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 250;
     this.durabilityIntervalMs = options.durabilityIntervalMs ?? 1000;
     this.idleAfterMs = options.idleAfterMs ?? 2000;
     this.idleIntervalMs = Math.max(options.idleIntervalMs ?? 5000, this.intervalMs);
-    // A reconnection may reach a Redis restarted with another config: nothing is admitted until it is read again.
-    this.safety = new RedisSafetyWatch(redis, {
-      ...options.durability,
-      intervalMs: this.durabilityIntervalMs,
-      onChange: (next) => this.safetyChanged(next),
-    });
-    redis.on('ready', this.onReady);
+    connection.on('ready', this.onReady);
+  }
+
+  /** Jobs waiting in this partition at the last poll. */
+  backlog(): number {
+    return this.lastBacklog;
   }
 
   private readonly onReady = (): void => void this.schedulePoll();
@@ -127,9 +132,10 @@ export class QueueDepthMonitor {
 
   /** The condition now: the connection's state, then Redis' durability, then the last poll of the depth. */
   current(): QueueCondition {
-    if (this.redis.status !== 'ready')
-      return { state: 'unavailable', reason: `Redis connection is ${this.redis.status}` };
-    const safety = this.safety.current();
+    const redis = this.master();
+    if (redis === undefined) return { state: 'unavailable', reason: 'no Redis master serves this partition now' };
+    if (redis.status !== 'ready') return { state: 'unavailable', reason: `Redis connection is ${redis.status}` };
+    const safety = this.safety.of(redis).current();
     if (safety.state === 'unchecked') return { state: 'unavailable', reason: safety.reason };
     if (safety.state === 'unsafe') return { state: 'unsafe', reason: safety.reason };
     return this.condition;
@@ -146,7 +152,8 @@ export class QueueDepthMonitor {
     const wasIdle = now - this.lastAdmit >= this.idleAfterMs;
     this.lastAdmit = now;
     if (wasIdle) {
-      this.safety.expire();
+      const redis = this.master();
+      if (redis !== undefined) this.safety.of(redis).expire();
       const fresh = this.schedulePoll().finally(() => this.armTimer());
       if (this.current().state !== 'open') await fresh;
     }
@@ -164,9 +171,13 @@ export class QueueDepthMonitor {
    * the durability (a read already under way may have started before; then one more).
    */
   async assertDurable(): Promise<void> {
-    for (let i = 0; i < 2 && this.redis.status === 'ready' && this.safety.expired(this.durabilityIntervalMs * 2); i++)
-      await this.schedulePoll();
+    for (let i = 0; i < 2 && this.durabilityExpired(); i++) await this.schedulePoll();
     this.assertNow();
+  }
+
+  private durabilityExpired(): boolean {
+    const redis = this.master();
+    return redis?.status === 'ready' && this.safety.of(redis).expired(this.durabilityIntervalMs * 2);
   }
 
   private assertNow(): void {
@@ -181,27 +192,20 @@ export class QueueDepthMonitor {
       });
   }
 
-  private safetyChanged(next: RedisSafety): void {
-    if (next.state === 'unsafe') {
-      this.logger.error(
-        { reason: next.reason },
-        'Redis no longer gives the configured queue.durability: intake answers 503 until it does (fix the Redis config, see docs/operations.md)',
-      );
-    } else if (next.state === 'safe') {
-      this.logger.info('Redis gives the configured queue.durability again: intake accepts requests');
-    }
-  }
-
   private async poll(): Promise<void> {
     try {
-      await this.safety.check();
+      const redis = this.master();
+      if (redis === undefined)
+        throw new InternalError('SIDECAR_ERR_QUEUE_CONDITION', 'no Redis master serves this partition now');
+      await this.safety.of(redis).check();
       const [counts, memory] = await Promise.all([
         this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
-        this.redis.info('memory'),
+        redis.info('memory'),
       ]);
       const backlog = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
       const bytes = usedMemory(memory);
-      this.metrics.queueBytes.set(bytes);
+      this.lastBacklog = backlog;
+      this.onBytes(bytes);
       this.update(this.judge(backlog + (counts.active ?? 0), backlog, bytes));
     } catch (err) {
       this.update({
@@ -239,10 +243,29 @@ export class QueueDepthMonitor {
 
   close(): Promise<void> {
     this.closed = true;
-    this.safety.stop();
-    this.redis.off('ready', this.onReady);
+    this.connection.off('ready', this.onReady);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     return this.polling ?? Promise.resolve();
   }
+}
+
+/**
+ * A partition's high-water mark: with one partition, sizeHighWaterMark of the Redis. With several, a configured
+ * jobs mark is shared out (each partition refuses at its 1/N, so the proxy's total stays the configured one), a
+ * sized one is split between the partitions on the same master; the bytes mark is the master's (its used memory
+ * is what each of its partitions compares).
+ */
+export function partitionHighWaterMark(
+  configured: HighWaterMark,
+  maxmemory: number,
+  shares: { readonly partitions: number; readonly onThisMaster: number },
+): HighWaterMark {
+  const sized = sizeHighWaterMark(configured, maxmemory);
+  if (shares.partitions === 1) return sized;
+  const jobs =
+    configured.jobs > 0
+      ? Math.ceil(configured.jobs / shares.partitions)
+      : Math.floor(sized.jobs / Math.max(1, shares.onThisMaster));
+  return { jobs, bytes: sized.bytes };
 }

@@ -14,10 +14,9 @@ import { createApiKeyVerifier } from './auth/api-key-verifier';
 import { RequestAuthenticator } from './auth/authenticate';
 import { NetworkAllowList } from './auth/networks';
 import { SecretTokenVerifier, TokenFileWatcher } from './auth/secret-tokens';
-import { QueueDepthMonitor, sizeHighWaterMark } from './backpressure';
-import { connectIntakeQueue } from './intake/enqueue';
 import { intakeHandler } from './intake/handler';
 import { MemoryBudget } from './intake/memory-budget';
+import { startIntakeQueue } from './intake-queue';
 import { ProxyMetrics } from './metrics';
 import { GrpcIntake } from './otlp/grpc';
 import { otlpHandler } from './otlp/handler';
@@ -67,22 +66,8 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
   const upstream = upstreamSettingsFrom(config.upstream, ms['upstream.timeout']);
   const agentConfig = createAgentConfigEndpoint(config, { logger, registry: metrics.registry, upstream });
   const passthrough = createUpstreamPassthrough(config, { logger, registry: metrics.registry, upstream });
-  const queue = await connectIntakeQueue(
-    q,
-    { target: redisTarget, commandTimeoutMs: ms['queue.redis.command_timeout'] },
-    metrics,
-    logger,
-  );
-  const monitor = new QueueDepthMonitor(
-    queue.enqueuer.queue,
-    queue.redis,
-    sizeHighWaterMark(q.high_water_mark, queue.facts.maxmemory),
-    metrics,
-    logger,
-    {
-      durability: { durability: q.durability, replicas: q.replicas },
-    },
-  );
+  const queue = await startIntakeQueue(q, redisTarget, ms['queue.redis.command_timeout'], metrics, logger);
+  const monitor = queue.admission;
   const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
   const tokens = new SecretTokenVerifier(s.auth.secret_tokens);
   const tokenFile = s.auth.secret_tokens_file;
@@ -156,9 +141,7 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
     tokenWatcher?.close();
     await server.close();
     await closeAll([
-      () => monitor.close(),
-      () => queue.enqueuer.close(),
-      async () => void (await queue.redis.quit()),
+      () => queue.close(),
       async () => apiKeys?.close(),
       agentConfig.close,
       async () => passthrough?.close(),

@@ -1,5 +1,6 @@
 import type { Readiness } from '../core/admin-server';
 import type { QueueCondition } from './backpressure';
+import type { PartitionView } from './partition-admission';
 
 /**
  * The proxy can do its job: not draining, Redis reachable and giving the configured durability. A full queue is
@@ -8,7 +9,7 @@ import type { QueueCondition } from './backpressure';
  */
 export function proxyReadiness(
   server: { readonly accepting: boolean },
-  queue: { current(): QueueCondition },
+  queue: { current(): QueueCondition; views(): PartitionView[] },
   settings: { readonly durability: string; readonly replicas: number },
 ): Readiness {
   const condition = queue.current();
@@ -20,5 +21,12 @@ export function proxyReadiness(
   const durability =
     settings.durability === 'replicated' ? `replicated (${settings.replicas} replicas)` : settings.durability;
   const shedding = condition.state === 'open' ? {} : { shedding: condition.reason };
-  return { ready: reasons.length === 0, reasons, details: { durability, queue: condition.state, ...shedding } };
+  // With queue.partitions > 1: each partition's state, so an operator sees which master refuses and why.
+  const views = queue.views();
+  const partitions = views.length > 1 ? { partitions: views } : {};
+  return {
+    ready: reasons.length === 0,
+    reasons,
+    details: { durability, queue: condition.state, ...shedding, ...partitions },
+  };
 }

@@ -1,3 +1,4 @@
+import keySlot from 'cluster-key-slot';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
 import type { RedisTarget } from '../config/redis-target';
@@ -160,4 +161,16 @@ export function mastersOf(connection: QueueConnection): Redis[] {
 export function nodeAddress(redis: Redis): string {
   const { host, port } = redis.options;
   return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+}
+
+/**
+ * The master that serves `key` now: the one Redis, or on a cluster the master owning the key's slot as of the
+ * client's last slots refresh (undefined while no master is known for it, e.g. during a failover). Key-less
+ * commands such as WAIT must go to it: ioredis sends them to a random master.
+ */
+export function masterFor(connection: QueueConnection, key: string): Redis | undefined {
+  if (!(connection instanceof Cluster)) return connection;
+  const owner = connection.slots[keySlot(key)]?.[0];
+  if (owner === undefined) return undefined;
+  return connection.nodes('master').find((n) => nodeAddress(n) === owner);
 }

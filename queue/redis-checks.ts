@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 
 import { SidecarError } from '../core/errors';
+import { mastersOf, nodeAddress, type QueueConnection } from './connections';
 
 export type Durability = 'applied' | 'fsync' | 'replicated';
 
@@ -78,4 +79,42 @@ export function assertRedisSafe(facts: RedisFacts, durability: Durability, repli
       },
     );
   }
+}
+
+/** One master's facts, with its address when the queue is on a cluster (null for the one Redis). */
+export interface MasterFacts {
+  readonly node: string | null;
+  readonly facts: RedisFacts;
+}
+
+/**
+ * Reads and checks every master the queue lives on (the one Redis, or each master of a cluster); the first that
+ * could lose accepted data is refused, its host:port named in the message. A single Redis is checked and
+ * reported exactly as assertRedisSafe does.
+ */
+export async function verifyMasters(
+  connection: QueueConnection,
+  durability: Durability,
+  replicas: number,
+): Promise<MasterFacts[]> {
+  const masters = mastersOf(connection);
+  if (connection instanceof Cluster && masters.length === 0)
+    throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', 'the Redis Cluster reports no master');
+  const all: MasterFacts[] = [];
+  for (const master of masters) {
+    const node = connection instanceof Cluster ? nodeAddress(master) : null;
+    const facts = await readRedisFacts(master);
+    try {
+      assertRedisSafe(facts, durability, replicas);
+    } catch (err) {
+      if (node === null || !(err instanceof SidecarError)) throw err;
+      throw new SidecarError(err.code, `Redis Cluster master ${node}: ${err.message}`, {
+        ...(err.remediation === undefined
+          ? {}
+          : { remediation: `on ${node} and every other master: ${err.remediation}` }),
+      });
+    }
+    all.push({ node, facts });
+  }
+  return all;
 }

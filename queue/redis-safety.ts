@@ -103,3 +103,46 @@ export class RedisSafetyWatch {
     return next;
   }
 }
+
+/**
+ * One RedisSafetyWatch per master the queue lives on (the one Redis, or each master of a cluster, found as the
+ * partitions' slots move): a master that no longer gives the durability stops only the partitions it serves.
+ * `onChange` gets the master's address on a cluster (null for the one Redis).
+ */
+export class MasterSafety {
+  private readonly watches = new Map<Redis, RedisSafetyWatch>();
+
+  constructor(
+    private readonly options: Omit<RedisSafetyOptions, 'onChange'> & {
+      readonly onChange?: (next: RedisSafety, node: Redis) => void;
+    },
+  ) {}
+
+  /** The watch of `master`, made on first use (it re-reads the facts after each reconnection of that master). */
+  of(master: Redis): RedisSafetyWatch {
+    let watch = this.watches.get(master);
+    if (watch === undefined) {
+      const { onChange, ...rest } = this.options;
+      watch = new RedisSafetyWatch(master, {
+        ...rest,
+        ...(onChange === undefined ? {} : { onChange: (next: RedisSafety) => onChange(next, master) }),
+      });
+      this.watches.set(master, watch);
+    }
+    return watch;
+  }
+
+  /** Drops the watches of masters no longer in `current` (a failed-over master's connection is gone). */
+  prune(current: readonly Redis[]): void {
+    for (const [master, watch] of this.watches)
+      if (!current.includes(master)) {
+        watch.stop();
+        this.watches.delete(master);
+      }
+  }
+
+  stop(): void {
+    for (const watch of this.watches.values()) watch.stop();
+    this.watches.clear();
+  }
+}
