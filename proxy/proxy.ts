@@ -10,11 +10,11 @@ import { createRegistry, metricPrefix } from '../core/metrics';
 import { startMetricsLog } from '../core/metrics-log';
 import { createAgentConfigEndpoint } from './agent-config';
 import { agentConfigRoute } from './agent-config/route';
-import { createApiKeyVerifier } from './auth/api-key-verifier';
 import { RequestAuthenticator } from './auth/authenticate';
 import { NetworkAllowList } from './auth/networks';
 import { SecretTokenVerifier, TokenFileWatcher } from './auth/secret-tokens';
 import { intakeHandler } from './intake/handler';
+import { HeapReclaimer } from './intake/heap-reclaimer';
 import { MemoryBudget } from './intake/memory-budget';
 import { startIntakeQueue } from './intake-queue';
 import { ProxyMetrics } from './metrics';
@@ -33,6 +33,16 @@ import { type ListenAddress, ProxyServer } from './server';
 export interface RunningProxy extends RunningProcess {
   readonly intake: ListenAddress;
   readonly server: ProxyServer;
+}
+
+/**
+ * API-key verification, loaded only when server.auth.api_key.enabled: @elastic/elasticsearch is the largest module
+ * a proxy would otherwise hold (~10 MB of RSS). A synchronous require, because import() stays an ES module import
+ * under Node16 resolution, which jest's CommonJS VM cannot run.
+ */
+function loadApiKeyVerifier(): Pick<typeof import('./auth/api-key-verifier'), 'createApiKeyVerifier'> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  return require('./auth/api-key-verifier') as typeof import('./auth/api-key-verifier');
 }
 
 /** The proxy without its admin listener: one process of server.workers, whose primary serves admin.host. */
@@ -68,7 +78,7 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
   const passthrough = createUpstreamPassthrough(config, { logger, registry: metrics.registry, upstream });
   const queue = await startIntakeQueue(q, redisTarget, ms['queue.redis.command_timeout'], metrics, logger);
   const monitor = queue.admission;
-  const apiKeys = s.auth.api_key.enabled ? createApiKeyVerifier(config, logger) : undefined;
+  const apiKeys = s.auth.api_key.enabled ? loadApiKeyVerifier().createApiKeyVerifier(config, logger) : undefined;
   const tokens = new SecretTokenVerifier(s.auth.secret_tokens);
   const tokenFile = s.auth.secret_tokens_file;
   const tokenWatcher =
@@ -77,7 +87,7 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
       : new TokenFileWatcher(tokenFile, tokens, logger, ms['server.ssl.reload_interval']);
   const authenticator = new RequestAuthenticator(tokens, apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
-  const budget = new MemoryBudget(s.max_inflight_bytes);
+  const budget = new MemoryBudget(s.max_inflight_bytes, new HeapReclaimer(s.max_inflight_bytes / 2));
   const intakeDeps = {
     backpressure: monitor,
     enqueuer: queue.enqueuer,

@@ -5,9 +5,7 @@ import type { Registry } from 'prom-client';
 import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
 import { SidecarError } from '../../core/errors';
-import { createEsClient } from '../../elasticsearch/client';
 import { type UpstreamSettings, upstreamSettingsFrom } from '../passthrough/upstream';
-import { ElasticsearchAgentConfigSource } from './elasticsearch-source';
 import { AgentConfigEndpoint } from './endpoint';
 import { FileAgentConfigSource } from './file-source';
 import type { AgentConfigSource } from './source';
@@ -22,6 +20,21 @@ export interface AgentConfigDependencies {
   readonly upstream?: UpstreamSettings | null;
   /** For tests; the proxy's own cluster credential (output.elasticsearch.*) otherwise. */
   readonly esClient?: Client;
+}
+
+/**
+ * The Elasticsearch source and client, loaded only when this source is configured: @elastic/elasticsearch is the
+ * largest module a proxy would otherwise hold (~10 MB of RSS). A synchronous require, because import() stays an
+ * ES module import under Node16 resolution, which jest's CommonJS VM cannot run.
+ */
+function loadElasticsearchSource(): Pick<typeof import('./elasticsearch-source'), 'ElasticsearchAgentConfigSource'> &
+  Pick<typeof import('../../elasticsearch/client'), 'createEsClient'> {
+  /* eslint-disable @typescript-eslint/no-require-imports -- see above */
+  const { ElasticsearchAgentConfigSource } =
+    require('./elasticsearch-source') as typeof import('./elasticsearch-source');
+  const { createEsClient } = require('../../elasticsearch/client') as typeof import('../../elasticsearch/client');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { ElasticsearchAgentConfigSource, createEsClient };
 }
 
 function missing(key: string, source: string, fix: string): SidecarError {
@@ -54,6 +67,7 @@ function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDep
         );
       }
       const owned = deps.esClient === undefined;
+      const { ElasticsearchAgentConfigSource, createEsClient } = loadElasticsearchSource();
       return new ElasticsearchAgentConfigSource(
         deps.esClient ?? createEsClient(runtimeConfig(config).elasticsearch),
         periodMs,

@@ -8,7 +8,7 @@ import type { QueueDepthMonitor } from '../backpressure';
 import type { ProxyMetrics } from '../metrics';
 import type { ProxyRequest, RouteHandler } from '../routes';
 import type { IntakeEnqueuer } from './enqueue';
-import { budgetLease, type MemoryBudget, type MemoryLease } from './memory-budget';
+import { budgetLease, enqueueOverhead, type MemoryBudget, type MemoryLease } from './memory-budget';
 import {
   type IntakeLimits,
   type IntakeLineError,
@@ -28,9 +28,6 @@ export interface IntakeDeps {
   /** server.max_inflight_bytes across all requests (memory-budget.ts); none: unbounded. */
   readonly budget?: MemoryBudget;
 }
-
-/** What queueing a payload holds besides the payload: its base64 text and the job's JSON on the way to Redis. */
-const enqueueOverhead = 3;
 
 /** POST /intake/v2/events, once the route table checked the credential. */
 export function intakeHandler(deps: IntakeDeps): RouteHandler {

@@ -1,4 +1,5 @@
 import { SidecarError } from '../../core/errors';
+import type { HeapReclaimer } from './heap-reclaimer';
 
 /**
  * server.max_inflight_bytes: one budget for the request bytes all intake requests hold in memory at once (the
@@ -8,6 +9,12 @@ import { SidecarError } from '../../core/errors';
  * request that alone would need more than the whole budget can never fit and is refused as too large.
  * Per-request bounds (max_event_size, max_request_size) stay as they are; this one bounds their sum.
  */
+/**
+ * What queueing a compressed payload holds besides the payload itself, per payload byte: its base64 text and the
+ * job's JSON on the way to Redis.
+ */
+export const enqueueOverhead = 3;
+
 /** A refusal of the budget: the whole request fails with it (nothing queued), unlike a bad line. */
 export class BudgetError extends SidecarError {}
 
@@ -15,8 +22,14 @@ export class MemoryBudget {
   private held = 0;
   private peakHeld = 0;
 
-  /** `limit` 0: no global bound (leases only count). */
-  constructor(readonly limit: number) {}
+  /**
+   * `limit` 0: no global bound (leases only count). `reclaimer`: told what each finished request gives back, so its
+   * dead buffers are collected soon instead of adding to the peak (heap-reclaimer.ts).
+   */
+  constructor(
+    readonly limit: number,
+    private readonly reclaimer?: HeapReclaimer,
+  ) {}
 
   lease(): MemoryLease {
     return new MemoryLease(this);
@@ -46,6 +59,11 @@ export class MemoryBudget {
   give(bytes: number): void {
     this.held -= bytes;
   }
+
+  /** @internal by MemoryLease: a finished request's bytes, now garbage. */
+  released(bytes: number): void {
+    this.reclaimer?.returnedBytes(bytes);
+  }
 }
 
 export class MemoryLease {
@@ -61,6 +79,15 @@ export class MemoryLease {
     this.held += bytes;
   }
 
+  /**
+   * A body received compressed is queued as it came: once its `received` bytes, held and queued, exceed the whole
+   * budget it can never fit, so it is refused as too large at once instead of being read to its end first.
+   */
+  assertQueueable(received: number): void {
+    if (this.budget.limit > 0 && received * (1 + enqueueOverhead) > this.budget.limit)
+      throw new BudgetError('SIDECAR_ERR_REQUEST_TOO_LARGE');
+  }
+
   /** Gives back part of what was reserved (a transient: the line just judged). */
   free(bytes: number): void {
     const given = Math.min(bytes, this.held);
@@ -73,6 +100,7 @@ export class MemoryLease {
     if (this.released) return;
     this.released = true;
     this.budget.give(this.held);
+    this.budget.released(this.held);
     this.held = 0;
   }
 }

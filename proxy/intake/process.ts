@@ -64,15 +64,22 @@ export interface StreamOptions {
   readonly declaredLength?: number;
 }
 
-/** The body's chunks, each reserved in the lease first: every received byte is kept until the job is queued. */
+/**
+ * The body's chunks, each reserved in the lease first: every received byte is kept until the job is queued. A
+ * compressed body is refused as too large as soon as queueing what arrived could never fit in the budget.
+ */
 async function* reserving(
   source: AsyncIterable<unknown>,
   lease: MemoryLease,
+  state: { readonly encoding: StreamEncoding | null },
 ): AsyncGenerator<unknown, void, undefined> {
+  let received = 0;
   for await (const chunk of source) {
-    lease.reserve(
-      chunk instanceof Uint8Array ? chunk.byteLength : typeof chunk === 'string' ? Buffer.byteLength(chunk) : 0,
-    );
+    const bytes =
+      chunk instanceof Uint8Array ? chunk.byteLength : typeof chunk === 'string' ? Buffer.byteLength(chunk) : 0;
+    lease.reserve(bytes);
+    received += bytes;
+    if (state.encoding === 'gzip' || state.encoding === 'deflate') lease.assertQueueable(received);
     yield chunk;
   }
 }
@@ -107,7 +114,7 @@ async function scanStream(
   let rawBytes = 0;
   // destroyOnReturn false: stopping early (bad metadata) must leave the socket to answer on.
   const iterator = body.iterator({ destroyOnReturn: false });
-  const source = options.lease === undefined ? iterator : reserving(iterator, options.lease);
+  const source = options.lease === undefined ? iterator : reserving(iterator, options.lease, state);
   try {
     for await (const chunk of decodeBody(
       source,

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 
 import { testPki } from '../../support/certs';
 import { eventually, ProxyHarness, testToken } from '../../support/proxy-harness';
@@ -41,6 +43,28 @@ function heldUpload(port: number, body: string, sendFirst: number): { release: (
     socket.on('error', (err: Error) => (received === '' ? reject(err) : resolve(received)));
   });
   return { release: () => release(), answer };
+}
+
+/** Sends a gzip body's head and holds its last bytes: resolves with the answer, if one comes before the end. */
+function gzipUploadHeldAtEnd(port: number, body: Buffer, held: number): { answer: Promise<string>; end: () => void } {
+  let end = (): void => undefined;
+  const answer = new Promise<string>((resolve, reject) => {
+    let received = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, ca: testPki().ca.cert, servername: 'localhost' }, () => {
+      socket.write(
+        `POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${testToken}\r\nContent-Type: application/x-ndjson\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
+      socket.write(body.subarray(0, body.length - held));
+      end = () => socket.destroy();
+    });
+    socket.on('data', (c: Buffer) => {
+      received += c.toString('utf8');
+      if (received.includes('\r\n\r\n')) resolve(received);
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('error', (err: Error) => (received === '' ? reject(err) : resolve(received)));
+  });
+  return { answer, end: () => end() };
 }
 
 describe('server.max_inflight_bytes', () => {
@@ -108,6 +132,27 @@ describe('server.max_inflight_bytes', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body).toContain('request body exceeded the permitted size');
+    expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before);
+  });
+
+  it('refuses a compressed body that could never be queued as soon as it is, without waiting for its end', async () => {
+    // Queued as received, a compressed body costs its bytes plus their base64 and JSON copies (x4): beyond a
+    // quarter of the 1 MB budget it can never fit. Before, it was read to its end (the whole body held) and only
+    // then refused; here its last bytes never come, so only an early answer arrives at all.
+    const noise = (): string => randomBytes(300).toString('hex');
+    const plain =
+      metadata + Array.from({ length: 2000 }, (_, i) => `{"span":{"id":"${i}","name":"${noise()}"}}\n`).join('');
+    const body = zlib.gzipSync(plain, { level: 1 });
+    expect(body.length).toBeGreaterThan(400_000);
+    const before = (await proxy.queue.getJobs(['waiting'])).length;
+    const upload = gzipUploadHeldAtEnd(proxy.proxy.intake.port, body, 1000);
+    try {
+      const answer = await upload.answer;
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('request body exceeded the permitted size');
+    } finally {
+      upload.end();
+    }
     expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before);
   });
 

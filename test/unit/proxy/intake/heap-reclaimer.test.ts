@@ -1,0 +1,58 @@
+import { HeapReclaimer } from '../../../../proxy/intake/heap-reclaimer';
+import { MemoryBudget } from '../../../../proxy/intake/memory-budget';
+
+/** The collections a reclaimer started, once the turn in which they were scheduled has passed. */
+async function collectionsAfter(run: (reclaimer: HeapReclaimer) => void, intervalMs = 60_000): Promise<number> {
+  let collections = 0;
+  const reclaimer = new HeapReclaimer(1000, intervalMs, () => collections++);
+  run(reclaimer);
+  await new Promise((resolve) => setImmediate(resolve));
+  return collections;
+}
+
+describe('HeapReclaimer', () => {
+  it('starts a collection once finished requests gave back the threshold, not before', async () => {
+    expect(await collectionsAfter((r) => r.returnedBytes(999))).toBe(0);
+    expect(await collectionsAfter((r) => [600, 400].forEach((b) => r.returnedBytes(b)))).toBe(1);
+  });
+
+  it('starts at most one per interval, however much comes back', async () => {
+    let collections = 0;
+    const reclaimer = new HeapReclaimer(1000, 60_000, () => collections++);
+    for (let i = 0; i < 50; i++) {
+      reclaimer.returnedBytes(5000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(collections).toBe(1);
+  });
+
+  it('is told what each released lease held (its received bytes and the job), not the transient lines it freed', () => {
+    const returned: number[] = [];
+    const reclaimer = new HeapReclaimer(1, 0, () => undefined);
+    reclaimer.returnedBytes = (bytes: number) => void returned.push(bytes);
+    const budget = new MemoryBudget(10_000, reclaimer);
+    const lease = budget.lease();
+    lease.reserve(3000);
+    lease.reserve(500);
+    lease.free(500);
+    lease.release();
+    lease.release();
+    expect(returned).toEqual([3000]);
+    expect(budget.inUse).toBe(0);
+  });
+});
+
+describe('MemoryLease.assertQueueable', () => {
+  it('refuses as too large a compressed body that, held and queued, could never fit in the budget', () => {
+    const lease = new MemoryBudget(4000).lease();
+    expect(() => lease.assertQueueable(1000)).not.toThrow();
+    let refusal: unknown;
+    try {
+      lease.assertQueueable(1001);
+    } catch (err) {
+      refusal = err;
+    }
+    expect(refusal).toMatchObject({ code: 'SIDECAR_ERR_REQUEST_TOO_LARGE' });
+    expect(() => new MemoryBudget(0).lease().assertQueueable(1e12)).not.toThrow();
+  });
+});
