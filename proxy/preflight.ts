@@ -3,13 +3,16 @@ import type { SidecarConfig } from '../config/schema';
 import { resolveTlsSettings, type TlsSettings } from '../config/tls-settings';
 import { SidecarError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { assertAgentConfigSourceSet } from './agent-config';
+import { assertApiKeysVerifiable } from './auth/api-key-verifier';
 import { assertCredentialsProtected } from './auth/authenticate';
+import { upstreamSettingsFrom } from './passthrough/upstream';
 import { loadSecureContextOptions } from './tls';
 
 /**
  * Everything the proxy refuses to start with that needs no network: TLS settings, the certificate, key and
  * client CA files readable and the key matching its certificate, credentials not sent in clear text, gRPC only
- * over TLS. The proxy runs it before it connects to anything, and `apm-sidecar check` runs this
+ * over TLS, upstream.* usable, the settings agent_config.source and API keys need set. The proxy runs it before it connects to anything, and `apm-sidecar check` runs this
  * same function.
  */
 export function assertProxyStartable(config: SidecarConfig, logger: Logger): TlsSettings {
@@ -25,6 +28,9 @@ export function assertProxyStartable(config: SidecarConfig, logger: Logger): Tls
     },
     logger,
   );
+  assertApiKeysVerifiable(config);
+  const upstream = upstreamSettingsFrom(config.upstream, runtimeConfig(config).ms['upstream.timeout']);
+  assertAgentConfigSourceSet(config, { upstream: upstream !== null, esClient: false });
   if (s.otlp.grpc && !tls.enabled) {
     throw new SidecarError(
       'SIDECAR_ERR_CONFIG_INVALID',

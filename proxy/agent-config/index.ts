@@ -43,29 +43,48 @@ function missing(key: string, source: string, fix: string): SidecarError {
   });
 }
 
+/**
+ * Refuses an agent_config.source whose settings are not set (the file, the cluster's hosts, upstream.url). The
+ * proxy runs it as it builds the endpoint and `apm-sidecar check` through assertProxyStartable.
+ */
+export function assertAgentConfigSourceSet(
+  config: SidecarConfig,
+  has: { readonly upstream: boolean; readonly esClient: boolean },
+): void {
+  const { source, file } = config.agent_config;
+  if (source === 'file' && (file === null || file === ''))
+    throw missing(
+      'agent_config.file',
+      'file',
+      'set agent_config.file (APM_SIDECAR_AGENT_CONFIG_FILE) to a YAML or JSON file',
+    );
+  if (source === 'elasticsearch' && !has.esClient && config.output.elasticsearch.hosts.length === 0)
+    throw missing(
+      'output.elasticsearch.hosts',
+      'elasticsearch',
+      'set output.elasticsearch.hosts and a credential with read on .apm-agent-configuration',
+    );
+  if (source === 'upstream' && !has.upstream)
+    throw missing(
+      'upstream.url',
+      'upstream',
+      'set upstream.url (APM_SIDECAR_UPSTREAM_URL) to an APM Server with central configuration on',
+    );
+}
+
 function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDependencies): AgentConfigSource | null {
   const logger = deps.logger.child({ component: 'agent-config' });
+  const upstream =
+    config.agent_config.source !== 'upstream'
+      ? null
+      : (deps.upstream ?? upstreamSettingsFrom(config.upstream, runtimeConfig(config).ms['upstream.timeout']));
+  assertAgentConfigSourceSet(config, { upstream: upstream !== null, esClient: deps.esClient !== undefined });
   switch (config.agent_config.source) {
     case 'none':
       return null;
-    case 'file': {
-      const file = config.agent_config.file;
-      if (file === null || file === '')
-        throw missing(
-          'agent_config.file',
-          'file',
-          'set agent_config.file (APM_SIDECAR_AGENT_CONFIG_FILE) to a YAML or JSON file',
-        );
-      return new FileAgentConfigSource(file, periodMs, logger);
-    }
+    case 'file':
+      return new FileAgentConfigSource(config.agent_config.file ?? '', periodMs, logger);
     case 'elasticsearch': {
-      if (deps.esClient === undefined && config.output.elasticsearch.hosts.length === 0) {
-        throw missing(
-          'output.elasticsearch.hosts',
-          'elasticsearch',
-          'set output.elasticsearch.hosts and a credential with read on .apm-agent-configuration',
-        );
-      }
       const owned = deps.esClient === undefined;
       const { ElasticsearchAgentConfigSource, createEsClient } = loadElasticsearchSource();
       return new ElasticsearchAgentConfigSource(
@@ -75,19 +94,9 @@ function sourceFor(config: SidecarConfig, periodMs: number, deps: AgentConfigDep
         owned,
       );
     }
-    case 'upstream': {
-      const upstream =
-        deps.upstream === undefined
-          ? upstreamSettingsFrom(config.upstream, runtimeConfig(config).ms['upstream.timeout'])
-          : deps.upstream;
-      if (upstream === null)
-        throw missing(
-          'upstream.url',
-          'upstream',
-          'set upstream.url (APM_SIDECAR_UPSTREAM_URL) to an APM Server with central configuration on',
-        );
-      return new UpstreamAgentConfigSource(upstream, periodMs, logger);
-    }
+    case 'upstream':
+      // Never null here: assertAgentConfigSourceSet refused that.
+      return upstream === null ? null : new UpstreamAgentConfigSource(upstream, periodMs, logger);
   }
 }
 

@@ -199,9 +199,9 @@ export class CachingApiKeyVerifier implements ApiKeyVerifier {
   }
 }
 
-export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): ApiKeyVerifier {
-  const output = config.output.elasticsearch;
-  if (output.hosts.length === 0) {
+/** API keys are verified against output.elasticsearch; the proxy and `apm-sidecar check` refuse it without hosts. */
+export function assertApiKeysVerifiable(config: SidecarConfig): void {
+  if (config.server.auth.api_key.enabled && config.output.elasticsearch.hosts.length === 0) {
     throw new SidecarError(
       'SIDECAR_ERR_CONFIG_INVALID',
       'server.auth.api_key.enabled needs output.elasticsearch.hosts to verify keys',
@@ -210,6 +210,10 @@ export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): Api
       },
     );
   }
+}
+
+export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): ApiKeyVerifier {
+  assertApiKeysVerifiable(config);
   // No credential of its own: every request carries the agent's key in its Authorization header.
   const client = createEsClient(runtimeConfig(config).elasticsearch, {}, { credential: null, logger });
   let closing: Promise<void> | undefined;

@@ -6,6 +6,8 @@ import { configLeaves } from '../../../config/leaves';
 import { loadConfig } from '../../../config/load';
 import { requireRedisTarget } from '../../../config/redis-target';
 import { durationKeys, runtimeConfig } from '../../../config/runtime';
+import { createAgentConfigEndpoint } from '../../../proxy/agent-config';
+import { createApiKeyVerifier } from '../../../proxy/auth/api-key-verifier';
 import { assertProxyStartable } from '../../../proxy/preflight';
 import { LogSink } from '../../support/log-sink';
 
@@ -71,6 +73,46 @@ describe('`apm-sidecar check` runs the assertions the proxy runs', () => {
       { name: 'proxy', status: 'ok', detail: 'starts without TLS' },
       { name: 'proxy', status: 'warn', detail: logged[0] },
     ]);
+  });
+});
+
+describe('`apm-sidecar check` refuses what the proxy refuses as it builds its parts', () => {
+  const insecure = { APM_SIDECAR_SERVER_AUTH_ALLOW_INSECURE: 'true' };
+  it.each([
+    [
+      'agent_config.source file without agent_config.file',
+      { APM_SIDECAR_AGENT_CONFIG_SOURCE: 'file' },
+      'agent_config.source is file but agent_config.file is not set',
+    ],
+    [
+      'agent_config.source elasticsearch without output.elasticsearch.hosts',
+      { APM_SIDECAR_AGENT_CONFIG_SOURCE: 'elasticsearch' },
+      'agent_config.source is elasticsearch but output.elasticsearch.hosts is not set',
+    ],
+    [
+      'agent_config.source upstream without upstream.url',
+      { APM_SIDECAR_AGENT_CONFIG_SOURCE: 'upstream' },
+      'agent_config.source is upstream but upstream.url is not set',
+    ],
+    [
+      'API keys without output.elasticsearch.hosts',
+      { APM_SIDECAR_API_KEY_ENABLED: 'true', ...insecure },
+      'server.auth.api_key.enabled needs output.elasticsearch.hosts to verify keys',
+    ],
+  ])('%s', (_what, env, message) => {
+    const { config } = loadConfig({ env });
+    const logger = new LogSink().logger('proxy');
+    const build = (): unknown =>
+      config.server.auth.api_key.enabled
+        ? createApiKeyVerifier(config, logger)
+        : createAgentConfigEndpoint(config, { logger });
+    expect(build).toThrow(message);
+    expect(configChecks(config).find((r) => r.name === 'proxy')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        `the proxy will refuse to start: SIDECAR_ERR_CONFIG_INVALID: ${message}`,
+      ) as unknown,
+    });
   });
 });
 
