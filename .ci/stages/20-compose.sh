@@ -7,19 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+ci_prefix=compose-stage
+source .ci/stages/lib.sh
+
 cache="${APM_SIDECAR_CI_CACHE:-$HOME/.cache/apm-sidecar-ci}"
 logs="$cache/logs"
 mkdir -p "$logs"
 stage_started=$SECONDS
-declare -a times=()
-timed() {
-  local name=$1 started=$SECONDS
-  shift
-  echo "compose-stage: --> $name"
-  "$@"
-  times+=("$name: $((SECONDS - started))s")
-  echo "compose-stage: <-- $name in $((SECONDS - started))s"
-}
 
 # 1. Compose v2, in the background (its log: $logs/compose-build.log).
 test/compose/support/build-compose.sh >"$logs/compose-build.log" 2>&1 &
@@ -34,12 +28,7 @@ install_packages() {
   [[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/javac || -n "${ES_JAVA_HOME:-}" ]] || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v unzip >/dev/null 2>&1 || missing+=(unzip)
-  if ((${#missing[@]} > 0)); then
-    echo "compose-stage: apt-get install ${missing[*]}"
-    apt-get -o DPkg::Lock::Timeout=600 update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >"$logs/apt.log" 2>&1 \
-      || { tail -30 "$logs/apt.log"; exit 1; }
-  fi
+  if ((${#missing[@]} > 0)); then apt_install --no-install-recommends "${missing[@]}"; fi
 }
 
 started_dockerd=""
@@ -88,4 +77,4 @@ compose_bin="$(tail -1 "$logs/compose-build.log")"
 timed compose-suite env APM_SIDECAR_COMPOSE="$compose_bin" npx jest -c test/compose/jest.config.js
 
 echo "compose-stage: passed in $((SECONDS - stage_started))s"
-printf 'compose-stage:   %s\n' "${times[@]}"
+times_summary

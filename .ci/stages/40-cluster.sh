@@ -6,16 +6,11 @@
 # missing) and the build. Budget: 10 minutes, each scenario < 2.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ci_prefix=cluster
+source .ci/stages/lib.sh
 
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-  echo "cluster: installing redis-server from Debian"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
-results="$(mktemp -d)/cluster-results.json"
-export APM_SIDECAR_FAULTS_RESULTS="$results"
-npm run build --silent
-started=$SECONDS
-timeout 600 npx jest -c jest.cluster.config.js --ci
-echo "cluster: suite took $((SECONDS - started))s"
+need_redis
+APM_SIDECAR_FAULTS_RESULTS="$(mktemp -d)/cluster-results.json"
+export APM_SIDECAR_FAULTS_RESULTS
+jest_suite cluster 600 jest.cluster.config.js
 npx tsx scripts/fault-table.ts --print

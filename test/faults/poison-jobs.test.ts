@@ -1,22 +1,5 @@
-import { randomUUID } from 'node:crypto';
-
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-
-import { type Forwarder, startForwarder } from '../../forwarder/forwarder';
 import { DeadLetterQueue } from '../../queue/dead-letter';
-import {
-  createWriter,
-  enqueue,
-  forwarderConfig,
-  intakeJob,
-  transactionLine,
-  waitFor,
-  type Writer,
-} from '../integration/forwarder/support';
-import { EsStandin } from '../support/es-standin/server';
-import { LogSink } from '../support/log-sink';
-import { RedisServer } from '../support/redis';
+import { enqueue, forwarderBed, intakeJob, transactionLine, waitFor } from '../integration/forwarder/support';
 
 /**
  * No poison jobs: lines JavaScript's parser accepts but no document may carry, enqueued directly (as an older or
@@ -55,34 +38,15 @@ const hostile: ReadonlyArray<{
 ];
 
 describe('fault: hostile lines enqueued directly (no poison jobs)', () => {
-  let redis: RedisServer;
-  let standin: EsStandin;
-  let writer: Writer;
-  let forwarder: Forwarder | undefined;
-  const logs = new LogSink();
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    standin = await EsStandin.start();
-    writer = await createWriter(standin);
-  });
-  afterAll(async () => {
-    await forwarder?.close();
-    await standin.close();
-    await redis.destroy();
-  });
+  const bed = forwarderBed();
 
   it('dead-letters each hostile line after one try, delivers the rest of its job, and empties the queue', async () => {
-    const queueName = `poison-${randomUUID()}`;
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(queueName, { connection });
+    const { connection, queue, logs, standin } = bed;
+    const queueName = queue.name;
     // One job per hostile line, each with two valid events around it: seq 3k+1 is the hostile one.
     const jobs = hostile.map((h, k) => intakeJob([valid(3 * k), h.line(3 * k + 1), valid(3 * k + 2)]));
     for (const job of jobs) await enqueue(queue, job);
-    forwarder = await startForwarder(
-      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'poison' } }),
-      logs.logger('forwarder', 'info'),
-    );
+    await bed.start({ data_streams: { namespace: 'poison' } }, { logLevel: 'info' });
     await waitFor('every job completed', async () => (await queue.getJobCounts('completed')).completed === jobs.length);
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
     expect(counts).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0, prioritized: 0 });
@@ -107,8 +71,6 @@ describe('fault: hostile lines enqueued directly (no poison jobs)', () => {
       });
       expect(entry?.message).toMatch(h.reason);
     });
-    await queue.close();
-    connection.disconnect();
     logs.assertNoUnexpectedErrors();
   });
 });

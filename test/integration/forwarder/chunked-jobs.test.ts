@@ -1,7 +1,4 @@
-import { randomUUID } from 'node:crypto';
-
-import { type Job, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 
 import { createRegistry } from '../../../core/metrics';
 import { BulkBatcher } from '../../../forwarder/batch/bulk-batcher';
@@ -11,9 +8,7 @@ import { ForwarderMetrics } from '../../../forwarder/metrics';
 import type { BulkSink, BulkWriteResult, PreparedDocument } from '../../../forwarder/output/sink';
 import { intakeJobName } from '../../../queue/contract';
 import { DeadLetterQueue } from '../../../queue/dead-letter';
-import { LogSink } from '../../support/log-sink';
-import { RedisServer } from '../../support/redis';
-import { intakeJob, transactionLine } from './support';
+import { forwarderBed, intakeJob, transactionLine } from './support';
 
 /** An index that answers like Elasticsearch for `create`: 201 for a new `_id`, 409 for one it holds. */
 class IndexSink implements BulkSink {
@@ -47,33 +42,14 @@ class WatchedBatcher extends BulkBatcher {
 }
 
 describe('a large intake job is worked on in pieces (real redis-server)', () => {
-  let redis: RedisServer;
-  let connection: Redis;
-  let queue: Queue;
-  let logs: LogSink;
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    connection.disconnect();
-    await redis.destroy();
-  });
-  beforeEach(() => {
-    queue = new Queue(`q-${randomUUID()}`, { connection });
-    logs = new LogSink();
-  });
-  afterEach(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-    logs.assertNoUnexpectedErrors();
-  });
+  const bed = forwarderBed({ standin: false, assertLogs: true });
 
   function processor(
     sink: BulkSink,
     chunkBytes: number,
     submitBytes = 128 * 1024,
   ): { processor: JobProcessor; batcher: WatchedBatcher } {
+    const { connection, queue, logs } = bed;
     const batcher = new WatchedBatcher(sink, {
       flushBytes: 64 * 1024,
       flushIntervalMs: 20,
@@ -98,7 +74,7 @@ describe('a large intake job is worked on in pieces (real redis-server)', () => 
       i % 1000 === 500 ? '' : transactionLine(i, { context: { custom: { pad: 'x'.repeat(200) } } }),
     );
     const data = intakeJob(lines);
-    const job: Job = await queue.add(intakeJobName, data, { jobId: data.requestId });
+    const job: Job = await bed.queue.add(intakeJobName, data, { jobId: data.requestId });
     const sink = new IndexSink();
     const chunkBytes = 64 * 1024;
     const { processor: p, batcher } = processor(sink, chunkBytes);
@@ -121,7 +97,7 @@ describe('a large intake job is worked on in pieces (real redis-server)', () => 
   it('stops sending pieces once the job is handed back (shutdown), after the pieces already sent have outcomes', async () => {
     const lines = Array.from({ length: 6000 }, (_, i) => transactionLine(i));
     const data = intakeJob(lines);
-    const job: Job = await queue.add(intakeJobName, data, { jobId: data.requestId });
+    const job: Job = await bed.queue.add(intakeJobName, data, { jobId: data.requestId });
     const sink = new IndexSink();
     const { processor: p } = processor(sink, 32 * 1024);
     const abort = new AbortController();

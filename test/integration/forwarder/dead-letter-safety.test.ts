@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import { runDlqList, runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
 import { documentId } from '../../../forwarder/document-id';
-import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import {
   type DeadLetterEntry,
   DeadLetterFullError,
@@ -15,20 +13,9 @@ import {
   replayJobName,
 } from '../../../queue/dead-letter';
 import { purgeDeadLetters } from '../../../queue/dead-letter/replay';
-import { EsStandin } from '../../support/es-standin/server';
-import { LogSink } from '../../support/log-sink';
-import { RedisServer } from '../../support/redis';
-import {
-  createWriter,
-  enqueue,
-  errorLine,
-  forwarderConfig,
-  intakeJob,
-  superuser,
-  transactionLine,
-  waitFor,
-  type Writer,
-} from './support';
+import type { EsStandin } from '../../support/es-standin/server';
+import type { RedisServer } from '../../support/redis';
+import { enqueue, errorLine, forwarderBed, intakeJob, superuser, transactionLine, waitFor } from './support';
 
 /**
  * Issue 13: a full dead-letter queue dropped acknowledged documents by default; jobs a forwarder could not read
@@ -52,24 +39,11 @@ function entry(n: number, reason = 'document_parsing_exception'): DeadLetterEntr
 }
 
 describe('dead-letter safety (real redis-server)', () => {
+  const bed = forwarderBed();
   let redis: RedisServer;
   let standin: EsStandin;
-  let writer: Writer;
   let connection: Redis;
-  const forwarders: Forwarder[] = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    standin = await EsStandin.start();
-    writer = await createWriter(standin);
-    connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await Promise.all(forwarders.map((f) => f.close()));
-    connection.disconnect();
-    await standin.close();
-    await redis.destroy();
-  });
+  beforeEach(() => ({ redis, standin, connection } = bed));
 
   it('a full dead-letter queue refuses instead of dropping, unless drop_oldest is chosen', async () => {
     const dlq = new DeadLetterQueue(connection, `full-${randomUUID()}`, { maxEntries: 3, maxAgeMs: 60_000 });
@@ -106,7 +80,8 @@ describe('dead-letter safety (real redis-server)', () => {
   });
 
   it('two concurrent replays together put back every entry exactly once', async () => {
-    const queueName = `replay-${randomUUID()}`;
+    const { queue } = bed;
+    const queueName = queue.name;
     const dlq = new DeadLetterQueue(connection, queueName, { maxEntries: 10_000, maxAgeMs: 60_000 });
     const all = Array.from({ length: 1553 }, (_, i) => entry(i, i % 7 === 0 ? 'other' : 'document_parsing_exception'));
     for (let i = 0; i < all.length; i += 200) await dlq.add(all.slice(i, i + 200));
@@ -117,19 +92,17 @@ describe('dead-letter safety (real redis-server)', () => {
       runDlqReplay(loaded, { reason: undefined }, quiet, quiet),
     ]);
     expect(await dlq.size()).toBe(0);
-    const queue = new Queue(queueName, { connection });
     const jobs = await queue.getJobs(['waiting']);
     const replayed = jobs
       .filter((j) => j.name === replayJobName)
       .flatMap((j) => parseReplayJobData(j.data).entries.map((e) => e.id));
     expect(replayed.length).toBe(all.length);
     expect(new Set(replayed).size).toBe(all.length);
-    await queue.obliterate({ force: true });
-    await queue.close();
   });
 
   it('a forwarder stops taking jobs while the dead-letter queue is full, says why, and goes on once there is room', async () => {
-    const queueName = `blocked-${randomUUID()}`;
+    const { queue, logs } = bed;
+    const queueName = queue.name;
     const es = superuser(standin);
     await es.indices.putIndexTemplate({
       name: `long-event-${queueName}`,
@@ -141,20 +114,12 @@ describe('dead-letter safety (real redis-server)', () => {
     await es.close();
     const dlq = new DeadLetterQueue(connection, queueName, { maxEntries: 3, maxAgeMs: 60_000 });
     await dlq.add([entry(1), entry(2), entry(3)]);
-    const queue = new Queue(queueName, { connection });
     const bad = intakeJob([errorLine(1), transactionLine(2)]);
     await enqueue(queue, bad);
-    const logs = new LogSink();
-    const forwarder = await startForwarder(
-      forwarderConfig(
-        redis.url,
-        queueName,
-        { standin, writer },
-        { data_streams: { namespace: 'blocked' }, queue: { dead_letter: { max_entries: 3 } } },
-      ),
-      logs.logger('forwarder'),
-    );
-    forwarders.push(forwarder);
+    const forwarder = await bed.start({
+      data_streams: { namespace: 'blocked' },
+      queue: { dead_letter: { max_entries: 3 } },
+    });
     await waitFor(
       'the forwarder says the dead-letter queue is full',
       () =>
@@ -176,26 +141,16 @@ describe('dead-letter safety (real redis-server)', () => {
     );
     expect(forwarder.readiness().ready).toBe(true);
     expect(await dlq.droppedTotal()).toBe(0);
-    await queue.close();
     logs.assertNoUnexpectedErrors([/dead-letter queue is full/, /past queue.dead_letter.max_age/]);
   }, 60_000);
 
   it('keeps a job it cannot read, counts and shows it, and replays it once the cause is fixed', async () => {
-    const queueName = `unreadable-${randomUUID()}`;
-    const queue = new Queue(queueName, { connection });
+    const { queue, logs } = bed;
+    const queueName = queue.name;
     const big = intakeJob(Array.from({ length: 20 }, (_, i) => transactionLine(100 + i)));
     await enqueue(queue, big);
-    const logs = new LogSink();
     // A forwarder whose server.max_request_size is smaller than the proxies': it cannot decompress the body.
-    const small = await startForwarder(
-      forwarderConfig(
-        redis.url,
-        queueName,
-        { standin, writer },
-        { server: { max_request_size: 1000 }, data_streams: { namespace: 'unreadable' } },
-      ),
-      logs.logger('small'),
-    );
+    const small = await bed.start({ server: { max_request_size: 1000 }, data_streams: { namespace: 'unreadable' } });
     await waitFor('the job is failed', async () => (await queue.getJobCounts('failed')).failed === 1);
     await waitFor(
       'readiness names it',
@@ -212,11 +167,7 @@ describe('dead-letter safety (real redis-server)', () => {
     expect(listed.join('\n')).toMatch(/unreadable_job: 1 jobs/);
     await small.close();
 
-    const fixed = await startForwarder(
-      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'unreadable' } }),
-      logs.logger('fixed'),
-    );
-    forwarders.push(fixed);
+    const fixed = await bed.start({ data_streams: { namespace: 'unreadable' } });
     const outs: string[] = [];
     const quiet = (): void => undefined;
     await Promise.all([
@@ -236,7 +187,6 @@ describe('dead-letter safety (real redis-server)', () => {
       () => !JSON.stringify(fixed.readiness()).includes('unreadable_jobs'),
       10_000,
     );
-    await queue.close();
     logs.assertNoUnexpectedErrors([/job cannot be read/]);
   }, 60_000);
 });

@@ -1,27 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { runDlqList, runDlqPurge, runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
 import { documentId } from '../../../forwarder/document-id';
-import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { DeadLetterQueue } from '../../../queue/dead-letter';
-import { EsStandin } from '../../support/es-standin/server';
-import { LogSink } from '../../support/log-sink';
-import { RedisServer } from '../../support/redis';
-import {
-  createWriter,
-  enqueue,
-  errorLine,
-  forwarderConfig,
-  intakeJob,
-  superuser,
-  transactionLine,
-  waitFor,
-  type Writer,
-} from './support';
+import { enqueue, errorLine, forwarderBed, intakeJob, superuser, transactionLine, waitFor } from './support';
 
 const errorTemplate = (eventType: 'long' | 'keyword'): Record<string, unknown> => ({
   index_patterns: ['logs-apm.error-*'],
@@ -31,32 +16,16 @@ const errorTemplate = (eventType: 'long' | 'keyword'): Record<string, unknown> =
 });
 
 describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => {
-  let redis: RedisServer;
-  let standin: EsStandin;
-  let writer: Writer;
-  let forwarder: Forwarder | undefined;
-  const queueName = `q-${randomUUID()}`;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    standin = await EsStandin.start();
-    writer = await createWriter(standin);
-  });
-  afterAll(async () => {
-    await forwarder?.close();
-    await standin.close();
-    await redis.destroy();
-  });
+  const bed = forwarderBed();
 
   it('dead-letters mapping errors with the original event and reason, and replays them with the same _id after the fix', async () => {
+    const { queue, logs, standin, redis } = bed;
+    const queueName = queue.name;
     const es = superuser(standin);
     await es.indices.putIndexTemplate({ name: 'broken-errors', ...errorTemplate('long') });
-    const queue = new Queue(queueName, { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
     const job = intakeJob([transactionLine(1), errorLine(2), transactionLine(3), errorLine(4)]);
     await enqueue(queue, job);
-    const logs = new LogSink();
-    const config = forwarderConfig(redis.url, queueName, { standin, writer });
-    forwarder = await startForwarder(config, logs.logger('forwarder'));
+    await bed.start();
     await waitFor('job completed', async () => (await queue.getJobCounts('completed')).completed === 1);
     expect(
       standin
@@ -110,12 +79,12 @@ describe('dead-letter queue (real redis-server, Elasticsearch stand-in)', () => 
     expect(await dlq.size()).toBe(0);
     inspect.disconnect();
     await es.close();
-    await queue.close();
-    (await queue.client).disconnect();
     logs.assertNoUnexpectedErrors();
   });
 
   it('keeps the dead-letter queue within its bounds and purges by reason', async () => {
+    const { redis, queue } = bed;
+    const queueName = queue.name;
     const connection = new Redis(redis.url);
     const dlq = new DeadLetterQueue(connection, `bounded-${randomUUID()}`, {
       maxEntries: 3,

@@ -1,59 +1,26 @@
-import { randomUUID } from 'node:crypto';
-
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 
 import { documentId } from '../../../forwarder/document-id';
-import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
-import { EsStandin } from '../../support/es-standin/server';
-import { LogSink } from '../../support/log-sink';
-import { RedisServer } from '../../support/redis';
-import {
-  createWriter,
-  enqueue,
-  forwarderConfig,
-  intakeJob,
-  superuser,
-  transactionLine,
-  waitFor,
-  type Writer,
-} from './support';
+import type { Forwarder } from '../../../forwarder/forwarder';
+import type { EsStandin } from '../../support/es-standin/server';
+import type { LogSink } from '../../support/log-sink';
+import { enqueue, forwarderBed, intakeJob, superuser, transactionLine, waitFor } from './support';
 
 describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () => {
-  let redis: RedisServer;
+  const bed = forwarderBed();
   let standin: EsStandin;
-  let writer: Writer;
   let queue: Queue;
-  let queueName: string;
   let forwarder: Forwarder | undefined;
   let logs: LogSink;
   let namespace = '';
   let testNumber = 0;
   const docsIn = (type = 'traces'): Array<{ id: string }> => standin.documents(`${type}-apm*-${namespace}`);
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    standin = await EsStandin.start();
-    writer = await createWriter(standin);
-  });
-  afterAll(async () => {
-    await standin.close();
-    await redis.destroy();
-  });
   beforeEach(() => {
-    queueName = `q-${randomUUID()}`;
-    queue = new Queue(queueName, { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
-    logs = new LogSink();
+    ({ standin, queue, logs } = bed);
     namespace = `t${++testNumber}`;
     standin.setFaults({});
     standin.resetCounters();
-  });
-  afterEach(async () => {
-    await forwarder?.close();
-    forwarder = undefined;
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await (await queue.client).quit();
   });
 
   async function admin(path: string): Promise<{ status: number; body: string }> {
@@ -67,10 +34,7 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
       intakeJob(Array.from({ length: 10 }, (_, i) => transactionLine(j * 10 + i))),
     );
     for (const job of jobs) await enqueue(queue, job);
-    forwarder = await startForwarder(
-      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }),
-      logs.logger('forwarder'),
-    );
+    forwarder = await bed.start({ data_streams: { namespace } });
     await waitFor('all jobs completed', async () => (await queue.getJobCounts('completed')).completed === 20);
     const ids = docsIn()
       .map((d) => d.id)
@@ -96,10 +60,7 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
 
   it('counts a redelivered job as duplicates, not as new documents', async () => {
     const job = intakeJob([transactionLine(1), transactionLine(2)]);
-    forwarder = await startForwarder(
-      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }),
-      logs.logger('forwarder'),
-    );
+    forwarder = await bed.start({ data_streams: { namespace } });
     await enqueue(queue, job);
     await waitFor('first pass', async () => (await queue.getJobCounts('completed')).completed === 1);
     await queue.add('intake', job, { jobId: `${job.requestId}-again` });
@@ -119,13 +80,8 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
     });
     await es.security.putUser({ username: 'weak_writer', password: 'weak-secret', roles: ['weak'] });
     await enqueue(queue, intakeJob([transactionLine(7)]));
-    const config = forwarderConfig(
-      redis.url,
-      queueName,
-      { standin, writer: { username: 'weak_writer', password: 'weak-secret' } },
-      { data_streams: { namespace } },
-    );
-    forwarder = await startForwarder(config, logs.logger('forwarder'));
+    const weak = { username: 'weak_writer', password: 'weak-secret' };
+    forwarder = await bed.start({ data_streams: { namespace } }, { writer: weak });
     await waitFor('readyz names the missing privilege', async () =>
       (await admin('/readyz')).body.includes('auto_configure on traces-apm*'),
     );
@@ -144,13 +100,10 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
 
   it('pauses on a rejected credential with an actionable log, keeps the job queued, resumes when it works again', async () => {
     const es = superuser(standin);
-    forwarder = await startForwarder(
-      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace } }),
-      logs.logger('forwarder'),
-    );
+    forwarder = await bed.start({ data_streams: { namespace } });
     await waitFor('ready', async () => (await admin('/readyz')).status === 200);
     await es.security.putUser({
-      username: writer.username,
+      username: bed.writer.username,
       password: 'rotated-elsewhere',
       roles: ['apm_sidecar_writer'],
     });
@@ -164,7 +117,8 @@ describe('forwarder delivery (real redis-server, Elasticsearch stand-in)', () =>
     );
     expect(docsIn().length).toBe(0);
     await waitFor('the second job stays queued', async () => (await queue.getJobCounts('waiting')).waiting === 1);
-    await es.security.putUser({ username: writer.username, password: writer.password, roles: ['apm_sidecar_writer'] });
+    const { username, password } = bed.writer;
+    await es.security.putUser({ username, password, roles: ['apm_sidecar_writer'] });
     await waitFor(
       'both delivered after the credential works',
       async () => (await queue.getJobCounts('completed')).completed === 2,

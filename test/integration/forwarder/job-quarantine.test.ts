@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
-import { type Job, Queue, UnrecoverableError } from 'bullmq';
-import { Redis } from 'ioredis';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import { createRegistry } from '../../../core/metrics';
 import { BulkBatcher } from '../../../forwarder/batch/bulk-batcher';
@@ -11,9 +11,8 @@ import { ForwarderMetrics } from '../../../forwarder/metrics';
 import type { BulkSink, BulkWriteResult, PreparedDocument } from '../../../forwarder/output/sink';
 import { intakeJobName } from '../../../queue/contract';
 import { DeadLetterQueue } from '../../../queue/dead-letter';
-import { LogSink } from '../../support/log-sink';
-import { RedisServer } from '../../support/redis';
-import { intakeJob, transactionLine } from './support';
+import type { LogSink } from '../../support/log-sink';
+import { forwarderBed, intakeJob, transactionLine } from './support';
 
 /** Answers every document 201, after `delayMs`; counts the bulks. */
 class SlowSink implements BulkSink {
@@ -34,27 +33,14 @@ class SlowSink implements BulkSink {
  * which is what `begin()` without `end()` leaves here: the same keys, in the same Redis.
  */
 describe('a job whose processing kills forwarders is worked on alone, then quarantined (real redis-server)', () => {
-  let redis: RedisServer;
+  const bed = forwarderBed({ standin: false });
   let connection: Redis;
   let queue: Queue;
   let logs: LogSink;
   let registry: ReturnType<typeof createRegistry>;
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    connection.disconnect();
-    await redis.destroy();
-  });
   beforeEach(() => {
-    queue = new Queue(`q-${randomUUID()}`, { connection });
-    logs = new LogSink();
+    ({ connection, queue, logs } = bed);
     registry = createRegistry('forwarder');
-  });
-  afterEach(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
   });
 
   let batcher: BulkBatcher;

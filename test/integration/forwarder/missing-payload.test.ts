@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-
 import { runDlqList } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
 import { documentId } from '../../../forwarder/document-id';
-import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { UnreadableJobs } from '../../../queue/dead-letter/unreadable';
-import { EsStandin } from '../../support/es-standin/server';
-import { LogSink } from '../../support/log-sink';
-import { RedisServer } from '../../support/redis';
-import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, waitFor, type Writer } from './support';
+import { enqueue, forwarderBed, intakeJob, transactionLine, waitFor } from './support';
 
 /**
  * Issue 13: after Redis SIGKILLs under CPU contention a forwarder logged 916 jobs "invalid intake job: unknown job
@@ -22,26 +15,11 @@ import { createWriter, enqueue, forwarderConfig, intakeJob, transactionLine, wai
  * and the jobs around it are delivered.
  */
 describe('a job whose payload is gone from Redis (real redis-server)', () => {
-  let redis: RedisServer;
-  let standin: EsStandin;
-  let writer: Writer;
-  let forwarder: Forwarder | undefined;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    standin = await EsStandin.start();
-    writer = await createWriter(standin);
-  });
-  afterAll(async () => {
-    await forwarder?.close();
-    await standin.close();
-    await redis.destroy();
-  });
+  const bed = forwarderBed();
 
   it('is kept, named with what was missing, counted, listed and logged; the jobs around it are delivered', async () => {
-    const queueName = `missing-${randomUUID()}`;
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(queueName, { connection });
+    const { connection, queue, logs, standin } = bed;
+    const queueName = queue.name;
     const ghost = `ghost-${randomUUID()}`;
     await connection.lpush(`bull:${queueName}:wait`, ghost);
     const vanished = intakeJob([transactionLine(1)]);
@@ -50,11 +28,7 @@ describe('a job whose payload is gone from Redis (real redis-server)', () => {
     const kept = intakeJob([transactionLine(2)]);
     await enqueue(queue, kept);
 
-    const logs = new LogSink();
-    forwarder = await startForwarder(
-      forwarderConfig(redis.url, queueName, { standin, writer }, { data_streams: { namespace: 'missing' } }),
-      logs.logger('forwarder'),
-    );
+    const forwarder = await bed.start({ data_streams: { namespace: 'missing' } });
     await waitFor('the readable job is delivered', () =>
       standin.documents('traces-apm-missing').some((d) => d.id === documentId(kept.requestId, 0)),
     );
@@ -64,21 +38,19 @@ describe('a job whose payload is gone from Redis (real redis-server)', () => {
     for (const job of named) expect(job.reason).toMatch(/job payload missing in Redis: .*hash was gone/);
     await waitFor(
       'readiness names them',
-      () => JSON.stringify(forwarder?.readiness()).includes('"unreadable_jobs":2'),
+      () => JSON.stringify(forwarder.readiness()).includes('"unreadable_jobs":2'),
       10_000,
     );
     expect(
       (await forwarder.registry.getSingleMetricAsString('apm_sidecar_jobs_unreadable_total')).trim().split('\n').pop(),
     ).toMatch(/ 2$/);
     const listed: string[] = [];
-    const loaded = loadConfig({ env: {}, overrides: { queue: { redis: { url: redis.url }, name: queueName } } });
+    const loaded = loadConfig({ env: {}, overrides: { queue: { redis: { url: bed.redis.url }, name: queueName } } });
     await runDlqList(loaded, { samples: 3 }, (l) => listed.push(l));
     expect(listed.join('\n')).toContain(ghost);
     expect(listed.join('\n')).toMatch(/unreadable_job: 2 jobs/);
     const errors = logs.errors().filter((l) => String(l.msg).includes('job has no payload in Redis'));
     expect(errors.map((l) => l.jobId).sort()).toEqual([ghost, vanished.requestId].sort());
     logs.assertNoUnexpectedErrors([/job has no payload in Redis/]);
-    await queue.close();
-    connection.disconnect();
   }, 60_000);
 });

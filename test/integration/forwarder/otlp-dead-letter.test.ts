@@ -11,8 +11,7 @@ import { DeadLetterQueue } from '../../../queue/dead-letter';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
-import { otlpJob } from './otlp-job';
-import { createWriter, enqueue, forwarderConfig, superuser, waitFor, type Writer } from './support';
+import { createWriter, enqueue, forwarderConfig, otlpJob, superuser, waitFor, type Writer } from './support';
 
 /** Adds `data_stream.dataset: <dataset>` to the first resource of an OTLP/JSON traces request. */
 function rerouteTo(dataset: string): (request: Record<string, unknown>) => void {

@@ -11,8 +11,7 @@ import { provisionTestPrincipals, type TestPrincipals } from '../../support/elas
 import { type EsCredentials, type EsTarget, esTarget, realTargetAvailable } from '../../support/es-target';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
-import { otlpJob } from './otlp-job';
-import { enqueue, errorLine, intakeJob, mergeDeep, transactionLine, waitFor } from './support';
+import { enqueue, errorLine, intakeJob, mergeDeep, otlpJob, transactionLine, waitFor } from './support';
 
 (realTargetAvailable() ? describe : describe.skip)('forwarder against a real secured Elasticsearch', () => {
   let target: EsTarget;

@@ -1,18 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 
 import { Client } from '@elastic/elasticsearch';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 
 import { loadConfig } from '../../../config/load';
 import type { SidecarConfig } from '../../../config/schema';
 import { isRecord } from '../../../core/parse';
 import { writerRole, writerRoleName } from '../../../elasticsearch/setup/roles';
 import { apmComponentTemplates, apmIndexTemplates } from '../../../elasticsearch/setup/templates';
+import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { type IntakeJobData, intakeJobName, jobSchemaVersion } from '../../../queue/contract';
 import { intakeJobOptions } from '../../../queue/job-options';
-import type { EsStandin } from '../../support/es-standin/server';
+import { decodeOtlpRequest } from '../../../queue/otlp/decode';
+import { countItems, type OtlpSignal } from '../../../queue/otlp/model';
+import { EsStandin } from '../../support/es-standin/server';
+import { LogSink } from '../../support/log-sink';
+import { RedisServer } from '../../support/redis';
 
 /** Helpers shared by the forwarder's integration and end-to-end tests. */
 
@@ -47,20 +54,55 @@ export function errorLine(seq: number): string {
   });
 }
 
-/** The job the proxy would enqueue for one request carrying `events`. */
-export function intakeJob(events: readonly string[], requestId: string = randomUUID()): IntakeJobData {
-  const raw = Buffer.from(`${[metadataLine, ...events].join('\n')}\n`);
+/** A job as the proxy enqueues it: `raw` gzipped and base64-encoded. */
+function gzipJob(
+  raw: Buffer,
+  requestId: string,
+  events: number,
+  sender: Pick<IntakeJobData, 'identity' | 'client'>,
+): IntakeJobData {
+  const body = zlib.gzipSync(raw).toString('base64');
   return {
     v: jobSchemaVersion,
     requestId,
     receivedAt: Date.now(),
-    identity: { kind: 'secret_token', id: '0' },
-    client: { ip: '127.0.0.1', userAgent: 'test' },
+    ...sender,
     encoding: 'gzip',
-    body: zlib.gzipSync(raw).toString('base64'),
-    events: events.length,
+    body,
+    events,
     rawBytes: raw.length,
   };
+}
+
+/** The job the proxy would enqueue for one request carrying `events`. */
+export function intakeJob(events: readonly string[], requestId: string = randomUUID()): IntakeJobData {
+  const raw = Buffer.from(`${[metadataLine, ...events].join('\n')}\n`);
+  return gzipJob(raw, requestId, events.length, {
+    identity: { kind: 'secret_token', id: '0' },
+    client: { ip: '127.0.0.1', userAgent: 'test' },
+  });
+}
+
+/** The job the proxy would enqueue for one OTLP/JSON request of the golden fixtures (test/unit/forwarder/otlp). */
+export function otlpJob(
+  signal: OtlpSignal,
+  requestId: string = randomUUID(),
+  edit?: (request: Record<string, unknown>) => void,
+): IntakeJobData {
+  const file = fs.readFileSync(
+    path.join(__dirname, '..', '..', 'unit', 'forwarder', 'otlp', 'fixtures', `${signal}.json`),
+  );
+  let raw = file;
+  if (edit !== undefined) {
+    const request = JSON.parse(file.toString('utf8')) as Record<string, unknown>;
+    edit(request);
+    raw = Buffer.from(JSON.stringify(request));
+  }
+  const job = gzipJob(raw, requestId, countItems(decodeOtlpRequest(signal, 'json', raw)).items, {
+    identity: { kind: 'secret_token', id: 'token-test' },
+    client: { ip: '127.0.0.1', userAgent: 'OTel-OTLP-Exporter-JavaScript/0.223.1' },
+  });
+  return { ...job, otlp: { signal, format: 'json' } };
 }
 
 /** Enqueues as the proxy does: job name, options and job id from the shared queue modules. */
@@ -155,4 +197,100 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** What a forwarder integration test runs on; each field is there from the suite's beforeAll / the test's beforeEach. */
+export interface ForwarderBed {
+  readonly redis: RedisServer;
+  /** A worker connection (maxRetriesPerRequest: null, as BullMQ needs), shared by the suite's queues. */
+  readonly connection: Redis;
+  /** The Elasticsearch stand-in with the writer user of `createWriter` (unless started without it). */
+  readonly standin: EsStandin;
+  readonly writer: Writer;
+  /** This test's queue: a random name, obliterated after the test. */
+  readonly queue: Queue;
+  /** This test's log sink. */
+  readonly logs: LogSink;
+  /** forwarderConfig for this test's queue (or `queueName`) and the stand-in's writer (or `writer`). */
+  config(overrides?: Record<string, unknown>, options?: { queueName?: string; writer?: Writer }): SidecarConfig;
+  /** A forwarder on that config, logging to this test's sink (at `logLevel`, debug unless said); closed after the test. */
+  start(
+    overrides?: Record<string, unknown>,
+    options?: { queueName?: string; writer?: Writer; logLevel?: string },
+  ): Promise<Forwarder>;
+}
+
+/**
+ * The set-up the forwarder integration tests share, as jest hooks: one redis-server (and stand-in) for the suite,
+ * a fresh queue and log sink per test; after each test its forwarders are closed and its queue removed (and, with
+ * `assertLogs`, any unexpected error-level line fails it); after the suite everything is stopped.
+ */
+export function forwarderBed(
+  options: { readonly standin?: boolean; readonly assertLogs?: boolean } = {},
+): ForwarderBed {
+  let suite: { redis: RedisServer; connection: Redis; es?: { standin: EsStandin; writer: Writer } } | undefined;
+  let test: { queue: Queue; logs: LogSink; forwarders: Forwarder[] } | undefined;
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`forwarderBed: no ${what} here (outside a test, or started without it)`);
+    return value;
+  };
+  beforeAll(async () => {
+    const redis = await RedisServer.start();
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    if (options.standin === false) suite = { redis, connection };
+    else {
+      const standin = await EsStandin.start();
+      suite = { redis, connection, es: { standin, writer: await createWriter(standin) } };
+    }
+  });
+  afterAll(async () => {
+    suite?.connection.disconnect();
+    await suite?.es?.standin.close();
+    await suite?.redis.destroy();
+  });
+  beforeEach(() => {
+    test = {
+      queue: new Queue(`q-${randomUUID()}`, { connection: started(suite, 'redis').connection }),
+      logs: new LogSink(),
+      forwarders: [],
+    };
+  });
+  afterEach(async () => {
+    const current = started(test, 'test');
+    for (const f of current.forwarders.reverse()) await f.close();
+    await current.queue.obliterate({ force: true });
+    await current.queue.close();
+    if (options.assertLogs === true) current.logs.assertNoUnexpectedErrors();
+  });
+  const bed: ForwarderBed = {
+    get redis() {
+      return started(suite, 'redis').redis;
+    },
+    get connection() {
+      return started(suite, 'redis').connection;
+    },
+    get standin() {
+      return started(suite?.es, 'stand-in').standin;
+    },
+    get writer() {
+      return started(suite?.es, 'stand-in').writer;
+    },
+    get queue() {
+      return started(test, 'test').queue;
+    },
+    get logs() {
+      return started(test, 'test').logs;
+    },
+    config(overrides = {}, { queueName, writer } = {}) {
+      const es = suite?.es === undefined ? undefined : { standin: suite.es.standin, writer: writer ?? suite.es.writer };
+      return forwarderConfig(bed.redis.url, queueName ?? bed.queue.name, es, overrides);
+    },
+    async start(overrides = {}, { logLevel, ...configOptions } = {}) {
+      const logger = bed.logs.logger('forwarder', logLevel);
+      const forwarder = await startForwarder(bed.config(overrides, configOptions), logger);
+      started(test, 'test').forwarders.push(forwarder);
+      return forwarder;
+    },
+  };
+  return bed;
 }
