@@ -20,8 +20,18 @@ function commitOf() {
   }
 }
 
-// RFC 3339 in UTC without fractions, as APM Server writes build_date.
-const date = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+function mtimeMs(file) {
+  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : undefined;
+}
+
 const file = path.join(root, 'dist', 'build-info.json');
-fs.mkdirSync(path.dirname(file), { recursive: true });
-fs.writeFileSync(file, `${JSON.stringify({ date, commit: commitOf() })}\n`);
+const written = mtimeMs(file);
+const compiled = mtimeMs(path.join(root, 'dist', '.tsbuildinfo'));
+// tsc -b found everything up to date (it leaves .tsbuildinfo alone), as on an `npm start` without changes: the
+// code is the one built then, so its stamp stays.
+if (written === undefined || compiled === undefined || compiled > written) {
+  // RFC 3339 in UTC without fractions, as APM Server writes build_date.
+  const date = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify({ date, commit: commitOf() })}\n`);
+}

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -75,6 +76,19 @@ describe('the build stamp (GET / build_date and build_sha) is the build the proc
       version: '8.19.0',
     });
   }, 60_000);
+
+  it('npm run build (which npm start runs) with nothing changed compiles nothing and keeps the stamp', () => {
+    const build = (): void => {
+      execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe', timeout: 170_000 });
+    };
+    build();
+    const files = ['.tsbuildinfo', 'cli/apm-sidecar.js', 'core/version.js', 'build-info.json'].map((f) =>
+      path.join(dist, f),
+    );
+    const before = files.map((f) => [f, fs.statSync(f).mtimeMs, fs.readFileSync(f, 'utf8')]);
+    build();
+    expect(files.map((f) => [f, fs.statSync(f).mtimeMs, fs.readFileSync(f, 'utf8')])).toEqual(before);
+  }, 180_000);
 
   it('--version prints the version package.json holds', async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
