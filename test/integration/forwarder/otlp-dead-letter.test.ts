@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-
 import { runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
 import { writerRoleName } from '../../../elasticsearch/setup/roles';
-import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { DeadLetterQueue } from '../../../queue/dead-letter';
-import { EsStandin } from '../../support/es-standin/server';
-import { LogSink } from '../../support/log-sink';
-import { RedisServer } from '../../support/redis';
-import { createWriter, enqueue, forwarderConfig, otlpJob, superuser, waitFor, type Writer } from './support';
+import { enqueue, forwarderBed, otlpJob, superuser, waitFor } from './support';
 
 /** Adds `data_stream.dataset: <dataset>` to the first resource of an OTLP/JSON traces request. */
 function rerouteTo(dataset: string): (request: Record<string, unknown>) => void {
@@ -29,36 +22,12 @@ function rerouteTo(dataset: string): (request: Record<string, unknown>) => void 
 }
 
 describe('OTLP documents in the dead-letter queue (real redis-server, Elasticsearch stand-in)', () => {
-  let redis: RedisServer;
-  let standin: EsStandin;
-  let writer: Writer;
-  let forwarder: Forwarder | undefined;
-  let queue: Queue;
-  let inspect: Redis;
-  const queueName = `q-${randomUUID()}`;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    standin = await EsStandin.start();
-    writer = await createWriter(standin);
-    queue = new Queue(queueName, { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
-    inspect = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    await forwarder?.close();
-    inspect.disconnect();
-    await queue.close();
-    (await queue.client).disconnect();
-    await standin.close();
-    await redis.destroy();
-  });
+  const bed = forwarderBed();
 
   it('dead-letters documents re-routed outside the writer role with what to grant; the entry is the document as sent', async () => {
-    const logs = new LogSink();
-    forwarder = await startForwarder(
-      forwarderConfig(redis.url, queueName, { standin, writer }),
-      logs.logger('forwarder'),
-    );
+    const { queue, logs, standin, writer, connection: inspect, redis } = bed;
+    const queueName = queue.name;
+    await bed.start();
     const plain = otlpJob('traces');
     const rerouted = otlpJob('traces', randomUUID(), rerouteTo('payments.checkout'));
     await enqueue(queue, plain);
