@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../config/load';
 import { describeRedisTarget, requireRedisTarget } from '../config/redis-target';
 import { runtimeConfig } from '../config/runtime';
 import { SidecarError } from '../core/errors';
-import { createProducerConnection } from '../queue/connections';
+import { queueProducerConnection } from '../queue/connections';
 import { type DeadLetterEntry, DeadLetterQueue } from '../queue/dead-letter';
 import {
   type DeadLetterSummary,
@@ -47,7 +47,7 @@ async function withDeadLetters<T>(
   const { config } = loaded;
   const { ms } = runtimeConfig(config);
   const target = requireRedisTarget(config, 'dlq command');
-  const redis = createProducerConnection(target, ms['queue.redis.command_timeout']);
+  const redis = queueProducerConnection(target, ms['queue.redis.command_timeout']);
   const queues: Queue[] = [];
   try {
     await redis.connect();
@@ -80,7 +80,7 @@ async function withDeadLetters<T>(
       {
         cause: err,
         remediation:
-          'check that Redis is running and queue.redis.url (APM_SIDECAR_REDIS_URL) or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) points at it',
+          'check that Redis is running and queue.redis.url (APM_SIDECAR_REDIS_URL), queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) or queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES) points at it',
       },
     );
   } finally {

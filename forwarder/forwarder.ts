@@ -13,12 +13,12 @@ import type { Logger } from '../core/log';
 import { createRegistry, metricPrefix } from '../core/metrics';
 import { startMetricsLog } from '../core/metrics-log';
 import { createEsClient } from '../elasticsearch/client';
-import { createWorkerConnection } from '../queue/connections';
+import { mastersOf, queueWorkerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
 import { UnreadableJobs } from '../queue/dead-letter/unreadable';
 import { partitionsOf } from '../queue/partitions';
 import { assertRedisSafe, readRedisFacts } from '../queue/redis-checks';
-import { RedisSafetyWatch } from '../queue/redis-safety';
+import { type RedisSafety, RedisSafetyWatch } from '../queue/redis-safety';
 import { BulkBatcher } from './batch/bulk-batcher';
 import { combineObservers } from './batch/observers';
 import { DeliveryMonitor } from './delivery-monitor';
@@ -57,10 +57,13 @@ export async function startForwarder(
   const es = config.output.elasticsearch;
   // Before Redis: an unreadable CA file is a config error, reported without a connection left open.
   const client = es.hosts.length > 0 ? createEsClient(runtimeConfig(config).elasticsearch, {}, { logger }) : undefined;
-  const connection = createWorkerConnection(redisTarget);
+  // The one Redis, or a Redis Cluster (each partition's queue on the master owning its hash tag's slot).
+  const connection = queueWorkerConnection(redisTarget);
+  let masters: ReturnType<typeof mastersOf>;
   try {
     await connection.connect();
-    assertRedisSafe(await readRedisFacts(connection), 'applied', 0);
+    masters = mastersOf(connection);
+    for (const master of masters) assertRedisSafe(await readRedisFacts(master), 'applied', 0);
   } catch (err) {
     connection.disconnect();
     throw err;
@@ -133,11 +136,23 @@ export async function startForwarder(
   });
   monitor.attach(worker);
   // Checked at start above (fatal); from then on, on every reconnection and every second: stop taking jobs instead.
-  const safety = new RedisSafetyWatch(connection, {
-    durability: 'applied',
-    replicas: 0,
-    onChange: (next) => monitor.redisSafety(next),
-  });
+  // On a cluster, each master known at start is watched; the monitor hears the worst of them.
+  const safetyOf = new Map<number, RedisSafety>();
+  const safety = masters.map(
+    (master, i) =>
+      new RedisSafetyWatch(master, {
+        durability: 'applied',
+        replicas: 0,
+        onChange: (next) => {
+          safetyOf.set(i, next);
+          const states = [...safetyOf.values()];
+          const unsafe = states.find((st) => st.state === 'unsafe');
+          if (unsafe !== undefined) monitor.redisSafety(unsafe);
+          else if (states.length === masters.length && states.every((st) => st.state === 'safe'))
+            monitor.redisSafety(next);
+        },
+      }),
+  );
 
   // /readyz names what is kept for the operator: unreadable jobs do not stop this forwarder, but need a human.
   let unreadableCount = 0;
@@ -168,7 +183,7 @@ export async function startForwarder(
   const close = closeOnce(async () => {
     metricsLog.close();
     clearInterval(unreadableTimer);
-    safety.stop();
+    for (const watch of safety) watch.stop();
     monitor.stop();
     batcher.drain();
     await worker.close(ms['server.shutdown_timeout']);
@@ -190,7 +205,7 @@ export async function startForwarder(
       'no output.elasticsearch.hosts: writing documents as ndjson files',
     );
   monitor.start();
-  safety.start();
+  for (const watch of safety) watch.start();
 
   return { admin: adminAddress, registry, readiness, close };
 }
