@@ -144,11 +144,6 @@ export function createProducerConnection(target: RedisTarget, commandTimeoutMs: 
   return serverProducer(singleNodeOnly(target), commandTimeoutMs);
 }
 
-/** queueWorkerConnection for code that reads one Redis (not a cluster): unchanged for a single Redis. */
-export function createWorkerConnection(target: RedisTarget): Redis {
-  return serverWorker(singleNodeOnly(target));
-}
-
 /**
  * The masters the queue's data lives on: the one Redis, or every master of the cluster (as of its last slots
  * refresh). Safety checks read each.
