@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 
 import { SidecarError } from '../core/errors';
-import { assertRedisSafe, type Durability, readRedisFacts } from './redis-checks';
+import type { QueueConnection } from './connections';
+import { assertRedisSafe, type Durability, readRedisFacts, verifyMasters } from './redis-checks';
 
 export type RedisSafety =
   | { readonly state: 'safe' }
@@ -40,8 +41,9 @@ export class RedisSafetyWatch {
     void this.check().catch(() => undefined);
   };
 
+  /** On a Redis Cluster every master is read (the first unsafe one is named), on each check. */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: QueueConnection,
     private readonly options: RedisSafetyOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 1000;
@@ -89,7 +91,9 @@ export class RedisSafetyWatch {
   private async read(): Promise<RedisSafety> {
     let next: RedisSafety = { state: 'safe' };
     try {
-      assertRedisSafe(await readRedisFacts(this.redis), this.options.durability, this.options.replicas);
+      if (this.redis instanceof Cluster)
+        await verifyMasters(this.redis, this.options.durability, this.options.replicas);
+      else assertRedisSafe(await readRedisFacts(this.redis), this.options.durability, this.options.replicas);
     } catch (err) {
       if (!(err instanceof SidecarError)) throw err;
       next = { state: 'unsafe', code: err.code, reason: err.message };

@@ -6,8 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 
+import { partitionsOf } from '../../../queue/partitions';
 import { cliPath, CliProcess, forwarderProcessConfig } from '../../e2e/forwarder/processes';
 import {
   createWriter,
@@ -40,7 +41,9 @@ export interface RigOptions {
    * A Redis set the scenario runs itself (Sentinel, Cluster): its `queue.redis` config section and a client of
    * it. Then the rig starts no redis-server of its own and `rig.redis` is not there.
    */
-  readonly queueRedis?: { readonly config: Record<string, unknown>; readonly connect: () => Redis };
+  readonly queueRedis?: { readonly config: Record<string, unknown>; readonly connect: () => Redis | Cluster };
+  /** queue.partitions for every process of the rig (default 1: the single queue). */
+  readonly partitions?: number;
 }
 
 export interface LoadOptions {
@@ -94,6 +97,15 @@ export class FaultRig {
     return this.options.queueRedis?.config ?? { url: this.redis.url };
   }
 
+  /** The `queue` section every process of the rig gets: Redis, queue name and partitions. */
+  private queueSection(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      redis: { ...this.redisSection(), ...extra },
+      name: this.queueName,
+      ...(this.options.partitions === undefined ? {} : { partitions: this.options.partitions }),
+    };
+  }
+
   proxyConfig(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
     const pki = testPki();
     return mergeDeep(
@@ -104,7 +116,7 @@ export class FaultRig {
             auth: { secret_tokens: [rigToken] },
             ssl: { certificate: pki.serverCertFile, key: pki.serverKeyFile },
           },
-          queue: { redis: { ...this.redisSection(), command_timeout: '2s' }, name: this.queueName },
+          queue: this.queueSection({ command_timeout: '2s' }),
           log: { level: 'warn' },
         },
         this.options.proxy ?? {},
@@ -128,10 +140,7 @@ export class FaultRig {
       '',
       this.queueName,
       { url: this.standin.url, caFile: this.standin.caFile, ...this.writer },
-      mergeDeep(
-        mergeDeep({ log: { level: 'warn' }, queue: { redis: this.redisSection() } }, this.options.forwarder ?? {}),
-        extra,
-      ),
+      mergeDeep(mergeDeep({ log: { level: 'warn' }, queue: this.queueSection() }, this.options.forwarder ?? {}), extra),
     );
     const forwarder = await CliProcess.start(name, 'forwarder', config);
     this.processes.push(forwarder);
@@ -161,12 +170,7 @@ export class FaultRig {
   async cli(args: readonly string[], extra: Record<string, unknown> = {}): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-sidecar-fault-cli-'));
     const file = path.join(dir, 'config.json');
-    fs.writeFileSync(
-      file,
-      JSON.stringify(
-        mergeDeep({ queue: { redis: this.redisSection(), name: this.queueName }, log: { level: 'warn' } }, extra),
-      ),
-    );
+    fs.writeFileSync(file, JSON.stringify(mergeDeep({ queue: this.queueSection(), log: { level: 'warn' } }, extra)));
     try {
       return await new Promise((resolve, reject) => {
         execFile(
@@ -239,14 +243,21 @@ export class FaultRig {
     return (this.standin.counters.documentsStored - before) / Math.max((Date.now() - started) / 1000, 0.001);
   }
 
-  /** Job counts of the queue, read over a connection of its own. */
+  /** Job counts of the queue (summed over its partitions), read over a connection of its own. */
   async queueCounts(): Promise<Record<string, number>> {
     const connection = this.options.queueRedis?.connect() ?? new Redis(this.redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(this.queueName, { connection });
+    const queues = partitionsOf(this.queueName, this.options.partitions ?? 1).map(
+      (p) => new Queue(p.queueName, { connection }),
+    );
     try {
-      return await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+      const totals: Record<string, number> = {};
+      for (const queue of queues) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+        for (const [state, n] of Object.entries(counts)) totals[state] = (totals[state] ?? 0) + n;
+      }
+      return totals;
     } finally {
-      await queue.close();
+      await Promise.all(queues.map((q) => q.close()));
       connection.disconnect();
     }
   }
