@@ -1,3 +1,4 @@
+import { type CidrBlock, parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import { type ListenAddress, parseHostPort } from '../core/listen';
@@ -35,6 +36,8 @@ export interface RuntimeConfig {
   readonly ms: Readonly<Record<DurationKey, number>>;
   readonly listen: { readonly intake: ListenAddress; readonly admin: ListenAddress };
   readonly elasticsearch: EsConnection;
+  /** server.allowed_networks and server.trusted_proxies as address blocks. */
+  readonly networks: { readonly allowed: readonly CidrBlock[]; readonly trustedProxies: readonly CidrBlock[] };
 }
 
 function valueAt(config: SidecarConfig, key: string): unknown {
@@ -65,6 +68,10 @@ export function runtimeConfig(config: SidecarConfig): RuntimeConfig {
     ms,
     listen: { intake: parseHostPort(config.server.host), admin: parseHostPort(config.admin.host) },
     elasticsearch: { ...config.output.elasticsearch, timeoutMs: ms['output.elasticsearch.timeout'] },
+    networks: {
+      allowed: config.server.allowed_networks.map((cidr) => parseCidr(cidr)),
+      trustedProxies: config.server.trusted_proxies.map((cidr) => parseCidr(cidr)),
+    },
   };
   views.set(config, view);
   return view;

@@ -96,7 +96,7 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
     logger,
     budget,
   };
-  const rum = createRumRoutes(s, intakeDeps);
+  const rum = createRumRoutes(s, intakeDeps, runtimeConfig(config).networks.trustedProxies);
   const routes = new RouteTable({
     authenticator,
     intake: intakeHandler(intakeDeps),
@@ -118,7 +118,7 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
     certificatePollMs: ms['server.ssl.reload_interval'],
   };
   const bounds = { maxConnections: s.max_connections, maxHeaderSize: s.max_header_size };
-  const networks = new NetworkAllowList(s.allowed_networks);
+  const networks = new NetworkAllowList(runtimeConfig(config).networks.allowed);
   const grpc = s.otlp.grpc
     ? new GrpcIntake({
         deps: intakeDeps,

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 
+import type { CidrBlock } from '../../core/cidr';
 import { mappedIpv4, NetworkAllowList } from './networks';
 
 /**
@@ -12,8 +13,8 @@ import { mappedIpv4, NetworkAllowList } from './networks';
 export class TrustedProxies {
   private readonly list: NetworkAllowList | null;
 
-  constructor(cidrs: readonly string[]) {
-    this.list = cidrs.length === 0 ? null : new NetworkAllowList(cidrs);
+  constructor(blocks: readonly CidrBlock[]) {
+    this.list = blocks.length === 0 ? null : new NetworkAllowList(blocks);
   }
 
   trusts(address: string): boolean {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-import { parseCidr } from '../../core/cidr';
+import type { CidrBlock } from '../../core/cidr';
 
 /**
  * server.allowed_networks: a CIDR allow-list over IPv4 and IPv6. A dual-stack socket reports an IPv4 client as
@@ -10,10 +10,9 @@ export class NetworkAllowList {
   private readonly blocks = new net.BlockList();
   private readonly empty: boolean;
 
-  constructor(cidrs: readonly string[]) {
-    this.empty = cidrs.length === 0;
-    for (const cidr of cidrs) {
-      const { address, prefix, family } = parseCidr(cidr);
+  constructor(blocks: readonly CidrBlock[]) {
+    this.empty = blocks.length === 0;
+    for (const { address, prefix, family } of blocks) {
       this.blocks.addSubnet(address, prefix, family);
       const mapped = family === 'ipv6' ? mappedIpv4(address) : undefined;
       // A rule written as ::ffff:a.b.c.d/96+n also covers the plain IPv4 form of those addresses.

@@ -29,7 +29,7 @@ export function createUpstreamPassthrough(
   return new UpstreamPassthrough({
     upstream,
     logger: deps.logger,
-    trustedProxies: config.server.trusted_proxies,
+    trustedProxies: runtimeConfig(config).networks.trustedProxies,
     ...(deps.registry === undefined ? {} : { registry: deps.registry }),
   });
 }

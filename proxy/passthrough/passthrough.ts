@@ -13,6 +13,7 @@ import { ProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 
+import type { CidrBlock } from '../../core/cidr';
 import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
@@ -30,7 +31,7 @@ export interface UpstreamPassthroughOptions {
   readonly logger: Logger;
   readonly registry?: Registry;
   /** server.trusted_proxies: peers whose X-Forwarded-For / Forwarded are believed. Empty: none. */
-  readonly trustedProxies?: readonly string[];
+  readonly trustedProxies?: readonly CidrBlock[];
 }
 
 export class UpstreamPassthrough implements Component {

@@ -1,4 +1,5 @@
 import type { SidecarConfig } from '../../config/schema';
+import type { CidrBlock } from '../../core/cidr';
 import { TrustedProxies } from '../auth/client-ip';
 import type { IntakeDeps } from '../intake/handler';
 import type { RouteTableParts } from '../routes';
@@ -11,6 +12,7 @@ import { IpRateLimiters } from './ip-rate-limiters';
 export function createRumRoutes(
   server: SidecarConfig['server'],
   intake: IntakeDeps,
+  trustedProxies: readonly CidrBlock[],
 ): NonNullable<RouteTableParts['rum']> | undefined {
   if (!server.rum.enabled) return undefined;
   const anon = server.auth.anonymous;
@@ -24,7 +26,7 @@ export function createRumRoutes(
           limiters: new IpRateLimiters({ eventLimit: anon.rate_limit.event_limit, ipLimit: anon.rate_limit.ip_limit }),
         }
       : null,
-    trustedProxies: new TrustedProxies(server.trusted_proxies),
+    trustedProxies: new TrustedProxies(trustedProxies),
     responseHeaders: server.rum.response_headers,
   };
   return {

@@ -35,6 +35,28 @@ describe('the runtime view: config parsed once, right after validation', () => {
     });
   });
 
+  it('holds server.allowed_networks and trusted_proxies as address blocks, parsed by config/ alone', () => {
+    const { config } = loadConfig({
+      env: {},
+      overrides: { server: { allowed_networks: ['10.0.0.0/8', '::1'], trusted_proxies: ['192.168.0.7'] } },
+    });
+    expect(runtimeConfig(config).networks).toEqual({
+      allowed: [
+        { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+        { address: '::1', prefix: 128, family: 'ipv6' },
+      ],
+      trustedProxies: [{ address: '192.168.0.7', prefix: 32, family: 'ipv4' }],
+    });
+    const root = path.join(__dirname, '..', '..', '..');
+    const parsers = ['cli', 'elasticsearch', 'forwarder', 'proxy', 'queue', 'tls'].flatMap((dir) =>
+      fs
+        .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts') && fs.readFileSync(path.join(root, dir, f), 'utf8').includes('parseCidr('))
+        .map((f) => path.join(dir, f)),
+    );
+    expect(parsers).toEqual([]);
+  });
+
   it('refuses a port over 65535 at validation, by the one host:port parser', () => {
     expect(() => loadConfig({ env: { APM_SIDECAR_HOST: '127.0.0.1:70000' } })).toThrow(/server\.host.*not "host:port"/);
   });

@@ -1,5 +1,9 @@
+import { type CidrBlock, parseCidr } from '../../../../core/cidr';
 import { forwardedChain, TrustedProxies } from '../../../../proxy/auth/client-ip';
 import { CorsPolicy, globToRegExp } from '../../../../proxy/rum/cors';
+
+/** The blocks config/runtime.ts parses server.allowed_networks / trusted_proxies into. */
+const blocks = (cidrs: readonly string[]): CidrBlock[] => cidrs.map((cidr) => parseCidr(cidr));
 
 describe('CorsPolicy', () => {
   it('glob-matches origins; "*" allows any, even none', () => {
@@ -38,7 +42,7 @@ describe('TrustedProxies', () => {
   });
 
   it('walks X-Forwarded-For from the right past trusted proxies only', () => {
-    const trusted = new TrustedProxies(['10.0.0.0/8']);
+    const trusted = new TrustedProxies(blocks(['10.0.0.0/8']));
     expect(trusted.clientIp('10.0.0.5', { 'x-forwarded-for': '1.1.1.1, 198.51.100.7, 10.0.0.9' })).toBe('198.51.100.7');
     expect(trusted.clientIp('10.0.0.5', {})).toBe('10.0.0.5');
     expect(trusted.clientIp('198.51.100.1', { 'x-forwarded-for': '1.1.1.1' })).toBe('198.51.100.1');
@@ -53,7 +57,7 @@ describe('TrustedProxies', () => {
       }),
     ).toEqual(['192.0.2.60', '2001:db8:cafe::17']);
     expect(forwardedChain({ 'x-forwarded-for': '1.2.3.4:80, garbage, 5.6.7.8' })).toEqual(['5.6.7.8']);
-    const trusted = new TrustedProxies(['127.0.0.1/32']);
+    const trusted = new TrustedProxies(blocks(['127.0.0.1/32']));
     expect(trusted.clientIp('127.0.0.1', { forwarded: 'for=192.0.2.60' })).toBe('192.0.2.60');
   });
 });
