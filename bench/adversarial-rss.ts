@@ -1,15 +1,20 @@
 /**
  * Question: how much memory does `apm-sidecar proxy` take under an adversarial load, and does it stay healthy?
- * (issue 14 item 4: peak RSS <= 150 MB). Runs the built CLI against a real redis-server and, all at once:
- * - 12 concurrent gzip streams of valid events with random (barely compressible) content, each near
+ * (issue 14 item 4: peak RSS <= 150 MB). Runs the built CLI against a real redis-server; the attack has five
+ * phases:
+ * - gzip: 12 concurrent gzip streams of valid events with random (barely compressible) content, each near
  *   server.max_request_size decompressed;
- * - 6 concurrent plain bodies of 10 MB lines (too large: refused line by line);
- * - 300 header floods (TLS, 15 KiB of headers trickled in 1 KiB pieces);
- * - 3,000 TCP connections that never start TLS and 1,500 TLS connections that trickle their headers.
- * Prints one JSON line: the proxy's peak RSS (VmHWM from /proc), the answers, how long the slow connections
- * lived, and whether the proxy still answers a normal request afterwards.
+ * - lines: 6 concurrent plain bodies of 10 MB lines (too large: refused line by line);
+ * - flood: 300 header floods (TLS, 15 KiB of headers trickled in 1 KiB pieces);
+ * - tcp: 3,000 TCP connections that never start TLS;
+ * - tls: 1,500 TLS connections that trickle their headers.
+ * By default each phase runs alone on a fresh proxy (its own peak), then all five at once on another (the
+ * adversarial run's peak). The proxy's peak RSS is its VmHWM from /proc. The proxy is started with the Node
+ * flags deploy/Dockerfile starts it with (see proxyNodeFlags). Prints one JSON line: per run the peak and idle
+ * RSS, the answers, how long the slow connections lived, and whether the proxy still answers afterwards.
  *
- *   npm run build && npx tsx bench/adversarial-rss.ts [--cli dist/cli/apm-sidecar.js] [--body-mb 60] [--phases gzip,lines,tcp,tls,flood]
+ *   npm run build && npx tsx bench/adversarial-rss.ts [--cli dist/cli/apm-sidecar.js] [--body-mb 60]
+ *     [--phases gzip,lines,tcp,tls,flood] [--together-only] [--node-flags "--max-semi-space-size=2"]
  * PROXY_NODE_OPTIONS and PROXY_MAX_INFLIGHT_BYTES, when set, are passed to the proxy (NODE_OPTIONS,
  * server.max_inflight_bytes).
  */
@@ -36,9 +41,6 @@ function arg(name: string, fallback: string): string {
 
 const cli = path.resolve(arg('--cli', path.join(__dirname, '..', 'dist', 'cli', 'apm-sidecar.js')));
 const bodyBytes = Number(arg('--body-mb', '60')) * 1024 * 1024;
-/** --phases gzip,lines,tcp,tls,flood (default: all at once). */
-const phases = new Set(arg('--phases', 'gzip,lines,tcp,tls,flood').split(','));
-const count = (phase: string, n: number): number => (phases.has(phase) ? n : 0);
 
 const metadata = '{"metadata":{"service":{"name":"adversary","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
 
@@ -61,10 +63,20 @@ interface Answer {
   error?: string;
 }
 
-/** One POST over its own TLS connection; the body is written in 64 KiB pieces with backpressure. */
-function post(port: number, ca: string, body: Buffer, headers: Record<string, string>): Promise<Answer> {
+/**
+ * One POST over its own TLS connection; the body is written in 64 KiB pieces with backpressure. `connected`
+ * resolves once TLS is up (or the connection failed).
+ */
+function post(
+  port: number,
+  ca: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  connected: () => void = () => undefined,
+): Promise<Answer> {
   return new Promise((resolve) => {
     const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
+      connected();
       const head = [
         `POST /intake/v2/events HTTP/1.1`,
         'Host: localhost',
@@ -97,9 +109,31 @@ function post(port: number, ca: string, body: Buffer, headers: Record<string, st
         socket.destroy();
       }
     });
-    socket.on('error', (err: Error) => resolve({ status: 0, error: err.message }));
+    socket.on('error', (err: Error) => {
+      connected();
+      resolve({ status: 0, error: err.message });
+    });
     socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(received)?.[1] ?? 0) }));
   });
+}
+
+/** Starts `n` POSTs of `body`; resolves once every one has its connection, with their answers to come. */
+async function posts(
+  n: number,
+  port: number,
+  ca: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ readonly answers: Promise<Answer[]> }> {
+  const connections: Promise<void>[] = [];
+  const answers: Promise<Answer>[] = [];
+  for (let i = 0; i < n; i++) {
+    let connected = (): void => undefined;
+    connections.push(new Promise<void>((resolve) => (connected = resolve)));
+    answers.push(post(port, ca, body, headers, connected));
+  }
+  await Promise.all(connections);
+  return { answers: Promise.all(answers) };
 }
 
 /** Holds a connection and measures how long the server keeps it; `feed` sends bytes now and then. */
@@ -150,14 +184,53 @@ function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adversarial-'));
-  const pki = makePki(dir);
+const allPhases = ['gzip', 'lines', 'flood', 'tcp', 'tls'];
+
+/**
+ * The Node flags deploy/docker-compose.yml starts the proxy with (its `entrypoint`: `node <flags> dist/cli/...`),
+ * so the bench measures the proxy as it is deployed; `--node-flags none` for none.
+ */
+function proxyNodeFlags(): string[] {
+  const given = arg('--node-flags', '');
+  if (given === 'none') return [];
+  if (given !== '') return given.split(' ').filter((f) => f !== '');
+  const compose = fs.readFileSync(path.join(__dirname, '..', 'deploy', 'docker-compose.yml'), 'utf8');
+  const entrypoint = /^ {2}proxy:\n(?: {4}.*\n|\n)*? {4}entrypoint: (\[.*\])$/m.exec(compose)?.[1];
+  if (entrypoint === undefined) throw new Error('deploy/docker-compose.yml: the proxy service has no entrypoint');
+  const parsed: unknown = JSON.parse(entrypoint);
+  if (!Array.isArray(parsed)) throw new Error('deploy/docker-compose.yml: the proxy entrypoint is not a list');
+  return parsed.map(String).filter((a) => a.startsWith('--'));
+}
+
+interface Bodies {
+  readonly gzip: Buffer;
+  readonly bigLines: Buffer;
+}
+
+function buildBodies(): Bodies {
+  const plainEvents = randomEvents(bodyBytes);
+  const gzip = zlib.gzipSync(plainEvents, { level: 1 });
+  const hugeLine = `{"span":{"name":"${'x'.repeat(10 * 1024 * 1024)}"}}\n`;
+  const bigLines = Buffer.from(metadata + hugeLine + hugeLine + hugeLine);
+  progress(
+    `gzip body ${(gzip.length / 1048576).toFixed(1)} MB -> ${(plainEvents.length / 1048576).toFixed(1)} MB; 10 MB-line body ${(bigLines.length / 1048576).toFixed(1)} MB`,
+  );
+  return { gzip, bigLines };
+}
+
+/** One proxy, one attack of `phases` at once; the proxy's figures. */
+async function attack(
+  phases: ReadonlySet<string>,
+  bodies: Bodies,
+  pki: ReturnType<typeof makePki>,
+  redisUrl: string,
+  nodeFlags: readonly string[],
+): Promise<Record<string, unknown>> {
+  const count = (phase: string, n: number): number => (phases.has(phase) ? n : 0);
   const ca = fs.readFileSync(pki.caFile, 'utf8');
-  const redis = await RedisServer.start();
   const port = await freePort();
   const adminPort = await freePort();
-  const proxy = spawn(process.execPath, [cli, 'proxy'], {
+  const proxy = spawn(process.execPath, [...nodeFlags, cli, 'proxy'], {
     env: {
       PATH: process.env.PATH,
       APM_SIDECAR_HOST: `127.0.0.1:${port}`,
@@ -165,7 +238,7 @@ async function main(): Promise<void> {
       APM_SIDECAR_SECRET_TOKEN: token,
       APM_SIDECAR_SSL_CERTIFICATE: pki.certFile,
       APM_SIDECAR_SSL_KEY: pki.keyFile,
-      APM_SIDECAR_REDIS_URL: redis.url,
+      APM_SIDECAR_REDIS_URL: redisUrl,
       APM_SIDECAR_LOG_LEVEL: 'warn',
       ...(process.env.PROXY_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.PROXY_NODE_OPTIONS }),
       ...(process.env.PROXY_MAX_INFLIGHT_BYTES === undefined
@@ -174,23 +247,26 @@ async function main(): Promise<void> {
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const exitedAt = new Promise<string>((resolve) =>
+    proxy.once('exit', (code, signal) => resolve(`exit ${String(code)} signal ${String(signal)}`)),
+  );
+  let exited: string | null = null;
+  void exitedAt.then((how) => (exited = how));
   try {
-    await waitReady(adminPort);
+    await Promise.race([
+      waitReady(adminPort),
+      exitedAt.then((how) => Promise.reject(new Error(`the proxy ended before it was ready (${how})`))),
+    ]);
     const pid = proxy.pid ?? 0;
-    let exited: string | null = null;
     let peakBeforeExit = 0;
-    proxy.once('exit', (code, signal) => (exited = `exit ${String(code)} signal ${String(signal)}`));
     const idle = vm(pid, 'VmRSS');
-    progress(`proxy ${cli} ready, RSS ${idle.toFixed(0)} MB; building bodies`);
-    const plainEvents = randomEvents(bodyBytes);
-    const gzipBody = zlib.gzipSync(plainEvents, { level: 1 });
-    const hugeLine = `{"span":{"name":"${'x'.repeat(10 * 1024 * 1024)}"}}\n`;
-    const bigLines = Buffer.from(metadata + hugeLine + hugeLine + hugeLine);
-    progress(
-      `gzip body ${(gzipBody.length / 1048576).toFixed(1)} MB -> ${(plainEvents.length / 1048576).toFixed(1)} MB; 10 MB-line body ${(bigLines.length / 1048576).toFixed(1)} MB; attacking`,
-    );
+    progress(`[${[...phases].join(',')}] proxy ready, RSS ${idle.toFixed(0)} MB; attacking`);
 
     const started = Date.now();
+    // The bodies connect first: the connection floods that follow would otherwise fill server.max_connections
+    // and the bodies would never reach the proxy (they are then refused at connect, which costs it nothing).
+    const gzipAnswers = await posts(count('gzip', 12), port, ca, bodies.gzip, { 'Content-Encoding': 'gzip' });
+    const lineAnswers = await posts(count('lines', 6), port, ca, bodies.bigLines, {});
     const slowHeaderHead = `POST /intake/v2/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n`;
     const tcpSilent = Array.from({ length: count('tcp', 3000) }, () =>
       held(() => net.connect(port, '127.0.0.1'), null, 0),
@@ -209,10 +285,6 @@ async function main(): Promise<void> {
         200,
       ),
     );
-    const gzipAnswers = Promise.all(
-      Array.from({ length: count('gzip', 12) }, () => post(port, ca, gzipBody, { 'Content-Encoding': 'gzip' })),
-    );
-    const lineAnswers = Promise.all(Array.from({ length: count('lines', 6) }, () => post(port, ca, bigLines, {})));
 
     let peakSampled = 0;
     const sampler = setInterval(() => {
@@ -221,8 +293,7 @@ async function main(): Promise<void> {
       const hwm = vm(pid, 'VmHWM');
       if (!Number.isNaN(hwm)) peakBeforeExit = hwm;
     }, 100);
-    const [gzip, lines] = await Promise.all([gzipAnswers, lineAnswers]);
-    progress(`bodies answered after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the slow connections`);
+    const [gzip, lines] = await Promise.all([gzipAnswers.answers, lineAnswers.answers]);
     const [silent, slow, flood] = await Promise.all([
       Promise.all(tcpSilent),
       Promise.all(tlsSlow),
@@ -244,25 +315,56 @@ async function main(): Promise<void> {
       (r) => r.status,
       () => 0,
     );
+    const peak = Number.isNaN(vm(pid, 'VmHWM')) ? peakBeforeExit : vm(pid, 'VmHWM');
+    progress(`[${[...phases].join(',')}] peak RSS ${peak.toFixed(0)} MB after ${(Date.now() - started) / 1000} s`);
+    return {
+      peak_rss_mb: Number(peak.toFixed(1)),
+      idle_rss_mb: Number(idle.toFixed(1)),
+      peak_rss_sampled_mb: Number(peakSampled.toFixed(1)),
+      proxy_exited: exited,
+      ...(phases.has('gzip') ? { gzip_streams: statuses(gzip) } : {}),
+      ...(phases.has('lines') ? { ten_mb_line_bodies: statuses(lines) } : {}),
+      ...(phases.has('tcp') ? { tcp_never_tls: summary(silent) } : {}),
+      ...(phases.has('tls') ? { tls_slow_headers: summary(slow) } : {}),
+      ...(phases.has('flood') ? { header_floods: summary(flood) } : {}),
+      after: { intake: after.status, healthz },
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    if (exited === null) {
+      proxy.kill('SIGTERM');
+      await exitedAt;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const phases = arg('--phases', allPhases.join(',')).split(',');
+  const unknown = phases.filter((p) => !allPhases.includes(p));
+  if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(',')}; phases: ${allPhases.join(',')}`);
+  const nodeFlags = proxyNodeFlags();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adversarial-'));
+  const pki = makePki(dir);
+  const redis = await RedisServer.start();
+  try {
+    const bodies = buildBodies();
+    const alone: Record<string, unknown> = {};
+    if (!process.argv.includes('--together-only') && phases.length > 1) {
+      for (const phase of phases) alone[phase] = await attack(new Set([phase]), bodies, pki, redis.url, nodeFlags);
+    }
+    const together = await attack(new Set(phases), bodies, pki, redis.url, nodeFlags);
+    const peaks = [together, ...Object.values(alone)].map((r) => (r as { peak_rss_mb: number }).peak_rss_mb);
     process.stdout.write(
       `${JSON.stringify({
         cli,
-        peak_rss_mb: Number((Number.isNaN(vm(pid, 'VmHWM')) ? peakBeforeExit : vm(pid, 'VmHWM')).toFixed(1)),
-        proxy_exited: exited,
-        peak_rss_sampled_mb: Number(peakSampled.toFixed(1)),
-        idle_rss_mb: Number(idle.toFixed(1)),
-        gzip_streams: statuses(gzip),
-        ten_mb_line_bodies: statuses(lines),
-        tcp_never_tls: summary(silent),
-        tls_slow_headers: summary(slow),
-        header_floods: summary(flood),
-        after: { intake: after.status, healthz },
-        seconds: (Date.now() - started) / 1000,
+        node_flags: nodeFlags.join(' '),
+        body_mb: bodyBytes / 1048576,
+        peak_rss_mb: Math.max(...peaks),
+        together: { phases: phases.join(','), ...together },
+        alone,
       })}\n`,
     );
   } finally {
-    proxy.kill('SIGTERM');
-    await new Promise((r) => proxy.once('exit', r));
     await redis.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
   }
