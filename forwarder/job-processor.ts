@@ -326,7 +326,10 @@ export class JobProcessor {
       { err, jobId: job.id, jobName: job.name },
       'job cannot be read; it is moved to the failed set for inspection',
     );
-    return new UnrecoverableError(err instanceof Error ? err.message : String(err));
+    const text = err instanceof Error ? err.message : String(err);
+    // The failed set and the unreadable registry (`dlq list`) keep only this text: it leads with the code.
+    const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+    return new UnrecoverableError(code === undefined ? text : `${code}: ${text}`);
   }
 
   /** The events of a job read whole (replay, OTLP, RUM v3), with their ids. A malformed job can never succeed. */

@@ -165,6 +165,10 @@ describe('dead-letter safety (real redis-server)', () => {
     await runDlqList(loaded, { samples: 3 }, (l) => listed.push(l));
     expect(listed.join('\n')).toContain(`job ${big.requestId} (intake)`);
     expect(listed.join('\n')).toMatch(/unreadable_job: 1 jobs/);
+    // The reason leads with the error's stable code.
+    expect(listed.join('\n')).toContain(
+      ': SIDECAR_ERR_JOB_CONTRACT: invalid intake job: body decompresses to more than',
+    );
     await small.close();
 
     const fixed = await bed.start({ data_streams: { namespace: 'unreadable' } });
