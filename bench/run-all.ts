@@ -15,6 +15,7 @@ import { endToEndScenario } from './scenarios/end-to-end';
 import { intakeScenario } from './scenarios/intake';
 import { otlpIntakeScenario } from './scenarios/otlp-intake';
 import { overloadScenario } from './scenarios/overload';
+import { scaleScenario } from './scenarios/scale';
 import { transformScenario } from './scenarios/transform';
 
 interface Args {
@@ -41,6 +42,7 @@ const notes = [
   'transform: one process, one core, including JSON.parse of the event and JSON.stringify of the document.',
   "where the time goes (2026-12-01, end-to-end load; node --cpu-prof via BENCH_CPU_PROF_DIR=dir, and perf record of the proxy and forwarder for on-CPU samples): --cpu-prof samples wall time, so on shared cores a process preempted inside a write to Redis or to the client shows as \"socket writes\" (about 20% of the proxy's samples); /proc gives the proxy only 7% system time and perf 8% kernel, so that was waiting, not CPU, and storing job bodies as bytes instead of base64 would buy little. On CPU, proxy: JSON.parse of every line (about 5 us per event measured alone) and the ajv validators (about 2.3 us per event; allErrors off is no faster), V8 inline-cache misses and JIT compiles spread over the request path, inflate ~2%, kernel 8%; forwarder: JSON.stringify of documents (about 9 us per 1.2 KB document alone), scavenges of the bulk lines each document keeps until its bulk is sent (~5%), megamorphic keyed loads and stores of the transform's generic field copies (~5%), JSON.parse of events (about 4 us), bulk gzip level 1 (about 4 us per document), kernel 9%; redis: BullMQ's Lua scripts (addStandardJob and moveToFinished) per job. Done in this round: one pass over each line for the big-integer and float64 pre-checks (the float64 walk ran on every line), one gunzipSync per job body instead of a zlib stream, and subcommands loaded lazily (a forwarder no longer compiles the proxy's schemas: about 15 MB of RSS). What would move it further: writing document JSON straight into the bulk buffer without a generic JSON.stringify and a retained string per document, fixed-shape field copies in the transform, fewer and larger jobs for Redis (its cost is per job), and more proxy processes (server.workers) for throughput.",
   'idle: a bare redis-server 7.0 at its default hz 10 costs about 0.15% of a core on this machine with no client at all, so Redis alone uses most of the 0.25% goal; the proxy polls Redis every 5 s when idle (250 ms under traffic) and the Node processes sample their event-loop delay once a second.',
+  'scale: the same requests through 1 proxy + 1 Redis + 1 forwarder, then 2 proxies + a 3-master Redis Cluster (queue.partitions 3, no replicas) + 2 forwarders, on the same sink. Every process shares the same 2 cores here, so the spread layout can only show its overhead (more processes, cluster routing), not a gain; the "projected events/s per <role> core" figures are events over that role\'s CPU seconds: what one core given to that role carries, the figure to size nodes by.',
   'otlp: OTLP/HTTP protobuf requests of 40 spans (gzip) written by the OpenTelemetry JS SDK serializer, through TLS, the token, a full protobuf decode and the durable enqueue; no baseline (APM Server is not run here), so the figure is spans per proxy CPU second.',
 ];
 
@@ -108,6 +110,9 @@ async function main(): Promise<void> {
       }),
     );
   if (wanted('transform')) results.push(await transformScenario());
+  // Not in the smoke run unless named: it starts a Redis Cluster and seven processes.
+  if (args.smoke ? args.only?.includes('scale') === true : wanted('scale'))
+    results.push(await scaleScenario({ ...common, totalRequests }));
   for (const r of results) {
     progress(
       `${r.scenario}: ${r.metric} ours ${r.ours.toFixed(0)} baseline ${r.baseline?.toFixed(0) ?? '-'} ratio ${r.ratio?.toFixed(2) ?? '-'} (${r.goal}: ${r.met ? 'met' : 'not met'})`,

@@ -74,14 +74,14 @@ interface SinkStats {
   readonly rawBytes: number;
 }
 
-interface Sink {
+export interface Sink {
   readonly child: ChildProcess;
   readonly url: string;
   stats(): Promise<SinkStats>;
   reset(): Promise<void>;
 }
 
-async function startSink(options: EndToEndOptions): Promise<Sink> {
+export async function startSink(options: IntakeBenchOptions): Promise<Sink> {
   const child = spawnTs('bench/bulk-sink.ts', [
     JSON.stringify({ cert: options.pki.certFile, key: options.pki.keyFile }),
   ]);
@@ -108,7 +108,7 @@ async function startSink(options: EndToEndOptions): Promise<Sink> {
   };
 }
 
-async function waitIndexed(sink: Sink, expected: number, timeoutMs: number): Promise<SinkStats> {
+export async function waitIndexed(sink: Sink, expected: number, timeoutMs: number): Promise<SinkStats> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stats = await sink.stats();
@@ -119,9 +119,9 @@ async function waitIndexed(sink: Sink, expected: number, timeoutMs: number): Pro
   }
 }
 
-async function startForwarder(
+export async function startForwarder(
   sink: Sink,
-  options: EndToEndOptions,
+  options: IntakeBenchOptions & { readonly env?: Readonly<Record<string, string>> },
   redisUrl: string,
   queue: string,
 ): Promise<ChildProcess> {
@@ -148,7 +148,7 @@ function isLoaderResult(v: unknown): v is { docs: number; seconds: number; error
   return typeof v === 'object' && v !== null && 'docs' in v && 'seconds' in v;
 }
 
-async function redisPid(url: string): Promise<number> {
+export async function redisPid(url: string): Promise<number> {
   const client = new Redis(url);
   try {
     return Number(/^process_id:(\d+)/m.exec(await client.info('server'))?.[1] ?? '0');
