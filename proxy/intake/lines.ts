@@ -28,17 +28,23 @@ export class LineSplitter {
     return this.ordinal;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Returns true when the whole chunk fell inside a line already reported too large (no newline in it): its bytes
+   * mean nothing to anyone (a replay without them splits the same lines, with the same numbers and verdicts).
+   */
+  push(chunk: Buffer): boolean {
+    if (this.skipping && chunk.indexOf(newline) === -1) return true;
     let start = 0;
     while (start < chunk.length) {
       const end = chunk.indexOf(newline, start);
       if (end === -1) {
         this.keepPartial(chunk, start);
-        return;
+        return false;
       }
       this.completeLine(chunk, start, end);
       start = end + 1;
     }
+    return false;
   }
 
   /** The stream ended: a last line without '\n' is still a line. */

@@ -95,6 +95,13 @@ export class MemoryLease {
     this.budget.give(given);
   }
 
+  /** Gives back bytes the request dropped for good: garbage now, so the reclaimer hears of them too. */
+  discard(bytes: number): void {
+    const before = this.held;
+    this.free(bytes);
+    this.budget.released(before - this.held);
+  }
+
   /** Idempotent: everything back. */
   release(): void {
     if (this.released) return;

@@ -125,7 +125,13 @@ async function scanStream(
       options.declaredLength,
     )) {
       rawBytes += chunk.length;
-      splitter.push(chunk);
+      const skipped = splitter.push(chunk);
+      // A plain body keeps what it received for the job, but not the middle of a line refused as too large: a
+      // body of 10 MB lines then holds about max_event_size per line, not 10 MB.
+      if (skipped && state.encoding === 'plain' && received[received.length - 1] === chunk) {
+        received.pop();
+        options.lease?.discard(chunk.length);
+      }
       if (scanner.stopped || !(await paced(scanner, options.pacer, false))) break;
     }
     if (!scanner.stopped) {

@@ -156,6 +156,27 @@ describe('server.max_inflight_bytes', () => {
     expect(await proxy.queue.getJobs(['waiting'])).toHaveLength(before);
   });
 
+  it('answers a plain body with a line far larger than the budget line by line, as when there is no budget', async () => {
+    // The too-large line's bytes beyond max_event_size are not kept: before, the 3 MB line alone was held, the
+    // 1 MB budget refused the whole request as too large and the valid events after it were lost.
+    const valid = events(5000).split('\n').slice(1, 4).join('\n');
+    const body = `${metadata}{"span":{"name":"${'x'.repeat(3_000_000)}"}}\n${valid}\n`;
+    const before = (await proxy.queue.getJobs(['waiting'])).length;
+    const res = await proxy.request('/intake/v2/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/x-ndjson' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const answer = JSON.parse(res.body) as { accepted: number; errors: Array<{ message: string }> };
+    expect(answer.accepted).toBe(3);
+    expect(answer.errors.map((e) => e.message)).toEqual([expect.stringContaining('event exceeded the permitted size')]);
+    const jobs = await proxy.queue.getJobs(['waiting']);
+    expect(jobs).toHaveLength(before + 1);
+    expect(jobs.some((j) => (j.data as { events?: number }).events === 3)).toBe(true);
+    proxy.sink.assertNoUnexpectedErrors();
+  });
+
   it('answers a large partly valid request as APM Server does (400, accepted count) and queues its accepted events', async () => {
     // Held decompressed, this body plus its rebuild (~1.4 MB) would exceed the 1 MB budget: before, a 400 "too
     // large" (or a 503 under load) with nothing queued; the rebuild is held compressed now.
