@@ -1,5 +1,4 @@
 import { isKvList, type LogRecord, type OtlpValue, type ResourceItems } from '../../../queue/otlp/model';
-import { groupingKey } from '../grouping';
 import { type DataStreamOverride, readDataStreamAttribute } from './data-stream';
 import {
   baseDocument,
@@ -13,7 +12,7 @@ import {
 } from './documents';
 import { LabelSet } from './labels';
 import { scopesOf } from './resource';
-import { errorId } from './span-events';
+import { exceptionError, noException, readExceptionAttribute } from './span-events';
 
 /** pdata's Value.AsString(): strings as they are, everything else as JSON. */
 function asString(value: OtlpValue): string {
@@ -53,33 +52,15 @@ function logDocument(
   }
   if (record.traceId !== '') doc.trace = { id: record.traceId };
   if (record.spanId !== '') doc.span = { id: record.spanId };
-  let exceptionMessage = '';
-  let exceptionType = '';
-  let stacktrace = '';
-  let escaped = false;
+  const exception = noException();
   for (const [k, v] of record.attributes) {
-    if (readDataStreamAttribute(k, v, dataStream)) continue;
-    if (k === 'exception.message' && typeof v === 'string') exceptionMessage = v;
-    else if (k === 'exception.type' && typeof v === 'string') exceptionType = v;
-    else if (k === 'exception.stacktrace' && typeof v === 'string') stacktrace = v;
-    else if (k === 'exception.escaped' && typeof v === 'boolean') escaped = v;
-    else if (k === 'session.id' && typeof v === 'string') doc.session = { id: v };
+    if (readDataStreamAttribute(k, v, dataStream) || readExceptionAttribute(k, v, exception)) continue;
+    if (k === 'session.id' && typeof v === 'string') doc.session = { id: v };
     else if (k === 'network.connection.type' && typeof v === 'string') doc.network = { connection: { type: v } };
     else labels.set(k, v);
   }
-  if (exceptionMessage !== '' || exceptionType !== '') {
-    const exception: Record<string, unknown> = {
-      message: exceptionMessage === '' ? '[EMPTY]' : exceptionMessage,
-      handled: !escaped,
-    };
-    if (exceptionType !== '') exception.type = exceptionType;
-    const error: Record<string, unknown> = {
-      id: errorId(key),
-      exception: [exception],
-      grouping_key: groupingKey({ doc: exception, causes: [] }, undefined),
-    };
-    if (stacktrace !== '') error.stack_trace = stacktrace;
-    doc.error = error;
+  if (exception.message !== '' || exception.type !== '') {
+    doc.error = exceptionError(exception, key);
     event.kind = 'event';
     event.type = 'error';
   }

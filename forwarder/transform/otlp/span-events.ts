@@ -27,8 +27,38 @@ export interface EventParent {
 }
 
 /** APM Server gives an error a random id; ours derives from the document id, so a redelivery writes the same error. */
-export function errorId(documentKey: string): string {
+function errorId(documentKey: string): string {
   return createHash('sha256').update(documentKey).digest('hex').slice(0, 32);
+}
+
+/** OpenTelemetry's exception.* attributes of a log record or span event, none read yet. */
+export const noException = (): { message: string; type: string; stacktrace: string; escaped: boolean } => ({
+  message: '',
+  type: '',
+  stacktrace: '',
+  escaped: false,
+});
+
+type ExceptionAttributes = ReturnType<typeof noException>;
+
+/** Takes one exception.* attribute of the right type into `into`; false for any other (a label). */
+export function readExceptionAttribute(key: string, value: unknown, into: ExceptionAttributes): boolean {
+  if (key === 'exception.message' && typeof value === 'string') into.message = value;
+  else if (key === 'exception.type' && typeof value === 'string') into.type = value;
+  else if (key === 'exception.stacktrace' && typeof value === 'string') into.stacktrace = value;
+  else if (key === 'exception.escaped' && typeof value === 'boolean') into.escaped = value;
+  else return false;
+  return true;
+}
+
+/** A document's `error` for an exception, as APM Server writes it: "[EMPTY]" without a message, handled unless escaped. */
+export function exceptionError(e: ExceptionAttributes, documentKey: string): Record<string, unknown> {
+  const exception: Record<string, unknown> = { message: e.message === '' ? '[EMPTY]' : e.message, handled: !e.escaped };
+  if (e.type !== '') exception.type = e.type;
+  const error: Record<string, unknown> = { id: errorId(documentKey), exception: [exception] };
+  if (e.stacktrace !== '') error.stack_trace = e.stacktrace;
+  error.grouping_key = groupingKey({ doc: exception, causes: [] }, undefined);
+  return error;
 }
 
 function putParent(doc: Record<string, unknown>, parent: EventParent, asError: boolean): void {
@@ -67,24 +97,13 @@ export function spanEventDocument(
   const us = microsOf(event.timeUnixNano, ctx);
   if (isException) {
     const doc = baseDocument(ctx, scope, 'error');
-    let message = '';
-    let type = '';
-    let stacktrace = '';
-    let escaped = false;
+    const exception = noException();
     for (const [key, value] of event.attributes) {
-      if (readDataStreamAttribute(key, value, dataStream)) continue;
-      if (key === 'exception.message' && typeof value === 'string') message = value;
-      else if (key === 'exception.type' && typeof value === 'string') type = value;
-      else if (key === 'exception.stacktrace' && typeof value === 'string') stacktrace = value;
-      else if (key === 'exception.escaped' && typeof value === 'boolean') escaped = value;
-      else labels.set(key, value);
+      if (readDataStreamAttribute(key, value, dataStream) || readExceptionAttribute(key, value, exception)) continue;
+      labels.set(key, value);
     }
-    if (message === '') message = '[EMPTY]';
-    const exception: Record<string, unknown> = { message, handled: !escaped };
-    if (type !== '') exception.type = type;
-    const error: Record<string, unknown> = { id: errorId(documentKey), exception: [exception] };
-    if (stacktrace !== '') error.stack_trace = stacktrace;
-    error.grouping_key = groupingKey({ doc: exception, causes: [] }, undefined);
+    const error = exceptionError(exception, documentKey);
+    const message = exception.message === '' ? '[EMPTY]' : exception.message;
     error.grouping_name = message;
     doc.error = error;
     doc.message = message;
