@@ -2,7 +2,6 @@ import keySlot from 'cluster-key-slot';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
 import type { RedisTarget } from '../config/redis-target';
-import { SidecarError } from '../core/errors';
 
 /**
  * A connection to the queue's Redis as both roles hold it: one Redis (single URL or the Sentinel master) or an
@@ -128,20 +127,6 @@ export function queueWorkerConnection(target: RedisTarget): QueueConnection {
     { maxRedirections: 16, clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000) },
     { maxRetriesPerRequest: null },
   );
-}
-
-function singleNodeOnly(target: RedisTarget): ServerTarget {
-  if (target.kind !== 'cluster') return target;
-  throw new SidecarError(
-    'SIDECAR_ERR_CONFIG_INVALID',
-    'this command reads one Redis and does not run on a Redis Cluster (queue.redis.cluster.nodes) yet',
-    { remediation: 'point queue.redis.url at one master for it, or unset queue.redis.cluster.nodes' },
-  );
-}
-
-/** queueProducerConnection for code that reads one Redis (not a cluster): unchanged for a single Redis. */
-export function createProducerConnection(target: RedisTarget, commandTimeoutMs: number): Redis {
-  return serverProducer(singleNodeOnly(target), commandTimeoutMs);
 }
 
 /**

@@ -17,8 +17,8 @@ import {
 import { stringAt } from '../../elasticsearch/setup/requests';
 import { agentConfigReaderRoleName, writerRoleName } from '../../elasticsearch/setup/roles';
 import { assertProxyStartable } from '../../proxy/preflight';
-import { createProducerConnection } from '../../queue/connections';
-import { assertRedisSafe, readRedisFacts } from '../../queue/redis-checks';
+import { queueProducerConnection } from '../../queue/connections';
+import { verifyMasters } from '../../queue/redis-checks';
 
 /** One line of `apm-sidecar check`. */
 export interface CheckResult {
@@ -107,17 +107,18 @@ export async function redisCheck(config: SidecarConfig): Promise<CheckResult> {
   } catch (err) {
     return failedCheck('redis', err);
   }
-  const redis = createProducerConnection(target, 5000);
+  const redis = queueProducerConnection(target, 5000);
   // Errors surface through connect(); without a listener ioredis would also print them.
   redis.on('error', () => undefined);
   try {
     await redis.connect();
     await redis.ping();
-    assertRedisSafe(await readRedisFacts(redis), config.queue.durability, config.queue.replicas);
+    // Every master of a cluster; the one that fails is named.
+    const masters = await verifyMasters(redis, config.queue.durability, config.queue.replicas);
     return {
       name: 'redis',
       status: 'ok',
-      detail: `reachable; noeviction; durability ${config.queue.durability} possible`,
+      detail: `reachable; noeviction; durability ${config.queue.durability} possible${target.kind === 'cluster' ? ` on all ${masters.length} masters` : ''}`,
     };
   } catch (err) {
     return failedCheck('redis', err);

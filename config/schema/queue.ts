@@ -27,7 +27,7 @@ export const queueSchema: Schema<QueueConfig> = {
       sensitive: true,
     },
     command_timeout: {
-      doc: 'How long the proxy waits for Redis to acknowledge a job before answering 503.',
+      doc: 'How long the proxy waits for Redis to acknowledge a job before answering 503. With queue.partitions > 1 this bounds the whole request: a first try on one partition gets half of it, a retry on another partition the rest.',
       format: 'duration',
       default: '5s',
     },
@@ -61,7 +61,7 @@ export const queueSchema: Schema<QueueConfig> = {
     env: 'APM_SIDECAR_QUEUE',
   },
   partitions: {
-    doc: 'How many queues (partitions) the intake is spread over, each under its own Redis hash tag so a Redis Cluster places them on different masters. 1 (the default) is the single queue queue.name with the same key names as before. At most 12. Proxies and forwarders must agree on it; forwarders consume every partition.',
+    doc: 'How many queues (partitions) the intake is spread over, each under its own Redis hash tag so a Redis Cluster places them on different masters. 1 (the default) is the single queue queue.name with the same key names as before. At most 12. Proxies and forwarders must agree on it; forwarders consume every partition. A proxy sends each job to the shorter of two open partitions and, when that add or WAIT fails, passes the partition over for 2 s and adds the job once more on another; it answers 503 only when no partition can take the request. 2 or more on a Redis Cluster.',
     format: 'partition-count',
     default: 1,
     env: 'APM_SIDECAR_QUEUE_PARTITIONS',
@@ -79,12 +79,12 @@ export const queueSchema: Schema<QueueConfig> = {
   },
   high_water_mark: {
     jobs: {
-      doc: 'Waiting jobs above which intake answers 503 + Retry-After. 0: sized from Redis maxmemory.',
+      doc: "Waiting jobs above which intake answers 503 + Retry-After. 0: sized from Redis maxmemory. With queue.partitions > 1 each partition refuses at its share (this value / queue.partitions; sized: its master's mark split between the partitions that master serves) and intake refuses only when every partition does.",
       format: 'nat',
       default: 0,
     },
     bytes: {
-      doc: 'Queued payload bytes above which intake answers 503 + Retry-After. 0: half of Redis maxmemory (or 1 GiB when maxmemory is unset).',
+      doc: "Queued payload bytes above which intake answers 503 + Retry-After. 0: half of Redis maxmemory (or 1 GiB when maxmemory is unset). On a Redis Cluster it is compared with each master's used memory, for the partitions that master serves.",
       format: 'nat',
       default: 0,
     },

@@ -1,9 +1,11 @@
 import { Queue, Worker } from 'bullmq';
 
+import { redisCheck } from '../../cli/check/checks';
 import { loadConfig } from '../../config/load';
 import { redisTargetOf } from '../../config/redis-target';
 import { mastersOf, nodeAddress, queueProducerConnection, queueWorkerConnection } from '../../queue/connections';
 import { partitionsOf } from '../../queue/partitions';
+import { verifyMasters } from '../../queue/redis-checks';
 import { RedisClusterSet } from '../support/redis-cluster';
 
 /**
@@ -62,6 +64,35 @@ describe('cluster: queue connections on a Redis Cluster', () => {
       await Promise.all(queues.map((q) => q.close()));
       producer.disconnect();
       workerConnection.disconnect();
+    }
+  }, 60_000);
+
+  it('checks every master: `check` passes on all three, and a master that evicts is refused by its host:port', async () => {
+    const { config } = loadConfig({
+      env: {
+        APM_SIDECAR_REDIS_CLUSTER_NODES: `127.0.0.1:${set.servers[0]?.port ?? 0}`,
+        APM_SIDECAR_QUEUE_PARTITIONS: '3',
+      },
+    });
+    const passed = await redisCheck(config);
+    expect(passed.status).toBe('ok');
+    expect(passed.detail).toContain('on all 3 masters');
+    const target = redisTargetOf(config.queue.redis);
+    if (target === null) throw new Error('no target');
+    const connection = queueProducerConnection(target, 2000);
+    await connection.connect();
+    const [victim] = mastersOf(connection);
+    if (victim === undefined) throw new Error('no master');
+    try {
+      await victim.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      await expect(verifyMasters(connection, 'applied', 0)).rejects.toMatchObject({
+        code: 'SIDECAR_ERR_REDIS_POLICY',
+        message: `Redis Cluster master ${nodeAddress(victim)}: Redis runs maxmemory-policy allkeys-lru; queued events could be evicted`,
+      });
+      expect(await redisCheck(config)).toMatchObject({ status: 'fail' });
+    } finally {
+      await victim.config('SET', 'maxmemory-policy', 'noeviction');
+      connection.disconnect();
     }
   }, 60_000);
 });
