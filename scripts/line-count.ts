@@ -90,13 +90,14 @@ function table(commit: string): string {
     const before = productFiles(dir);
     const now = productFiles('.');
     const n = (v: number): string => v.toLocaleString('en-US');
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const rows = concerns.map(([name, m]) => {
       const [b] = measure(before, m);
       const [a, ofAdded] = measure(now, m);
       return `| ${name} | ${n(b)} | ${n(a)} | ${n(ofAdded)} | ${n(a - ofAdded)} |`;
     });
     return [
-      `| concern | ${commit} | now | of which added features | now, same features |`,
+      `| concern | ${commit} | now (${head}) | of which added features | now, same features |`,
       '|---|--:|--:|--:|--:|',
       ...rows,
     ].join('\n');
