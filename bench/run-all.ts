@@ -2,7 +2,7 @@
  * npm run bench: every scenario, ours and its baseline side by side, then docs/benchmarks.md + .svg.
  *   npm run bench                  full run (a few minutes)
  *   npm run bench -- --smoke       a few seconds per scenario; writes nothing (CI runs this)
- *   npm run bench -- --only intake,e2e
+ *   npm run bench -- --only intake,e2e   (names: intake, workers, otlp, e2e, e2e2, overload, transform)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { makePki, progress, repoRoot } from './processes';
 import { type ScenarioResult, writeReport } from './report';
 import { endToEndScenario } from './scenarios/end-to-end';
 import { intakeScenario } from './scenarios/intake';
+import { intakeWorkersScenario } from './scenarios/intake-workers';
 import { otlpIntakeScenario } from './scenarios/otlp-intake';
 import { overloadScenario } from './scenarios/overload';
 import { scaleScenario } from './scenarios/scale';
@@ -39,6 +40,7 @@ const notes = [
   'intake: the baseline only gunzips; the proxy also parses every line (JSON.parse), validates it against the intake v2 schemas, checks the token over TLS and waits for Redis to acknowledge one BullMQ job per request. Compare "events per proxy CPU s" with "events per baseline CPU s": the ratio is CPU-bound on one core, and the proxy is stateless, so more proxy processes scale it.',
   'end-to-end: both sides write to bench/bulk-sink.ts, an HTTPS keep-alive sink that inflates each bulk, counts its lines and answers every document 201 by position (its own CPU is reported as "sink" and is not part of the pipeline sums). Ours runs the proxy, Redis (AOF everysec) and the forwarder on the same 2 cores as the load generator and the sink, at the defaults (durability applied), and includes the last flush in its time. CPU seconds come from /proc/<pid>/stat of each process, peak RSS from VmHWM (startup included); idle CPU is measured over a window of no traffic after start (60 s; 3 s in the CI smoke run). "bytes to Elasticsearch per event" is the bulk request bodies as sent (gzip) over the documents, HTTP headers excluded.',
   "overload: no forwarder drains the queue, so everything past the high-water mark is refused. The goal is judged on the proxy's own request_duration_seconds histogram; the latency the load generator sees also includes a new TLS connection per 503 (every status >= 400 closes the connection, as APM Server does) and the load generator's own CPU.",
+  'intake, 2 workers: the intake load against `apm-sidecar proxy` with server.workers 1, then 2 (node:cluster, one port), in the same run, each on a fresh redis-server; proxy CPU is the primary and its workers together, from /proc. This machine has 2 cores and the load generator (TLS client and gzip bodies) and Redis run on them too, so the second worker competes with them instead of getting a core of its own: read the ratio as a floor, and "proxy cores busy" for how much more CPU the proxy could use. On a machine with a core per worker plus room for Redis the events/s grow with the workers until Redis is the limit.',
   'transform: one process, one core, including JSON.parse of the event and JSON.stringify of the document.',
   "where the time goes (2026-12-01, end-to-end load; node --cpu-prof via BENCH_CPU_PROF_DIR=dir, and perf record of the proxy and forwarder for on-CPU samples): --cpu-prof samples wall time, so on shared cores a process preempted inside a write to Redis or to the client shows as \"socket writes\" (about 20% of the proxy's samples); /proc gives the proxy only 7% system time and perf 8% kernel, so that was waiting, not CPU, and storing job bodies as bytes instead of base64 would buy little. On CPU, proxy: JSON.parse of every line (about 5 us per event measured alone) and the ajv validators (about 2.3 us per event; allErrors off is no faster), V8 inline-cache misses and JIT compiles spread over the request path, inflate ~2%, kernel 8%; forwarder: JSON.stringify of documents (about 9 us per 1.2 KB document alone), scavenges of the bulk lines each document keeps until its bulk is sent (~5%), megamorphic keyed loads and stores of the transform's generic field copies (~5%), JSON.parse of events (about 4 us), bulk gzip level 1 (about 4 us per document), kernel 9%; redis: BullMQ's Lua scripts (addStandardJob and moveToFinished) per job. Done in this round: one pass over each line for the big-integer and float64 pre-checks (the float64 walk ran on every line), one gunzipSync per job body instead of a zlib stream, and subcommands loaded lazily (a forwarder no longer compiles the proxy's schemas: about 15 MB of RSS). What would move it further: writing document JSON straight into the bulk buffer without a generic JSON.stringify and a retained string per document, fixed-shape field copies in the transform, fewer and larger jobs for Redis (its cost is per job), and more proxy processes (server.workers) for throughput.",
   'idle: a bare redis-server 7.0 at its default hz 10 costs about 0.15% of a core on this machine with no client at all, so Redis alone uses most of the 0.25% goal; the proxy polls Redis every 5 s when idle (250 ms under traffic) and the Node processes sample their event-loop delay once a second.',
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
   const wanted = (name: string): boolean => args.only === null || args.only.includes(name);
   const common = { dir, pki, requests, seconds, connections: 16 };
   if (wanted('intake')) results.push(await intakeScenario(common));
+  if (wanted('workers')) results.push(await intakeWorkersScenario(common));
   if (wanted('otlp')) results.push(await otlpIntakeScenario(common));
   const totalRequests = args.smoke ? 40 : 3000;
   const idleSeconds = args.smoke ? 3 : 60;
