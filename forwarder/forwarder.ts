@@ -35,6 +35,9 @@ import { forwarderReadiness } from './readiness';
 import { createRumFrameProcessor } from './sourcemap/rum-frames';
 import { ForwarderWorker } from './worker';
 
+/** How often an idle forwarder reads Redis' safety (maxmemory-policy) by itself; every second while jobs flow. */
+const idleSafetyCheckMs = 30_000;
+
 /** close() stops taking jobs and finishes (or hands back) those in hand within server.shutdown_timeout. */
 export type Forwarder = RunningProcess;
 
@@ -112,6 +115,7 @@ export async function startForwarder(
     });
     const onUnreadable = async (job: { id?: string; name: string }, reason: string): Promise<void> => {
       await unreadable.record(job.id ?? '', job.name, reason);
+      countUnreadable();
       // A quarantined job is kept in the same registry, counted by the processor.
       if (!reason.startsWith(quarantinedReason)) metrics.jobsUnreadable.inc();
     };
@@ -122,7 +126,11 @@ export async function startForwarder(
           concurrency: config.forwarder.concurrency,
           connection,
           onUnreadable,
-          onSettled: (result) => metrics.jobs.inc({ result }),
+          onSettled: (result) => {
+            metrics.jobs.inc({ result });
+            // While jobs flow, Redis' safety is read again at most every second (check() skips fresher reads).
+            for (const watch of safety) void watch.check().catch(() => undefined);
+          },
         },
         processor,
         logger.child({ partition: partition.label }),
@@ -135,7 +143,9 @@ export async function startForwarder(
     onRestart: (partition) => metrics.workerRestarts.inc({ partition: partition.label }),
   });
   monitor.attach(worker);
-  // Checked at start above (fatal); from then on, on every reconnection and every second: stop taking jobs instead.
+  // Checked at start above (fatal); from then on, on every reconnection, every second while jobs settle and every
+  // 30 s when idle: stop taking jobs instead. An idle forwarder holds no job, and the first jobs after an idle
+  // spell were acknowledged by a proxy that read Redis' safety again first (QueueDepthMonitor.admit).
   // On a cluster, each master known at start is watched; the monitor hears the worst of them.
   const safetyOf = new Map<number, RedisSafety>();
   const safety = masters.map(
@@ -167,7 +177,8 @@ export async function startForwarder(
       () => undefined,
     );
   countUnreadable();
-  const unreadableTimer = setInterval(countUnreadable, 5000).unref();
+  // Recounted after each job this forwarder sets aside (onUnreadable), and every 30 s for other forwarders' ones.
+  const unreadableTimer = setInterval(countUnreadable, 30_000).unref();
   const readiness = () => forwarderReadiness(monitor.readiness(), unreadableCount, quarantinedCount);
   const admin = new AdminServer({ listen: adminListen ?? listen.admin, registry, readiness, logger });
   const metricsLog = startMetricsLog({
@@ -205,7 +216,7 @@ export async function startForwarder(
       'no output.elasticsearch.hosts: writing documents as ndjson files',
     );
   monitor.start();
-  for (const watch of safety) watch.start();
+  for (const watch of safety) watch.start(idleSafetyCheckMs);
 
   return { admin: adminAddress, registry, readiness, close };
 }

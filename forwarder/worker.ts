@@ -54,6 +54,9 @@ export class ForwarderWorker {
       // A dead forwarder's jobs are handed on once their 30 s lock lapses; checking every 10 s instead of
       // BullMQ's 30 s cuts the worst-case delay from 60 s to 40 s for one cheap script per interval.
       stalledInterval: 10_000,
+      // A new job wakes the blocked BZPOPMIN at once; this is only how often a worker of an empty queue asks again
+      // (BullMQ's 5 s: a moveToActive script and a BZPOPMIN each time, the most of an idle forwarder's Redis work).
+      drainDelay: 30,
     });
     this.onUnreadable = options.onUnreadable;
     // The connection is up before this worker exists: every 'ready' from now on is a reconnection.

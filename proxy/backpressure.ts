@@ -54,7 +54,7 @@ function usedMemory(info: string): number {
  * after every reconnection, before anything is admitted, and every second: an operator who restarts Redis with
  * a weaker config gets 503s, not 202s that promise what Redis no longer keeps.
  *
- * With no traffic (nothing admitted for 2 s) it polls every 5 s instead, so an idle proxy costs Redis and
+ * With no traffic (nothing admitted for 2 s) it polls every 30 s instead, so an idle proxy costs Redis and
  * itself next to nothing. The first request after that starts a poll at once, and its job is added only after
  * that fresh read of Redis' durability (assertDurable waits for it), so idle never weakens what a 202 promises.
  */
@@ -90,7 +90,7 @@ export class QueueDepthMonitor {
     this.intervalMs = options.intervalMs ?? 250;
     this.durabilityIntervalMs = options.durabilityIntervalMs ?? 1000;
     this.idleAfterMs = options.idleAfterMs ?? 2000;
-    this.idleIntervalMs = Math.max(options.idleIntervalMs ?? 5000, this.intervalMs);
+    this.idleIntervalMs = Math.max(options.idleIntervalMs ?? 30_000, this.intervalMs);
     connection.on('ready', this.onReady);
   }
 

@@ -77,9 +77,12 @@ export class RedisSafetyWatch {
     return Date.now() - this.lastCheck >= ms;
   }
 
-  /** Checks every `intervalMs` by itself (for a process that has no poll loop of its own). */
-  start(): void {
-    this.timer ??= setInterval(() => void this.check().catch(() => undefined), this.intervalMs).unref();
+  /**
+   * Checks every `everyMs` (default `intervalMs`) by itself, for a process that has no poll loop of its own; one
+   * that calls check() as it works can check rarely here and keep the `intervalMs` pace while busy.
+   */
+  start(everyMs = this.intervalMs): void {
+    this.timer ??= setInterval(() => void this.check().catch(() => undefined), everyMs).unref();
   }
 
   stop(): void {

@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 
 import { Redis } from 'ioredis';
 
+import { redisHz } from '../../cli/start/redis-server';
 import { createJobTransformer } from '../../forwarder/transform';
 import { freePort } from '../../test/support/ports';
 import { RedisServer } from '../../test/support/redis';
@@ -239,7 +240,8 @@ function goals(perProcess: Record<string, number>, figures: Record<string, numbe
  */
 export async function endToEndScenario(options: EndToEndOptions): Promise<ScenarioResult> {
   const sink = await startSink(options);
-  const redis = await RedisServer.start();
+  // As `start` and the compose file run it (hz 1, see cli/start/redis-server.ts).
+  const redis = await RedisServer.start({ args: ['--hz', String(redisHz)] });
   const procs: ChildProcess[] = [];
   try {
     const label = `${options.forwarders} forwarder${options.forwarders > 1 ? 's' : ''}`;

@@ -75,8 +75,8 @@ export const serverSslSchema: Schema<ServerSslConfig> = {
     default: '5s',
   },
   reload_interval: {
-    doc: 'How often the certificate, key and CA files are checked for changes (a changed pair is served to new connections). 0s: only on SIGHUP.',
+    doc: 'How often the certificate, key and CA files (and server.auth.secret_tokens_file) are checked for changes (a changed pair is served to new connections). 0s: only on SIGHUP. Each check is a stat of each file, in every proxy process.',
     format: 'duration',
-    default: '1s',
+    default: '10s',
   },
 };

@@ -56,7 +56,7 @@ describe('backpressure: 503 before the body is read', () => {
     );
     proxy.sink.assertNoUnexpectedErrors();
   });
-  // An idle proxy polls Redis only every 5 s (idle cost), so after an idle spell its view may be stale: a stale
+  // An idle proxy polls Redis only every 30 s (idle cost), so after an idle spell its view may be stale: a stale
   // refusal must not be trusted. A queue that drained while nothing came in admits the very first request.
   it('admits the first request after an idle spell once the full queue drained meanwhile', async () => {
     for (let i = 0; i < 3; i++) await proxy.queue.add('intake', { filler: i });
