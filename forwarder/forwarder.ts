@@ -13,12 +13,12 @@ import type { Logger } from '../core/log';
 import { createRegistry, metricPrefix } from '../core/metrics';
 import { startMetricsLog } from '../core/metrics-log';
 import { createEsClient } from '../elasticsearch/client';
-import { mastersOf, queueWorkerConnection } from '../queue/connections';
+import { queueWorkerConnection } from '../queue/connections';
 import { DeadLetterQueue } from '../queue/dead-letter';
 import { UnreadableJobs } from '../queue/dead-letter/unreadable';
 import { partitionsOf } from '../queue/partitions';
-import { assertRedisSafe, readRedisFacts } from '../queue/redis-checks';
-import { type RedisSafety, RedisSafetyWatch } from '../queue/redis-safety';
+import { verifyMasters } from '../queue/redis-checks';
+import { RedisSafetyWatch } from '../queue/redis-safety';
 import { BulkBatcher } from './batch/bulk-batcher';
 import { combineObservers } from './batch/observers';
 import { DeliveryMonitor } from './delivery-monitor';
@@ -62,11 +62,10 @@ export async function startForwarder(
   const client = es.hosts.length > 0 ? createEsClient(runtimeConfig(config).elasticsearch, {}, { logger }) : undefined;
   // The one Redis, or a Redis Cluster (each partition's queue on the master owning its hash tag's slot).
   const connection = queueWorkerConnection(redisTarget);
-  let masters: ReturnType<typeof mastersOf>;
   try {
     await connection.connect();
-    masters = mastersOf(connection);
-    for (const master of masters) assertRedisSafe(await readRedisFacts(master), 'applied', 0);
+    // Every master the queue lives on (the one Redis, or each master of a cluster, named when it is unsafe).
+    await verifyMasters(connection, 'applied', 0);
   } catch (err) {
     connection.disconnect();
     throw err;
@@ -129,7 +128,7 @@ export async function startForwarder(
           onSettled: (result) => {
             metrics.jobs.inc({ result });
             // While jobs flow, Redis' safety is read again at most every second (check() skips fresher reads).
-            for (const watch of safety) void watch.check().catch(() => undefined);
+            void safety.check().catch(() => undefined);
           },
         },
         processor,
@@ -146,23 +145,12 @@ export async function startForwarder(
   // Checked at start above (fatal); from then on, on every reconnection, every second while jobs settle and every
   // 30 s when idle: stop taking jobs instead. An idle forwarder holds no job, and the first jobs after an idle
   // spell were acknowledged by a proxy that read Redis' safety again first (QueueDepthMonitor.admit).
-  // On a cluster, each master known at start is watched; the monitor hears the worst of them.
-  const safetyOf = new Map<number, RedisSafety>();
-  const safety = masters.map(
-    (master, i) =>
-      new RedisSafetyWatch(master, {
-        durability: 'applied',
-        replicas: 0,
-        onChange: (next) => {
-          safetyOf.set(i, next);
-          const states = [...safetyOf.values()];
-          const unsafe = states.find((st) => st.state === 'unsafe');
-          if (unsafe !== undefined) monitor.redisSafety(unsafe);
-          else if (states.length === masters.length && states.every((st) => st.state === 'safe'))
-            monitor.redisSafety(next);
-        },
-      }),
-  );
+  // On a cluster each check reads every master the connection knows then, so a promoted replica is read too.
+  const safety = new RedisSafetyWatch(connection, {
+    durability: 'applied',
+    replicas: 0,
+    onChange: (next) => monitor.redisSafety(next),
+  });
 
   // /readyz names what is kept for the operator: unreadable jobs do not stop this forwarder, but need a human.
   let unreadableCount = 0;
@@ -194,7 +182,7 @@ export async function startForwarder(
   const close = closeOnce(async () => {
     metricsLog.close();
     clearInterval(unreadableTimer);
-    for (const watch of safety) watch.stop();
+    safety.stop();
     monitor.stop();
     batcher.drain();
     await worker.close(ms['server.shutdown_timeout']);
@@ -216,7 +204,7 @@ export async function startForwarder(
       'no output.elasticsearch.hosts: writing documents as ndjson files',
     );
   monitor.start();
-  for (const watch of safety) watch.start(idleSafetyCheckMs);
+  safety.start(idleSafetyCheckMs);
 
   return { admin: adminAddress, registry, readiness, close };
 }
