@@ -129,6 +129,8 @@ export async function startForwarder(
             metrics.jobs.inc({ result });
             // While jobs flow, Redis' safety is read again at most every second (check() skips fresher reads).
             void safety.check().catch(() => undefined);
+            // A settled job may be one an operator replayed (`dlq replay`): what /readyz shows is recounted soon.
+            if (unreadableCount + quarantinedCount > 0) recountSoon();
           },
         },
         processor,
@@ -164,8 +166,15 @@ export async function startForwarder(
       },
       () => undefined,
     );
+  let lastRecount = 0;
+  const recountSoon = (): void => {
+    if (Date.now() - lastRecount < 1000) return;
+    lastRecount = Date.now();
+    countUnreadable();
+  };
   countUnreadable();
-  // Recounted after each job this forwarder sets aside (onUnreadable), and every 30 s for other forwarders' ones.
+  // Recounted after each job this forwarder sets aside (onUnreadable), at most every second while jobs settle and
+  // some are shown (a replay empties the registry), and every 30 s for other forwarders' ones.
   const unreadableTimer = setInterval(countUnreadable, 30_000).unref();
   const readiness = () => forwarderReadiness(monitor.readiness(), unreadableCount, quarantinedCount);
   const admin = new AdminServer({ listen: adminListen ?? listen.admin, registry, readiness, logger });

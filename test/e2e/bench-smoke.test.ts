@@ -25,6 +25,7 @@ describe('npm run bench -- --smoke', () => {
     const { results } = JSON.parse(last) as { results: SmokeResult[] };
     expect(results.map((r) => r.scenario)).toEqual([
       'intake',
+      'intake, 2 workers',
       'otlp',
       'end-to-end',
       'end-to-end, 2 forwarders',
