@@ -9,6 +9,7 @@ export class ProxyMetrics {
   readonly queueBytes: Gauge;
   readonly enqueueSeconds: Histogram;
   readonly requestSeconds: Histogram<'status'>;
+  readonly requestsInFlight: Gauge;
 
   constructor(readonly registry: Registry) {
     this.intakeRequests = new Counter({
@@ -41,6 +42,11 @@ export class ProxyMetrics {
       help: 'Time from the request headers to the answer, by status (a 503 under backpressure should stay in the lowest buckets)',
       labelNames: ['status'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.requestsInFlight = new Gauge({
+      name: `${metricPrefix}requests_in_flight`,
+      help: "Requests on the agents' listener whose headers were read and that are not answered yet (every route)",
       registers: [registry],
     });
   }

@@ -161,6 +161,7 @@ export class ProxyServer {
       this.options.readTimeoutMs,
     );
     this.inFlight.add(entry);
+    this.options.metrics.requestsInFlight.inc();
     this.bySocket.set(req.socket, entry);
     void this.serve(req, res, body, entry)
       .catch((err: unknown) => {
@@ -170,6 +171,7 @@ export class ProxyServer {
       .finally(() => {
         clearTimeout(readTimer);
         this.inFlight.delete(entry);
+        this.options.metrics.requestsInFlight.dec();
         if (this.bySocket.get(req.socket) === entry) this.bySocket.delete(req.socket);
         settle();
       });

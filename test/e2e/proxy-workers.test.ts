@@ -1,22 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import https from 'node:https';
 import net from 'node:net';
 
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { decodeJobBody, parseIntakeJobData } from '../../queue/contract';
-import { testPki } from '../support/certs';
+import { halfSentRequest, intakeMetadataLine, requestsInFlight, sampleSum } from '../support/in-flight-request';
 import type { LogLine } from '../support/log-line';
-import { eventually, httpRequest, type HttpResult, testToken } from '../support/proxy-harness';
+import { eventually, httpRequest, testToken } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
 import { proxyEnv, spawnCli, type SpawnedProcess } from '../support/spawn-cli';
 
 /** Generous bounds: they prove that something happens, never how fast. */
 const startBoundMs = 60_000;
 const exitBoundMs = 45_000;
-
-const metadata = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
 
 function eventLine(id: string): string {
   return `${JSON.stringify({ transaction: { id, trace_id: randomBytes(16).toString('hex'), type: 'request', duration: 1, span_count: { started: 0 } } })}\n`;
@@ -30,33 +27,9 @@ async function sendTwoEvents(port: number): Promise<{ status: number; ids: strin
   const res = await httpRequest(`https://127.0.0.1:${port}/intake/v2/events`, {
     method: 'POST',
     headers,
-    body: metadata + ids.map(eventLine).join(''),
+    body: intakeMetadataLine + ids.map(eventLine).join(''),
   });
   return { status: res.status, ids };
-}
-
-/** A POST whose second event follows when the test says so. */
-function halfSentRequest(port: number, id: string): { response: Promise<HttpResult>; finish: () => void } {
-  const req = https.request({
-    host: '127.0.0.1',
-    port,
-    path: '/intake/v2/events',
-    method: 'POST',
-    ca: testPki().ca.cert,
-    agent: false,
-    headers,
-  });
-  const response = new Promise<HttpResult>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-  });
-  req.flushHeaders();
-  req.write(metadata);
-  return { response, finish: () => req.end(eventLine(id)) };
 }
 
 /** The event ids in every job of the queue. */
@@ -67,16 +40,6 @@ async function queuedIds(queue: Queue): Promise<string[]> {
       (e) => (JSON.parse(e.line) as { transaction: { id: string } }).transaction.id,
     ),
   );
-}
-
-/** The value of one sample in Prometheus text, e.g. `apm_sidecar_proxy_workers{role="proxy"}`. */
-function sampleSum(text: string, name: string, labelFilter: (labels: string) => boolean = () => true): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-    if (m?.[1] === name && labelFilter(m[2] ?? '')) sum += Number(m[3]);
-  }
-  return sum;
 }
 
 function workerPids(lines: readonly LogLine[]): number[] {
@@ -108,7 +71,8 @@ describe('server.workers: 2 proxy processes on one port (spawned `apm-sidecar pr
       proxyEnv(redis.url, {
         APM_SIDECAR_SERVER_WORKERS: '2',
         APM_SIDECAR_QUEUE: queueName,
-        APM_SIDECAR_SERVER_SHUTDOWN_TIMEOUT: '5s',
+        // Far above what the drain test needs: its requests finish when it says, so the drain ends then.
+        APM_SIDECAR_SERVER_SHUTDOWN_TIMEOUT: '30s',
         APM_SIDECAR_LOG_FORMAT: 'json',
       }),
     );
@@ -177,9 +141,9 @@ describe('server.workers: 2 proxy processes on one port (spawned `apm-sidecar pr
 
   it('SIGTERM drains every worker: requests in flight on both finish with 202, then it exits 0', async () => {
     const ids = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
-    const inFlight = ids.map((id) => halfSentRequest(intakePort, id));
-    // Both requests' headers are read (so each worker holds one) before the signal.
-    await new Promise((r) => setTimeout(r, 500));
+    const inFlight = ids.map((id) => halfSentRequest(intakePort, eventLine(id)));
+    // Both requests are being served (their headers read) before the signal.
+    await requestsInFlight(adminUrl, 2);
     proxy.child.kill('SIGTERM');
     await eventually(async () => {
       const res = await httpRequest(`${adminUrl}/readyz`).catch(() => undefined);

@@ -1,42 +1,11 @@
-import https from 'node:https';
-
-import { testPki } from '../../support/certs';
-import { eventually, type HttpResult, ProxyHarness, testToken } from '../../support/proxy-harness';
+import { halfSentRequest, requestsInFlight } from '../../support/in-flight-request';
+import { ProxyHarness } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
 import { proxyEnv, spawnCli } from '../../support/spawn-cli';
 import { golden, parsed } from './golden';
 
-const metadata = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"4.18.0"}}}}\n';
 const event =
   '{"transaction":{"id":"945254c567a5417e","trace_id":"0123456789abcdef0123456789abcdef","type":"request","duration":32.5,"span_count":{"started":0}}}\n';
-
-/** A POST whose body is sent in part; the test decides when (and whether) the rest follows. */
-function halfSentRequest(port: number): { response: Promise<HttpResult>; finish: () => void } {
-  const req = https.request({
-    host: '127.0.0.1',
-    port,
-    path: '/intake/v2/events',
-    method: 'POST',
-    ca: testPki().ca.cert,
-    agent: false,
-    headers: {
-      Authorization: `Bearer ${testToken}`,
-      Accept: 'application/json',
-      'Content-Type': 'application/x-ndjson',
-    },
-  });
-  const response = new Promise<HttpResult>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-  });
-  req.flushHeaders();
-  req.write(metadata);
-  return { response, finish: () => req.end(event) };
-}
 
 describe('drain on shutdown (in-process)', () => {
   let redis: RedisServer;
@@ -50,17 +19,19 @@ describe('drain on shutdown (in-process)', () => {
   });
 
   it('goes unready at once, lets an in-flight request finish with 202, and answers a stalled one 503 within shutdown_timeout', async () => {
-    const proxy = await ProxyHarness.start({ redis, overrides: { server: { shutdown_timeout: '3s' } } });
+    // The finishing request's last line must arrive within the drain on a loaded machine too: a generous
+    // shutdown_timeout, which only the stalled request waits out.
+    const proxy = await ProxyHarness.start({ redis, overrides: { server: { shutdown_timeout: '6s' } } });
     try {
-      const finishing = halfSentRequest(proxy.proxy.intake.port);
-      const stalled = halfSentRequest(proxy.proxy.intake.port);
-      await eventually(() => (proxy.sink.lines.length > 0 ? true : undefined));
-      await new Promise((r) => setTimeout(r, 200));
+      const finishing = halfSentRequest(proxy.proxy.intake.port, event);
+      const stalled = halfSentRequest(proxy.proxy.intake.port, event);
+      // Both are being served before the drain starts (a request that arrives after it is answered 503 at once).
+      await requestsInFlight(proxy.adminUrl, 2);
       const closing = proxy.proxy.close();
+      finishing.finish();
       const ready = await proxy.admin('/readyz');
       expect(ready.status).toBe(503);
       expect((parsed(ready.body) as { reasons: string[] }).reasons).toContain('shutting down');
-      finishing.finish();
       const finished = await finishing.response;
       expect(finished.status).toBe(202);
       const cutOff = await stalled.response;
@@ -97,9 +68,11 @@ describe('SIGTERM to a running `apm-sidecar proxy` (spawned)', () => {
     try {
       const listening = await proxy.waitFor(/"message":"intake listening"/);
       expect(listening).toBeTruthy();
-      const port = Number(proxy.logLines().find((l) => l.msg === 'intake listening')?.port);
-      const stalled = halfSentRequest(port);
-      await new Promise((r) => setTimeout(r, 300));
+      await proxy.waitFor(/"message":"admin listening/);
+      const portOf = (message: string): number =>
+        Number(proxy.logLines().find((l) => l.msg?.startsWith(message))?.port);
+      const stalled = halfSentRequest(portOf('intake listening'), event);
+      await requestsInFlight(`http://127.0.0.1:${portOf('admin listening')}`, 1);
       proxy.child.kill('SIGTERM');
       const answer = await stalled.response;
       expect(answer.status).toBe(503);
@@ -107,6 +80,34 @@ describe('SIGTERM to a running `apm-sidecar proxy` (spawned)', () => {
       const exit = await proxy.exited;
       expect(exit.code).toBe(0);
       expect(proxy.logLines().filter((l) => l.level === 'error')).toEqual([]);
+    } finally {
+      await proxy.stop('SIGKILL');
+    }
+  });
+  it('a second SIGTERM a second or more after the first exits at once with 130, not after shutdown_timeout', async () => {
+    // shutdown_timeout far above the test's bound: an exit within the bound can only come from the second signal.
+    const proxy = spawnCli(
+      ['proxy'],
+      proxyEnv(redis.url, {
+        APM_SIDECAR_SERVER_SHUTDOWN_TIMEOUT: '10m',
+        APM_SIDECAR_QUEUE: `second-signal-${process.pid}`,
+      }),
+    );
+    try {
+      await proxy.waitFor(/"message":"admin listening/);
+      const portOf = (message: string): number =>
+        Number(proxy.logLines().find((l) => l.msg?.startsWith(message))?.port);
+      const stalled = halfSentRequest(portOf('intake listening'), event);
+      const answer = stalled.response.catch((err: unknown) => err);
+      await requestsInFlight(`http://127.0.0.1:${portOf('admin listening')}`, 1);
+      proxy.child.kill('SIGTERM');
+      await proxy.waitFor(/"message":"draining/);
+      // Signals within a second of each other are one request (npm forwards its group's SIGTERM too).
+      await new Promise((r) => setTimeout(r, 1100));
+      proxy.child.kill('SIGTERM');
+      expect(await proxy.exitWithin(60_000)).toEqual({ code: 130, signal: null });
+      expect(proxy.logLines().some((l) => l.msg?.startsWith('second signal: exiting now') === true)).toBe(true);
+      await answer;
     } finally {
       await proxy.stop('SIGKILL');
     }
