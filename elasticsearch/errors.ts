@@ -1,6 +1,7 @@
 import { errors } from '@elastic/elasticsearch';
 
-import { isSidecarError, SidecarError } from '../core/errors';
+import { type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
+import { isRecord } from '../core/parse';
 import { fromElasticsearch, outcomeOfStatus } from './outcome';
 
 /** Which configured credential made the failed request; remediations name its config keys. */
@@ -12,18 +13,12 @@ export interface EsErrorContext {
   readonly action?: string;
 }
 
-interface TlsFailure {
-  readonly pattern: RegExp;
-  readonly what: string;
-  readonly fix: string;
-}
-
 const caFix =
   "set output.elasticsearch.ssl.certificate_authorities to the CA file that signed the cluster's HTTP certificate " +
   '(config/certs/http_ca.crt on a default Elasticsearch 8 install) or ssl.ca_trusted_fingerprint to the fingerprint Elasticsearch printed at first start';
 
 /** Node/OpenSSL wordings (they vary by version: "self signed" and "self-signed"). */
-const tlsFailures: readonly TlsFailure[] = [
+const tlsFailures: ReadonlyArray<{ readonly pattern: RegExp; readonly what: string; readonly fix: string }> = [
   {
     pattern: /fingerprint does not match/i,
     what: "the cluster's CA does not match output.elasticsearch.ssl.ca_trusted_fingerprint",
@@ -62,98 +57,84 @@ const tlsFailures: readonly TlsFailure[] = [
   },
 ];
 
-const notElasticsearchFix =
-  'check output.elasticsearch.hosts: it must point at an Elasticsearch node (https://host:9200), not a proxy or Kibana';
-
 const unreachable =
   /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT|other side closed|socket hang up|closed|No Living connections/i;
 
-function prefix(context: EsErrorContext, text: string): string {
-  return context.action === undefined ? text : `${context.action}: ${text}`;
-}
-
-function credentialFix(context: EsErrorContext): string {
-  switch (context.credential) {
-    case 'setup.elasticsearch':
-      return 'set setup.elasticsearch.username/password (APM_SIDECAR_SETUP_ES_USERNAME / _PASSWORD) or setup.elasticsearch.api_key to a valid admin credential, e.g. the elastic user';
-    case 'agent api key':
-      return "the agent's API key is unknown, expired or invalidated: create a new one with apm-sidecar setup --create-agent-api-key NAME";
-    case 'output.elasticsearch':
-      return 'set output.elasticsearch.username/password or api_key to a valid credential; apm-sidecar setup --create-writer-api-key prints one';
-  }
-}
+const credentialFixes: Readonly<Record<CredentialSource, string>> = {
+  'setup.elasticsearch':
+    'set setup.elasticsearch.username/password (APM_SIDECAR_SETUP_ES_USERNAME / _PASSWORD) or setup.elasticsearch.api_key to a valid admin credential, e.g. the elastic user',
+  'agent api key':
+    "the agent's API key is unknown, expired or invalidated: create a new one with apm-sidecar setup --create-agent-api-key NAME",
+  'output.elasticsearch':
+    'set output.elasticsearch.username/password or api_key to a valid credential; apm-sidecar setup --create-writer-api-key prints one',
+};
 
 /** Elasticsearch's own reason for a refusal, when the body carries one. */
 function reasonOf(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null || !('error' in body)) return undefined;
-  const error: unknown = body.error;
+  const error = isRecord(body) ? body.error : undefined;
   if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && 'reason' in error && typeof error.reason === 'string')
-    return error.reason;
-  return undefined;
+  return isRecord(error) && typeof error.reason === 'string' ? error.reason : undefined;
 }
 
-function classifyResponse(err: errors.ResponseError, context: EsErrorContext): SidecarError {
+/** The code, the message and, where it is not the code's usual one, the fix. */
+type Failure = readonly [code: ErrorCode, message: string, fix?: string];
+
+function refusalOf(err: errors.ResponseError, context: EsErrorContext): Failure {
   const status = err.meta.statusCode ?? 0;
   const reason = reasonOf(err.meta.body) ?? err.message;
+  const answered = `Elasticsearch answered ${status}: ${reason}`;
   switch (outcomeOfStatus(status, fromElasticsearch(err.meta.headers))) {
     case 'not_elasticsearch':
-      return new SidecarError(
-        'SIDECAR_ERR_ES_NOT_ELASTICSEARCH',
-        prefix(context, `HTTP ${status} without x-elastic-product: Elasticsearch`),
-        { cause: err, remediation: notElasticsearchFix },
-      );
+      return ['SIDECAR_ERR_ES_NOT_ELASTICSEARCH', `HTTP ${status} without x-elastic-product: Elasticsearch`];
     case 'auth':
-      return new SidecarError(
+      return [
         'SIDECAR_ERR_ES_AUTH',
-        prefix(context, `Elasticsearch rejected the ${context.credential} credential (401): ${reason}`),
-        { cause: err, remediation: credentialFix(context) },
-      );
+        `Elasticsearch rejected the ${context.credential} credential (401): ${reason}`,
+        credentialFixes[context.credential],
+      ];
     case 'forbidden':
-      return new SidecarError('SIDECAR_ERR_ES_PRIVILEGES', prefix(context, `forbidden (403): ${reason}`), {
-        cause: err,
-        remediation:
-          'grant the privilege named above to the credential (apm-sidecar setup creates roles that hold them); apm-sidecar check lists every missing one',
-      });
+      return ['SIDECAR_ERR_ES_PRIVILEGES', `forbidden (403): ${reason}`];
     case 'overloaded':
     case 'retry':
-      return new SidecarError(
-        'SIDECAR_ERR_ES_UNAVAILABLE',
-        prefix(context, `Elasticsearch answered ${status}: ${reason}`),
-        {
-          cause: err,
-          remediation:
-            'the cluster is overloaded or unhealthy: check GET _cluster/health and the Elasticsearch logs; retrying later may succeed',
-        },
-      );
+      return ['SIDECAR_ERR_ES_UNAVAILABLE', answered];
     default:
-      return new SidecarError(
-        'SIDECAR_ERR_ES_REQUEST_REJECTED',
-        prefix(context, `Elasticsearch answered ${status}: ${reason}`),
-        {
-          cause: err,
-          remediation:
-            'the reason above comes from Elasticsearch; check the cluster version (8.x is supported) and the request',
-        },
-      );
+      return ['SIDECAR_ERR_ES_REQUEST_REJECTED', answered];
   }
 }
 
-function classifyConnection(message: string, err: unknown, context: EsErrorContext): SidecarError {
+const usualFixes: Partial<Record<ErrorCode, string>> = {
+  SIDECAR_ERR_ES_NOT_ELASTICSEARCH:
+    'check output.elasticsearch.hosts: it must point at an Elasticsearch node (https://host:9200), not a proxy or Kibana',
+  SIDECAR_ERR_ES_PRIVILEGES:
+    'grant the privilege named above to the credential (apm-sidecar setup creates roles that hold them); apm-sidecar check lists every missing one',
+  SIDECAR_ERR_ES_UNAVAILABLE:
+    'the cluster is overloaded or unhealthy: check GET _cluster/health and the Elasticsearch logs; retrying later may succeed',
+  SIDECAR_ERR_ES_REQUEST_REJECTED:
+    'the reason above comes from Elasticsearch; check the cluster version (8.x is supported) and the request',
+};
+
+function connectionFailure(message: string): Failure {
   const tls = tlsFailures.find((f) => f.pattern.test(message));
-  if (tls !== undefined) {
-    return new SidecarError('SIDECAR_ERR_ES_TLS', prefix(context, `${tls.what} (${message})`), {
-      cause: err,
-      remediation: tls.fix,
-    });
-  }
+  if (tls !== undefined) return ['SIDECAR_ERR_ES_TLS', `${tls.what} (${message})`, tls.fix];
   const hint = unreachable.test(message)
     ? 'start the cluster or fix output.elasticsearch.hosts (scheme, host, port); check firewalls between here and the cluster'
     : 'check that output.elasticsearch.hosts is reachable from here';
-  return new SidecarError('SIDECAR_ERR_ES_UNAVAILABLE', prefix(context, `cannot reach Elasticsearch: ${message}`), {
-    cause: err,
-    remediation: hint,
-  });
+  return ['SIDECAR_ERR_ES_UNAVAILABLE', `cannot reach Elasticsearch: ${message}`, hint];
+}
+
+function failureOf(err: unknown, context: EsErrorContext): Failure {
+  if (err instanceof errors.ProductNotSupportedError)
+    return ['SIDECAR_ERR_ES_NOT_ELASTICSEARCH', 'the server answered without x-elastic-product: Elasticsearch'];
+  if (err instanceof errors.ResponseError) return refusalOf(err, context);
+  if (err instanceof errors.TimeoutError) {
+    const fix = "check the cluster's health and load, or raise output.elasticsearch.timeout";
+    return ['SIDECAR_ERR_ES_UNAVAILABLE', 'Elasticsearch did not answer within output.elasticsearch.timeout', fix];
+  }
+  if (err instanceof errors.DeserializationError) {
+    const fix = 'check output.elasticsearch.hosts: it must point at an Elasticsearch node';
+    return ['SIDECAR_ERR_ES_NOT_ELASTICSEARCH', "the server's answer is not Elasticsearch JSON", fix];
+  }
+  return connectionFailure(err instanceof Error ? err.message : String(err));
 }
 
 /**
@@ -162,40 +143,7 @@ function classifyConnection(message: string, err: unknown, context: EsErrorConte
  */
 export function classifyEsError(err: unknown, context: EsErrorContext): SidecarError {
   if (isSidecarError(err)) return err;
-  if (err instanceof errors.ProductNotSupportedError) {
-    return new SidecarError(
-      'SIDECAR_ERR_ES_NOT_ELASTICSEARCH',
-      prefix(context, 'the server answered without x-elastic-product: Elasticsearch'),
-      {
-        cause: err,
-        remediation: notElasticsearchFix,
-      },
-    );
-  }
-  if (err instanceof errors.ResponseError) return classifyResponse(err, context);
-  if (err instanceof errors.TimeoutError) {
-    return new SidecarError(
-      'SIDECAR_ERR_ES_UNAVAILABLE',
-      prefix(context, 'Elasticsearch did not answer within output.elasticsearch.timeout'),
-      {
-        cause: err,
-        remediation: "check the cluster's health and load, or raise output.elasticsearch.timeout",
-      },
-    );
-  }
-  if (err instanceof errors.ConnectionError || err instanceof errors.NoLivingConnectionsError) {
-    return classifyConnection(err.message, err, context);
-  }
-  if (err instanceof errors.DeserializationError) {
-    return new SidecarError(
-      'SIDECAR_ERR_ES_NOT_ELASTICSEARCH',
-      prefix(context, "the server's answer is not Elasticsearch JSON"),
-      {
-        cause: err,
-        remediation: 'check output.elasticsearch.hosts: it must point at an Elasticsearch node',
-      },
-    );
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return classifyConnection(message, err, context);
+  const [code, text, fix] = failureOf(err, context);
+  const message = context.action === undefined ? text : `${context.action}: ${text}`;
+  return new SidecarError(code, message, { cause: err, remediation: fix ?? usualFixes[code] });
 }

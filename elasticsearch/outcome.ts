@@ -4,7 +4,7 @@
  * own action (retry a document, dead-letter it, name a remediation); none re-derives them from a status.
  */
 export type EsOutcome =
-  | 'written'
+  | 'indexed'
   | 'duplicate'
   | 'auth'
   | 'forbidden'
@@ -15,14 +15,14 @@ export type EsOutcome =
   | 'rejected';
 
 /**
- * 200/201 written; 409 duplicate (a document with this `_id` exists: a redelivery); 401 auth; 403 forbidden; 413
+ * 200/201 indexed; 409 duplicate (a document with this `_id` exists: a redelivery); 401 auth; 403 forbidden; 413
  * too_large (ours or a proxy's body limit). Without `x-elastic-product: Elasticsearch`, which Elasticsearch sends
  * on every answer it makes (since 7.14), anything else is a proxy's or load balancer's page: not_elasticsearch.
  * 429 and 503 overloaded; other 5xx, 408 and 0 (no answer) retry; any other 4xx rejected: it will fail the same
  * way every time.
  */
 export function outcomeOfStatus(status: number, fromElasticsearch = true): EsOutcome {
-  if (status === 200 || status === 201) return 'written';
+  if (status === 200 || status === 201) return 'indexed';
   if (status === 409) return 'duplicate';
   if (status === 401) return 'auth';
   if (status === 403) return 'forbidden';

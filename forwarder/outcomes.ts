@@ -1,7 +1,7 @@
 /**
  * What happened to each document, as Sentry Relay's "outcomes": every document a job carries ends in exactly one
- * of indexed, duplicate (already there: a redelivery) or dead_lettered; retry attempts on the way are counted apart (document_retries_total).
- * Also the parser of Elasticsearch's bulk response: it comes from the network, so it is checked, not cast.
+ * of indexed, duplicate (already there: a redelivery) or dead_lettered. Also the parser of Elasticsearch's bulk
+ * response: it comes from the network, so it is checked, not cast.
  */
 
 import type { JSONSchemaType } from 'ajv';
@@ -11,33 +11,28 @@ import { isRecord, schemaParser } from '../core/parse';
 import { outcomeOfStatus } from '../elasticsearch/outcome';
 import { apmIndexPatterns } from '../elasticsearch/setup/roles';
 
+/** Why Elasticsearch refused a document, as its item (or the request) said. */
+interface Refusal {
+  readonly status: number;
+  readonly errorType: string;
+  readonly reason: string;
+}
+
 /** The result of one item of one bulk request. */
 export type ItemResult =
-  | { readonly kind: 'indexed' }
-  | { readonly kind: 'duplicate' }
-  | { readonly kind: 'retry'; readonly status: number; readonly errorType: string; readonly reason: string }
-  | { readonly kind: 'rejected'; readonly status: number; readonly errorType: string; readonly reason: string };
+  { readonly kind: 'indexed' } | { readonly kind: 'duplicate' } | ({ readonly kind: 'retry' | 'rejected' } & Refusal);
 
-/** The final outcome of one document, after all its attempts. */
-export type DocumentOutcome =
-  | { readonly kind: 'indexed'; readonly attempts: number }
-  | { readonly kind: 'duplicate'; readonly attempts: number }
-  | {
-      readonly kind: 'dead_lettered';
-      readonly attempts: number;
-      readonly status: number;
-      readonly errorType: string;
-      readonly reason: string;
-    };
+/** The final outcome of one document, after all its attempts (a retry is not one: document_retries_total). */
+export type DocumentOutcome = { readonly attempts: number } & (
+  { readonly kind: 'indexed' } | { readonly kind: 'duplicate' } | ({ readonly kind: 'dead_lettered' } & Refusal)
+);
 
-/** A document's final outcome (a retry is not one: it is counted in document_retries_total). */
 export type OutcomeLabel = DocumentOutcome['kind'];
 
-/** A bulk item: written or duplicate settle it; overloaded or retry send it again; anything else dead-letters it. */
-export function classifyItemStatus(status: number): 'indexed' | 'duplicate' | 'retry' | 'rejected' {
+/** A bulk item: indexed or duplicate settle it; overloaded or retry send it again; anything else dead-letters it. */
+export function classifyItemStatus(status: number): ItemResult['kind'] {
   const outcome = outcomeOfStatus(status);
-  if (outcome === 'written') return 'indexed';
-  if (outcome === 'duplicate') return 'duplicate';
+  if (outcome === 'indexed' || outcome === 'duplicate') return outcome;
   return outcome === 'overloaded' || outcome === 'retry' ? 'retry' : 'rejected';
 }
 
@@ -58,17 +53,6 @@ function itemError(error: unknown): { errorType: string; reason: string } {
   return { errorType: 'unknown', reason: typeof error === 'string' ? error : 'no error detail' };
 }
 
-/**
- * A data stream the writer role does not cover: only a `data_stream.dataset` attribute (OTLP) routes a document
- * there. The role is APM Server's documented writer role (auto_configure + create_doc on traces-apm*, logs-apm*,
- * metrics-apm*), kept least-privilege on purpose: such a document is refused per item and dead-lettered with this.
- */
-function reroutedRemedy(index: string): string {
-  const stream = /^(traces|logs|metrics)-(.+)-[^-]+$/.exec(index);
-  const pattern = stream === null ? index : `${stream[1]}-${stream[2]}-*`;
-  return `${index} is outside the writer role's ${apmIndexPatterns.join(', ')} (a data_stream.dataset attribute re-routed the document there). To remediate: grant the writer auto_configure and create_doc on ${pattern} and install an index template with data_stream for it, then \`apm-sidecar dlq replay\`; or remove the attribute at the sender`;
-}
-
 /** In the writer role's patterns (and so in the templates `apm-sidecar setup` installs). */
 export function isApmIndex(index: string): boolean {
   return apmIndexPatterns.some((pattern) => index.startsWith(pattern.slice(0, -1)));
@@ -77,21 +61,17 @@ export function isApmIndex(index: string): boolean {
 /**
  * The dead-letter message of a document refused in `dataStream`: Elasticsearch's reason, and for a data stream
  * outside the writer role (a 403, or a 404 from require_data_stream as no template matches it either) what to
- * grant. Elasticsearch's reason alone would point at the role or at `apm-sidecar setup`, and neither helps.
+ * grant. Elasticsearch's reason alone would point at the role or at `apm-sidecar setup`, and neither helps. Only a
+ * `data_stream.dataset` attribute (OTLP) routes a document there; the role is APM Server's documented writer role
+ * (auto_configure + create_doc on traces-apm*, logs-apm*, metrics-apm*), kept least-privilege on purpose.
  */
 export function refusalMessage(outcome: { status: number; reason: string }, dataStream: string): string {
   if (dataStream === '' || isApmIndex(dataStream) || (outcome.status !== 403 && outcome.status !== 404))
     return outcome.reason;
   const reason = outcome.reason.replace(/: no index template with data_stream matches it\. To remediate: .*$/, '');
-  return `${reason}: ${reroutedRemedy(dataStream)}`;
-}
-
-/** Elasticsearch's item error with what to do about it, where we know. */
-function withRemedy(error: { errorType: string; reason: string }): string {
-  if (isMissingTemplate(error.errorType, error.reason)) {
-    return `${error.reason}: no index template with data_stream matches it. To remediate: run \`apm-sidecar setup\` (it installs the APM index templates), then \`apm-sidecar dlq replay\``;
-  }
-  return error.reason;
+  const stream = /^(traces|logs|metrics)-(.+)-[^-]+$/.exec(dataStream);
+  const pattern = stream === null ? dataStream : `${stream[1]}-${stream[2]}-*`;
+  return `${reason}: ${dataStream} is outside the writer role's ${apmIndexPatterns.join(', ')} (a data_stream.dataset attribute re-routed the document there). To remediate: grant the writer auto_configure and create_doc on ${pattern} and install an index template with data_stream for it, then \`apm-sidecar dlq replay\`; or remove the attribute at the sender`;
 }
 
 /** A per-item error that says the cluster lacks the index templates (require_data_stream): readiness shows it. */
@@ -132,20 +112,17 @@ const parseBulkAnswer = schemaParser<BulkAnswer>(
   (problem) => new BulkResponseError(problem),
 );
 
-function actionOf(item: BulkAnswer['items'][number], position: number): BulkAction {
-  const action = item.create ?? item.index;
-  if (action === undefined) throw new BulkResponseError(`items.${position} has neither create nor index`);
-  return action;
-}
-
 /** Shared: a bulk of thousands of written items allocates no result per item. */
 const settled = { indexed: { kind: 'indexed' }, duplicate: { kind: 'duplicate' } } as const;
 
 function resultOf(action: BulkAction): ItemResult {
   const kind = classifyItemStatus(action.status);
   if (kind === 'indexed' || kind === 'duplicate') return settled[kind];
-  const error = itemError('error' in action ? action.error : undefined);
-  return { kind, status: action.status, errorType: error.errorType, reason: withRemedy(error) };
+  const { errorType, reason } = itemError('error' in action ? action.error : undefined);
+  const remedy = isMissingTemplate(errorType, reason)
+    ? ': no index template with data_stream matches it. To remediate: run `apm-sidecar setup` (it installs the APM index templates), then `apm-sidecar dlq replay`'
+    : '';
+  return { kind, status: action.status, errorType, reason: `${reason}${remedy}` };
 }
 
 /** What an item the answer left out gets: sent again alone, like a 5xx item. */
@@ -162,7 +139,11 @@ export const missingItem: ItemResult = {
  * by position otherwise, when the counts agree. Throws BulkResponseError for anything else.
  */
 export function parseBulkResponse(body: unknown, sentIds: readonly string[]): ItemResult[] {
-  const actions = parseBulkAnswer(body).items.map(actionOf);
+  const actions = parseBulkAnswer(body).items.map((item, i) => {
+    const action = item.create ?? item.index;
+    if (action === undefined) throw new BulkResponseError(`items.${i} has neither create nor index`);
+    return action;
+  });
   if (actions.length === sentIds.length && actions.every((a, i) => a._id === undefined || a._id === sentIds[i])) {
     return actions.map(resultOf);
   }

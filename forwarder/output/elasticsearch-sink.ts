@@ -3,49 +3,38 @@ import zlib from 'node:zlib';
 
 import { type Client, errors } from '@elastic/elasticsearch';
 
-import { fromElasticsearch, outcomeOfStatus } from '../../elasticsearch/outcome';
+import { isRecord } from '../../core/parse';
+import { type EsOutcome, fromElasticsearch, outcomeOfStatus } from '../../elasticsearch/outcome';
 import { parseBulkResponse } from '../outcomes';
 import type { BulkSink, BulkWriteResult, PreparedDocument, RequestFailure } from './sink';
 
-/** Turns a thrown client error into what the batcher should do about it (see RequestFailure). */
+/** What an answer of each outcome costs a bulk request (see RequestFailure); any other outcome is rejected. */
+const costOf: Partial<Record<EsOutcome, RequestFailure['kind']>> = {
+  too_large: 'too_large',
+  auth: 'auth',
+  forbidden: 'auth',
+  // A load balancer's or proxy's page (a 404 or 502 during a rollout): transient, never a reason to dead-letter.
+  not_elasticsearch: 'retry',
+  overloaded: 'overloaded',
+  retry: 'retry',
+};
+
+/** Turns a thrown client error into what the batcher should do about it. */
 function classifyRequestError(err: unknown): RequestFailure {
   if (err instanceof errors.ResponseError) {
     const status = err.meta.statusCode ?? 0;
-    const failure = { status, errorType: `http_${status}`, reason: err.message };
-    switch (outcomeOfStatus(status, fromElasticsearch(err.meta.headers))) {
-      case 'too_large':
-        return { kind: 'too_large', ...failure };
-      case 'auth':
-      case 'forbidden':
-        return { kind: 'auth', ...failure };
-      case 'not_elasticsearch':
-        // A load balancer's or proxy's page (a 404 or 502 during a rollout): transient, never a reason to dead-letter.
-        return {
-          kind: 'retry',
-          status,
-          errorType: `not_elasticsearch_${status}`,
-          reason: `HTTP ${status} without x-elastic-product: Elasticsearch`,
-        };
-      case 'overloaded':
-        return { kind: 'overloaded', ...failure };
-      case 'retry':
-        return { kind: 'retry', ...failure };
-      default:
-        return { kind: 'rejected', ...failure };
-    }
+    const outcome = outcomeOfStatus(status, fromElasticsearch(err.meta.headers));
+    const kind = costOf[outcome] ?? 'rejected';
+    if (outcome !== 'not_elasticsearch') return { kind, status, errorType: `http_${status}`, reason: err.message };
+    const reason = `HTTP ${status} without x-elastic-product: Elasticsearch`;
+    return { kind, status, errorType: `not_elasticsearch_${status}`, reason };
   }
-  if (err instanceof errors.ProductNotSupportedError) {
-    // Not Elasticsearch (a load balancer's error page, a wrong port): retry; readiness says what is wrong.
-    return { kind: 'retry', status: null, errorType: 'product_not_supported', reason: err.message };
-  }
-  if (err instanceof errors.ConnectionError && /ECONNREFUSED/.test(err.message)) {
-    return { kind: 'overloaded', status: null, errorType: err.name, reason: err.message };
-  }
-  if (err instanceof Error) {
-    // ConnectionError, TimeoutError, NoLivingConnectionsError, a body that could not be parsed: all transient.
-    return { kind: 'retry', status: null, errorType: err.name, reason: err.message };
-  }
-  return { kind: 'retry', status: null, errorType: 'unknown', reason: String(err) };
+  if (!(err instanceof Error)) return { kind: 'retry', status: null, errorType: 'unknown', reason: String(err) };
+  // Refused connections mean the whole cluster is down; a timeout, a reset, an unparsable body are transient, and
+  // so is an answer that is not Elasticsearch's (a load balancer's page, a wrong port: readiness says which).
+  const refused = err instanceof errors.ConnectionError && /ECONNREFUSED/.test(err.message);
+  const errorType = err instanceof errors.ProductNotSupportedError ? 'product_not_supported' : err.name;
+  return { kind: refused ? 'overloaded' : 'retry', status: null, errorType, reason: err.message };
 }
 
 const gzip = promisify(zlib.gzip);
@@ -107,12 +96,7 @@ export class ElasticsearchSink implements BulkSink {
 
 /** `include_source_on_error` came with Elasticsearch 8.18 (an older node refuses the unknown parameter with 400). */
 function takesSourceOnError(info: unknown): boolean {
-  const version = typeof info === 'object' && info !== null && 'version' in info ? info.version : undefined;
-  const number =
-    typeof version === 'object' && version !== null && 'number' in version && typeof version.number === 'string'
-      ? version.number
-      : '';
-  const [major, minor] = number.split('.').map((n) => Number.parseInt(n, 10));
-  if (major === undefined || minor === undefined || Number.isNaN(major) || Number.isNaN(minor)) return false;
+  const number = isRecord(info) && isRecord(info.version) ? info.version.number : undefined;
+  const [major = 0, minor = 0] = /^(\d+)\.(\d+)/.exec(String(number))?.slice(1).map(Number) ?? [];
   return major > 8 || (major === 8 && minor >= 18);
 }

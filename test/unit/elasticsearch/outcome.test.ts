@@ -4,8 +4,8 @@ describe('one Elasticsearch outcome rule', () => {
   it('names every status in one vocabulary', () => {
     const statuses = [200, 201, 409, 401, 403, 413, 429, 503, 500, 502, 408, 0, 400, 404];
     expect(Object.fromEntries(statuses.map((s) => [s, outcomeOfStatus(s)]))).toEqual({
-      200: 'written',
-      201: 'written',
+      200: 'indexed',
+      201: 'indexed',
       409: 'duplicate',
       401: 'auth',
       403: 'forbidden',
