@@ -19,11 +19,19 @@ export function parseHostPort(value: string): ListenAddress {
   return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port: Number(m[3]) };
 }
 
+/**
+ * The accept queue's length asked of listen(2); the kernel caps it at net.core.somaxconn, which is what Go's
+ * listeners (APM Server's) ask for. Node's default, 511, overflowed in a burst of connections: the kernel then
+ * drops the client's handshake ACK, the client believes it is connected, the server never hears of it, and no
+ * timeout (server.ssl.handshake_timeout) or cap (server.max_connections) ever applies to it.
+ */
+const acceptBacklog = 65535;
+
 /** Listens (port 0: any free port) and resolves with the bound address; a bind failure (EADDRINUSE) rejects. */
 export async function listen(server: Server, at: ListenAddress): Promise<ListenAddress> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(at.port, at.host, () => {
+    server.listen({ port: at.port, host: at.host, backlog: acceptBacklog }, () => {
       server.off('error', reject);
       resolve();
     });
