@@ -1,5 +1,5 @@
 import type Ajv from 'ajv';
-import type { DataValidateFunction, ErrorObject } from 'ajv/dist/types';
+import type { DataValidateFunction, DataValidationCxt, ErrorObject } from 'ajv/dist/types';
 
 import { isRecord } from '../../../core/parse';
 import { boundsProblem } from '../json-bounds';
@@ -27,6 +27,7 @@ function typesOf(schema: SchemaNode): readonly unknown[] {
  */
 function makeIsSet(schema: SchemaNode | undefined): IsSet {
   if (schema === undefined) return (value) => value !== null && value !== undefined;
+  if (isSchema(schema.apmSplit)) return makeIsSet(schema.apmSplit);
   const properties = schema.properties;
   if (isRecord(properties)) {
     const fields = Object.entries(properties).map(
@@ -228,6 +229,19 @@ function addBounded(ajv: Ajv): void {
   });
 }
 
+/** A subtree compiled as a function of its own (schema/split.ts): judged as if inline, errors not kept. */
+function addSplit(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'apmSplit',
+    schemaType: 'object',
+    errors: false,
+    compile(sub: SchemaNode) {
+      const validate = ajv.compile(sub);
+      return (data: unknown, context?: DataValidationCxt) => validate(data, context);
+    },
+  });
+}
+
 /** Registers every APM keyword on an ajv instance. */
 export function addApmKeywords(ajv: Ajv): void {
   addRequired(ajv);
@@ -237,4 +251,5 @@ export function addApmKeywords(ajv: Ajv): void {
   addLabels(ajv);
   addInputTypes(ajv);
   addBounded(ajv);
+  addSplit(ajv);
 }
