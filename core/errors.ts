@@ -6,12 +6,12 @@
  */
 
 import { redact } from './redact';
-import { type AgentErrorCode, agentResults, isAgentErrorCode, resultOfCode } from './results';
+import { type AgentErrorCode, agentResults, isAgentErrorCode, resultFor } from './results';
 
 export interface ErrorSpec {
   readonly message: string;
-  /** True when the same operation may succeed later (outages). */
-  readonly retryable: boolean;
+  /** When the same operation may succeed later (outages). */
+  readonly retryable?: true;
   /** When it happens and what to do; shown after "To remediate:" unless the error names its own fix. */
   readonly remediation: string;
 }
@@ -19,30 +19,25 @@ export interface ErrorSpec {
 export const errorCatalogue = {
   SIDECAR_ERR_CONFIG_INVALID: {
     message: 'invalid configuration',
-    retryable: false,
     remediation: 'A key is unknown or has a bad value; the message names the key and the fix.',
   },
   SIDECAR_ERR_INSECURE_CREDENTIALS: {
     message: 'credentials are configured but TLS is off',
-    retryable: false,
     remediation:
       'A secret token or API key without TLS protects nothing. Configure server.ssl.* or set server.auth.allow_insecure: true.',
   },
   SIDECAR_ERR_LISTEN_FAILED: {
     message: 'cannot listen on the configured address',
-    retryable: false,
     remediation:
       'The address of server.host (APM_SIDECAR_HOST) or admin.host (APM_SIDECAR_ADMIN_HOST) is taken by another process (EADDRINUSE), privileged or not on this machine. The message names the key.',
   },
   SIDECAR_ERR_DATA_DIR_IN_USE: {
     message: 'the data directory is in use by another apm-sidecar start',
-    retryable: false,
     remediation:
       'A running `apm-sidecar start` owns path.data (its pid is in path.data/start.pid). Stop it, or give this one another path.data (APM_SIDECAR_DATA).',
   },
   SIDECAR_ERR_CONFIRMATION_REQUIRED: {
     message: 'this command deletes data and needs a confirmation',
-    retryable: false,
     remediation:
       'Run it on a terminal and answer the question, or pass the flag the message names (e.g. `apm-sidecar dlq purge --yes`) where no one can answer (a script, CI, `docker compose run -T`).',
   },
@@ -54,13 +49,11 @@ export const errorCatalogue = {
   },
   SIDECAR_ERR_REDIS_POLICY: {
     message: 'Redis must run with maxmemory-policy noeviction',
-    retryable: false,
     remediation:
       'Any eviction policy can silently drop queued events. Run CONFIG SET maxmemory-policy noeviction (and persist it).',
   },
   SIDECAR_ERR_REDIS_DURABILITY: {
     message: 'Redis cannot provide the configured queue.durability',
-    retryable: false,
     remediation:
       'queue.durability fsync needs appendonly yes + appendfsync always; replicated needs enough connected replicas.',
   },
@@ -71,28 +64,23 @@ export const errorCatalogue = {
   },
   SIDECAR_ERR_ES_NOT_ELASTICSEARCH: {
     message: 'the server at output.elasticsearch.hosts is not Elasticsearch',
-    retryable: false,
     remediation: 'The response lacked the x-elastic-product: Elasticsearch header. Check the host and port.',
   },
   SIDECAR_ERR_ES_AUTH: {
     message: 'Elasticsearch rejected the credentials',
-    retryable: false,
     remediation: 'output.elasticsearch username/password or api_key are wrong or expired.',
   },
   SIDECAR_ERR_ES_PRIVILEGES: {
     message: 'the Elasticsearch credential lacks required privileges',
-    retryable: false,
     remediation: 'The message names each missing privilege; apm-sidecar setup creates the writer role that has them.',
   },
   SIDECAR_ERR_ES_TLS: {
     message: 'the TLS connection to Elasticsearch could not be verified',
-    retryable: false,
     remediation:
       "The cluster's certificate is not signed by output.elasticsearch.ssl.certificate_authorities, does not match ca_trusted_fingerprint or the host name, or the host speaks plain HTTP. The message names which.",
   },
   SIDECAR_ERR_ES_REQUEST_REJECTED: {
     message: 'Elasticsearch rejected a request',
-    retryable: false,
     remediation:
       "A setup or check request got a 4xx other than 401/403 (for example an invalid template); the message carries Elasticsearch's reason.",
   },
@@ -101,79 +89,44 @@ export const errorCatalogue = {
 type OperatorErrorCode = keyof typeof errorCatalogue;
 export type ErrorCode = OperatorErrorCode | AgentErrorCode;
 
-interface InternalErrorSpec {
-  readonly retryable: boolean;
-  /** Where it is raised and what it becomes (an agent answer, a dead-letter entry, a failed job, a log line). */
-  readonly description: string;
-}
-
 /**
  * Codes of errors that stay inside: a boundary's parse failure that one caller turns into an agent answer, a
  * retried bulk or a failed job, and the markers between pieces. Never an operator error by themselves, so they are
  * not SidecarErrors (which a handler would answer as they are); their code names them in logs (`error.code`).
+ * Whether one is retried is its catcher's decision (the batcher retries a bulk, the forwarder fails a job).
  */
 export const internalErrorCatalogue = {
-  SIDECAR_ERR_JOB_CONTRACT: {
-    retryable: false,
-    description:
-      'A job read back from Redis does not match the intake job contract (queue/contract.ts): a job of another version or written by hand. The forwarder moves it to the failed set for inspection.',
-  },
-  SIDECAR_ERR_JOB_HANDED_BACK: {
-    retryable: true,
-    description:
-      'The forwarder handed a job back to the queue (shutdown) while it was being sent: nothing more of it is sent, another forwarder takes it.',
-  },
-  SIDECAR_ERR_BULK_RESPONSE: {
-    retryable: true,
-    description: 'A _bulk answer that is not what Elasticsearch sends (items missing or unnamed): the bulk is retried.',
-  },
-  SIDECAR_ERR_DEAD_LETTER_ENTRY: {
-    retryable: false,
-    description:
-      'A dead-letter entry or replay job read back from Redis that is not one (queue/dead-letter/entry.ts); `dlq` names it.',
-  },
-  SIDECAR_ERR_AGENT_CONFIG_DOCUMENT: {
-    retryable: false,
-    description:
-      'A document of .apm-agent-configuration (or the upstream answer) that is not an agent configuration; answered as agent_config_unavailable with the document named in the log.',
-  },
-  SIDECAR_ERR_OTLP_DECODE: {
-    retryable: false,
-    description: 'An OTLP export request that does not decode; answered as otlp_invalid naming the field.',
-  },
-  SIDECAR_ERR_BODY_STREAM: {
-    retryable: false,
-    description:
-      'Reading a request body failed (the socket broke): told apart from a decompression error, answered as the stream error it wraps.',
-  },
-  SIDECAR_ERR_BODY_INCOMPLETE: {
-    retryable: false,
-    description:
-      'The client closed the connection before the whole body arrived, or the proxy cut it off (read timeout, shutdown); nothing of it is queued.',
-  },
-  SIDECAR_ERR_QUEUE_CONDITION: {
-    retryable: true,
-    description:
-      'Why the queue refused a request (its depth, Redis gone, the durability it lacks, too few replicas acknowledging): the cause of queue_full, queue_unavailable and queue_not_durable.',
-  },
-  SIDECAR_ERR_THROWN_VALUE: {
-    retryable: false,
-    description: 'A library threw or rejected with a value that is not an Error; its text is the message.',
-  },
-} as const satisfies Record<string, InternalErrorSpec>;
+  SIDECAR_ERR_JOB_CONTRACT:
+    'A job read back from Redis does not match the intake job contract (queue/contract.ts): a job of another version or written by hand. The forwarder moves it to the failed set for inspection.',
+  SIDECAR_ERR_JOB_HANDED_BACK:
+    'The forwarder handed a job back to the queue (shutdown) while it was being sent: nothing more of it is sent, another forwarder takes it.',
+  SIDECAR_ERR_BULK_RESPONSE:
+    'A _bulk answer that is not what Elasticsearch sends (items missing or unnamed): the bulk is retried.',
+  SIDECAR_ERR_DEAD_LETTER_ENTRY:
+    'A dead-letter entry or replay job read back from Redis that is not one (queue/dead-letter/entry.ts); `dlq` names it.',
+  SIDECAR_ERR_AGENT_CONFIG_DOCUMENT:
+    'A document of .apm-agent-configuration (or the upstream answer) that is not an agent configuration; answered as agent_config_unavailable with the document named in the log.',
+  SIDECAR_ERR_OTLP_DECODE: 'An OTLP export request that does not decode; answered as otlp_invalid naming the field.',
+  SIDECAR_ERR_BODY_STREAM:
+    'Reading a request body failed (the socket broke): told apart from a decompression error, answered as the stream error it wraps.',
+  SIDECAR_ERR_BODY_INCOMPLETE:
+    'The client closed the connection before the whole body arrived, or the proxy cut it off (read timeout, shutdown); nothing of it is queued.',
+  SIDECAR_ERR_QUEUE_CONDITION:
+    'Why the queue refused a request (its depth, Redis gone, the durability it lacks, too few replicas acknowledging): the cause of queue_full, queue_unavailable and queue_not_durable.',
+  SIDECAR_ERR_THROWN_VALUE: 'A library threw or rejected with a value that is not an Error; its text is the message.',
+} as const satisfies Record<string, string>;
 
 type InternalErrorCode = keyof typeof internalErrorCatalogue;
 
 /** An error that stays inside the process, with a stable code from the internal catalogue above. */
 export class InternalError extends Error {
-  readonly code: InternalErrorCode;
-  readonly retryable: boolean;
-
-  constructor(code: InternalErrorCode, message: string, options: { readonly cause?: unknown } = {}) {
+  constructor(
+    readonly code: InternalErrorCode,
+    message: string,
+    options: { readonly cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = code;
-    this.retryable = internalErrorCatalogue[code].retryable;
   }
 }
 
@@ -206,20 +159,20 @@ export interface SidecarErrorOptions {
 
 /** The one error type with a code; an agent-facing code answers with its result, any other as internal_error. */
 export class SidecarError extends Error {
-  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly remediation: string | undefined;
 
-  constructor(code: ErrorCode, message?: string, options: SidecarErrorOptions = {}) {
-    const agent = isAgentErrorCode(code) ? agentResults[resultOfCode[code]] : undefined;
-    const spec = isAgentErrorCode(code) ? undefined : errorCatalogue[code];
-    super(
-      message ?? agent?.message ?? spec?.message,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    options: SidecarErrorOptions = {},
+  ) {
+    const spec: { message: string; retryable?: boolean; retryAfter?: number } = isAgentErrorCode(code)
+      ? agentResults[resultFor(code)]
+      : errorCatalogue[code];
+    super(message ?? spec.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SidecarError';
-    this.code = code;
-    this.retryable = spec?.retryable ?? (agent !== undefined && 'retryAfter' in agent);
+    this.retryable = spec.retryable ?? spec.retryAfter !== undefined;
     this.remediation = options.remediation;
   }
 }
@@ -230,13 +183,9 @@ export function isSidecarError(err: unknown): err is SidecarError {
 
 /** An operator-facing message: what failed, why, and the fix. */
 export function describeForOperator(err: unknown): string {
-  if (isSidecarError(err)) {
-    const fix =
-      err.remediation ??
-      (isAgentErrorCode(err.code)
-        ? agentResults[resultOfCode[err.code]].description
-        : errorCatalogue[err.code].remediation);
-    return redact(`${err.code}: ${err.message}. To remediate: ${fix}`);
-  }
-  return redact(err instanceof Error ? err.message : String(err));
+  if (!isSidecarError(err)) return redact(err instanceof Error ? err.message : String(err));
+  const fix =
+    err.remediation ??
+    (isAgentErrorCode(err.code) ? agentResults[resultFor(err.code)].description : errorCatalogue[err.code].remediation);
+  return redact(`${err.code}: ${err.message}. To remediate: ${fix}`);
 }

@@ -8,27 +8,26 @@
 
 export interface AgentResult {
   readonly status: number;
-  /** The message an agent reads, as APM Server words it. */
+  /** As APM Server words it. */
   readonly message: string;
-  /** The stable code of a failure (logs, `new SidecarError(code)`); none for a success. */
+  /** A failure's stable code (logs, `new SidecarError(code)`); none for a success. */
   readonly code?: `SIDECAR_ERR_${string}`;
-  /** Seconds for `Retry-After`: backpressure and outages an agent should retry after a pause. */
+  /** Seconds for `Retry-After`. */
   readonly retryAfter?: number;
-  /**
-   * Expected under load (backpressure, outages): logged at debug per request, not error, because whoever detects
-   * the state change (queue full, Redis down) logs it once.
-   */
+  /** Expected under load: logged at debug per request, not error, as whoever sees the state change logs it once. */
   readonly expected?: true;
-  /** One line for docs/errors.md: when it happens and what to do. */
+  /** For docs/errors.md: when it happens and what to do. */
   readonly description: string;
 }
 
-const retryAfter = 5;
+/** Backpressure and outages: the agent retries after a pause. */
+const outage = { status: 503, retryAfter: 5, expected: true } as const;
 
 export const agentResults = {
   // --- successes ----------------------------------------------------------------------------------------------
   ok: { status: 200, message: 'ok', description: 'Root endpoint and agent configuration answered.' },
   accepted: { status: 202, message: 'accepted', description: 'Every valid event of the request is queued in Redis.' },
+  exported: { status: 200, message: 'ok', description: 'An OTLP export request (HTTP or gRPC) is queued in Redis.' },
   preflight: { status: 200, message: 'ok', description: 'A RUM CORS preflight (OPTIONS) answered.' },
   not_modified: { status: 304, message: 'not modified', description: 'The agent already has this configuration.' },
   // --- authentication and authorisation -----------------------------------------------------------------------
@@ -205,54 +204,42 @@ export const agentResults = {
   },
   // --- backpressure and availability --------------------------------------------------------------------------
   queue_full: {
+    ...outage,
     code: 'SIDECAR_ERR_QUEUE_FULL',
-    status: 503,
     message: 'queue is full',
-    retryAfter,
-    expected: true,
     description:
       'The queue is over queue.high_water_mark. Scale forwarders or check Elasticsearch; agents back off and retry.',
   },
   queue_unavailable: {
+    ...outage,
     code: 'SIDECAR_ERR_QUEUE_UNAVAILABLE',
-    status: 503,
     message: 'queue is full',
-    retryAfter,
-    expected: true,
     description: 'Redis is unreachable or did not acknowledge the job; nothing was accepted. Check Redis.',
   },
   queue_not_durable: {
+    ...outage,
     code: 'SIDECAR_ERR_QUEUE_NOT_DURABLE',
-    status: 503,
     message: 'queue is full',
-    retryAfter,
-    expected: true,
     description:
       'Redis no longer gives the configured queue.durability (e.g. restarted with appendonly no, or a replica lost); nothing is accepted until it does. /readyz says why; fix the Redis config.',
   },
   overloaded: {
+    ...outage,
     code: 'SIDECAR_ERR_OVERLOADED',
-    status: 503,
     message: 'server is overloaded',
-    retryAfter,
-    expected: true,
     description:
       'The decompressed intake bytes held in memory across all requests reached server.max_inflight_bytes; nothing of the request was accepted. Agents retry; raise the key (and the memory limit) or add proxies.',
   },
   shutting_down: {
+    ...outage,
     code: 'SIDECAR_ERR_SHUTTING_DOWN',
-    status: 503,
     message: 'server is shutting down',
-    retryAfter,
-    expected: true,
     description: 'The process is draining after SIGTERM.',
   },
   auth_unavailable: {
+    ...outage,
     code: 'SIDECAR_ERR_AUTH_BACKEND_UNAVAILABLE',
-    status: 503,
     message: 'unable to verify the API key: Elasticsearch is unavailable',
-    retryAfter,
-    expected: true,
     description: 'API-key verification needs Elasticsearch and it could not be reached.',
   },
   upstream_unavailable: {
@@ -278,23 +265,20 @@ export const agentResults = {
 
 export type ResultId = keyof typeof agentResults;
 
-type Failures = { [K in ResultId]: (typeof agentResults)[K] extends { code: string } ? K : never }[ResultId];
-
 /** The stable code of each agent-facing failure. */
-export type AgentErrorCode = (typeof agentResults)[Failures]['code'];
+export type AgentErrorCode = Extract<(typeof agentResults)[ResultId], { code: string }>['code'];
 
-/** The result id each agent-facing code answers with. */
-export const resultOfCode = Object.fromEntries(
+const resultOfCode = new Map<string, ResultId>(
   Object.entries(agentResults).flatMap(([id, r]: [string, AgentResult]) =>
-    r.code === undefined ? [] : [[r.code, id]],
+    r.code === undefined ? [] : [[r.code, id as ResultId]],
   ),
-) as Record<AgentErrorCode, ResultId>;
+);
 
 export function isAgentErrorCode(code: string): code is AgentErrorCode {
-  return Object.hasOwn(resultOfCode, code);
+  return resultOfCode.has(code);
 }
 
 /** The result a code answers with: its own for an agent-facing code, internal_error for an operator error. */
 export function resultFor(code: string): ResultId {
-  return isAgentErrorCode(code) ? resultOfCode[code] : 'internal_error';
+  return resultOfCode.get(code) ?? 'internal_error';
 }

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 
 import { describeForOperator, type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
-import { agentResults, isAgentErrorCode, type ResultId, resultOfCode } from '../core/results';
+import { type AgentResult, agentResults, type ResultId, resultFor } from '../core/results';
 import type { ProxyMetrics } from './metrics';
 
 /**
@@ -24,13 +24,10 @@ export interface HandledResponse extends AnyResponse {
   readonly result: string;
 }
 
-/** A failure as the result table answers it. */
-export interface Failure {
+/** A failure as the result table answers it: its row, with the message given at the throw site. */
+export interface Failure extends Pick<AgentResult, 'status' | 'message' | 'retryAfter'> {
   readonly code: ErrorCode;
   readonly result: ResultId;
-  readonly status: number;
-  readonly message: string;
-  readonly retryAfter: number | undefined;
   /** 5xx are ours to look at (error); 4xx and expected backpressure are debug, as Sentry Relay logs them. */
   readonly logLevel: 'error' | 'debug';
 }
@@ -38,16 +35,16 @@ export interface Failure {
 /** The one mapping from a thrown value to its agent result; an operator error or a bug is internal_error. */
 export function failureOf(err: unknown): Failure {
   const e = isSidecarError(err) ? err : new SidecarError('SIDECAR_ERR_INTERNAL', undefined, { cause: err });
-  const result = isAgentErrorCode(e.code) ? resultOfCode[e.code] : 'internal_error';
-  const row: { status: number; message: string; retryAfter?: number; expected?: true } = agentResults[result];
-  return {
-    code: e.code,
-    result,
-    status: row.status,
-    message: result === 'internal_error' ? row.message : e.message,
-    retryAfter: row.retryAfter,
-    logLevel: row.status >= 500 && row.expected !== true ? 'error' : 'debug',
-  };
+  const result = resultFor(e.code);
+  const row: AgentResult = agentResults[result];
+  const message = result === 'internal_error' ? row.message : e.message;
+  const logLevel = row.status >= 500 && row.expected !== true ? 'error' : 'debug';
+  return { code: e.code, result, status: row.status, message, retryAfter: row.retryAfter, logLevel };
+}
+
+/** A success as its row of the result table answers it: the row's status, the route's headers and body. */
+export function answerWith(result: ResultId, rendered: Omit<AnyResponse, 'status'>): HandledResponse {
+  return { ...rendered, status: agentResults[result].status, result };
 }
 
 /** How a route's protocol words a failure: APM Server's `{"error": ...}` unless the route declares its own. */
@@ -58,29 +55,15 @@ export function acceptsJson(acceptHeader: string | undefined): boolean {
   return acceptHeader !== undefined && (acceptHeader.includes('*/*') || acceptHeader.includes('application/json'));
 }
 
-const goEscapes: Readonly<Record<string, string>> = {
-  '<': '\\u003c',
-  '>': '\\u003e',
-  '&': '\\u0026',
-  '\u2028': '\\u2028',
-  '\u2029': '\\u2029',
-};
-
-/** Go's json.Encoder output (SetEscapeHTML on by default), newline included. */
-function goJson(value: unknown, pretty: boolean): string {
-  const text = pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value);
-  return `${text.replace(/[<>&\u2028\u2029]/g, (c) => goEscapes[c] ?? c)}\n`;
-}
-
 /**
- * APM Server's body writer: indented JSON when the client accepts JSON, compact JSON as text otherwise (still
- * JSON, as APM Server does), a trailing newline either way, and <, >, & escaped.
+ * APM Server's body writer, Go's json.Encoder (SetEscapeHTML on by default): indented JSON when the client accepts
+ * JSON, compact JSON as text otherwise (still JSON, as APM Server does), a trailing newline either way, and <, >, &,
+ * U+2028 and U+2029 escaped (\u003c and so on).
  */
 export function apmJson(body: unknown, json: boolean): { headers: Record<string, string>; body: string } {
-  return {
-    headers: { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8' },
-    body: goJson(body, json),
-  };
+  const text = json ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+  const escaped = text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return { headers: { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8' }, body: `${escaped}\n` };
 }
 
 export const apmErrorBody: ErrorBody = (failure, headers) =>

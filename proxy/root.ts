@@ -1,7 +1,7 @@
 import { SidecarError } from '../core/errors';
 import { sidecarBuild } from '../core/version';
 import type { Identity } from '../queue/contract';
-import { acceptsJson, apmJson, type HandledResponse } from './answer';
+import { acceptsJson, answerWith, apmJson, type HandledResponse } from './answer';
 import type { BeforeAuth, ProxyRequest, RouteHandler } from './routes';
 
 /**
@@ -30,13 +30,13 @@ export const rootMethods: BeforeAuth = (request) => {
  */
 export function rootHandler(publishReady: PublishReady): RouteHandler<Identity | null> {
   return (request: ProxyRequest, identity: Identity | null): Promise<HandledResponse> => {
-    if (identity === null) return Promise.resolve({ status: 200, headers: {}, body: '', result: 'ok' });
+    if (identity === null) return Promise.resolve(answerWith('ok', { headers: {}, body: '' }));
     const info = {
       build_date: sidecarBuild.date,
       build_sha: sidecarBuild.sha,
       publish_ready: publishReady(),
       version: reportedApmServerVersion,
     };
-    return Promise.resolve({ ...apmJson(info, acceptsJson(request.headers.accept)), status: 200, result: 'ok' });
+    return Promise.resolve(answerWith('ok', apmJson(info, acceptsJson(request.headers.accept))));
   };
 }

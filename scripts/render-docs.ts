@@ -54,7 +54,7 @@ export function renderErrorsDoc(): string {
       `| \`${code}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.message)} | ${cell(spec.remediation)} |`,
   );
   const internalRows = Object.entries(internalErrorCatalogue).map(
-    ([code, spec]) => `| \`${code}\` | ${spec.retryable ? 'yes' : 'no'} | ${cell(spec.description)} |`,
+    ([code, description]) => `| \`${code}\` | ${cell(description)} |`,
   );
   return [
     '# Errors',
@@ -90,8 +90,8 @@ export function renderErrorsDoc(): string {
     'Errors that stay inside a process (a boundary that does not parse, a marker between pieces) carry a code too,',
     'so the log line that reports one names it (`error.code`); what each becomes is said here.',
     '',
-    '| code | retry helps | where, and what it becomes |',
-    '|---|---|---|',
+    '| code | where, and what it becomes |',
+    '|---|---|',
     ...internalRows,
     '',
   ].join('\n');

@@ -4,7 +4,7 @@ import { SidecarError } from '../../core/errors';
 import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
-import { compactErrorBody, type ErrorBody, failureOf, type HandledResponse } from '../answer';
+import { answerWith, compactErrorBody, type ErrorBody, failureOf, type HandledResponse } from '../answer';
 import type { AgentConfigResult } from './model';
 import { type AgentConfigRequest, parseAgentConfigRequest } from './request';
 import type { AgentConfigSource } from './source';
@@ -81,12 +81,8 @@ export class AgentConfigEndpoint implements Component {
       etag: `"${result.etag}"`,
       'access-control-expose-headers': 'Etag',
     };
-    if (result.etag === ifNoneMatch) return { status: 304, headers, body: '', result: 'not_modified' };
-    return {
-      status: 200,
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify(result.settings),
-      result: 'ok',
-    };
+    if (result.etag === ifNoneMatch) return answerWith('not_modified', { headers, body: '' });
+    const body = JSON.stringify(result.settings);
+    return answerWith('ok', { headers: { ...headers, 'content-type': 'application/json' }, body });
   }
 }

@@ -20,6 +20,7 @@ const unauthenticated = 16;
 export const grpcCodeOf = {
   ok,
   accepted: ok,
+  exported: ok,
   preflight: ok,
   not_modified: ok,
   unauthorized: unauthenticated,

@@ -139,13 +139,10 @@ export class GrpcIntake {
       const prefix = Buffer.alloc(5);
       prefix.writeUInt32BE(body.length, 1);
       stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto' }, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(grpcCodeOf.accepted) }));
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(grpcCodeOf.exported) }));
       stream.end(Buffer.concat([prefix, body]));
-      deps.metrics.countRequest(
-        agentResults.accepted.status,
-        'accepted',
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.countRequest(agentResults.exported.status, 'exported', seconds);
     } catch (err) {
       this.fail(stream, err, { requestId: id, client: remote }, started);
     } finally {

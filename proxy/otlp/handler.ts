@@ -8,7 +8,7 @@ import {
 } from '../../queue/contract';
 import { decodeOtlpRequest, OtlpDecodeError } from '../../queue/otlp/decode';
 import { countItems, type OtlpCounts, type OtlpFormat, type OtlpSignal } from '../../queue/otlp/model';
-import type { HandledResponse } from '../answer';
+import { answerWith, type HandledResponse } from '../answer';
 import { decodeBody, type StreamEncoding } from '../intake/decode';
 import type { IntakeDeps } from '../intake/handler';
 import { budgetLease, type MemoryLease } from '../intake/memory-budget';
@@ -80,7 +80,7 @@ export function otlpHandler(signal: OtlpSignal, deps: OtlpDeps): RouteHandler {
         { id: request.id, receivedAt: request.receivedAt, clientIp: request.clientIp, userAgent: userAgent ?? null },
         identity,
       );
-      return { ...renderOtlpSuccess(signal, format, counts.rejected), result: 'accepted' };
+      return answerWith('exported', renderOtlpSuccess(signal, format, counts.rejected));
     } finally {
       lease?.release();
     }

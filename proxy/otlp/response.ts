@@ -30,8 +30,8 @@ function encodeStatus(code: number, message: string): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function rendered(status: number, format: OtlpFormat, body: Buffer | string): AnyResponse {
-  return { status, headers: { 'Content-Type': format === 'json' ? jsonType : protobufType }, body };
+function rendered(format: OtlpFormat, body: Buffer | string): Omit<AnyResponse, 'status'> {
+  return { headers: { 'Content-Type': format === 'json' ? jsonType : protobufType }, body };
 }
 
 /** The OTLP routes' failure body: google.rpc.Status in the request's format. */
@@ -40,7 +40,7 @@ export const otlpErrorBody: ErrorBody = (failure, headers) => {
   const code = grpcCodeOf[failure.result];
   const body =
     format === 'json' ? JSON.stringify({ code, message: failure.message }) : encodeStatus(code, failure.message);
-  return rendered(failure.status, format, body);
+  return rendered(format, body);
 };
 
 const responseTypes: Readonly<Record<OtlpSignal, protobuf.Type>> = {
@@ -52,7 +52,11 @@ const responseTypes: Readonly<Record<OtlpSignal, protobuf.Type>> = {
 /** APM Server's wording for exponential histograms and other metrics it does not index. */
 const unsupportedDataPointsMessage = 'unsupported data points';
 
-export function renderOtlpSuccess(signal: OtlpSignal, format: OtlpFormat, rejectedDataPoints: number): AnyResponse {
+export function renderOtlpSuccess(
+  signal: OtlpSignal,
+  format: OtlpFormat,
+  rejectedDataPoints: number,
+): Omit<AnyResponse, 'status'> {
   const partial = signal === 'metrics' && rejectedDataPoints > 0;
   if (format === 'json') {
     const body = partial
@@ -63,12 +67,12 @@ export function renderOtlpSuccess(signal: OtlpSignal, format: OtlpFormat, reject
           },
         }
       : {};
-    return rendered(200, format, JSON.stringify(body));
+    return rendered(format, JSON.stringify(body));
   }
   const type = responseTypes[signal];
   const message = type.fromObject(
     partial ? { partialSuccess: { rejectedDataPoints, errorMessage: unsupportedDataPointsMessage } } : {},
   );
   const bytes = type.encode(message).finish();
-  return rendered(200, format, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return rendered(format, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

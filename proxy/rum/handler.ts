@@ -1,6 +1,6 @@
 import { SidecarError } from '../../core/errors';
 import type { Identity } from '../../queue/contract';
-import type { HandledResponse } from '../answer';
+import { answerWith, type HandledResponse } from '../answer';
 import type { TrustedProxies } from '../auth/client-ip';
 import { type IntakeDeps, jobData, serveIntakeStream } from '../intake/handler';
 import { rumV2, rumV3 } from '../intake/line-check';
@@ -46,7 +46,7 @@ export function rumCors(deps: Pick<RumDeps, 'cors' | 'responseHeaders'>): Before
     Object.assign(request.responseHeaders, deps.responseHeaders);
     const origin = request.headers.origin;
     if (request.method === 'OPTIONS') {
-      return { status: 200, headers: { ...deps.cors.preflightHeaders(origin) }, body: '', result: 'preflight' };
+      return answerWith('preflight', { headers: { ...deps.cors.preflightHeaders(origin) }, body: '' });
     }
     if (!deps.cors.allows(origin)) {
       throw new SidecarError(
