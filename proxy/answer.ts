@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 
 import { describeForOperator, type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
-import { type AgentResult, agentResults, resultFor,type ResultId } from '../core/results';
+import { type AgentResult, agentResults, resultFor, type ResultId } from '../core/results';
 import type { ProxyMetrics } from './metrics';
 
 /**
