@@ -18,12 +18,11 @@ export function prepareDocument(
   rawIntegers = false,
 ): PreparedDocument {
   // dynamic_templates: how APM Server maps histogram metric samples without a static mapping.
-  const action =
-    dynamicTemplates === undefined
-      ? { _index: dataStream, _id: id }
-      : { _index: dataStream, _id: id, dynamic_templates: dynamicTemplates };
+  // The action as JSON.stringify({ create: action }) writes it, without building the objects.
+  const templates = dynamicTemplates === undefined ? '' : `,"dynamic_templates":${JSON.stringify(dynamicTemplates)}`;
+  const action = `{"create":{"_index":${JSON.stringify(dataStream)},"_id":${JSON.stringify(id)}${templates}}}`;
   const json = JSON.stringify(source);
-  const lines = `${JSON.stringify({ create: action })}\n${rawIntegers ? restoreRawIntegers(json) : json}\n`;
+  const lines = `${action}\n${rawIntegers ? restoreRawIntegers(json) : json}\n`;
   return { id, dataStream, lines, bytes: Buffer.byteLength(lines) };
 }
 
