@@ -61,7 +61,9 @@ class ProxyCluster {
   readonly registry = new ClusterRegistry();
   private readonly restarts: Counter;
   private readonly onHangup = (): void => {
-    for (const slot of this.slots) if (!slot.worker.isDead()) slot.worker.process.kill('SIGHUP');
+    // Only to workers that listen: one still starting has no SIGHUP handler yet, and the signal's default ends it
+    // (it reads the files as it starts anyway).
+    for (const slot of this.slots) if (slot.listening && !slot.worker.isDead()) slot.worker.process.kill('SIGHUP');
   };
 
   constructor(

@@ -60,3 +60,6 @@ const onConfig = (raw: unknown): void => {
   });
 };
 process.on('message', onConfig);
+// SIGHUP means "reload" here, never "end": one that reaches a worker before its reloaders listen (a hangup of the
+// whole process group) is ignored, as the files are read at start anyway.
+process.on('SIGHUP', () => undefined);
