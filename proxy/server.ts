@@ -87,13 +87,8 @@ export class ProxyServer {
     } else {
       this.server = http.createServer(httpOptions, onRequest);
     }
-    if (options.maxConnections !== undefined && options.maxConnections > 0) {
-      // Beyond the cap Node closes the new connection at once (before TLS), without reading from it.
-      this.server.maxConnections = options.maxConnections;
-      this.server.on('drop', (data?: { remoteAddress?: string }) =>
-        options.logger.debug({ client: data?.remoteAddress }, 'connection closed: server.max_connections reached'),
-      );
-    }
+    if (options.maxConnections !== undefined && options.maxConnections > 0)
+      capConnections(this.server, options.maxConnections, options.logger);
     this.server.keepAliveTimeout = options.idleTimeoutMs;
     // Headers: server.read_timeout bounds them (Node answers 408 and closes). The body: our own read timer
     // answers slow senders with a clean 408 in our words, so Node's whole-request timer stays off.
@@ -252,6 +247,25 @@ export class ProxyServer {
 function clientAddress(remote: string | undefined): string {
   if (remote === undefined) return '';
   return mappedIpv4(remote) ?? remote;
+}
+
+/**
+ * server.max_connections: beyond the cap a new connection is closed at once, before TLS, without reading from it.
+ * Counted here rather than with Node's server.maxConnections, which in a node:cluster worker (server.workers) refuses
+ * the primary's handoff instead: the primary hands the connection straight back, the two processes spin on it (a
+ * core between them) and the client hangs unanswered.
+ */
+function capConnections(server: http.Server, max: number, logger: Logger): void {
+  let open = 0;
+  server.prependListener('connection', (socket: Socket) => {
+    if (open >= max) {
+      logger.debug({ client: socket.remoteAddress }, 'connection closed: server.max_connections reached');
+      socket.destroy();
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
+  });
 }
 
 /**

@@ -70,12 +70,12 @@ export const serverSchema: Schema<ServerConfig> = {
     default: 67108864,
   },
   max_inflight_bytes: {
-    doc: 'Decompressed intake bytes held in memory at once across all requests (lines being judged, partial lines, decompressor output). A request that would go beyond it is answered 503 + Retry-After, so many concurrent large or compressed bodies cannot exhaust memory. 0: no global bound.',
+    doc: 'Decompressed intake bytes held in memory at once across all requests (lines being judged, partial lines, decompressor output). A request that would go beyond it is answered 503 + Retry-After, so many concurrent large or compressed bodies cannot exhaust memory. Per proxy process: with server.workers N each worker has its own, N times this in all. 0: no global bound.',
     format: 'nat',
     default: 33554432,
   },
   max_connections: {
-    doc: "Most connections open at once on the intake listener (as APM Server's max_connections); more are closed at once, before TLS. 0: no limit.",
+    doc: "Most connections open at once on the intake listener (as APM Server's max_connections); more are closed at once, before TLS. Per proxy process: with server.workers N each worker holds up to this many, N times this in all. 0: no limit.",
     format: 'nat',
     default: 1024,
   },
