@@ -4,6 +4,9 @@ import { testPki } from '../support/certs';
 import { RedisServer } from '../support/redis';
 import { proxyEnv, spawnCli, type SpawnedProcess } from '../support/spawn-cli';
 
+// Spawned processes on a loaded 2-core machine (8 jobs at once): a bound that proves each test ends, not how fast.
+jest.setTimeout(240_000);
+
 /** Resolves true when the TLS handshake completes, false when the server closes the connection first. */
 function handshake(port: number, open: tls.TLSSocket[]): Promise<boolean> {
   return new Promise((resolve) => {

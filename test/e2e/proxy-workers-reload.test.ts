@@ -12,6 +12,9 @@ import { eventually, httpRequest } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
 import { spawnCli, type SpawnedProcess } from '../support/spawn-cli';
 
+// Spawned processes on a loaded 2-core machine (8 jobs at once): a bound that proves each test ends, not how fast.
+jest.setTimeout(240_000);
+
 /**
  * server.workers 2: each worker holds its own TLS context and token verifier, so a reload must reach both.
  * node:cluster hands connections out in turn, so `round` fresh connections in a row meet every worker: a reload

@@ -11,6 +11,9 @@ import { eventually, httpRequest, testToken } from '../support/proxy-harness';
 import { RedisServer } from '../support/redis';
 import { proxyEnv, spawnCli, type SpawnedProcess } from '../support/spawn-cli';
 
+// Spawned processes on a loaded 2-core machine (8 jobs at once): a bound that proves each test ends, not how fast.
+jest.setTimeout(240_000);
+
 /** Generous bounds: they prove that something happens, never how fast. */
 const startBoundMs = 60_000;
 const exitBoundMs = 45_000;

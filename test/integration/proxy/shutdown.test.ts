@@ -4,6 +4,9 @@ import { RedisServer } from '../../support/redis';
 import { proxyEnv, spawnCli } from '../../support/spawn-cli';
 import { golden, parsed } from './golden';
 
+// Spawned processes on a loaded 2-core machine (8 jobs at once): a bound that proves each test ends, not how fast.
+jest.setTimeout(240_000);
+
 const event =
   '{"transaction":{"id":"945254c567a5417e","trace_id":"0123456789abcdef0123456789abcdef","type":"request","duration":32.5,"span_count":{"started":0}}}\n';
 
