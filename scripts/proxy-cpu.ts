@@ -14,7 +14,7 @@ import path from 'node:path';
 
 import { agentRequests } from '../bench/corpus';
 import { makePki, repoRoot, stop } from '../bench/processes';
-import { procStat } from '../bench/procstat';
+import { peakRss, procStat } from '../bench/procstat';
 import { type IntakeBenchOptions, runLoad, waitReady } from '../bench/scenarios/intake';
 import { freePort } from '../test/support/ports';
 import { RedisServer } from '../test/support/redis';
@@ -37,6 +37,7 @@ interface Sample {
   readonly proxyCpu: number;
   readonly redisCpu: number;
   readonly statuses: Record<string, number>;
+  readonly peakRssMiB: number;
 }
 
 async function startProxy(
@@ -73,7 +74,8 @@ async function measure(cli: string, bench: IntakeBenchOptions, options: Options)
     try {
       const pid = proxy.child.pid ?? 0;
       const redisPid = redis.pid ?? 0;
-      await runLoad(proxy.url, bench, { maxRequests: options.warmup ?? 300, seconds: 60 });
+      const warmup = options.warmup ?? 300;
+      if (warmup > 0) await runLoad(proxy.url, bench, { maxRequests: warmup, seconds: 60 });
       const before = [procStat(pid).cpuSeconds, procStat(redisPid).cpuSeconds];
       const load = await runLoad(proxy.url, bench, { maxRequests: options.requests ?? 3000, seconds: 120 });
       const after = [procStat(pid).cpuSeconds, procStat(redisPid).cpuSeconds];
@@ -83,6 +85,7 @@ async function measure(cli: string, bench: IntakeBenchOptions, options: Options)
         proxyCpu: (after[0] ?? 0) - (before[0] ?? 0),
         redisCpu: (after[1] ?? 0) - (before[1] ?? 0),
         statuses: load.byStatus,
+        peakRssMiB: Math.round(peakRss(pid) / 2 ** 20),
       };
     } finally {
       await stop(proxy.child, 'SIGINT');
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
           redisCpuPer100k: per100k(sample.redisCpu),
           proxyEventsPerCpuS: Math.round(sample.events / sample.proxyCpu),
           statuses: sample.statuses,
+          peakRssMiB: sample.peakRssMiB,
         })}\n`,
       );
     }

@@ -37,8 +37,9 @@ export const rumV3: IntakeDialect = { name: 'rum-v3', metadataKey: 'm', events: 
 /** APM Server's identifyEventType: the text between the first quote (" or ') and the next same quote. */
 export function identifyObjectType(line: string): string | null {
   const double = line.indexOf('"');
-  const single = line.indexOf("'");
-  const start = double === -1 ? single : single === -1 ? double : Math.min(double, single);
+  // A single quote matters only before the first double one: look for it there, not through the whole line.
+  const singleFirst = double === -1 || (double > 0 && line.lastIndexOf("'", double) !== -1);
+  const start = singleFirst ? line.indexOf("'") : double;
   if (start === -1) return null;
   const end = line.indexOf(line.charAt(start), start + 1);
   return end === -1 ? null : line.slice(start + 1, end);
