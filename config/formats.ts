@@ -4,6 +4,7 @@ import { parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
 import { SidecarError } from '../core/errors';
 import { parseHostPort } from '../core/listen';
+import { isRecord } from '../core/parse';
 import { PARTITION_TAGS } from '../core/partition-tags';
 
 /** What a format validator throws: convict prefixes the key and appends the value to its message. */
@@ -22,6 +23,19 @@ function commaList(value: string): string[] {
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
   throw invalid('must be a list');
+}
+
+const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value !== '';
+
+/** A whole number from min to max (`note` says what the lowest means), read from the environment as text. */
+function wholeNumber(min: number, max: number, note = ''): convict.Format {
+  return {
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+        throw invalid(`must be a whole number from ${min}${note} to ${max}`);
+    },
+    coerce: Number,
+  };
 }
 
 /**
@@ -58,53 +72,32 @@ export function registerFormats(): void {
     },
     'host-port-list': {
       validate(value: unknown) {
-        if (!Array.isArray(value)) throw invalid('must be a list of "host:port", e.g. ["10.0.0.1:26379"]');
-        for (const item of value as unknown[]) {
-          const m = typeof item === 'string' ? /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(item) : null;
-          if (m === null || Number(m[2]) > 65535 || Number(m[2]) === 0)
+        for (const item of asList(value)) {
+          // Sentinels and cluster nodes are dialled: no empty host (all interfaces) and no port 0.
+          const at = typeof item === 'string' && !item.startsWith(':') ? parseHostPort(item) : undefined;
+          if (at === undefined || at.port === 0)
             throw invalid(`"${String(item)}" is not "host:port", e.g. "10.0.0.1:26379" or "[::1]:26379"`);
         }
       },
       coerce: commaList,
     },
-    'partition-count': {
-      validate(value: unknown) {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > PARTITION_TAGS.length)
-          throw invalid(`must be a whole number from 1 to ${PARTITION_TAGS.length}`);
-      },
-      coerce: (value: string) => Number(value),
-    },
-    'worker-count': {
-      validate(value: unknown) {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 64)
-          throw invalid('must be a whole number from 1 to 64');
-      },
-      coerce: (value: string) => Number(value),
-    },
+    'partition-count': wholeNumber(1, PARTITION_TAGS.length),
+    'worker-count': wholeNumber(1, 64),
     'string-list': {
       validate(value: unknown) {
-        for (const item of asList(value))
-          if (typeof item !== 'string' || item === '') throw invalid('must be a list of non-empty strings');
+        if (!asList(value).every(nonEmpty)) throw invalid('must be a list of non-empty strings');
       },
       coerce: commaList,
     },
     'secret-token-list': {
       validate(value: unknown) {
         for (const item of asList(value)) {
-          if (typeof item === 'string' && item !== '') continue;
-          const entry = item as { name?: unknown; token?: unknown } | null;
-          const named =
-            entry !== null &&
-            typeof entry === 'object' &&
-            typeof entry.name === 'string' &&
-            entry.name !== '' &&
-            typeof entry.token === 'string' &&
-            entry.token !== '';
-          if (!named || Object.keys(entry).some((k) => k !== 'name' && k !== 'token'))
+          const named = isRecord(item) && Object.keys(item).sort().join() === 'name,token';
+          if (!nonEmpty(item) && !(named && nonEmpty(item.name) && nonEmpty(item.token)))
             throw invalid('must be a list of tokens, each a non-empty string or {name, token}');
         }
       },
-      coerce: (value: string) => parseTokenList(value),
+      coerce: parseTokenList,
     },
     'cidr-list': {
       validate(value: unknown) {
@@ -115,12 +108,8 @@ export function registerFormats(): void {
     'url-list': {
       validate(value: unknown) {
         for (const item of asList(value)) {
-          let url: URL;
-          try {
-            url = new URL(String(item));
-          } catch {
-            throw invalid(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
-          }
+          const url = URL.canParse(String(item)) ? new URL(String(item)) : undefined;
+          if (url === undefined) throw invalid(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
           if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`"${String(item)}" must be http(s)`);
         }
       },
@@ -133,12 +122,14 @@ export function registerFormats(): void {
           throw invalid(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
       },
     },
-    'gzip-level': {
+    'gzip-level': wholeNumber(0, 9, ' (no compression)'),
+    'sha256-fingerprint': {
       validate(value: unknown) {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 9)
-          throw invalid('must be a whole number from 0 (no compression) to 9');
+        if (value !== null && value !== '' && !/^[0-9a-f]{64}$/i.test(String(value).replace(/[:\s]/g, '')))
+          throw invalid(
+            'is not a SHA-256 fingerprint (64 hex digits): copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
+          );
       },
-      coerce: (value: string) => Number(value),
     },
     'optional-string': {
       validate(value: unknown) {

@@ -1,3 +1,4 @@
+import { isRecord } from '../core/parse';
 import { schema } from './schema';
 
 /** One configurable key of the schema, as docs and checks see it. */
@@ -57,6 +58,13 @@ export function configLeaves(): ConfigLeaf[] {
   const out: ConfigLeaf[] = [];
   walk(schema, '', out);
   return out;
+}
+
+/** The value at a dotted key ("server.ssl.key") of the configuration or a copy of it; undefined off its shape. */
+export function valueAt(config: unknown, key: string): unknown {
+  let node = config;
+  for (const part of key.split('.')) node = isRecord(node) ? node[part] : undefined;
+  return node;
 }
 
 let envByKey: ReadonlyMap<string, string> | undefined;

@@ -1,7 +1,7 @@
 import { type CidrBlock, parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
-import { SidecarError } from '../core/errors';
 import { type ListenAddress, parseHostPort } from '../core/listen';
+import { valueAt } from './leaves';
 import type { SidecarConfig } from './schema';
 
 /** Every key of format "duration" (a test keeps this list equal to the schema's). */
@@ -27,8 +27,14 @@ export const durationKeys = [
 
 type DurationKey = (typeof durationKeys)[number];
 
-/** output.elasticsearch as the Elasticsearch client takes it: the section, with its timeout in milliseconds. */
-export type EsConnection = SidecarConfig['output']['elasticsearch'] & { readonly timeoutMs: number };
+/**
+ * output.elasticsearch as the Elasticsearch client takes it: the section, with its timeout in milliseconds and
+ * ssl.ca_trusted_fingerprint as hex without colons, lower case (Elasticsearch prints it so, openssl with colons).
+ */
+export type EsConnection = SidecarConfig['output']['elasticsearch'] & {
+  readonly timeoutMs: number;
+  readonly caFingerprint: string | null;
+};
 
 /** The validated configuration as the processes use it: parsed once, right after convict validated it. */
 export interface RuntimeConfig {
@@ -40,37 +46,27 @@ export interface RuntimeConfig {
   readonly networks: { readonly allowed: readonly CidrBlock[]; readonly trustedProxies: readonly CidrBlock[] };
 }
 
-function valueAt(config: SidecarConfig, key: string): unknown {
-  let node: unknown = config;
-  for (const part of key.split('.')) {
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
-  }
-  return node;
-}
-
-function durationMs(config: SidecarConfig, key: DurationKey): number {
-  const value = valueAt(config, key);
-  if (typeof value !== 'string') throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `${key} is not a duration`);
-  return parseDuration(value);
-}
-
 const views = new WeakMap<SidecarConfig, RuntimeConfig>();
 
 /** The runtime view of a loaded configuration; the same object for the same configuration. */
 export function runtimeConfig(config: SidecarConfig): RuntimeConfig {
   const known = views.get(config);
   if (known !== undefined) return known;
-  const ms = Object.fromEntries(durationKeys.map((key) => [key, durationMs(config, key)])) as Record<
-    DurationKey,
-    number
-  >;
+  const durations = durationKeys.map((key) => [key, parseDuration(String(valueAt(config, key)))]);
+  const ms = Object.fromEntries(durations) as Record<DurationKey, number>;
+  const fingerprint = config.output.elasticsearch.ssl.ca_trusted_fingerprint;
   const view: RuntimeConfig = {
     ms,
     listen: { intake: parseHostPort(config.server.host), admin: parseHostPort(config.admin.host) },
-    elasticsearch: { ...config.output.elasticsearch, timeoutMs: ms['output.elasticsearch.timeout'] },
+    elasticsearch: {
+      ...config.output.elasticsearch,
+      timeoutMs: ms['output.elasticsearch.timeout'],
+      caFingerprint:
+        fingerprint === null || fingerprint === '' ? null : fingerprint.replace(/[:\s]/g, '').toLowerCase(),
+    },
     networks: {
-      allowed: config.server.allowed_networks.map((cidr) => parseCidr(cidr)),
-      trustedProxies: config.server.trusted_proxies.map((cidr) => parseCidr(cidr)),
+      allowed: config.server.allowed_networks.map(parseCidr),
+      trustedProxies: config.server.trusted_proxies.map(parseCidr),
     },
   };
   views.set(config, view);

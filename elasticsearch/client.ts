@@ -34,22 +34,6 @@ function authFor(credential: EsCredential): ClientOptions['auth'] {
   return undefined;
 }
 
-/** Hex without colons, lower case: Elasticsearch prints it so; openssl prints it with colons. */
-export function normaliseFingerprint(fingerprint: string): string {
-  const hex = fingerprint.replace(/[:\s]/g, '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new SidecarError(
-      'SIDECAR_ERR_CONFIG_INVALID',
-      'output.elasticsearch.ssl.ca_trusted_fingerprint is not a SHA-256 fingerprint (64 hex digits)',
-      {
-        remediation:
-          'copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
-      },
-    );
-  }
-  return hex;
-}
-
 function readPem(file: string, key: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -77,19 +61,16 @@ export function tlsOptionsFor(output: EsConnection): Pick<ClientOptions, 'tls' |
   const ca = ssl.certificate_authorities.map((file) =>
     readPem(file, 'output.elasticsearch.ssl.certificate_authorities'),
   );
-  const fingerprint = present(ssl.ca_trusted_fingerprint)
-    ? normaliseFingerprint(ssl.ca_trusted_fingerprint)
-    : undefined;
   const clientCert = present(ssl.certificate)
     ? readPem(ssl.certificate, 'output.elasticsearch.ssl.certificate')
     : undefined;
   const clientKey = present(ssl.key) ? readPem(ssl.key, 'output.elasticsearch.ssl.key') : undefined;
-  if (fingerprint !== undefined && ssl.verification_mode !== 'none') {
+  if (output.caFingerprint !== null && ssl.verification_mode !== 'none') {
     // No `tls` here: the transport would replace our connector with one built from it. Should a transport
     // upgrade ignore `agent.connect`, the default connector verifies against the system CAs: it fails closed.
     const agent: PinnedAgentOptions = {
       connect: createPinnedCaConnector({
-        fingerprint,
+        fingerprint: output.caFingerprint,
         certificateAuthorities: ca,
         ...(clientCert !== undefined ? { clientCertificate: clientCert } : {}),
         ...(clientKey !== undefined ? { clientKey } : {}),

@@ -66,7 +66,7 @@ export const outputSchema: Schema<OutputConfig> = {
       },
       ca_trusted_fingerprint: {
         doc: "SHA-256 fingerprint of the cluster's CA, hex as Elasticsearch prints it at first start (colons optional).",
-        format: 'optional-string',
+        format: 'sha256-fingerprint',
         default: null,
         env: 'APM_SIDECAR_ES_CA_FINGERPRINT',
       },

@@ -4,7 +4,6 @@ import { isSidecarError } from '../../../core/errors';
 import {
   createEsClient,
   type EsOutput,
-  normaliseFingerprint,
   tlsOptionsFor,
   warnAboutInsecureTransport,
 } from '../../../elasticsearch/client';
@@ -19,18 +18,19 @@ function outputWith(ssl: Partial<EsOutput['ssl']>, hosts = ['https://127.0.0.1:9
     .elasticsearch;
 }
 
-describe('normaliseFingerprint', () => {
+describe('ssl.ca_trusted_fingerprint, parsed once with the config', () => {
   it('takes hex as Elasticsearch prints it and as openssl prints it (colons, upper case)', () => {
     const colons = pin.toUpperCase().match(/../g)?.join(':') ?? '';
-    expect(normaliseFingerprint(colons)).toBe(pin);
-    expect(normaliseFingerprint(` ${pin} `)).toBe(pin);
+    expect(outputWith({ ca_trusted_fingerprint: colons }).caFingerprint).toBe(pin);
+    expect(outputWith({ ca_trusted_fingerprint: ` ${pin} ` }).caFingerprint).toBe(pin);
+    expect(outputWith({}).caFingerprint).toBeNull();
   });
 
   it('refuses anything that is not 64 hex digits, as a config error naming the key', () => {
     for (const bad of ['ab'.repeat(20), 'zz'.repeat(32), 'sha256:' + pin]) {
       let thrown: unknown;
       try {
-        normaliseFingerprint(bad);
+        outputWith({ ca_trusted_fingerprint: bad });
       } catch (err) {
         thrown = err;
       }
