@@ -125,7 +125,8 @@ export function registerFormats(): void {
     'gzip-level': wholeNumber(0, 9, ' (no compression)'),
     'sha256-fingerprint': {
       validate(value: unknown) {
-        if (value !== null && value !== '' && !/^[0-9a-f]{64}$/i.test(String(value).replace(/[:\s]/g, '')))
+        if (value === null || value === '') return;
+        if (typeof value !== 'string' || !/^[0-9a-f]{64}$/i.test(value.replace(/[:\s]/g, '')))
           throw invalid(
             'is not a SHA-256 fingerprint (64 hex digits): copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
           );

@@ -5,9 +5,10 @@ import convict from 'convict';
 import YAML from 'yaml';
 
 import { SidecarError } from '../core/errors';
+import { isRecord } from '../core/parse';
 import { redact, registerSecrets, urlUserinfo } from '../core/redact';
 import { parseTokenList, registerFormats } from './formats';
-import { configLeaves, defaultEnvName } from './leaves';
+import { configLeaves, defaultEnvName, valueAt } from './leaves';
 import { schema, type SidecarConfig } from './schema';
 import { didYouMean } from './suggest';
 
@@ -46,6 +47,15 @@ function invalid(message: string, remediation = fixNamedKey): SidecarError {
   return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, { remediation });
 }
 
+/** A file's text; a read failure is a config error naming `what`, the key or variable that points at the file. */
+function readConfigured(file: string, what: string, remediation?: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw invalid(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, remediation);
+  }
+}
+
 /**
  * Secrets may be given as <ENV>_FILE (Docker and Kubernetes secrets): the file's content, trimmed, becomes the
  * value. Unknown APM_SIDECAR_* variables are refused so that a typo never silently leaves a default in place.
@@ -69,14 +79,8 @@ function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
       throw invalid(`both ${leaf.env} and ${leaf.env}_FILE are set`, `unset ${leaf.env} or ${leaf.env}_FILE`);
     // The token file stays watched by the proxy (server.auth.secret_tokens_file): rotation without a restart.
     if (leaf.key === 'server.auth.secret_tokens') resolved[defaultEnvName('server.auth.secret_tokens_file')] = fileVar;
-    try {
-      resolved[leaf.env] = fs.readFileSync(fileVar, 'utf8').trim();
-    } catch (err) {
-      throw invalid(
-        `${leaf.env}_FILE: cannot read ${fileVar} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-        `make ${fileVar} readable by this process, or point ${leaf.env}_FILE at another file`,
-      );
-    }
+    const remediation = `make ${fileVar} readable by this process, or point ${leaf.env}_FILE at another file`;
+    resolved[leaf.env] = readConfigured(fileVar, `${leaf.env}_FILE`, remediation).trim();
   }
   return resolved;
 }
@@ -113,7 +117,7 @@ function rewordConvictError(message: string, file: string | undefined, env: Node
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   ensureRegistered();
   const env = environmentFor(options.env ?? process.env);
-  const config = convict<SidecarConfig>(schemaWithEnv(), { env, args: [] });
+  const config = convict<SidecarConfig>(withEnv(schema, '') as convict.Schema<SidecarConfig>, { env, args: [] });
   const file = options.file ?? env.APM_SIDECAR_CONFIG;
   registerConfiguredSecrets(config);
   try {
@@ -143,15 +147,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 function loadTokenFile(config: SidecarConfig): void {
   const file = config.server.auth.secret_tokens_file;
   if (file === null || file === '' || config.server.auth.secret_tokens.length > 0) return;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw invalid(
-      `server.auth.secret_tokens_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
-  const tokens = parseTokenList(text);
+  const tokens = parseTokenList(readConfigured(file, 'server.auth.secret_tokens_file'));
   registerSecrets(tokens.map((t) => (typeof t === 'string' ? t : t.token)));
   config.server.auth.secret_tokens = tokens;
 }
@@ -161,16 +157,12 @@ function loadTokenFile(config: SidecarConfig): void {
  * credential inside a URL is masked by redact.
  */
 function printableConfig(config: SidecarConfig): string {
-  const copy: unknown = structuredClone(config);
-  for (const leaf of configLeaves().filter((l) => l.sensitive)) {
-    const parts = leaf.key.split('.');
-    const last = parts.pop() ?? '';
-    let node: unknown = copy;
-    for (const part of parts) node = node !== null && typeof node === 'object' ? Reflect.get(node, part) : undefined;
-    if (node === null || typeof node !== 'object') continue;
-    const value: unknown = Reflect.get(node, last);
+  const copy = structuredClone(config);
+  for (const { key } of configLeaves().filter((l) => l.sensitive)) {
+    const value = valueAt(copy, key);
     const set = value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
-    Reflect.set(node, last, set ? '[set]' : '[not set]');
+    const parent = valueAt(copy, key.slice(0, key.lastIndexOf('.')));
+    if (isRecord(parent)) parent[key.slice(key.lastIndexOf('.') + 1)] = set ? '[set]' : '[not set]';
   }
   return redact(JSON.stringify(copy, null, 2));
 }
@@ -213,17 +205,12 @@ function loadFileQuietly(config: convict.Config<SidecarConfig>, file: string): v
  * log line or --print-config output of this process prints them (even a value that fails validation).
  */
 function registerConfiguredSecrets(config: convict.Config<SidecarConfig>): void {
+  const properties = config.getProperties();
   const values: string[] = [];
   for (const leaf of configLeaves()) {
     if (!leaf.sensitive && !/url/.test(leaf.format) && !/url|hosts/.test(leaf.key)) continue;
-    let value: unknown;
-    try {
-      value = config.get(leaf.key as never);
-    } catch {
-      continue;
-    }
-    for (const raw of [value].flat()) {
-      const item: unknown = raw !== null && typeof raw === 'object' && 'token' in raw ? raw.token : raw;
+    for (const raw of [valueAt(properties, leaf.key)].flat()) {
+      const item = isRecord(raw) ? raw.token : raw;
       if (typeof item !== 'string' || item === '') continue;
       if (leaf.sensitive) values.push(item);
       const userinfo = urlUserinfo(item);
@@ -234,20 +221,10 @@ function registerConfiguredSecrets(config: convict.Config<SidecarConfig>): void 
 }
 
 /** The schema with an env name on every leaf (the SPEC's where given, APM_SIDECAR_<PATH> otherwise). */
-function schemaWithEnv(): convict.Schema<SidecarConfig> {
-  const copy = structuredCloneSchema(schema) as Record<string, unknown>;
-  for (const leaf of configLeaves()) {
-    let node: Record<string, unknown> = copy;
-    for (const part of leaf.key.split('.')) node = node[part] as Record<string, unknown>;
-    node.env = leaf.env;
-  }
-  return copy as unknown as convict.Schema<SidecarConfig>;
-}
-
-function structuredCloneSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(structuredCloneSchema);
-  if (node !== null && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, structuredCloneSchema(v)]));
-  }
-  return node;
+function withEnv(node: unknown, key: string): unknown {
+  if (!isRecord(node)) return node;
+  // A copy: convict writes its own properties onto the leaves it is given.
+  if ('default' in node) return { ...node, env: typeof node.env === 'string' ? node.env : defaultEnvName(key) };
+  const children = Object.entries(node).map(([name, child]) => [name, withEnv(child, key ? `${key}.${name}` : name)]);
+  return Object.fromEntries(children);
 }

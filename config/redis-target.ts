@@ -1,10 +1,6 @@
 import { SidecarError } from '../core/errors';
+import { type ListenAddress, parseHostPort } from '../core/listen';
 import type { SidecarConfig } from './schema';
-
-interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
 
 /**
  * Where the queue's Redis is: one URL, a master found through Redis Sentinel (followed after a failover), or a
@@ -15,25 +11,19 @@ export type RedisTarget =
   | { readonly kind: 'single'; readonly url: string }
   | {
       readonly kind: 'sentinel';
-      readonly sentinels: readonly HostPort[];
+      readonly sentinels: readonly ListenAddress[];
       readonly masterName: string;
       /** queue.redis.url when also set: only its credentials, TLS and database are used. */
       readonly url: string | null;
     }
   | {
       readonly kind: 'cluster';
-      readonly nodes: readonly HostPort[];
+      readonly nodes: readonly ListenAddress[];
       /** queue.redis.url when also set: only its credentials and TLS are used, for every node. */
       readonly url: string | null;
     };
 
 type RedisSettings = SidecarConfig['queue']['redis'];
-
-function hostPort(text: string): HostPort {
-  const at = text.lastIndexOf(':');
-  const host = text.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(text.slice(at + 1)) };
-}
 
 /** The configured target, or null when no Redis is configured at all (only `start` runs its own). */
 export function redisTargetOf(settings: RedisSettings): RedisTarget | null {
@@ -48,11 +38,11 @@ export function redisTargetOf(settings: RedisSettings): RedisTarget | null {
           'keep one: queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES) for a Redis Cluster (its replicas fail over by themselves), or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) for one master watched by sentinels',
       },
     );
-  if (clusterNodes.length > 0) return { kind: 'cluster', nodes: clusterNodes.map(hostPort), url: settings.url };
+  if (clusterNodes.length > 0) return { kind: 'cluster', nodes: clusterNodes.map(parseHostPort), url: settings.url };
   if (sentinels.length > 0)
     return {
       kind: 'sentinel',
-      sentinels: sentinels.map(hostPort),
+      sentinels: sentinels.map(parseHostPort),
       masterName: settings.sentinel.master_name,
       url: settings.url,
     };

@@ -6,22 +6,20 @@ import type { ServerSslConfig } from './schema/server-ssl';
 type ProtocolVersion = 'TLSv1.2' | 'TLSv1.3';
 const supportedVersions: readonly ProtocolVersion[] = ['TLSv1.2', 'TLSv1.3'];
 
+/** server.ssl as the listener takes it: certificate and key set, protocol range and cipher list resolved. */
 export type TlsSettings =
   | { readonly enabled: false }
-  | {
+  | (Readonly<ServerSslConfig> & {
       readonly enabled: true;
       readonly certificate: string;
       readonly key: string;
-      readonly keyPassphrase: string | null;
-      readonly certificateAuthorities: readonly string[];
-      readonly clientAuthentication: 'none' | 'optional' | 'required';
       readonly minVersion: ProtocolVersion;
       readonly maxVersion: ProtocolVersion;
       /** OpenSSL cipher list: the TLS 1.3 AEAD suites, then server.ssl.cipher_suites for TLS 1.2. */
       readonly ciphers: string;
       /** server.ssl.handshake_timeout in ms: a connection without a completed handshake by then is closed. */
       readonly handshakeTimeoutMs: number;
-    };
+    });
 
 /** TLS 1.3 has only AEAD suites with forward secrecy; they are always offered. */
 const tls13Suites = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
@@ -76,12 +74,10 @@ export function resolveTlsSettings(ssl: ServerSslConfig, handshakeTimeoutMs: num
     );
   }
   return {
+    ...ssl,
     enabled: true,
     certificate: ssl.certificate,
     key: ssl.key,
-    keyPassphrase: ssl.key_passphrase,
-    certificateAuthorities: ssl.certificate_authorities,
-    clientAuthentication: ssl.client_authentication,
     ...protocolRange(ssl.supported_protocols),
     ciphers: cipherList(ssl.cipher_suites),
     handshakeTimeoutMs,

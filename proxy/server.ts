@@ -79,7 +79,7 @@ export class ProxyServer {
       const server = https.createServer({ ...httpsServerOptions(options.tls), ...httpOptions, ...alpn }, onRequest);
       if (options.http2 !== undefined) dispatchHttp2(server, options.http2);
       guardHandshakes(server, options.tls.handshakeTimeoutMs, options.networks, options.logger);
-      if (options.tls.clientAuthentication === 'optional')
+      if (options.tls.client_authentication === 'optional')
         server.on('secureConnection', rejectUnverifiedClientCertificate);
       server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
       this.reloader = new CertificateReloader(options.tls, server, options.logger, options.certificatePollMs);

@@ -32,10 +32,10 @@ export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContex
   const options: tls.SecureContextOptions = {
     cert: readPem(settings.certificate, 'server.ssl.certificate'),
     key: readPem(settings.key, 'server.ssl.key'),
-    ...(settings.keyPassphrase === null ? {} : { passphrase: settings.keyPassphrase }),
-    ...(settings.certificateAuthorities.length === 0
+    ...(settings.key_passphrase === null ? {} : { passphrase: settings.key_passphrase }),
+    ...(settings.certificate_authorities.length === 0
       ? {}
-      : { ca: settings.certificateAuthorities.map((f) => readPem(f, 'server.ssl.certificate_authorities')) }),
+      : { ca: settings.certificate_authorities.map((f) => readPem(f, 'server.ssl.certificate_authorities')) }),
     minVersion: settings.minVersion,
     maxVersion: settings.maxVersion,
     ciphers: settings.ciphers,
@@ -65,8 +65,8 @@ export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContex
 export function httpsServerOptions(settings: EnabledTls): https.ServerOptions {
   return {
     ...loadSecureContextOptions(settings),
-    requestCert: settings.clientAuthentication !== 'none',
-    rejectUnauthorized: settings.clientAuthentication === 'required',
+    requestCert: settings.client_authentication !== 'none',
+    rejectUnauthorized: settings.client_authentication === 'required',
     // server.ts closes a connection whose handshake is not done by handshakeTimeoutMs (an absolute bound; Node's
     // own handshakeTimeout restarts with every byte, so a trickled hello would outlive it). This one is a backstop.
     handshakeTimeout: settings.handshakeTimeoutMs,
@@ -90,7 +90,7 @@ export class CertificateReloader {
     private readonly logger: Logger,
     private readonly pollIntervalMs = 1000,
   ) {
-    this.files = [settings.certificate, settings.key, ...settings.certificateAuthorities];
+    this.files = [settings.certificate, settings.key, ...settings.certificate_authorities];
   }
 
   start(): void {

@@ -23,7 +23,7 @@ describe('server.ssl validation', () => {
       enabled: true,
       minVersion: 'TLSv1.2',
       maxVersion: 'TLSv1.3',
-      clientAuthentication: 'none',
+      client_authentication: 'none',
     });
   });
 
