@@ -2,15 +2,10 @@ import convict from 'convict';
 
 import { parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
-import { SidecarError } from '../core/errors';
 import { parseHostPort } from '../core/listen';
 import { isRecord } from '../core/parse';
 import { PARTITION_TAGS } from '../core/partition-tags';
-
-/** What a format validator throws: convict prefixes the key and appends the value to its message. */
-function invalid(message: string): SidecarError {
-  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message);
-}
+import { invalidConfig } from './invalid-config';
 
 /** An env var's comma-separated list: items trimmed, empty ones dropped. */
 function commaList(value: string): string[] {
@@ -22,7 +17,7 @@ function commaList(value: string): string[] {
 
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
-  throw invalid('must be a list');
+  throw invalidConfig('must be a list');
 }
 
 const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value !== '';
@@ -32,7 +27,7 @@ function wholeNumber(min: number, max: number, note = ''): convict.Format {
   return {
     validate(value: unknown) {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-        throw invalid(`must be a whole number from ${min}${note} to ${max}`);
+        throw invalidConfig(`must be a whole number from ${min}${note} to ${max}`);
     },
     coerce: Number,
   };
@@ -60,13 +55,13 @@ export function registerFormats(): void {
   convict.addFormats({
     duration: {
       validate(value: unknown) {
-        if (typeof value !== 'string') throw invalid('must be a duration string such as "30s" or "1m"');
+        if (typeof value !== 'string') throw invalidConfig('must be a duration string such as "30s" or "1m"');
         parseDuration(value);
       },
     },
     'host-port': {
       validate(value: unknown) {
-        if (typeof value !== 'string') throw invalid('must be "host:port", e.g. "127.0.0.1:8200"');
+        if (typeof value !== 'string') throw invalidConfig('must be "host:port", e.g. "127.0.0.1:8200"');
         parseHostPort(value);
       },
     },
@@ -76,7 +71,7 @@ export function registerFormats(): void {
           // Sentinels and cluster nodes are dialled: no empty host (all interfaces) and no port 0.
           const at = typeof item === 'string' && !item.startsWith(':') ? parseHostPort(item) : undefined;
           if (at === undefined || at.port === 0)
-            throw invalid(`"${String(item)}" is not "host:port", e.g. "10.0.0.1:26379" or "[::1]:26379"`);
+            throw invalidConfig(`"${String(item)}" is not "host:port", e.g. "10.0.0.1:26379" or "[::1]:26379"`);
         }
       },
       coerce: commaList,
@@ -85,7 +80,7 @@ export function registerFormats(): void {
     'worker-count': wholeNumber(1, 64),
     'string-list': {
       validate(value: unknown) {
-        if (!asList(value).every(nonEmpty)) throw invalid('must be a list of non-empty strings');
+        if (!asList(value).every(nonEmpty)) throw invalidConfig('must be a list of non-empty strings');
       },
       coerce: commaList,
     },
@@ -94,7 +89,7 @@ export function registerFormats(): void {
         for (const item of asList(value)) {
           const named = isRecord(item) && Object.keys(item).sort().join() === 'name,token';
           if (!nonEmpty(item) && !(named && nonEmpty(item.name) && nonEmpty(item.token)))
-            throw invalid('must be a list of tokens, each a non-empty string or {name, token}');
+            throw invalidConfig('must be a list of tokens, each a non-empty string or {name, token}');
         }
       },
       coerce: parseTokenList,
@@ -109,8 +104,10 @@ export function registerFormats(): void {
       validate(value: unknown) {
         for (const item of asList(value)) {
           const url = URL.canParse(String(item)) ? new URL(String(item)) : undefined;
-          if (url === undefined) throw invalid(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
-          if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`"${String(item)}" must be http(s)`);
+          if (url === undefined)
+            throw invalidConfig(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
+          if (url.protocol !== 'https:' && url.protocol !== 'http:')
+            throw invalidConfig(`"${String(item)}" must be http(s)`);
         }
       },
       coerce: commaList,
@@ -119,7 +116,7 @@ export function registerFormats(): void {
       validate(value: unknown) {
         if (value === null || value === '') return;
         if (typeof value !== 'string' || !URL.canParse(value))
-          throw invalid(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
+          throw invalidConfig(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
       },
     },
     'gzip-level': wholeNumber(0, 9, ' (no compression)'),
@@ -127,40 +124,42 @@ export function registerFormats(): void {
       validate(value: unknown) {
         if (value === null || value === '') return;
         if (typeof value !== 'string' || !/^[0-9a-f]{64}$/i.test(value.replace(/[:\s]/g, '')))
-          throw invalid(
+          throw invalidConfig(
             'is not a SHA-256 fingerprint (64 hex digits): copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
           );
       },
     },
     'optional-string': {
       validate(value: unknown) {
-        if (value !== null && typeof value !== 'string') throw invalid('must be a string');
+        if (value !== null && typeof value !== 'string') throw invalidConfig('must be a string');
       },
     },
     'header-map': {
       validate(value: unknown) {
         if (value === null || typeof value !== 'object' || Array.isArray(value))
-          throw invalid('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
+          throw invalidConfig('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
         for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
           if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof v !== 'string' || /[\r\n]/.test(v))
-            throw invalid(`"${name}" must be a header name with a one-line string value`);
+            throw invalidConfig(`"${name}" must be a header name with a one-line string value`);
         }
       },
       coerce: (value: string): unknown => JSON.parse(value),
     },
     'regex-string': {
       validate(value: unknown) {
-        if (typeof value !== 'string') throw invalid('must be a regular expression string');
+        if (typeof value !== 'string') throw invalidConfig('must be a regular expression string');
         try {
           new RegExp(value);
         } catch (err) {
-          throw invalid(`"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
+          throw invalidConfig(
+            `"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       },
     },
     'optional-boolean': {
       validate(value: unknown) {
-        if (value !== null && typeof value !== 'boolean') throw invalid('must be true or false');
+        if (value !== null && typeof value !== 'boolean') throw invalidConfig('must be true or false');
       },
       coerce: (value: string) => (value === '' ? null : value === 'true'),
     },

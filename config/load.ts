@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 
 import convict from 'convict';
 import YAML from 'yaml';
@@ -8,21 +7,16 @@ import { SidecarError } from '../core/errors';
 import { isRecord } from '../core/parse';
 import { redact, registerSecrets, urlUserinfo } from '../core/redact';
 import { parseTokenList, registerFormats } from './formats';
+import { invalidConfig } from './invalid-config';
 import { configLeaves, defaultEnvName, valueAt } from './leaves';
 import { schema, type SidecarConfig } from './schema';
 import { didYouMean } from './suggest';
 
-let registered = false;
-
-function ensureRegistered(): void {
-  if (registered) return;
-  registerFormats();
-  convict.addParser([
-    { extension: ['yml', 'yaml'], parse: (text: string): unknown => YAML.parse(text) },
-    { extension: 'json', parse: (text: string): unknown => JSON.parse(text) },
-  ]);
-  registered = true;
-}
+registerFormats();
+convict.addParser([
+  { extension: ['yml', 'yaml'], parse: (text: string): unknown => YAML.parse(text) },
+  { extension: 'json', parse: (text: string): unknown => JSON.parse(text) },
+]);
 
 export interface LoadOptions {
   /** Config file path (--config); falls back to APM_SIDECAR_CONFIG. */
@@ -40,19 +34,15 @@ export interface LoadedConfig {
   readonly file: string | undefined;
 }
 
-const fixNamedKey = 'fix the key named above in the config file or environment; see docs/configuration.md';
-
-/** A config error; `remediation` for the messages that name no key (a file, a variable). */
-function invalid(message: string, remediation = fixNamedKey): SidecarError {
-  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, { remediation });
-}
-
 /** A file's text; a read failure is a config error naming `what`, the key or variable that points at the file. */
 function readConfigured(file: string, what: string, remediation?: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw invalid(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, remediation);
+    throw invalidConfig(
+      `${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      remediation,
+    );
   }
 }
 
@@ -66,7 +56,7 @@ function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const unknown = Object.keys(env).filter((name) => name.startsWith('APM_SIDECAR_') && !known.has(name));
   if (unknown.length > 0) {
     const named = unknown.map((name) => `${name}${didYouMean(name, [...known])}`);
-    throw invalid(
+    throw invalidConfig(
       `unknown environment variable ${named.join(', ')}`,
       'rename or unset it; every variable is listed in docs/configuration.md',
     );
@@ -76,7 +66,7 @@ function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const fileVar = env[`${leaf.env}_FILE`];
     if (fileVar === undefined || fileVar === '') continue;
     if (env[leaf.env] !== undefined)
-      throw invalid(`both ${leaf.env} and ${leaf.env}_FILE are set`, `unset ${leaf.env} or ${leaf.env}_FILE`);
+      throw invalidConfig(`both ${leaf.env} and ${leaf.env}_FILE are set`, `unset ${leaf.env} or ${leaf.env}_FILE`);
     // The token file stays watched by the proxy (server.auth.secret_tokens_file): rotation without a restart.
     if (leaf.key === 'server.auth.secret_tokens') resolved[defaultEnvName('server.auth.secret_tokens_file')] = fileVar;
     const remediation = `make ${fileVar} readable by this process, or point ${leaf.env}_FILE at another file`;
@@ -91,16 +81,14 @@ function environmentFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 function rewordConvictError(message: string, file: string | undefined, env: NodeJS.ProcessEnv): string {
   const leaves = configLeaves();
+  const keys = leaves.map((l) => l.key);
   return message
     .split('\n')
     .map((line) => {
       const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(line);
       if (undeclared) {
         const key = undeclared[1] ?? '';
-        const hint = didYouMean(
-          key,
-          leaves.map((l) => l.key),
-        );
+        const hint = didYouMean(key, keys);
         return `unknown key "${key}"${file ? ` in ${file}` : ''}${hint}: remove it or check its spelling against docs/configuration.md`;
       }
       const bad = /^([a-z0-9_.]+): /.exec(line);
@@ -115,7 +103,6 @@ function rewordConvictError(message: string, file: string | undefined, env: Node
 
 /** Loads, validates and freezes the configuration. Throws SIDECAR_ERR_CONFIG_INVALID naming the key and the fix. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
-  ensureRegistered();
   const env = environmentFor(options.env ?? process.env);
   const config = convict<SidecarConfig>(withEnv(schema, '') as convict.Schema<SidecarConfig>, { env, args: [] });
   const file = options.file ?? env.APM_SIDECAR_CONFIG;
@@ -123,11 +110,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   try {
     if (file !== undefined && file !== '') {
       if (!fs.existsSync(file)) {
-        throw invalid(`config file ${file} does not exist`, 'check the path given by --config or APM_SIDECAR_CONFIG');
+        throw invalidConfig(
+          `config file ${file} does not exist`,
+          'check the path given by --config or APM_SIDECAR_CONFIG',
+        );
       }
-      const ext = path.extname(file).toLowerCase();
-      if (!['.yml', '.yaml', '.json'].includes(ext))
-        throw invalid(`config file ${file}: not .yml, .yaml or .json`, 'rename it to end in .yml, .yaml or .json');
+      if (!/\.(ya?ml|json)$/i.test(file))
+        throw invalidConfig(
+          `config file ${file}: not .yml, .yaml or .json`,
+          'rename it to end in .yml, .yaml or .json',
+        );
       loadFileQuietly(config, file);
     }
     if (options.overrides) config.load(options.overrides);
@@ -136,7 +128,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   } catch (err) {
     if (err instanceof SidecarError)
       throw new SidecarError(err.code, redact(err.message), { cause: err.cause, remediation: err.remediation });
-    throw invalid(redact(rewordConvictError(err instanceof Error ? err.message : String(err), file, env)));
+    throw invalidConfig(redact(rewordConvictError(err instanceof Error ? err.message : String(err), file, env)));
   }
   const properties = config.getProperties();
   loadTokenFile(properties);
@@ -168,15 +160,8 @@ function printableConfig(config: SidecarConfig): string {
 }
 
 /** Names of sensitive keys (password, api_key, ...): their values are masked in a YAML error's code frame. */
-const sensitiveName = new RegExp(
-  `^\\s*-?\\s*(${[
-    ...new Set(
-      configLeaves()
-        .filter((l) => l.sensitive)
-        .map((l) => l.key.split('.').pop()),
-    ),
-  ].join('|')}|token)\\s*:`,
-);
+const secretNames = new Set(['token', ...configLeaves().flatMap((l) => (l.sensitive ? [l.key.split('.').pop()] : []))]);
+const sensitiveName = new RegExp(`^\\s*-?\\s*(${[...secretNames].join('|')})\\s*:`);
 
 /**
  * A file that does not parse. YAML's message keeps its line, column and code frame with the caret, the values
@@ -193,10 +178,13 @@ function loadFileQuietly(config: convict.Config<SidecarConfig>, file: string): v
         .trimEnd()
         .split('\n')
         .map((line) => (sensitiveName.test(line) ? line.replace(/:.*$/, ': ***') : line));
-      throw invalid(`config file ${file} does not parse: ${redact(frame.join('\n'))}`, remediation);
+      throw invalidConfig(`config file ${file} does not parse: ${redact(frame.join('\n'))}`, remediation);
     }
     const position = /line \d+, column \d+|position \d+/.exec(message.split('\n')[0] ?? '');
-    throw invalid(`config file ${file} does not parse${position === null ? '' : ` (${position[0]})`}`, remediation);
+    throw invalidConfig(
+      `config file ${file} does not parse${position === null ? '' : ` (${position[0]})`}`,
+      remediation,
+    );
   }
 }
 

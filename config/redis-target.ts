@@ -1,5 +1,5 @@
-import { SidecarError } from '../core/errors';
 import { type ListenAddress, parseHostPort } from '../core/listen';
+import { invalidConfig } from './invalid-config';
 import type { SidecarConfig } from './schema';
 
 /**
@@ -30,13 +30,9 @@ export function redisTargetOf(settings: RedisSettings): RedisTarget | null {
   const sentinels = settings.sentinel.nodes;
   const clusterNodes = settings.cluster.nodes;
   if (sentinels.length > 0 && clusterNodes.length > 0)
-    throw new SidecarError(
-      'SIDECAR_ERR_CONFIG_INVALID',
+    throw invalidConfig(
       'queue.redis.sentinel.nodes and queue.redis.cluster.nodes are both set: the queue is on a Sentinel-managed Redis or on a Redis Cluster, not both',
-      {
-        remediation:
-          'keep one: queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES) for a Redis Cluster (its replicas fail over by themselves), or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) for one master watched by sentinels',
-      },
+      'keep one: queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES) for a Redis Cluster (its replicas fail over by themselves), or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) for one master watched by sentinels',
     );
   if (clusterNodes.length > 0) return { kind: 'cluster', nodes: clusterNodes.map(parseHostPort), url: settings.url };
   if (sentinels.length > 0)
@@ -56,22 +52,14 @@ export function redisTargetOf(settings: RedisSettings): RedisTarget | null {
 export function requireRedisTarget(config: SidecarConfig, role: string): RedisTarget {
   const target = redisTargetOf(config.queue.redis);
   if (target?.kind === 'cluster' && config.queue.partitions < 2)
-    throw new SidecarError(
-      'SIDECAR_ERR_CONFIG_INVALID',
+    throw invalidConfig(
       'queue.redis.cluster.nodes is set with queue.partitions 1: the single queue keeps its names from before, which have no hash tag, so BullMQ cannot run it on a Redis Cluster (and one queue lives on one master anyway)',
-      {
-        remediation:
-          'set queue.partitions (APM_SIDECAR_QUEUE_PARTITIONS) to a multiple of the number of masters, e.g. 3 or 6 for 3 masters',
-      },
+      'set queue.partitions (APM_SIDECAR_QUEUE_PARTITIONS) to a multiple of the number of masters, e.g. 3 or 6 for 3 masters',
     );
   if (target !== null) return target;
-  throw new SidecarError(
-    'SIDECAR_ERR_CONFIG_INVALID',
+  throw invalidConfig(
     `queue.redis.url is not set (nor queue.redis.sentinel.nodes): the ${role} needs the queue`,
-    {
-      remediation:
-        'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the proxies and forwarders share, or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER), or queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES), or run `apm-sidecar start` for a local all-in-one',
-    },
+    'set queue.redis.url (APM_SIDECAR_REDIS_URL) to the Redis the proxies and forwarders share, or queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER), or queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES), or run `apm-sidecar start` for a local all-in-one',
   );
 }
 

@@ -1,6 +1,6 @@
 import tls from 'node:tls';
 
-import { SidecarError } from '../core/errors';
+import { invalidConfig } from './invalid-config';
 import type { ServerSslConfig } from './schema/server-ssl';
 
 type ProtocolVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -24,14 +24,10 @@ export type TlsSettings =
 /** TLS 1.3 has only AEAD suites with forward secrecy; they are always offered. */
 const tls13Suites = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
 
-function invalid(message: string, remediation: string): SidecarError {
-  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, { remediation });
-}
-
 function protocolRange(protocols: readonly string[]): { minVersion: ProtocolVersion; maxVersion: ProtocolVersion } {
   const refused = protocols.filter((p) => !supportedVersions.some((v) => v === p));
   if (refused.length > 0 || protocols.length === 0) {
-    throw invalid(
+    throw invalidConfig(
       `server.ssl.supported_protocols: ${refused.length > 0 ? refused.join(', ') : 'an empty list'} cannot be offered; TLS 1.0 and 1.1 are broken and refused`,
       'list TLSv1.2 and/or TLSv1.3 only',
     );
@@ -45,7 +41,7 @@ function cipherList(suites: readonly string[]): string {
   const known = new Set(tls.getCiphers());
   const unknown = suites.filter((s) => !known.has(s.toLowerCase()) || tls13Suites.includes(s));
   if (unknown.length > 0 || suites.length === 0) {
-    throw invalid(
+    throw invalidConfig(
       `server.ssl.cipher_suites: ${unknown.length > 0 ? unknown.join(', ') : 'an empty list'} ${unknown.length === 1 ? 'is not a' : 'are not'} TLS 1.2 cipher suite name${unknown.length === 1 ? '' : 's'} OpenSSL knows`,
       'list OpenSSL names such as ECDHE-RSA-AES128-GCM-SHA256 (see `openssl ciphers -v`), or remove the key for the default',
     );
@@ -62,13 +58,13 @@ export function tlsEnabled(ssl: Pick<ServerSslConfig, 'enabled' | 'certificate'>
 export function resolveTlsSettings(ssl: ServerSslConfig, handshakeTimeoutMs: number): TlsSettings {
   if (!tlsEnabled(ssl)) return { enabled: false };
   if (ssl.certificate === null || ssl.key === null) {
-    throw invalid(
+    throw invalidConfig(
       'server.ssl is enabled but server.ssl.certificate or server.ssl.key is not set',
       'set both to PEM files, or set server.ssl.enabled: false',
     );
   }
   if (ssl.client_authentication !== 'none' && ssl.certificate_authorities.length === 0) {
-    throw invalid(
+    throw invalidConfig(
       `server.ssl.client_authentication is ${ssl.client_authentication} but server.ssl.certificate_authorities is empty`,
       'list the PEM files of the CAs that sign client certificates',
     );
