@@ -11,18 +11,6 @@ export interface ConfigLeaf {
   readonly sensitive: boolean;
 }
 
-interface LeafShape {
-  doc?: string;
-  default: unknown;
-  format?: unknown;
-  env?: string;
-  sensitive?: boolean;
-}
-
-function isLeaf(node: object): node is LeafShape {
-  return 'default' in node;
-}
-
 function describeFormat(format: unknown): string {
   if (Array.isArray(format)) return format.map(String).join(' | ');
   if (typeof format === 'function') return format.name.toLowerCase();
@@ -34,30 +22,22 @@ export function defaultEnvName(key: string): string {
   return `APM_SIDECAR_${key.replace(/\./g, '_').toUpperCase()}`;
 }
 
-function walk(node: object, prefix: string, out: ConfigLeaf[]): void {
-  for (const [name, child] of Object.entries(node) as Array<[string, unknown]>) {
-    if (child === null || typeof child !== 'object') continue;
+/** Every key under a node of the schema, in declaration order. */
+function leavesOf(node: Record<string, unknown>, prefix: string): ConfigLeaf[] {
+  return Object.entries(node).flatMap(([name, child]): ConfigLeaf[] => {
+    if (!isRecord(child)) return [];
     const key = prefix === '' ? name : `${prefix}.${name}`;
-    if (isLeaf(child)) {
-      out.push({
-        key,
-        env: child.env ?? defaultEnvName(key),
-        doc: child.doc ?? '',
-        format: describeFormat(child.format),
-        default: child.default,
-        sensitive: child.sensitive === true,
-      });
-    } else {
-      walk(child, key, out);
-    }
-  }
+    if (!('default' in child)) return leavesOf(child, key);
+    const env = typeof child.env === 'string' ? child.env : defaultEnvName(key);
+    const doc = typeof child.doc === 'string' ? child.doc : '';
+    const sensitive = child.sensitive === true;
+    return [{ key, env, doc, format: describeFormat(child.format), default: child.default, sensitive }];
+  });
 }
 
 /** Every key of the schema in declaration order. */
 export function configLeaves(): ConfigLeaf[] {
-  const out: ConfigLeaf[] = [];
-  walk(schema, '', out);
-  return out;
+  return leavesOf(schema, '');
 }
 
 /** The value at a dotted key ("server.ssl.key") of the configuration or a copy of it; undefined off its shape. */
