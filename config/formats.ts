@@ -2,6 +2,7 @@ import convict from 'convict';
 
 import { parseCidr } from '../core/cidr';
 import { parseDuration } from '../core/duration';
+import { asError } from '../core/errors';
 import { parseHostPort } from '../core/listen';
 import { isRecord } from '../core/parse';
 import { PARTITION_TAGS } from '../core/partition-tags';
@@ -102,12 +103,10 @@ export function registerFormats(): void {
     },
     'url-list': {
       validate(value: unknown) {
-        for (const item of asList(value)) {
-          const url = URL.canParse(String(item)) ? new URL(String(item)) : undefined;
-          if (url === undefined)
-            throw invalidConfig(`"${String(item)}" is not a URL such as "https://es.example:9200"`);
-          if (url.protocol !== 'https:' && url.protocol !== 'http:')
-            throw invalidConfig(`"${String(item)}" must be http(s)`);
+        for (const item of asList(value).map(String)) {
+          const protocol = URL.canParse(item) ? new URL(item).protocol : undefined;
+          if (protocol === undefined) throw invalidConfig(`"${item}" is not a URL such as "https://es.example:9200"`);
+          if (protocol !== 'https:' && protocol !== 'http:') throw invalidConfig(`"${item}" must be http(s)`);
         }
       },
       coerce: commaList,
@@ -136,9 +135,9 @@ export function registerFormats(): void {
     },
     'header-map': {
       validate(value: unknown) {
-        if (value === null || typeof value !== 'object' || Array.isArray(value))
+        if (!isRecord(value))
           throw invalidConfig('must be an object of header names to string values, e.g. {"X-Frame-Options": "DENY"}');
-        for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+        for (const [name, v] of Object.entries(value)) {
           if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof v !== 'string' || /[\r\n]/.test(v))
             throw invalidConfig(`"${name}" must be a header name with a one-line string value`);
         }
@@ -151,9 +150,7 @@ export function registerFormats(): void {
         try {
           new RegExp(value);
         } catch (err) {
-          throw invalidConfig(
-            `"${value}" is not a regular expression: ${err instanceof Error ? err.message : String(err)}`,
-          );
+          throw invalidConfig(`"${value}" is not a regular expression: ${asError(err).message}`);
         }
       },
     },

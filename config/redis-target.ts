@@ -63,26 +63,25 @@ export function requireRedisTarget(config: SidecarConfig, role: string): RedisTa
   );
 }
 
+const joined = (nodes: readonly ListenAddress[]): string => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+
 /** Names the target in messages: the config key, never the URL (it may hold a password). */
 export function describeRedisTarget(target: RedisTarget): string {
-  switch (target.kind) {
-    case 'single':
-      return 'queue.redis.url';
-    case 'sentinel':
-      return `Sentinel master ${target.masterName} (queue.redis.sentinel.nodes ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')})`;
-    case 'cluster':
-      return `Redis Cluster (queue.redis.cluster.nodes ${target.nodes.map((s) => `${s.host}:${s.port}`).join(',')})`;
-  }
+  if (target.kind === 'single') return 'queue.redis.url';
+  if (target.kind === 'sentinel')
+    return `Sentinel master ${target.masterName} (queue.redis.sentinel.nodes ${joined(target.sentinels)})`;
+  return `Redis Cluster (queue.redis.cluster.nodes ${joined(target.nodes)})`;
 }
 
 /** What to fix when the target cannot be reached, by kind (the keys and their environment variables). */
+const remedies: Readonly<Record<RedisTarget['kind'], string>> = {
+  single: 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)',
+  sentinel:
+    'check that the sentinels run and monitor that master, or fix queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER)',
+  cluster:
+    'check that the cluster is up (`redis-cli -c -h <node> cluster info` says cluster_state:ok), or fix queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES)',
+};
+
 export function redisTargetRemedy(target: RedisTarget): string {
-  switch (target.kind) {
-    case 'single':
-      return 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)';
-    case 'sentinel':
-      return 'check that the sentinels run and monitor that master, or fix queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER)';
-    case 'cluster':
-      return 'check that the cluster is up (`redis-cli -c -h <node> cluster info` says cluster_state:ok), or fix queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES)';
-  }
+  return remedies[target.kind];
 }

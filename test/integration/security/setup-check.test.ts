@@ -184,18 +184,22 @@ describe(`cluster security against the ${kind} Elasticsearch`, () => {
     const fingerprint = certificateFingerprint(fs.readFileSync(target.caFile, 'utf8'));
     const wrongCaFile = path.join(tmp, 'wrong-ca.crt');
     fs.writeFileSync(wrongCaFile, createCertificateAuthority('not the cluster CA').cert);
-    const byPin = createEsClient({
-      ...esConnection(output),
-      ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: fingerprint },
-    });
-    const byWrongCa = createEsClient({
-      ...esConnection(output),
-      ssl: { ...output.ssl, certificate_authorities: [wrongCaFile] },
-    });
-    const byWrongPin = createEsClient({
-      ...esConnection(output),
-      ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: 'ab'.repeat(32) },
-    });
+    // The runtime view parses the pin, so each variant is built from its config.
+    const byPin = createEsClient(
+      esConnection({
+        ...output,
+        ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: fingerprint },
+      }),
+    );
+    const byWrongCa = createEsClient(
+      esConnection({ ...output, ssl: { ...output.ssl, certificate_authorities: [wrongCaFile] } }),
+    );
+    const byWrongPin = createEsClient(
+      esConnection({
+        ...output,
+        ssl: { ...output.ssl, certificate_authorities: [], ca_trusted_fingerprint: 'ab'.repeat(32) },
+      }),
+    );
     try {
       await expect(tlsFailureOf(target.client())).resolves.toBe('connected');
       // The pin matches the root of the chain the server sends: Elasticsearch sends it, the stand-in does not.
