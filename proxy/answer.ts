@@ -97,8 +97,9 @@ export class AgentAnswers {
   log(err: unknown, context: FailureContext): Failure {
     const failure = failureOf(err);
     const line = { ...context, status: failure.status, code: failure.code };
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
     if (failure.logLevel === 'error') this.logger.error({ ...line, err }, describeForOperator(err));
-    else this.logger.debug({ ...line, cause: causeOf(err) }, failure.message);
+    else this.logger.debug({ ...line, cause }, failure.message);
     return failure;
   }
 
@@ -113,8 +114,4 @@ export class AgentAnswers {
     res.writeHead(response.status, headers);
     res.end(response.body);
   }
-}
-
-function causeOf(err: unknown): string | undefined {
-  return err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
 }

@@ -74,13 +74,8 @@ export class ElasticsearchSink implements BulkSink {
         { method: 'POST', path: '/_bulk', bulkBody: body, querystring: await this.bulkParameters() },
         { meta: true, compression: false, ...(compressed ? { headers: { 'content-encoding': 'gzip' } } : {}) },
       );
-      return {
-        ok: true,
-        items: parseBulkResponse(
-          response.body,
-          documents.map((d) => d.id),
-        ),
-      };
+      const sentIds = documents.map((d) => d.id);
+      return { ok: true, items: parseBulkResponse(response.body, sentIds) };
     } catch (err) {
       return { ok: false, failure: classifyRequestError(err) };
     }
