@@ -87,7 +87,8 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
       : new TokenFileWatcher(tokenFile, tokens, logger, ms['server.ssl.reload_interval']);
   const authenticator = new RequestAuthenticator(tokens, apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
-  const budget = new MemoryBudget(s.max_inflight_bytes, new HeapReclaimer(s.max_inflight_bytes / 2));
+  const reclaimer = new HeapReclaimer(s.max_inflight_bytes / 2);
+  const budget = new MemoryBudget(s.max_inflight_bytes, reclaimer);
   const intakeDeps = {
     backpressure: monitor,
     enqueuer: queue.enqueuer,
@@ -167,5 +168,6 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
     await close().catch(() => undefined);
     throw err;
   }
+  reclaimer.collectNow();
   return { intake: server.address(), registry: metrics.registry, readiness, server, close };
 }

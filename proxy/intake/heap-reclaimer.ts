@@ -22,6 +22,17 @@ export class HeapReclaimer {
     private readonly collect: (() => void) | null = incrementalCollection(),
   ) {}
 
+  /**
+   * Collects now. Called once the proxy is up: loading its modules and compiling the intake schemas leave about
+   * 15 MB of dead heap pages that an idle or lightly loaded proxy allocates too little to ever collect, so they
+   * stayed resident (measured: idle RSS 100 MB before, 85 after).
+   */
+  collectNow(): void {
+    this.returned = 0;
+    this.lastAt = Date.now();
+    this.collect?.();
+  }
+
   /** `bytes` of request memory became garbage (a lease was released). */
   returnedBytes(bytes: number): void {
     if (this.collect === null || this.thresholdBytes <= 0) return;

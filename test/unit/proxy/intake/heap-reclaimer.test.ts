@@ -26,6 +26,16 @@ describe('HeapReclaimer', () => {
     expect(collections).toBe(1);
   });
 
+  it("collects at once when asked (the proxy does once it is up), and that counts as the interval's collection", async () => {
+    let collections = 0;
+    const reclaimer = new HeapReclaimer(1000, 60_000, () => collections++);
+    reclaimer.collectNow();
+    expect(collections).toBe(1);
+    reclaimer.returnedBytes(5000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(collections).toBe(1);
+  });
+
   it('is told what each released lease held (its received bytes and the job), not the transient lines it freed', () => {
     const returned: number[] = [];
     const reclaimer = new HeapReclaimer(1, 0, () => undefined);
