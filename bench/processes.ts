@@ -42,13 +42,16 @@ export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv =
 }
 
 /**
- * Runs the built apm-sidecar CLI. With BENCH_CPU_PROF_DIR set, each process writes a V8 CPU profile there when
- * it exits (open it in Chrome DevTools, or sum self time by function), to see what limits a ratio.
+ * Runs the built apm-sidecar CLI, with `nodeArgs` before the script (the profiled pass gives --cpu-prof here). With
+ * BENCH_CPU_PROF_DIR set, every process writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
  */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): ChildProcess {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
-  const nodeArgs = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  return spawn(process.execPath, [...nodeArgs, builtCli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  return spawn(process.execPath, [...profile, ...nodeArgs, builtCli, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Resolves with the first stdout line of `child` that parses as JSON and satisfies `accept`. */

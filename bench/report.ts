@@ -20,6 +20,8 @@ export interface ScenarioResult {
   readonly details: Readonly<Record<string, string | number>>;
   /** Goals judged against a reference measured outside this run (APM Server, issue #16). */
   readonly goals?: readonly Goal[];
+  /** Markdown lines of a section of their own after the goals (the end-to-end profiles: "Where it goes"). */
+  readonly sections?: readonly string[];
 }
 
 /** One goal of the cost issue: our figure of this run, the reference system's (not this run), the target. */
@@ -29,6 +31,9 @@ export interface Goal {
   readonly reference: number | null;
   readonly target: string;
   readonly met: boolean;
+  /** Which goal (for the profile section's gap), and its bound as a number. */
+  readonly key?: 'cpu' | 'proxy' | 'rss' | 'idle';
+  readonly limit?: number;
 }
 
 function commit(): string {
@@ -133,6 +138,7 @@ export function renderMarkdown(results: readonly ScenarioResult[], command: stri
     ...table,
     '',
     ...goalTable,
+    ...results.flatMap((r) => r.sections ?? []),
     '## Details',
     '',
     ...details,

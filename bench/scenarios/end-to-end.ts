@@ -10,9 +10,20 @@ import { redisHz } from '../../cli/start/redis-server';
 import { createJobTransformer } from '../../forwarder/transform';
 import { freePort } from '../../test/support/ports';
 import { RedisServer } from '../../test/support/redis';
+import { summariseProfiles } from '../cpu-profile';
+import {
+  commandsBetween,
+  type CommandStats,
+  CommandStatsReader,
+  heapGauges,
+  residentSplit,
+  threadSwitches,
+  wakeupsPerSecond,
+} from '../observe';
 import { firstJsonLine, progress, spawnCli, spawnTs, stop } from '../processes';
 import { peakRss, procStat } from '../procstat';
 import type { Goal, ScenarioResult } from '../report';
+import { type PipelineProfile, whereItGoes } from '../where-it-goes';
 import { type IntakeBenchOptions, runLoad, startProxyProcess, waitReady } from './intake';
 
 export interface EndToEndOptions extends IntakeBenchOptions {
@@ -21,6 +32,10 @@ export interface EndToEndOptions extends IntakeBenchOptions {
   readonly forwarders: number;
   /** Seconds of no traffic over which idle CPU is measured (0: not measured). */
   readonly idleSeconds: number;
+  /** Seconds from ready to the idle window: startup's own tail (a GC of its garbage) is reported apart. */
+  readonly settleSeconds?: number;
+  /** Run the profiled pass after the measured one and add its "Where it goes" section (1 forwarder only). */
+  readonly profile?: boolean;
   /** Extra environment of the proxy and forwarder processes (a setting under test). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -120,29 +135,39 @@ export async function waitIndexed(sink: Sink, expected: number, timeoutMs: numbe
   }
 }
 
+export interface RunningForwarder {
+  readonly child: ChildProcess;
+  readonly adminPort: number;
+}
+
 export async function startForwarder(
   sink: Sink,
   options: IntakeBenchOptions & { readonly env?: Readonly<Record<string, string>> },
   redisUrl: string,
   queue: string,
-): Promise<ChildProcess> {
+  nodeArgs: readonly string[] = [],
+): Promise<RunningForwarder> {
   const adminPort = await freePort();
-  const child = spawnCli(['forwarder'], {
-    PATH: process.env.PATH,
-    APM_SIDECAR_REDIS_URL: redisUrl,
-    APM_SIDECAR_QUEUE: queue,
-    APM_SIDECAR_ES_HOSTS: sink.url,
-    APM_SIDECAR_ES_USERNAME: 'bench',
-    APM_SIDECAR_ES_PASSWORD: 'bench-password',
-    APM_SIDECAR_ES_CA: options.pki.caFile,
-    APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
-    APM_SIDECAR_LOG_LEVEL: 'warn',
-    ...options.env,
-  });
+  const child = spawnCli(
+    ['forwarder'],
+    {
+      PATH: process.env.PATH,
+      APM_SIDECAR_REDIS_URL: redisUrl,
+      APM_SIDECAR_QUEUE: queue,
+      APM_SIDECAR_ES_HOSTS: sink.url,
+      APM_SIDECAR_ES_USERNAME: 'bench',
+      APM_SIDECAR_ES_PASSWORD: 'bench-password',
+      APM_SIDECAR_ES_CA: options.pki.caFile,
+      APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
+      APM_SIDECAR_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    nodeArgs,
+  );
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[forwarder] ${d.toString()}`));
   child.stdout?.on('data', (d: Buffer) => process.stderr.write(`[forwarder] ${d.toString()}`));
   await waitReady(adminPort);
-  return child;
+  return { child, adminPort };
 }
 
 function isLoaderResult(v: unknown): v is { docs: number; seconds: number; errors: number } {
@@ -184,6 +209,8 @@ function goals(perProcess: Record<string, number>, figures: Record<string, numbe
       reference: apmServer.cpuPer100k,
       target: '<= 4.8 (0.7x APM Server)',
       met: cpu <= 4.8,
+      key: 'cpu',
+      limit: 4.8,
     },
     {
       goal: 'proxy events per CPU s',
@@ -191,6 +218,8 @@ function goals(perProcess: Record<string, number>, figures: Record<string, numbe
       reference: null,
       target: '>= 100,000',
       met: (perProcess.proxyEventsPerCpuSecond ?? 0) >= 100_000,
+      key: 'proxy',
+      limit: 100_000,
     },
     {
       goal: 'events/s end to end (2 shared cores)',
@@ -219,6 +248,8 @@ function goals(perProcess: Record<string, number>, figures: Record<string, numbe
       reference: apmServer.peakRssMiB,
       target: '<= 200',
       met: rss <= 200,
+      key: 'rss',
+      limit: 200,
     },
   ];
   if (idle !== undefined)
@@ -228,8 +259,78 @@ function goals(perProcess: Record<string, number>, figures: Record<string, numbe
       reference: apmServer.idlePercent,
       target: '<= 0.25',
       met: idle <= 0.25,
+      key: 'idle',
+      limit: 0.25,
     });
   return list;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Sampling interval of the profiled pass, in microseconds. */
+const sampleIntervalUs = 250;
+
+/**
+ * The profiled pass: the same pipeline on a fresh Redis with every Node process under `node --cpu-prof`, an idle
+ * window and then the same load; CPU profiles cut to each window by their sample times, Redis commandstats over
+ * each, memory at the end of the load. Only what the report's "Where it goes" reads; nothing here is measured CPU.
+ */
+async function profiledPass(options: EndToEndOptions, sink: Sink): Promise<PipelineProfile> {
+  const dir = path.join(options.dir, `cpu-prof-${randomUUID().slice(0, 8)}`);
+  const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', String(sampleIntervalUs)];
+  const redis = await RedisServer.start({ args: ['--hz', String(redisHz)] });
+  const procs: ChildProcess[] = [];
+  const us = (): number => Number(process.hrtime.bigint() / 1000n);
+  try {
+    const queue = `bench-${randomUUID()}`;
+    const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE: queue, ...options.env }, nodeArgs);
+    procs.push(proxy.child);
+    const forwarder = await startForwarder(sink, options, redis.url, queue, nodeArgs);
+    procs.push(forwarder.child);
+    await sleep((options.settleSeconds ?? 2) * 1000);
+    const idleSeconds = Math.min(options.idleSeconds, 30);
+    const reader = new CommandStatsReader(redis.url);
+    const idleStats = await reader.read();
+    const idleWindow = { fromUs: us(), toUs: 0 };
+    await sleep(idleSeconds * 1000);
+    idleWindow.toUs = us();
+    const loadStats = await reader.read();
+    await sink.reset();
+    const loadWindow = { fromUs: us(), toUs: 0 };
+    const load = await runLoad(proxy.url, { ...options, seconds: 600 }, { maxRequests: options.totalRequests });
+    await waitIndexed(sink, load.eventsAccepted, 600_000);
+    loadWindow.toUs = us();
+    const afterLoad = await reader.read();
+    reader.close();
+    const pids = { proxy: proxy.child.pid ?? 0, forwarder: forwarder.child.pid ?? 0 };
+    const memory = {
+      proxy: { split: residentSplit(pids.proxy), heap: await heapGauges(proxy.adminPort) },
+      forwarder: { split: residentSplit(pids.forwarder), heap: await heapGauges(forwarder.adminPort) },
+    };
+    const redisMemory = residentSplit(await redisPid(redis.url));
+    const client = new Redis(redis.url);
+    const usedMemory = Number(/^used_memory:(\d+)/m.exec(await client.info('memory'))?.[1] ?? 0);
+    client.disconnect();
+    await Promise.all(procs.map((p) => stop(p)));
+    const idle = commandsBetween(idleStats, loadStats);
+    return {
+      events: load.eventsAccepted,
+      requests: load.requests,
+      idleSeconds,
+      sampleIntervalUs,
+      processes: (['proxy', 'forwarder'] as const).map((name) => ({
+        name,
+        load: summariseProfiles(dir, pids[name], loadWindow),
+        idle: summariseProfiles(dir, pids[name], idleWindow, 5),
+        memory: memory[name].split,
+        heap: memory[name].heap,
+      })),
+      redis: { load: commandsBetween(loadStats, afterLoad), idle, memory: redisMemory, usedMemory },
+    };
+  } finally {
+    await Promise.all(procs.map((p) => stop(p)));
+    await redis.destroy();
+  }
 }
 
 /**
@@ -266,7 +367,8 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
     const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE: queue, ...options.env });
     procs.push(proxy.child);
     const forwarders: ChildProcess[] = [];
-    for (let i = 0; i < options.forwarders; i++) forwarders.push(await startForwarder(sink, options, redis.url, queue));
+    for (let i = 0; i < options.forwarders; i++)
+      forwarders.push((await startForwarder(sink, options, redis.url, queue)).child);
     procs.push(...forwarders);
     const measured: Measured[] = [
       { name: 'proxy', pid: proxy.child.pid ?? 0, ours: true },
@@ -280,14 +382,28 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
     ];
 
     let idle: number[] | null = null;
+    let settled: number[] | null = null;
+    let wakeups: Record<string, { main: number; others: number }> | null = null;
+    let idleCommands: CommandStats | null = null;
     if (options.idleSeconds > 0) {
-      await new Promise((r) => setTimeout(r, 2000));
-      progress(`end-to-end: idle CPU over ${options.idleSeconds} s`);
+      const settle = options.settleSeconds ?? 2;
+      const atReady = cpuOf(measured);
+      await sleep(settle * 1000);
+      progress(`end-to-end: idle CPU over ${options.idleSeconds} s (after ${settle} s settling)`);
       const before = cpuOf(measured);
+      settled = before.map((c, i) => c - (atReady[i] ?? 0));
+      const switches = measured.map((p) => threadSwitches(p.pid));
+      const reader = new CommandStatsReader(redis.url);
+      const commands = await reader.read();
       const t = process.hrtime.bigint();
-      await new Promise((r) => setTimeout(r, options.idleSeconds * 1000));
+      await sleep(options.idleSeconds * 1000);
       const s = Number(process.hrtime.bigint() - t) / 1e9;
       idle = cpuOf(measured).map((c, i) => ((c - (before[i] ?? 0)) / s) * 100);
+      idleCommands = commandsBetween(commands, await reader.read());
+      reader.close();
+      wakeups = Object.fromEntries(
+        measured.map((p, i) => [p.name, wakeupsPerSecond(switches[i] ?? threadSwitches(0), threadSwitches(p.pid), s)]),
+      );
     }
 
     const cpuBefore = cpuOf(measured);
@@ -313,6 +429,7 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
       details[`${p.name} CPU s per 100k events`] = per100k(cpu[i] ?? 0);
       details[`${p.name} peak RSS MiB`] = rss[i] ?? 0;
       if (idle !== null) details[`${p.name} idle % of a core`] = idle[i] ?? 0;
+      if (settled !== null) details[`${p.name} CPU s while settling`] = settled[i] ?? 0;
       if (p.ours) {
         oursCpu += cpu[i] ?? 0;
         oursRss += rss[i] ?? 0;
@@ -330,13 +447,39 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
     Object.assign(details, {
       'pipeline CPU s per 100k events': figures.cpuPer100k ?? 0,
       'pipeline peak RSS MiB': oursRss,
-      ...(idle !== null ? { 'pipeline idle % of a core': oursIdle, 'idle window s': options.idleSeconds } : {}),
+      ...(idle !== null
+        ? {
+            'pipeline idle % of a core': oursIdle,
+            'idle window s': options.idleSeconds,
+            'settling s before it': options.settleSeconds ?? 2,
+          }
+        : {}),
       bulks: stats.bulks,
       'documents per bulk': figures.documentsPerBulk ?? 0,
       'bytes to Elasticsearch per event': figures.bytesPerEvent ?? 0,
       'uncompressed bulk bytes per event': stats.rawBytes / Math.max(stats.documents, 1),
     });
     const proxyCpu = cpu[0] ?? 0;
+    const goalList = goals({ proxyEventsPerCpuSecond: events / Math.max(proxyCpu, 0.001) }, figures);
+    let sections: string[] | undefined;
+    if (options.profile === true && options.forwarders === 1) {
+      progress('end-to-end: profiled pass (node --cpu-prof; not measured)');
+      const profile = await profiledPass(options, sink);
+      const by = (values: readonly number[]): Record<string, number> =>
+        Object.fromEntries(measured.filter((p) => p.ours).map((p) => [p.name, values[measured.indexOf(p)] ?? 0]));
+      sections = whereItGoes(
+        profile,
+        {
+          cpuPer100k: by(cpu.map(per100k)),
+          peakRssMiB: by(rss),
+          idlePercent: idle === null ? null : by(idle),
+          wakeups,
+          idleCommands,
+          idleSeconds: options.idleSeconds,
+        },
+        goalList,
+      );
+    }
     const ours = events / seconds;
     const base = baseline.docs / baseline.seconds;
     const ratio = ours / base;
@@ -349,9 +492,8 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
       goal: 'ratio >= 0.8',
       met: ratio >= 0.8,
       details,
-      ...(options.forwarders > 1
-        ? {}
-        : { goals: goals({ proxyEventsPerCpuSecond: events / Math.max(proxyCpu, 0.001) }, figures) }),
+      ...(options.forwarders > 1 ? {} : { goals: goalList }),
+      ...(sections === undefined ? {} : { sections }),
     };
   } finally {
     await Promise.all(procs.map((p) => stop(p)));

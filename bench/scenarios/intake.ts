@@ -74,20 +74,25 @@ export async function startProxyProcess(
   options: IntakeBenchOptions,
   redisUrl: string,
   env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
 ): Promise<RunningProxyProcess> {
   const port = await freePort();
   const adminPort = await freePort();
-  const child = spawnCli(['proxy'], {
-    PATH: process.env.PATH,
-    APM_SIDECAR_HOST: `127.0.0.1:${port}`,
-    APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
-    APM_SIDECAR_SECRET_TOKEN: token,
-    APM_SIDECAR_SSL_CERTIFICATE: options.pki.certFile,
-    APM_SIDECAR_SSL_KEY: options.pki.keyFile,
-    APM_SIDECAR_REDIS_URL: redisUrl,
-    APM_SIDECAR_LOG_LEVEL: 'warn',
-    ...env,
-  });
+  const child = spawnCli(
+    ['proxy'],
+    {
+      PATH: process.env.PATH,
+      APM_SIDECAR_HOST: `127.0.0.1:${port}`,
+      APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
+      APM_SIDECAR_SECRET_TOKEN: token,
+      APM_SIDECAR_SSL_CERTIFICATE: options.pki.certFile,
+      APM_SIDECAR_SSL_KEY: options.pki.keyFile,
+      APM_SIDECAR_REDIS_URL: redisUrl,
+      APM_SIDECAR_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    nodeArgs,
+  );
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[proxy] ${d.toString()}`));
   child.stdout?.on('data', (d: Buffer) => process.stderr.write(`[proxy] ${d.toString()}`));
   await waitReady(adminPort);

@@ -68,7 +68,8 @@ async function runLayout(options: ScaleOptions, sink: Sink, layout: Layout): Pro
     for (let i = 0; i < layout.proxies; i++) proxies.push(await startProxyProcess(options, url, withEnv.env));
     procs.push(...proxies.map((p) => p.child));
     const forwarders: ChildProcess[] = [];
-    for (let i = 0; i < layout.forwarders; i++) forwarders.push(await startForwarder(sink, withEnv, url, queue));
+    for (let i = 0; i < layout.forwarders; i++)
+      forwarders.push((await startForwarder(sink, withEnv, url, queue)).child);
     procs.push(...forwarders);
     const pids = {
       proxy: proxies.map((p) => p.child.pid ?? 0),

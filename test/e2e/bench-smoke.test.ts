@@ -8,6 +8,7 @@ interface SmokeResult {
   ours: number;
   baseline: number | null;
   details: Record<string, unknown>;
+  sections?: string[];
 }
 
 // The benchmarks never run in CI; this smoke run (a few seconds per scenario) proves each one still completes and
@@ -39,5 +40,11 @@ describe('npm run bench -- --smoke', () => {
     }
     const overload = results.find((r) => r.scenario === 'overload');
     expect(overload?.details['share of 503']).toEqual(expect.any(Number));
+    // The profiled pass of end to end: the proxy's and forwarder's CPU profiles and Redis' commands made it in.
+    const profile = (results.find((r) => r.scenario === 'end-to-end')?.sections ?? []).join('\n');
+    expect(profile).toContain('## Where it goes');
+    expect(profile).toMatch(/\*\*proxy\*\*: [1-9][\d,]* ms of busy samples/);
+    expect(profile).toMatch(/\*\*forwarder\*\*: [1-9][\d,]* ms of busy samples/);
+    expect(profile).toMatch(/\| evalsha \| [1-9]/);
   }, 480_000);
 });
