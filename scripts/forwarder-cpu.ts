@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       try {
         const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE: queue });
         children.push(proxy.child);
-        const forwarder = await startForwarder(sink, { ...options, env }, redis.url, queue);
+        const forwarder = (await startForwarder(sink, { ...options, env }, redis.url, queue)).child;
         children.push(forwarder);
         await sink.reset();
         const pids = [forwarder.pid ?? 0, proxy.child.pid ?? 0, await redisPid(redis.url)];
