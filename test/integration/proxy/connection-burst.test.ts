@@ -55,7 +55,7 @@ describe('a burst of connections that never start TLS', () => {
   it('is closed by the server, every connection, the capped ones at once and the others at handshake_timeout', async () => {
     const { port } = proxy.proxy.intake;
     const sockets = Array.from({ length: burst }, () => net.connect(port, '127.0.0.1'));
-    // A lost connection is never closed at all; 20 s is many times what the bounds need (1 s plus the burst).
-    expect(await closedWithin(sockets, 20_000)).toBe(burst);
-  }, 40_000);
+    // A lost connection is never closed at all: the bound only has to outlast a slow machine (13.6 s seen at load 20).
+    expect(await closedWithin(sockets, 60_000)).toBe(burst);
+  }, 90_000);
 });
