@@ -26,7 +26,9 @@ export class DeliveryMonitor {
   private probing: Promise<void> | undefined;
   private worker: JobTaker | undefined;
   private failing: RequestFailure['kind'] | undefined;
-  private deadLetterFull = false;
+  /** The partitions (labels) whose dead-letter queue is full: their jobs are not taken, the others' are. */
+  private readonly deadLetterFull = new Set<string>();
+  private severalPartitions = false;
   /** Redis evicts (maxmemory-policy not noeviction): queued events could vanish, so no job is taken. */
   private redisUnsafe: { readonly code: string; readonly reason: string } | undefined;
   private readonly abort = new AbortController();
@@ -66,12 +68,11 @@ export class DeliveryMonitor {
         code: this.redisUnsafe.code,
         reason: `${this.redisUnsafe.reason}: not taking jobs until Redis runs maxmemory-policy noeviction again`,
       };
-    if (this.deadLetterFull && this.state.ready) {
+    if (this.deadLetterFull.size > 0 && this.state.ready) {
       return {
         ready: false,
         code: 'SIDECAR_ERR_DLQ_FULL',
-        reason:
-          'the dead-letter queue is full (queue.dead_letter.max_entries): not taking jobs until `apm-sidecar dlq replay` or `purge` makes room',
+        reason: `the dead-letter queue${this.fullPartitions()} is full (queue.dead_letter.max_entries): not taking jobs${this.fullPartitions(' of')} until \`apm-sidecar dlq replay\` or \`purge\` makes room`,
       };
     }
     const warnings = this.templateWarnings();
@@ -89,29 +90,41 @@ export class DeliveryMonitor {
   }
 
   /**
-   * The dead-letter queue refused documents (queue.dead_letter.when_full block): stop taking jobs, so the queue
-   * backs up and the proxies shed at their high-water mark instead of anything being dropped; the job that could
-   * not store its documents is retried. Takes jobs again once `hasRoom` says so (checked every `checkMs`).
+   * The dead-letter queue of partition `partition` (its label) refused documents (queue.dead_letter.when_full
+   * block): stop taking that partition's jobs, so it backs up and the proxies shed it at its high-water mark (and
+   * send to the other partitions) instead of anything being dropped; the job that could not store its documents is
+   * retried. The other partitions, each with its own dead-letter queue, go on. Takes the partition's jobs again
+   * once `hasRoom` says so (checked every `checkMs`). `several`: there is more than one partition (logs name it).
    */
-  deadLetterQueueFull(hasRoom: () => Promise<boolean>, checkMs = 2000): void {
-    if (this.deadLetterFull) return;
-    this.deadLetterFull = true;
+  deadLetterQueueFull(partition: string, several: boolean, hasRoom: () => Promise<boolean>, checkMs = 2000): void {
+    if (this.deadLetterFull.has(partition)) return;
+    this.deadLetterFull.add(partition);
+    if (several) this.severalPartitions = true;
+    const which = several ? { partition } : {};
     this.logger.error(
-      { code: 'SIDECAR_ERR_DLQ_FULL' },
-      'the dead-letter queue is full (queue.dead_letter.max_entries, when_full block): stopped taking jobs; nothing is dropped, the queue backs up. To remediate: fix the cause, then `apm-sidecar dlq replay` (or `dlq purge`), or raise queue.dead_letter.max_entries',
+      { code: 'SIDECAR_ERR_DLQ_FULL', ...which },
+      `the dead-letter queue${several ? ` of partition ${partition}` : ''} is full (queue.dead_letter.max_entries, when_full block): stopped taking jobs${several ? ' of that partition (the others go on)' : ''}; nothing is dropped, the queue backs up. To remediate: fix the cause, then \`apm-sidecar dlq replay\` (or \`dlq purge\`), or raise queue.dead_letter.max_entries`,
     );
-    this.worker?.pause('dead-letter queue full');
+    this.worker?.holdPartition(partition, 'dead-letter queue full');
     const wait = async (): Promise<void> => {
       while (!this.draining) {
         await new Promise((r) => setTimeout(r, checkMs).unref());
         if (await hasRoom().catch(() => false)) break;
       }
-      this.deadLetterFull = false;
-      if (!this.mayTakeJobs()) return;
-      this.worker?.resume();
-      this.logger.info('the dead-letter queue has room again: taking jobs from the queue');
+      this.deadLetterFull.delete(partition);
+      if (this.draining) return;
+      // Held apart from the other reasons: a pause of all (credential, eviction policy) keeps it stopped still.
+      this.worker?.releasePartition(partition);
+      this.logger.info(which, 'the dead-letter queue has room again: taking jobs from the queue');
     };
     void wait();
+  }
+
+  /** ` of partition(s) 1, 2` (after `prefix`) when there are several partitions, else nothing. */
+  private fullPartitions(prefix = ''): string {
+    if (!this.severalPartitions) return '';
+    const labels = [...this.deadLetterFull].sort();
+    return `${prefix} of partition${labels.length > 1 ? 's' : ''} ${labels.join(', ')}`;
   }
 
   /**
@@ -137,9 +150,12 @@ export class DeliveryMonitor {
     }
   }
 
-  /** Nothing stops the worker: not draining, the credential works, the DLQ has room, Redis does not evict. */
+  /**
+   * Nothing stops the workers: not draining, the credential works, Redis does not evict. (A partition whose
+   * dead-letter queue is full stays held by itself: PartitionWorkers.holdPartition.)
+   */
   private mayTakeJobs(): boolean {
-    return !this.draining && this.failing !== 'auth' && !this.deadLetterFull && this.redisUnsafe === undefined;
+    return !this.draining && this.failing !== 'auth' && this.redisUnsafe === undefined;
   }
 
   observer(): BatcherObserver {

@@ -100,7 +100,8 @@ export async function startForwarder(
       maxEntries: config.queue.dead_letter.max_entries,
       maxAgeMs: ms['queue.dead_letter.max_age'],
       whenFull: config.queue.dead_letter.when_full,
-      onFull: () => monitor.deadLetterQueueFull(() => deadLetters.hasRoom()),
+      onFull: () =>
+        monitor.deadLetterQueueFull(partition.label, config.queue.partitions > 1, () => deadLetters.hasRoom()),
     });
     const unreadable = new UnreadableJobs(connection, partition);
     const processor = new JobProcessor(batcher, deadLetters, metrics, logger, {

@@ -2,11 +2,17 @@ import type { Logger } from '../core/log';
 import type { Partition } from '../queue/partitions';
 import type { ForwarderWorker } from './worker';
 
-/** What decides when jobs are taken (forwarder/delivery-monitor.ts) drives: every partition's worker at once. */
+/**
+ * What decides when jobs are taken (forwarder/delivery-monitor.ts) drives: every partition's worker at once, or
+ * one partition's (its dead-letter queue is full) held while the others go on.
+ */
 export interface JobTaker {
   start(): void;
   pause(reason: string): void;
   resume(): void;
+  /** Stops taking jobs of this partition only, until releasePartition (a pause of all keeps it stopped). */
+  holdPartition(label: string, reason: string): void;
+  releasePartition(label: string): void;
 }
 
 export interface PartitionWorkerSpec {
@@ -33,10 +39,13 @@ interface Slot {
   /** jobsTaken at the last look, and since when the worker has had room, jobs waiting and taken none. */
   seen: number;
   stuckSince: number | undefined;
+  /** Why this partition alone takes no jobs (holdPartition), if it is held. */
+  heldFor: string | undefined;
 }
 
 /**
- * One BullMQ worker per partition, started, paused and resumed together. Each worker's concurrency lets one
+ * One BullMQ worker per partition, started, paused and resumed together (a partition whose dead-letter queue is
+ * full is held alone). Each worker's concurrency lets one
  * partition with a backlog use the whole process; the bound on what the process works on at once is the shared
  * job admission (forwarder/job-admission.ts), and on bulk requests the shared batcher.
  *
@@ -59,7 +68,13 @@ export class PartitionWorkers implements JobTaker {
     private readonly logger: Logger,
     private readonly options: LivenessOptions = {},
   ) {
-    this.slots = specs.map((spec) => ({ spec, worker: spec.create(), seen: 0, stuckSince: undefined }));
+    this.slots = specs.map((spec) => ({
+      spec,
+      worker: spec.create(),
+      seen: 0,
+      stuckSince: undefined,
+      heldFor: undefined,
+    }));
   }
 
   start(): void {
@@ -74,16 +89,33 @@ export class PartitionWorkers implements JobTaker {
   pause(reason: string): void {
     if (this.pausedFor !== undefined) return;
     this.pausedFor = reason;
-    for (const slot of this.slots) slot.worker.pause(reason);
+    for (const slot of this.slots) if (slot.heldFor === undefined) slot.worker.pause(reason);
   }
 
   resume(): void {
     if (this.pausedFor === undefined) return;
     this.pausedFor = undefined;
     for (const slot of this.slots) {
+      if (slot.heldFor !== undefined) continue;
       slot.worker.resume();
       slot.stuckSince = undefined;
     }
+  }
+
+  holdPartition(label: string, reason: string): void {
+    const slot = this.slots.find((s) => s.spec.partition.label === label);
+    if (slot === undefined || slot.heldFor !== undefined) return;
+    slot.heldFor = reason;
+    if (this.pausedFor === undefined) slot.worker.pause(reason);
+  }
+
+  releasePartition(label: string): void {
+    const slot = this.slots.find((s) => s.spec.partition.label === label);
+    if (slot?.heldFor === undefined) return;
+    slot.heldFor = undefined;
+    if (this.pausedFor !== undefined) return;
+    slot.worker.resume();
+    slot.stuckSince = undefined;
   }
 
   /** Closes every partition's worker at once within `timeoutMs` (each hands back what it still holds). */
@@ -110,7 +142,7 @@ export class PartitionWorkers implements JobTaker {
     const taken = worker.jobsTaken;
     const progressed = taken !== slot.seen;
     slot.seen = taken;
-    if (progressed || this.pausedFor !== undefined || !worker.hasRoom) {
+    if (progressed || this.pausedFor !== undefined || slot.heldFor !== undefined || !worker.hasRoom) {
       slot.stuckSince = undefined;
       return;
     }
@@ -136,7 +168,8 @@ export class PartitionWorkers implements JobTaker {
     slot.seen = 0;
     slot.stuckSince = undefined;
     slot.worker.start();
-    if (this.pausedFor !== undefined) slot.worker.pause(this.pausedFor);
+    const pausedFor = this.pausedFor ?? slot.heldFor;
+    if (pausedFor !== undefined) slot.worker.pause(pausedFor);
     // The old worker may never finish closing (its connection is the wedged one): not waited for beyond the bound.
     const closeMs = this.options.closeMs ?? 5000;
     const retiring = Promise.race([

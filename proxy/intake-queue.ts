@@ -86,7 +86,6 @@ export async function startIntakeQueue(
     replicas: q.replicas,
     onChange: logSafety(logger, target.kind === 'cluster'),
   });
-  const usedBytes = partitions.map(() => 0);
   const starting = partitions.map((p) => factsOf(connection, masters, p).node);
   const monitors = partitions.map((p, i) => {
     const facts = factsOf(connection, masters, p);
@@ -101,10 +100,7 @@ export async function startIntakeQueue(
       safety,
       mark,
       several ? logger.child({ partition: p.label }) : logger,
-      (bytes) => {
-        usedBytes[i] = bytes;
-        metrics.queueBytes.set(Math.max(...usedBytes));
-      },
+      (bytes) => metrics.queueBytes.set({ partition: p.label }, bytes),
     );
   });
   const admission = new PartitionAdmission(partitions, monitors);

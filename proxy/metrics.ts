@@ -6,7 +6,7 @@ import { metricPrefix } from '../core/metrics';
 export class ProxyMetrics {
   readonly intakeRequests: Counter<'status' | 'result'>;
   readonly events: Counter<'result'>;
-  readonly queueBytes: Gauge;
+  readonly queueBytes: Gauge<'partition'>;
   readonly enqueueSeconds: Histogram;
   readonly requestSeconds: Histogram<'status'>;
   readonly requestsInFlight: Gauge;
@@ -26,7 +26,8 @@ export class ProxyMetrics {
     });
     this.queueBytes = new Gauge({
       name: `${metricPrefix}queue_redis_used_bytes`,
-      help: 'Memory Redis reports in use (INFO used_memory), compared to the bytes high-water mark',
+      help: 'Memory the Redis master serving the partition reports in use (INFO used_memory), compared to the bytes high-water mark',
+      labelNames: ['partition'],
       // Every worker of server.workers reads the same Redis: their sum would count it once per worker.
       aggregator: 'max',
       registers: [registry],
