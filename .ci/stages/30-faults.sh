@@ -8,8 +8,4 @@ cd "$(dirname "$0")/../.."
 ci_prefix=faults
 source .ci/stages/lib.sh
 
-need_redis
-APM_SIDECAR_FAULTS_RESULTS="$(mktemp -d)/fault-results.json"
-export APM_SIDECAR_FAULTS_RESULTS
-jest_suite faults 900 jest.faults.config.js
-npx tsx scripts/fault-table.ts --print
+oracle_suite faults 900 jest.faults.config.js

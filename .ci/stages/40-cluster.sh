@@ -9,8 +9,4 @@ cd "$(dirname "$0")/../.."
 ci_prefix=cluster
 source .ci/stages/lib.sh
 
-need_redis
-APM_SIDECAR_FAULTS_RESULTS="$(mktemp -d)/cluster-results.json"
-export APM_SIDECAR_FAULTS_RESULTS
-jest_suite cluster 600 jest.cluster.config.js
-npx tsx scripts/fault-table.ts --print
+oracle_suite cluster 600 jest.cluster.config.js

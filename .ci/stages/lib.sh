@@ -6,6 +6,8 @@
 #   timed NAME CMD...                    run CMD, print its time, keep it for times_summary
 #   times_summary                        every timed step with its time
 #   jest_suite NAME SECONDS CONFIG       build the CLI, then run that jest config within SECONDS, printing its time
+#   oracle_suite NAME SECONDS CONFIG     a per-event oracle suite (fault, cluster): redis-server if missing, its
+#                                        results in a fresh file, jest_suite, then the fault table of what it found
 ci_prefix=${ci_prefix:-ci}
 declare -a ci_times=()
 
@@ -49,4 +51,13 @@ jest_suite() {
   local started=$SECONDS
   timeout "$budget" npx jest -c "$config" --ci
   echo "$name: suite took $((SECONDS - started))s"
+}
+
+oracle_suite() {
+  local name=$1
+  need_redis
+  APM_SIDECAR_FAULTS_RESULTS="$(mktemp -d)/$name-results.json"
+  export APM_SIDECAR_FAULTS_RESULTS
+  jest_suite "$@"
+  npx tsx scripts/fault-table.ts --print
 }

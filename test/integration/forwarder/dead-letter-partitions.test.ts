@@ -1,33 +1,25 @@
 import { Queue } from 'bullmq';
 
 import { documentId } from '../../../forwarder/document-id';
-import { type DeadLetterEntry, DeadLetterQueue } from '../../../queue/dead-letter';
+import { DeadLetterQueue } from '../../../queue/dead-letter';
 import { purgeDeadLetters } from '../../../queue/dead-letter/replay';
 import { partitionsOf } from '../../../queue/partitions';
-import { enqueue, errorLine, forwarderBed, intakeJob, superuser, transactionLine, waitFor } from './support';
+import {
+  deadLetterEntry,
+  enqueue,
+  errorLine,
+  forwarderBed,
+  intakeJob,
+  superuser,
+  transactionLine,
+  waitFor,
+} from './support';
 
 /**
  * Issue 17: each partition has its own dead-letter queue, so a full one stops only its own partition's jobs: the
  * forwarder goes on delivering the other partitions (before, one full partition paused all of them), says which
  * partition is blocked, and takes that partition's jobs again once there is room.
  */
-function entry(n: number): DeadLetterEntry {
-  return {
-    id: `e.${n}`,
-    jobId: 'j',
-    lineIndex: n,
-    dataStream: 'logs-apm.error-held',
-    reason: 'document_parsing_exception',
-    status: 400,
-    message: 'm',
-    attempts: 1,
-    deadLetteredAt: Date.now(),
-    metadata: '{"metadata":{}}',
-    event: '{"error":{}}',
-    context: { receivedAt: 0, client: { ip: '127.0.0.1', userAgent: null }, identity: { kind: 'anonymous' } },
-  };
-}
-
 describe('a full dead-letter queue with queue.partitions = 2 (real redis-server)', () => {
   const bed = forwarderBed();
 
@@ -50,7 +42,7 @@ describe('a full dead-letter queue with queue.partitions = 2 (real redis-server)
       });
       await es.close();
       const dlq = new DeadLetterQueue(connection, full, { maxEntries: 3, maxAgeMs: 60_000 });
-      await dlq.add([entry(1), entry(2), entry(3)]);
+      await dlq.add([deadLetterEntry(1), deadLetterEntry(2), deadLetterEntry(3)]);
       await enqueue(fullQueue, intakeJob([errorLine(1), transactionLine(2)]));
       const forwarder = await bed.start({
         data_streams: { namespace: 'held' },

@@ -5,39 +5,25 @@ import type { Redis } from 'ioredis';
 import { runDlqList, runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
 import { documentId } from '../../../forwarder/document-id';
-import {
-  type DeadLetterEntry,
-  DeadLetterFullError,
-  DeadLetterQueue,
-  parseReplayJobData,
-  replayJobName,
-} from '../../../queue/dead-letter';
+import { DeadLetterFullError, DeadLetterQueue, parseReplayJobData, replayJobName } from '../../../queue/dead-letter';
 import { purgeDeadLetters } from '../../../queue/dead-letter/replay';
 import type { EsStandin } from '../../support/es-standin/server';
 import type { RedisServer } from '../../support/redis';
-import { enqueue, errorLine, forwarderBed, intakeJob, superuser, transactionLine, waitFor } from './support';
+import {
+  deadLetterEntry as entry,
+  enqueue,
+  errorLine,
+  forwarderBed,
+  intakeJob,
+  superuser,
+  transactionLine,
+  waitFor,
+} from './support';
 
 /**
  * Issue 13: a full dead-letter queue dropped acknowledged documents by default; jobs a forwarder could not read
  * went to the failed set unseen and unreplayable; two concurrent `dlq replay` runs left entries behind.
  */
-function entry(n: number, reason = 'document_parsing_exception'): DeadLetterEntry {
-  return {
-    id: `e.${n}`,
-    jobId: 'j',
-    lineIndex: n,
-    dataStream: 'logs-apm.error-default',
-    reason,
-    status: 400,
-    message: 'm',
-    attempts: 1,
-    deadLetteredAt: Date.now(),
-    metadata: '{"metadata":{}}',
-    event: '{"error":{}}',
-    context: { receivedAt: 0, client: { ip: '127.0.0.1', userAgent: null }, identity: { kind: 'anonymous' } },
-  };
-}
-
 describe('dead-letter safety (real redis-server)', () => {
   const bed = forwarderBed();
   let redis: RedisServer;

@@ -14,6 +14,7 @@ import { writerRole, writerRoleName } from '../../../elasticsearch/setup/roles';
 import { apmComponentTemplates, apmIndexTemplates } from '../../../elasticsearch/setup/templates';
 import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
 import { type IntakeJobData, intakeJobName, jobSchemaVersion } from '../../../queue/contract';
+import type { DeadLetterEntry } from '../../../queue/dead-letter';
 import { intakeJobOptions } from '../../../queue/job-options';
 import { decodeOtlpRequest } from '../../../queue/otlp/decode';
 import { countItems, type OtlpSignal } from '../../../queue/otlp/model';
@@ -293,4 +294,22 @@ export function forwarderBed(
     },
   };
   return bed;
+}
+
+/** A dead-letter entry of document `n` (for filling a dead-letter queue). */
+export function deadLetterEntry(n: number, reason = 'document_parsing_exception'): DeadLetterEntry {
+  return {
+    id: `e.${n}`,
+    jobId: 'j',
+    lineIndex: n,
+    dataStream: 'logs-apm.error-default',
+    reason,
+    status: 400,
+    message: 'm',
+    attempts: 1,
+    deadLetteredAt: Date.now(),
+    metadata: '{"metadata":{}}',
+    event: '{"error":{}}',
+    context: { receivedAt: 0, client: { ip: '127.0.0.1', userAgent: null }, identity: { kind: 'anonymous' } },
+  };
 }
