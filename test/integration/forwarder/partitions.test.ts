@@ -1,28 +1,11 @@
-import { randomUUID } from 'node:crypto';
-
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-
 import { runDlqList, runDlqPurge, runDlqReplay } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
 import { documentId } from '../../../forwarder/document-id';
-import { type Forwarder, startForwarder } from '../../../forwarder/forwarder';
+import type { Forwarder } from '../../../forwarder/forwarder';
 import { type DeadLetterEntry, DeadLetterQueue } from '../../../queue/dead-letter';
 import { type Partition, partitionsOf } from '../../../queue/partitions';
-import { EsStandin } from '../../support/es-standin/server';
-import { LogSink } from '../../support/log-sink';
 import { DeliveryOracle } from '../../support/oracle';
-import { RedisServer } from '../../support/redis';
-import {
-  createWriter,
-  enqueue,
-  forwarderConfig,
-  intakeJob,
-  metadataLine,
-  transactionLine,
-  waitFor,
-  type Writer,
-} from './support';
+import { enqueue, forwarderBed, intakeJob, mergeDeep, metadataLine, transactionLine, waitFor } from './support';
 
 const partitionCount = 3;
 const maxRequests = 2;
@@ -39,67 +22,28 @@ function slowBulks(metrics: string): number {
 }
 
 describe('a forwarder over queue.partitions = 3 on one real redis-server', () => {
-  let redis: RedisServer;
-  let standin: EsStandin;
-  let writer: Writer;
-  let connection: Redis;
+  const bed = forwarderBed({ partitions: partitionCount });
   let forwarder: Forwarder | undefined;
-  let logs: LogSink;
-  let queueName: string;
-  let partitions: Partition[];
-  let queues: Queue[];
   let namespace = '';
   let testNumber = 0;
+  const partitions = (): Partition[] => partitionsOf(bed.queueName, partitionCount);
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    standin = await EsStandin.start();
-    writer = await createWriter(standin);
-    connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    connection.disconnect();
-    await standin.close();
-    await redis.destroy();
-  });
   beforeEach(() => {
-    queueName = `q-${randomUUID()}`;
-    partitions = partitionsOf(queueName, partitionCount);
-    queues = partitions.map((p) => new Queue(p.queueName, { connection }));
-    logs = new LogSink();
     namespace = `p${++testNumber}`;
-    standin.setFaults({});
-    standin.resetCounters();
-  });
-  afterEach(async () => {
-    await forwarder?.close();
-    forwarder = undefined;
-    for (const queue of queues) {
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    bed.standin.setFaults({});
+    bed.standin.resetCounters();
   });
 
-  const config = (overrides: Record<string, unknown> = {}) =>
-    forwarderConfig(
-      redis.url,
-      queueName,
-      { standin, writer },
-      {
-        queue: { partitions: partitionCount },
-        data_streams: { namespace },
-        ...overrides,
-      },
-    );
+  // The bed closes the test's forwarders after it; this is the one whose admin port /metrics reads.
   const start = async (overrides: Record<string, unknown> = {}): Promise<Forwarder> =>
-    startForwarder(config(overrides), logs.logger('forwarder'));
-  const indexedIds = (): string[] => standin.documents(`traces-apm*-${namespace}`).map((d) => d.id);
+    (forwarder = await bed.start(mergeDeep({ data_streams: { namespace } }, overrides)));
+  const indexedIds = (): string[] => bed.standin.documents(`traces-apm*-${namespace}`).map((d) => d.id);
   const completed = async (): Promise<number[]> =>
-    Promise.all(queues.map(async (q) => (await q.getJobCounts('completed')).completed ?? 0));
+    Promise.all(bed.partitionQueues.map(async (q) => (await q.getJobCounts('completed')).completed ?? 0));
 
   /** `jobs` intake jobs of 10 events on every partition; their ids are acknowledged to the oracle. */
   async function fill(oracle: DeliveryOracle, jobs: number, from = 0): Promise<void> {
-    for (const [p, queue] of queues.entries()) {
+    for (const [p, queue] of bed.partitionQueues.entries()) {
       for (let j = 0; j < jobs; j++) {
         const seq = (p * 1000 + from + j) * 10;
         const job = intakeJob(Array.from({ length: 10 }, (_, i) => transactionLine(seq + i)));
@@ -115,7 +59,7 @@ describe('a forwarder over queue.partitions = 3 on one real redis-server', () =>
 
   it('delivers the jobs of every partition exactly once, never more bulks in flight than one forwarder may send', async () => {
     // Answers slow enough that bulks overlap (the bound is reached), fast enough that none goes slow.
-    standin.setFaults({ delay: { ms: 120 } });
+    bed.standin.setFaults({ delay: { ms: 120 } });
     const oracle = new DeliveryOracle();
     await fill(oracle, 20);
     forwarder = await start({
@@ -132,11 +76,11 @@ describe('a forwarder over queue.partitions = 3 on one real redis-server', () =>
     const text = await metrics();
     // One batcher for the process: three partitions do not make three times output.elasticsearch.max_requests. A
     // bulk that went slow gives up its slot by design, so each such bulk may add one.
-    expect(standin.counters.bulkInFlightPeak).toBeGreaterThan(0);
-    expect(standin.counters.bulkInFlightPeak).toBeLessThanOrEqual(maxRequests + slowBulks(text));
-    for (const p of partitions)
+    expect(bed.standin.counters.bulkInFlightPeak).toBeGreaterThan(0);
+    expect(bed.standin.counters.bulkInFlightPeak).toBeLessThanOrEqual(maxRequests + slowBulks(text));
+    for (const p of partitions())
       expect(text).toContain(`apm_sidecar_queue_jobs{state="waiting",partition="${p.label}",role="forwarder"} 0`);
-    logs.assertNoUnexpectedErrors();
+    bed.logs.assertNoUnexpectedErrors();
   });
 
   it('a restarted forwarder consumes every partition, also what was queued while none ran', async () => {
@@ -147,18 +91,18 @@ describe('a forwarder over queue.partitions = 3 on one real redis-server', () =>
     await forwarder.close();
     forwarder = undefined;
     await fill(oracle, 5, 5);
-    expect(await Promise.all(queues.map((q) => q.getWaitingCount()))).toEqual([5, 5, 5]);
+    expect(await Promise.all(bed.partitionQueues.map((q) => q.getWaitingCount()))).toEqual([5, 5, 5]);
     forwarder = await start();
     await waitFor('second round drained', async () => (await completed()).every((n) => n === 10));
     const figures = await oracle.settle(indexedIds, 10_000);
     expect({ lost: figures.lost, doubled: figures.doubled }).toEqual({ lost: 0, doubled: 0 });
-    logs.assertNoUnexpectedErrors();
+    bed.logs.assertNoUnexpectedErrors();
   });
 
   it('dlq list, replay and purge cover every partition; a replay goes back onto its own partition', async () => {
     const loaded = loadConfig({
       env: {},
-      overrides: { queue: { redis: { url: redis.url }, name: queueName, partitions: partitionCount } },
+      overrides: { queue: { redis: { url: bed.redis.url }, name: bed.queueName, partitions: partitionCount } },
     });
     const entry = (p: number, n: number, reason: string): DeadLetterEntry => {
       const requestId = `r${p}`;
@@ -182,7 +126,7 @@ describe('a forwarder over queue.partitions = 3 on one real redis-server', () =>
         },
       };
     };
-    const dlqs = partitions.map((p) => new DeadLetterQueue(connection, p, { maxEntries: 100, maxAgeMs: 0 }));
+    const dlqs = partitions().map((p) => new DeadLetterQueue(bed.connection, p, { maxEntries: 100, maxAgeMs: 0 }));
     for (const [p, dlq] of dlqs.entries())
       await dlq.add([
         entry(p, 1, 'mapper_parsing_exception'),
@@ -190,14 +134,14 @@ describe('a forwarder over queue.partitions = 3 on one real redis-server', () =>
         entry(p, 3, 'x'),
       ]);
     // The single queue of the same name holds none of them: each partition has its own keys.
-    expect(await new DeadLetterQueue(connection, queueName, { maxEntries: 1, maxAgeMs: 0 }).size()).toBe(0);
+    expect(await new DeadLetterQueue(bed.connection, bed.queueName, { maxEntries: 1, maxAgeMs: 0 }).size()).toBe(0);
 
     const listed: string[] = [];
     expect(await runDlqList(loaded, { samples: 5 }, (l) => listed.push(l))).toBe(0);
-    expect(listed[0]).toBe(`9 dead-lettered documents in queue ${queueName}`);
-    for (const p of partitions) expect(listed).toContain(`  partition ${p.label} (${p.queueName}): 3`);
+    expect(listed[0]).toBe(`9 dead-lettered documents in queue ${bed.queueName}`);
+    for (const p of partitions()) expect(listed).toContain(`  partition ${p.label} (${p.queueName}): 3`);
     expect(listed).toContain('\nmapper_parsing_exception: 6');
-    for (const p of partitions)
+    for (const p of partitions())
       expect(listed.some((l) => l.includes(`job r${p.index} (partition ${p.label})`))).toBe(true);
 
     const replayed: string[] = [];
@@ -211,12 +155,12 @@ describe('a forwarder over queue.partitions = 3 on one real redis-server', () =>
     ).toBe(0);
     expect(replayed[0]).toMatch(/^6 dead-lettered documents put back/);
     expect(replayed[1]).toBe('  each on its own partition: partition 0: 2, partition 1: 2, partition 2: 2');
-    expect(await Promise.all(queues.map((q) => q.getWaitingCount()))).toEqual([1, 1, 1]);
+    expect(await Promise.all(bed.partitionQueues.map((q) => q.getWaitingCount()))).toEqual([1, 1, 1]);
     expect(await Promise.all(dlqs.map((d) => d.size()))).toEqual([1, 1, 1]);
 
     forwarder = await start();
     const oracle = new DeliveryOracle();
-    oracle.acknowledge(partitions.flatMap((p) => [documentId(`r${p.index}`, 1), documentId(`r${p.index}`, 2)]));
+    oracle.acknowledge(partitions().flatMap((p) => [documentId(`r${p.index}`, 1), documentId(`r${p.index}`, 2)]));
     const figures = await oracle.settle(indexedIds, 30_000);
     expect({ lost: figures.lost, doubled: figures.doubled, indexed: figures.indexed }).toEqual({
       lost: 0,
@@ -228,6 +172,6 @@ describe('a forwarder over queue.partitions = 3 on one real redis-server', () =>
     expect(await runDlqPurge(loaded, { reason: 'x', yes: true }, (l) => purged.push(l))).toBe(0);
     expect(purged).toEqual(['3 dead-lettered documents deleted (reason x)']);
     expect(await Promise.all(dlqs.map((d) => d.size()))).toEqual([0, 0, 0]);
-    logs.assertNoUnexpectedErrors();
+    bed.logs.assertNoUnexpectedErrors();
   });
 });

@@ -18,6 +18,7 @@ import type { DeadLetterEntry } from '../../../queue/dead-letter';
 import { intakeJobOptions } from '../../../queue/job-options';
 import { decodeOtlpRequest } from '../../../queue/otlp/decode';
 import { countItems, type OtlpSignal } from '../../../queue/otlp/model';
+import { partitionsOf } from '../../../queue/partitions';
 import { EsStandin } from '../../support/es-standin/server';
 import { LogSink } from '../../support/log-sink';
 import { RedisServer } from '../../support/redis';
@@ -208,11 +209,15 @@ export interface ForwarderBed {
   /** The Elasticsearch stand-in with the writer user of `createWriter` (unless started without it). */
   readonly standin: EsStandin;
   readonly writer: Writer;
-  /** This test's queue: a random name, obliterated after the test. */
+  /** This test's queue name (its partitions' names derive from it); random. */
+  readonly queueName: string;
+  /** This test's queue (its first partition's with `partitions`), obliterated after the test. */
   readonly queue: Queue;
+  /** One queue per partition of this test's queue name (`partitions`, 1 unless said): the first is `queue`. */
+  readonly partitionQueues: readonly Queue[];
   /** This test's log sink. */
   readonly logs: LogSink;
-  /** forwarderConfig for this test's queue (or `queueName`) and the stand-in's writer (or `writer`). */
+  /** forwarderConfig for this test's queue (or `queueName`) and the stand-in's writer (or `writer`); `partitions` set. */
   config(overrides?: Record<string, unknown>, options?: { queueName?: string; writer?: Writer }): SidecarConfig;
   /** A forwarder on that config, logging to this test's sink (at `logLevel`, debug unless said); closed after the test. */
   start(
@@ -227,10 +232,12 @@ export interface ForwarderBed {
  * `assertLogs`, any unexpected error-level line fails it); after the suite everything is stopped.
  */
 export function forwarderBed(
-  options: { readonly standin?: boolean; readonly assertLogs?: boolean } = {},
+  options: { readonly standin?: boolean; readonly assertLogs?: boolean; readonly partitions?: number } = {},
 ): ForwarderBed {
   let suite: { redis: RedisServer; connection: Redis; es?: { standin: EsStandin; writer: Writer } } | undefined;
-  let test: { queue: Queue; logs: LogSink; forwarders: Forwarder[] } | undefined;
+  let test:
+    { name: string; queue: Queue; partitionQueues: Queue[]; logs: LogSink; forwarders: Forwarder[] } | undefined;
+  const partitions = options.partitions ?? 1;
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`forwarderBed: no ${what} here (outside a test, or started without it)`);
     return value;
@@ -250,17 +257,19 @@ export function forwarderBed(
     await suite?.redis.destroy();
   });
   beforeEach(() => {
-    test = {
-      queue: new Queue(`q-${randomUUID()}`, { connection: started(suite, 'redis').connection }),
-      logs: new LogSink(),
-      forwarders: [],
-    };
+    const connection = started(suite, 'redis').connection;
+    const name = `q-${randomUUID()}`;
+    const [queue, ...others] = partitionsOf(name, partitions).map((p) => new Queue(p.queueName, { connection }));
+    if (queue === undefined) throw new Error('forwarderBed: partitions must be 1 or more');
+    test = { name, queue, partitionQueues: [queue, ...others], logs: new LogSink(), forwarders: [] };
   });
   afterEach(async () => {
     const current = started(test, 'test');
     for (const f of current.forwarders.reverse()) await f.close();
-    await current.queue.obliterate({ force: true });
-    await current.queue.close();
+    for (const queue of current.partitionQueues) {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
     if (options.assertLogs === true) current.logs.assertNoUnexpectedErrors();
   });
   const bed: ForwarderBed = {
@@ -279,12 +288,20 @@ export function forwarderBed(
     get queue() {
       return started(test, 'test').queue;
     },
+    get queueName() {
+      return started(test, 'test').name;
+    },
+    get partitionQueues() {
+      return started(test, 'test').partitionQueues;
+    },
     get logs() {
       return started(test, 'test').logs;
     },
     config(overrides = {}, { queueName, writer } = {}) {
       const es = suite?.es === undefined ? undefined : { standin: suite.es.standin, writer: writer ?? suite.es.writer };
-      return forwarderConfig(bed.redis.url, queueName ?? bed.queue.name, es, overrides);
+      const name = queueName ?? started(test, 'test').name;
+      const withPartitions = partitions === 1 ? overrides : mergeDeep({ queue: { partitions } }, overrides);
+      return forwarderConfig(bed.redis.url, name, es, withPartitions);
     },
     async start(overrides = {}, { logLevel, ...configOptions } = {}) {
       const logger = bed.logs.logger('forwarder', logLevel);
