@@ -41,5 +41,7 @@ export async function runForwarder(loaded: LoadedConfig): Promise<void> {
  * this). More frequent major collections of a small live heap cost little.
  */
 function limitHeapGrowth(): void {
+  // A factor given on the command line (node --heap-growing-percent=N) wins.
+  if (process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) return;
   v8.setFlagsFromString('--heap-growing-percent=50');
 }
