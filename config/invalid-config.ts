@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 import { SidecarError } from '../core/errors';
 
 /** SIDECAR_ERR_CONFIG_INVALID; the default remediation suits a message that names the key to change. */
@@ -6,4 +8,16 @@ export function invalidConfig(
   remediation = 'fix the key named above in the config file or environment; see docs/configuration.md',
 ): SidecarError {
   return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, { remediation });
+}
+
+/** A file's text; a read failure is a config error naming `what`, the key or variable that points at the file. */
+export function readConfigured(file: string, what: string, remediation?: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw invalidConfig(
+      `${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      remediation,
+    );
+  }
 }

@@ -7,7 +7,7 @@ import { SidecarError } from '../core/errors';
 import { isRecord } from '../core/parse';
 import { redact, registerSecrets, urlUserinfo } from '../core/redact';
 import { parseTokenList, registerFormats } from './formats';
-import { invalidConfig } from './invalid-config';
+import { invalidConfig, readConfigured } from './invalid-config';
 import { configLeaves, defaultEnvName, valueAt } from './leaves';
 import { schema, type SidecarConfig } from './schema';
 import { didYouMean } from './suggest';
@@ -32,18 +32,6 @@ export interface LoadedConfig {
   /** The effective configuration as JSON, secrets masked: what --print-config shows. */
   readonly printable: string;
   readonly file: string | undefined;
-}
-
-/** A file's text; a read failure is a config error naming `what`, the key or variable that points at the file. */
-function readConfigured(file: string, what: string, remediation?: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw invalidConfig(
-      `${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      remediation,
-    );
-  }
 }
 
 /**

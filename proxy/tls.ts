@@ -1,41 +1,28 @@
 import { constants as cryptoConstants } from 'node:crypto';
-import fs from 'node:fs';
 import type https from 'node:https';
 import tls from 'node:tls';
 
 import type { Logger } from 'pino';
 
+import { invalidConfig, readConfigured } from '../config/invalid-config';
 import { settingName } from '../config/leaves';
 import type { TlsSettings } from '../config/tls-settings';
-import { SidecarError } from '../core/errors';
-
-function invalid(message: string, remediation: string): SidecarError {
-  return new SidecarError('SIDECAR_ERR_CONFIG_INVALID', message, { remediation });
-}
+import { FileReloader } from './file-reloader';
 
 type EnabledTls = Extract<TlsSettings, { enabled: true }>;
 
-function readPem(file: string, key: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
-    throw invalid(
-      `${key}: cannot read ${file} (${reason})`,
-      `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`,
-    );
-  }
-}
+const pem = (file: string, key: string): string =>
+  readConfigured(file, key, `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`);
 
 /** Reads the files and builds a context, so a bad certificate, key or passphrase is reported before listening. */
 export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContextOptions {
   const options: tls.SecureContextOptions = {
-    cert: readPem(settings.certificate, 'server.ssl.certificate'),
-    key: readPem(settings.key, 'server.ssl.key'),
+    cert: pem(settings.certificate, 'server.ssl.certificate'),
+    key: pem(settings.key, 'server.ssl.key'),
     ...(settings.key_passphrase === null ? {} : { passphrase: settings.key_passphrase }),
     ...(settings.certificate_authorities.length === 0
       ? {}
-      : { ca: settings.certificate_authorities.map((f) => readPem(f, 'server.ssl.certificate_authorities')) }),
+      : { ca: settings.certificate_authorities.map((f) => pem(f, 'server.ssl.certificate_authorities')) }),
     minVersion: settings.minVersion,
     maxVersion: settings.maxVersion,
     ciphers: settings.ciphers,
@@ -48,12 +35,12 @@ export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContex
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     if (/key values mismatch/.test(reason)) {
-      throw invalid(
+      throw invalidConfig(
         `server.ssl.key (${settings.key}) is not the key of server.ssl.certificate (${settings.certificate})`,
         'point server.ssl.key (APM_SIDECAR_SSL_KEY) at the key the certificate was issued for',
       );
     }
-    throw invalid(
+    throw invalidConfig(
       `server.ssl: the certificate, key or passphrase is unusable (${reason})`,
       'check that the key matches the certificate and the passphrase is right',
     );
@@ -74,35 +61,20 @@ export function httpsServerOptions(settings: EnabledTls): https.ServerOptions {
 }
 
 /**
- * Reloads the certificate and key when their files change (polled, so an atomic rename by cert-manager or
- * certbot is seen too) and on SIGHUP. setSecureContext applies to new connections; open ones keep theirs.
- * A broken new pair is logged and the old one kept.
+ * Reloads the certificate and key when their files change (see FileReloader). setSecureContext applies to new
+ * connections; open ones keep theirs. A broken new pair is logged and the old one kept.
  */
-export class CertificateReloader {
-  private readonly files: string[];
-  private closed = false;
-  private readonly onSignal = (): void => this.reload('SIGHUP');
-  private readonly onChange = (): void => this.reload('file change');
-
+export class CertificateReloader extends FileReloader {
   constructor(
     private readonly settings: EnabledTls,
     private readonly server: tls.Server,
     private readonly logger: Logger,
-    private readonly pollIntervalMs = 1000,
+    pollIntervalMs = 1000,
   ) {
-    this.files = [settings.certificate, settings.key, ...settings.certificate_authorities];
+    super([settings.certificate, settings.key, ...settings.certificate_authorities], pollIntervalMs);
   }
 
-  start(): void {
-    if (this.pollIntervalMs > 0) {
-      for (const file of this.files)
-        fs.watchFile(file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
-    }
-    process.on('SIGHUP', this.onSignal);
-  }
-
-  reload(reason: string): void {
-    if (this.closed) return;
+  protected apply(reason: string): void {
     try {
       this.server.setSecureContext(loadSecureContextOptions(this.settings));
       this.logger.info(
@@ -112,12 +84,5 @@ export class CertificateReloader {
     } catch (err) {
       this.logger.warn({ reason, err }, 'TLS certificate reload failed; still serving the previous certificate');
     }
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const file of this.files) fs.unwatchFile(file, this.onChange);
-    process.off('SIGHUP', this.onSignal);
   }
 }

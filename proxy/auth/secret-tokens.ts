@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 
 import { parseTokenList } from '../../config/formats';
 import type { SecretTokenEntry } from '../../config/schema/server-auth';
+import { FileReloader } from '../file-reloader';
 
 /**
  * Checks an agent's secret token against every configured one (several may be active during a rotation).
@@ -76,37 +77,25 @@ function digest(value: string): Buffer {
   return crypto.createHash('sha256').update(value, 'utf8').digest();
 }
 
-/** A token file's content (the syntax of config/formats.ts parseTokenList). */
-const parseTokenFile = parseTokenList;
-
 /**
- * Reloads the token list from its file when the file changes (polled, as certificates are: an atomic rename by
- * a secret manager is seen too) and on SIGHUP, without a restart. A file that cannot be read or holds no token
- * is logged and the previous list kept: a rotation mistake must not lock every agent out.
+ * Reloads the token list from its file (see FileReloader), without a restart. A file that cannot be read or holds
+ * no token is logged and the previous list kept: a rotation mistake must not lock every agent out.
  */
-export class TokenFileWatcher {
-  private closed = false;
-  private readonly onSignal = (): void => this.reload('SIGHUP');
-  private readonly onChange = (): void => this.reload('file change');
-
+export class TokenFileWatcher extends FileReloader {
   constructor(
     private readonly file: string,
     private readonly verifier: SecretTokenVerifier,
     private readonly logger: Logger,
-    private readonly pollIntervalMs: number,
-  ) {}
-
-  start(): void {
-    if (this.pollIntervalMs > 0)
-      fs.watchFile(this.file, { interval: this.pollIntervalMs, persistent: false }, this.onChange);
-    process.on('SIGHUP', this.onSignal);
+    pollIntervalMs: number,
+  ) {
+    super([file], pollIntervalMs);
   }
 
-  reload(reason: string): void {
-    if (this.closed) return;
+  protected apply(reason: string): void {
     let entries: SecretTokenEntry[];
     try {
-      entries = parseTokenFile(fs.readFileSync(this.file, 'utf8'));
+      // A token file's content has the syntax of config/formats.ts parseTokenList.
+      entries = parseTokenList(fs.readFileSync(this.file, 'utf8'));
     } catch (err) {
       this.logger.warn(
         { reason, file: this.file, code: (err as NodeJS.ErrnoException).code },
@@ -120,12 +109,5 @@ export class TokenFileWatcher {
     }
     this.verifier.replace(entries);
     this.logger.info({ reason, file: this.file, identities: this.verifier.identities }, 'secret tokens reloaded');
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    fs.unwatchFile(this.file, this.onChange);
-    process.off('SIGHUP', this.onSignal);
   }
 }
