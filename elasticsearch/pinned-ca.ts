@@ -72,10 +72,6 @@ function serverNameFor(params: ConnectParams): string | undefined {
   return net.isIP(params.hostname) === 0 ? params.hostname : undefined;
 }
 
-function portOf(params: ConnectParams): number {
-  return params.port === '' ? 443 : Number(params.port);
-}
-
 /** Worded for the classifier in errors.ts: a leaf alone and a wrong pin have different remedies. */
 function mismatch(hostname: string, fingerprint: string, presented: readonly crypto.X509Certificate[]): SidecarError {
   const sent = presented.map((cert) => `${cert.subject.replace(/\n/g, ', ')} (${fingerprintOf(cert)})`).join('; ');
@@ -163,9 +159,16 @@ function open(
  * next connection, since the cluster may be fixed meanwhile.
  */
 export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
-  const clientAuth: TlsConnectOptions = {
-    ...(options.clientCertificate !== undefined ? { cert: options.clientCertificate } : {}),
-    ...(options.clientKey !== undefined ? { key: options.clientKey } : {}),
+  /** Where both connections go (the probe's and the verified one), with the client certificate when one is set. */
+  const target = (params: ConnectParams): TlsConnectOptions => {
+    const servername = serverNameFor(params);
+    return {
+      ...(options.clientCertificate !== undefined ? { cert: options.clientCertificate } : {}),
+      ...(options.clientKey !== undefined ? { key: options.clientKey } : {}),
+      host: params.hostname,
+      port: params.port === '' ? 443 : Number(params.port),
+      ...(servername !== undefined ? { servername } : {}),
+    };
   };
   const alreadyTrusted = findPinned(options.certificateAuthorities, options.fingerprint);
   let trusted: Promise<string[]> | undefined =
@@ -173,15 +176,8 @@ export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
 
   const probe = (params: ConnectParams): Promise<string[]> =>
     new Promise((resolve, reject) => {
-      const servername = serverNameFor(params);
       // Verification is off for the probe only: it learns the pinned certificate's bytes and sends nothing.
-      const socket = tls.connect({
-        ...clientAuth,
-        host: params.hostname,
-        port: portOf(params),
-        ...(servername !== undefined ? { servername } : {}),
-        rejectUnauthorized: false,
-      });
+      const socket = tls.connect({ ...target(params), rejectUnauthorized: false });
       open(socket, 'secureConnect', options.connectTimeoutMs, (err) => {
         if (err !== null) return reject(err);
         const presented = presentedChain(socket);
@@ -204,14 +200,10 @@ export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
   };
 
   const connectTls = (params: ConnectParams, ca: string[], callback: ConnectCallback): void => {
-    const servername = serverNameFor(params);
     // No session is offered: a resumed session skips Node's host name check, and undici's connector caches
     // sessions even from connections that then fail verification.
     const socket = tls.connect({
-      ...clientAuth,
-      host: params.hostname,
-      port: portOf(params),
-      ...(servername !== undefined ? { servername } : {}),
+      ...target(params),
       ca,
       rejectUnauthorized: true,
       checkServerIdentity: options.checkHostName ? tls.checkServerIdentity : skipHostNameCheck,
