@@ -40,6 +40,23 @@ import { expandRumV3Job } from './transform/rum/v3-job';
 
 /** Where an event came from: enough to dead-letter it with its original line and to replay it later. */
 type Origin = Omit<DeadLetterEntry, 'reason' | 'status' | 'message' | 'attempts' | 'deadLetteredAt'>;
+
+/** Intake events as origins; an event a RUM v3 line expanded into (`part` > 0) gets `<id>.<part>`. */
+function intakeOrigins(
+  requestId: string,
+  decoded: { metadata: string; events: ReadonlyArray<{ index: number; line: string; part?: number }> },
+  context: Origin['context'],
+): Origin[] {
+  return decoded.events.map((e) => ({
+    id: e.part ? `${documentId(requestId, e.index)}.${e.part}` : documentId(requestId, e.index),
+    jobId: requestId,
+    lineIndex: e.index,
+    dataStream: '',
+    metadata: decoded.metadata,
+    event: e.line,
+    context,
+  }));
+}
 interface TransformFailure {
   readonly origin: Origin;
   readonly reason: string;
@@ -295,16 +312,7 @@ export class JobProcessor {
         throw this.unreadable(job, err);
       }
       if (next.done === true) return;
-      const { metadata, events } = next.value;
-      yield events.map((e) => ({
-        id: documentId(data.requestId, e.index),
-        jobId: data.requestId,
-        lineIndex: e.index,
-        dataStream: '',
-        metadata,
-        event: e.line,
-        context,
-      }));
+      yield intakeOrigins(data.requestId, next.value, context);
     }
   }
 
@@ -345,27 +353,8 @@ export class JobProcessor {
       if (data.otlp !== undefined) return this.otlpOrigins(data, data.otlp);
       const decoded = decodeJobBody(data, this.options.maxRequestBytes);
       const context = jobContext(data);
-      if (data.rum?.version !== 'v3')
-        return decoded.events.map((e) => ({
-          id: documentId(data.requestId, e.index),
-          jobId: data.requestId,
-          lineIndex: e.index,
-          dataStream: '',
-          metadata: decoded.metadata,
-          event: e.line,
-          context,
-        }));
       // Minified RUM: expanded here, so the documents and any dead-lettered line are plain intake v2.
-      const expanded = expandRumV3Job(decoded);
-      return expanded.events.map((e) => ({
-        id: e.part === 0 ? documentId(data.requestId, e.index) : `${documentId(data.requestId, e.index)}.${e.part}`,
-        jobId: data.requestId,
-        lineIndex: e.index,
-        dataStream: '',
-        metadata: expanded.metadata,
-        event: e.line,
-        context,
-      }));
+      return intakeOrigins(data.requestId, data.rum?.version === 'v3' ? expandRumV3Job(decoded) : decoded, context);
     } catch (err) {
       throw this.unreadable(job, err);
     }
