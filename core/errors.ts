@@ -118,10 +118,10 @@ export const internalErrorCatalogue = {
 
 type InternalErrorCode = keyof typeof internalErrorCatalogue;
 
-/** An error that stays inside the process, with a stable code from the internal catalogue above. */
-export class InternalError extends Error {
+/** An Error with a code, named for its class. */
+class CodedError<Code extends string> extends Error {
   constructor(
-    readonly code: InternalErrorCode,
+    readonly code: Code,
     message: string,
     options: { readonly cause?: unknown } = {},
   ) {
@@ -130,21 +130,15 @@ export class InternalError extends Error {
   }
 }
 
+/** An error that stays inside the process, with a stable code from the internal catalogue above. */
+export class InternalError extends CodedError<InternalErrorCode> {}
+
 /**
  * Stands in for one of Node's socket or TLS errors where we detect the failure ourselves (a connect timeout, a
  * chain checked against a pinned CA): it carries Node's or OpenSSL's code (ETIMEDOUT, UNABLE_TO_GET_ISSUER_CERT),
  * which the Elasticsearch client and elasticsearch/errors.ts read as they read Node's own.
  */
-export class SystemError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options: { readonly cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'SystemError';
-  }
-}
+export class SystemError extends CodedError<string> {}
 
 /** A thrown value as an Error: itself when it is one, else SIDECAR_ERR_THROWN_VALUE with its text. */
 export function asError(value: unknown): Error {
