@@ -3,7 +3,6 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 
-import { SidecarError } from './errors';
 import { closeOnce } from './lifecycle';
 import { listen, type ListenAddress } from './listen';
 import { metricPrefix } from './metrics';
@@ -82,18 +81,11 @@ export class AdminServer {
     }
   }
 
+  /** Listens; resolves with the bound address (port 0 asked: the free port taken). */
   async start(): Promise<ListenAddress> {
-    await listen(this.server, this.options.listen);
-    const bound = this.address();
+    const bound = await listen(this.server, this.options.listen);
     this.options.logger.info({ host: bound.host, port: bound.port }, 'admin listening (/healthz, /readyz, /metrics)');
     return bound;
-  }
-
-  address(): ListenAddress {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string')
-      throw new SidecarError('SIDECAR_ERR_INTERNAL', 'the admin server is not listening');
-    return { host: address.address, port: address.port };
   }
 
   readonly close = closeOnce(async () => {

@@ -59,11 +59,11 @@ export async function startProxy(config: SidecarConfig, logger: Logger): Promise
   });
   // The admin listener outlives the drain, so /readyz says "shutting down" while in-flight requests finish.
   const close = closeOnce(async () => worker.close().finally(admin.close));
-  await admin.start().catch(async (err: unknown) => {
+  const adminAddress = await admin.start().catch(async (err: unknown) => {
     await close().catch(() => undefined);
-    explainListenFailure(settingName('admin.host'), config.admin.host)(err);
+    return explainListenFailure(settingName('admin.host'), config.admin.host)(err);
   });
-  return { ...worker, admin: admin.address(), close };
+  return { ...worker, admin: adminAddress, close };
 }
 
 /** Checks the config, connects to a safe Redis, then opens the intake listener. */

@@ -229,9 +229,9 @@ export async function startProxyCluster(config: SidecarConfig, logger: Logger): 
   const close = closeOnce(async () => proxies.stop().finally(admin.close));
   try {
     const intake = await proxies.start();
-    await admin.start().catch(explainListenFailure(settingName('admin.host'), config.admin.host));
+    const adminAddress = await admin.start().catch(explainListenFailure(settingName('admin.host'), config.admin.host));
     logger.info({ workers: config.server.workers, host: intake.host, port: intake.port }, 'proxy workers listening');
-    return { intake, admin: admin.address(), close, kill: () => proxies.kill() };
+    return { intake, admin: adminAddress, close, kill: () => proxies.kill() };
   } catch (err) {
     proxies.kill();
     await close().catch(() => undefined);
