@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 
 import { SidecarError } from '../core/errors';
+import { settingName } from './leaves';
 
 /** SIDECAR_ERR_CONFIG_INVALID; the default remediation suits a message that names the key to change. */
 export function invalidConfig(
@@ -20,4 +21,9 @@ export function readConfigured(file: string, what: string, remediation?: string)
       remediation,
     );
   }
+}
+
+/** A PEM file named by `key` (server.ssl.*, output.elasticsearch.ssl.*), read for a TLS context. */
+export function readPem(file: string, key: string): string {
+  return readConfigured(file, key, `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`);
 }

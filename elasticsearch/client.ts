@@ -1,12 +1,9 @@
-import fs from 'node:fs';
-
 import { Client, type ClientOptions, type UndiciAgentOptions } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 
-import { settingName } from '../config/leaves';
+import { readPem } from '../config/invalid-config';
 import type { EsConnection } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
-import { SidecarError } from '../core/errors';
 import { type Connector, createPinnedCaConnector, skipHostNameCheck } from './pinned-ca';
 
 export type EsOutput = SidecarConfig['output']['elasticsearch'];
@@ -32,17 +29,6 @@ function authFor(credential: EsCredential): ClientOptions['auth'] {
   if (present(credential.api_key)) return { apiKey: encodeApiKey(credential.api_key) };
   if (present(credential.username)) return { username: credential.username, password: credential.password ?? '' };
   return undefined;
-}
-
-function readPem(file: string, key: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new SidecarError('SIDECAR_ERR_CONFIG_INVALID', `${key}: cannot read ${file}`, {
-      cause: err,
-      remediation: `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`,
-    });
-  }
 }
 
 /** An undici agent option the transport passes through to its Pool: our connector replaces the default one. */

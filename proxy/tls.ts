@@ -4,25 +4,21 @@ import tls from 'node:tls';
 
 import type { Logger } from 'pino';
 
-import { invalidConfig, readConfigured } from '../config/invalid-config';
-import { settingName } from '../config/leaves';
+import { invalidConfig, readPem } from '../config/invalid-config';
 import type { TlsSettings } from '../config/tls-settings';
 import { FileReloader } from './file-reloader';
 
 type EnabledTls = Extract<TlsSettings, { enabled: true }>;
 
-const pem = (file: string, key: string): string =>
-  readConfigured(file, key, `make ${file} readable by this process, or point ${settingName(key)} at a PEM file`);
-
 /** Reads the files and builds a context, so a bad certificate, key or passphrase is reported before listening. */
 export function loadSecureContextOptions(settings: EnabledTls): tls.SecureContextOptions {
   const options: tls.SecureContextOptions = {
-    cert: pem(settings.certificate, 'server.ssl.certificate'),
-    key: pem(settings.key, 'server.ssl.key'),
+    cert: readPem(settings.certificate, 'server.ssl.certificate'),
+    key: readPem(settings.key, 'server.ssl.key'),
     ...(settings.key_passphrase === null ? {} : { passphrase: settings.key_passphrase }),
     ...(settings.certificate_authorities.length === 0
       ? {}
-      : { ca: settings.certificate_authorities.map((f) => pem(f, 'server.ssl.certificate_authorities')) }),
+      : { ca: settings.certificate_authorities.map((f) => readPem(f, 'server.ssl.certificate_authorities')) }),
     minVersion: settings.minVersion,
     maxVersion: settings.maxVersion,
     ciphers: settings.ciphers,
