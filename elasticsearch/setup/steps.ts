@@ -70,31 +70,25 @@ function firstTemplate(answer: unknown, listKey: string, itemKey: string): unkno
   return Array.isArray(list) && list.length > 0 ? pick(list[0], itemKey) : undefined;
 }
 
+/** A component or index template: both are stored under `_meta` and answered as a list of one. */
+function templateObject(kind: 'component' | 'index', template: { name: string; body: object }): ManagedObject {
+  const { body, digest } = withDigest({ ...template.body }, '_meta');
+  const path = `/_${kind}_template/${template.name}`;
+  return {
+    object: `${kind} template ${template.name}`,
+    getPath: path,
+    put: { method: 'PUT', path, body },
+    digest,
+    storedDigest: (answer) =>
+      stringAt(firstTemplate(answer, `${kind}_templates`, `${kind}_template`), '_meta', 'digest'),
+  };
+}
+
 export function templateObjects(options: TemplateOptions): ManagedObject[] {
-  const components = apmComponentTemplates(options).map((t): ManagedObject => {
-    const { body, digest } = withDigest({ ...t.body }, '_meta');
-    const path = `/_component_template/${t.name}`;
-    return {
-      object: `component template ${t.name}`,
-      getPath: path,
-      put: { method: 'PUT', path, body },
-      digest,
-      storedDigest: (answer) =>
-        stringAt(firstTemplate(answer, 'component_templates', 'component_template'), '_meta', 'digest'),
-    };
-  });
-  const indexTemplates = apmIndexTemplates(options).map((t): ManagedObject => {
-    const { body, digest } = withDigest({ ...t.body }, '_meta');
-    const path = `/_index_template/${t.name}`;
-    return {
-      object: `index template ${t.name}`,
-      getPath: path,
-      put: { method: 'PUT', path, body },
-      digest,
-      storedDigest: (answer) => stringAt(firstTemplate(answer, 'index_templates', 'index_template'), '_meta', 'digest'),
-    };
-  });
-  return [...components, ...indexTemplates];
+  return [
+    ...apmComponentTemplates(options).map((t) => templateObject('component', t)),
+    ...apmIndexTemplates(options).map((t) => templateObject('index', t)),
+  ];
 }
 
 export function lifecycleObjects(): ManagedObject[] {
