@@ -1,4 +1,7 @@
 import type Ajv from 'ajv';
+import { _, type KeywordCxt, str } from 'ajv';
+import { useFunc } from 'ajv/dist/compile/util';
+import ucs2length from 'ajv/dist/runtime/ucs2length';
 import type { DataValidateFunction, DataValidationCxt, ErrorObject } from 'ajv/dist/types';
 
 import { isRecord } from '../../../core/parse';
@@ -30,12 +33,15 @@ function makeIsSet(schema: SchemaNode | undefined): IsSet {
   if (isSchema(schema.apmSplit)) return makeIsSet(schema.apmSplit);
   const properties = schema.properties;
   if (isRecord(properties)) {
-    const fields = Object.entries(properties).map(
-      ([name, sub]) => [name, makeIsSet(isSchema(sub) ? sub : undefined)] as const,
-    );
+    const names = Object.keys(properties);
+    const fieldIsSet = names.map((name) => {
+      const sub = properties[name];
+      return makeIsSet(isSchema(sub) ? sub : undefined);
+    });
     return (value) => {
       if (!isRecord(value)) return value !== null && value !== undefined;
-      for (const [name, fieldIsSet] of fields) if (fieldIsSet(value[name])) return true;
+      // Indexed loops over parallel arrays: this runs for every required object of every line.
+      for (let i = 0; i < names.length; i++) if ((fieldIsSet[i] as IsSet)(value[names[i] as string])) return true;
       return false;
     };
   }
@@ -77,11 +83,14 @@ function addRequired(ajv: Ajv): void {
     schemaType: 'array',
     errors: true,
     compile(names: unknown, parent: SchemaNode) {
-      const checks = stringList(names).map((name) => [name, makeIsSet(propertySchema(parent, name))] as const);
+      const list = stringList(names);
+      const checks = list.map((name) => makeIsSet(propertySchema(parent, name)));
       const fn: DataValidateFunction = (data: unknown) => {
         if (!isRecord(data)) return true;
-        for (const [name, isSet] of checks)
-          if (!isSet(data[name])) return fail(fn, 'apmRequired', `'${name}' required`);
+        for (let i = 0; i < list.length; i++) {
+          const name = list[i] as string;
+          if (!(checks[i] as IsSet)(data[name])) return fail(fn, 'apmRequired', `'${name}' required`);
+        }
         return true;
       };
       return fn;
@@ -242,8 +251,31 @@ function addSplit(ajv: Ajv): void {
   });
 }
 
+/**
+ * maxLength as ajv's own (code points, the same error), with a fast path: a string of at most `limit` UTF-16 units
+ * has at most `limit` code points, so only a longer one is counted. Ajv counts every string of every line it
+ * checks; almost all are far below their limit.
+ */
+function addMaxLength(ajv: Ajv): void {
+  ajv.removeKeyword('maxLength');
+  ajv.addKeyword({
+    keyword: 'maxLength',
+    type: 'string',
+    schemaType: 'number',
+    error: {
+      message: ({ schemaCode }) => str`must NOT have more than ${schemaCode} characters`,
+      params: ({ schemaCode }) => _`{limit: ${schemaCode}}`,
+    },
+    code(cxt: KeywordCxt) {
+      const { data, schemaCode, gen } = cxt;
+      cxt.fail(_`${data}.length > ${schemaCode} && ${useFunc(gen, ucs2length)}(${data}) > ${schemaCode}`);
+    },
+  });
+}
+
 /** Registers every APM keyword on an ajv instance. */
 export function addApmKeywords(ajv: Ajv): void {
+  addMaxLength(ajv);
   addRequired(ajv);
   addAnyOf(ajv);
   addRequiredIfAny(ajv);

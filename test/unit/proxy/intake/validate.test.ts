@@ -122,6 +122,15 @@ describe('intake v2 rules with APM Server wording', () => {
     expect(messageOf('{"log":{"message":"hi","log.level":"info"}}')).toBeNull();
   });
 
+  test('maxLength counts code points, as APM Server counts runes', () => {
+    const astral = '\u{1F600}'; // two UTF-16 units, one code point
+    const rule = "validation error: span: 'subtype': validation rule 'maxLength(1024)' violated";
+    expect(messageOf(spanLine('a', `,"subtype":"${astral.repeat(1024)}"`))).toBeNull();
+    expect(messageOf(spanLine('a', `,"subtype":"${'x'.repeat(1024)}"`))).toBeNull();
+    expect(messageOf(spanLine('a', `,"subtype":"${astral.repeat(1025)}"`))).toBe(rule);
+    expect(messageOf(spanLine('a', `,"subtype":"${'x'.repeat(1023)}${astral.repeat(2)}"`))).toBe(rule);
+  });
+
   test('unknown and RUM v3 object types are not recognized', () => {
     expect(messageOf('{"x":{}}')).toBe('did not recognize object type: "x"');
     expect(messageOf('[1,2]')).toBe('did not recognize object type: ""');
