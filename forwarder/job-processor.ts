@@ -408,6 +408,7 @@ export class JobProcessor {
           result.doc.source,
           result.doc.dynamicTemplates,
           result.doc.rawIntegers,
+          result.doc.fragments,
         ),
       };
     } catch (err) {

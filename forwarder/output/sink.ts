@@ -1,5 +1,6 @@
 import type { ItemResult } from '../outcomes';
 import { restoreRawIntegers } from '../transform/big-integers';
+import type { Fragments } from '../transform/fragments';
 
 /** One document ready for a bulk request: its create action and source, serialized once. */
 export interface PreparedDocument {
@@ -16,14 +17,65 @@ export function prepareDocument(
   source: Record<string, unknown>,
   dynamicTemplates?: Readonly<Record<string, string>>,
   rawIntegers = false,
+  fragments?: Fragments,
 ): PreparedDocument {
   // dynamic_templates: how APM Server maps histogram metric samples without a static mapping.
   // The action as JSON.stringify({ create: action }) writes it, without building the objects.
   const templates = dynamicTemplates === undefined ? '' : `,"dynamic_templates":${JSON.stringify(dynamicTemplates)}`;
   const action = `{"create":{"_index":${JSON.stringify(dataStream)},"_id":${JSON.stringify(id)}${templates}}}`;
-  const json = JSON.stringify(source);
+  const json = fragments === undefined ? JSON.stringify(source) : sourceJson(source, fragments);
   const lines = `${action}\n${rawIntegers ? restoreRawIntegers(json) : json}\n`;
   return { id, dataStream, lines, bytes: Buffer.byteLength(lines) };
+}
+
+/** `"key":` of the top-level keys (a fixed set of field names; bounded all the same). */
+const keyTexts = new Map<string, string>();
+
+function keyText(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    text = `${JSON.stringify(key)}:`;
+    if (keyTexts.size < 256) keyTexts.set(key, text);
+  }
+  return text;
+}
+
+/** The members of an object's JSON (without its braces), or '' for an empty object. */
+function members(value: Record<string, unknown>): string {
+  const json = JSON.stringify(value);
+  return json.length > 2 ? json.slice(1, -1) : '';
+}
+
+/**
+ * JSON.stringify(source), byte for byte, with the top-level values found in `fragments` written from their cached
+ * JSON: the job's shared objects are half a document's bytes and most of its objects. The keys between two
+ * fragments go through one JSON.stringify of an object holding just them (in order), so the serialization is
+ * JSON.stringify's own for every value; keys in its order (for-in over a plain object without integer keys is
+ * Object.keys' order, and JSON.stringify leaves out what it would leave out).
+ */
+function sourceJson(source: Record<string, unknown>, fragments: Fragments): string {
+  let json = '';
+  let run: Record<string, unknown> | undefined;
+  const flush = (): void => {
+    if (run === undefined) return;
+    const text = members(run);
+    if (text !== '') json += json === '' ? text : `,${text}`;
+    run = undefined;
+  };
+  for (const key of Object.keys(source)) {
+    // Assigning it would set the run's prototype: no field of ours, but leave such a source to JSON.stringify.
+    if (key === '__proto__') return JSON.stringify(source);
+    const value = source[key];
+    const text = typeof value === 'object' && value !== null ? fragments.get(value) : undefined;
+    if (text === undefined) {
+      (run ??= {})[key] = value;
+      continue;
+    }
+    flush();
+    json += `${json === '' ? '' : ','}${keyText(key)}${text}`;
+  }
+  flush();
+  return `{${json}}`;
 }
 
 /** The `_source` JSON of a prepared document (a slice of its bulk lines, not a second serialization). */

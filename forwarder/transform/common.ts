@@ -1,3 +1,4 @@
+import { FragmentCache } from './fragments';
 import { type JsonObject, nonEmptyObj, num, obj, str } from './json';
 import { type Labels, mergeLabels, putLabels } from './labels';
 import { agentDoc, type JobMetadata, serviceDoc, userDoc } from './metadata';
@@ -12,6 +13,8 @@ export interface JobState {
   readonly sharedValues: readonly unknown[];
   readonly receivedAtUs: number;
   readonly namespace: string;
+  /** The JSON of the objects above (and of the processor and data_stream objects), written once per job. */
+  readonly fragments: FragmentCache;
 }
 
 /** A document under construction; `labels` is merged last so event tags can override metadata labels. */
@@ -20,10 +23,24 @@ export interface DocDraft {
   labels: Labels;
 }
 
-/** JobState for a job's metadata-derived fields; `shared` is also kept as key/value lists for newDraft. */
+/** processor.* of each event kind: one frozen object each, shared by every document (and its JSON cached). */
+const processorDocs: Readonly<Record<string, JsonObject>> = Object.fromEntries(
+  ['transaction', 'span', 'error', 'metric', 'log'].map((event) => [event, Object.freeze({ event })]),
+);
+
+/**
+ * JobState for a job's metadata-derived fields; `shared` is also kept as key/value lists for newDraft. The objects
+ * every document of the job holds by reference get their JSON written once here: mappers never mutate them (an
+ * override builds a new object), so the serializer splices the text in.
+ */
 export function jobState(meta: JobMetadata, shared: JsonObject, receivedAtUs: number, namespace: string): JobState {
   const sharedKeys = Object.keys(shared);
-  return { meta, shared, sharedKeys, sharedValues: sharedKeys.map((key) => shared[key]), receivedAtUs, namespace };
+  const fragments = new FragmentCache();
+  const sharedValues = sharedKeys.map((key) => fragments.add(shared[key]));
+  for (const value of [meta.service, meta.agent, meta.user, meta.cloud, meta.labels.labels, meta.labels.numeric])
+    fragments.add(value);
+  for (const event in processorDocs) fragments.add(processorDocs[event]);
+  return { meta, shared, sharedKeys, sharedValues, receivedAtUs, namespace, fragments };
 }
 
 export function newDraft(state: JobState, processorEvent: string): DocDraft {
@@ -31,7 +48,7 @@ export function newDraft(state: JobState, processorEvent: string): DocDraft {
   const doc: JsonObject = {};
   const { sharedKeys, sharedValues } = state;
   for (let i = 0; i < sharedKeys.length; i++) doc[sharedKeys[i] ?? ''] = sharedValues[i];
-  doc.processor = { event: processorEvent };
+  doc.processor = processorDocs[processorEvent] ?? { event: processorEvent };
   const { meta } = state;
   if (meta.service !== undefined) doc.service = meta.service;
   if (meta.agent !== undefined) doc.agent = meta.agent;

@@ -4,6 +4,7 @@ import type { JobState } from './common';
 import { agentName, jobState, serviceName } from './common';
 import { digitRunFlags } from './digit-runs';
 import { transformError } from './error';
+import type { Fragments } from './fragments';
 import { unindexableReason } from './hostile';
 import { isRecord, type JsonObject } from './json';
 import { transformLog } from './log';
@@ -40,6 +41,8 @@ export interface ApmDocument {
   readonly dynamicTemplates?: Readonly<Record<string, string>>;
   /** The source holds integers beyond 2^53 as markers (big-integers.ts): serialize through restoreRawIntegers. */
   readonly rawIntegers?: boolean;
+  /** The JSON of objects the source shares with its job's other documents (fragments.ts), for the serializer. */
+  readonly fragments?: Fragments;
 }
 
 export type TransformResult =
@@ -65,37 +68,47 @@ export function sharedFields(ctx: TransformContext): JsonObject {
   return { observer, [identityField]: { identity }, ...rumRequestFields(ctx.client, ctx.rum) };
 }
 
+/** The job's data_stream objects, one per name, so that each one's JSON is written once (fragments.ts). */
+type JobStreams = Map<string, DataStream>;
+
 function withDataStream(
   source: JsonObject,
-  ds: DataStream,
+  state: JobState,
+  streams: JobStreams,
+  stream: DataStream,
   dynamicTemplates?: Record<string, string>,
 ): TransformResult {
+  const dataStream = dataStreamName(stream);
+  let ds = streams.get(dataStream);
+  if (ds === undefined) streams.set(dataStream, (ds = state.fragments.add(stream)));
+  else if (ds.type !== stream.type || ds.dataset !== stream.dataset || ds.namespace !== stream.namespace) ds = stream;
   source.data_stream = ds;
+  const { fragments } = state.fragments;
   const doc: ApmDocument =
     dynamicTemplates === undefined
-      ? { dataStream: dataStreamName(ds), source }
-      : { dataStream: dataStreamName(ds), source, dynamicTemplates };
+      ? { dataStream, source, fragments }
+      : { dataStream, source, dynamicTemplates, fragments };
   return { ok: true, doc };
 }
 
-function transformEvent(event: JsonObject, state: JobState): TransformResult {
+function transformEvent(event: JsonObject, state: JobState, streams: JobStreams): TransformResult {
   for (const key in event) {
     const body = event[key];
     if (!isRecord(body)) return { ok: false, reason: `event "${key}" is not an object` };
     switch (key) {
       case 'transaction': {
         const source = transformTransaction(body, state);
-        return withDataStream(source, tracesStream(agentName(source), state.namespace));
+        return withDataStream(source, state, streams, tracesStream(agentName(source), state.namespace));
       }
       case 'span': {
         const source = transformSpan(body, state);
-        return withDataStream(source, tracesStream(agentName(source), state.namespace));
+        return withDataStream(source, state, streams, tracesStream(agentName(source), state.namespace));
       }
       case 'error':
-        return withDataStream(transformError(body, state), errorsStream(state.namespace));
+        return withDataStream(transformError(body, state), state, streams, errorsStream(state.namespace));
       case 'log': {
         const source = transformLog(body, state);
-        return withDataStream(source, appLogsStream(serviceName(source), state.namespace));
+        return withDataStream(source, state, streams, appLogsStream(serviceName(source), state.namespace));
       }
       case 'metricset': {
         const result = transformMetricset(body, state);
@@ -104,7 +117,7 @@ function transformEvent(event: JsonObject, state: JobState): TransformResult {
             ok: false,
             reason: 'metricset with transaction fields has no known breakdown samples (APM Server drops it too)',
           };
-        return withDataStream(result.doc, result.dataStream, result.dynamicTemplates);
+        return withDataStream(result.doc, state, streams, result.dataStream, result.dynamicTemplates);
       }
       default:
         return { ok: false, reason: `unknown event type "${key}"` };
@@ -148,6 +161,7 @@ export function createJobTransformer(metadataLine: string, ctx: TransformContext
   } catch (error) {
     return failing(`metadata could not be mapped: ${describe(error)}`);
   }
+  const streams: JobStreams = new Map();
   return {
     transform(eventLine: string): TransformResult {
       try {
@@ -157,7 +171,7 @@ export function createJobTransformer(metadataLine: string, ctx: TransformContext
         const unindexable = unindexableReason(eventLine, event, flags);
         if (unindexable !== undefined) return { ok: false, reason: `event cannot be indexed: ${unindexable}` };
         const rawIntegers = keepRawIntegers(eventLine, event, flags);
-        const result = transformEvent(event, state);
+        const result = transformEvent(event, state, streams);
         return rawIntegers && result.ok ? { ok: true, doc: { ...result.doc, rawIntegers } } : result;
       } catch (error) {
         return { ok: false, reason: `event could not be mapped: ${describe(error)}` };
