@@ -15,8 +15,12 @@ export const mayHoldUnsafeInteger = 1;
 export const mayOverflowFloat = 2;
 
 const overflowingRun = 200;
-/** A long digit run, or an exponent marker followed by 3 digits (its sign optional). */
-const candidates = /\d{16,}|[eE][+-]?\d{3}/g;
+/**
+ * A long digit run, or an exponent marker followed by 3 digits or more (its sign optional) that end where a JSON
+ * number can end (whitespace, `,`, `]`, `}`, the end of the line). The end matters: hex ids and hashes hold an
+ * "e" and 3 decimal digits followed by more hex in most trace events ("...e586a..."), which are no numbers.
+ */
+const candidates = /\d{16,}|[eE][+-]?\d{3,}(?=[\s,\]}]|$)/g;
 
 /** The flags above that `line` may need (never a false negative; a false positive only costs the careful check). */
 export function digitRunFlags(line: string): number {

@@ -44,6 +44,15 @@ describe('digitRunFlags (the one pass before the big-integer scan and the float6
     expect(digitRunFlags(long) & mayOverflowFloat).toBeTruthy();
   });
 
+  it('does not take an "e" and 3 digits inside a hex id for an exponent, wherever a number can end', () => {
+    const ids =
+      '{"span":{"id":"e5867a0951e81e58","trace_id":"a22281247a0951e81e586a2aeda42e12","parent_id":"x1e400y","n":1}}';
+    expect(digitRunFlags(ids)).toBe(0);
+    for (const end of [',', '}', ']', ' ', '\t', '\r', '\n', ''])
+      expect(digitRunFlags(`{"a":[1E-400${end}`) & mayOverflowFloat).toBeTruthy();
+    expect(digitRunFlags('{"a":1e4000}') & mayOverflowFloat).toBeTruthy();
+  });
+
   it('never misses what the exact check finds, over many generated numbers', () => {
     let checked = 0;
     for (let seed = 1; seed < 1500; seed++) {
