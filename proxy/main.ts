@@ -2,24 +2,14 @@ import type { LoadedConfig } from '../config/load';
 import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { closingMs, installShutdown } from '../core/lifecycle';
-import type { ListenAddress } from '../core/listen';
 import { createLogger, type Logger } from '../core/log';
-import { startProxyCluster } from './cluster/primary';
+import { type RunningProxyCluster, startProxyCluster } from './cluster/primary';
 import { startProxy } from './proxy';
 
 export { type RunningProxy, startProxy } from './proxy';
 
-/** What `proxy` and `start` need of a running proxy, one process or server.workers of them. */
-export interface StartedProxy {
-  readonly intake: ListenAddress;
-  readonly admin: ListenAddress;
-  readonly close: () => Promise<void>;
-  /** Ends at once what the drain would have waited for (the workers of server.workers); no-op for one process. */
-  readonly kill: () => void;
-}
-
 /** One proxy process (server.workers 1, the default) or a primary supervising server.workers of them. */
-export async function startProxies(config: SidecarConfig, logger: Logger): Promise<StartedProxy> {
+export async function startProxies(config: SidecarConfig, logger: Logger): Promise<RunningProxyCluster> {
   if (config.server.workers > 1) return startProxyCluster(config, logger);
   const proxy = await startProxy(config, logger);
   return { intake: proxy.intake, admin: proxy.admin, close: proxy.close, kill: () => undefined };

@@ -15,13 +15,13 @@ import { metricPrefix } from '../../core/metrics';
 import { isAgentErrorCode } from '../../core/results';
 import { parseWorkerMessage, type PrimaryMessage } from './messages';
 
-/** What `proxy` and `start` get back from server.workers > 1: the shared intake address, admin, the stop. */
+/** What `proxy` and `start` get back, one process or server.workers of them: intake and admin address, the stop. */
 export interface RunningProxyCluster {
   readonly intake: ListenAddress;
   readonly admin: ListenAddress;
   /** SIGTERM to every worker (each drains within server.shutdown_timeout), then the admin listener closes. */
   readonly close: () => Promise<void>;
-  /** SIGKILL to every worker still running: a second signal, or a drain past its deadline. */
+  /** SIGKILL to every worker still running (a second signal, or a drain past its deadline); no-op for one process. */
   readonly kill: () => void;
 }
 
