@@ -15,8 +15,11 @@
  *
  *   npm run build && npx tsx bench/adversarial-rss.ts [--cli dist/cli/apm-sidecar.js] [--body-mb 60]
  *     [--phases gzip,lines,tcp,tls,flood] [--together-only] [--node-flags "--max-semi-space-size=2"]
+ *     [--breakdown]
+ * --breakdown: also the memory split near the peak (smaps_rollup; V8 heap, spaces and external from /metrics,
+ * fetched while the peak rises, so it perturbs the proxy a little).
  * PROXY_NODE_OPTIONS and PROXY_MAX_INFLIGHT_BYTES, when set, are passed to the proxy (NODE_OPTIONS,
- * server.max_inflight_bytes).
+ * server.max_inflight_bytes); glibc's MALLOC_* variables are passed on as they are.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -174,6 +177,31 @@ function statuses(answers: Answer[]): Record<string, number> {
   return out;
 }
 
+/** The memory split of the proxy now: smaps_rollup (kB -> MB) and V8's heap figures from its /metrics. */
+async function split(pid: number, adminPort: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  try {
+    const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    for (const field of ['Rss', 'Anonymous', 'Private_Dirty', 'Shared_Clean', 'Private_Clean']) {
+      const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? Number.NaN);
+      out[`${field.toLowerCase()}_mb`] = Number((kb / 1024).toFixed(1));
+    }
+    const text = await fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text());
+    const gauge = (name: string, labels = ''): number => {
+      const m = new RegExp(`^apm_sidecar_${name}\\{${labels}[^}]*\\} ([0-9.e+]+)$`, 'm').exec(text);
+      return Number((Number(m?.[1] ?? Number.NaN) / 1048576).toFixed(1));
+    };
+    out.heap_total_mb = gauge('nodejs_heap_size_total_bytes');
+    out.heap_used_mb = gauge('nodejs_heap_size_used_bytes');
+    out.external_mb = gauge('nodejs_external_memory_bytes');
+    for (const space of ['old_space', 'new_space', 'large_object_space', 'code_space'])
+      out[`${space}_mb`] = gauge('nodejs_heap_space_size_total_bytes', `space="${space}"`);
+  } catch {
+    // the proxy is gone
+  }
+  return out;
+}
+
 function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   let status = '';
   try {
@@ -182,6 +210,16 @@ function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
     return Number.NaN; // the proxy is gone
   }
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** The proxy's user + system CPU seconds so far (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(((Number(fields[11]) + Number(fields[12])) / 100).toFixed(2));
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const allPhases = ['gzip', 'lines', 'flood', 'tcp', 'tls'];
@@ -240,6 +278,7 @@ async function attack(
       APM_SIDECAR_SSL_KEY: pki.keyFile,
       APM_SIDECAR_REDIS_URL: redisUrl,
       APM_SIDECAR_LOG_LEVEL: 'warn',
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
       ...(process.env.PROXY_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.PROXY_NODE_OPTIONS }),
       ...(process.env.PROXY_MAX_INFLIGHT_BYTES === undefined
         ? {}
@@ -287,8 +326,18 @@ async function attack(
     );
 
     let peakSampled = 0;
+    let peakSplit: Record<string, number> = {};
+    let splitting = false;
+    const breakdown = process.argv.includes('--breakdown');
     const sampler = setInterval(() => {
       const rss = vm(pid, 'VmRSS');
+      if (!Number.isNaN(rss) && rss > peakSampled && breakdown && !splitting) {
+        splitting = true;
+        void split(pid, adminPort).then((s) => {
+          splitting = false;
+          if ((s.rss_mb ?? 0) >= (peakSplit.rss_mb ?? 0)) peakSplit = s;
+        });
+      }
       if (!Number.isNaN(rss)) peakSampled = Math.max(peakSampled, rss);
       const hwm = vm(pid, 'VmHWM');
       if (!Number.isNaN(hwm)) peakBeforeExit = hwm;
@@ -315,12 +364,14 @@ async function attack(
       (r) => r.status,
       () => 0,
     );
+    const cpu = cpuSeconds(pid);
     const peak = Number.isNaN(vm(pid, 'VmHWM')) ? peakBeforeExit : vm(pid, 'VmHWM');
     progress(`[${[...phases].join(',')}] peak RSS ${peak.toFixed(0)} MB after ${(Date.now() - started) / 1000} s`);
     return {
       peak_rss_mb: Number(peak.toFixed(1)),
       idle_rss_mb: Number(idle.toFixed(1)),
       peak_rss_sampled_mb: Number(peakSampled.toFixed(1)),
+      ...(breakdown ? { at_peak: peakSplit, after_split: await split(pid, adminPort) } : {}),
       proxy_exited: exited,
       ...(phases.has('gzip') ? { gzip_streams: statuses(gzip) } : {}),
       ...(phases.has('lines') ? { ten_mb_line_bodies: statuses(lines) } : {}),
@@ -328,6 +379,7 @@ async function attack(
       ...(phases.has('tls') ? { tls_slow_headers: summary(slow) } : {}),
       ...(phases.has('flood') ? { header_floods: summary(flood) } : {}),
       after: { intake: after.status, healthz },
+      cpu_s: cpu,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
