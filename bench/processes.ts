@@ -4,6 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 import { createCertificateAuthority, issueCertificate } from '../tls/local-ca';
+import { productNodeFlags } from './node-flags';
 
 export const repoRoot = path.join(__dirname, '..');
 export const builtCli = path.join(repoRoot, 'dist', 'cli', 'apm-sidecar.js');
@@ -42,13 +43,15 @@ export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv =
 }
 
 /**
- * Runs the built apm-sidecar CLI, with `nodeArgs` before the script (the profiled pass gives --cpu-prof here). With
- * BENCH_CPU_PROF_DIR set, every process writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
+ * Runs the built apm-sidecar CLI with the Node flags the product starts that subcommand with (bench/node-flags.ts),
+ * then `nodeArgs` (the profiled pass gives --cpu-prof here; a flag given again there wins). With BENCH_CPU_PROF_DIR
+ * set, every process writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
  */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): ChildProcess {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  return spawn(process.execPath, [...profile, ...nodeArgs, builtCli, ...args], {
+  const product = productNodeFlags(args[0] ?? '');
+  return spawn(process.execPath, [...product, ...profile, ...nodeArgs, builtCli, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,6 +6,7 @@ import { redisTargetOf } from '../config/redis-target';
 import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { tlsEnabled } from '../config/tls-settings';
+import { limitHeapGrowth } from '../core/heap-growth';
 import { closeOnce, closingMs, installShutdown, watchParent } from '../core/lifecycle';
 import type { ListenAddress } from '../core/listen';
 import { createLogger } from '../core/log';
@@ -83,6 +84,7 @@ async function stopAll(components: readonly StartedComponent[], foundations: num
 
 /** `apm-sidecar start`: everything on this machine for a first try; Ctrl-C stops everything it started. */
 export async function runStart(loaded: LoadedConfig): Promise<void> {
+  limitHeapGrowth();
   const progress: Progress = (line) => process.stdout.write(`apm-sidecar start: ${line}\n`);
   const logger = createLogger({ name: 'start', level: loaded.config.log.level, format: loaded.config.log.format });
   const components: StartedComponent[] = [];

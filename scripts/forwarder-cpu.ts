@@ -1,13 +1,14 @@
 /**
  * The forwarder's share of the end-to-end scenario, alone and repeated: proxy -> Redis (AOF everysec, hz 1) -> one
  * forwarder -> bench/bulk-sink.ts, as bench/scenarios/end-to-end.ts runs them, without the direct loader and the
- * idle window. Prints one JSON line per run: forwarder CPU s per 100k events (from /proc), its peak RSS (VmHWM),
- * documents per bulk and bytes to Elasticsearch per event.
+ * idle window. Prints one JSON line per run: forwarder CPU s per 100k events (from /proc), its peak RSS (VmHWM), the
+ * proxy's and Redis' CPU and peak RSS, documents per bulk and bytes to Elasticsearch per event.
  *
  *   npm run build && npx tsx scripts/forwarder-cpu.ts [runs] [requests] [KEY=VALUE ...]
  *
- * KEY=VALUE pairs go to the forwarder's environment (APM_SIDECAR_* settings, NODE_OPTIONS such as
- * `--max-semi-space-size=4`). With BENCH_CPU_PROF_DIR=dir the proxy and the forwarder write V8 CPU profiles there.
+ * KEY=VALUE pairs go to the forwarder's environment (APM_SIDECAR_* settings, MALLOC_ARENA_MAX=2 ...), except
+ * NODE_FLAGS="--max-semi-space-size=4 ...": Node flags of the forwarder after the product's own (bench/node-flags.ts),
+ * so they win. With BENCH_CPU_PROF_DIR=dir the proxy and the forwarder write V8 CPU profiles there.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -25,12 +26,13 @@ import { RedisServer } from '../test/support/redis';
 
 async function main(): Promise<void> {
   const [runsArg = '3', requestsArg = '3000', ...pairs] = process.argv.slice(2);
-  const env = Object.fromEntries(
+  const { NODE_FLAGS: nodeFlags = '', ...env } = Object.fromEntries(
     pairs.map((p) => {
       const at = p.indexOf('=');
       return [p.slice(0, at), p.slice(at + 1)];
     }),
   );
+  const nodeArgs = nodeFlags.split(' ').filter((f) => f !== '');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forwarder-cpu-'));
   const options = { dir, pki: makePki(dir), requests: agentRequests(40), seconds: 600, connections: 16 };
   const sink = await startSink(options);
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
       try {
         const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_QUEUE: queue });
         children.push(proxy.child);
-        const forwarder = (await startForwarder(sink, { ...options, env }, redis.url, queue)).child;
+        const forwarder = (await startForwarder(sink, { ...options, env }, redis.url, queue, nodeArgs)).child;
         children.push(forwarder);
         await sink.reset();
         const pids = [forwarder.pid ?? 0, proxy.child.pid ?? 0, await redisPid(redis.url)];
@@ -65,6 +67,8 @@ async function main(): Promise<void> {
             redisCpuPer100k: Number(per100k[2]?.toFixed(2)),
             forwarderPeakRssMiB: Number((peakRss(forwarder.pid ?? 0) / 1024 / 1024).toFixed(1)),
             forwarderReadyRssMiB: Number((readyRss / 1024 / 1024).toFixed(1)),
+            proxyPeakRssMiB: Number((peakRss(pids[1] ?? 0) / 1024 / 1024).toFixed(1)),
+            redisPeakRssMiB: Number((peakRss(pids[2] ?? 0) / 1024 / 1024).toFixed(1)),
             documentsPerBulk: Math.round(stats.documents / Math.max(stats.bulks, 1)),
             bytesPerEvent: Number((stats.bytes / Math.max(stats.documents, 1)).toFixed(2)),
             load1: Number(os.loadavg()[0]?.toFixed(2)),

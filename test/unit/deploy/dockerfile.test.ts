@@ -13,6 +13,7 @@ import {
 } from './deploy-files';
 
 const dockerfile = readDockerfile('deploy/Dockerfile');
+
 const finalStage = Math.max(...dockerfile.map((i) => i.stage));
 
 function inStage(stage: number, keyword: string): DockerInstruction[] {
@@ -119,6 +120,17 @@ describe('deploy/Dockerfile', () => {
     const adminHost = runtimeEnv().get('APM_SIDECAR_ADMIN_HOST');
     expect(adminHost).toBe('0.0.0.0:8201');
     expect(command.join(' ')).toContain(`http://127.0.0.1:${adminHost?.split(':')[1]}/healthz`);
+  });
+
+  it('`npm start` gives node the V8 heap flags compose gives the proxy (start runs the proxy in its process)', () => {
+    const entrypoint = readComposeFile('deploy/docker-compose.yml').services.get('proxy')?.entrypoint ?? [];
+    const proxyFlags = entrypoint.slice(1, -1);
+    expect(proxyFlags).toContain('--max-semi-space-size=2');
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const start = pkg.scripts.start ?? '';
+    expect(start).toContain(`exec node ${proxyFlags.join(' ')} dist/cli/apm-sidecar.js start`);
   });
 
   it('sets only APM_SIDECAR_* variables the configuration knows', () => {
