@@ -92,10 +92,31 @@ export function checkEventLine(line: string, dialect: IntakeDialect = intakeV2):
   return parseAndValidate(kind, line);
 }
 
+/**
+ * Verdicts on recently accepted metadata lines, by their text. An agent sends the same metadata line with every
+ * request, and judging it (one parse, the metadata schema) costs as much as two or three events, on a path that is
+ * seldom hot enough to be optimized. The verdict is a function of the text alone (its object type picks the
+ * schema, and the type is checked against the route before the cache is consulted); the parsed value is shared
+ * by the requests that reuse it and is only read (line inspectors read it). Bounded: short lines, few of them.
+ */
+const metadataVerdicts = new Map<string, LineVerdict>();
+const cachedMetadataMaxChars = 4096;
+const cachedMetadataLines = 32;
+
 /** The first line. `terminated` is false when the stream ended before its '\n'. */
 export function checkMetadataLine(line: string, terminated: boolean, dialect: IntakeDialect = intakeV2): LineVerdict {
   if (!terminated) return invalid('EOF while reading metadata');
   // APM Server takes either key on every route; we take each route's own (v3 metadata only on the v3 route).
   if (identifyObjectType(line) !== dialect.metadataKey) return invalid('"metadata" or "m" required');
-  return parseAndValidate(dialect.metadataKey, line);
+  if (line.length > cachedMetadataMaxChars) return parseAndValidate(dialect.metadataKey, line);
+  const known = metadataVerdicts.get(line);
+  if (known !== undefined) return known;
+  const verdict = parseAndValidate(dialect.metadataKey, line);
+  if (!verdict.ok) return verdict;
+  if (metadataVerdicts.size >= cachedMetadataLines) {
+    const oldest = metadataVerdicts.keys().next();
+    if (oldest.done !== true) metadataVerdicts.delete(oldest.value);
+  }
+  metadataVerdicts.set(line, verdict);
+  return verdict;
 }

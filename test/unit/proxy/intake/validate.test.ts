@@ -1,4 +1,4 @@
-import { checkEventLine, checkMetadataLine, identifyObjectType } from '../../../../proxy/intake/line-check';
+import { checkEventLine, checkMetadataLine, identifyObjectType, rumV3 } from '../../../../proxy/intake/line-check';
 import { spanLine } from './helpers';
 
 function messageOf(line: string): string | null {
@@ -153,6 +153,27 @@ describe('intake v2 rules with APM Server wording', () => {
       "validation error: metadata: service: agent: 'name': validation rule 'minLength(1)' violated",
       '"metadata" or "m" required',
     ]);
+  });
+
+  test('a metadata line judged before is judged the same again, and only that very line', () => {
+    const valid = '{"metadata":{"service":{"name":"svc","agent":{"name":"nodejs","version":"1"}}}}';
+    const first = checkMetadataLine(valid, true);
+    expect(first.ok).toBe(true);
+    expect(checkMetadataLine(valid, true)).toEqual(first);
+    // Same text on the RUM v3 route, unterminated, or one character off: judged on its own.
+    expect(checkMetadataLine(valid, true, rumV3)).toEqual({
+      ok: false,
+      code: 'SIDECAR_ERR_INVALID_INPUT',
+      message: '"metadata" or "m" required',
+    });
+    expect(checkMetadataLine(valid, false).ok).toBe(false);
+    const verdict = checkMetadataLine(valid.replace('"svc"', '"s*c"'), true);
+    expect(verdict.ok ? null : verdict.message).toBe(
+      "validation error: metadata: service: 'name': validation rule 'pattern(patternAlphaNumericExt)' violated",
+    );
+    // Many other agents' lines in between: still judged the same.
+    for (let i = 0; i < 100; i++) expect(checkMetadataLine(valid.replace('"svc"', `"svc${i}"`), true).ok).toBe(true);
+    expect(checkMetadataLine(valid, true)).toEqual(first);
   });
 
   test('object type is the first quoted string, single quotes included', () => {
