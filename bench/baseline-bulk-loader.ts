@@ -4,11 +4,13 @@
  * hand-written loader with the official client does, with no queue, no transform and no durability.
  *
  *   tsx bench/baseline-bulk-loader.ts '{"url":...,"ca":...,"username":...,"password":...,"docs":"docs.ndjson","concurrency":4,"flushBytes":1048576}'
- * Prints {"docs":N,"seconds":S,"errors":E}.
+ * Prints {"docs":N,"seconds":S,"errors":E,"cpuSeconds":C} (its own CPU over the sending, from /proc).
  */
 import fs from 'node:fs';
 
 import { Client } from '@elastic/elasticsearch';
+
+import { procStat } from './procstat';
 
 interface LoaderOptions {
   url: string;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   const { bodies, docs } = bulkBodies(options.docs, options.flushBytes);
   let next = 0;
   let errors = 0;
+  const cpuBefore = procStat(process.pid).cpuSeconds;
   const start = process.hrtime.bigint();
   const worker = async (): Promise<void> => {
     for (let body = bodies[next++]; body !== undefined; body = bodies[next++]) {
@@ -62,8 +65,9 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuSeconds = procStat(process.pid).cpuSeconds - cpuBefore;
   await client.close();
-  process.stdout.write(`${JSON.stringify({ docs, seconds, errors })}\n`);
+  process.stdout.write(`${JSON.stringify({ docs, seconds, errors, cpuSeconds })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { Pool } from 'undici';
 
 import { readRequestsFile } from './corpus';
+import { procStat } from './procstat';
 
 interface LoadOptions {
   url: string;
@@ -35,6 +36,8 @@ export interface LoadResult {
   /** Latency of the 503 answers alone. */
   readonly latency503Ms: { p50: number; p99: number; max: number } | null;
   readonly networkErrors: number;
+  /** The load generator's own CPU seconds over the load, from /proc (it shares the cores with what it loads). */
+  readonly cpuSeconds: number;
 }
 
 function percentiles(values: number[]): { p50: number; p99: number; max: number } {
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
   let rawBytesAccepted = 0;
   let networkErrors = 0;
   let next = 0;
+  const cpuBefore = procStat(process.pid).cpuSeconds;
   const start = process.hrtime.bigint();
   const deadline = Date.now() + options.seconds * 1000;
   const max = options.maxRequests ?? 0;
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: options.connections }, worker));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuSeconds = procStat(process.pid).cpuSeconds - cpuBefore;
   await pool.close();
   const result: LoadResult = {
     requests,
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
     latencyMs: percentiles(latencies),
     latency503Ms: latencies503.length > 0 ? percentiles(latencies503) : null,
     networkErrors,
+    cpuSeconds,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -25,3 +25,25 @@ export function peakRss(pid: number): number {
   const m = /^VmHWM:\s+(\d+) kB/m.exec(status);
   return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
 }
+
+/** The whole machine's CPU so far from /proc/stat, in CPU seconds: busy (not idle or iowait) and stolen. */
+export interface MachineCpu {
+  readonly busy: number;
+  readonly steal: number;
+}
+
+export function machineCpu(): MachineCpu {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
+  return { busy: (user + nice + system + irq + softirq + steal) / clockTicks, steal: steal / clockTicks };
+}
+
+/** Cores busy on the whole machine between two readings over `seconds`, and the share of them stolen. */
+export function machineCoresBusy(
+  before: MachineCpu,
+  after: MachineCpu,
+  seconds: number,
+): { busy: number; steal: number } {
+  const s = Math.max(seconds, 1e-9);
+  return { busy: (after.busy - before.busy) / s, steal: (after.steal - before.steal) / s };
+}

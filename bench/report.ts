@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import type { ProfiledPass } from './where-it-goes';
+
 /** One row of the report: our system against its baseline, run side by side in the same run. */
 export interface ScenarioResult {
   readonly scenario: string;
@@ -22,6 +24,8 @@ export interface ScenarioResult {
   readonly goals?: readonly Goal[];
   /** Markdown lines of a section of their own after the goals (the end-to-end profiles: "Where it goes"). */
   readonly sections?: readonly string[];
+  /** The end-to-end scenario's profiled pass and the measured figures it is read against (for "Goals not met"). */
+  readonly profile?: ProfiledPass;
 }
 
 /** One goal of the cost issue: our figure of this run, the reference system's (not this run), the target. */
@@ -32,7 +36,7 @@ export interface Goal {
   readonly target: string;
   readonly met: boolean;
   /** Which goal (for the profile section's gap), and its bound as a number. */
-  readonly key?: 'cpu' | 'proxy' | 'rss' | 'idle';
+  readonly key?: 'cpu' | 'proxy' | 'eps' | 'bytes' | 'rss' | 'idle';
   readonly limit?: number;
 }
 
@@ -87,7 +91,18 @@ export function ratioChart(results: readonly ScenarioResult[]): string {
   ].join('\n');
 }
 
-export function renderMarkdown(results: readonly ScenarioResult[], command: string, notes: readonly string[]): string {
+/** Sections written from the whole run: the machine speed (after the cost table), the unmet goals (after the profiles). */
+export interface Analysis {
+  readonly speed: readonly string[];
+  readonly unmet: readonly string[];
+}
+
+export function renderMarkdown(
+  results: readonly ScenarioResult[],
+  command: string,
+  notes: readonly string[],
+  analysis: Analysis,
+): string {
   const table = results.map(
     (r) =>
       `| ${r.scenario} | ${r.metric} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.ratio === null ? '–' : r.ratio.toFixed(2)} | ${r.goal} | ${r.met ? 'met' : '**not met**'} |`,
@@ -138,7 +153,9 @@ export function renderMarkdown(results: readonly ScenarioResult[], command: stri
     ...table,
     '',
     ...goalTable,
+    ...analysis.speed,
     ...results.flatMap((r) => r.sections ?? []),
+    ...analysis.unmet,
     '## Details',
     '',
     ...details,
@@ -151,8 +168,9 @@ export function writeReport(
   results: readonly ScenarioResult[],
   command: string,
   notes: readonly string[],
+  analysis: Analysis,
   docsDir: string,
 ): void {
-  fs.writeFileSync(path.join(docsDir, 'benchmarks.md'), renderMarkdown(results, command, notes));
+  fs.writeFileSync(path.join(docsDir, 'benchmarks.md'), renderMarkdown(results, command, notes, analysis));
   fs.writeFileSync(path.join(docsDir, 'benchmarks.svg'), ratioChart(results));
 }

@@ -9,8 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { agentRequests } from './corpus';
+import { goalsNotMet } from './goals-not-met';
+import { machineSpeed, machineSpeedSection } from './machine-speed';
 import { makePki, progress, repoRoot } from './processes';
-import { type ScenarioResult, writeReport } from './report';
+import { type Analysis, type ScenarioResult, writeReport } from './report';
 import { endToEndScenario } from './scenarios/end-to-end';
 import { intakeScenario } from './scenarios/intake';
 import { intakeWorkersScenario } from './scenarios/intake-workers';
@@ -125,13 +127,24 @@ async function main(): Promise<void> {
       `${r.scenario}: ${r.metric} ours ${r.ours.toFixed(0)} baseline ${r.baseline?.toFixed(0) ?? '-'} ratio ${r.ratio?.toFixed(2) ?? '-'} (${r.goal}: ${r.met ? 'met' : 'not met'})`,
     );
   }
-  process.stdout.write(`${JSON.stringify({ results })}\n`);
+  const speed = machineSpeed(results);
+  const analysis: Analysis = {
+    speed: machineSpeedSection(
+      speed,
+      results.flatMap((r) => r.goals ?? []),
+    ),
+    unmet: goalsNotMet(results, speed),
+  };
+  // The profiled pass is in the report's sections already; the last line stays a summary of the run.
+  const printed = results.map(({ profile, ...r }) => ({ ...r, profiled: profile !== undefined }));
+  process.stdout.write(`${JSON.stringify({ results: printed, analysis })}\n`);
   if (!args.smoke) {
     const docs = args.out ?? path.join(repoRoot, 'docs');
     writeReport(
       results,
       `npm run bench${args.only ? ` -- --only ${args.only.join(',')}` : ''}`,
       [...notes, ...sizing(results, requests)],
+      analysis,
       docs,
     );
     progress(`wrote ${path.join(docs, 'benchmarks.md')}`);

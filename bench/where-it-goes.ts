@@ -1,6 +1,5 @@
 import type { ProfileSummary, SelfTime } from './cpu-profile';
 import type { CommandStats, ResidentSplit } from './observe';
-import type { Goal } from './report';
 
 /** One Node process of the profiled pass: its CPU profile over the load and over the idle window, its memory. */
 export interface ProcessProfile {
@@ -36,17 +35,23 @@ export interface Measured {
   readonly idleSeconds: number;
 }
 
+/** The profiled pass with the measured figures it is read against (the unmet goals' breakdown reads both). */
+export interface ProfiledPass {
+  readonly pass: PipelineProfile;
+  readonly measured: Measured;
+}
+
 const mib = 1024 * 1024;
-const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
-const num = (n: number, digits = 2): string =>
+export const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
+export const num = (n: number, digits = 2): string =>
   Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits);
 
-function sortedCommands(stats: CommandStats): [string, { calls: number; usec: number }][] {
+export function sortedCommands(stats: CommandStats): [string, { calls: number; usec: number }][] {
   return Object.entries(stats).sort((a, b) => b[1].usec - a[1].usec);
 }
 
 function selfTable(p: ProcessProfile, cpuPer100k: number | undefined): string[] {
-  const rows = Math.max(p.load.byPackage.length, p.load.byFunction.length);
+  const rows = Math.min(10, Math.max(p.load.byPackage.length, p.load.byFunction.length));
   const est = (t: SelfTime | undefined): string =>
     t === undefined || cpuPer100k === undefined ? '' : num(t.share * cpuPer100k);
   const lines = [
@@ -65,101 +70,8 @@ function selfTable(p: ProcessProfile, cpuPer100k: number | undefined): string[] 
   return [...lines, ''];
 }
 
-/** Contributors in order, the smallest prefix of which covers `gap`, as "a 1.2, b 0.8": what would have to go. */
-function cover(entries: readonly { name: string; amount: number }[], gap: number, unit: string): string {
-  const sorted = [...entries].sort((a, b) => b.amount - a.amount);
-  const picked: string[] = [];
-  let sum = 0;
-  for (const e of sorted) {
-    if (sum >= gap || picked.length >= 6) break;
-    picked.push(`${e.name} ${num(e.amount)}`);
-    sum += e.amount;
-  }
-  return sum >= gap
-    ? `the gap of ${num(gap)} ${unit} is the ${picked.length} largest entries together (${picked.join(', ')}): cutting those, or the same amount spread over more of the tables above, meets it`
-    : `even the ${picked.length} largest entries together (${picked.join(', ')}) are ${num(sum)} of the ${num(gap)} ${unit} needed: it takes a cheaper design, not one hot spot`;
-}
-
-function cpuEntries(profile: PipelineProfile, measured: Measured, only?: string): { name: string; amount: number }[] {
-  const out: { name: string; amount: number }[] = [];
-  for (const p of profile.processes) {
-    if (only !== undefined && p.name !== only) continue;
-    const cpu = measured.cpuPer100k[p.name] ?? 0;
-    for (const t of p.load.byPackage) out.push({ name: `${p.name} ${t.name}`, amount: t.share * cpu });
-  }
-  if (only === undefined) {
-    const redisCpu = measured.cpuPer100k.redis ?? 0;
-    const commands = sortedCommands(profile.redis.load);
-    const total = commands.reduce((n, [, c]) => n + c.usec, 0);
-    for (const [name, c] of commands.slice(0, 3))
-      out.push({ name: `redis ${name}`, amount: total > 0 ? (c.usec / total) * redisCpu : 0 });
-  }
-  return out;
-}
-
-function unmet(goal: Goal, profile: PipelineProfile, measured: Measured): string[] {
-  if (goal.limit === undefined) return [];
-  const gap = Math.abs(goal.ours - goal.limit);
-  const head = `- **${goal.goal}**: ${num(goal.ours)} against ${goal.target}`;
-  switch (goal.key) {
-    case 'cpu': {
-      const byProcess = Object.entries(measured.cpuPer100k)
-        .map(([name, v]) => `${name} ${num(v)}`)
-        .join(', ');
-      return [`${head} (${byProcess}); ${cover(cpuEntries(profile, measured), gap, 'CPU s per 100k events')}.`];
-    }
-    case 'proxy': {
-      // events per CPU s >= limit is proxy CPU s per 100k events <= 100k / limit.
-      const cpu = measured.cpuPer100k.proxy ?? 0;
-      const need = cpu - 100_000 / goal.limit;
-      return [
-        `${head}: ${num(cpu)} proxy CPU s per 100k events against ${num(100_000 / goal.limit)}; ${cover(cpuEntries(profile, measured, 'proxy'), need, 'proxy CPU s per 100k events')}.`,
-      ];
-    }
-    case 'rss': {
-      const entries: { name: string; amount: number }[] = [];
-      for (const p of profile.processes) {
-        const peak = measured.peakRssMiB[p.name] ?? p.memory.peak / mib;
-        if (p.heap === null) {
-          entries.push({ name: `${p.name} RSS`, amount: peak });
-          continue;
-        }
-        const heap = p.heap.heapTotal / mib;
-        const external = p.heap.external / mib;
-        entries.push({ name: `${p.name} V8 heap`, amount: heap });
-        entries.push({ name: `${p.name} external/array buffers`, amount: external });
-        entries.push({
-          name: `${p.name} code, stacks, allocator, peak above now`,
-          amount: Math.max(0, peak - heap - external),
-        });
-      }
-      entries.push({ name: 'redis', amount: measured.peakRssMiB.redis ?? profile.redis.memory.peak / mib });
-      return [`${head} MiB; ${cover(entries, gap, 'MiB')}.`];
-    }
-    case 'idle': {
-      const idle = measured.idlePercent ?? {};
-      const parts = Object.entries(idle).map(([name, v]) => {
-        const w = measured.wakeups?.[name];
-        return `${name} ${num(v)}${w === undefined ? '' : ` (${num(w.main, 1)} main-thread wake-ups/s)`}`;
-      });
-      const entries = Object.entries(idle).map(([name, v]) => ({ name, amount: v }));
-      const busiest = [...profile.processes].sort((a, b) => (idle[b.name] ?? 0) - (idle[a.name] ?? 0))[0];
-      const what =
-        busiest === undefined || busiest.idle.byFunction.length === 0
-          ? ''
-          : ` The busiest at idle is the ${busiest.name}; its idle samples: ${busiest.idle.byFunction
-              .slice(0, 3)
-              .map((t) => `\`${t.name}\` ${pct(t.share)}`)
-              .join(', ')}.`;
-      return [`${head} (${parts.join(', ')}); ${cover(entries, gap, '% of a core')}.${what}`];
-    }
-    default:
-      return [`${head}.`];
-  }
-}
-
-/** The "Where it goes" section of docs/benchmarks.md: profiles of the end-to-end load and idle, then each unmet goal. */
-export function whereItGoes(profile: PipelineProfile, measured: Measured, goals: readonly Goal[]): string[] {
+/** The "Where it goes" section of docs/benchmarks.md: profiles of the end-to-end load and idle (the unmet goals' gaps are bench/goals-not-met.ts). */
+export function whereItGoes(profile: PipelineProfile, measured: Measured): string[] {
   const lines = [
     '## Where it goes',
     '',
@@ -234,12 +146,5 @@ export function whereItGoes(profile: PipelineProfile, measured: Measured, goals:
     );
   }
 
-  const misses = goals.filter((g) => !g.met).flatMap((g) => unmet(g, profile, measured));
-  lines.push(
-    '### Goals not met: the gap and what it is made of',
-    '',
-    ...(misses.length === 0 ? ['All goals met.'] : misses),
-    '',
-  );
   return lines;
 }

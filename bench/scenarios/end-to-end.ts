@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
@@ -21,9 +22,9 @@ import {
   wakeupsPerSecond,
 } from '../observe';
 import { firstJsonLine, progress, spawnCli, spawnTs, stop } from '../processes';
-import { peakRss, procStat } from '../procstat';
+import { machineCoresBusy, machineCpu, peakRss, procStat } from '../procstat';
 import type { Goal, ScenarioResult } from '../report';
-import { type PipelineProfile, whereItGoes } from '../where-it-goes';
+import { type PipelineProfile, type ProfiledPass, whereItGoes } from '../where-it-goes';
 import { type IntakeBenchOptions, runLoad, startProxyProcess, waitReady } from './intake';
 
 export interface EndToEndOptions extends IntakeBenchOptions {
@@ -170,7 +171,7 @@ export async function startForwarder(
   return { child, adminPort };
 }
 
-function isLoaderResult(v: unknown): v is { docs: number; seconds: number; errors: number } {
+function isLoaderResult(v: unknown): v is { docs: number; seconds: number; errors: number; cpuSeconds: number } {
   return typeof v === 'object' && v !== null && 'docs' in v && 'seconds' in v;
 }
 
@@ -227,6 +228,8 @@ function goals(perProcess: Record<string, number>, figures: Record<string, numbe
       reference: apmServer.eventsPerSecond,
       target: '>= 12,000',
       met: eps >= 12_000,
+      key: 'eps',
+      limit: 12_000,
     },
     {
       goal: 'bytes to Elasticsearch per event (gzip)',
@@ -234,6 +237,8 @@ function goals(perProcess: Record<string, number>, figures: Record<string, numbe
       reference: apmServer.bytesPerEvent,
       target: '<= 172',
       met: bytes <= 172,
+      key: 'bytes',
+      limit: 172,
     },
     {
       goal: 'documents per bulk',
@@ -320,7 +325,7 @@ async function profiledPass(options: EndToEndOptions, sink: Sink): Promise<Pipel
       sampleIntervalUs,
       processes: (['proxy', 'forwarder'] as const).map((name) => ({
         name,
-        load: summariseProfiles(dir, pids[name], loadWindow),
+        load: summariseProfiles(dir, pids[name], loadWindow, 40),
         idle: summariseProfiles(dir, pids[name], idleWindow, 5),
         memory: memory[name].split,
         heap: memory[name].heap,
@@ -407,11 +412,13 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
     }
 
     const cpuBefore = cpuOf(measured);
+    const machineBefore = machineCpu();
     const t0 = process.hrtime.bigint();
     const load = await runLoad(proxy.url, { ...options, seconds: 600 }, { maxRequests: options.totalRequests });
     const stats = await waitIndexed(sink, load.eventsAccepted, 600_000);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = cpuOf(measured).map((c, i) => c - (cpuBefore[i] ?? 0));
+    const machine = machineCoresBusy(machineBefore, machineCpu(), seconds);
     const rss = measured.map((p) => peakRss(p.pid) / mib);
     const events = load.eventsAccepted;
     const per100k = (c: number): number => (c / Math.max(events, 1)) * 100_000;
@@ -458,18 +465,25 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
       'documents per bulk': figures.documentsPerBulk ?? 0,
       'bytes to Elasticsearch per event': figures.bytesPerEvent ?? 0,
       'uncompressed bulk bytes per event': stats.rawBytes / Math.max(stats.documents, 1),
+      'load generator CPU s per 100k events': per100k(load.cpuSeconds),
+      'direct loader CPU s per 100k events (baseline)': (baseline.cpuSeconds / Math.max(baseline.docs, 1)) * 100_000,
+      // Every process on the machine over the load, ours or not (other work shares the cores).
+      'machine cores busy, all processes': machine.busy,
+      'machine cores stolen (hypervisor)': machine.steal,
+      'machine cores': os.cpus().length,
     });
     const proxyCpu = cpu[0] ?? 0;
     const goalList = goals({ proxyEventsPerCpuSecond: events / Math.max(proxyCpu, 0.001) }, figures);
     let sections: string[] | undefined;
+    let profiled: ProfiledPass | undefined;
     if (options.profile === true && options.forwarders === 1) {
       progress('end-to-end: profiled pass (node --cpu-prof; not measured)');
       const profile = await profiledPass(options, sink);
       const by = (values: readonly number[]): Record<string, number> =>
         Object.fromEntries(measured.filter((p) => p.ours).map((p) => [p.name, values[measured.indexOf(p)] ?? 0]));
-      sections = whereItGoes(
-        profile,
-        {
+      profiled = {
+        pass: profile,
+        measured: {
           cpuPer100k: by(cpu.map(per100k)),
           peakRssMiB: by(rss),
           idlePercent: idle === null ? null : by(idle),
@@ -477,8 +491,8 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
           idleCommands,
           idleSeconds: options.idleSeconds,
         },
-        goalList,
-      );
+      };
+      sections = whereItGoes(profiled.pass, profiled.measured);
     }
     const ours = events / seconds;
     const base = baseline.docs / baseline.seconds;
@@ -494,6 +508,7 @@ export async function endToEndScenario(options: EndToEndOptions): Promise<Scenar
       details,
       ...(options.forwarders > 1 ? {} : { goals: goalList }),
       ...(sections === undefined ? {} : { sections }),
+      ...(profiled === undefined ? {} : { profile: profiled }),
     };
   } finally {
     await Promise.all(procs.map((p) => stop(p)));

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { RedisServer } from '../../test/support/redis';
 import type { LoadResult } from '../load-generator';
 import { progress, stop } from '../processes';
-import { procStat } from '../procstat';
+import { machineCoresBusy, machineCpu, procStat } from '../procstat';
 import type { ScenarioResult } from '../report';
 import { type IntakeBenchOptions, runLoad, startProxyProcess } from './intake';
 
@@ -35,6 +35,8 @@ interface WorkersRun {
   readonly proxyCpu: number;
   readonly redisCpu: number;
   readonly processes: number;
+  /** Cores the whole machine had busy over the load (every process, ours or not). */
+  readonly machineBusy: number;
 }
 
 async function redisPid(redis: RedisServer): Promise<number> {
@@ -54,11 +56,19 @@ async function runWith(options: IntakeBenchOptions, workers: number): Promise<Wo
     const proxy = await startProxyProcess(options, redis.url, { APM_SIDECAR_SERVER_WORKERS: String(workers) });
     const pids = processTree(proxy.child.pid ?? 0);
     const redisProcess = await redisPid(redis);
-    const before = { proxy: cpuOf(pids), redis: cpuOf([redisProcess]) };
+    const before = { proxy: cpuOf(pids), redis: cpuOf([redisProcess]), machine: machineCpu() };
+    const t0 = process.hrtime.bigint();
     const load = await runLoad(proxy.url, options);
-    const after = { proxy: cpuOf(pids), redis: cpuOf([redisProcess]) };
+    const after = { proxy: cpuOf(pids), redis: cpuOf([redisProcess]), machine: machineCpu() };
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     await stop(proxy.child);
-    return { load, proxyCpu: after.proxy - before.proxy, redisCpu: after.redis - before.redis, processes: pids.length };
+    return {
+      load,
+      proxyCpu: after.proxy - before.proxy,
+      redisCpu: after.redis - before.redis,
+      processes: pids.length,
+      machineBusy: machineCoresBusy(before.machine, after.machine, wall).busy,
+    };
   } finally {
     await redis.destroy();
   }
@@ -98,6 +108,13 @@ export async function intakeWorkersScenario(options: IntakeBenchOptions): Promis
       'statuses, 1 worker': JSON.stringify(one.load.byStatus),
       'statuses, 2 workers': JSON.stringify(two.load.byStatus),
       'proxy processes, 2 workers': two.processes,
+      'load generator cores busy, 1 worker': one.load.cpuSeconds / Math.max(one.load.seconds, 0.001),
+      'load generator cores busy, 2 workers': two.load.cpuSeconds / Math.max(two.load.seconds, 0.001),
+      'redis cores busy, 1 worker': one.redisCpu / Math.max(one.load.seconds, 0.001),
+      'redis cores busy, 2 workers': two.redisCpu / Math.max(two.load.seconds, 0.001),
+      'machine cores busy, all processes, 1 worker': one.machineBusy,
+      'machine cores busy, all processes, 2 workers': two.machineBusy,
+      'machine cores': os.cpus().length,
       // Other work on the machine takes cores from both runs alike; this says how much there was.
       'machine load average (1 min) at the end': os.loadavg()[0] ?? 0,
     },

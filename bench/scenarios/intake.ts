@@ -9,7 +9,7 @@ import { RedisServer } from '../../test/support/redis';
 import { type AgentRequest, writeRequestsFile } from '../corpus';
 import type { LoadResult } from '../load-generator';
 import { type BenchPki, firstJsonLine, progress, spawnCli, spawnTs, stop } from '../processes';
-import { procStat } from '../procstat';
+import { machineCoresBusy, machineCpu, procStat } from '../procstat';
 import type { ScenarioResult } from '../report';
 
 export interface IntakeBenchOptions {
@@ -99,9 +99,17 @@ export async function startProxyProcess(
   return { child, url: `https://127.0.0.1:${port}`, adminPort };
 }
 
-function cpuDuring<T>(pids: number[], run: () => Promise<T>): Promise<{ value: T; cpu: number[] }> {
+/** CPU seconds of `pids` over `run`, and the cores the whole machine had busy meanwhile (all processes). */
+async function cpuDuring<T>(
+  pids: number[],
+  run: () => Promise<T>,
+): Promise<{ value: T; cpu: number[]; machine: { busy: number; steal: number } }> {
   const before = pids.map((pid) => procStat(pid).cpuSeconds);
-  return run().then((value) => ({ value, cpu: pids.map((pid, i) => procStat(pid).cpuSeconds - (before[i] ?? 0)) }));
+  const machineBefore = machineCpu();
+  const t0 = process.hrtime.bigint();
+  const value = await run();
+  const machine = machineCoresBusy(machineBefore, machineCpu(), Number(process.hrtime.bigint() - t0) / 1e9);
+  return { value, cpu: pids.map((pid, i) => procStat(pid).cpuSeconds - (before[i] ?? 0)), machine };
 }
 
 /**
@@ -151,6 +159,12 @@ export async function intakeScenario(options: IntakeBenchOptions): Promise<Scena
         'baseline CPU s': baseline.cpu[0] ?? 0,
         'events per proxy CPU s': ours.value.eventsAccepted / Math.max(ours.cpu[0] ?? 1, 0.001),
         'events per baseline CPU s': baseline.value.eventsAccepted / Math.max(baseline.cpu[0] ?? 1, 0.001),
+        'proxy cores busy': (ours.cpu[0] ?? 0) / Math.max(ours.value.seconds, 0.001),
+        'baseline cores busy': (baseline.cpu[0] ?? 0) / Math.max(baseline.value.seconds, 0.001),
+        'load generator CPU s (ours)': ours.value.cpuSeconds,
+        'load generator CPU s (baseline)': baseline.value.cpuSeconds,
+        'machine cores busy, all processes (ours)': ours.machine.busy,
+        'machine cores busy, all processes (baseline)': baseline.machine.busy,
       },
     };
   } finally {
