@@ -36,23 +36,20 @@ function detail(results: readonly ScenarioResult[], scenario: string, key: strin
 }
 
 export function machineSpeed(results: readonly ScenarioResult[]): MachineSpeed | null {
+  const baselines = [
+    [
+      'bare-gunzip intake baseline, events per CPU s',
+      'intake',
+      'events per baseline CPU s',
+      referenceDay.gunzipEventsPerCpuSecond,
+    ],
+    ['transform, events per CPU s', 'transform', 'events per CPU second', referenceDay.transformEventsPerCpuSecond],
+  ] as const;
   const parts: SpeedPart[] = [];
-  const gunzip = detail(results, 'intake', 'events per baseline CPU s');
-  if (gunzip !== undefined)
-    parts.push({
-      name: 'bare-gunzip intake baseline, events per CPU s',
-      thisRun: gunzip,
-      reference: referenceDay.gunzipEventsPerCpuSecond,
-      factor: gunzip / referenceDay.gunzipEventsPerCpuSecond,
-    });
-  const transform = detail(results, 'transform', 'events per CPU second');
-  if (transform !== undefined)
-    parts.push({
-      name: 'transform, events per CPU s',
-      thisRun: transform,
-      reference: referenceDay.transformEventsPerCpuSecond,
-      factor: transform / referenceDay.transformEventsPerCpuSecond,
-    });
+  for (const [name, scenario, key, reference] of baselines) {
+    const thisRun = detail(results, scenario, key);
+    if (thisRun !== undefined) parts.push({ name, thisRun, reference, factor: thisRun / reference });
+  }
   if (parts.length === 0) return null;
   const factors = parts.map((p) => p.factor);
   return {
