@@ -19,9 +19,11 @@ describe('bench profile readers', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('ranks the function that burned the CPU first, and cuts the profile to a window', () => {
-    // Burns ~300 ms in a named function, then sleeps 300 ms, then prints the clock between the two phases.
+    // Burns a fixed amount of CPU work (a few hundred ms; not a wall-clock loop: on a loaded machine that gets a
+    // fraction of the CPU and the start-up's compile work can outweigh it) in a named function, then sleeps 300 ms,
+    // then prints the clock between the two phases.
     const script = [
-      'function burnTheCpu() { let x = 0; const end = Date.now() + 300; while (Date.now() < end) x += Math.sqrt(x + 1); return x; }',
+      'function burnTheCpu() { let x = 0; for (let i = 0; i < 3e7; i++) x += Math.sqrt(x + 1); return x; }',
       'burnTheCpu();',
       'const mid = Number(process.hrtime.bigint() / 1000n);',
       'setTimeout(() => console.log(JSON.stringify({ mid, pid: process.pid })), 300);',
