@@ -43,14 +43,11 @@ export class BulkResponseError extends InternalError {
 }
 
 function itemError(error: unknown): { errorType: string; reason: string } {
-  if (isRecord(error)) {
-    const errorType = typeof error.type === 'string' ? error.type : 'unknown';
-    const causedBy =
-      isRecord(error.caused_by) && typeof error.caused_by.reason === 'string' ? `: ${error.caused_by.reason}` : '';
-    const reason = typeof error.reason === 'string' ? `${error.reason}${causedBy}` : JSON.stringify(error);
-    return { errorType, reason };
-  }
-  return { errorType: 'unknown', reason: typeof error === 'string' ? error : 'no error detail' };
+  if (!isRecord(error)) return { errorType: 'unknown', reason: typeof error === 'string' ? error : 'no error detail' };
+  const causedBy =
+    isRecord(error.caused_by) && typeof error.caused_by.reason === 'string' ? `: ${error.caused_by.reason}` : '';
+  const reason = typeof error.reason === 'string' ? `${error.reason}${causedBy}` : JSON.stringify(error);
+  return { errorType: typeof error.type === 'string' ? error.type : 'unknown', reason };
 }
 
 /** In the writer role's patterns (and so in the templates `apm-sidecar setup` installs). */
@@ -151,11 +148,7 @@ export function parseBulkResponse(body: unknown, sentIds: readonly string[]): It
     throw new BulkResponseError(`${actions.length} items for ${sentIds.length} sent, without _id`);
   // The same _id can be sent twice in one bulk (a job redelivered while its first run still goes on): answers
   // for one id are taken in order.
-  const byId = new Map<string, ItemResult[]>();
-  for (const action of actions) {
-    const list = byId.get(action._id ?? '');
-    if (list === undefined) byId.set(action._id ?? '', [resultOf(action)]);
-    else list.push(resultOf(action));
-  }
+  const byId = new Map<string | undefined, ItemResult[]>();
+  for (const action of actions) byId.set(action._id, [...(byId.get(action._id) ?? []), resultOf(action)]);
   return sentIds.map((id) => byId.get(id)?.shift() ?? missingItem);
 }
