@@ -9,12 +9,7 @@ import { PARTITION_TAGS } from '../core/partition-tags';
 import { invalidConfig } from './invalid-config';
 
 /** An env var's comma-separated list: items trimmed, empty ones dropped. */
-function commaList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
+const commaList = (value: string): string[] => value.split(',').flatMap((s) => s.trim() || []);
 
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
@@ -22,16 +17,22 @@ function asList(value: unknown): unknown[] {
 }
 
 const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value !== '';
+const unset = (value: unknown): boolean => value === null || value === '';
+
+/** A format whose values `ok` accepts; any other is refused with `message`. */
+function check(ok: (value: unknown) => boolean, message: string, coerce?: (text: string) => unknown): convict.Format {
+  return {
+    validate(value: unknown) {
+      if (!ok(value)) throw invalidConfig(message);
+    },
+    coerce,
+  };
+}
 
 /** A whole number from min to max (`note` says what the lowest means), read from the environment as text. */
 function wholeNumber(min: number, max: number, note = ''): convict.Format {
-  return {
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-        throw invalidConfig(`must be a whole number from ${min}${note} to ${max}`);
-    },
-    coerce: Number,
-  };
+  const ok = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  return check(ok, `must be a whole number from ${min}${note} to ${max}`, Number);
 }
 
 /**
@@ -79,12 +80,7 @@ export function registerFormats(): void {
     },
     'partition-count': wholeNumber(1, PARTITION_TAGS.length),
     'worker-count': wholeNumber(1, 64),
-    'string-list': {
-      validate(value: unknown) {
-        if (!asList(value).every(nonEmpty)) throw invalidConfig('must be a list of non-empty strings');
-      },
-      coerce: commaList,
-    },
+    'string-list': check((value) => asList(value).every(nonEmpty), 'must be a list of non-empty strings', commaList),
     'secret-token-list': {
       validate(value: unknown) {
         for (const item of asList(value)) {
@@ -113,26 +109,16 @@ export function registerFormats(): void {
     },
     'optional-url': {
       validate(value: unknown) {
-        if (value === null || value === '') return;
-        if (typeof value !== 'string' || !URL.canParse(value))
+        if (!unset(value) && (typeof value !== 'string' || !URL.canParse(value)))
           throw invalidConfig(`"${JSON.stringify(value)}" is not a URL such as "redis://127.0.0.1:6379"`);
       },
     },
     'gzip-level': wholeNumber(0, 9, ' (no compression)'),
-    'sha256-fingerprint': {
-      validate(value: unknown) {
-        if (value === null || value === '') return;
-        if (typeof value !== 'string' || !/^[0-9a-f]{64}$/i.test(value.replace(/[:\s]/g, '')))
-          throw invalidConfig(
-            'is not a SHA-256 fingerprint (64 hex digits): copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
-          );
-      },
-    },
-    'optional-string': {
-      validate(value: unknown) {
-        if (value !== null && typeof value !== 'string') throw invalidConfig('must be a string');
-      },
-    },
+    'sha256-fingerprint': check(
+      (value) => unset(value) || (typeof value === 'string' && /^[0-9a-f]{64}$/i.test(value.replace(/[:\s]/g, ''))),
+      'is not a SHA-256 fingerprint (64 hex digits): copy the "HTTP CA certificate SHA-256 fingerprint" Elasticsearch printed at first start, or run `openssl x509 -fingerprint -sha256 -noout -in http_ca.crt`',
+    ),
+    'optional-string': check((value) => value === null || typeof value === 'string', 'must be a string'),
     'header-map': {
       validate(value: unknown) {
         if (!isRecord(value))
@@ -154,11 +140,10 @@ export function registerFormats(): void {
         }
       },
     },
-    'optional-boolean': {
-      validate(value: unknown) {
-        if (value !== null && typeof value !== 'boolean') throw invalidConfig('must be true or false');
-      },
-      coerce: (value: string) => (value === '' ? null : value === 'true'),
-    },
+    'optional-boolean': check(
+      (value) => value === null || typeof value === 'boolean',
+      'must be true or false',
+      (text) => (text === '' ? null : text === 'true'),
+    ),
   });
 }

@@ -47,11 +47,8 @@ export function valueAt(config: unknown, key: string): unknown {
   return node;
 }
 
-let envByKey: ReadonlyMap<string, string> | undefined;
-
 /** "server.ssl.key (APM_SIDECAR_SSL_KEY)": how an operator message names a setting, file key and variable. */
 export function settingName(key: string): string {
-  envByKey ??= new Map(configLeaves().map((leaf) => [leaf.key, leaf.env]));
-  const env = envByKey.get(key);
+  const env = configLeaves().find((leaf) => leaf.key === key)?.env;
   return env === undefined ? key : `${key} (${env})`;
 }

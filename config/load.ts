@@ -13,10 +13,6 @@ import { schema, type SidecarConfig } from './schema';
 import { didYouMean } from './suggest';
 
 registerFormats();
-convict.addParser([
-  { extension: ['yml', 'yaml'], parse: (text: string): unknown => YAML.parse(text) },
-  { extension: 'json', parse: (text: string): unknown => JSON.parse(text) },
-]);
 
 export interface LoadOptions {
   /** Config file path (--config); falls back to APM_SIDECAR_CONFIG. */
@@ -76,8 +72,7 @@ function rewordConvictError(message: string, file: string | undefined, env: Node
       const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(line);
       if (undeclared) {
         const key = undeclared[1] ?? '';
-        const hint = didYouMean(key, keys);
-        return `unknown key "${key}"${file ? ` in ${file}` : ''}${hint}: remove it or check its spelling against docs/configuration.md`;
+        return `unknown key "${key}"${file ? ` in ${file}` : ''}${didYouMean(key, keys)}: remove it or check its spelling against docs/configuration.md`;
       }
       const bad = /^([a-z0-9_.]+): /.exec(line);
       const leaf = bad === null ? undefined : leaves.find((l) => l.key === bad[1]);
@@ -157,7 +152,8 @@ const sensitiveName = new RegExp(`^\\s*-?\\s*(${[...secretNames].join('|')})\\s*
  */
 function loadFileQuietly(config: convict.Config<SidecarConfig>, file: string): void {
   try {
-    config.loadFile(file);
+    const text = fs.readFileSync(file, 'utf8');
+    config.load(/\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const remediation = `fix the syntax of ${file} at the line shown`;

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Server } from 'node:net';
 
 import { SidecarError } from './errors';
@@ -29,13 +30,8 @@ const acceptBacklog = 65535;
 
 /** Listens (port 0: any free port) and resolves with the bound address; a bind failure (EADDRINUSE) rejects. */
 export async function listen(server: Server, at: ListenAddress): Promise<ListenAddress> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: at.port, host: at.host, backlog: acceptBacklog }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  server.listen({ port: at.port, host: at.host, backlog: acceptBacklog });
+  await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string')
     throw new SidecarError('SIDECAR_ERR_INTERNAL', `not listening on ${at.host}:${at.port}`);
