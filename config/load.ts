@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 
 import convict from 'convict';
-import YAML from 'yaml';
 
 import { SidecarError } from '../core/errors';
 import { isRecord } from '../core/parse';
@@ -11,6 +10,16 @@ import { invalidConfig, readConfigured } from './invalid-config';
 import { configLeaves, defaultEnvName, valueAt } from './leaves';
 import { schema, type SidecarConfig } from './schema';
 import { didYouMean } from './suggest';
+
+/**
+ * The yaml module, loaded when a YAML file is read: a process configured by its environment alone never holds
+ * it. A synchronous require, because import() stays an ES module import under Node16 resolution, which jest's
+ * CommonJS VM cannot run.
+ */
+function yaml(): typeof import('yaml') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  return require('yaml') as typeof import('yaml');
+}
 
 registerFormats();
 
@@ -153,11 +162,11 @@ const sensitiveName = new RegExp(`^\\s*-?\\s*(${[...secretNames].join('|')})\\s*
 function loadFileQuietly(config: convict.Config<SidecarConfig>, file: string): void {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    config.load(/\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text));
+    config.load(/\.json$/i.test(file) ? JSON.parse(text) : yaml().parse(text));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const remediation = `fix the syntax of ${file} at the line shown`;
-    if (err instanceof YAML.YAMLError) {
+    if (/\.ya?ml$/i.test(file) && err instanceof yaml().YAMLError) {
       const frame = message
         .trimEnd()
         .split('\n')

@@ -1,6 +1,5 @@
 import { ecsFormat } from '@elastic/ecs-pino-format';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import pinoPretty from 'pino-pretty';
 
 import { SidecarError } from './errors';
 import { redact, redactDeep } from './redact';
@@ -81,9 +80,16 @@ export function createLogger(options: LogOptions): Logger {
   return options.destination === undefined ? pino(pinoOptions) : pino(pinoOptions, options.destination);
 }
 
-/** Readable lines (stdout by default), written synchronously in this thread: no worker, nothing lost at exit. */
+/**
+ * Readable lines (stdout by default), written synchronously in this thread: no worker, nothing lost at exit.
+ * pino-pretty (with its colour, date and formatting modules) is loaded only when a logger is pretty: a service
+ * logging JSON never holds it. A synchronous require, because import() stays an ES module import under Node16
+ * resolution, which jest's CommonJS VM cannot run.
+ */
 function prettyLines(destination: DestinationStream | undefined): DestinationStream {
-  return pinoPretty({
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const { build } = require('pino-pretty') as typeof import('pino-pretty');
+  return build({
     destination: destination ?? 1,
     colorize: destination === undefined && process.stdout.isTTY,
     sync: true,

@@ -3,15 +3,28 @@ import { runtimeConfig } from '../config/runtime';
 import type { SidecarConfig } from '../config/schema';
 import { closingMs, installShutdown } from '../core/lifecycle';
 import { createLogger, type Logger } from '../core/log';
-import { type RunningProxyCluster, startProxyCluster } from './cluster/primary';
-import { startProxy } from './proxy';
+import type { RunningProxyCluster } from './cluster/primary';
 
-export { type RunningProxy, startProxy } from './proxy';
+/*
+ * Each way of running loads only its own modules: a single proxy never holds node:cluster and the primary's
+ * aggregation, and a primary (which serves no intake) never holds the intake, its schemas and the queue client.
+ * Synchronous requires, because import() stays an ES module import under Node16 resolution, which jest's
+ * CommonJS VM cannot run.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- see above */
+function loadPrimary(): Pick<typeof import('./cluster/primary'), 'startProxyCluster'> {
+  return require('./cluster/primary') as typeof import('./cluster/primary');
+}
+
+function loadProxy(): Pick<typeof import('./proxy'), 'startProxy'> {
+  return require('./proxy') as typeof import('./proxy');
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** One proxy process (server.workers 1, the default) or a primary supervising server.workers of them. */
 export async function startProxies(config: SidecarConfig, logger: Logger): Promise<RunningProxyCluster> {
-  if (config.server.workers > 1) return startProxyCluster(config, logger);
-  const proxy = await startProxy(config, logger);
+  if (config.server.workers > 1) return loadPrimary().startProxyCluster(config, logger);
+  const proxy = await loadProxy().startProxy(config, logger);
   return { intake: proxy.intake, admin: proxy.admin, close: proxy.close, kill: () => undefined };
 }
 

@@ -4,7 +4,7 @@ import { resolveTlsSettings, type TlsSettings } from '../config/tls-settings';
 import { SidecarError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { assertAgentConfigSourceSet } from './agent-config';
-import { assertApiKeysVerifiable } from './auth/api-key-verifier';
+import { assertApiKeysVerifiable } from './auth/api-keys-verifiable';
 import { assertCredentialsProtected } from './auth/authenticate';
 import { upstreamSettingsFrom } from './passthrough/upstream';
 import { loadSecureContextOptions } from './tls';

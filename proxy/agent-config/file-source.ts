@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Logger } from 'pino';
-import YAML from 'yaml';
 
 import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce } from '../../core/lifecycle';
@@ -20,11 +19,17 @@ const fileRemediation =
   'agent_config.file must be a YAML or JSON list of {service: {name, environment}, settings: {transaction_sample_rate: "0.5", ...}}; ' +
   'leave service.name or service.environment out to match any';
 
-/** Parses the file's text; YAML is a superset of JSON, so one parser reads both. */
+/**
+ * Parses the file's text; YAML is a superset of JSON, so one parser reads both. The yaml module is loaded on the
+ * first file read (agent_config.source file only), with a synchronous require: import() stays an ES module import
+ * under Node16 resolution, which jest's CommonJS VM cannot run.
+ */
 export function parseAgentConfigFile(text: string, file: string): AgentConfigEntry[] {
   let document: unknown;
   try {
-    document = YAML.parse(text);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+    const { parse } = require('yaml') as typeof import('yaml');
+    document = parse(text);
   } catch (err) {
     throw new SidecarError(
       'SIDECAR_ERR_CONFIG_INVALID',

@@ -8,6 +8,7 @@ import type { SidecarConfig } from '../../config/schema';
 import { SidecarError } from '../../core/errors';
 import { createEsClient } from '../../elasticsearch/client';
 import { classifyEsError } from '../../elasticsearch/errors';
+import { assertApiKeysVerifiable } from './api-keys-verifiable';
 
 /**
  * Agent API keys (server.auth.api_key.enabled), verified as APM Server does: _has_privileges with the agent's
@@ -196,19 +197,6 @@ export class CachingApiKeyVerifier implements ApiKeyVerifier {
   close(): Promise<void> {
     this.cache.clear();
     return this.onClose();
-  }
-}
-
-/** API keys are verified against output.elasticsearch; the proxy and `apm-sidecar check` refuse it without hosts. */
-export function assertApiKeysVerifiable(config: SidecarConfig): void {
-  if (config.server.auth.api_key.enabled && config.output.elasticsearch.hosts.length === 0) {
-    throw new SidecarError(
-      'SIDECAR_ERR_CONFIG_INVALID',
-      'server.auth.api_key.enabled needs output.elasticsearch.hosts to verify keys',
-      {
-        remediation: 'set output.elasticsearch.hosts (and its ssl settings), or turn server.auth.api_key.enabled off',
-      },
-    );
   }
 }
 

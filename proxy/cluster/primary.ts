@@ -217,7 +217,10 @@ class ProxyCluster {
   }
 }
 
-/** Starts server.workers proxy processes and the admin listener that answers for all of them. */
+/**
+ * Starts server.workers proxy processes and the admin listener that answers for all of them.
+ * @public proxy/main.ts loads this module with require, only when server.workers > 1 (knip sees no import).
+ */
 export async function startProxyCluster(config: SidecarConfig, logger: Logger): Promise<RunningProxyCluster> {
   const proxies = new ProxyCluster(config, logger);
   const admin = new AdminServer({

@@ -3,10 +3,10 @@ import type { Registry } from 'prom-client';
 
 import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
-import { UpstreamPassthrough } from './passthrough';
+import type { UpstreamPassthrough } from './passthrough';
 import { type UpstreamSettings, upstreamSettingsFrom } from './upstream';
 
-export { UpstreamPassthrough } from './passthrough';
+export type { UpstreamPassthrough } from './passthrough';
 export { upstreamSettingsFrom } from './upstream';
 
 export interface PassthroughDependencies {
@@ -16,7 +16,11 @@ export interface PassthroughDependencies {
   readonly upstream?: UpstreamSettings | null;
 }
 
-/** The pass-through, or null without upstream.url (then unknown paths stay 404). */
+/**
+ * The pass-through, or null without upstream.url (then unknown paths stay 404). Its module (with http-proxy-3) is
+ * loaded only when upstream.url is set; a synchronous require, because import() stays an ES module import under
+ * Node16 resolution, which jest's CommonJS VM cannot run.
+ */
 export function createUpstreamPassthrough(
   config: SidecarConfig,
   deps: PassthroughDependencies,
@@ -26,6 +30,8 @@ export function createUpstreamPassthrough(
       ? upstreamSettingsFrom(config.upstream, runtimeConfig(config).ms['upstream.timeout'])
       : deps.upstream;
   if (upstream === null) return null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const { UpstreamPassthrough } = require('./passthrough') as typeof import('./passthrough');
   return new UpstreamPassthrough({
     upstream,
     logger: deps.logger,

@@ -19,7 +19,7 @@ import { closeOnce, type Component } from '../../core/lifecycle';
 import { metricPrefix } from '../../core/metrics';
 import type { Identity } from '../../queue/contract';
 import { mappedIpv4, NetworkAllowList } from '../auth/networks';
-import { refusalReason, rewriteRequestHeaders, rewriteResponseHeaders } from './headers';
+import { rewriteRequestHeaders, rewriteResponseHeaders } from './headers';
 import type { UpstreamSettings } from './upstream';
 
 interface PassState {
@@ -77,19 +77,6 @@ export class UpstreamPassthrough implements Component {
     this.options.upstream.agent.destroy();
     return Promise.resolve();
   });
-
-  /**
-   * Throws the answer for a request that must not be passed (method, upgrade, encoded slash, dot segment);
-   * the caller renders it. Nothing of such a request reaches the upstream.
-   */
-  static assertPassable(req: IncomingMessage): void {
-    const refusal = refusalReason(req.method ?? 'GET', req.url ?? '/', req.headers);
-    if (refusal === undefined) return;
-    throw new SidecarError(
-      refusal.status === 'method' ? 'SIDECAR_ERR_METHOD_NOT_SUPPORTED' : 'SIDECAR_ERR_PASSTHROUGH_REFUSED',
-      `${refusal.status === 'method' ? 'method not supported' : 'request refused'}: ${refusal.reason}`,
-    );
-  }
 
   /**
    * Streams the request to the upstream and its answer back; resolves when the client's response is closed.

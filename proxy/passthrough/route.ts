@@ -1,6 +1,23 @@
+import type { IncomingMessage } from 'node:http';
+
+import { SidecarError } from '../../core/errors';
 import { compactErrorBody } from '../answer';
 import type { DeclaredRoute } from '../routes';
-import { UpstreamPassthrough } from './passthrough';
+import { refusalReason } from './headers';
+import type { UpstreamPassthrough } from './passthrough';
+
+/**
+ * Throws the answer for a request that must not be passed (method, upgrade, encoded slash, dot segment); the
+ * route renders it. Nothing of such a request reaches the upstream.
+ */
+function assertPassable(req: IncomingMessage): void {
+  const refusal = refusalReason(req.method ?? 'GET', req.url ?? '/', req.headers);
+  if (refusal === undefined) return;
+  throw new SidecarError(
+    refusal.status === 'method' ? 'SIDECAR_ERR_METHOD_NOT_SUPPORTED' : 'SIDECAR_ERR_PASSTHROUGH_REFUSED',
+    `${refusal.status === 'method' ? 'method not supported' : 'request refused'}: ${refusal.reason}`,
+  );
+}
 
 /**
  * Every path the proxy does not serve, when upstream.url is set: the route table lets through only a caller with a
@@ -11,7 +28,7 @@ import { UpstreamPassthrough } from './passthrough';
 export function passthroughRoute(passthrough: UpstreamPassthrough): DeclaredRoute {
   return {
     handler: async (request, identity, res) => {
-      UpstreamPassthrough.assertPassable(res.req);
+      assertPassable(res.req);
       await passthrough.handle(res.req, res, identity, request.body);
       return { status: res.statusCode, headers: {}, body: '', result: 'passthrough' };
     },

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 
 import { loadConfig } from '../../config/load';
 import type { SidecarConfig } from '../../config/schema';
-import { type RunningProxy, startProxy } from '../../proxy/main';
+import { type RunningProxy, startProxy } from '../../proxy/proxy';
 import { testPki } from './certs';
 import { LogSink } from './log-sink';
 import type { RedisServer } from './redis';

@@ -1,5 +1,5 @@
 import { SidecarError } from '../../../core/errors';
-import { startProxy } from '../../../proxy/main';
+import { startProxy } from '../../../proxy/proxy';
 import { LogSink } from '../../support/log-sink';
 import { ProxyHarness } from '../../support/proxy-harness';
 import { RedisServer } from '../../support/redis';
