@@ -145,12 +145,6 @@ export function asError(value: unknown): Error {
   return value instanceof Error ? value : new InternalError('SIDECAR_ERR_THROWN_VALUE', String(value));
 }
 
-export interface SidecarErrorOptions {
-  readonly cause?: unknown;
-  /** What an operator should do about it ("grant create_doc on traces-apm*"). */
-  readonly remediation?: string;
-}
-
 /** The one error type with a code; an agent-facing code answers with its result, any other as internal_error. */
 export class SidecarError extends Error {
   readonly retryable: boolean;
@@ -159,7 +153,8 @@ export class SidecarError extends Error {
   constructor(
     readonly code: ErrorCode,
     message?: string,
-    options: SidecarErrorOptions = {},
+    /** remediation: what an operator should do about it ("grant create_doc on traces-apm*"). */
+    options: { readonly cause?: unknown; readonly remediation?: string } = {},
   ) {
     const spec: { message: string; retryable?: boolean; retryAfter?: number } = isAgentErrorCode(code)
       ? agentResults[resultFor(code)]
