@@ -13,7 +13,7 @@ import { splitLarge } from './schema/split';
 import { transactionSchema } from './schema/transaction';
 
 /**
- * Intake v2 line validation against our own schemas (schema/), compiled once at module load. Failures are
+ * Intake v2 line validation against our own schemas (schema/), each compiled once (see Validators). Failures are
  * worded as APM Server words them: a wrong JSON type is a "decode error: data read error: ..." naming the
  * field path the way APM Server's Go decoder does; a broken rule is "validation error: <path>: <rule>".
  */
@@ -36,36 +36,63 @@ const goTypeNames: Readonly<Record<LineKind, string>> = {
   e: 'errorEvent',
 };
 
+const schemas: Readonly<Record<LineKind, SchemaNode>> = {
+  metadata: metadataSchema,
+  transaction: transactionSchema,
+  span: spanSchema,
+  error: errorSchema,
+  metricset: metricsetSchema,
+  log: logSchema,
+  m: rumv3MetadataSchema,
+  x: rumv3TransactionSchema,
+  e: rumv3ErrorSchema,
+};
+
 /**
- * Two sets of validators over the same schemas. `judge`: split into functions V8 can optimize (schema/split.ts),
- * stopping at the first failure; every line runs it. `explain`: each schema whole, with allErrors, run only on
- * a line `judge` refused, for APM Server's message: the type errors (reported first, as decode errors) even
- * when a rule on another field also fails.
+ * One set of validators over the schemas, each compiled on first use and kept: a compiled schema is 50-500 ms
+ * of CPU at start and stays resident (its generated source and code), so a proxy compiles only what it runs.
  */
-function compileAll(mode: 'judge' | 'explain'): Readonly<Record<LineKind, ValidateFunction>> {
-  const ajv = new Ajv({ allErrors: mode === 'explain', strict: false, unicodeRegExp: false });
-  addApmKeywords(ajv);
-  const compile = (schema: SchemaNode): ValidateFunction => ajv.compile(mode === 'judge' ? splitLarge(schema) : schema);
-  return {
-    metadata: compile(metadataSchema),
-    transaction: compile(transactionSchema),
-    span: compile(spanSchema),
-    error: compile(errorSchema),
-    metricset: compile(metricsetSchema),
-    log: compile(logSchema),
-    m: compile(rumv3MetadataSchema),
-    x: compile(rumv3TransactionSchema),
-    e: compile(rumv3ErrorSchema),
-  };
+class Validators {
+  private ajv: Ajv | undefined;
+  private readonly compiled: Partial<Record<LineKind, ValidateFunction>> = {};
+
+  constructor(private readonly mode: 'judge' | 'explain') {}
+
+  get(kind: LineKind): ValidateFunction {
+    return (this.compiled[kind] ??= this.compile(kind));
+  }
+
+  private compile(kind: LineKind): ValidateFunction {
+    if (this.ajv === undefined) {
+      this.ajv = new Ajv({ allErrors: this.mode === 'explain', strict: false, unicodeRegExp: false });
+      addApmKeywords(this.ajv);
+    }
+    const schema = schemas[kind];
+    return this.ajv.compile(this.mode === 'judge' ? splitLarge(schema) : schema);
+  }
 }
 
-const judges = compileAll('judge');
-const explainers = compileAll('explain');
+/**
+ * Two sets of validators over the same schemas. `judge`: split into functions V8 can optimize (schema/split.ts),
+ * stopping at the first failure; every line runs it. The intake v2 judges are compiled at module load, so the
+ * first request does not wait for them; the RUM v3 ones when the RUM routes are made (server.rum.enabled,
+ * prepareRumV3Validators). `explain`: each schema whole, with allErrors, run only on a line `judge` refused, for
+ * APM Server's message: the type errors (reported first, as decode errors) even when a rule on another field
+ * also fails; each is compiled at the first refusal of its kind (an answer that is an error anyway).
+ */
+const judges = new Validators('judge');
+const explainers = new Validators('explain');
+for (const kind of ['metadata', 'transaction', 'span', 'error', 'metricset', 'log'] as const) judges.get(kind);
+
+/** Compiles the RUM v3 judges now, so the first RUM request does not wait for them. */
+export function prepareRumV3Validators(): void {
+  for (const kind of ['m', 'x', 'e'] as const) judges.get(kind);
+}
 
 /** Validates one parsed line; null when valid, else APM Server's message for the first failure. */
 export function validateLine(kind: LineKind, value: unknown, line = ''): string | null {
-  if (judges[kind](value)) return null;
-  const validate = explainers[kind];
+  if (judges.get(kind)(value)) return null;
+  const validate = explainers.get(kind);
   // Both judge by the same rules; the explainer only finds every error of a line the judge refused.
   if (validate(value)) return null;
   return describeErrors(kind, validate.errors ?? [], value, line);
@@ -212,5 +239,5 @@ function describeTypeError(kind: LineKind, error: ErrorObject, reader: string): 
 
 /** Both validators' verdicts on one value (their agreement is what the split must keep). */
 export function judgeAndExplain(kind: LineKind, value: unknown): readonly [boolean, boolean] {
-  return [judges[kind](value), explainers[kind](value)];
+  return [judges.get(kind)(value), explainers.get(kind)(value)];
 }

@@ -2,6 +2,7 @@ import type { SidecarConfig } from '../../config/schema';
 import type { CidrBlock } from '../../core/cidr';
 import { TrustedProxies } from '../auth/client-ip';
 import type { IntakeDeps } from '../intake/handler';
+import { prepareRumV3Validators } from '../intake/validate';
 import type { RouteTableParts } from '../routes';
 import { AnonymousPolicy } from './anonymous-policy';
 import { CorsPolicy } from './cors';
@@ -15,6 +16,7 @@ export function createRumRoutes(
   trustedProxies: readonly CidrBlock[],
 ): NonNullable<RouteTableParts['rum']> | undefined {
   if (!server.rum.enabled) return undefined;
+  prepareRumV3Validators();
   const anon = server.auth.anonymous;
   const anonymousEnabled = anon.enabled ?? true;
   const deps = {
