@@ -87,7 +87,7 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
       : new TokenFileWatcher(tokenFile, tokens, logger, ms['server.ssl.reload_interval']);
   const authenticator = new RequestAuthenticator(tokens, apiKeys);
   const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
-  const reclaimer = new HeapReclaimer(s.max_inflight_bytes / 2);
+  const reclaimer = new HeapReclaimer(s.max_inflight_bytes / 4);
   const budget = new MemoryBudget(s.max_inflight_bytes, reclaimer);
   const intakeDeps = {
     backpressure: monitor,

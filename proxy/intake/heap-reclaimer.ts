@@ -7,8 +7,9 @@ import vm from 'node:vm';
  * for Buffers only once their memory grew by about 64 MB since the last one: so besides the bytes
  * server.max_inflight_bytes bounds, up to twice as many dead ones stayed resident, and the process's peak RSS was
  * budget + garbage (measured, adversarial bench: 53 MB of dead Buffers at the peak with a 32 MB budget). Once
- * the budget's leases have given back half of it since the last collection, an incremental (non-blocking) major
- * collection is started, at most once per `minIntervalMs`. Agent-sized traffic (requests of a few KB) reaches
+ * the budget's leases have given back `thresholdBytes` since the last collection (the proxy: a quarter of the
+ * budget; with half, 15 MB of shed requests' Buffers were dead at the gzip peak before it fired), an incremental
+ * (non-blocking) major collection is started, at most once per `minIntervalMs`. Agent-sized traffic (requests of a few KB) reaches
  * that threshold seconds apart, so this costs a collection V8 would have run anyway, a little earlier.
  */
 export class HeapReclaimer {

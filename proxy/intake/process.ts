@@ -101,6 +101,13 @@ async function paced(scanner: IntakeLineScanner, pacer: EventPacer | undefined, 
   return false;
 }
 
+/** Follows the lease to `now` bytes of partial line from `before`; returns `now`. */
+function reserveCarry(lease: MemoryLease, before: number, now: number): number {
+  if (now > before) lease.reserve(now - before);
+  else if (now < before) lease.free(before - now);
+  return now;
+}
+
 async function scanStream(
   body: Readable,
   contentEncoding: string | undefined,
@@ -112,6 +119,7 @@ async function scanStream(
   const received: Buffer[] = [];
   const state: { encoding: StreamEncoding | null } = { encoding: null };
   let rawBytes = 0;
+  let carried = 0;
   // destroyOnReturn false: stopping early (bad metadata) must leave the socket to answer on.
   const iterator = body.iterator({ destroyOnReturn: false });
   const source = options.lease === undefined ? iterator : reserving(iterator, options.lease, state);
@@ -132,6 +140,9 @@ async function scanStream(
         received.pop();
         options.lease?.discard(chunk.length);
       }
+      // Decompressed, the unfinished line is held besides the received bytes: up to max_event_size.
+      if (options.lease !== undefined && state.encoding !== 'plain')
+        carried = reserveCarry(options.lease, carried, splitter.carriedBytes);
       if (scanner.stopped || !(await paced(scanner, options.pacer, false))) break;
     }
     if (!scanner.stopped) {
