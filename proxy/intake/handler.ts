@@ -91,7 +91,7 @@ async function queueAccepted(
   job: (payload: IntakePayload) => IntakeJobData,
 ): Promise<void> {
   if (outcome.payload === null) return;
-  lease?.reserve(outcome.payload.body.length * enqueueOverhead);
+  lease?.reserve(Math.ceil(outcome.payload.body.length * enqueueOverhead));
   try {
     await deps.backpressure.assertDurable();
     await deps.enqueuer.enqueue(job(outcome.payload));

@@ -168,8 +168,8 @@ describe('server.max_inflight_bytes', () => {
   });
 
   it('refuses a compressed body that could never be queued as soon as it is, without waiting for its end', async () => {
-    // Queued as received, a compressed body costs its bytes plus their base64 and JSON copies (x4): beyond a
-    // quarter of the 1 MB budget it can never fit. Before, it was read to its end (the whole body held) and only
+    // Queued as received, a compressed body costs its bytes plus their copies on the way to Redis (x7.5, see
+    // enqueueOverhead): beyond 133 KB of the 1 MB budget it can never fit. Before, it was read to its end (the whole body held) and only
     // then refused; here its last bytes never come, so only an early answer arrives at all.
     const noise = (): string => randomBytes(300).toString('hex');
     const plain =

@@ -54,7 +54,7 @@ describe('HeapReclaimer', () => {
 
 describe('MemoryLease.assertQueueable', () => {
   it('refuses as too large a compressed body that, held and queued, could never fit in the budget', () => {
-    const lease = new MemoryBudget(4000).lease();
+    const lease = new MemoryBudget(7500).lease();
     expect(() => lease.assertQueueable(1000)).not.toThrow();
     let refusal: unknown;
     try {
