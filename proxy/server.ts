@@ -13,6 +13,8 @@ import { closeOnce } from '../core/lifecycle';
 import { listen, type ListenAddress } from '../core/listen';
 import { AgentAnswers, type HandledResponse } from './answer';
 import { mappedIpv4, type NetworkAllowList } from './auth/networks';
+import { answerClientErrors } from './client-errors';
+import { startTlsOnFirstBytes } from './lazy-tls';
 import type { ProxyMetrics } from './metrics';
 import type { ProxyRequest, RouteTable } from './routes';
 import { CertificateReloader, httpsServerOptions } from './tls';
@@ -78,6 +80,7 @@ export class ProxyServer {
       const alpn = options.http2 === undefined ? {} : { ALPNProtocols: ['h2', 'http/1.1'] };
       const server = https.createServer({ ...httpsServerOptions(options.tls), ...httpOptions, ...alpn }, onRequest);
       if (options.http2 !== undefined) dispatchHttp2(server, options.http2);
+      startTlsOnFirstBytes(server);
       guardHandshakes(server, options.tls.handshakeTimeoutMs, options.networks, options.logger);
       if (options.tls.client_authentication === 'optional')
         server.on('secureConnection', rejectUnverifiedClientCertificate);
@@ -87,6 +90,7 @@ export class ProxyServer {
     } else {
       this.server = http.createServer(httpOptions, onRequest);
     }
+    answerClientErrors(this.server);
     if (options.maxConnections !== undefined && options.maxConnections > 0)
       capConnections(this.server, options.maxConnections, options.logger);
     this.server.keepAliveTimeout = options.idleTimeoutMs;

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 
 import { testPki } from '../../support/certs';
@@ -109,9 +111,37 @@ describe('connection bounds of the intake listener', () => {
     expect(closed.afterMs).toBeLessThan(6_000);
   });
 
+  it('serves a client whose hello comes after a pause, beside clients that leave before sending a byte', async () => {
+    const port = proxy.proxy.intake.port;
+    // TLS starts only with the first bytes: the proxy must not trip over a client that closes or resets first.
+    const closing = net.connect(port, '127.0.0.1');
+    await once(closing, 'connect');
+    closing.end();
+    const resetting = net.connect(port, '127.0.0.1');
+    await once(resetting, 'connect');
+    resetting.resetAndDestroy();
+    const raw = net.connect(port, '127.0.0.1');
+    await once(raw, 'connect');
+    await sleep(300);
+    const { socket, state, secure } = tlsConnect(port, { socket: raw });
+    await secure;
+    socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    const closed = await whenClosed(socket, 5_000, state);
+    expect(closed.received).toMatch(/^HTTP\/1\.1 200 /);
+    proxy.sink.assertNoUnexpectedErrors();
+  });
+
   it('answers 431 to a request head larger than server.max_header_size', async () => {
     const res = await proxy.request('/', { headers: { 'x-flood': 'a'.repeat(4096) } });
     expect(res.status).toBe(431);
+  });
+
+  it('answers 400 to a request it cannot parse before it closes the connection', async () => {
+    const { socket, state, secure } = tlsConnect(proxy.proxy.intake.port);
+    await secure;
+    socket.write('NOT HTTP AT ALL\r\n\r\n');
+    const closed = await whenClosed(socket, 5_000, state);
+    expect(closed.received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n/);
   });
 
   it('offers TLS 1.2 only with ECDHE key exchange and AEAD ciphers', async () => {
@@ -173,6 +203,57 @@ describe('server.max_connections', () => {
     second.socket.destroy();
     fourth.socket.destroy();
     proxy.sink.assertNoUnexpectedErrors();
+  });
+
+  it('counts connections that never start TLS against the cap', async () => {
+    const port = proxy.proxy.intake.port;
+    await sleep(300); // the server sees the previous test's connections close
+    const silent = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+    const closedEarly = silent.map((s) => whenClosed(s, 60_000, { secured: false }));
+    await Promise.all(silent.map((s) => once(s, 'connect')));
+    await sleep(200);
+    expect(silent.every((s) => !s.destroyed)).toBe(true);
+    const refused = tlsConnect(port);
+    await expect(refused.secure).rejects.toThrow();
+    silent[0]?.destroy();
+    await sleep(200);
+    const admitted = tlsConnect(port);
+    await admitted.secure;
+    admitted.socket.destroy();
+    silent[1]?.destroy();
+    await Promise.all(closedEarly);
+    proxy.sink.assertNoUnexpectedErrors();
+  });
+});
+
+describe('without TLS', () => {
+  let redis: RedisServer;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    proxy = await ProxyHarness.start({ redis, tls: false, overrides: { server: { max_header_size: 2048 } } });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await redis?.destroy();
+  });
+
+  it.each([
+    ['a request it cannot parse', 'NOT HTTP AT ALL\r\n\r\n', /^HTTP\/1\.1 400 Bad Request\r\n/],
+    [
+      'a head beyond server.max_header_size',
+      `GET / HTTP/1.1\r\nX-Flood: ${'a'.repeat(4096)}\r\n\r\n`,
+      /^HTTP\/1\.1 431 /,
+    ],
+  ])('answers %s, then closes the connection', async (_what, request, answer) => {
+    const socket = net.connect(proxy.proxy.intake.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(request);
+    const closed = await whenClosed(socket, 5_000, { secured: false });
+    expect(closed.received).toMatch(answer);
+    expect(closed.afterMs).not.toBe(Infinity);
   });
 });
 
