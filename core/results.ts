@@ -154,7 +154,7 @@ export const agentResults = {
     status: 400,
     message: 'request body exceeded the permitted size.',
     description:
-      'The decompressed body is larger than server.max_request_size (a decompression bomb is cut off here), or a compressed body is larger than server.max_inflight_bytes / 7.5 received (4.3 MiB by default): it is queued as it came and costs about 7.5 times its size in memory while it is queued.',
+      'The decompressed body is larger than server.max_request_size (a decompression bomb is cut off here), or a compressed body is larger than server.max_inflight_bytes / 7.5 received (3.2 MiB by default): it is queued as it came and costs about 7.5 times its size in memory while it is queued.',
   },
   invalid_compression: {
     code: 'SIDECAR_ERR_INVALID_COMPRESSION',

@@ -70,9 +70,9 @@ export const serverSchema: Schema<ServerConfig> = {
     default: 67108864,
   },
   max_inflight_bytes: {
-    doc: 'Decompressed intake bytes held in memory at once across all requests (lines being judged, partial lines, decompressor output). A request that would go beyond it is answered 503 + Retry-After, so many concurrent large or compressed bodies cannot exhaust memory. A compressed body costs about 7.5 times its size while it is queued, so one larger than a 7.5th of this (4.3 MiB with the default) is refused as too large; agents send about 1 MB or less. Per proxy process: with server.workers N each worker has its own, N times this in all. 0: no global bound.',
+    doc: 'Decompressed intake bytes held in memory at once across all requests (lines being judged, partial lines, decompressor output). A request that would go beyond it is answered 503 + Retry-After, so many concurrent large or compressed bodies cannot exhaust memory. A compressed body costs about 7.5 times its size while it is queued, so one larger than a 7.5th of this (3.2 MiB with the default) is refused as too large; agents send about 1 MB or less. Per proxy process: with server.workers N each worker has its own, N times this in all. 0: no global bound.',
     format: 'nat',
-    default: 33554432,
+    default: 25165824,
   },
   max_connections: {
     doc: "Most connections open at once on the intake listener (as APM Server's max_connections); more are closed at once, before TLS. Per proxy process: with server.workers N each worker holds up to this many, N times this in all. 0: no limit.",
