@@ -5,7 +5,8 @@
  *
  *   npx tsx scripts/proxy-cpu.ts '{"clis":["dist/cli/apm-sidecar.js","data/base-dist/cli/apm-sidecar.js"],"rounds":3}'
  *
- * With "profileDir", each proxy writes a V8 CPU profile there when it stops (node --cpu-prof).
+ * With "profileDir", each proxy writes a V8 CPU profile there when it stops (node --cpu-prof). Each proxy runs with
+ * the Node flags the product gives it (bench/node-flags.ts), then "nodeArgs".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { agentRequests } from '../bench/corpus';
+import { productNodeFlags } from '../bench/node-flags';
 import { makePki, repoRoot, stop } from '../bench/processes';
 import { peakRss, procStat } from '../bench/procstat';
 import { type IntakeBenchOptions, runLoad, waitReady } from '../bench/scenarios/intake';
@@ -27,7 +29,7 @@ interface Options {
   readonly connections?: number;
   readonly profileDir?: string;
   readonly env?: Record<string, string>;
-  /** Extra node flags for the proxy (e.g. --perf-basic-prof). */
+  /** Node flags for the proxy after the product's (e.g. --perf-basic-prof). */
   readonly nodeArgs?: readonly string[];
 }
 
@@ -49,20 +51,24 @@ async function startProxy(
   const port = await freePort();
   const adminPort = await freePort();
   const profile = extra.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${extra.profileDir}`];
-  const child = spawn(process.execPath, [...profile, ...(extra.nodeArgs ?? []), path.resolve(repoRoot, cli), 'proxy'], {
-    env: {
-      PATH: process.env.PATH,
-      APM_SIDECAR_HOST: `127.0.0.1:${port}`,
-      APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
-      APM_SIDECAR_SECRET_TOKEN: 'bench-secret-token',
-      APM_SIDECAR_SSL_CERTIFICATE: options.pki.certFile,
-      APM_SIDECAR_SSL_KEY: options.pki.keyFile,
-      APM_SIDECAR_REDIS_URL: redisUrl,
-      APM_SIDECAR_LOG_LEVEL: 'warn',
-      ...extra.env,
+  const child = spawn(
+    process.execPath,
+    [...productNodeFlags('proxy'), ...profile, ...(extra.nodeArgs ?? []), path.resolve(repoRoot, cli), 'proxy'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        APM_SIDECAR_HOST: `127.0.0.1:${port}`,
+        APM_SIDECAR_ADMIN_HOST: `127.0.0.1:${adminPort}`,
+        APM_SIDECAR_SECRET_TOKEN: 'bench-secret-token',
+        APM_SIDECAR_SSL_CERTIFICATE: options.pki.certFile,
+        APM_SIDECAR_SSL_KEY: options.pki.keyFile,
+        APM_SIDECAR_REDIS_URL: redisUrl,
+        APM_SIDECAR_LOG_LEVEL: 'warn',
+        ...extra.env,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   await waitReady(adminPort);
   return { child, url: `https://127.0.0.1:${port}` };
 }

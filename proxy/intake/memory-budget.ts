@@ -63,9 +63,9 @@ export class MemoryBudget {
     this.held -= bytes;
   }
 
-  /** @internal by MemoryLease: a finished request's bytes, now garbage. */
+  /** @internal by MemoryLease: a finished request's bytes, now garbage (given back already). */
   released(bytes: number): void {
-    this.reclaimer?.returnedBytes(bytes);
+    this.reclaimer?.returnedBytes(bytes, this.held);
   }
 }
 
