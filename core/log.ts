@@ -6,26 +6,14 @@ import { redact, redactDeep } from './redact';
 
 export type { Logger } from 'pino';
 
-/** Paths pino censors wherever they appear in a log object: credentials never reach a log line. */
+/**
+ * Paths pino censors wherever they appear in a log object: credentials never reach a log line. The config's
+ * secrets sit one or two levels down (output.elasticsearch.password, server.auth.secret_tokens).
+ */
 const redactedPaths: readonly string[] = [
-  'authorization',
-  '*.authorization',
   'req.headers.authorization',
-  'headers.authorization',
-  'password',
-  '*.password',
-  'api_key',
-  '*.api_key',
-  'secret_token',
-  '*.secret_token',
-  'secret_tokens',
-  '*.secret_tokens',
-  'key_passphrase',
-  '*.key_passphrase',
-  '*.*.password',
-  '*.*.api_key',
-  '*.*.secret_tokens',
-  '*.*.key_passphrase',
+  ...['authorization', 'secret_token'].flatMap((key) => [key, `*.${key}`]),
+  ...['password', 'api_key', 'secret_tokens', 'key_passphrase'].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
 ];
 
 export interface LogOptions {
@@ -38,10 +26,8 @@ export interface LogOptions {
    * json: one ECS JSON object a line (what a log shipper wants); pretty: readable lines for a person; auto
    * (log.format's default): pretty when the lines go to a terminal, json otherwise.
    */
-  readonly format?: LogFormat;
+  readonly format?: 'auto' | 'json' | 'pretty';
 }
-
-type LogFormat = 'auto' | 'json' | 'pretty';
 
 /**
  * A pino logger writing ECS JSON (`@timestamp`, `log.level`, `message`, `log.logger`, `error.*`), as APM Server's
@@ -61,7 +47,7 @@ export function createLogger(options: LogOptions): Logger {
       ...ecs.formatters,
       // URL credentials and registered secrets (core/redact.ts) are masked in every value of every line;
       // ECS's error.* keeps type, message and stack, so the error's stable code is added as error.code.
-      log: (object) => withErrorCode(ecsLog(redactLogObject(object)), object.err),
+      log: (object) => withErrorCode(ecsLog(redactDeep(object) as Record<string, unknown>), object.err),
     },
     hooks: {
       logMethod(args, method) {
@@ -102,41 +88,10 @@ function prettyLines(destination: DestinationStream | undefined): DestinationStr
   });
 }
 
-/** A copy of an Error, of the same class (pino's serializer names it by its constructor), with its text redacted. */
-function redactError(err: Error, depth: number): Error {
-  const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
-  for (const [key, value] of Object.entries(err))
-    (copy as unknown as Record<string, unknown>)[key] = redactValue(value, depth + 1);
-  Object.defineProperty(copy, 'message', { value: redact(err.message), enumerable: false, writable: true });
-  if (err.stack !== undefined)
-    Object.defineProperty(copy, 'stack', { value: redact(err.stack), enumerable: false, writable: true });
-  if (err.cause !== undefined && depth < 4)
-    Object.defineProperty(copy, 'cause', {
-      value: redactValue(err.cause, depth + 1),
-      enumerable: false,
-      writable: true,
-    });
-  return copy;
-}
-
-function redactValue(value: unknown, depth: number): unknown {
-  if (value instanceof Error) return redactError(value, depth);
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < 8) {
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) out[key] = redactValue(v, depth + 1);
-    return out;
-  }
-  return redactDeep(value, depth);
-}
-
 /** ECS's `error.code`: the stable code of the logged error (SIDECAR_ERR_*, or Node's ECONNRESET). */
 function withErrorCode(line: Record<string, unknown>, err: unknown): Record<string, unknown> {
   const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
   const error = line.error;
   if (code === undefined || error === null || typeof error !== 'object') return line;
   return { ...line, error: { ...error, code } };
-}
-
-function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
-  return redactValue(object, 0) as Record<string, unknown>;
 }

@@ -70,12 +70,32 @@ export function redact(text: string): string {
   return out;
 }
 
-/** A copy of a log object (or any JSON-like value) with every string redacted; depth-bounded. */
+/**
+ * A copy of a log object (or any JSON-like value) with every string redacted; depth-bounded. An Error is copied
+ * with its class (pino's serializer names it by its constructor), its message, stack and cause redacted.
+ */
 export function redactDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);
+  if (value instanceof Error) return redactError(value, depth);
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) out[key] = redactDeep(v, depth + 1);
   return out;
+}
+
+function redactError(err: Error, depth: number): Error {
+  const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
+  for (const [key, value] of Object.entries(err))
+    (copy as unknown as Record<string, unknown>)[key] = redactDeep(value, depth + 1);
+  Object.defineProperty(copy, 'message', { value: redact(err.message), enumerable: false, writable: true });
+  if (err.stack !== undefined)
+    Object.defineProperty(copy, 'stack', { value: redact(err.stack), enumerable: false, writable: true });
+  if (err.cause !== undefined && depth < 4)
+    Object.defineProperty(copy, 'cause', {
+      value: redactDeep(err.cause, depth + 1),
+      enumerable: false,
+      writable: true,
+    });
+  return copy;
 }

@@ -69,10 +69,17 @@ describe('log lines', () => {
       const sink = new TextSink();
       const logger = createLogger({ name: 'forwarder', level: 'info', destination: sink, format });
       logger.warn(
-        { url: 'https://elastic:hunter2@es:9200', password: 'p4ss', err: new Error('token planted-secret-4711') },
+        {
+          url: 'https://elastic:hunter2@es:9200',
+          password: 'p4ss',
+          headers: { authorization: 'Bearer b34rer' },
+          output: { elasticsearch: { api_key: 'k3y-deep' } },
+          errors: [new Error('in a list: planted-secret-4711')],
+          err: new Error('token planted-secret-4711', { cause: new Error('cause planted-secret-4711') }),
+        },
         'bulk to https://elastic:hunter2@es:9200 failed',
       );
-      expect(sink.text).not.toMatch(/hunter2|p4ss|planted-secret-4711/);
+      expect(sink.text).not.toMatch(/hunter2|p4ss|b34rer|k3y-deep|planted-secret-4711/);
     }
   });
 
