@@ -158,16 +158,17 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
       async () => passthrough?.close(),
     ]);
   });
+  let intake: ListenAddress;
   try {
     await monitor.start();
     await agentConfig.start();
     await passthrough?.start();
     tokenWatcher?.start();
-    await server.start().catch(explainListenFailure(settingName('server.host'), s.host));
+    intake = await server.start().catch(explainListenFailure(settingName('server.host'), s.host));
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
   }
   reclaimer.collectNow();
-  return { intake: server.address(), registry: metrics.registry, readiness, server, close };
+  return { intake, registry: metrics.registry, readiness, server, close };
 }

@@ -101,21 +101,15 @@ export class ProxyServer {
     this.server.setTimeout(options.idleTimeoutMs, (socket: Socket) => this.onIdle(socket));
   }
 
-  async start(): Promise<void> {
-    await listen(this.server, this.options.listen);
+  /** Listens; resolves with the bound address (port 0 asked: the free port taken). */
+  async start(): Promise<ListenAddress> {
+    const bound = await listen(this.server, this.options.listen);
     this.reloader?.start();
-    const { port } = this.address();
     this.options.logger.info(
-      { host: this.options.listen.host, port, tls: this.options.tls.enabled },
+      { host: this.options.listen.host, port: bound.port, tls: this.options.tls.enabled },
       'intake listening',
     );
-  }
-
-  address(): ListenAddress {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string')
-      throw new SidecarError('SIDECAR_ERR_INTERNAL', 'the intake server is not listening');
-    return { host: address.address, port: address.port };
+    return bound;
   }
 
   /** False from the first moment of a shutdown: readiness goes down at once. */
@@ -184,6 +178,7 @@ export class ProxyServer {
   ): Promise<void> {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://intake');
+    const remote = req.socket.remoteAddress;
     const request: ProxyRequest = {
       id: randomUUID(),
       receivedAt: Date.now(),
@@ -191,7 +186,8 @@ export class ProxyServer {
       path: url.pathname,
       query: url.searchParams,
       headers: req.headers,
-      clientIp: clientAddress(req.socket.remoteAddress),
+      // IPv4 clients of a dual-stack socket without the ::ffff: prefix.
+      clientIp: remote === undefined ? '' : (mappedIpv4(remote) ?? remote),
       clientPort: req.socket.remotePort ?? null,
       responseHeaders: {},
       body,
@@ -199,8 +195,7 @@ export class ProxyServer {
     const route = this.options.routes.routeFor(request.path);
     let response: HandledResponse;
     try {
-      if (!this.options.networks.allows(req.socket.remoteAddress))
-        throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
+      if (!this.options.networks.allows(remote)) throw new SidecarError('SIDECAR_ERR_NETWORK_NOT_ALLOWED');
       if (this.draining) throw new SidecarError('SIDECAR_ERR_SHUTTING_DOWN');
       response = await route.serve(request, res);
     } catch (err) {
@@ -245,12 +240,6 @@ export class ProxyServer {
     await Promise.race([Promise.all([...this.inFlight].map((e) => e.done)), timeout]);
     clearTimeout(timer);
   }
-}
-
-/** The client's address as jobs record it: IPv4 clients of a dual-stack socket without the ::ffff: prefix. */
-function clientAddress(remote: string | undefined): string {
-  if (remote === undefined) return '';
-  return mappedIpv4(remote) ?? remote;
 }
 
 /**
