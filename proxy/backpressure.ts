@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { InternalError, SidecarError } from '../core/errors';
+import type { AgentErrorCode } from '../core/results';
 import type { QueueConnection } from '../queue/connections';
 import type { MasterSafety } from '../queue/redis-safety';
 
@@ -158,10 +159,7 @@ export class QueueDepthMonitor {
       if (this.current().state !== 'open') await fresh;
     }
     const condition = this.current();
-    if (condition.state === 'full')
-      throw new SidecarError('SIDECAR_ERR_QUEUE_FULL', undefined, {
-        cause: new InternalError('SIDECAR_ERR_QUEUE_CONDITION', condition.reason),
-      });
+    if (condition.state === 'full') throw refusal('SIDECAR_ERR_QUEUE_FULL', condition.reason);
     this.assertNow();
   }
 
@@ -182,14 +180,8 @@ export class QueueDepthMonitor {
 
   private assertNow(): void {
     const condition = this.current();
-    if (condition.state === 'unavailable')
-      throw new SidecarError('SIDECAR_ERR_QUEUE_UNAVAILABLE', undefined, {
-        cause: new InternalError('SIDECAR_ERR_QUEUE_CONDITION', condition.reason),
-      });
-    if (condition.state === 'unsafe')
-      throw new SidecarError('SIDECAR_ERR_QUEUE_NOT_DURABLE', undefined, {
-        cause: new InternalError('SIDECAR_ERR_QUEUE_CONDITION', condition.reason),
-      });
+    if (condition.state === 'unavailable') throw refusal('SIDECAR_ERR_QUEUE_UNAVAILABLE', condition.reason);
+    if (condition.state === 'unsafe') throw refusal('SIDECAR_ERR_QUEUE_NOT_DURABLE', condition.reason);
   }
 
   private async poll(): Promise<void> {
@@ -248,6 +240,11 @@ export class QueueDepthMonitor {
     this.timer = undefined;
     return this.polling ?? Promise.resolve();
   }
+}
+
+/** The 503 of a queue that cannot take a request, with why as its cause (logged, never answered). */
+function refusal(code: AgentErrorCode, reason: string): SidecarError {
+  return new SidecarError(code, undefined, { cause: new InternalError('SIDECAR_ERR_QUEUE_CONDITION', reason) });
 }
 
 /**
