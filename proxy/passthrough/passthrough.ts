@@ -22,10 +22,6 @@ import { mappedIpv4, NetworkAllowList } from '../auth/networks';
 import { rewriteRequestHeaders, rewriteResponseHeaders } from './headers';
 import type { UpstreamSettings } from './upstream';
 
-interface PassState {
-  readonly clientWantsClose: boolean;
-}
-
 export interface UpstreamPassthroughOptions {
   readonly upstream: UpstreamSettings;
   readonly logger: Logger;
@@ -36,7 +32,8 @@ export interface UpstreamPassthroughOptions {
 
 export class UpstreamPassthrough implements Component {
   private readonly proxy = new ProxyServer();
-  private readonly states = new WeakMap<IncomingMessage, PassState>();
+  /** Requests whose client asked for Connection: close (the header itself is not forwarded). */
+  private readonly clientWantsClose = new WeakSet<IncomingMessage>();
   private readonly upstreamRequests = new WeakMap<IncomingMessage, ClientRequest>();
   private readonly responses: Counter<'status'>;
   private readonly logger: Logger;
@@ -92,7 +89,7 @@ export class UpstreamPassthrough implements Component {
       res.once('close', resolve);
       if (body !== req) body.once('error', (err) => this.onBodyFailure(err, req, res, reject));
     });
-    this.states.set(req, { clientWantsClose: /\bclose\b/i.test(req.headers.connection ?? '') });
+    if (/\bclose\b/i.test(req.headers.connection ?? '')) this.clientWantsClose.add(req);
     const remote = req.socket.remoteAddress;
     const peer = remote === undefined ? undefined : (mappedIpv4(remote) ?? remote);
     rewriteRequestHeaders(req.headers, {
@@ -123,7 +120,7 @@ export class UpstreamPassthrough implements Component {
     this.responses.inc({ status: String(proxyRes.statusCode ?? 0) });
     rewriteResponseHeaders(proxyRes.headers);
     // The client's connection is ours, not the upstream's: keep what the client asked for.
-    proxyRes.headers.connection = this.states.get(req)?.clientWantsClose === true ? 'close' : 'keep-alive';
+    proxyRes.headers.connection = this.clientWantsClose.has(req) ? 'close' : 'keep-alive';
     // A reset after the headers went out cannot become a 502: end the client's response as broken, not complete.
     proxyRes.once('close', () => {
       if (proxyRes.complete) return;
