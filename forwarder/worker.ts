@@ -32,16 +32,13 @@ export class ForwarderWorker {
   private pausedFor: string | undefined;
   private reclaiming: Promise<void> | undefined;
   private closing = false;
-  private readonly connection: QueueConnection;
   private readonly onReady = (): void => this.reclaimAfterReconnect();
   /** Jobs handed to process() so far, and those there now (the liveness check reads both). */
   private taken = 0;
   private holding = 0;
 
-  private readonly onUnreadable: ForwarderWorkerOptions['onUnreadable'];
-
   constructor(
-    options: ForwarderWorkerOptions,
+    private readonly options: ForwarderWorkerOptions,
     private readonly processor: JobProcessor,
     private readonly logger: Logger,
   ) {
@@ -58,9 +55,7 @@ export class ForwarderWorker {
       // (BullMQ's 5 s: a moveToActive script and a BZPOPMIN each time, the most of an idle forwarder's Redis work).
       drainDelay: 30,
     });
-    this.onUnreadable = options.onUnreadable;
     // The connection is up before this worker exists: every 'ready' from now on is a reconnection.
-    this.connection = options.connection;
     options.connection.on('ready', this.onReady);
     this.worker.on('error', (err) =>
       this.logger.warn({ err }, 'queue connection error; the worker reconnects by itself'),
@@ -79,52 +74,45 @@ export class ForwarderWorker {
   private async process(job: Job<unknown, JobSummary>, token: string | undefined): Promise<JobSummary> {
     this.taken++;
     this.holding++;
-    try {
-      return await this.processTaken(job, token);
-    } finally {
-      this.holding--;
-    }
-  }
-
-  private async processTaken(job: Job<unknown, JobSummary>, token: string | undefined): Promise<JobSummary> {
     const key = job.id ?? '';
-    if (this.pausedFor !== undefined && token !== undefined) {
-      // A fetch already under way when we paused can still deliver a job: give it straight back.
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    const missing = missingPayload(job);
-    if (missing !== undefined) {
-      this.logger.error(
-        { jobId: job.id, missing },
-        'job has no payload in Redis (its hash was gone when this forwarder took it): kept in the failed set and named unreadable; see docs/operations.md, "Jobs whose payload is gone"',
-      );
-      const err = new UnrecoverableError(`job payload missing in Redis: ${missing}`);
-      await this.onUnreadable?.(job, err.message);
-      throw err;
-    }
-    // WaitingError tells BullMQ the job was moved back to waiting by us: neither completed nor failed. The
-    // processor stops sending the job's next pieces once it is aborted.
-    const abort = new AbortController();
-    const handedBack = new Promise<never>((_resolve, reject) => {
-      if (token !== undefined)
-        this.inHand.set(key, {
-          job,
-          token,
-          handBack: () => {
-            abort.abort();
-            reject(new WaitingError());
-          },
-        });
-    });
     try {
+      if (this.pausedFor !== undefined && token !== undefined) {
+        // A fetch already under way when we paused can still deliver a job: give it straight back.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      // BullMQ takes a job by moving its id from `wait` to `active` and then reading its hash; when the hash is
+      // gone, the move itself writes a stub (only `processedOn`, `ats`, `pb`): the job arrives without name or data.
+      if (typeof job.name !== 'string' || job.name === '') {
+        const missing = "no name, no data: the job's hash was gone when it was taken from the queue";
+        this.logger.error(
+          { jobId: job.id, missing },
+          'job has no payload in Redis (its hash was gone when this forwarder took it): kept in the failed set and named unreadable; see docs/operations.md, "Jobs whose payload is gone"',
+        );
+        throw new UnrecoverableError(`job payload missing in Redis: ${missing}`);
+      }
+      // WaitingError tells BullMQ the job was moved back to waiting by us: neither completed nor failed. The
+      // processor stops sending the job's next pieces once it is aborted.
+      const abort = new AbortController();
+      const handedBack = new Promise<never>((_resolve, reject) => {
+        if (token !== undefined)
+          this.inHand.set(key, {
+            job,
+            token,
+            handBack: () => {
+              abort.abort();
+              reject(new WaitingError());
+            },
+          });
+      });
       return await Promise.race([this.processor.process(job, abort.signal), handedBack]);
     } catch (err) {
-      if (err instanceof UnrecoverableError && this.onUnreadable !== undefined)
-        await this.onUnreadable(job, err.message);
+      // Named before BullMQ moves it to the failed set (a payload gone, or a job the processor cannot read).
+      if (err instanceof UnrecoverableError) await this.options.onUnreadable?.(job, err.message);
       throw err;
     } finally {
       this.inHand.delete(key);
+      this.holding--;
     }
   }
 
@@ -135,7 +123,9 @@ export class ForwarderWorker {
   private reclaimAfterReconnect(): void {
     if (this.closing || this.running === undefined) return;
     this.reclaiming ??= delay(1000)
-      .then(() => reclaimOwnOrphans(this.worker, this.connection, (id) => this.inHand.has(id), this.logger, 3000))
+      .then(() =>
+        reclaimOwnOrphans(this.worker, this.options.connection, (id) => this.inHand.has(id), this.logger, 3000),
+      )
       .then(
         () => undefined,
         (err: unknown) => this.logger.debug({ err }, 'looking for orphaned jobs after a reconnection failed'),
@@ -182,11 +172,11 @@ export class ForwarderWorker {
   /** Waits up to `timeoutMs` for the jobs in hand; then hands the rest back to the queue and closes. */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
-    this.connection.off('ready', this.onReady);
+    this.options.connection.off('ready', this.onReady);
     // BullMQ emits an 'error' nobody can listen to (and the process dies of it) when a worker is closed while its
     // blocking connection is still connecting, e.g. on a SIGTERM right after start: let it connect first, for a
-    // bounded time in case Redis is down.
-    await Promise.race([this.worker.waitUntilReady().then(noop, noop), delay(Math.min(timeoutMs, 5000))]);
+    // bounded time in case Redis is down (a connection failure is reported by the worker's own error handling).
+    await Promise.race([this.worker.waitUntilReady().catch(() => undefined), delay(Math.min(timeoutMs, 5000))]);
     const graceful = this.worker.close();
     const timedOut = await Promise.race([graceful.then(() => false), delay(timeoutMs).then(() => true)]);
     if (!timedOut) return;
@@ -204,20 +194,6 @@ export class ForwarderWorker {
     );
     await graceful;
   }
-}
-
-/**
- * BullMQ takes a job by moving its id from `wait` to `active` and then reading its hash; when the hash is gone,
- * the move itself writes a stub (only `processedOn`, `ats`, `pb`), so the job arrives without name, data or
- * timestamp. Names what is missing, or undefined for a job as the proxy (or `dlq replay`) wrote it.
- */
-function missingPayload(job: { readonly name?: unknown }): string | undefined {
-  if (typeof job.name === 'string' && job.name !== '') return undefined;
-  return "no name, no data: the job's hash was gone when it was taken from the queue";
-}
-
-function noop(): void {
-  // nothing: a connection failure here is reported by the worker's own error handling
 }
 
 function delay(ms: number): Promise<void> {
