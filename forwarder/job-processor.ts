@@ -62,6 +62,9 @@ interface TransformFailure {
   readonly reason: string;
 }
 
+/** Each metadata line's transformer (or why it has none), made once per job. */
+type Transformers = Map<string, ReturnType<typeof createJobTransformer> | Error>;
+
 interface PreparedChunk {
   readonly documents: PreparedDocument[];
   readonly sent: Origin[];
@@ -213,14 +216,15 @@ export class JobProcessor {
       totals.duplicate += s.duplicate;
       totals.deadLettered += s.deadLettered;
     };
-    const transformers = new Map<string, ReturnType<typeof createJobTransformer> | Error>();
+    const transformers: Transformers = new Map();
     const pending: Promise<JobSummary>[] = [];
     try {
       let piece = 0;
       let filling: PreparedChunk = { documents: [], sent: [], failures: [] };
       let fillingBytes = 0;
       const submit = async (): Promise<void> => {
-        const delivery = this.deliver(job, filling);
+        const { documents, sent, failures } = filling;
+        const delivery = this.batcher.submit(documents).then((outcomes) => this.record(job, sent, outcomes, failures));
         filling = { documents: [], sent: [], failures: [] };
         fillingBytes = 0;
         // Awaited below, in order; until then a rejection must not count as unhandled.
@@ -232,11 +236,7 @@ export class JobProcessor {
         if (signal?.aborted === true) throw new JobHandedBackError();
         if (piece > 0) this.options.starts?.progress(job.id ?? '', piece);
         piece++;
-        const prepared = await this.prepare(origins, transformers);
-        filling.documents.push(...prepared.documents);
-        filling.sent.push(...prepared.sent);
-        filling.failures.push(...prepared.failures);
-        fillingBytes += prepared.documents.reduce((n, d) => n + d.bytes, 0);
+        fillingBytes += await this.prepare(origins, transformers, filling);
         if (fillingBytes >= this.submitBytes) await submit();
         await yieldToEventLoop();
       }
@@ -251,14 +251,9 @@ export class JobProcessor {
     }
   }
 
-  /** Transforms and serializes one piece of a job. */
-  private async prepare(
-    origins: readonly Origin[],
-    transformers: Map<string, ReturnType<typeof createJobTransformer> | Error>,
-  ): Promise<PreparedChunk> {
-    const documents: PreparedDocument[] = [];
-    const sent: Origin[] = [];
-    const failures: TransformFailure[] = [];
+  /** Transforms and serializes one piece of a job into `into`; returns the bytes of the documents it added. */
+  private async prepare(origins: readonly Origin[], transformers: Transformers, into: PreparedChunk): Promise<number> {
+    let bytes = 0;
     for (const [i, origin] of origins.entries()) {
       // A piece takes ~100 ms of CPU; on a busy machine that is far longer: give the event loop back within it too.
       if (i > 0 && i % yieldEveryEvents === 0) await yieldToEventLoop();
@@ -267,20 +262,16 @@ export class JobProcessor {
         await this.options.rumFrames.process(transformed.doc.source);
       const result = this.serialize(origin, transformed);
       if (result.ok) {
-        documents.push(result.document);
+        into.documents.push(result.document);
+        bytes += result.document.bytes;
         // An OTLP origin has no line of its own: its dead-letter form is the _source, taken from the bulk lines.
         const event = this.transformed.has(origin) ? preparedSource(result.document) : origin.event;
-        sent.push({ ...origin, dataStream: result.document.dataStream, event });
+        into.sent.push({ ...origin, dataStream: result.document.dataStream, event });
       } else {
-        failures.push({ origin, reason: result.reason });
+        into.failures.push({ origin, reason: result.reason });
       }
     }
-    return { documents, sent, failures };
-  }
-
-  private async deliver(job: Job<unknown>, chunk: PreparedChunk): Promise<JobSummary> {
-    const outcomes = await this.batcher.submit(chunk.documents);
-    return this.record(job, chunk.sent, outcomes, chunk.failures);
+    return bytes;
   }
 
   /**
@@ -334,7 +325,7 @@ export class JobProcessor {
       { err, jobId: job.id, jobName: job.name },
       'job cannot be read; it is moved to the failed set for inspection',
     );
-    const text = err instanceof Error ? err.message : String(err);
+    const text = asError(err).message;
     // The failed set and the unreadable registry (`dlq list`) keep only this text: it leads with the code.
     const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
     return new UnrecoverableError(code === undefined ? text : `${code}: ${text}`);
@@ -412,17 +403,11 @@ export class JobProcessor {
         ),
       };
     } catch (err) {
-      return {
-        ok: false,
-        reason: `document cannot be serialized: ${err instanceof Error ? err.message : String(err)}`,
-      };
+      return { ok: false, reason: `document cannot be serialized: ${asError(err).message}` };
     }
   }
 
-  private transform(
-    origin: Origin,
-    cache: Map<string, ReturnType<typeof createJobTransformer> | Error>,
-  ): TransformResult {
+  private transform(origin: Origin, cache: Transformers): TransformResult {
     const otlp = this.transformed.get(origin);
     if (otlp !== undefined) return { ok: true, doc: otlp };
     if (isOtlpDocumentMetadata(origin.metadata))
@@ -441,7 +426,7 @@ export class JobProcessor {
     try {
       return transformer.transform(origin.event);
     } catch (err) {
-      return { ok: false as const, reason: err instanceof Error ? err.message : String(err) };
+      return { ok: false as const, reason: asError(err).message };
     }
   }
 
