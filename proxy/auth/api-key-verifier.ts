@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { runtimeConfig } from '../../config/runtime';
 import type { SidecarConfig } from '../../config/schema';
 import { SidecarError } from '../../core/errors';
+import { closeOnce } from '../../core/lifecycle';
+import { isRecord } from '../../core/parse';
 import { createEsClient } from '../../elasticsearch/client';
 import { classifyEsError } from '../../elasticsearch/errors';
 import { assertApiKeysVerifiable } from './api-keys-verifiable';
@@ -75,16 +77,10 @@ function digest(credentials: string): string {
 
 /** Reads application.apm["-"] of a _has_privileges answer; unknown shapes count as "not granted". */
 export function parseApplicationPrivileges(body: unknown): Set<ApiKeyPrivilege> {
-  const granted = new Set<ApiKeyPrivilege>();
-  const apm: unknown =
-    typeof body === 'object' && body !== null && 'application' in body ? body.application : undefined;
-  const app: unknown = typeof apm === 'object' && apm !== null && 'apm' in apm ? apm.apm : undefined;
-  const resource: unknown = typeof app === 'object' && app !== null && '-' in app ? app['-'] : undefined;
-  if (typeof resource !== 'object' || resource === null) return granted;
-  for (const privilege of checkedPrivileges) {
-    if (privilege in resource && Reflect.get(resource, privilege) === true) granted.add(privilege);
-  }
-  return granted;
+  const application = isRecord(body) ? body.application : undefined;
+  const apm = isRecord(application) ? application.apm : undefined;
+  const resource = isRecord(apm) ? apm['-'] : undefined;
+  return new Set(checkedPrivileges.filter((privilege) => isRecord(resource) && resource[privilege] === true));
 }
 
 function elasticsearchLookup(client: Client): PrivilegeLookup {
@@ -148,19 +144,14 @@ export class CachingApiKeyVerifier implements ApiKeyVerifier {
     const pending = this.inFlight.get(key);
     if (pending !== undefined) return pending;
     const counted = this.admit(key, client, now);
-    const promise = this.lookup(credentials).then(
-      (status) => {
-        this.inFlight.delete(key);
+    const promise = this.lookup(credentials)
+      .then((status) => {
         // A key that verified gives its slot back: valid keys never spend anyone's budget.
         if (status.kind === 'known') counted.counts = false;
         this.cache.set(key, { expiresAt: this.now() + this.options.cacheTtlMs, status });
         return status;
-      },
-      (err: unknown) => {
-        this.inFlight.delete(key);
-        throw err;
-      },
-    );
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, promise);
     return promise;
   }
@@ -204,8 +195,6 @@ export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): Api
   assertApiKeysVerifiable(config);
   // No credential of its own: every request carries the agent's key in its Authorization header.
   const client = createEsClient(runtimeConfig(config).elasticsearch, {}, { credential: null, logger });
-  let closing: Promise<void> | undefined;
-  const closeClient = (): Promise<void> => (closing ??= client.close());
   return new CachingApiKeyVerifier(
     elasticsearchLookup(client),
     {
@@ -213,6 +202,6 @@ export function createApiKeyVerifier(config: SidecarConfig, logger: Logger): Api
       limit: config.server.auth.api_key.limit,
       globalLimit: config.server.auth.api_key.global_limit,
     },
-    closeClient,
+    closeOnce(() => client.close()),
   );
 }
