@@ -38,14 +38,10 @@ export function tokenIdentity(entry: SecretTokenEntry): string {
 }
 
 export class SecretTokenVerifier {
-  private known: readonly KnownToken[];
+  private known: readonly KnownToken[] = [];
 
   constructor(tokens: readonly SecretTokenEntry[]) {
-    this.known = SecretTokenVerifier.compile(tokens);
-  }
-
-  private static compile(tokens: readonly SecretTokenEntry[]): KnownToken[] {
-    return tokens.map((entry) => ({ digest: digest(tokenValue(entry)), identity: tokenIdentity(entry) }));
+    this.replace(tokens);
   }
 
   get configured(): boolean {
@@ -59,7 +55,7 @@ export class SecretTokenVerifier {
 
   /** Swaps the whole list at once (a reload): requests after it see only the new tokens. */
   replace(tokens: readonly SecretTokenEntry[]): void {
-    this.known = SecretTokenVerifier.compile(tokens);
+    this.known = tokens.map((entry) => ({ digest: digest(tokenValue(entry)), identity: tokenIdentity(entry) }));
   }
 
   /** The identity of the matching token, or undefined. */
