@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 
 import { SidecarError } from '../core/errors';
+import type { AgentErrorCode } from '../core/results';
 import type { Identity } from '../queue/contract';
 import type { ErrorBody, HandledResponse } from './answer';
 import type { ApiKeyPrivilege } from './auth/api-key-verifier';
@@ -72,12 +73,10 @@ export interface DispatchedRoute {
   readonly intake: boolean;
 }
 
-/** The agents' endpoints beyond intake and root, as APM Server answers them while the feature is off. */
-function rejectWith(code: 'SIDECAR_ERR_RUM_DISABLED' | 'SIDECAR_ERR_AGENT_CONFIG_DISABLED'): RouteHandler {
+/** A route that only fails, as APM Server answers an endpoint whose feature is off, or an unknown path. */
+function rejectWith(code: AgentErrorCode): RouteHandler {
   return () => Promise.reject(new SidecarError(code));
 }
-
-const notFound: RouteHandler = () => Promise.reject(new SidecarError('SIDECAR_ERR_NOT_FOUND'));
 
 export interface RouteTableParts {
   readonly authenticator: RequestAuthenticator;
@@ -114,17 +113,10 @@ export class RouteTable {
 
   constructor(parts: RouteTableParts) {
     const rumOff = rejectWith('SIDECAR_ERR_RUM_DISABLED');
-    const rum = (handler: RouteHandler | undefined): Route =>
+    const rum = (path: string, handler: RouteHandler | undefined): Route =>
       parts.rum === undefined || handler === undefined
-        ? { path: '', auth: 'none', handler: rumOff, intake: true }
-        : {
-            path: '',
-            auth: 'event:write',
-            anonymous: parts.rum.anonymous,
-            before: parts.rum.cors,
-            handler,
-            intake: true,
-          };
+        ? { path, auth: 'none', handler: rumOff, intake: true }
+        : { path, auth: 'event:write', anonymous: parts.rum.anonymous, before: parts.rum.cors, handler, intake: true };
     const entries: Route[] = [
       { path: '/', auth: 'optional', before: rootMethods, handler: parts.root },
       { path: '/intake/v2/events', auth: 'event:write', handler: parts.intake, intake: true },
@@ -132,8 +124,8 @@ export class RouteTable {
         ? { path: '/config/v1/agents', auth: 'none', handler: rejectWith('SIDECAR_ERR_AGENT_CONFIG_DISABLED') }
         : { path: '/config/v1/agents', auth: 'config_agent:read', ...parts.agentConfig },
       { path: '/config/v1/rum/agents', auth: 'none', handler: rumOff },
-      { ...rum(parts.rum?.v2), path: '/intake/v2/rum/events' },
-      { ...rum(parts.rum?.v3), path: '/intake/v3/rum/events' },
+      rum('/intake/v2/rum/events', parts.rum?.v2),
+      rum('/intake/v3/rum/events', parts.rum?.v3),
     ];
     if (parts.otlp !== undefined) {
       const { errorBody } = parts.otlp;
@@ -147,7 +139,7 @@ export class RouteTable {
     this.routes = new Map(entries.map((r) => [r.path, dispatch(r)]));
     this.fallback = dispatch(
       parts.fallback === undefined
-        ? { path: '*', auth: 'none', handler: notFound }
+        ? { path: '*', auth: 'none', handler: rejectWith('SIDECAR_ERR_NOT_FOUND') }
         : { path: '*', auth: 'event:write', ...parts.fallback },
     );
   }
