@@ -63,16 +63,13 @@ export class AgentConfigEndpoint implements Component {
       const source = this.options.source;
       if (source === null) throw new SidecarError('SIDECAR_ERR_AGENT_CONFIG_DISABLED');
       const parsed = await parseAgentConfigRequest(req, identity.kind !== 'anonymous');
-      return this.counted(this.render(await source.lookup(parsed.query), parsed.ifNoneMatch));
+      const response = this.render(await source.lookup(parsed.query), parsed.ifNoneMatch);
+      this.requests.inc({ result: response.result });
+      return response;
     } catch (err) {
       this.requests.inc({ result: failureOf(err).result });
       throw err;
     }
-  }
-
-  private counted(response: HandledResponse): HandledResponse {
-    this.requests.inc({ result: response.result });
-    return response;
   }
 
   private render(result: AgentConfigResult, ifNoneMatch: string): HandledResponse {

@@ -12,11 +12,10 @@ export interface RefreshingCacheOptions<V> {
   readonly now?: () => number;
 }
 
-type Outcome<V> = { readonly ok: true; readonly value: V } | { readonly ok: false; readonly error: unknown };
-
 export class RefreshingCache<V> {
   private good: { readonly value: V } | undefined;
-  private lastOutcome: Outcome<V> | undefined;
+  /** Why the last attempt failed; rethrown only while there is no good value. */
+  private lastError: unknown;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<V> | undefined;
   private readonly now: () => number;
@@ -28,9 +27,8 @@ export class RefreshingCache<V> {
   /** The current value, fetching only when the last attempt is older than the period. */
   async get(): Promise<V> {
     if (this.inflight !== undefined) return this.inflight;
-    if (this.lastOutcome !== undefined && this.now() - this.attemptedAt < this.options.periodMs) {
-      return this.fromOutcome(this.lastOutcome);
-    }
+    // attemptedAt is set as a fetch starts, so a recent one has finished (inflight is undefined) with its outcome.
+    if (this.now() - this.attemptedAt < this.options.periodMs) return this.current();
     return this.refresh();
   }
 
@@ -52,19 +50,18 @@ export class RefreshingCache<V> {
     try {
       const value = await this.options.fetch();
       this.good = { value };
-      this.lastOutcome = { ok: true, value };
       return value;
     } catch (error) {
       this.attemptedAt = this.now();
-      this.lastOutcome = { ok: false, error };
+      this.lastError = error;
       if (this.good !== undefined) this.options.onStaleServed?.(error);
-      return this.fromOutcome(this.lastOutcome);
+      return this.current();
     }
   }
 
-  private fromOutcome(outcome: Outcome<V>): V {
-    if (outcome.ok) return outcome.value;
+  /** The last good value (the one just fetched after a success), or the last failure when there never was one. */
+  private current(): V {
     if (this.good !== undefined) return this.good.value;
-    throw outcome.error;
+    throw this.lastError;
   }
 }
