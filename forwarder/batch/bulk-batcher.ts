@@ -277,13 +277,10 @@ export class BulkBatcher {
       if (item.kind === 'retry') {
         // A later send (a hedge) answers for this document now.
         if (pending.sends === sentAs[i]) retries.push(pending);
-      } else if (item.kind === 'rejected') this.reject(pending, item);
-      else
-        pending.settle(
-          item.kind === 'indexed'
-            ? { kind: 'indexed', attempts: pending.attempts }
-            : { kind: 'duplicate', attempts: pending.attempts },
-        );
+      } else if (item.kind === 'rejected') {
+        this.observer.itemRejected?.(pending.doc.dataStream, item.errorType, item.reason);
+        pending.settle({ ...item, kind: 'dead_lettered', attempts: pending.attempts });
+      } else pending.settle({ kind: item.kind, attempts: pending.attempts });
     });
     // 429 on every item is the whole cluster refusing (its write queues are full): hold off as for a 503.
     const allRejected =
@@ -312,17 +309,6 @@ export class BulkBatcher {
     }
     if (failure.kind === 'overloaded') this.holdOff();
     this.scheduleRetries(batch);
-  }
-
-  private reject(pending: PendingDocument, item: { status: number; errorType: string; reason: string }): void {
-    this.observer.itemRejected?.(pending.doc.dataStream, item.errorType, item.reason);
-    pending.settle({
-      kind: 'dead_lettered',
-      attempts: pending.attempts,
-      status: item.status,
-      errorType: item.errorType,
-      reason: item.reason,
-    });
   }
 
   /** Holds every new bulk back for a backoff that grows while the cluster keeps refusing. */
