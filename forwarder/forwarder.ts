@@ -56,10 +56,10 @@ export async function startForwarder(
   adminListen?: ListenAddress,
 ): Promise<Forwarder> {
   const redisTarget = requireRedisTarget(config, 'forwarder');
-  const { ms, listen } = runtimeConfig(config);
+  const { ms, listen, elasticsearch } = runtimeConfig(config);
   const es = config.output.elasticsearch;
   // Before Redis: an unreadable CA file is a config error, reported without a connection left open.
-  const client = es.hosts.length > 0 ? createEsClient(runtimeConfig(config).elasticsearch, {}, { logger }) : undefined;
+  const client = es.hosts.length > 0 ? createEsClient(elasticsearch, {}, { logger }) : undefined;
   // The one Redis, or a Redis Cluster (each partition's queue on the master owning its hash tag's slot).
   const connection = queueWorkerConnection(redisTarget);
   try {
@@ -75,7 +75,7 @@ export async function startForwarder(
   const metrics = new ForwarderMetrics(registry);
   const sink: BulkSink =
     client !== undefined
-      ? new ElasticsearchSink(client, config.output.elasticsearch.compression_level)
+      ? new ElasticsearchSink(client, es.compression_level)
       : new FileSink(config.path.data, config.output.file.rotate_bytes);
   const backoff = { initMs: ms['output.elasticsearch.backoff.init'], maxMs: ms['output.elasticsearch.backoff.max'] };
   const monitor = new DeliveryMonitor(client, logger, backoff);

@@ -45,9 +45,9 @@ interface Slot {
 
 /**
  * One BullMQ worker per partition, started, paused and resumed together (a partition whose dead-letter queue is
- * full is held alone). Each worker's concurrency lets one
- * partition with a backlog use the whole process; the bound on what the process works on at once is the shared
- * job admission (forwarder/job-admission.ts), and on bulk requests the shared batcher.
+ * full is held alone). Each worker's concurrency lets one partition with a backlog use the whole process; the bound
+ * on what the process works on at once is the shared job admission (forwarder/job-admission.ts), and on bulk
+ * requests the shared batcher.
  *
  * Liveness: after a failover a worker's blocking connection can stay wedged on the old master (a half-open socket,
  * a reconnect that never resolves), and then the worker takes nothing while its partition fills. A worker that

@@ -142,10 +142,6 @@ export class ForwarderWorker {
       .catch((err: unknown) => this.logger.error({ err }, 'worker stopped unexpectedly'));
   }
 
-  get paused(): boolean {
-    return this.pausedFor !== undefined;
-  }
-
   /** Jobs BullMQ has handed this worker since it was made. */
   get jobsTaken(): number {
     return this.taken;
