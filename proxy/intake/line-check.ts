@@ -13,7 +13,6 @@ export type LineVerdict =
 
 /** Which first keys a route takes as events, and which as its metadata line. */
 export interface IntakeDialect {
-  readonly name: 'v2' | 'rum-v2' | 'rum-v3';
   readonly metadataKey: 'metadata' | 'm';
   readonly events: ReadonlyMap<string, LineKind>;
 }
@@ -21,18 +20,16 @@ export interface IntakeDialect {
 const kinds = (...names: LineKind[]): ReadonlyMap<string, LineKind> => new Map(names.map((n) => [n, n]));
 
 export const intakeV2: IntakeDialect = {
-  name: 'v2',
   metadataKey: 'metadata',
   events: kinds('transaction', 'span', 'error', 'metricset', 'log'),
 };
 /** /intake/v2/rum/events: the v2 event types a browser agent sends (no log events). */
 export const rumV2: IntakeDialect = {
-  name: 'rum-v2',
   metadataKey: 'metadata',
   events: kinds('transaction', 'span', 'error', 'metricset'),
 };
 /** /intake/v3/rum/events: spans and breakdown metricsets travel inside their transaction. */
-export const rumV3: IntakeDialect = { name: 'rum-v3', metadataKey: 'm', events: kinds('x', 'e') };
+export const rumV3: IntakeDialect = { metadataKey: 'm', events: kinds('x', 'e') };
 
 /** APM Server's identifyEventType: the text between the first quote (" or ') and the next same quote. */
 export function identifyObjectType(line: string): string | null {

@@ -30,11 +30,6 @@ export class LineSplitter {
     private readonly sink: LineSink,
   ) {}
 
-  /** Lines seen so far (complete or too large). */
-  get lineCount(): number {
-    return this.ordinal;
-  }
-
   /** Bytes of the unfinished line held now (less than `maxEventSize`). */
   get carriedBytes(): number {
     return this.carried;

@@ -15,10 +15,6 @@ import type { SchemaNode } from './builders';
 
 type IsSet = (value: unknown) => boolean;
 
-function isSchema(value: unknown): value is SchemaNode {
-  return isRecord(value);
-}
-
 function typesOf(schema: SchemaNode): readonly unknown[] {
   const type = schema.type;
   return Array.isArray(type) ? type : [type];
@@ -30,14 +26,11 @@ function typesOf(schema: SchemaNode): readonly unknown[] {
  */
 function makeIsSet(schema: SchemaNode | undefined): IsSet {
   if (schema === undefined) return (value) => value !== null && value !== undefined;
-  if (isSchema(schema.apmSplit)) return makeIsSet(schema.apmSplit);
+  if (isRecord(schema.apmSplit)) return makeIsSet(schema.apmSplit);
   const properties = schema.properties;
   if (isRecord(properties)) {
     const names = Object.keys(properties);
-    const fieldIsSet = names.map((name) => {
-      const sub = properties[name];
-      return makeIsSet(isSchema(sub) ? sub : undefined);
-    });
+    const fieldIsSet = names.map((name) => makeIsSet(propertySchema(schema, name)));
     return (value) => {
       if (!isRecord(value)) return value !== null && value !== undefined;
       // Indexed loops over parallel arrays: this runs for every required object of every line.
@@ -58,7 +51,7 @@ function propertySchema(parent: SchemaNode, name: string): SchemaNode | undefine
   const properties = parent.properties;
   if (!isRecord(properties)) return undefined;
   const sub = properties[name];
-  return isSchema(sub) ? sub : undefined;
+  return isRecord(sub) ? sub : undefined;
 }
 
 function fail(fn: DataValidateFunction, keyword: string, message: string): false {
@@ -69,12 +62,6 @@ function fail(fn: DataValidateFunction, keyword: string, message: string): false
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
-function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
 }
 
 function addRequired(ajv: Ajv): void {
@@ -150,7 +137,7 @@ function addElementsSet(ajv: Ajv): void {
     schemaType: 'string',
     errors: true,
     compile(name: unknown, parent: SchemaNode) {
-      const items = isSchema(parent.items) ? parent.items : undefined;
+      const items = isRecord(parent.items) ? parent.items : undefined;
       const isSet = makeIsSet(items);
       const message = `${String(name)} slice element required`;
       const fn: DataValidateFunction = (data: unknown) => {
@@ -179,7 +166,7 @@ function addLabels(ajv: Ajv): void {
               'apmLabels',
               `validation rule 'inputTypesVals(string;bool;number)' violated for key ${key}`,
             );
-          if (value.length > 1024 && codePoints(value) > 1024)
+          if (value.length > 1024 && ucs2length(value) > 1024)
             return fail(fn, 'apmLabels', "validation rule 'maxLengthVals(1024)' violated");
         }
         return true;
