@@ -238,9 +238,8 @@ async function rebuildAccepted(
   const newline = Buffer.from('\n');
   const sink: LineSink = {
     line(line, ordinal) {
-      if (ordinal > scanner.judgedThrough) return;
-      if (ordinal > 0 && (line.length === 0 || scanner.rejected.has(ordinal))) return;
-      if (ordinal > 0 && line.length === 1 && line[0] === 0x0d) return;
+      // The metadata line and the accepted events, in order: `events` of them are written so far.
+      if (ordinal > 0 && ordinal !== scanner.acceptedOrdinals[events]) return;
       const replacement = scanner.rewritten.get(ordinal);
       const kept = replacement === undefined ? Buffer.from(line) : Buffer.from(replacement, 'utf8');
       gzip.write(kept);

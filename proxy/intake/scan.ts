@@ -21,17 +21,14 @@ function isEmptyLine(line: Buffer): boolean {
 
 /** IntakeLineScanner: the verdict on every line of one request, in arrival order. */
 export class IntakeLineScanner implements LineSink {
-  accepted = 0;
   readonly errors: IntakeLineError[] = [];
-  /** Event lines (by ordinal) that were rejected. */
-  readonly rejected = new Set<number>();
+  /** Ordinals of the accepted event lines, in order: the lines a rebuild keeps, cut by keepFirst. */
+  readonly acceptedOrdinals: number[] = [];
   /** Accepted lines stored differently than received (trailing bytes after the JSON value dropped). */
   readonly rewritten = new Map<number, string>();
   metadataValid = false;
   /** Set when nothing more of the stream should be read (invalid metadata). */
   stopped = false;
-  /** Ordinals of the accepted event lines, in order (so the tail can be given back, see keepFirst). */
-  private readonly acceptedOrdinals: number[] = [];
 
   /** `lease`: the line being judged (its text and parsed value, about 4x its bytes) is reserved meanwhile. */
   constructor(
@@ -42,8 +39,12 @@ export class IntakeLineScanner implements LineSink {
 
   /** Keeps only the first `count` accepted events; the others count as not received (a rate limit stopped them). */
   keepFirst(count: number): void {
-    for (const ordinal of this.acceptedOrdinals.splice(count)) this.rejected.add(ordinal);
-    this.accepted = Math.min(this.accepted, count);
+    this.acceptedOrdinals.splice(count);
+  }
+
+  /** Events accepted so far. */
+  get accepted(): number {
+    return this.acceptedOrdinals.length;
   }
 
   private judged(verdict: LineVerdict): LineVerdict | IntakeLineError {
@@ -51,12 +52,8 @@ export class IntakeLineScanner implements LineSink {
     return this.inspect(verdict.kind, verdict.value) ?? verdict;
   }
 
-  /** The highest line ordinal judged (lines after it were never read: a stop, or the pacer, cut the stream). */
-  judgedThrough = -1;
-
   line(line: Buffer, ordinal: number, terminated: boolean): void {
     if (this.stopped) return;
-    this.judgedThrough = ordinal;
     if (ordinal === 0) {
       this.metadataLine(line, terminated);
       return;
@@ -75,28 +72,21 @@ export class IntakeLineScanner implements LineSink {
     const text = line.toString('utf8');
     const verdict = this.judged(checkEventLine(text, this.dialect));
     if ('ok' in verdict && verdict.ok) {
-      this.accepted++;
       this.acceptedOrdinals.push(ordinal);
       if (verdict.rewritten !== null) this.rewritten.set(ordinal, verdict.rewritten);
       return;
     }
-    this.rejected.add(ordinal);
     this.addError({ code: verdict.code, message: verdict.message, document: text });
   }
 
   tooLarge(head: Buffer, ordinal: number): void {
     if (this.stopped) return;
-    this.judgedThrough = ordinal;
     this.addError({
       code: 'SIDECAR_ERR_EVENT_TOO_LARGE',
       message: eventTooLargeMessage,
       document: head.toString('utf8'),
     });
-    if (ordinal === 0) {
-      this.stopped = true;
-      return;
-    }
-    this.rejected.add(ordinal);
+    if (ordinal === 0) this.stopped = true;
   }
 
   /** The stream failed (corrupt compression, too large): what was accepted so far stays accepted. */
