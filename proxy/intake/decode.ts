@@ -24,29 +24,11 @@ function chooseEncoding(contentEncoding: string | undefined, firstBytes: Buffer)
   return 'plain';
 }
 
-/** Marks an error of the body stream so it is not mistaken for a decompression error. */
-class BodyStreamError extends InternalError {
-  constructor(readonly original: unknown) {
-    super('SIDECAR_ERR_BODY_STREAM', 'request body stream failed', { cause: original });
-  }
-}
-
 function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new InternalError('SIDECAR_ERR_BODY_STREAM', 'request body chunk is not bytes');
-}
-
-/** Go's wording for what zlib reports (compress/gzip, compress/zlib, compress/flate). */
-function describeZlibError(err: unknown, encoding: BodyEncoding): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const family = encoding === 'gzip' ? 'gzip' : 'zlib';
-  if (message.includes('incorrect header check')) return `${family}: invalid header`;
-  if (message.includes('incorrect data check') || message.includes('incorrect length check'))
-    return `${family}: invalid checksum`;
-  if (message.includes('unexpected end of file')) return 'unexpected EOF';
-  return 'flate: corrupt input';
 }
 
 /**
@@ -60,21 +42,6 @@ export async function* decodeBody(
   received: Buffer[],
   state: { encoding: StreamEncoding | null },
   declaredLength?: number,
-): AsyncGenerator<Buffer, void, undefined> {
-  try {
-    yield* decodeChunks(source, contentEncoding, maxBytes, received, state, declaredLength);
-  } catch (err) {
-    throw err instanceof BodyStreamError ? err.original : err;
-  }
-}
-
-async function* decodeChunks(
-  source: AsyncIterable<unknown>,
-  contentEncoding: string | undefined,
-  maxBytes: number,
-  received: Buffer[],
-  state: { encoding: StreamEncoding | null },
-  declaredLength: number | undefined,
 ): AsyncGenerator<Buffer, void, undefined> {
   const iterator = source[Symbol.asyncIterator]();
   try {
@@ -116,12 +83,7 @@ async function readHead(iterator: AsyncIterator<unknown>, received: Buffer[]): P
 }
 
 async function nextChunk(iterator: AsyncIterator<unknown>): Promise<Buffer | null> {
-  let result: IteratorResult<unknown>;
-  try {
-    result = await iterator.next();
-  } catch (err) {
-    throw new BodyStreamError(err);
-  }
+  const result = await iterator.next();
   return result.done === true ? null : toBuffer(result.value);
 }
 
@@ -193,13 +155,6 @@ async function* inflate(
       yield* inflater.write(next);
     }
     yield* inflater.end();
-  } catch (err) {
-    if (err instanceof BodyStreamError) throw err;
-    throw new SidecarError(
-      'SIDECAR_ERR_INVALID_COMPRESSION',
-      `data decoding error: ${describeZlibError(err, encoding)}`,
-      { cause: err },
-    );
   } finally {
     inflater.destroy();
   }

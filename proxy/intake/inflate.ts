@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
 
+import { SidecarError } from '../../core/errors';
 import type { BodyEncoding } from '../../queue/contract';
 
 /**
@@ -18,6 +19,16 @@ import type { BodyEncoding } from '../../queue/contract';
  * never come here.
  */
 
+/** Go's wording for what zlib reports (compress/gzip, compress/zlib, compress/flate). */
+function describeZlibError(err: Error, encoding: BodyEncoding): string {
+  const family = encoding === 'gzip' ? 'gzip' : 'zlib';
+  if (err.message.includes('incorrect header check')) return `${family}: invalid header`;
+  if (err.message.includes('incorrect data check') || err.message.includes('incorrect length check'))
+    return `${family}: invalid checksum`;
+  if (err.message.includes('unexpected end of file')) return 'unexpected EOF';
+  return 'flate: corrupt input';
+}
+
 export const outputChunkSize = 16 * 1024;
 /** Output waiting to be taken before the decompressor is paused: one piece. */
 export const pauseAtBytes = 16 * 1024;
@@ -35,7 +46,8 @@ export class ChunkInflater {
     this.decompressor = encoding === 'gzip' ? zlib.createGunzip(options) : zlib.createInflate(options);
     this.decompressor.on('data', (chunk: Buffer) => this.take(chunk));
     this.decompressor.on('error', (err: Error) => {
-      this.failure = err;
+      const message = `data decoding error: ${describeZlibError(err, encoding)}`;
+      this.failure = new SidecarError('SIDECAR_ERR_INVALID_COMPRESSION', message, { cause: err });
       this.signal();
     });
     this.decompressor.on('end', () => {
@@ -44,7 +56,7 @@ export class ChunkInflater {
     });
   }
 
-  /** Decompresses one chunk, yielding its output as zlib produces it; rejects with zlib's error. */
+  /** Decompresses one chunk, yielding its output as zlib produces it; rejects with SIDECAR_ERR_INVALID_COMPRESSION. */
   async *write(compressed: Buffer): AsyncGenerator<Buffer, void, undefined> {
     let consumed = false;
     this.decompressor.write(compressed, () => {
