@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
 import { asError, type ErrorCode, SidecarError } from '../../core/errors';
-import { type BodyEncoding, compressNdjson } from '../../queue/contract';
+import type { BodyEncoding } from '../../queue/contract';
 import { decodeBody, type StreamEncoding } from './decode';
 import type { IntakeDialect } from './line-check';
 import { type LineSink, LineSplitter } from './lines';
@@ -178,16 +178,6 @@ export async function processIntakeStream(
   return { accepted: scanner.accepted, errors: scanner.errors, payload };
 }
 
-function asPayload(ndjson: Buffer, events: number): IntakePayload {
-  const compressed = compressNdjson(ndjson);
-  return {
-    encoding: compressed.encoding,
-    body: Buffer.from(compressed.body, 'base64'),
-    rawBytes: ndjson.length,
-    events,
-  };
-}
-
 async function buildPayload(
   scan: ScanResult,
   contentEncoding: string | undefined,
@@ -195,12 +185,13 @@ async function buildPayload(
   lease: MemoryLease | undefined,
 ): Promise<IntakePayload> {
   const { scanner, received, encoding } = scan;
-  const untouched = scanner.errors.length === 0 && scanner.rewritten.size === 0;
-  if (untouched && (encoding === 'gzip' || encoding === 'deflate')) {
-    // Every line valid: the agent's own compressed bytes are the payload (no recompression).
-    return { encoding, body: Buffer.concat(received), rawBytes: scan.rawBytes, events: scanner.accepted };
+  if (scanner.errors.length === 0 && scanner.rewritten.size === 0) {
+    // Every line valid: the agent's own compressed bytes are the payload (no recompression), a plain body gzipped.
+    const body = Buffer.concat(received);
+    const events = scanner.accepted;
+    if (encoding === 'gzip' || encoding === 'deflate') return { encoding, body, rawBytes: scan.rawBytes, events };
+    return { encoding: 'gzip', body: zlib.gzipSync(body, { level: 1 }), rawBytes: body.length, events };
   }
-  if (untouched) return asPayload(Buffer.concat(received), scanner.accepted);
   return rebuildAccepted(received, contentEncoding, limits, scanner, lease);
 }
 
