@@ -52,24 +52,14 @@ const schemas: Readonly<Record<LineKind, SchemaNode>> = {
  * One set of validators over the schemas, each compiled on first use and kept: a compiled schema is 50-500 ms
  * of CPU at start and stays resident (its generated source and code), so a proxy compiles only what it runs.
  */
-class Validators {
-  private ajv: Ajv | undefined;
-  private readonly compiled: Partial<Record<LineKind, ValidateFunction>> = {};
-
-  constructor(private readonly mode: 'judge' | 'explain') {}
-
-  get(kind: LineKind): ValidateFunction {
-    return (this.compiled[kind] ??= this.compile(kind));
-  }
-
-  private compile(kind: LineKind): ValidateFunction {
-    if (this.ajv === undefined) {
-      this.ajv = new Ajv({ allErrors: this.mode === 'explain', strict: false, unicodeRegExp: false });
-      addApmKeywords(this.ajv);
-    }
-    const schema = schemas[kind];
-    return this.ajv.compile(this.mode === 'judge' ? splitLarge(schema) : schema);
-  }
+function validators(mode: 'judge' | 'explain'): (kind: LineKind) => ValidateFunction {
+  const compiled: Partial<Record<LineKind, ValidateFunction>> = {};
+  let ajv: Ajv | undefined;
+  const compile = (kind: LineKind): ValidateFunction => {
+    ajv ??= addApmKeywords(new Ajv({ allErrors: mode === 'explain', strict: false, unicodeRegExp: false }));
+    return ajv.compile(mode === 'judge' ? splitLarge(schemas[kind]) : schemas[kind]);
+  };
+  return (kind) => (compiled[kind] ??= compile(kind));
 }
 
 /**
@@ -80,19 +70,19 @@ class Validators {
  * APM Server's message: the type errors (reported first, as decode errors) even when a rule on another field
  * also fails; each is compiled at the first refusal of its kind (an answer that is an error anyway).
  */
-const judges = new Validators('judge');
-const explainers = new Validators('explain');
-for (const kind of ['metadata', 'transaction', 'span', 'error', 'metricset', 'log'] as const) judges.get(kind);
+const judge = validators('judge');
+const explainer = validators('explain');
+for (const kind of ['metadata', 'transaction', 'span', 'error', 'metricset', 'log'] as const) judge(kind);
 
 /** Compiles the RUM v3 judges now, so the first RUM request does not wait for them. */
 export function prepareRumV3Validators(): void {
-  for (const kind of ['m', 'x', 'e'] as const) judges.get(kind);
+  for (const kind of ['m', 'x', 'e'] as const) judge(kind);
 }
 
 /** Validates one parsed line; null when valid, else APM Server's message for the first failure. */
 export function validateLine(kind: LineKind, value: unknown, line = ''): string | null {
-  if (judges.get(kind)(value)) return null;
-  const validate = explainers.get(kind);
+  if (judge(kind)(value)) return null;
+  const validate = explainer(kind);
   // Both judge by the same rules; the explainer only finds every error of a line the judge refused.
   if (validate(value)) return null;
   return describeErrors(kind, validate.errors ?? [], value, line);
@@ -160,9 +150,8 @@ function describeRule(error: ErrorObject): string {
   const params: Record<string, unknown> = error.params;
   switch (error.keyword) {
     case 'maxLength':
-      return leafRule(`maxLength(${String(params.limit)})`);
     case 'minLength':
-      return leafRule(`minLength(${String(params.limit)})`);
+      return leafRule(`${error.keyword}(${String(params.limit)})`);
     case 'minimum':
       return leafRule(`min(${String(params.limit)})`);
     case 'maximum': {
@@ -239,5 +228,5 @@ function describeTypeError(kind: LineKind, error: ErrorObject, reader: string): 
 
 /** Both validators' verdicts on one value (their agreement is what the split must keep). */
 export function judgeAndExplain(kind: LineKind, value: unknown): readonly [boolean, boolean] {
-  return [judges.get(kind)(value), explainers.get(kind)(value)];
+  return [judge(kind)(value), explainer(kind)(value)];
 }

@@ -1,8 +1,8 @@
 import type Ajv from 'ajv';
-import { _, type KeywordCxt, str } from 'ajv';
+import { _, type KeywordCxt, type SchemaObjCxt, str } from 'ajv';
 import { useFunc } from 'ajv/dist/compile/util';
 import ucs2length from 'ajv/dist/runtime/ucs2length';
-import type { DataValidateFunction, DataValidationCxt, ErrorObject } from 'ajv/dist/types';
+import type { DataValidateFunction, DataValidationCxt, ErrorObject, KeywordDefinition } from 'ajv/dist/types';
 
 import { isRecord } from '../../../core/parse';
 import { boundsProblem } from '../json-bounds';
@@ -64,8 +64,27 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function addRequired(ajv: Ajv): void {
-  ajv.addKeyword({
+/** The APM keywords, in the order ajv applies them. */
+const apmKeywords: readonly KeywordDefinition[] = [
+  /**
+   * maxLength as ajv's own (code points, the same error), with a fast path: a string of at most `limit` UTF-16 units
+   * has at most `limit` code points, so only a longer one is counted. Ajv counts every string of every line it
+   * checks; almost all are far below their limit.
+   */
+  {
+    keyword: 'maxLength',
+    type: 'string',
+    schemaType: 'number',
+    error: {
+      message: ({ schemaCode }) => str`must NOT have more than ${schemaCode} characters`,
+      params: ({ schemaCode }) => _`{limit: ${schemaCode}}`,
+    },
+    code(cxt: KeywordCxt) {
+      const { data, schemaCode, gen } = cxt;
+      cxt.fail(_`${data}.length > ${schemaCode} && ${useFunc(gen, ucs2length)}(${data}) > ${schemaCode}`);
+    },
+  },
+  {
     keyword: 'apmRequired',
     schemaType: 'array',
     errors: true,
@@ -82,11 +101,8 @@ function addRequired(ajv: Ajv): void {
       };
       return fn;
     },
-  });
-}
-
-function addAnyOf(ajv: Ajv): void {
-  ajv.addKeyword({
+  },
+  {
     keyword: 'apmAnyOf',
     schemaType: 'array',
     errors: true,
@@ -100,11 +116,8 @@ function addAnyOf(ajv: Ajv): void {
       };
       return fn;
     },
-  });
-}
-
-function addRequiredIfAny(ajv: Ajv): void {
-  ajv.addKeyword({
+  },
+  {
     keyword: 'apmRequiredIfAny',
     schemaType: 'object',
     errors: true,
@@ -128,11 +141,8 @@ function addRequiredIfAny(ajv: Ajv): void {
       };
       return fn;
     },
-  });
-}
-
-function addElementsSet(ajv: Ajv): void {
-  ajv.addKeyword({
+  },
+  {
     keyword: 'apmElementsSet',
     schemaType: 'string',
     errors: true,
@@ -146,11 +156,8 @@ function addElementsSet(ajv: Ajv): void {
       };
       return fn;
     },
-  });
-}
-
-function addLabels(ajv: Ajv): void {
-  ajv.addKeyword({
+  },
+  {
     keyword: 'apmLabels',
     schemaType: 'boolean',
     errors: true,
@@ -173,11 +180,8 @@ function addLabels(ajv: Ajv): void {
       };
       return fn;
     },
-  });
-}
-
-function addInputTypes(ajv: Ajv): void {
-  ajv.addKeyword({
+  },
+  {
     keyword: 'apmInputTypes',
     schemaType: 'string',
     errors: true,
@@ -198,15 +202,12 @@ function addInputTypes(ajv: Ajv): void {
       };
       return fn;
     },
-  });
-}
-
-/**
- * Free-form values (custom context, labels, attributes, bodies): no number beyond float64 and no nesting beyond
- * maxJsonDepth (json-bounds.ts). The message is the problem's name; validate.ts words it as APM Server would.
- */
-function addBounded(ajv: Ajv): void {
-  ajv.addKeyword({
+  },
+  /**
+   * Free-form values (custom context, labels, attributes, bodies): no number beyond float64 and no nesting beyond
+   * maxJsonDepth (json-bounds.ts). The message is the problem's name; validate.ts words it as APM Server would.
+   */
+  {
     keyword: 'apmBounded',
     schemaType: 'boolean',
     errors: true,
@@ -222,53 +223,22 @@ function addBounded(ajv: Ajv): void {
       };
       return fn;
     },
-  });
-}
-
-/** A subtree compiled as a function of its own (schema/split.ts): judged as if inline, errors not kept. */
-function addSplit(ajv: Ajv): void {
-  ajv.addKeyword({
+  },
+  /** A subtree compiled as a function of its own (schema/split.ts): judged as if inline, errors not kept. */
+  {
     keyword: 'apmSplit',
     schemaType: 'object',
     errors: false,
-    compile(sub: SchemaNode) {
-      const validate = ajv.compile(sub);
+    compile(sub: SchemaNode, _parent: unknown, it: SchemaObjCxt) {
+      const validate = it.self.compile(sub);
       return (data: unknown, context?: DataValidationCxt) => validate(data, context);
     },
-  });
-}
+  },
+];
 
-/**
- * maxLength as ajv's own (code points, the same error), with a fast path: a string of at most `limit` UTF-16 units
- * has at most `limit` code points, so only a longer one is counted. Ajv counts every string of every line it
- * checks; almost all are far below their limit.
- */
-function addMaxLength(ajv: Ajv): void {
+/** Registers every APM keyword on an ajv instance (maxLength replacing ajv's own); returns it. */
+export function addApmKeywords(ajv: Ajv): Ajv {
   ajv.removeKeyword('maxLength');
-  ajv.addKeyword({
-    keyword: 'maxLength',
-    type: 'string',
-    schemaType: 'number',
-    error: {
-      message: ({ schemaCode }) => str`must NOT have more than ${schemaCode} characters`,
-      params: ({ schemaCode }) => _`{limit: ${schemaCode}}`,
-    },
-    code(cxt: KeywordCxt) {
-      const { data, schemaCode, gen } = cxt;
-      cxt.fail(_`${data}.length > ${schemaCode} && ${useFunc(gen, ucs2length)}(${data}) > ${schemaCode}`);
-    },
-  });
-}
-
-/** Registers every APM keyword on an ajv instance. */
-export function addApmKeywords(ajv: Ajv): void {
-  addMaxLength(ajv);
-  addRequired(ajv);
-  addAnyOf(ajv);
-  addRequiredIfAny(ajv);
-  addElementsSet(ajv);
-  addLabels(ajv);
-  addInputTypes(ajv);
-  addBounded(ajv);
-  addSplit(ajv);
+  for (const definition of apmKeywords) ajv.addKeyword(definition);
+  return ajv;
 }
