@@ -9,7 +9,7 @@ import { tlsEnabled } from '../config/tls-settings';
 import { limitHeapGrowth } from '../core/heap-growth';
 import { closeOnce, closingMs, installShutdown, watchParent } from '../core/lifecycle';
 import type { ListenAddress } from '../core/listen';
-import { createLogger } from '../core/log';
+import { createLogger, type Logger } from '../core/log';
 import { startForwarder } from '../forwarder/forwarder';
 import { tokenValue } from '../proxy/auth/secret-tokens';
 import { startProxies } from '../proxy/main';
@@ -86,7 +86,9 @@ async function stopAll(components: readonly StartedComponent[], foundations: num
 export async function runStart(loaded: LoadedConfig): Promise<void> {
   limitHeapGrowth();
   const progress: Progress = (line) => process.stdout.write(`apm-sidecar start: ${line}\n`);
-  const logger = createLogger({ name: 'start', level: loaded.config.log.level, format: loaded.config.log.format });
+  const { level, format } = loaded.config.log;
+  const loggerFor = (name: string): Logger => createLogger({ name, level, format });
+  const logger = loggerFor('start');
   const components: StartedComponent[] = [];
   let foundations = 0;
   const stop = closeOnce(() => stopAll(components, foundations));
@@ -95,23 +97,13 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     const { config, caFile } = await prepare(loaded.config, components, progress);
     foundations = components.length;
     progress('proxy: starting');
-    const proxy = await startProxies(
-      config,
-      createLogger({ name: 'proxy', level: config.log.level, format: config.log.format }),
-    );
+    const proxy = await startProxies(config, loggerFor('proxy'));
     components.push({ name: 'proxy', close: proxy.close });
     killProxy = proxy.kill;
     const serverUrl = serverUrlFor(tlsEnabled(config.server.ssl), proxy.intake.host, proxy.intake.port);
     progress(`proxy: listening on ${serverUrl}; /healthz, /readyz and /metrics on ${adminUrl(proxy.admin)}`);
     // The proxy has admin.host; the forwarder's admin endpoints take any free port on the same interface.
-    const forwarder = await startForwarder(
-      config,
-      createLogger({ name: 'forwarder', level: config.log.level, format: config.log.format }),
-      {
-        host: proxy.admin.host,
-        port: 0,
-      },
-    );
+    const forwarder = await startForwarder(config, loggerFor('forwarder'), { host: proxy.admin.host, port: 0 });
     components.push({ name: 'forwarder', close: forwarder.close });
     const output =
       config.output.elasticsearch.hosts.length > 0

@@ -87,7 +87,6 @@ for i = 1, #kv, 2 do
 end
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[4], KEYS[3])
-return #kv / 2
 `;
 
 export interface DeadLetterBounds {
@@ -119,8 +118,6 @@ const staleClaimMs = 10 * 60_000;
 
 export interface StoredEntry {
   readonly entry: DeadLetterEntry;
-  /** The JSON as stored; removal compares it so a newer entry for the same document is kept. */
-  readonly raw: string;
 }
 
 /**
@@ -146,10 +143,6 @@ export class DeadLetterQueue {
     this.droppedKey = `${base}:dropped`;
     this.claimsKey = `${base}:claims`;
     this.base = base;
-  }
-
-  get maxEntries(): number {
-    return this.bounds.maxEntries;
   }
 
   /** Stores entries; resolves with the number of old entries dropped to stay within the bounds. */
@@ -210,11 +203,10 @@ export class DeadLetterQueue {
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const raw = pairs[i + 1];
       if (typeof raw !== 'string') continue;
-      try {
-        entries.push({ entry: parseDeadLetterEntry(JSON.parse(raw)), raw });
-      } catch {
+      const stored = parseStored(raw);
+      if (stored !== undefined) entries.push(stored);
+      else if (options.dropCorrupt !== true) {
         // A corrupted entry cannot be replayed: it goes back (after the walk's cut-off), where purge can remove it.
-        if (options.dropCorrupt === true) continue;
         const id = String(pairs[i]);
         await this.redis
           .multi()
@@ -233,36 +225,18 @@ export class DeadLetterQueue {
   }
 
   /** Puts a claim's entries back into the queue (the enqueue failed). */
-  async unclaim(claimId: string): Promise<number> {
-    const restored: unknown = await this.redis.eval(
-      unclaimScript,
-      4,
-      this.entriesKey,
-      this.orderKey,
-      this.claimKey(claimId),
-      this.claimsKey,
-      String(Date.now()),
-    );
-    return typeof restored === 'number' ? restored : 0;
+  async unclaim(claimId: string): Promise<void> {
+    await this.restore(this.claimKey(claimId), Date.now());
   }
 
   /** Puts back what runs that died holding a claim left behind (older than 10 minutes). */
-  async restoreStaleClaims(now = Date.now()): Promise<number> {
+  async restoreStaleClaims(now = Date.now()): Promise<void> {
     const stale = await this.redis.zrangebyscore(this.claimsKey, '-inf', String(now - staleClaimMs));
-    let restored = 0;
-    for (const key of stale) {
-      const value: unknown = await this.redis.eval(
-        unclaimScript,
-        4,
-        this.entriesKey,
-        this.orderKey,
-        key,
-        this.claimsKey,
-        String(now),
-      );
-      restored += typeof value === 'number' ? value : 0;
-    }
-    return restored;
+    for (const key of stale) await this.restore(key, now);
+  }
+
+  private async restore(claimKey: string, now: number): Promise<void> {
+    await this.redis.eval(unclaimScript, 4, this.entriesKey, this.orderKey, claimKey, this.claimsKey, String(now));
   }
 
   private claimKey(claimId: string): string {
@@ -287,15 +261,15 @@ export class DeadLetterQueue {
     const ids = await this.redis.zrange(this.orderKey, offset, offset + count - 1);
     if (ids.length === 0) return { positions: 0, entries: [] };
     const raws = await this.redis.hmget(this.entriesKey, ...ids);
-    const entries: StoredEntry[] = [];
-    for (const raw of raws) {
-      if (raw === null) continue;
-      try {
-        entries.push({ entry: parseDeadLetterEntry(JSON.parse(raw)), raw });
-      } catch {
-        continue;
-      }
-    }
-    return { positions: ids.length, entries };
+    return { positions: ids.length, entries: raws.flatMap((raw) => (raw === null ? [] : (parseStored(raw) ?? []))) };
+  }
+}
+
+/** An entry as stored, or undefined when it does not parse (a corrupted entry). */
+function parseStored(raw: string): StoredEntry | undefined {
+  try {
+    return { entry: parseDeadLetterEntry(JSON.parse(raw)) };
+  } catch {
+    return undefined;
   }
 }
