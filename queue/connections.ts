@@ -30,7 +30,8 @@ function demoted(err: Error): boolean {
   return err.message.startsWith('READONLY');
 }
 
-function connect(target: ServerTarget, options: RedisOptions): Redis {
+function connect(target: ServerTarget, roleOptions: RedisOptions): Redis {
+  const options = { ...roleOptions, lazyConnect: true };
   if (target.kind === 'single') return new Redis(target.url, options);
   return new Redis({
     ...urlOptions(target.url),
@@ -70,35 +71,6 @@ function connectCluster(
   );
 }
 
-function serverProducer(target: ServerTarget, commandTimeoutMs: number): Redis {
-  return connect(target, {
-    ...producerOptions(commandTimeoutMs),
-    enableOfflineQueue: false,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 1000),
-    // The failed command is answered 503 (the agent's request fails, nothing is acknowledged); then reconnect.
-    reconnectOnError: demoted,
-    lazyConnect: true,
-  });
-}
-
-function serverWorker(target: ServerTarget): Redis {
-  return connect(target, {
-    maxRetriesPerRequest: null,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    // Reconnect, then send the refused command again to the new master.
-    reconnectOnError: (err) => (demoted(err) ? 2 : false),
-    lazyConnect: true,
-  });
-}
-
-function producerOptions(commandTimeoutMs: number): RedisOptions {
-  return {
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: Math.max(commandTimeoutMs, 1000),
-  };
-}
-
 /**
  * Connections by role. The proxy's fails fast (no offline queue, one try, short command timeout) so a Redis
  * outage becomes an immediate 503 (or, on a cluster, a retry on another partition) instead of requests piling up
@@ -106,7 +78,19 @@ function producerOptions(commandTimeoutMs: number): RedisOptions {
  * BullMQ requires (on a cluster: in every node's options).
  */
 export function queueProducerConnection(target: RedisTarget, commandTimeoutMs: number): QueueConnection {
-  if (target.kind !== 'cluster') return serverProducer(target, commandTimeoutMs);
+  const producer: RedisOptions = {
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: Math.max(commandTimeoutMs, 1000),
+  };
+  if (target.kind !== 'cluster')
+    return connect(target, {
+      ...producer,
+      enableOfflineQueue: false,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 1000),
+      // The failed command is answered 503 (the agent's request fails, nothing is acknowledged); then reconnect.
+      reconnectOnError: demoted,
+    });
   return connectCluster(
     target,
     {
@@ -116,12 +100,18 @@ export function queueProducerConnection(target: RedisTarget, commandTimeoutMs: n
       maxRedirections: 6,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 1000),
     },
-    producerOptions(commandTimeoutMs),
+    producer,
   );
 }
 
 export function queueWorkerConnection(target: RedisTarget): QueueConnection {
-  if (target.kind !== 'cluster') return serverWorker(target);
+  if (target.kind !== 'cluster')
+    return connect(target, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      // Reconnect, then send the refused command again to the new master.
+      reconnectOnError: (err) => (demoted(err) ? 2 : false),
+    });
   return connectCluster(
     target,
     { maxRedirections: 16, clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000) },

@@ -5,7 +5,7 @@ import { mastersOf, nodeAddress, type QueueConnection } from './connections';
 
 export type Durability = 'applied' | 'fsync' | 'replicated';
 
-export interface RedisFacts {
+interface RedisFacts {
   readonly maxmemory: number;
   readonly policy: string;
   readonly appendonly: boolean;
@@ -34,7 +34,7 @@ async function configGet(redis: Redis, name: string): Promise<string | undefined
 }
 
 /** Reads what the queue's safety depends on. */
-export async function readRedisFacts(redis: Redis): Promise<RedisFacts> {
+async function readRedisFacts(redis: Redis): Promise<RedisFacts> {
   const memory = await redis.info('memory');
   const persistence = await redis.info('persistence');
   const replication = await redis.info('replication');
@@ -51,7 +51,7 @@ export async function readRedisFacts(redis: Redis): Promise<RedisFacts> {
 /**
  * Refuses a Redis that could lose accepted data: any eviction policy, or a durability level it cannot give.
  */
-export function assertRedisSafe(facts: RedisFacts, durability: Durability, replicas: number): void {
+function assertRedisSafe(facts: RedisFacts, durability: Durability, replicas: number): void {
   if (facts.policy !== 'noeviction') {
     throw new SidecarError(
       'SIDECAR_ERR_REDIS_POLICY',

@@ -1,8 +1,8 @@
-import { Cluster, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import { SidecarError } from '../core/errors';
 import type { QueueConnection } from './connections';
-import { assertRedisSafe, type Durability, readRedisFacts, verifyMasters } from './redis-checks';
+import { type Durability, verifyMasters } from './redis-checks';
 
 export type RedisSafety =
   | { readonly state: 'safe' }
@@ -94,9 +94,7 @@ export class RedisSafetyWatch {
   private async read(): Promise<RedisSafety> {
     let next: RedisSafety = { state: 'safe' };
     try {
-      if (this.redis instanceof Cluster)
-        await verifyMasters(this.redis, this.options.durability, this.options.replicas);
-      else assertRedisSafe(await readRedisFacts(this.redis), this.options.durability, this.options.replicas);
+      await verifyMasters(this.redis, this.options.durability, this.options.replicas);
     } catch (err) {
       if (!(err instanceof SidecarError)) throw err;
       next = { state: 'unsafe', code: err.code, reason: err.message };

@@ -18,24 +18,22 @@ export interface CertificateRequest {
   readonly usage?: 'server' | 'client';
 }
 
-function serialNumber(): string {
+/** A new RSA 2048 key pair and a certificate for its public key, valid from a minute ago for `days`. */
+function newCertificate(days: number): { keys: forge.pki.rsa.KeyPair; cert: forge.pki.Certificate } {
+  const keys = forge.pki.rsa.generateKeyPair(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
   // Positive, non-zero, 16 bytes: what RFC 5280 asks of a serial.
-  return `01${crypto.randomBytes(15).toString('hex')}`;
-}
-
-function validity(cert: forge.pki.Certificate, days: number): void {
-  const now = new Date();
-  cert.validity.notBefore = new Date(now.getTime() - 60_000);
-  cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
+  cert.serialNumber = `01${crypto.randomBytes(15).toString('hex')}`;
+  const now = Date.now();
+  cert.validity.notBefore = new Date(now - 60_000);
+  cert.validity.notAfter = new Date(now + days * 86_400_000);
+  return { keys, cert };
 }
 
 /** Creates a self-signed certificate authority (RSA 2048, SHA-256). */
 export function createCertificateAuthority(commonName: string, days = 3650): PemPair {
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serialNumber();
-  validity(cert, days);
+  const { keys, cert } = newCertificate(days);
   const attrs = [{ name: 'commonName', value: commonName }];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
@@ -52,11 +50,7 @@ export function createCertificateAuthority(commonName: string, days = 3650): Pem
 export function issueCertificate(ca: PemPair, request: CertificateRequest): PemPair {
   const caCert = forge.pki.certificateFromPem(ca.cert);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serialNumber();
-  validity(cert, request.days ?? 825);
+  const { keys, cert } = newCertificate(request.days ?? 825);
   cert.setSubject([{ name: 'commonName', value: request.commonName }]);
   cert.setIssuer(caCert.subject.attributes);
   const altNames = [
