@@ -58,8 +58,8 @@ export function tlsOptionsFor(output: EsConnection): Pick<ClientOptions, 'tls' |
       connect: createPinnedCaConnector({
         fingerprint: output.caFingerprint,
         certificateAuthorities: ca,
-        ...(clientCert !== undefined ? { clientCertificate: clientCert } : {}),
-        ...(clientKey !== undefined ? { clientKey } : {}),
+        clientCertificate: clientCert,
+        clientKey,
         checkHostName: ssl.verification_mode === 'full',
         connectTimeoutMs: output.timeoutMs,
       }),

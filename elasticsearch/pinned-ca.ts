@@ -96,13 +96,9 @@ export function isChainFailure(code: string): boolean {
   return /^[A-DF-Z][A-Z_]*$/.test(code) && code !== 'CERT_HAS_EXPIRED' && code !== 'CERT_NOT_YET_VALID';
 }
 
-function codeOf(err: Error): unknown {
-  return 'code' in err ? err.code : undefined;
-}
-
 /** Says which check failed in words the error classifier (elasticsearch/errors.ts) recognises. */
 function explain(err: Error, hostname: string, withCaFiles: boolean): Error {
-  const code = codeOf(err);
+  const code = 'code' in err ? err.code : undefined;
   if (typeof code !== 'string' || !isChainFailure(code)) return err;
   const trusted = withCaFiles
     ? 'the CA pinned by ssl.ca_trusted_fingerprint or those of ssl.certificate_authorities'
@@ -113,8 +109,6 @@ function explain(err: Error, hostname: string, withCaFiles: boolean): Error {
     { cause: err },
   );
 }
-
-type TlsConnectOptions = tls.ConnectionOptions;
 
 /** verification_mode certificate: the chain is verified, the host name is not. */
 export function skipHostNameCheck(): Error | undefined {
@@ -160,7 +154,7 @@ function open(
  */
 export function createPinnedCaConnector(options: PinnedCaOptions): Connector {
   /** Where both connections go (the probe's and the verified one), with the client certificate when one is set. */
-  const target = (params: ConnectParams): TlsConnectOptions => {
+  const target = (params: ConnectParams): tls.ConnectionOptions => {
     const servername = serverNameFor(params);
     return {
       ...(options.clientCertificate !== undefined ? { cert: options.clientCertificate } : {}),
