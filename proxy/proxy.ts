@@ -86,13 +86,12 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
       ? undefined
       : new TokenFileWatcher(tokenFile, tokens, logger, ms['server.ssl.reload_interval']);
   const authenticator = new RequestAuthenticator(tokens, apiKeys);
-  const limits = { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size };
   const reclaimer = new HeapReclaimer(s.max_inflight_bytes / 4);
   const budget = new MemoryBudget(s.max_inflight_bytes, reclaimer);
   const intakeDeps = {
     backpressure: monitor,
     enqueuer: queue.enqueuer,
-    limits,
+    limits: { maxEventSize: s.max_event_size, maxRequestSize: s.max_request_size },
     metrics,
     logger,
     budget,
@@ -112,20 +111,13 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
     agentConfig: agentConfigRoute(agentConfig),
     ...(passthrough === null ? {} : { fallback: passthroughRoute(passthrough) }),
   });
-  const timeouts = {
-    readTimeoutMs: ms['server.read_timeout'],
-    idleTimeoutMs: ms['server.idle_timeout'],
-    shutdownTimeoutMs: ms['server.shutdown_timeout'],
-    certificatePollMs: ms['server.ssl.reload_interval'],
-  };
-  const bounds = { maxConnections: s.max_connections, maxHeaderSize: s.max_header_size };
   const networks = new NetworkAllowList(runtimeConfig(config).networks.allowed);
   const grpc = s.otlp.grpc
     ? new GrpcIntake({
         deps: intakeDeps,
         authenticator,
         networks,
-        readTimeoutMs: timeouts.readTimeoutMs,
+        readTimeoutMs: ms['server.read_timeout'],
         accepting: () => server.accepting,
       })
     : undefined;
@@ -134,8 +126,12 @@ export async function startProxyWorker(config: SidecarConfig, logger: Logger): P
     tls,
     routes,
     networks,
-    ...timeouts,
-    ...bounds,
+    readTimeoutMs: ms['server.read_timeout'],
+    idleTimeoutMs: ms['server.idle_timeout'],
+    shutdownTimeoutMs: ms['server.shutdown_timeout'],
+    certificatePollMs: ms['server.ssl.reload_interval'],
+    maxConnections: s.max_connections,
+    maxHeaderSize: s.max_header_size,
     metrics,
     logger,
     ...(grpc === undefined ? {} : { http2: grpc }),

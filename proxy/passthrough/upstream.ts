@@ -45,8 +45,7 @@ function readCertificateAuthorities(files: readonly string[]): string[] {
   });
 }
 
-/** The upstream settings, or null when upstream.url is not set. */
-/** upstream.*, its timeout already in ms (upstream.timeout). */
+/** upstream.*, its timeout already in ms (upstream.timeout); null when upstream.url is not set. */
 export function upstreamSettingsFrom(upstream: SidecarConfig['upstream'], timeoutMs: number): UpstreamSettings | null {
   if (upstream.url === null || upstream.url === '') return null;
   const url = new URL(upstream.url);
