@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Client } from '@elastic/elasticsearch';
 
 import { describeForOperator, type SidecarError } from '../core/errors';
@@ -60,20 +62,9 @@ export async function waitForPreconditions(client: Client, logger: Logger, optio
       if (err.message !== lastMessage) logFailure(logger, err, attempt, delay);
       else logger.debug({ code: err.code, attempt }, 'Elasticsearch preconditions still failing');
       lastMessage = err.message;
-      await sleep(delay, options.signal);
+      // An abort ends the wait early (the loop then returns false), not with a throw.
+      await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
     }
   }
   return false;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
