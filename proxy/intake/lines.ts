@@ -56,12 +56,8 @@ export class LineSplitter {
 
   /** The stream ended: a last line without '\n' is still a line. */
   end(): void {
-    const rest = this.takeCarry();
-    if (this.skipping) {
-      this.skipping = false;
-      return;
-    }
-    if (rest.length > 0) this.emit(join(rest, this.maxEventSize), false);
+    // A line being skipped carries nothing.
+    if (this.carry.length > 0) this.emit(join(this.takeCarry(), this.maxEventSize), false);
   }
 
   private takeCarry(): Buffer[] {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
@@ -220,10 +221,7 @@ async function rebuildAccepted(
       failure ??= asError(err);
     }
   });
-  const finished = new Promise<void>((resolve, reject) => {
-    gzip.once('end', resolve);
-    gzip.once('error', reject);
-  });
+  const finished = once(gzip, 'end');
   let events = 0;
   let rawBytes = 0;
   const newline = Buffer.from('\n');
@@ -249,7 +247,7 @@ async function rebuildAccepted(
       splitter.push(chunk);
       if (failure !== undefined) throw failure;
       // The compressor takes what was kept before more is decoded: its input buffer stays small.
-      if (gzip.writableNeedDrain) await new Promise((resolve) => gzip.once('drain', resolve));
+      if (gzip.writableNeedDrain) await once(gzip, 'drain');
     }
     splitter.end();
   } catch (err) {
