@@ -15,33 +15,27 @@ interface CommonOptions {
   printConfig?: boolean;
 }
 
-/** Loads the configuration, or prints the effective config (--print-config) and exits. */
-function configFor(options: CommonOptions): LoadedConfig | undefined {
-  const loaded = loadConfig({ file: options.config });
-  if (options.printConfig === true) {
-    process.stdout.write(`${loaded.printable}\n`);
-    return undefined;
-  }
-  return loaded;
-}
-
 function withCommon(command: Command): Command {
   return command
     .option('-c, --config <file>', 'configuration file (YAML or JSON); default: $APM_SIDECAR_CONFIG')
     .option('--print-config', 'print the effective configuration, secrets masked, and exit');
 }
 
-/** Runs a subcommand: operator errors are printed with their remediation and exit 1. */
-function action<T extends CommonOptions>(
-  run: (loaded: LoadedConfig, options: T, args: string[]) => Promise<number | void>,
-) {
+/**
+ * Runs a subcommand once its configuration is loaded (or prints it, --print-config): operator errors are
+ * printed with their remediation and exit 1.
+ */
+function action<T extends CommonOptions>(run: (loaded: LoadedConfig, options: T) => Promise<number | void>) {
   return async (...received: unknown[]): Promise<void> => {
     const command = received[received.length - 1] as Command;
     const options = command.opts<T>();
     try {
-      const loaded = configFor(options);
-      if (loaded === undefined) return;
-      const code = await run(loaded, options, command.args);
+      const loaded = loadConfig({ file: options.config });
+      if (options.printConfig === true) {
+        process.stdout.write(`${loaded.printable}\n`);
+        return;
+      }
+      const code = await run(loaded, options);
       if (typeof code === 'number') process.exitCode = code;
     } catch (err) {
       process.stderr.write(`apm-sidecar ${command.name()}: ${describeForOperator(err)}\n`);
@@ -86,34 +80,19 @@ withCommon(program.command('start'))
   .description(
     'run everything on this machine for a first try: proxy + forwarder, a private redis-server, a local CA, certificate and token in path.data; prints the agent settings',
   )
-  .action(
-    action(async (loaded) => {
-      const { runStart } = await import('./start.js');
-      await runStart(loaded);
-    }),
-  );
+  .action(action(async (loaded) => (await import('./start.js')).runStart(loaded)));
 
 withCommon(program.command('proxy'))
   .description(
     'run the intake proxy: TLS, credentials, intake validation, durable enqueue into Redis; server.workers > 1 runs that many processes on one port',
   )
-  .action(
-    action(async (loaded) => {
-      const { runProxy } = await import('../proxy/main.js');
-      await runProxy(loaded);
-    }),
-  );
+  .action(action(async (loaded) => (await import('../proxy/main.js')).runProxy(loaded)));
 
 withCommon(program.command('forwarder'))
   .description(
     'run one forwarder: drain the queue, transform events into APM documents, bulk-write them to Elasticsearch',
   )
-  .action(
-    action(async (loaded) => {
-      const { runForwarder } = await import('../forwarder/main.js');
-      await runForwarder(loaded);
-    }),
-  );
+  .action(action(async (loaded) => (await import('../forwarder/main.js')).runForwarder(loaded)));
 
 withCommon(program.command('setup'))
   .description(
@@ -127,51 +106,42 @@ withCommon(program.command('setup'))
     'create and print an API key agents can use (apm event:write, config_agent:read)',
   )
   .action(
-    action(async (loaded, options: CommonOptions & Record<string, unknown>) => {
-      const { runSetup } = await import('./setup.js');
-      return runSetup(loaded, options);
-    }),
+    action(async (loaded, options: CommonOptions & Record<string, unknown>) =>
+      (await import('./setup.js')).runSetup(loaded, options),
+    ),
   );
 
 withCommon(program.command('check'))
   .description(
     'validate the config, reach Redis and Elasticsearch, verify privileges; exit 1 with a remediation per failed check',
   )
-  .action(
-    action(async (loaded) => {
-      const { runCheck } = await import('./check.js');
-      return runCheck(loaded);
-    }),
-  );
+  .action(action(async (loaded) => (await import('./check.js')).runCheck(loaded)));
 
 const dlq = program.command('dlq').description('inspect and re-drive dead-lettered documents');
 withCommon(dlq.command('list'))
   .description('counts by reason, with samples')
   .addOption(new Option('--samples <n>', 'samples shown per reason').default('3'))
   .action(
-    action(async (loaded, options: CommonOptions & { samples: string }) => {
-      const { runDlqList } = await import('./dlq.js');
-      return runDlqList(loaded, { samples: Number(options.samples) });
-    }),
+    action(async (loaded, options: CommonOptions & { samples: string }) =>
+      (await import('./dlq.js')).runDlqList(loaded, { samples: Number(options.samples) }),
+    ),
   );
 withCommon(dlq.command('replay'))
   .description('put dead-lettered documents back on the queue (with progress)')
   .option('--reason <reason>', 'only documents dead-lettered for this reason')
   .action(
-    action(async (loaded, options: CommonOptions & { reason?: string }) => {
-      const { runDlqReplay } = await import('./dlq.js');
-      return runDlqReplay(loaded, { reason: options.reason });
-    }),
+    action(async (loaded, options: CommonOptions & { reason?: string }) =>
+      (await import('./dlq.js')).runDlqReplay(loaded, { reason: options.reason }),
+    ),
   );
 withCommon(dlq.command('purge'))
   .description('delete dead-lettered documents')
   .option('--reason <reason>', 'only documents dead-lettered for this reason')
   .option('-y, --yes', 'delete without asking (needed where no terminal can answer)')
   .action(
-    action(async (loaded, options: CommonOptions & { reason?: string; yes?: boolean }) => {
-      const { runDlqPurge } = await import('./dlq.js');
-      return runDlqPurge(loaded, { reason: options.reason, yes: options.yes === true });
-    }),
+    action(async (loaded, options: CommonOptions & { reason?: string; yes?: boolean }) =>
+      (await import('./dlq.js')).runDlqPurge(loaded, { reason: options.reason, yes: options.yes === true }),
+    ),
   );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
