@@ -3,8 +3,9 @@ import net from 'node:net';
 import type { CidrBlock } from '../../core/cidr';
 
 /**
- * server.allowed_networks: a CIDR allow-list over IPv4 and IPv6. A dual-stack socket reports an IPv4 client as
- * an IPv4-mapped IPv6 address (::ffff:10.1.2.3), so such an address is also checked as the IPv4 it carries.
+ * server.allowed_networks: a CIDR allow-list over IPv4 and IPv6. Node's BlockList matches an IPv4-mapped IPv6
+ * address (::ffff:10.1.2.3, as a dual-stack socket reports an IPv4 client) against the IPv4 rules, and a rule
+ * written as ::ffff:a.b.c.d/96+n against the plain IPv4 form (test/unit/proxy/auth/networks.test.ts).
  */
 export class NetworkAllowList {
   private readonly blocks = new net.BlockList();
@@ -12,12 +13,7 @@ export class NetworkAllowList {
 
   constructor(blocks: readonly CidrBlock[]) {
     this.empty = blocks.length === 0;
-    for (const { address, prefix, family } of blocks) {
-      this.blocks.addSubnet(address, prefix, family);
-      const mapped = family === 'ipv6' ? mappedIpv4(address) : undefined;
-      // A rule written as ::ffff:a.b.c.d/96+n also covers the plain IPv4 form of those addresses.
-      if (mapped !== undefined && prefix >= 96) this.blocks.addSubnet(mapped, prefix - 96, 'ipv4');
-    }
+    for (const { address, prefix, family } of blocks) this.blocks.addSubnet(address, prefix, family);
   }
 
   /** True when every address is allowed (no list configured) or the address falls in one of the blocks. */
@@ -25,11 +21,7 @@ export class NetworkAllowList {
     if (this.empty) return true;
     if (address === undefined) return false;
     const family = net.isIP(address);
-    if (family === 4) return this.blocks.check(address, 'ipv4');
-    if (family !== 6) return false;
-    if (this.blocks.check(address, 'ipv6')) return true;
-    const mapped = mappedIpv4(address);
-    return mapped !== undefined && this.blocks.check(mapped, 'ipv4');
+    return family !== 0 && this.blocks.check(address, family === 6 ? 'ipv6' : 'ipv4');
   }
 }
 
