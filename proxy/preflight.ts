@@ -12,8 +12,8 @@ import { loadSecureContextOptions } from './tls';
 /**
  * Everything the proxy refuses to start with that needs no network: TLS settings, the certificate, key and
  * client CA files readable and the key matching its certificate, credentials not sent in clear text, gRPC only
- * over TLS, upstream.* usable, the settings agent_config.source and API keys need set. The proxy runs it before it connects to anything, and `apm-sidecar check` runs this
- * same function.
+ * over TLS, upstream.* usable, the settings agent_config.source and API keys need set. The proxy runs it before
+ * it connects to anything, and `apm-sidecar check` runs this same function.
  */
 export function assertProxyStartable(config: SidecarConfig, logger: Logger): TlsSettings {
   const s = config.server;
