@@ -391,17 +391,7 @@ export class JobProcessor {
   ): { ok: true; document: PreparedDocument } | { ok: false; reason: string } {
     if (!result.ok) return result;
     try {
-      return {
-        ok: true,
-        document: prepareDocument(
-          origin.id,
-          result.doc.dataStream,
-          result.doc.source,
-          result.doc.dynamicTemplates,
-          result.doc.rawIntegers,
-          result.doc.fragments,
-        ),
-      };
+      return { ok: true, document: prepareDocument(origin.id, result.doc) };
     } catch (err) {
       return { ok: false, reason: `document cannot be serialized: ${asError(err).message}` };
     }

@@ -1,4 +1,5 @@
 import type { ItemResult } from '../outcomes';
+import type { ApmDocument } from '../transform';
 import { restoreRawIntegers } from '../transform/big-integers';
 import type { Fragments } from '../transform/fragments';
 
@@ -13,11 +14,7 @@ export interface PreparedDocument {
 
 export function prepareDocument(
   id: string,
-  dataStream: string,
-  source: Record<string, unknown>,
-  dynamicTemplates?: Readonly<Record<string, string>>,
-  rawIntegers = false,
-  fragments?: Fragments,
+  { dataStream, source, dynamicTemplates, rawIntegers = false, fragments }: ApmDocument,
 ): PreparedDocument {
   // dynamic_templates: how APM Server maps histogram metric samples without a static mapping.
   // The action as JSON.stringify({ create: action }) writes it, without building the objects.

@@ -46,9 +46,12 @@ async function fakeCluster(
 
 describe('ElasticsearchSink compression (output.elasticsearch.compression_level)', () => {
   const docs = [
-    prepareDocument('r.0', 'traces-apm-default', {
-      '@timestamp': '2026-01-01T00:00:00.000Z',
-      message: 'x'.repeat(4000),
+    prepareDocument('r.0', {
+      dataStream: 'traces-apm-default',
+      source: {
+        '@timestamp': '2026-01-01T00:00:00.000Z',
+        message: 'x'.repeat(4000),
+      },
     }),
   ];
 
@@ -74,7 +77,9 @@ describe('ElasticsearchSink compression (output.elasticsearch.compression_level)
 });
 
 describe('ElasticsearchSink bulk parameters (as APM Server)', () => {
-  const docs = [prepareDocument('p.0', 'traces-apm-default', { '@timestamp': '2026-01-01T00:00:00.000Z' })];
+  const docs = [
+    prepareDocument('p.0', { dataStream: 'traces-apm-default', source: { '@timestamp': '2026-01-01T00:00:00.000Z' } }),
+  ];
 
   it.each([
     ['8.19.0', true],

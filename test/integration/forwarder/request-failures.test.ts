@@ -13,7 +13,10 @@ describe('ElasticsearchSink request failures (stand-in faults)', () => {
   let writer: Writer;
   let sink: ElasticsearchSink;
   const docs = [0, 1, 2].map((i) =>
-    prepareDocument(`rf.${i}`, 'traces-apm-rf', { '@timestamp': '2026-01-01T00:00:00.000Z', n: i }),
+    prepareDocument(`rf.${i}`, {
+      dataStream: 'traces-apm-rf',
+      source: { '@timestamp': '2026-01-01T00:00:00.000Z', n: i },
+    }),
   );
 
   beforeAll(async () => {

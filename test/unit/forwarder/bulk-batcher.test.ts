@@ -34,7 +34,7 @@ class ScriptedSink implements BulkSink {
 
 const docs = (prefix: string, n: number): PreparedDocument[] =>
   Array.from({ length: n }, (_, i) =>
-    prepareDocument(`${prefix}.${i}`, 'traces-apm-default', { i, pad: 'x'.repeat(50) }),
+    prepareDocument(`${prefix}.${i}`, { dataStream: 'traces-apm-default', source: { i, pad: 'x'.repeat(50) } }),
   );
 
 function options(overrides: Partial<BulkBatcherOptions> = {}): BulkBatcherOptions {
@@ -154,7 +154,10 @@ describe('BulkBatcher', () => {
 
   it('splits a bulk answered 413 until it fits, and dead-letters only a single document over the limit, with its size', async () => {
     const sink = new ScriptedSink();
-    const all = [...docs('s', 6), prepareDocument('s.big', 'traces-apm-default', { pad: 'x'.repeat(500) })];
+    const all = [
+      ...docs('s', 6),
+      prepareDocument('s.big', { dataStream: 'traces-apm-default', source: { pad: 'x'.repeat(500) } }),
+    ];
     const limit = all.reduce((n, d) => Math.max(n, d.id === 's.big' ? 0 : d.bytes), 0) * 2;
     const bulkBytes = new Map(all.map((d) => [d.id, d.bytes]));
     sink.requestFailure = (n) => {

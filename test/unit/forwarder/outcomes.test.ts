@@ -71,7 +71,7 @@ describe('bulk outcomes', () => {
   });
 
   it('serializes a create action with the deterministic _id once', () => {
-    const doc = prepareDocument(documentId('req-1', 7), 'traces-apm-default', { a: 1 });
+    const doc = prepareDocument(documentId('req-1', 7), { dataStream: 'traces-apm-default', source: { a: 1 } });
     expect(doc.lines).toBe('{"create":{"_index":"traces-apm-default","_id":"req-1.7"}}\n{"a":1}\n');
     expect(doc.bytes).toBe(Buffer.byteLength(doc.lines));
   });

@@ -139,15 +139,8 @@ describe('prepared documents with the job fragments spliced in', () => {
       const fragments = doc.fragments ?? new Map<object, string>();
       for (const value of Object.values(doc.source))
         if (typeof value === 'object' && value !== null && fragments.has(value)) spliced++;
-      const plain = prepareDocument(`id-${i}`, doc.dataStream, doc.source, doc.dynamicTemplates, doc.rawIntegers);
-      const withFragments = prepareDocument(
-        `id-${i}`,
-        doc.dataStream,
-        doc.source,
-        doc.dynamicTemplates,
-        doc.rawIntegers,
-        doc.fragments,
-      );
+      const plain = prepareDocument(`id-${i}`, { ...doc, fragments: undefined });
+      const withFragments = prepareDocument(`id-${i}`, doc);
       expect(withFragments.lines).toBe(plain.lines);
       expect(withFragments.bytes).toBe(plain.bytes);
     });
@@ -161,10 +154,9 @@ describe('prepared documents with the job fragments spliced in', () => {
     const shared = { a: 1 };
     const fragments = new Map<object, string>([[shared, '{"a":1}']]);
     const source = { z: undefined, s: shared, f: (): void => undefined, '2': 'two', '1': 'one', e: {}, t: shared };
-    const spliced = prepareDocument('x', 'ds', source, undefined, false, fragments);
-    expect(spliced.lines).toBe(prepareDocument('x', 'ds', source).lines);
-    expect(prepareDocument('x', 'ds', { only: undefined }, undefined, false, fragments).lines).toBe(
-      prepareDocument('x', 'ds', { only: undefined }).lines,
-    );
+    const spliced = prepareDocument('x', { dataStream: 'ds', source, fragments });
+    expect(spliced.lines).toBe(prepareDocument('x', { dataStream: 'ds', source }).lines);
+    const onlyUndefined = { dataStream: 'ds', source: { only: undefined } };
+    expect(prepareDocument('x', { ...onlyUndefined, fragments }).lines).toBe(prepareDocument('x', onlyUndefined).lines);
   });
 });

@@ -16,13 +16,7 @@ const metadata = JSON.stringify({
 function bulkSource(line: string): string {
   const result = createJobTransformer(metadata, ctx).transform(line);
   if (!result.ok) throw new Error(result.reason);
-  const lines = prepareDocument(
-    'id',
-    result.doc.dataStream,
-    result.doc.source,
-    undefined,
-    result.doc.rawIntegers,
-  ).lines;
+  const lines = prepareDocument('id', { ...result.doc, dynamicTemplates: undefined }).lines;
   return lines.split('\n')[1] ?? '';
 }
 
