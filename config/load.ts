@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 
 import convict from 'convict';
+import { closest, distance } from 'fastest-levenshtein';
 
 import { SidecarError } from '../core/errors';
 import { isRecord } from '../core/parse';
@@ -9,7 +10,6 @@ import { parseTokenList, registerFormats } from './formats';
 import { invalidConfig, readConfigured } from './invalid-config';
 import { configLeaves, defaultEnvName, valueAt } from './leaves';
 import { schema, type SidecarConfig } from './schema';
-import { didYouMean } from './suggest';
 
 /**
  * The yaml module, loaded when a YAML file is read: a process configured by its environment alone never holds
@@ -22,6 +22,14 @@ function yaml(): typeof import('yaml') {
 }
 
 registerFormats();
+
+/** ` (did you mean X?)` for the known name closest to a typo, or '' when none is close (a third of its length). */
+function didYouMean(typed: string, known: readonly string[]): string {
+  const lower = known.map((name) => name.toLowerCase());
+  const best = closest(typed.toLowerCase(), lower);
+  const near = distance(typed.toLowerCase(), best) <= Math.max(2, Math.floor(typed.length / 3));
+  return near ? ` (did you mean ${known[lower.indexOf(best)]}?)` : '';
+}
 
 export interface LoadOptions {
   /** Config file path (--config); falls back to APM_SIDECAR_CONFIG. */
