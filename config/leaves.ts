@@ -37,9 +37,7 @@ export function configLeaves(node: Record<string, unknown> = schema, prefix = ''
 
 /** The value at a dotted key ("server.ssl.key") of the configuration or a copy of it; undefined off its shape. */
 export function valueAt(config: unknown, key: string): unknown {
-  let node = config;
-  for (const part of key.split('.')) node = isRecord(node) ? node[part] : undefined;
-  return node;
+  return key.split('.').reduce<unknown>((node, part) => (isRecord(node) ? node[part] : undefined), config);
 }
 
 /** "server.ssl.key (APM_SIDECAR_SSL_KEY)": how an operator message names a setting, file key and variable. */
