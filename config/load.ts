@@ -44,7 +44,6 @@ export interface LoadedConfig {
   readonly config: SidecarConfig;
   /** The effective configuration as JSON, secrets masked: what --print-config shows. */
   readonly printable: string;
-  readonly file: string | undefined;
 }
 
 /**
@@ -132,7 +131,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   const properties = config.getProperties();
   loadTokenFile(properties);
-  return { config: properties, printable: printableConfig(properties), file };
+  return { config: properties, printable: printableConfig(properties) };
 }
 
 /** server.auth.secret_tokens_file set in the file without secret_tokens: the tokens come from that file. */
