@@ -211,7 +211,7 @@ function registerConfiguredSecrets(config: convict.Config<SidecarConfig>): void 
 /** The schema with an env name on every leaf (the SPEC's where given, APM_SIDECAR_<PATH> otherwise). */
 function withEnv(node: unknown, key: string): unknown {
   if (!isRecord(node)) return node;
-  // A copy: convict writes its own properties onto the leaves it is given.
+  // A copy, so the shared schema keeps only the env names the SPEC gives (convict 6 clones each leaf itself).
   if ('default' in node) return { ...node, env: typeof node.env === 'string' ? node.env : defaultEnvName(key) };
   const children = Object.entries(node).map(([name, child]) => [name, withEnv(child, key ? `${key}.${name}` : name)]);
   return Object.fromEntries(children);
