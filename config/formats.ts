@@ -7,6 +7,7 @@ import { parseHostPort } from '../core/listen';
 import { isRecord } from '../core/parse';
 import { PARTITION_TAGS } from '../core/partition-tags';
 import { invalidConfig } from './invalid-config';
+import type { SecretTokenEntry } from './schema/server-auth';
 
 /** An env var's comma-separated list: items trimmed, empty ones dropped. */
 const commaList = (value: string): string[] => value.split(',').flatMap((s) => s.trim() || []);
@@ -39,17 +40,13 @@ function wholeNumber(min: number, max: number, note = ''): convict.Format {
  * Secret tokens as text (the environment, a token file): separated by commas or new lines; "name token" names
  * one; blank lines and "#" comments skipped.
  */
-export function parseTokenList(text: string): Array<string | { name: string; token: string }> {
-  const entries: Array<string | { name: string; token: string }> = [];
-  for (const raw of text.split(/[\n,]/)) {
+export function parseTokenList(text: string): SecretTokenEntry[] {
+  return text.split(/[\n,]/).flatMap((raw): SecretTokenEntry[] => {
     const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const parts = line.split(/\s+/);
-    if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined)
-      entries.push({ name: parts[0], token: parts[1] });
-    else entries.push(line);
-  }
-  return entries;
+    if (line === '' || line.startsWith('#')) return [];
+    const [name = '', token, ...rest] = line.split(/\s+/);
+    return token !== undefined && rest.length === 0 ? [{ name, token }] : [line];
+  });
 }
 
 /** Formats the schema uses beyond convict's built-ins; each error says what a good value looks like. */
@@ -128,7 +125,7 @@ export function registerFormats(): void {
             throw invalidConfig(`"${name}" must be a header name with a one-line string value`);
         }
       },
-      coerce: (value: string): unknown => JSON.parse(value),
+      coerce: JSON.parse,
     },
     'regex-string': {
       validate(value: unknown) {

@@ -22,12 +22,12 @@ export function defaultEnvName(key: string): string {
   return `APM_SIDECAR_${key.replace(/\./g, '_').toUpperCase()}`;
 }
 
-/** Every key under a node of the schema, in declaration order. */
-function leavesOf(node: Record<string, unknown>, prefix: string): ConfigLeaf[] {
+/** Every key of the schema (or under one of its nodes) in declaration order. */
+export function configLeaves(node: Record<string, unknown> = schema, prefix = ''): ConfigLeaf[] {
   return Object.entries(node).flatMap(([name, child]): ConfigLeaf[] => {
     if (!isRecord(child)) return [];
     const key = prefix === '' ? name : `${prefix}.${name}`;
-    if (!('default' in child)) return leavesOf(child, key);
+    if (!('default' in child)) return configLeaves(child, key);
     const env = typeof child.env === 'string' ? child.env : defaultEnvName(key);
     const doc = typeof child.doc === 'string' ? child.doc : '';
     const sensitive = child.sensitive === true;
@@ -35,16 +35,9 @@ function leavesOf(node: Record<string, unknown>, prefix: string): ConfigLeaf[] {
   });
 }
 
-/** Every key of the schema in declaration order. */
-export function configLeaves(): ConfigLeaf[] {
-  return leavesOf(schema, '');
-}
-
 /** The value at a dotted key ("server.ssl.key") of the configuration or a copy of it; undefined off its shape. */
 export function valueAt(config: unknown, key: string): unknown {
-  let node = config;
-  for (const part of key.split('.')) node = isRecord(node) ? node[part] : undefined;
-  return node;
+  return key.split('.').reduce<unknown>((node, part) => (isRecord(node) ? node[part] : undefined), config);
 }
 
 /** "server.ssl.key (APM_SIDECAR_SSL_KEY)": how an operator message names a setting, file key and variable. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 
 import convict from 'convict';
+import { closest, distance } from 'fastest-levenshtein';
 
 import { SidecarError } from '../core/errors';
 import { isRecord } from '../core/parse';
@@ -9,7 +10,6 @@ import { parseTokenList, registerFormats } from './formats';
 import { invalidConfig, readConfigured } from './invalid-config';
 import { configLeaves, defaultEnvName, valueAt } from './leaves';
 import { schema, type SidecarConfig } from './schema';
-import { didYouMean } from './suggest';
 
 /**
  * The yaml module, loaded when a YAML file is read: a process configured by its environment alone never holds
@@ -22,6 +22,14 @@ function yaml(): typeof import('yaml') {
 }
 
 registerFormats();
+
+/** ` (did you mean X?)` for the known name closest to a typo, or '' when none is close (a third of its length). */
+function didYouMean(typed: string, known: readonly string[]): string {
+  const lower = known.map((name) => name.toLowerCase());
+  const best = closest(typed.toLowerCase(), lower);
+  const near = distance(typed.toLowerCase(), best) <= Math.max(2, Math.floor(typed.length / 3));
+  return near ? ` (did you mean ${known[lower.indexOf(best)]}?)` : '';
+}
 
 export interface LoadOptions {
   /** Config file path (--config); falls back to APM_SIDECAR_CONFIG. */
@@ -36,7 +44,6 @@ export interface LoadedConfig {
   readonly config: SidecarConfig;
   /** The effective configuration as JSON, secrets masked: what --print-config shows. */
   readonly printable: string;
-  readonly file: string | undefined;
 }
 
 /**
@@ -124,7 +131,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   const properties = config.getProperties();
   loadTokenFile(properties);
-  return { config: properties, printable: printableConfig(properties), file };
+  return { config: properties, printable: printableConfig(properties) };
 }
 
 /** server.auth.secret_tokens_file set in the file without secret_tokens: the tokens come from that file. */
@@ -204,7 +211,7 @@ function registerConfiguredSecrets(config: convict.Config<SidecarConfig>): void 
 /** The schema with an env name on every leaf (the SPEC's where given, APM_SIDECAR_<PATH> otherwise). */
 function withEnv(node: unknown, key: string): unknown {
   if (!isRecord(node)) return node;
-  // A copy: convict writes its own properties onto the leaves it is given.
+  // A copy, so the shared schema keeps only the env names the SPEC gives (convict 6 clones each leaf itself).
   if ('default' in node) return { ...node, env: typeof node.env === 'string' ? node.env : defaultEnvName(key) };
   const children = Object.entries(node).map(([name, child]) => [name, withEnv(child, key ? `${key}.${name}` : name)]);
   return Object.fromEntries(children);

@@ -23,10 +23,8 @@ export type RedisTarget =
       readonly url: string | null;
     };
 
-type RedisSettings = SidecarConfig['queue']['redis'];
-
 /** The configured target, or null when no Redis is configured at all (only `start` runs its own). */
-export function redisTargetOf(settings: RedisSettings): RedisTarget | null {
+export function redisTargetOf(settings: SidecarConfig['queue']['redis']): RedisTarget | null {
   const sentinels = settings.sentinel.nodes;
   const clusterNodes = settings.cluster.nodes;
   if (sentinels.length > 0 && clusterNodes.length > 0)
@@ -74,14 +72,10 @@ export function describeRedisTarget(target: RedisTarget): string {
 }
 
 /** What to fix when the target cannot be reached, by kind (the keys and their environment variables). */
-const remedies: Readonly<Record<RedisTarget['kind'], string>> = {
+export const redisTargetRemedies: Readonly<Record<RedisTarget['kind'], string>> = {
   single: 'start Redis or fix queue.redis.url (APM_SIDECAR_REDIS_URL)',
   sentinel:
     'check that the sentinels run and monitor that master, or fix queue.redis.sentinel.nodes (APM_SIDECAR_REDIS_SENTINELS) and .master_name (APM_SIDECAR_REDIS_SENTINEL_MASTER)',
   cluster:
     'check that the cluster is up (`redis-cli -c -h <node> cluster info` says cluster_state:ok), or fix queue.redis.cluster.nodes (APM_SIDECAR_REDIS_CLUSTER_NODES)',
 };
-
-export function redisTargetRemedy(target: RedisTarget): string {
-  return remedies[target.kind];
-}

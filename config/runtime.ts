@@ -61,8 +61,7 @@ export function runtimeConfig(config: SidecarConfig): RuntimeConfig {
     elasticsearch: {
       ...config.output.elasticsearch,
       timeoutMs: ms['output.elasticsearch.timeout'],
-      caFingerprint:
-        fingerprint === null || fingerprint === '' ? null : fingerprint.replace(/[:\s]/g, '').toLowerCase(),
+      caFingerprint: fingerprint ? fingerprint.replace(/[:\s]/g, '').toLowerCase() : null,
     },
     networks: {
       allowed: config.server.allowed_networks.map(parseCidr),

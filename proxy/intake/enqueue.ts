@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 
-import { describeRedisTarget, type RedisTarget, redisTargetRemedy } from '../../config/redis-target';
+import { describeRedisTarget, type RedisTarget, redisTargetRemedies } from '../../config/redis-target';
 import { InternalError, SidecarError } from '../../core/errors';
 import { masterFor, type QueueConnection, queueProducerConnection } from '../../queue/connections';
 import { type IntakeJobData, intakeJobName } from '../../queue/contract';
@@ -173,7 +173,7 @@ export async function connectIntakeQueue(
     throw new SidecarError(
       'SIDECAR_ERR_QUEUE_UNAVAILABLE',
       `cannot reach Redis at ${describeRedisTarget(target)}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err, remediation: redisTargetRemedy(target) },
+      { cause: err, remediation: redisTargetRemedies[target.kind] },
     );
   }
 }
