@@ -13,10 +13,6 @@ export interface EsErrorContext {
   readonly action?: string;
 }
 
-const caFix =
-  "set output.elasticsearch.ssl.certificate_authorities to the CA file that signed the cluster's HTTP certificate " +
-  '(config/certs/http_ca.crt on a default Elasticsearch 8 install) or ssl.ca_trusted_fingerprint to the fingerprint Elasticsearch printed at first start';
-
 /** Node/OpenSSL wordings (they vary by version: "self signed" and "self-signed"). */
 const tlsFailures: ReadonlyArray<{ readonly pattern: RegExp; readonly what: string; readonly fix: string }> = [
   {
@@ -33,7 +29,9 @@ const tlsFailures: ReadonlyArray<{ readonly pattern: RegExp; readonly what: stri
     pattern:
       /self[- ]signed|unable to (verify|get local issuer)|certificate chain|UNABLE_TO_VERIFY|issuer certificate/i,
     what: "the cluster's certificate is not signed by a trusted CA",
-    fix: caFix,
+    fix:
+      "set output.elasticsearch.ssl.certificate_authorities to the CA file that signed the cluster's HTTP certificate " +
+      '(config/certs/http_ca.crt on a default Elasticsearch 8 install) or ssl.ca_trusted_fingerprint to the fingerprint Elasticsearch printed at first start',
   },
   {
     pattern: /altnames|Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME/i,
@@ -113,15 +111,6 @@ const usualFixes: Partial<Record<ErrorCode, string>> = {
     'the reason above comes from Elasticsearch; check the cluster version (8.x is supported) and the request',
 };
 
-function connectionFailure(message: string): Failure {
-  const tls = tlsFailures.find((f) => f.pattern.test(message));
-  if (tls !== undefined) return ['SIDECAR_ERR_ES_TLS', `${tls.what} (${message})`, tls.fix];
-  const hint = unreachable.test(message)
-    ? 'start the cluster or fix output.elasticsearch.hosts (scheme, host, port); check firewalls between here and the cluster'
-    : 'check that output.elasticsearch.hosts is reachable from here';
-  return ['SIDECAR_ERR_ES_UNAVAILABLE', `cannot reach Elasticsearch: ${message}`, hint];
-}
-
 function failureOf(err: unknown, context: EsErrorContext): Failure {
   if (err instanceof errors.ProductNotSupportedError)
     return ['SIDECAR_ERR_ES_NOT_ELASTICSEARCH', 'the server answered without x-elastic-product: Elasticsearch'];
@@ -134,7 +123,14 @@ function failureOf(err: unknown, context: EsErrorContext): Failure {
     const fix = 'check output.elasticsearch.hosts: it must point at an Elasticsearch node';
     return ['SIDECAR_ERR_ES_NOT_ELASTICSEARCH', "the server's answer is not Elasticsearch JSON", fix];
   }
-  return connectionFailure(err instanceof Error ? err.message : String(err));
+  // Anything else failed on the way there: the message says whether TLS refused or the cluster could not be reached.
+  const message = err instanceof Error ? err.message : String(err);
+  const tls = tlsFailures.find((f) => f.pattern.test(message));
+  if (tls !== undefined) return ['SIDECAR_ERR_ES_TLS', `${tls.what} (${message})`, tls.fix];
+  const hint = unreachable.test(message)
+    ? 'start the cluster or fix output.elasticsearch.hosts (scheme, host, port); check firewalls between here and the cluster'
+    : 'check that output.elasticsearch.hosts is reachable from here';
+  return ['SIDECAR_ERR_ES_UNAVAILABLE', `cannot reach Elasticsearch: ${message}`, hint];
 }
 
 /**

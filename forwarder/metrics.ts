@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import { metricPrefix } from '../core/metrics';
 import type { BatcherObserver } from './batch/bulk-batcher';
-import type { OutcomeLabel } from './outcomes';
+import type { DocumentOutcome } from './outcomes';
 
 /** The forwarder's own metrics (queue depth is collected separately, at scrape time). */
 export class ForwarderMetrics {
@@ -82,7 +82,7 @@ export class ForwarderMetrics {
     });
   }
 
-  countDocuments(outcome: OutcomeLabel, n = 1): void {
+  countDocuments(outcome: DocumentOutcome['kind'], n = 1): void {
     if (n > 0) this.documents.inc({ outcome }, n);
   }
 

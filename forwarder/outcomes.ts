@@ -27,15 +27,6 @@ export type DocumentOutcome = { readonly attempts: number } & (
   { readonly kind: 'indexed' } | { readonly kind: 'duplicate' } | ({ readonly kind: 'dead_lettered' } & Refusal)
 );
 
-export type OutcomeLabel = DocumentOutcome['kind'];
-
-/** A bulk item: indexed or duplicate settle it; overloaded or retry send it again; anything else dead-letters it. */
-export function classifyItemStatus(status: number): ItemResult['kind'] {
-  const outcome = outcomeOfStatus(status);
-  if (outcome === 'indexed' || outcome === 'duplicate') return outcome;
-  return outcome === 'overloaded' || outcome === 'retry' ? 'retry' : 'rejected';
-}
-
 export class BulkResponseError extends InternalError {
   constructor(message: string) {
     super('SIDECAR_ERR_BULK_RESPONSE', `unexpected bulk response: ${message}`);
@@ -56,22 +47,25 @@ export function isApmIndex(index: string): boolean {
 }
 
 /**
- * The dead-letter message of a document refused in `dataStream`: Elasticsearch's reason, and for a data stream
- * outside the writer role (a 403, or a 404 from require_data_stream as no template matches it either) what to
- * grant. Elasticsearch's reason alone would point at the role or at `apm-sidecar setup`, and neither helps. Only a
- * `data_stream.dataset` attribute (OTLP) routes a document there; the role is APM Server's documented writer role
- * (auto_configure + create_doc on traces-apm*, logs-apm*, metrics-apm*), kept least-privilege on purpose.
+ * The dead-letter message of a document refused in `dataStream`: Elasticsearch's reason, with `apm-sidecar setup`
+ * to run where the cluster lacks the APM index templates, and for a data stream outside the writer role (a 403,
+ * or a 404 from require_data_stream as no template matches it either) what to grant. Elasticsearch's reason alone
+ * would point at the role or at `apm-sidecar setup`, and neither helps. Only a `data_stream.dataset` attribute
+ * (OTLP) routes a document there; the role is APM Server's documented writer role (auto_configure + create_doc on
+ * traces-apm*, logs-apm*, metrics-apm*), kept least-privilege on purpose.
  */
-export function refusalMessage(outcome: { status: number; reason: string }, dataStream: string): string {
-  if (dataStream === '' || isApmIndex(dataStream) || (outcome.status !== 403 && outcome.status !== 404))
-    return outcome.reason;
-  const reason = outcome.reason.replace(/: no index template with data_stream matches it\. To remediate: .*$/, '');
+export function refusalMessage(outcome: Refusal, dataStream: string): string {
+  if (dataStream === '' || isApmIndex(dataStream) || (outcome.status !== 403 && outcome.status !== 404)) {
+    return isMissingTemplate(outcome.errorType, outcome.reason)
+      ? `${outcome.reason}: no index template with data_stream matches it. To remediate: run \`apm-sidecar setup\` (it installs the APM index templates), then \`apm-sidecar dlq replay\``
+      : outcome.reason;
+  }
   const stream = /^(traces|logs|metrics)-(.+)-[^-]+$/.exec(dataStream);
   const pattern = stream === null ? dataStream : `${stream[1]}-${stream[2]}-*`;
-  return `${reason}: ${dataStream} is outside the writer role's ${apmIndexPatterns.join(', ')} (a data_stream.dataset attribute re-routed the document there). To remediate: grant the writer auto_configure and create_doc on ${pattern} and install an index template with data_stream for it, then \`apm-sidecar dlq replay\`; or remove the attribute at the sender`;
+  return `${outcome.reason}: ${dataStream} is outside the writer role's ${apmIndexPatterns.join(', ')} (a data_stream.dataset attribute re-routed the document there). To remediate: grant the writer auto_configure and create_doc on ${pattern} and install an index template with data_stream for it, then \`apm-sidecar dlq replay\`; or remove the attribute at the sender`;
 }
 
-/** A per-item error that says the cluster lacks the index templates (require_data_stream): readiness shows it. */
+/** A per-item error that says the cluster lacks the index templates (require_data_stream): readiness shows it too. */
 export function isMissingTemplate(errorType: string, reason: string): boolean {
   return errorType === 'index_not_found_exception' && reason.includes('require_data_stream');
 }
@@ -112,14 +106,12 @@ const parseBulkAnswer = schemaParser<BulkAnswer>(
 /** Shared: a bulk of thousands of written items allocates no result per item. */
 const settled = { indexed: { kind: 'indexed' }, duplicate: { kind: 'duplicate' } } as const;
 
+/** A bulk item: indexed or duplicate settle it; overloaded or retry send it again; anything else dead-letters it. */
 function resultOf(action: BulkAction): ItemResult {
-  const kind = classifyItemStatus(action.status);
-  if (kind === 'indexed' || kind === 'duplicate') return settled[kind];
-  const { errorType, reason } = itemError('error' in action ? action.error : undefined);
-  const remedy = isMissingTemplate(errorType, reason)
-    ? ': no index template with data_stream matches it. To remediate: run `apm-sidecar setup` (it installs the APM index templates), then `apm-sidecar dlq replay`'
-    : '';
-  return { kind, status: action.status, errorType, reason: `${reason}${remedy}` };
+  const outcome = outcomeOfStatus(action.status);
+  if (outcome === 'indexed' || outcome === 'duplicate') return settled[outcome];
+  const kind = outcome === 'overloaded' || outcome === 'retry' ? 'retry' : 'rejected';
+  return { kind, status: action.status, ...itemError('error' in action ? action.error : undefined) };
 }
 
 /** What an item the answer left out gets: sent again alone, like a 5xx item. */
@@ -141,9 +133,8 @@ export function parseBulkResponse(body: unknown, sentIds: readonly string[]): It
     if (action === undefined) throw new BulkResponseError(`items.${i} has neither create nor index`);
     return action;
   });
-  if (actions.length === sentIds.length && actions.every((a, i) => a._id === undefined || a._id === sentIds[i])) {
+  if (actions.length === sentIds.length && actions.every((a, i) => a._id === undefined || a._id === sentIds[i]))
     return actions.map(resultOf);
-  }
   if (actions.some((a) => a._id === undefined))
     throw new BulkResponseError(`${actions.length} items for ${sentIds.length} sent, without _id`);
   // The same _id can be sent twice in one bulk (a job redelivered while its first run still goes on): answers

@@ -1,10 +1,12 @@
 import { documentId } from '../../../forwarder/document-id';
-import { BulkResponseError, classifyItemStatus, missingItem, parseBulkResponse } from '../../../forwarder/outcomes';
+import { BulkResponseError, missingItem, parseBulkResponse } from '../../../forwarder/outcomes';
 import { prepareDocument } from '../../../forwarder/output/sink';
 
 describe('bulk outcomes', () => {
   it('classifies item statuses as APM Server and the issue say', () => {
-    expect([201, 200, 409, 429, 500, 503, 400, 404].map(classifyItemStatus)).toEqual([
+    const statuses = [201, 200, 409, 429, 500, 503, 400, 404];
+    const body = { items: statuses.map((status) => ({ create: { status } })) };
+    expect(parseBulkResponse(body, statuses.map(String)).map((item) => item.kind)).toEqual([
       'indexed',
       'indexed',
       'duplicate',
