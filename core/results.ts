@@ -1,9 +1,8 @@
 /**
  * The agent result table, in APM Server's style (internal/beater/request/result.go): every answer the agents' port
  * gives has a result id here with its HTTP status and wording; the id doubles as the `result` label of the request
- * metrics. Failures also carry the stable code that logs and `SidecarError` use. Operator errors (refused to start,
- * Elasticsearch preconditions) are not here: they live in core/errors.ts and have no HTTP status.
- * docs/errors.md is generated from this table and that catalogue (npm run docs).
+ * metrics. Operator errors (refused to start, Elasticsearch preconditions) have no HTTP status: they live in
+ * core/errors.ts. docs/errors.md is generated from this table and that catalogue (npm run docs).
  */
 
 export interface AgentResult {
@@ -22,6 +21,8 @@ export interface AgentResult {
 
 /** Backpressure and outages: the agent retries after a pause. */
 const outage = { status: 503, retryAfter: 5, expected: true } as const;
+/** APM Server words every refusal of its queue alike. */
+const queueRefusal = { ...outage, message: 'queue is full' } as const;
 
 export const agentResults = {
   // --- successes ----------------------------------------------------------------------------------------------
@@ -205,22 +206,19 @@ export const agentResults = {
   },
   // --- backpressure and availability --------------------------------------------------------------------------
   queue_full: {
-    ...outage,
+    ...queueRefusal,
     code: 'SIDECAR_ERR_QUEUE_FULL',
-    message: 'queue is full',
     description:
       'The queue is over queue.high_water_mark. Scale forwarders or check Elasticsearch; agents back off and retry.',
   },
   queue_unavailable: {
-    ...outage,
+    ...queueRefusal,
     code: 'SIDECAR_ERR_QUEUE_UNAVAILABLE',
-    message: 'queue is full',
     description: 'Redis is unreachable or did not acknowledge the job; nothing was accepted. Check Redis.',
   },
   queue_not_durable: {
-    ...outage,
+    ...queueRefusal,
     code: 'SIDECAR_ERR_QUEUE_NOT_DURABLE',
-    message: 'queue is full',
     description:
       'Redis no longer gives the configured queue.durability (e.g. restarted with appendonly no, or a replica lost); nothing is accepted until it does. /readyz says why; fix the Redis config.',
   },

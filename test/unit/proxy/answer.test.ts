@@ -95,19 +95,9 @@ describe('the agent result table and its one renderer', () => {
     expect(agentResults.accepted).not.toHaveProperty('code');
     const codes = failures.map(([, code]) => code);
     expect(new Set(codes).size).toBe(codes.length);
-    expect(
-      apmErrorBody(
-        {
-          code: 'SIDECAR_ERR_NOT_FOUND',
-          result: 'not_found',
-          status: 404,
-          message: 'm',
-          retryAfter: undefined,
-          logLevel: 'debug',
-        },
-        {},
-      ).body,
-    ).toBe('{"error":"m"}\n');
+    expect(apmErrorBody({ ...agentResults.not_found, result: 'not_found', message: 'm' }, {}).body).toBe(
+      '{"error":"m"}\n',
+    );
   });
 });
 
