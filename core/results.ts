@@ -13,14 +13,12 @@ export interface AgentResult {
   readonly code?: `SIDECAR_ERR_${string}`;
   /** Seconds for `Retry-After`. */
   readonly retryAfter?: number;
-  /** Expected under load: logged at debug per request, not error, as whoever sees the state change logs it once. */
-  readonly expected?: true;
   /** For docs/errors.md: when it happens and what to do. */
   readonly description: string;
 }
 
 /** Backpressure and outages: the agent retries after a pause. */
-const outage = { status: 503, retryAfter: 5, expected: true } as const;
+const outage = { status: 503, retryAfter: 5 } as const;
 /** APM Server words every refusal of its queue alike. */
 const queueRefusal = { ...outage, message: 'queue is full' } as const;
 
@@ -100,7 +98,6 @@ export const agentResults = {
     status: 503,
     message: 'service unavailable',
     // No Retry-After: the answer's Cache-Control max-age=300 (APM Server's errMaxAgeDuration) paces the agent.
-    expected: true,
     description:
       'Central agent configuration could not be read (cluster or upstream unreachable, or the credential lacks read on .apm-agent-configuration) and no earlier answer is cached. The log line names the fix.',
   },

@@ -94,8 +94,9 @@ export class AgentAnswers {
     const failure = failureOf(err);
     const line = { ...context, status: failure.status, code: failure.code };
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
-    // 5xx are ours to look at (error); 4xx and expected backpressure are debug, as Sentry Relay logs them.
-    const ours = failure.status >= 500 && failure.expected !== true;
+    // 5xx are ours to look at (error); 4xx are debug, as Sentry Relay logs them, and so are the 503s: backpressure
+    // and outages are expected under load, and whoever sees the state change logs it once.
+    const ours = failure.status >= 500 && failure.status !== 503;
     if (ours) this.logger.error({ ...line, err }, describeForOperator(err));
     else this.logger.debug({ ...line, cause }, failure.message);
     return failure;
