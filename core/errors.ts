@@ -86,8 +86,7 @@ export const errorCatalogue = {
   },
 } as const satisfies Record<string, ErrorSpec>;
 
-type OperatorErrorCode = keyof typeof errorCatalogue;
-export type ErrorCode = OperatorErrorCode | AgentErrorCode;
+export type ErrorCode = keyof typeof errorCatalogue | AgentErrorCode;
 
 /**
  * Codes of errors that stay inside: a boundary's parse failure that one caller turns into an agent answer, a
@@ -116,8 +115,6 @@ export const internalErrorCatalogue = {
   SIDECAR_ERR_THROWN_VALUE: 'A library threw or rejected with a value that is not an Error; its text is the message.',
 } as const satisfies Record<string, string>;
 
-type InternalErrorCode = keyof typeof internalErrorCatalogue;
-
 /** An Error with a code, named for its class. */
 class CodedError<Code extends string> extends Error {
   constructor(
@@ -131,7 +128,7 @@ class CodedError<Code extends string> extends Error {
 }
 
 /** An error that stays inside the process, with a stable code from the internal catalogue above. */
-export class InternalError extends CodedError<InternalErrorCode> {}
+export class InternalError extends CodedError<keyof typeof internalErrorCatalogue> {}
 
 /**
  * Stands in for one of Node's socket or TLS errors where we detect the failure ourselves (a connect timeout, a
@@ -166,13 +163,9 @@ export class SidecarError extends Error {
   }
 }
 
-export function isSidecarError(err: unknown): err is SidecarError {
-  return err instanceof SidecarError;
-}
-
 /** An operator-facing message: what failed, why, and the fix. */
 export function describeForOperator(err: unknown): string {
-  if (!isSidecarError(err)) return redact(err instanceof Error ? err.message : String(err));
+  if (!(err instanceof SidecarError)) return redact(err instanceof Error ? err.message : String(err));
   const fix =
     err.remediation ??
     (isAgentErrorCode(err.code) ? agentResults[resultFor(err.code)].description : errorCatalogue[err.code].remediation);

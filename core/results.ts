@@ -1,9 +1,8 @@
 /**
  * The agent result table, in APM Server's style (internal/beater/request/result.go): every answer the agents' port
  * gives has a result id here with its HTTP status and wording; the id doubles as the `result` label of the request
- * metrics. Failures also carry the stable code that logs and `SidecarError` use. Operator errors (refused to start,
- * Elasticsearch preconditions) are not here: they live in core/errors.ts and have no HTTP status.
- * docs/errors.md is generated from this table and that catalogue (npm run docs).
+ * metrics. Operator errors (refused to start, Elasticsearch preconditions) have no HTTP status: they live in
+ * core/errors.ts. docs/errors.md is generated from this table and that catalogue (npm run docs).
  */
 
 export interface AgentResult {
@@ -14,14 +13,14 @@ export interface AgentResult {
   readonly code?: `SIDECAR_ERR_${string}`;
   /** Seconds for `Retry-After`. */
   readonly retryAfter?: number;
-  /** Expected under load: logged at debug per request, not error, as whoever sees the state change logs it once. */
-  readonly expected?: true;
   /** For docs/errors.md: when it happens and what to do. */
   readonly description: string;
 }
 
 /** Backpressure and outages: the agent retries after a pause. */
-const outage = { status: 503, retryAfter: 5, expected: true } as const;
+const outage = { status: 503, retryAfter: 5 } as const;
+/** APM Server words every refusal of its queue alike. */
+const queueRefusal = { ...outage, message: 'queue is full' } as const;
 
 export const agentResults = {
   // --- successes ----------------------------------------------------------------------------------------------
@@ -99,7 +98,6 @@ export const agentResults = {
     status: 503,
     message: 'service unavailable',
     // No Retry-After: the answer's Cache-Control max-age=300 (APM Server's errMaxAgeDuration) paces the agent.
-    expected: true,
     description:
       'Central agent configuration could not be read (cluster or upstream unreachable, or the credential lacks read on .apm-agent-configuration) and no earlier answer is cached. The log line names the fix.',
   },
@@ -205,22 +203,19 @@ export const agentResults = {
   },
   // --- backpressure and availability --------------------------------------------------------------------------
   queue_full: {
-    ...outage,
+    ...queueRefusal,
     code: 'SIDECAR_ERR_QUEUE_FULL',
-    message: 'queue is full',
     description:
       'The queue is over queue.high_water_mark. Scale forwarders or check Elasticsearch; agents back off and retry.',
   },
   queue_unavailable: {
-    ...outage,
+    ...queueRefusal,
     code: 'SIDECAR_ERR_QUEUE_UNAVAILABLE',
-    message: 'queue is full',
     description: 'Redis is unreachable or did not acknowledge the job; nothing was accepted. Check Redis.',
   },
   queue_not_durable: {
-    ...outage,
+    ...queueRefusal,
     code: 'SIDECAR_ERR_QUEUE_NOT_DURABLE',
-    message: 'queue is full',
     description:
       'Redis no longer gives the configured queue.durability (e.g. restarted with appendonly no, or a replica lost); nothing is accepted until it does. /readyz says why; fix the Redis config.',
   },

@@ -1,6 +1,6 @@
 import { errors } from '@elastic/elasticsearch';
 
-import { type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
+import { type ErrorCode, SidecarError } from '../core/errors';
 import { isRecord } from '../core/parse';
 import { fromElasticsearch, outcomeOfStatus } from './outcome';
 
@@ -138,7 +138,7 @@ function failureOf(err: unknown, context: EsErrorContext): Failure {
  * it: TLS (which check failed), not Elasticsearch, 401, 403, overloaded, unreachable, rejected request.
  */
 export function classifyEsError(err: unknown, context: EsErrorContext): SidecarError {
-  if (isSidecarError(err)) return err;
+  if (err instanceof SidecarError) return err;
   const [code, text, fix] = failureOf(err, context);
   const message = context.action === undefined ? text : `${context.action}: ${text}`;
   return new SidecarError(code, message, { cause: err, remediation: fix ?? usualFixes[code] });

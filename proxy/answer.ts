@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
 import type { Logger } from 'pino';
 
-import { describeForOperator, type ErrorCode, isSidecarError, SidecarError } from '../core/errors';
+import { describeForOperator, type ErrorCode, SidecarError } from '../core/errors';
 import { type AgentResult, agentResults, resultFor, type ResultId } from '../core/results';
 import type { ProxyMetrics } from './metrics';
 
@@ -12,43 +12,39 @@ import type { ProxyMetrics } from './metrics';
  * `nosniff`, the metric label and the log level. Only the body differs by protocol (an `ErrorBody` per route).
  */
 
-/** Any answer; the body is a Buffer only for binary protocols (OTLP protobuf). */
-export interface AnyResponse {
-  readonly status: number;
+/** What a route renders; the body is a Buffer only for binary protocols (OTLP protobuf). */
+export interface Rendered {
   readonly headers: Record<string, string>;
   readonly body: string | Buffer;
 }
 
-/** A response plus the result id that labels it in the metrics. */
-export interface HandledResponse extends AnyResponse {
+/** An answer: its status, and the result id that labels it in the metrics. */
+export interface HandledResponse extends Rendered {
+  readonly status: number;
   readonly result: string;
 }
 
-/** A failure as the result table answers it: its row, with the message given at the throw site. */
-export interface Failure extends Pick<AgentResult, 'status' | 'message' | 'retryAfter'> {
+/** A failure as its row of the result table answers it, with the message given at the throw site. */
+export interface Failure extends AgentResult {
   readonly code: ErrorCode;
   readonly result: ResultId;
-  /** 5xx are ours to look at (error); 4xx and expected backpressure are debug, as Sentry Relay logs them. */
-  readonly logLevel: 'error' | 'debug';
 }
 
 /** The one mapping from a thrown value to its agent result; an operator error or a bug is internal_error. */
 export function failureOf(err: unknown): Failure {
-  const e = isSidecarError(err) ? err : new SidecarError('SIDECAR_ERR_INTERNAL', undefined, { cause: err });
+  const e = err instanceof SidecarError ? err : new SidecarError('SIDECAR_ERR_INTERNAL', undefined, { cause: err });
   const result = resultFor(e.code);
   const row: AgentResult = agentResults[result];
-  const message = result === 'internal_error' ? row.message : e.message;
-  const logLevel = row.status >= 500 && row.expected !== true ? 'error' : 'debug';
-  return { code: e.code, result, status: row.status, message, retryAfter: row.retryAfter, logLevel };
+  return { ...row, code: e.code, result, message: result === 'internal_error' ? row.message : e.message };
 }
 
 /** A success as its row of the result table answers it: the row's status, the route's headers and body. */
-export function answerWith(result: ResultId, rendered: Omit<AnyResponse, 'status'>): HandledResponse {
+export function answerWith(result: ResultId, rendered: Rendered): HandledResponse {
   return { ...rendered, status: agentResults[result].status, result };
 }
 
 /** How a route's protocol words a failure: APM Server's `{"error": ...}` unless the route declares its own. */
-export type ErrorBody = (failure: Failure, headers: IncomingHttpHeaders) => Omit<AnyResponse, 'status'>;
+export type ErrorBody = (failure: Failure, headers: IncomingHttpHeaders) => Rendered;
 
 /** APM Server's rule: JSON when Accept contains `*\/*` or `application/json` (a missing header means text). */
 export function acceptsJson(acceptHeader: string | undefined): boolean {
@@ -60,7 +56,7 @@ export function acceptsJson(acceptHeader: string | undefined): boolean {
  * JSON, compact JSON as text otherwise (still JSON, as APM Server does), a trailing newline either way, and <, >, &,
  * U+2028 and U+2029 escaped (\u003c and so on).
  */
-export function apmJson(body: unknown, json: boolean): { headers: Record<string, string>; body: string } {
+export function apmJson(body: unknown, json: boolean): Rendered & { body: string } {
   const text = json ? JSON.stringify(body, null, 2) : JSON.stringify(body);
   const escaped = text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return { headers: { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8' }, body: `${escaped}\n` };
@@ -98,7 +94,10 @@ export class AgentAnswers {
     const failure = failureOf(err);
     const line = { ...context, status: failure.status, code: failure.code };
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
-    if (failure.logLevel === 'error') this.logger.error({ ...line, err }, describeForOperator(err));
+    // 5xx are ours to look at (error); 4xx are debug, as Sentry Relay logs them, and so are the 503s: backpressure
+    // and outages are expected under load, and whoever sees the state change logs it once.
+    const ours = failure.status >= 500 && failure.status !== 503;
+    if (ours) this.logger.error({ ...line, err }, describeForOperator(err));
     else this.logger.debug({ ...line, cause }, failure.message);
     return failure;
   }

@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 
 import { type RedisTarget, requireRedisTarget } from '../../config/redis-target';
 import type { SidecarConfig } from '../../config/schema';
-import { describeForOperator, isSidecarError } from '../../core/errors';
+import { describeForOperator, SidecarError } from '../../core/errors';
 import { classifyEsError } from '../../elasticsearch/errors';
 import {
   agentConfigPrivileges,
@@ -29,7 +29,7 @@ export interface CheckResult {
 }
 
 export function failedCheck(name: string, err: unknown): CheckResult {
-  const remediation = isSidecarError(err) ? err.remediation : undefined;
+  const remediation = err instanceof SidecarError ? err.remediation : undefined;
   return {
     name,
     status: 'fail',

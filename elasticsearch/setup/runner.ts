@@ -1,4 +1,4 @@
-import { isSidecarError, SidecarError } from '../../core/errors';
+import { SidecarError } from '../../core/errors';
 import { describeMissing, parseHasPrivileges } from '../privileges';
 import { createAgentApiKey, createWriterApiKey, ensureWriterUser, type IssuedCredential } from './credentials';
 import { coreMappingFeatures, fullMappingFeatures, type MappingFeatures } from './mappings';
@@ -81,7 +81,7 @@ async function detectCapabilities(sender: RequestSender, output: SetupOutput): P
       (await sender.read({ method: 'GET', path: '/_nodes?filter_path=nodes.*.modules.name' })).body,
     );
   } catch (err) {
-    if (!isSidecarError(err) || err.code !== 'SIDECAR_ERR_ES_REQUEST_REJECTED') throw err;
+    if (!(err instanceof SidecarError) || err.code !== 'SIDECAR_ERR_ES_REQUEST_REJECTED') throw err;
     output.line(`note: cannot list the cluster's modules (${err.message}); assuming no ILM and core field types only`);
     return { ilm: false, features: coreMappingFeatures };
   }

@@ -1,7 +1,7 @@
 import { type Client, errors } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 
-import { describeForOperator, isSidecarError, SidecarError } from '../../core/errors';
+import { describeForOperator, SidecarError } from '../../core/errors';
 import { closeOnce } from '../../core/lifecycle';
 import { outcomeOfStatus } from '../../elasticsearch/outcome';
 import {
@@ -39,7 +39,7 @@ function totalOf(total: number | { readonly value: number } | undefined): number
 
 /** What an agent-config read failure means for the operator: the privilege is named, as the brief of setup needs. */
 function classifyReadFailure(err: unknown): SidecarError {
-  if (isSidecarError(err)) return err;
+  if (err instanceof SidecarError) return err;
   if (err instanceof AgentConfigParseError) {
     return new SidecarError(
       'SIDECAR_ERR_AGENT_CONFIG_UNAVAILABLE',

@@ -4,7 +4,7 @@ import { AggregatorRegistry } from 'prom-client';
 
 import { loadConfig } from '../../config/load';
 import { runtimeConfig } from '../../config/runtime';
-import { describeForOperator, isSidecarError } from '../../core/errors';
+import { describeForOperator, SidecarError } from '../../core/errors';
 import { closingMs, installShutdown } from '../../core/lifecycle';
 import { createLogger } from '../../core/log';
 import { redact } from '../../core/redact';
@@ -50,7 +50,7 @@ const onConfig = (raw: unknown): void => {
   process.off('message', onConfig);
   run(message.config).catch((err: unknown) => {
     send(
-      isSidecarError(err)
+      err instanceof SidecarError
         ? { type: 'apm-sidecar:fatal', code: err.code, message: redact(err.message), remediation: err.remediation }
         : { type: 'apm-sidecar:fatal', code: 'SIDECAR_ERR_INTERNAL', message: describeForOperator(err) },
     );

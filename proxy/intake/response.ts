@@ -20,11 +20,7 @@ export function renderIntakeResponse(
   const result = decisive === undefined ? 'accepted' : resultFor(decisive.code);
   const errors = outcome.errors
     .slice(0, listedErrors)
-    .map((e) =>
-      e.document === undefined || e.document === ''
-        ? { message: e.message }
-        : { message: e.message, document: e.document },
-    );
+    .map(({ message, document }) => (document === undefined || document === '' ? { message } : { message, document }));
   const body = errors.length > 0 ? { accepted: outcome.accepted, errors } : { accepted: outcome.accepted };
   if (status < 400 && !options.verbose) return { status, headers: {}, body: '', result };
   return { ...apmJson(body, options.acceptsJson), status, result };

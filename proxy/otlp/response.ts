@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 
 import { otlpRoot } from '../../queue/otlp/decode';
 import type { OtlpFormat, OtlpSignal } from '../../queue/otlp/model';
-import type { AnyResponse, ErrorBody } from '../answer';
+import type { ErrorBody, Rendered } from '../answer';
 import { grpcCodeOf } from './grpc-status';
 
 /**
@@ -30,7 +30,7 @@ function encodeStatus(code: number, message: string): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function rendered(format: OtlpFormat, body: Buffer | string): Omit<AnyResponse, 'status'> {
+function rendered(format: OtlpFormat, body: Buffer | string): Rendered {
   return { headers: { 'Content-Type': format === 'json' ? jsonType : protobufType }, body };
 }
 
@@ -52,27 +52,14 @@ const responseTypes: Readonly<Record<OtlpSignal, protobuf.Type>> = {
 /** APM Server's wording for exponential histograms and other metrics it does not index. */
 const unsupportedDataPointsMessage = 'unsupported data points';
 
-export function renderOtlpSuccess(
-  signal: OtlpSignal,
-  format: OtlpFormat,
-  rejectedDataPoints: number,
-): Omit<AnyResponse, 'status'> {
-  const partial = signal === 'metrics' && rejectedDataPoints > 0;
-  if (format === 'json') {
-    const body = partial
-      ? {
-          partialSuccess: {
-            rejectedDataPoints: String(rejectedDataPoints),
-            errorMessage: unsupportedDataPointsMessage,
-          },
-        }
-      : {};
-    return rendered(format, JSON.stringify(body));
-  }
+/** The Export*ServiceResponse; its JSON form writes the int64 rejectedDataPoints as a string, as proto3 JSON does. */
+export function renderOtlpSuccess(signal: OtlpSignal, format: OtlpFormat, rejectedDataPoints: number): Rendered {
   const type = responseTypes[signal];
+  const partial = signal === 'metrics' && rejectedDataPoints > 0;
   const message = type.fromObject(
     partial ? { partialSuccess: { rejectedDataPoints, errorMessage: unsupportedDataPointsMessage } } : {},
   );
+  if (format === 'json') return rendered(format, JSON.stringify(type.toObject(message, { longs: String })));
   const bytes = type.encode(message).finish();
   return rendered(format, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

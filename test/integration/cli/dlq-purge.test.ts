@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 
 import { runDlqPurge } from '../../../cli/dlq';
 import { loadConfig } from '../../../config/load';
-import { isSidecarError } from '../../../core/errors';
+import { SidecarError } from '../../../core/errors';
 import { DeadLetterQueue } from '../../../queue/dead-letter';
 import { RedisServer } from '../../support/redis';
 import { assertBuilt, childEnv, cliPath } from '../../support/spawn-cli';
@@ -51,8 +51,8 @@ describe('`dlq purge` deletes only once confirmed (real redis-server)', () => {
       () => undefined,
       () => undefined,
     ).catch((e: unknown) => e);
-    expect(isSidecarError(err) && err.code).toBe('SIDECAR_ERR_CONFIRMATION_REQUIRED');
-    expect(isSidecarError(err) && `${err.message} ${err.remediation ?? ''}`).toMatch(/--yes/);
+    expect(err instanceof SidecarError && err.code).toBe('SIDECAR_ERR_CONFIRMATION_REQUIRED');
+    expect(err instanceof SidecarError && `${err.message} ${err.remediation ?? ''}`).toMatch(/--yes/);
     expect(await dlq.size()).toBe(3);
   });
 

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../config/load';
 import { type EsConnection, runtimeConfig } from '../../../config/runtime';
-import { isSidecarError } from '../../../core/errors';
+import { SidecarError } from '../../../core/errors';
 import {
   createEsClient,
   type EsOutput,
@@ -34,7 +34,7 @@ describe('ssl.ca_trusted_fingerprint, parsed once with the config', () => {
       } catch (err) {
         thrown = err;
       }
-      expect(isSidecarError(thrown) && thrown.code).toBe('SIDECAR_ERR_CONFIG_INVALID');
+      expect(thrown instanceof SidecarError && thrown.code).toBe('SIDECAR_ERR_CONFIG_INVALID');
       expect(String(thrown)).toContain('ca_trusted_fingerprint');
     }
   });
