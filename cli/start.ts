@@ -93,6 +93,7 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   let foundations = 0;
   const stop = closeOnce(() => stopAll(components, foundations));
   let killProxy = (): void => undefined;
+  let settings = '';
   try {
     const { config, caFile } = await prepare(loaded.config, components, progress);
     foundations = components.length;
@@ -110,13 +111,11 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
         ? config.output.elasticsearch.hosts.join(', ')
         : `ndjson files in ${path.resolve(config.path.data, 'documents')}`;
     progress(`forwarder: writing to ${output}; /healthz, /readyz and /metrics on ${adminUrl(forwarder.admin)}`);
-    process.stdout.write(
-      formatAgentSettings({
-        serverUrl,
-        secretToken: tokenValue(config.server.auth.secret_tokens[0] ?? ''),
-        serverCaCertFile: caFile,
-      }),
-    );
+    settings = formatAgentSettings({
+      serverUrl,
+      secretToken: tokenValue(config.server.auth.secret_tokens[0] ?? ''),
+      serverCaCertFile: caFile,
+    });
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -133,4 +132,6 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   });
   // Run from a shell or supervisor that dies without signalling (a closed terminal, a SIGKILLed npm): stop too.
   watchParent(() => shutdown.begin('parent process exited'));
+  // "Press Ctrl-C" only once Ctrl-C drains: until a handler is installed, SIGINT/SIGTERM kill the process outright.
+  process.stdout.write(settings);
 }

@@ -146,7 +146,7 @@ describe('`apm-sidecar start` on an empty data directory', () => {
       expect(isRedisServer(leftover)).toBe(false);
       expect(await accepts(next.settings.redisUrl)).toBe(true);
       next.process.child.kill('SIGTERM');
-      expect((await next.process.exited).code).toBe(0);
+      expect(await next.process.exited).toEqual({ code: 0, signal: null });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
